@@ -1,0 +1,12 @@
+//! Ocena's shared domain: the standards catalogue, the rating record and the wire types. No IO.
+//!
+//! Everything here is plain data with parsing at the edges ("parse, don't validate"): a [`Score`],
+//! [`StandardId`] or [`LanguageTag`] that exists is valid, so inner code never re-checks it.
+
+pub mod catalogue;
+mod ids;
+mod record;
+
+pub use catalogue::{Catalogue, Reason, ReasonKind, Standard, StandardId, Rateability};
+pub use ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId};
+pub use record::{InputKind, Question, RatingRecord, RecordedTime, ReasonCode, Score};

@@ -1,0 +1,247 @@
+//! The rating record: one client's answer to one question, as stored on the kiosk and sent to the
+//! aggregator. Its serde form is the wire format, so changing it is a compatibility decision.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::StandardId;
+use crate::ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId, is_slug};
+
+/// A rating on the four-face scale: 1 very bad, 2 bad, 3 good, 4 very good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "u8")]
+pub struct Score(u8);
+
+impl Score {
+    pub const VERY_BAD: Score = Score(1);
+    pub const BAD: Score = Score(2);
+    pub const GOOD: Score = Score(3);
+    pub const VERY_GOOD: Score = Score(4);
+    /// All four scores, worst first: the order of the faces on screen.
+    pub const ALL: [Score; 4] = [Self::VERY_BAD, Self::BAD, Self::GOOD, Self::VERY_GOOD];
+
+    pub fn value(self) -> u8 {
+        self.0
+    }
+
+    /// Scores 1-2: the client is offered reasons drawn from the standard's own items.
+    pub fn is_low(self) -> bool {
+        self.0 <= 2
+    }
+}
+
+impl TryFrom<i64> for Score {
+    type Error = ParseError;
+    fn try_from(value: i64) -> Result<Self, ParseError> {
+        match value {
+            1..=4 => Ok(Score(value as u8)),
+            _ => Err(ParseError::ScoreOutOfRange(value)),
+        }
+    }
+}
+
+impl From<Score> for u8 {
+    fn from(score: Score) -> u8 {
+        score.0
+    }
+}
+
+impl fmt::Display for Score {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What an answer rates: the visit as a whole, or one standard area of the ordinance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Question {
+    Overall,
+    Standard(StandardId),
+}
+
+impl FromStr for Question {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        if s == "overall" { Ok(Question::Overall) } else { s.parse().map(Question::Standard) }
+    }
+}
+
+impl TryFrom<String> for Question {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        s.parse()
+    }
+}
+
+impl From<Question> for String {
+    fn from(q: Question) -> String {
+        q.to_string()
+    }
+}
+
+impl fmt::Display for Question {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Question::Overall => f.write_str("overall"),
+            Question::Standard(id) => id.fmt(f),
+        }
+    }
+}
+
+/// A reason a client chose after a low score, e.g. `iv-interrupted`; defined by the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReasonCode(String);
+
+impl ReasonCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ReasonCode {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        if is_slug(&s) { Ok(Self(s)) } else { Err(ParseError::InvalidReasonCode(s)) }
+    }
+}
+
+impl FromStr for ReasonCode {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<ReasonCode> for String {
+    fn from(code: ReasonCode) -> String {
+        code.0
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the client gave the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    Touch,
+    Button,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Touch => "touch",
+            InputKind::Button => "button",
+        }
+    }
+}
+
+impl FromStr for InputKind {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s {
+            "touch" => Ok(InputKind::Touch),
+            "button" => Ok(InputKind::Button),
+            _ => Err(ParseError::UnknownInputKind(s.to_owned())),
+        }
+    }
+}
+
+/// When an answer was given, as the kiosk saw it.
+///
+/// A Raspberry Pi has no real-time clock: after an unplug its wall clock may read 1970 or the last
+/// saved time until NTP answers. So besides the wall clock the kiosk records the boot it happened
+/// in and the time since that boot (CLOCK_BOOTTIME, which also counts suspend); the aggregator
+/// places the event in UTC from these.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordedTime {
+    /// The kiosk's wall clock in milliseconds since the Unix epoch, UTC; trustworthy only when
+    /// `clock_synchronized` is true.
+    pub wall_clock_ms: i64,
+    /// The Linux boot id (`/proc/sys/kernel/random/boot_id`) of the boot the answer was given in.
+    pub boot_id: String,
+    /// CLOCK_BOOTTIME in nanoseconds: time since that boot, including suspend.
+    pub boottime_ns: u64,
+    /// Whether the system clock was NTP-synchronised when the answer was given.
+    pub clock_synchronized: bool,
+}
+
+/// One answer as stored on the kiosk and sent to the aggregator; never edited once stored.
+///
+/// A client who corrects an answer ("change my answer", or adding reasons) produces a new record
+/// that names the one it `supersedes`: the first may already have been synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingRecord {
+    pub id: RecordId,
+    pub visit_id: VisitId,
+    /// Kiosk-local sequence number, strictly increasing in the order answers were stored.
+    pub sequence: u64,
+    pub desk_id: DeskId,
+    pub question: Question,
+    pub score: Score,
+    pub reasons: Vec<ReasonCode>,
+    pub language: LanguageTag,
+    pub larger_text: bool,
+    pub input: InputKind,
+    pub supersedes: Option<RecordId>,
+    pub recorded: RecordedTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_outside_one_to_four_are_refused() {
+        assert_eq!(Score::try_from(0), Err(ParseError::ScoreOutOfRange(0)));
+        assert_eq!(Score::try_from(5), Err(ParseError::ScoreOutOfRange(5)));
+        assert_eq!(Score::try_from(4).map(Score::value), Ok(4));
+        assert!(Score::BAD.is_low() && !Score::GOOD.is_low());
+    }
+
+    #[test]
+    fn questions_read_and_write_as_text() {
+        assert_eq!("overall".parse::<Question>(), Ok(Question::Overall));
+        assert_eq!("IV".parse::<Question>(), Ok(Question::Standard(StandardId::IV)));
+        assert_eq!(Question::Standard(StandardId::XIII).to_string(), "XIII");
+        assert!("XIV".parse::<Question>().is_err());
+    }
+
+    #[test]
+    fn a_record_survives_its_wire_form() {
+        let record = RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 7,
+            desk_id: "plock-wso-03".parse().expect("valid desk"),
+            question: Question::Standard(StandardId::IV),
+            score: Score::BAD,
+            reasons: vec!["iv-interrupted".parse().expect("valid code")],
+            language: "uk".parse().expect("valid language"),
+            larger_text: true,
+            input: InputKind::Touch,
+            supersedes: None,
+            recorded: RecordedTime {
+                wall_clock_ms: 1_763_900_000_000,
+                boot_id: "4f1c2d9e-0000-4000-8000-000000000000".into(),
+                boottime_ns: 12_345_678_900,
+                clock_synchronized: false,
+            },
+        };
+        let json = serde_json::to_string(&record).expect("serializes");
+        assert!(json.contains(r#""question":"IV""#) && json.contains(r#""score":2"#));
+        let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, record);
+        let bad = json.replace(r#""score":2"#, r#""score":9"#);
+        assert!(serde_json::from_str::<RatingRecord>(&bad).is_err());
+    }
+}
