@@ -1,1 +1,110 @@
-//! placeholder
+//! The kiosk's GPIO seam: face buttons, read-aloud button and presence sensor in; status LED and
+//! backlight out. Only this crate knows about GPIO; everything else sees [`Hardware`].
+//!
+//! This release ships the [`Simulator`] (used on desktops and in tests); the Raspberry Pi
+//! implementation arrives with the hardware work and plugs in behind the same trait.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+
+/// A physical button at the desk: one per face, plus read-aloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Button {
+    VeryBad,
+    Bad,
+    Good,
+    VeryGood,
+    ReadAloud,
+}
+
+/// Something that happened at the desk, already debounced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEvent {
+    Pressed(Button),
+    PresenceDetected,
+    PresenceLost,
+}
+
+/// What the status LED shows at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedState {
+    AllSynced,
+    RecordsWaiting,
+    OutOfService,
+}
+
+/// The desk's inputs and outputs.
+pub trait Hardware: Send {
+    /// A short name for the log: which implementation is in use.
+    fn name(&self) -> &'static str;
+    /// The next input event, if any (never blocks).
+    fn poll_event(&mut self) -> Option<InputEvent>;
+    fn set_led(&mut self, state: LedState);
+    /// Backlight brightness, 0 (off) to 100.
+    fn set_backlight(&mut self, percent: u8);
+}
+
+/// Hardware for desktops and tests: events are scripted, outputs are remembered.
+#[derive(Debug, Default)]
+pub struct Simulator {
+    events: VecDeque<InputEvent>,
+    led: Option<LedState>,
+    backlight: Option<u8>,
+}
+
+impl Simulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues an event as if it happened at the desk.
+    pub fn inject(&mut self, event: InputEvent) {
+        self.events.push_back(event);
+    }
+
+    pub fn led(&self) -> Option<LedState> {
+        self.led
+    }
+
+    pub fn backlight(&self) -> Option<u8> {
+        self.backlight
+    }
+}
+
+impl Hardware for Simulator {
+    fn name(&self) -> &'static str {
+        "simulator"
+    }
+
+    fn poll_event(&mut self) -> Option<InputEvent> {
+        self.events.pop_front()
+    }
+
+    fn set_led(&mut self, state: LedState) {
+        tracing::debug!(?state, "simulated LED");
+        self.led = Some(state);
+    }
+
+    fn set_backlight(&mut self, percent: u8) {
+        self.backlight = Some(percent.min(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulator_replays_events_in_order_and_remembers_outputs() {
+        let mut hw = Simulator::new();
+        hw.inject(InputEvent::PresenceDetected);
+        hw.inject(InputEvent::Pressed(Button::Good));
+        assert_eq!(hw.poll_event(), Some(InputEvent::PresenceDetected));
+        assert_eq!(hw.poll_event(), Some(InputEvent::Pressed(Button::Good)));
+        assert_eq!(hw.poll_event(), None);
+        hw.set_led(LedState::RecordsWaiting);
+        hw.set_backlight(150);
+        assert_eq!((hw.led(), hw.backlight()), (Some(LedState::RecordsWaiting), Some(100)));
+    }
+}

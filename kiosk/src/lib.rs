@@ -1,2 +1,16 @@
-//! placeholder
-pub fn placeholder() {}
+//! Ocena kiosk: the touchscreen rating app beside a desk, its durable local buffer and its CLI.
+//!
+//! A tap goes UI ([`app`]) → visit flow ([`visit`]) → recorder thread ([`recorder`]) → SQLite
+//! ([`store`]); the screen moves on only when the answer is durable.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod recorder;
+pub mod simulate;
+pub mod store;
+pub mod telemetry;
+pub mod visit;

@@ -1,8 +1,10 @@
 //! The standards catalogue: the 13 standard areas of Płock ordinance 4216/2018 as reviewable data.
 //!
 //! Client-facing texts here are English gettext msgids; every language (English included) gets its
-//! wording from `ui/translations/<lang>/LC_MESSAGES/ocena.po`, looked up by the context strings
-//! [`Standard::question_context`] and [`Reason::context`], so a translator works on one file.
+//! wording from `ui/translations/<lang>/LC_MESSAGES/ui.po` (Slint's bundled-translation layout, whose
+//! gettext domain is the `ui` crate's name), looked up by the context strings
+//! [`Standard::title_context`], [`Standard::question_context`] and [`Reason::context`], so a
+//! translator works on one file.
 
 use std::fmt;
 use std::str::FromStr;
@@ -152,7 +154,8 @@ pub struct Standard {
     /// English msgid of a short title for reports and staff screens, e.g. "Direct service".
     pub short_title: &'static str,
     pub rateability: Rateability,
-    /// English msgid of the client-facing question, written from the standard's items.
+    /// English msgid of the client-facing question, written from the standard's items; empty for
+    /// standards clients are never asked about.
     pub question: &'static str,
     /// Reasons offered after a low score; empty for standards clients never rate.
     pub reasons: &'static [Reason],
@@ -241,6 +244,29 @@ mod tests {
                 assert!(standard.reasons.len() >= 3, "{} has too few reasons", standard.id);
                 assert!(standard.question.ends_with('?'), "{} question", standard.id);
             }
+        }
+    }
+
+    #[test]
+    fn standards_never_asked_have_no_question_and_no_reasons() {
+        for standard in Catalogue::ordinance_4216_2018().standards() {
+            if standard.rateability == Rateability::Never {
+                assert!(standard.question.is_empty(), "{} has a question", standard.id);
+                assert!(standard.reasons.is_empty(), "{} has reasons", standard.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_text_is_written_and_reasons_fit_a_chip() {
+        for standard in Catalogue::ordinance_4216_2018().standards() {
+            assert!(!standard.title_pl.is_empty() && !standard.short_title.is_empty());
+            assert!(standard.reasons.len() <= 8, "{} has too many reasons", standard.id);
+            for reason in standard.reasons {
+                let len = reason.text.chars().count();
+                assert!((1..=40).contains(&len), "{}: {len} characters", reason.code);
+            }
+            assert!(standard.question.chars().count() <= 90, "{} question is long", standard.id);
         }
     }
 

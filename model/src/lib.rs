@@ -3,6 +3,8 @@
 //! Everything here is plain data with parsing at the edges ("parse, don't validate"): a [`Score`],
 //! [`StandardId`] or [`LanguageTag`] that exists is valid, so inner code never re-checks it.
 
+#![forbid(unsafe_code)]
+
 pub mod catalogue;
 mod ids;
 mod record;

@@ -1,1 +1,35 @@
-//! placeholder
+//! Helpers for Ocena's whole-system tests: locating the built binaries and writing configs.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The path of a binary built from this workspace (`cargo test --workspace` builds them all).
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    // The test executable lives in target/<profile>/deps/; binaries in target/<profile>/.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow::anyhow!("unexpected test executable path {}", exe.display()))?;
+    let path = profile_dir.join(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} is not built: run the tests with `cargo test --workspace` (or `cargo build -p {name}` first)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Writes a kiosk config for a Płock desk keeping its data in `data_dir`; returns its path.
+pub fn kiosk_config(dir: &Path, data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join("kiosk.toml");
+    let text = format!(
+        "data_dir = {data_dir:?}\n\
+         [desk]\nid = \"plock-wso-03\"\nname = \"Wydział Spraw Obywatelskich — stanowisko 3\"\n\
+         office = \"plock\"\nstandards = [\"IV\", \"III\", \"II\", \"IX\"]\n\
+         [languages]\nenabled = [\"pl\", \"en\", \"uk\", \"de\"]\ndefault = \"pl\"\n"
+    );
+    std::fs::write(&path, text)?;
+    Ok(path)
+}

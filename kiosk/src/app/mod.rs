@@ -1,0 +1,321 @@
+//! The touchscreen app: wires the Slint window's callbacks to the visit flow and the recorder,
+//! runs the timers (idle prompt, change-my-answer window, thank-you), and presents state.
+//!
+//! Everything here runs on the UI thread; answers go to the recorder thread and come back through
+//! an async channel drained by a `spawn_local` task, so no frame waits on disk.
+
+mod present;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::{InputKind, LanguageTag, RatingRecord, Score};
+use slint::{ComponentHandle, Timer, TimerMode};
+use ui::{KioskAdapter, KioskWindow};
+
+use crate::clock::Clock;
+use crate::config::{Config, Timing};
+use crate::recorder::{Health, Recorder};
+use crate::store::Answer;
+use crate::visit::{Step, Visit};
+
+/// What the recorder thread tells the UI thread.
+enum Event {
+    Stored(RatingRecord),
+    Health(Health),
+}
+
+/// The running kiosk UI. Keep it alive while the event loop runs.
+pub struct KioskApp {
+    window: KioskWindow,
+    state: Rc<State>,
+}
+
+struct State {
+    window: slint::Weak<KioskWindow>,
+    visit: RefCell<Visit>,
+    recorder: Recorder,
+    health: RefCell<Health>,
+    timing: Timing,
+    reason_page: Cell<usize>,
+    idle_prompt: Cell<Option<u32>>,
+    idle: Timer,
+    countdown: Timer,
+    change_window: Timer,
+    thank_you: Timer,
+    events: async_channel::Sender<Event>,
+}
+
+impl KioskApp {
+    /// Builds the window and starts the recorder; call [`KioskApp::run`] or drive the event loop.
+    pub fn new(config: &Config, clock: Arc<dyn Clock>) -> Result<KioskApp, slint::PlatformError> {
+        let window = KioskWindow::new()?;
+        let (events, inbox) = async_channel::unbounded();
+        let health_events = events.clone();
+        let recorder = Recorder::start(
+            config.data_dir.clone(),
+            clock,
+            Box::new(move |health| {
+                let _ = health_events.send_blocking(Event::Health(health));
+            }),
+        );
+        let state = Rc::new(State {
+            window: window.as_weak(),
+            visit: RefCell::new(Visit::new(Arc::new(config.desk.clone()))),
+            recorder,
+            // Until the recorder has opened the store, taps queue up and wait: that is safe.
+            health: RefCell::new(Health::Ready),
+            timing: config.timing,
+            reason_page: Cell::new(0),
+            idle_prompt: Cell::new(None),
+            idle: Timer::default(),
+            countdown: Timer::default(),
+            change_window: Timer::default(),
+            thank_you: Timer::default(),
+            events,
+        });
+        present::setup(&window, config);
+        connect(&window, &state);
+        let receiver = Rc::downgrade(&state);
+        slint::spawn_local(async move {
+            while let Ok(event) = inbox.recv().await {
+                let Some(state) = receiver.upgrade() else { break };
+                state.handle(event);
+            }
+        })
+        .map_err(|e| slint::PlatformError::Other(format!("cannot start the UI task: {e}")))?;
+        state.present();
+        Ok(KioskApp { window, state })
+    }
+
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Shows the window and runs until it is closed.
+    pub fn run(&self) -> Result<(), slint::PlatformError> {
+        self.window.run()
+    }
+
+    /// A physical face button or a scripted input: rates like a tap, recorded as `input`.
+    pub fn rate(&self, score: Score, input: InputKind) {
+        self.state.act(|visit| visit.rate(score, input));
+    }
+
+    /// The current step, for tests and diagnostics.
+    pub fn step(&self) -> Step {
+        self.state.visit.borrow().step().clone()
+    }
+}
+
+fn connect(window: &KioskWindow, state: &Rc<State>) {
+    let adapter = window.global::<KioskAdapter>();
+    let weak = Rc::downgrade(state);
+    let with = move |f: Box<dyn Fn(&Rc<State>)>| {
+        let weak = weak.clone();
+        move || {
+            if let Some(state) = weak.upgrade() {
+                f(&state);
+            }
+        }
+    };
+    adapter.on_rate({
+        let weak = Rc::downgrade(state);
+        move |score| {
+            let (Some(state), Ok(score)) = (weak.upgrade(), Score::try_from(i64::from(score)))
+            else {
+                tracing::warn!(score, "ignored a tap with a score outside 1-4");
+                return;
+            };
+            state.act(|visit| visit.rate(score, InputKind::Touch));
+        }
+    });
+    adapter.on_tell_more(with(Box::new(|s| s.act(|v| { v.tell_more(); None }))));
+    adapter.on_finish(with(Box::new(|s| s.act(|v| v.finish(InputKind::Touch)))));
+    adapter.on_change_answer(with(Box::new(|s| s.act(|v| { v.change_answer(); None }))));
+    adapter.on_skip(with(Box::new(|s| s.act(|v| { v.skip(); None }))));
+    adapter.on_reasons_done(with(Box::new(|s| s.act(|v| v.reasons_done(InputKind::Touch)))));
+    adapter.on_toggle_larger_text(with(Box::new(|s| s.act(|v| { v.toggle_larger_text(); None }))));
+    adapter.on_more_time(with(Box::new(|s| s.more_time())));
+    adapter.on_touched(with(Box::new(|s| s.touched())));
+    adapter.on_read_aloud(with(Box::new(|_| {
+        tracing::info!("read aloud requested; speech output is not built yet");
+    })));
+    adapter.on_toggle_reason({
+        let weak = Rc::downgrade(state);
+        move |code| {
+            if let Some(state) = weak.upgrade() {
+                state.act(|visit| {
+                    visit.toggle_reason(&code);
+                    None
+                });
+            }
+        }
+    });
+    adapter.on_reasons_page({
+        let weak = Rc::downgrade(state);
+        move |delta| {
+            if let Some(state) = weak.upgrade() {
+                let page = state.reason_page.get().saturating_add_signed(delta as isize);
+                state.reason_page.set(page);
+                state.touched();
+                state.present();
+            }
+        }
+    });
+    adapter.on_choose_language({
+        let weak = Rc::downgrade(state);
+        move |code| {
+            let Some(state) = weak.upgrade() else { return };
+            match code.parse::<LanguageTag>() {
+                Ok(language) => state.act(|visit| {
+                    visit.choose_language(&language);
+                    None
+                }),
+                Err(e) => tracing::warn!(%e, "ignored an unknown language choice"),
+            }
+        }
+    });
+}
+
+impl State {
+    /// Applies one client action to the visit, stores what it produced, updates timers and screen.
+    fn act(self: &Rc<Self>, action: impl FnOnce(&mut Visit) -> Option<Answer>) {
+        let before = self.visit.borrow().step().clone();
+        let answer = action(&mut self.visit.borrow_mut());
+        if let Some(answer) = answer {
+            self.submit(answer);
+        }
+        self.after(&before);
+    }
+
+    fn submit(&self, answer: Answer) {
+        let events = self.events.clone();
+        self.recorder.record(
+            answer,
+            Box::new(move |record| {
+                let _ = events.send_blocking(Event::Stored(record));
+            }),
+        );
+    }
+
+    fn handle(self: &Rc<Self>, event: Event) {
+        match event {
+            Event::Stored(record) => {
+                tracing::debug!(id = %record.id, question = %record.question, "answer durable");
+                let before = self.visit.borrow().step().clone();
+                self.visit.borrow_mut().stored(&record);
+                self.after(&before);
+            }
+            Event::Health(health) => {
+                *self.health.borrow_mut() = health;
+                self.present();
+            }
+        }
+    }
+
+    /// Starts the timers a new step needs and redraws.
+    fn after(self: &Rc<Self>, before: &Step) {
+        let step = self.visit.borrow().step().clone();
+        if std::mem::discriminant(before) != std::mem::discriminant(&step) {
+            self.reason_page.set(0);
+            self.entered(&step);
+        }
+        self.touched();
+        self.present();
+    }
+
+    fn entered(self: &Rc<Self>, step: &Step) {
+        let weak = Rc::downgrade(self);
+        match step {
+            Step::AskMore { can_change_answer: true } => {
+                self.change_window.start(TimerMode::SingleShot, self.timing.change_answer_window, move || {
+                    if let Some(state) = weak.upgrade() {
+                        state.visit.borrow_mut().close_change_window();
+                        state.present();
+                    }
+                });
+            }
+            Step::ThankYou => {
+                self.thank_you.start(TimerMode::SingleShot, self.timing.thank_you, move || {
+                    if let Some(state) = weak.upgrade() {
+                        state.act(|visit| {
+                            visit.end_thank_you();
+                            None
+                        });
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Any touch: the client is still here, so the idle clock starts again.
+    fn touched(self: &Rc<Self>) {
+        if self.idle_prompt.get().is_some() {
+            return; // only "More time" answers the prompt
+        }
+        let in_use = {
+            let visit = self.visit.borrow();
+            visit.is_in_use() && *visit.step() != Step::ThankYou
+        };
+        if !in_use {
+            self.idle.stop();
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        self.idle.start(TimerMode::SingleShot, self.timing.idle_prompt_after, move || {
+            if let Some(state) = weak.upgrade() {
+                state.show_idle_prompt();
+            }
+        });
+    }
+
+    fn show_idle_prompt(self: &Rc<Self>) {
+        let seconds = self.timing.idle_countdown.as_secs().max(1) as u32;
+        self.idle_prompt.set(Some(seconds));
+        let weak = Rc::downgrade(self);
+        self.countdown.start(TimerMode::Repeated, Duration::from_secs(1), move || {
+            if let Some(state) = weak.upgrade() {
+                state.count_down();
+            }
+        });
+        self.present();
+    }
+
+    fn count_down(self: &Rc<Self>) {
+        match self.idle_prompt.get() {
+            Some(left) if left > 1 => {
+                self.idle_prompt.set(Some(left - 1));
+                self.present();
+            }
+            _ => {
+                self.countdown.stop();
+                self.idle_prompt.set(None);
+                tracing::info!("nobody answered \"Need more time?\"; the visit ends, its answers kept");
+                self.act(Visit::end_idle);
+            }
+        }
+    }
+
+    fn more_time(self: &Rc<Self>) {
+        self.countdown.stop();
+        self.idle_prompt.set(None);
+        self.touched();
+        self.present();
+    }
+
+    fn present(&self) {
+        if let Some(window) = self.window.upgrade() {
+            present::present(
+                &window,
+                &self.visit.borrow(),
+                &self.health.borrow(),
+                self.reason_page.get(),
+                self.idle_prompt.get(),
+            );
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The kiosk's command line, for facilities staff: run the app, simulate visits, export and status.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Ocena kiosk: clients rate the service at the desk.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The kiosk's configuration file.
+    #[arg(long, global = true, env = "OCENA_KIOSK_CONFIG", default_value = "/etc/ocena/kiosk.toml")]
+    pub config: PathBuf,
+    /// Use this data directory instead of the config's `data_dir`.
+    #[arg(long, global = true, env = "OCENA_KIOSK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the touchscreen app (a window on a desktop, the display itself on a Pi).
+    Run,
+    /// Record visits headlessly through the same path as taps; prints each record id once durable.
+    Simulate {
+        /// How many visits to record.
+        #[arg(long, default_value_t = 10)]
+        visits: u64,
+        /// Seed for the simulated clients' choices (random if not given).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Write every buffered record as JSON lines, for when sync is impossible.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Show records buffered, the oldest unsynced one and database health.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the example configuration, a starting point for a new desk.
+    ExampleConfig,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::ExampleConfig = cli.command {
+        print!("{}", crate::config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut config = Config::load(&cli.config)?;
+    if let Some(data_dir) = cli.data_dir {
+        config.data_dir = data_dir;
+    }
+    match cli.command {
+        Command::Run => run_app(&config),
+        Command::Simulate { visits, seed } => {
+            let seed = seed.unwrap_or_else(rand::random);
+            tracing::info!(visits, seed, data_dir = %config.data_dir.display(), "simulating visits");
+            let mut stdout = std::io::stdout().lock();
+            crate::simulate::simulate(&config, Arc::new(SystemClock::new()), visits, seed, |record| {
+                // One line per durable record; flushed at once so a watcher sees it before a crash.
+                writeln!(stdout, "{}", record.id).and_then(|()| stdout.flush())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { output } => {
+            let opened = Store::open(&config.data_dir)?;
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let count = opened.store.export_json_lines(&mut out)?;
+                    out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+                    count
+                }
+                None => opened.store.export_json_lines(&mut std::io::stdout().lock())?,
+            };
+            tracing::info!(count, "exported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => {
+            let opened = Store::open(&config.data_dir)?;
+            if let Some(moved) = &opened.moved_aside {
+                println!("warning: the database was corrupt and was moved to {}", moved.display());
+            }
+            let status = opened.store.status()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", describe_status(&status));
+            }
+            Ok(if status.integrity == "ok" { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::ExampleConfig => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn run_app(config: &Config) -> anyhow::Result<ExitCode> {
+    let app = crate::app::KioskApp::new(config, Arc::new(SystemClock::new()))
+        .context("cannot start the kiosk window")?;
+    app.run().context("the kiosk window failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kiosk status` as text for staff.
+fn describe_status(status: &crate::store::StoreStatus) -> String {
+    let when = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| format!("{ms} ms since 1970"))
+    };
+    let oldest = match &status.oldest_unsynced {
+        None => "none: everything is synced".to_owned(),
+        Some(o) => format!(
+            "#{} recorded {} ({})",
+            o.sequence,
+            when(o.wall_clock_ms),
+            if o.clock_synchronized { "clock synchronised" } else { "clock NOT synchronised" }
+        ),
+    };
+    format!(
+        "database         {} ({} KiB, schema {}, integrity {})\n\
+         records          {} buffered, {} not yet synced\n\
+         oldest unsynced  {oldest}\n",
+        status.path.display(),
+        status.file_bytes.div_ceil(1024),
+        status.schema_version,
+        status.integrity,
+        status.records,
+        status.unsynced,
+    )
+}

@@ -1,0 +1,169 @@
+//! Unit tests of the kiosk store against real SQLite files in temporary directories.
+
+use super::*;
+use model::StandardId;
+
+fn answer(question: Question, score: Score) -> Answer {
+    Answer {
+        visit_id: VisitId::new_random(),
+        desk_id: "plock-wso-03".parse().expect("desk id"),
+        question,
+        score,
+        reasons: vec![],
+        language: LanguageTag::polish(),
+        larger_text: false,
+        input: InputKind::Touch,
+        supersedes: None,
+    }
+}
+
+fn at() -> RecordedTime {
+    RecordedTime {
+        wall_clock_ms: 1_763_900_000_000,
+        boot_id: "b0b0b0b0-0000-4000-8000-000000000000".into(),
+        boottime_ns: 42_000_000_000,
+        clock_synchronized: true,
+    }
+}
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir).expect("open store").store
+}
+
+#[test]
+fn a_recorded_answer_reads_back_identically_after_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    let mut low = answer(Question::Standard(StandardId::IV), Score::BAD);
+    low.reasons = vec!["iv-interrupted".parse().expect("code"), "iv-jargon".parse().expect("code")];
+    let first = store.record(answer(Question::Overall, Score::VERY_GOOD), at()).expect("record");
+    let mut correction = low.clone();
+    correction.supersedes = Some(first.id);
+    let second = store.record(correction, at()).expect("record");
+    assert_eq!((first.sequence, second.sequence), (1, 2));
+    drop(store);
+
+    let store = open(dir.path());
+    let mut all = Vec::new();
+    store.for_each_record(|r| Ok(all.push(r))).expect("read");
+    assert_eq!(all, vec![first, second]);
+}
+
+#[test]
+fn sequence_numbers_keep_increasing_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = open(dir.path()).record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+    let b = open(dir.path()).record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+    assert!(b.sequence > a.sequence);
+}
+
+#[test]
+fn durability_pragmas_are_in_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("q");
+    let sync: i64 = store.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("q");
+    assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL (2)");
+}
+
+#[test]
+fn status_counts_records_and_names_the_oldest_unsynced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    assert_eq!(store.status().expect("status").oldest_unsynced, None);
+    let first = store.record(answer(Question::Overall, Score::BAD), at()).expect("record");
+    store.record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+    let status = store.status().expect("status");
+    assert_eq!((status.records, status.unsynced), (2, 2));
+    assert_eq!(status.oldest_unsynced.map(|o| o.id), Some(first.id));
+    assert_eq!(status.integrity, "ok");
+    assert_eq!(status.schema_version, migrations::LATEST);
+    assert_eq!(store.unsynced(1).expect("unsynced").len(), 1);
+}
+
+#[test]
+fn export_writes_one_json_record_per_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    let a = store.record(answer(Question::Overall, Score::VERY_BAD), at()).expect("record");
+    let b = store.record(answer(Question::Standard(StandardId::II), Score::GOOD), at()).expect("record");
+    let mut out = Vec::new();
+    assert_eq!(store.export_json_lines(&mut out).expect("export"), 2);
+    let lines: Vec<RatingRecord> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json record"))
+        .collect();
+    assert_eq!(lines, vec![a, b]);
+}
+
+#[test]
+fn a_corrupt_file_is_moved_aside_with_a_timestamp_not_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = b"this is not a database, it is a shopping list".repeat(100);
+    std::fs::write(dir.path().join(DATABASE_FILE), &garbage).expect("write garbage");
+    let opened = Store::open(dir.path()).expect("opens anew");
+    let moved = opened.moved_aside.expect("moved aside");
+    assert!(moved.file_name().expect("name").to_string_lossy().starts_with("kiosk.db.corrupt-"));
+    assert_eq!(std::fs::read(&moved).expect("kept"), garbage);
+    assert_eq!(opened.store.status().expect("status").records, 0);
+}
+
+#[test]
+fn a_damaged_page_is_detected_and_moved_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut store = open(dir.path());
+        for _ in 0..200 {
+            store.record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+        }
+        store.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    }
+    let path = dir.path().join(DATABASE_FILE);
+    let mut bytes = std::fs::read(&path).expect("read");
+    assert!(bytes.len() > 4096 * 3, "several pages");
+    for b in &mut bytes[4096 * 2 + 8..4096 * 3 - 8] {
+        *b = 0x5A;
+    }
+    std::fs::write(&path, &bytes).expect("damage");
+    let opened = Store::open(dir.path()).expect("opens anew");
+    assert!(opened.moved_aside.is_some());
+}
+
+#[test]
+fn a_database_from_a_newer_kiosk_is_refused_not_touched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(dir.path()));
+    let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("open");
+    conn.pragma_update(None, "user_version", 99).expect("bump");
+    drop(conn);
+    let err = Store::open(dir.path()).expect_err("too new");
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn a_full_database_reports_disk_full_and_recovers_when_space_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    let pages: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).expect("q");
+    store.conn.pragma_update(None, "max_page_count", pages).expect("limit");
+    let err = (0..10_000)
+        .find_map(|_| store.record(answer(Question::Overall, Score::GOOD), at()).err())
+        .expect("fills up");
+    assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+    assert!(err.is_storage_unavailable());
+    assert!(store.probe_writable().is_err() || store.record(answer(Question::Overall, Score::GOOD), at()).is_err());
+    store.conn.pragma_update(None, "max_page_count", 1_000_000).expect("unlimit");
+    store.probe_writable().expect("writable again");
+    store.record(answer(Question::Overall, Score::GOOD), at()).expect("records again");
+}
+
+#[test]
+fn an_uncreatable_data_directory_is_named_in_the_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"").expect("file");
+    let err = Store::open(&blocker.join("data")).expect_err("cannot create");
+    assert!(err.is_storage_unavailable());
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+}

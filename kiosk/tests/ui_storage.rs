@@ -1,0 +1,101 @@
+//! UI tests of storage faults: an unwritable data directory and a full disk show "temporarily out
+//! of service" instead of crashing, keep the answer that could not be written, and the kiosk
+//! recovers by itself once it can write again.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Kiosk, run_ui_test, uncreatable_dir, until};
+use kiosk::config::Config;
+use ui::Screen;
+
+#[test]
+fn storage_faults_do_not_crash_the_ui() {
+    run_ui_test(|| async {
+        an_unwritable_data_directory_shows_out_of_service_then_recovers().await;
+        a_full_disk_keeps_the_answer_and_recovers().await;
+    });
+}
+
+async fn an_unwritable_data_directory_shows_out_of_service_then_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = uncreatable_dir(dir.path());
+    let kiosk = Kiosk::start_with(Config::example(data_dir.clone()), dir);
+    kiosk.until_screen(Screen::OutOfService).await;
+    let detail = kiosk.adapter().get_out_of_service_detail();
+    assert!(detail.contains("blocker"), "the detail names the path: {detail}");
+    kiosk.find("Temporarily out of service");
+    assert!(kiosk.try_find("Very good").is_none(), "no rating while out of service");
+
+    // Staff fix the directory; the kiosk notices by itself.
+    let blocker = data_dir.parent().expect("parent").to_owned();
+    std::fs::remove_file(&blocker).expect("remove blocker");
+    kiosk.until_screen(Screen::Home).await;
+    kiosk.tap("Good");
+    kiosk.until_screen(Screen::AskMore).await;
+    assert_eq!(kiosk.records().len(), 1);
+}
+
+async fn a_full_disk_keeps_the_answer_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = SmallDisk::mount(&dir.path().join("disk"));
+    let kiosk = Kiosk::start_with(Config::example(mount.path.join("data")), dir);
+    kiosk.tap("Good");
+    kiosk.until_screen(Screen::AskMore).await;
+    kiosk.tap("Finish");
+    kiosk.until_screen(Screen::ThankYou).await;
+    common::pass_time(kiosk.config.timing.thank_you.as_secs_f64() + 0.5);
+    kiosk.until_screen(Screen::Home).await;
+
+    let filler = mount.fill();
+    kiosk.tap("Very bad");
+    kiosk.until_screen(Screen::OutOfService).await;
+    let detail = kiosk.adapter().get_out_of_service_detail();
+    assert!(detail.contains("disk full"), "{detail}");
+
+    std::fs::remove_file(filler).expect("free space");
+    // The answer given when the disk was full was kept in memory and is stored now.
+    until("the kept answer to be stored", || kiosk.screen() == Screen::AskMore).await;
+    let records = kiosk.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].score.value(), 1);
+}
+
+/// A 2 MiB tmpfs, unmounted on drop. Needs root, as CI and the development machines run.
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(path: &Path) -> SmallDisk {
+        std::fs::create_dir_all(path).expect("mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+            .arg(path)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mounting a small tmpfs needs root (CI runs as root): {status}");
+        SmallDisk { path: path.to_owned() }
+    }
+
+    /// Fills the disk to the last byte; returns the filler file.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.path.join("filler");
+        let mut file = std::fs::File::create(&path).expect("filler");
+        let block = vec![0xAB_u8; 4096];
+        while file.write_all(&block).and_then(|()| file.sync_all()).is_ok() {}
+        for _ in 0..64 {
+            let _ = file.write_all(&[0]).and_then(|()| file.sync_all());
+        }
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
