@@ -6,6 +6,7 @@ mod common;
 
 use common::{Kiosk, pass_time, run_ui_test};
 use model::{Question, StandardId};
+use slint::{ComponentHandle as _, Model as _};
 use ui::Screen;
 
 #[test]
@@ -66,4 +67,4 @@ fn idle_prompt_extension_and_reset() {
     });
 }
 
-use slint::ComponentHandle as _;
+

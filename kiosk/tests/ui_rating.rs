@@ -5,6 +5,7 @@ mod common;
 
 use common::{Kiosk, pass_time, run_ui_test};
 use model::{InputKind, Question, Score, StandardId};
+use slint::Model as _;
 use ui::Screen;
 
 #[test]

@@ -34,6 +34,15 @@ pub fn setup(window: &KioskWindow, config: &Config) {
         .collect();
     adapter.set_languages(ModelRc::new(VecModel::from(languages)));
     window.global::<Theme>().set_px_per_mm(config.display.pixels_per_mm());
+    // Never rely on the system locale: the desk's default language is the starting point.
+    select_language(window, &config.desk.default_language);
+}
+
+fn select_language(window: &KioskWindow, language: &model::LanguageTag) {
+    if let Err(e) = slint::select_bundled_translation(language.as_str()) {
+        tracing::error!(%language, %e, "no bundled translation for the chosen language");
+    }
+    window.global::<KioskAdapter>().set_language(language.as_str().into());
 }
 
 /// Writes the visit's state to the window.
@@ -47,10 +56,7 @@ pub fn present(
     let adapter = window.global::<KioskAdapter>();
     let language = visit.language();
     if adapter.get_language().as_str() != language.as_str() {
-        if let Err(e) = slint::select_bundled_translation(language.as_str()) {
-            tracing::error!(%language, %e, "no bundled translation for the chosen language");
-        }
-        adapter.set_language(language.as_str().into());
+        select_language(window, language);
     }
     window.global::<Theme>().set_larger_text(visit.larger_text());
 

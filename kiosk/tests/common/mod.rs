@@ -61,16 +61,37 @@ impl Kiosk {
         self.adapter().get_screen()
     }
 
-    /// The visible element with this accessible label; panics naming what is on screen if none.
+    /// The visible element with this accessible label (an English UI msgid is looked up in the
+    /// language on screen); panics naming what is on screen if none.
     pub fn find(&self, label: &str) -> ElementHandle {
         self.try_find(label).unwrap_or_else(|| {
-            panic!("no visible element labelled {label:?} on {:?}; labels: {:?}", self.screen(), self.labels())
+            panic!(
+                "no visible element labelled {label:?} ({:?}) on {:?}; labels: {:?}",
+                self.localized(label),
+                self.screen(),
+                self.labels()
+            )
         })
     }
 
     pub fn try_find(&self, label: &str) -> Option<ElementHandle> {
-        ElementHandle::find_by_accessible_label(self.app.window(), label)
+        ElementHandle::find_by_accessible_label(self.app.window(), &self.localized(label))
             .find(|e| e.is_valid() && e.computed_opacity() > 0.0 && e.size().width > 0.0)
+    }
+
+    /// `text` in the language on screen if it is a UI msgid of the .po files, else `text` itself.
+    pub fn localized(&self, text: &str) -> String {
+        let language: model::LanguageTag =
+            self.adapter().get_language().parse().expect("a language tag");
+        ui::translations::Translations::bundled()
+            .get(&language)
+            .and_then(|catalog| {
+                catalog
+                    .entries()
+                    .find(|(_, msgid, message)| *msgid == text && message.is_translated())
+                    .map(|(_, _, message)| message.forms()[0].clone())
+            })
+            .unwrap_or_else(|| text.to_owned())
     }
 
     /// Every accessible label on screen, for failure messages.
@@ -88,7 +109,7 @@ impl Kiosk {
 
     /// Taps an element by its accessible label.
     pub fn tap(&self, label: &str) {
-        self.find(label).mock_single_click(i_slint_backend_testing::PointerEventButton::Left);
+        self.find(label).mock_single_click(slint::platform::PointerEventButton::Left);
     }
 
     /// Waits (yielding to the event loop, never sleeping) until the screen is `screen`.
