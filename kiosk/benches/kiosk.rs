@@ -27,14 +27,23 @@ fn main() {
     let started = Instant::now();
     let full = std::env::args().any(|a| a == "--bench");
     let scale = if full { 1 } else { 20 };
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+    // Mocked time for timers, an event loop for the recorder's replies, and the real software
+    // renderer (not the mock one) so geometry and pixels come from the bundled fonts.
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: true,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .expect("the testing backend");
     slint::spawn_local(async move {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config::example(dir.path().join("ui"));
         let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("app");
         app.window().window().set_size(slint::PhysicalSize::new(800, 480));
         app.window().show().expect("show");
-        app.window().take_snapshot().expect("first frame");
+        app.window().window().take_snapshot().expect("first frame");
         let first_frame = started.elapsed();
 
         println!("## Kiosk benchmarks ({})", if full { "full run" } else { "smoke run" });
@@ -80,7 +89,9 @@ fn tap_to_durable(dir: &std::path::Path, samples: usize) {
     for _ in 0..samples {
         let (done, stored) = mpsc::sync_channel(1);
         let t = Instant::now();
-        recorder.record(answer(VisitId::new_random()), Box::new(move |_| drop(done.send(()))));
+        recorder.record(answer(VisitId::new_random()), Box::new(move |_| {
+            let _ = done.send(());
+        }));
         stored.recv().expect("stored");
         via_recorder.push(t.elapsed());
 
@@ -137,7 +148,7 @@ fn render_times(app: &KioskApp, frames: usize) {
                 let mut times = Vec::with_capacity(frames);
                 for _ in 0..frames {
                     let t = Instant::now();
-                    let frame = app.window().take_snapshot().expect("snapshot");
+                    let frame = app.window().window().take_snapshot().expect("snapshot");
                     times.push(t.elapsed());
                     std::hint::black_box(frame);
                 }
@@ -162,7 +173,7 @@ async fn memory_after_visits(app: &KioskApp, visits: usize) {
         adapter.invoke_rate(1 + (i % 4) as i32);
         until(|| adapter.get_screen() == Screen::AskMore && !adapter.get_recording()).await;
         adapter.invoke_finish();
-        std::hint::black_box(app.window().take_snapshot().expect("frame"));
+        std::hint::black_box(app.window().window().take_snapshot().expect("frame"));
         i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(10));
         until(|| adapter.get_screen() == Screen::Home).await;
     }

@@ -312,8 +312,8 @@ impl Config {
     }
 
     /// A ready-to-run configuration for demos and tests: a Płock desk asking four standards.
-    pub fn example(data_dir: PathBuf) -> Config {
-        let text = EXAMPLE.replace("/var/lib/ocena", &data_dir.to_string_lossy());
+    pub fn example(data_dir: impl AsRef<Path>) -> Config {
+        let text = EXAMPLE.replace("/var/lib/ocena", &data_dir.as_ref().to_string_lossy());
         Self::parse(&text, Path::new("<built-in example>"))
             .unwrap_or_else(|e| panic!("the built-in example config is invalid: {e}"))
     }

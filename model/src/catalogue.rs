@@ -187,7 +187,9 @@ pub struct Catalogue {
 impl Catalogue {
     /// The catalogue of ordinance 4216/2018.
     pub fn ordinance_4216_2018() -> Self {
-        Self { standards: &STANDARDS }
+        Self {
+            standards: &STANDARDS,
+        }
     }
 
     pub fn standards(&self) -> &'static [Standard] {
@@ -230,7 +232,11 @@ mod tests {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             let prefix = format!("{}-", standard.id.roman().to_lowercase());
             for reason in standard.reasons {
-                assert!(reason.code.starts_with(&prefix), "{} lacks {prefix}", reason.code);
+                assert!(
+                    reason.code.starts_with(&prefix),
+                    "{} lacks {prefix}",
+                    reason.code
+                );
                 assert!(seen.insert(reason.code), "{} appears twice", reason.code);
                 let _ = reason.reason_code();
             }
@@ -241,7 +247,11 @@ mod tests {
     fn rateable_standards_offer_reasons_and_a_question() {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             if standard.rateability != Rateability::Never {
-                assert!(standard.reasons.len() >= 3, "{} has too few reasons", standard.id);
+                assert!(
+                    standard.reasons.len() >= 3,
+                    "{} has too few reasons",
+                    standard.id
+                );
                 assert!(standard.question.ends_with('?'), "{} question", standard.id);
             }
         }
@@ -251,7 +261,11 @@ mod tests {
     fn standards_never_asked_have_no_question_and_no_reasons() {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             if standard.rateability == Rateability::Never {
-                assert!(standard.question.is_empty(), "{} has a question", standard.id);
+                assert!(
+                    standard.question.is_empty(),
+                    "{} has a question",
+                    standard.id
+                );
                 assert!(standard.reasons.is_empty(), "{} has reasons", standard.id);
             }
         }
@@ -261,19 +275,30 @@ mod tests {
     fn every_text_is_written_and_reasons_fit_a_chip() {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             assert!(!standard.title_pl.is_empty() && !standard.short_title.is_empty());
-            assert!(standard.reasons.len() <= 8, "{} has too many reasons", standard.id);
+            assert!(
+                standard.reasons.len() <= 8,
+                "{} has too many reasons",
+                standard.id
+            );
             for reason in standard.reasons {
                 let len = reason.text.chars().count();
                 assert!((1..=40).contains(&len), "{}: {len} characters", reason.code);
             }
-            assert!(standard.question.chars().count() <= 90, "{} question is long", standard.id);
+            assert!(
+                standard.question.chars().count() <= 90,
+                "{} question is long",
+                standard.id
+            );
         }
     }
 
     #[test]
     fn aggressive_client_is_never_asked_and_foreigners_only_in_other_languages() {
         let catalogue = Catalogue::ordinance_4216_2018();
-        assert_eq!(catalogue.standard(StandardId::X).rateability, Rateability::Never);
+        assert_eq!(
+            catalogue.standard(StandardId::X).rateability,
+            Rateability::Never
+        );
         assert_eq!(
             catalogue.standard(StandardId::IX).rateability,
             Rateability::ForeignLanguageClients

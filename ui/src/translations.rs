@@ -55,10 +55,15 @@ impl Translations {
             .map(|&(code, text)| {
                 let language = code.parse::<LanguageTag>().map_err(|e| LoadError {
                     language: code.to_owned(),
-                    error: ParseError { line: 0, message: e.to_string() },
+                    error: ParseError {
+                        line: 0,
+                        message: e.to_string(),
+                    },
                 })?;
-                Catalog::parse(language, text)
-                    .map_err(|error| LoadError { language: code.to_owned(), error })
+                Catalog::parse(language, text).map_err(|error| LoadError {
+                    language: code.to_owned(),
+                    error,
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Translations { catalogs })
@@ -139,7 +144,8 @@ impl Catalog {
     /// The language's own name ("Polski", "Українська"), or its code if the .po lacks one.
     pub fn native_name(&self) -> &str {
         let (context, msgid) = NATIVE_NAME;
-        self.translation(Some(context), msgid).unwrap_or(self.language.as_str())
+        self.translation(Some(context), msgid)
+            .unwrap_or(self.language.as_str())
     }
 
     /// The translation of `msgid` in `context`, or `msgid` itself when it is missing, empty or
@@ -180,7 +186,11 @@ impl Catalog {
     /// Every entry as `(msgctxt, msgid, message)`, in file order (the header excluded).
     pub fn entries(&self) -> impl Iterator<Item = (Option<&str>, &str, &Message)> {
         self.order.iter().filter_map(|(context, msgid)| {
-            Some((context.as_deref(), msgid.as_str(), self.message(context.as_deref(), msgid)?))
+            Some((
+                context.as_deref(),
+                msgid.as_str(),
+                self.message(context.as_deref(), msgid)?,
+            ))
         })
     }
 }
@@ -233,7 +243,12 @@ pub struct Untranslated<'a> {
 impl fmt::Display for Untranslated<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.fuzzy { "fuzzy" } else { "untranslated" };
-        write!(f, "line {}: {what} {}", self.line, describe(&self.context, self.msgid))
+        write!(
+            f,
+            "line {}: {what} {}",
+            self.line,
+            describe(&self.context, self.msgid)
+        )
     }
 }
 
@@ -318,7 +333,10 @@ fn parse_po(text: &str) -> Result<Vec<Entry>, ParseError> {
         let line_no = index + 1;
         last_line = line_no;
         let line = raw.trim();
-        let error = |message: String| ParseError { line: line_no, message };
+        let error = |message: String| ParseError {
+            line: line_no,
+            message,
+        };
         if line.is_empty() {
             finish(&mut pending, &mut entries, line_no)?;
             continue;
@@ -341,7 +359,9 @@ fn parse_po(text: &str) -> Result<Vec<Entry>, ParseError> {
         if line.starts_with('"') {
             let value = unquote(line).map_err(error)?;
             let Some(field) = pending.field else {
-                return Err(error("a continued string without a keyword before it".into()));
+                return Err(error(
+                    "a continued string without a keyword before it".into(),
+                ));
             };
             let entry = &mut pending.entry;
             match field {
@@ -353,7 +373,9 @@ fn parse_po(text: &str) -> Result<Vec<Entry>, ParseError> {
             continue;
         }
         let (keyword, rest) = line.split_once(char::is_whitespace).ok_or_else(|| {
-            error(format!("expected a keyword and a quoted string, found {line:?}"))
+            error(format!(
+                "expected a keyword and a quoted string, found {line:?}"
+            ))
         })?;
         let value = unquote(rest.trim()).map_err(error)?;
         if matches!(keyword, "msgctxt" | "msgid") && pending.has_str {
@@ -427,7 +449,10 @@ fn finish(pending: &mut Pending, entries: &mut Vec<Entry>, line: usize) -> Resul
     }
     if !done.has_id || !done.has_str {
         let missing = if done.has_id { "msgstr" } else { "msgid" };
-        return Err(ParseError { line, message: format!("an entry ends without {missing}") });
+        return Err(ParseError {
+            line,
+            message: format!("an entry ends without {missing}"),
+        });
     }
     entries.push(done.entry);
     Ok(())
@@ -498,10 +523,16 @@ msgstr ""
         assert_eq!(c.header("Language"), Some("pl"));
         assert_eq!(
             c.header("Plural-Forms"),
-            Some("nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);")
+            Some(
+                "nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+            )
         );
         assert!(c.entries().next().is_none(), "the header is not a message");
-        assert_eq!(c.translation(None, ""), None, "the header is never a translation");
+        assert_eq!(
+            c.translation(None, ""),
+            None,
+            "the header is never a translation"
+        );
     }
 
     #[test]
@@ -520,7 +551,11 @@ msgstr "Koniec"
         ));
         assert_eq!(c.translation(None, "Finish"), Some("Zakończ"));
         assert_eq!(c.tr("title IV", "Finish"), "Koniec");
-        assert_eq!(c.tr("title V", "Finish"), "Finish", "an unknown context falls back");
+        assert_eq!(
+            c.tr("title V", "Finish"),
+            "Finish",
+            "an unknown context falls back"
+        );
     }
 
     #[test]
@@ -536,7 +571,10 @@ msgstr ""
 "język\t\\ koniec"
 "#,
         );
-        assert_eq!(c.tr("reason iv-jargon", "Too much jargon"), "Zbyt \"fachowy\"\njęzyk\t\\ koniec");
+        assert_eq!(
+            c.tr("reason iv-jargon", "Too much jargon"),
+            "Zbyt \"fachowy\"\njęzyk\t\\ koniec"
+        );
     }
 
     #[test]
@@ -557,16 +595,32 @@ msgid "Did you get a reply?"
 msgstr "Czy była odpowiedź?"
 "#,
         );
-        assert_eq!(c.tr("question IV", "Was the staff member kind?"), "Was the staff member kind?");
-        assert_eq!(c.tr("question V", "Was your call answered?"), "Was your call answered?");
-        assert_eq!(c.tr("question VI", "Did you get a reply?"), "Czy była odpowiedź?");
+        assert_eq!(
+            c.tr("question IV", "Was the staff member kind?"),
+            "Was the staff member kind?"
+        );
+        assert_eq!(
+            c.tr("question V", "Was your call answered?"),
+            "Was your call answered?"
+        );
+        assert_eq!(
+            c.tr("question VI", "Did you get a reply?"),
+            "Czy była odpowiedź?"
+        );
         let untranslated = c.untranslated();
         assert_eq!(untranslated.len(), 2);
         assert_eq!(
-            (untranslated[0].context, untranslated[0].fuzzy, untranslated[0].line),
+            (
+                untranslated[0].context,
+                untranslated[0].fuzzy,
+                untranslated[0].line
+            ),
             (Some("question IV"), true, 3)
         );
-        assert_eq!((untranslated[1].msgid, untranslated[1].fuzzy), ("Was your call answered?", false));
+        assert_eq!(
+            (untranslated[1].msgid, untranslated[1].fuzzy),
+            ("Was your call answered?", false)
+        );
         assert_eq!(
             untranslated[0].to_string(),
             "line 3: fuzzy msgctxt \"question IV\" msgid \"Was the staff member kind?\""
@@ -586,9 +640,19 @@ msgstr[2] ""
         );
         let m = c.message(None, "{n} second left").expect("plural entry");
         assert_eq!(m.msgid_plural(), Some("{n} seconds left"));
-        assert_eq!(m.forms(), ["Została {n} sekunda", "Zostały {n} sekundy", "Zostało {n} sekund"]);
+        assert_eq!(
+            m.forms(),
+            [
+                "Została {n} sekunda",
+                "Zostały {n} sekundy",
+                "Zostało {n} sekund"
+            ]
+        );
         assert!(m.is_translated());
-        assert_eq!(c.translation(None, "{n} second left"), Some("Została {n} sekunda"));
+        assert_eq!(
+            c.translation(None, "{n} second left"),
+            Some("Została {n} sekunda")
+        );
     }
 
     #[test]
@@ -634,7 +698,10 @@ msgstr "Nie"
             ("msgid \"a\"\n\nmsgid \"b\"\nmsgstr \"\"\n", 2),
             ("msgid \"a\"\nmsgid_plural \"as\"\nmsgstr \"x\"\n", 3),
             ("msgid \"a\"\nmsgid_plural \"as\"\nmsgstr[1] \"x\"\n", 3),
-            ("msgid \"a\"\nmsgstr \"x\"\n\nmsgid \"a\"\nmsgstr \"y\"\n", 4),
+            (
+                "msgid \"a\"\nmsgstr \"x\"\n\nmsgid \"a\"\nmsgstr \"y\"\n",
+                4,
+            ),
             ("\"orphan\"\n", 1),
             ("msgid \"a\"\nmsgstr[0] \"x\"\n", 2),
             ("msgid \"a\"\nmsgstr \"x\"\nmsgstr \"y\"\n", 3),
@@ -650,8 +717,14 @@ msgstr "Nie"
         let err = Translations::parse(&[("pl", "msgid \"a\"\n"), ("de", "")])
             .expect_err("incomplete entry");
         assert_eq!(err.language, "pl");
-        assert_eq!(err.to_string(), "pl/LC_MESSAGES/ui.po line 2: an entry ends without msgstr");
-        assert!(Translations::parse(&[("PL", "")]).is_err(), "language codes are validated");
+        assert_eq!(
+            err.to_string(),
+            "pl/LC_MESSAGES/ui.po line 2: an entry ends without msgstr"
+        );
+        assert!(
+            Translations::parse(&[("PL", "")]).is_err(),
+            "language codes are validated"
+        );
     }
 
     #[test]
@@ -660,9 +733,14 @@ msgstr "Nie"
         let codes: Vec<_> = bundled.languages().map(LanguageTag::as_str).collect();
         assert_eq!(codes, ["pl", "en", "uk", "de"]);
         for catalog in bundled.catalogs() {
-            assert_eq!(catalog.header("Language"), Some(catalog.language().as_str()));
+            assert_eq!(
+                catalog.header("Language"),
+                Some(catalog.language().as_str())
+            );
         }
-        let polish = Translations::bundled().get(&LanguageTag::polish()).expect("Polish ships");
+        let polish = Translations::bundled()
+            .get(&LanguageTag::polish())
+            .expect("Polish ships");
         assert_eq!(polish.native_name(), "Polski");
     }
 }

@@ -20,7 +20,12 @@ fn bundled() -> &'static Translations {
 }
 
 fn fail_on(problems: &[String]) {
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -28,26 +33,30 @@ fn every_catalogue_text_is_translated_and_fits_in_every_language() {
     let mut problems = Vec::new();
     for catalog in bundled().catalogs() {
         let lang = catalog.language();
-        let mut check = |context: String, msgid: &str, max: Option<usize>| {
-            match catalog.translation(Some(&context), msgid) {
-                None => problems.push(format!(
-                    "{lang}: msgctxt {context:?} msgid {msgid:?} is missing, empty or fuzzy"
+        let mut check = |context: String, msgid: &str, max: Option<usize>| match catalog
+            .translation(Some(&context), msgid)
+        {
+            None => problems.push(format!(
+                "{lang}: msgctxt {context:?} msgid {msgid:?} is missing, empty or fuzzy"
+            )),
+            Some(text) => match max {
+                Some(max) if text.chars().count() > max => problems.push(format!(
+                    "{lang}: msgctxt {context:?} is {} characters, at most {max} fit: {text:?}",
+                    text.chars().count()
                 )),
-                Some(text) => match max {
-                    Some(max) if text.chars().count() > max => problems.push(format!(
-                        "{lang}: msgctxt {context:?} is {} characters, at most {max} fit: {text:?}",
-                        text.chars().count()
-                    )),
-                    _ => {}
-                },
-            }
+                _ => {}
+            },
         };
         for standard in Catalogue::ordinance_4216_2018().standards() {
             check(standard.title_context(), standard.short_title, None);
             if standard.rateability == Rateability::Never {
                 continue;
             }
-            check(standard.question_context(), standard.question, Some(MAX_QUESTION));
+            check(
+                standard.question_context(),
+                standard.question,
+                Some(MAX_QUESTION),
+            );
             for reason in standard.reasons {
                 check(reason.context(), reason.text, Some(MAX_REASON));
             }
@@ -73,14 +82,28 @@ fn every_language_names_itself_distinctly() {
         .catalogs()
         .map(|c| {
             let name = c.translation(Some(NATIVE_NAME.0), NATIVE_NAME.1);
-            assert!(name.is_some(), "{}: no msgctxt \"language\" msgid \"native name\"", c.language());
+            assert!(
+                name.is_some(),
+                "{}: no msgctxt \"language\" msgid \"native name\"",
+                c.language()
+            );
             (c.native_name(), c.language().as_str())
         })
         .collect();
-    assert_eq!(names.iter().find(|(name, _)| *name == "Українська").map(|n| n.1), Some("uk"));
+    assert_eq!(
+        names
+            .iter()
+            .find(|(name, _)| *name == "Українська")
+            .map(|n| n.1),
+        Some("uk")
+    );
     names.sort_unstable();
     names.dedup_by_key(|n| n.0);
-    assert_eq!(names.len(), bundled().languages().count(), "two languages share a name: {names:?}");
+    assert_eq!(
+        names.len(),
+        bundled().languages().count(),
+        "two languages share a name: {names:?}"
+    );
 }
 
 #[test]
@@ -89,11 +112,19 @@ fn every_po_directory_is_shipped_and_every_shipped_language_has_one() {
     for entry in std::fs::read_dir(crate_dir().join("translations")).expect("translations/") {
         let dir = entry.expect("directory entry").path();
         if dir.join("LC_MESSAGES/ui.po").is_file() {
-            on_disk.push(dir.file_name().expect("name").to_string_lossy().into_owned());
+            on_disk.push(
+                dir.file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
     }
     on_disk.sort();
-    let mut shipped: Vec<_> = bundled().languages().map(|l| l.as_str().to_owned()).collect();
+    let mut shipped: Vec<_> = bundled()
+        .languages()
+        .map(|l| l.as_str().to_owned())
+        .collect();
     shipped.sort();
     assert_eq!(
         on_disk, shipped,
@@ -115,7 +146,9 @@ struct TrString {
 fn every_tr_string_of_the_slint_files_is_translated_in_every_language() {
     let strings = tr_strings();
     assert!(
-        strings.iter().any(|s| s.msgid == "How would you rate the service today?"),
+        strings
+            .iter()
+            .any(|s| s.msgid == "How would you rate the service today?"),
         "the scan finds the home screen's question: {strings:?}"
     );
     let mut problems = Vec::new();
@@ -132,7 +165,11 @@ fn every_tr_string_of_the_slint_files_is_translated_in_every_language() {
                 continue;
             };
             if !message.is_translated() {
-                problems.push(format!("{lang}: {} ({}) is untranslated or fuzzy", quoted(&s.msgid), s.at));
+                problems.push(format!(
+                    "{lang}: {} ({}) is untranslated or fuzzy",
+                    quoted(&s.msgid),
+                    s.at
+                ));
             }
             if message.msgid_plural() != s.plural.as_deref() {
                 problems.push(format!(
@@ -196,7 +233,13 @@ fn msgfmt_accepts_every_po_file() {
     for language in bundled().languages() {
         let po = crate_dir().join(format!("translations/{language}/LC_MESSAGES/ui.po"));
         let output = Command::new("msgfmt")
-            .args(["--check-format", "--check-header", "--check-domain", "-o", "/dev/null"])
+            .args([
+                "--check-format",
+                "--check-header",
+                "--check-domain",
+                "-o",
+                "/dev/null",
+            ])
             .arg(&po)
             .output();
         let output = match output {
@@ -224,7 +267,10 @@ fn quoted(s: &str) -> String {
 fn plural_count(catalog: &Catalog) -> usize {
     catalog
         .header("Plural-Forms")
-        .and_then(|h| h.split(';').find_map(|part| part.trim().strip_prefix("nplurals=")))
+        .and_then(|h| {
+            h.split(';')
+                .find_map(|part| part.trim().strip_prefix("nplurals="))
+        })
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(2)
 }
@@ -263,15 +309,29 @@ fn tr_strings() -> Vec<TrString> {
     let mut files = Vec::new();
     collect_slint_files(crate_dir(), &mut files);
     files.sort();
-    assert!(!files.is_empty(), "no .slint files under {}", crate_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no .slint files under {}",
+        crate_dir().display()
+    );
     let mut strings = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable .slint file");
-        let name = file.strip_prefix(crate_dir()).unwrap_or(&file).display().to_string();
+        let name = file
+            .strip_prefix(crate_dir())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         strings.extend(
-            scan_tr(&text).unwrap_or_else(|e| panic!("{name}: cannot read an @tr: {e}")).into_iter().map(
-                |(line, context, msgid, plural)| TrString { context, msgid, plural, at: format!("{name}:{line}") },
-            ),
+            scan_tr(&text)
+                .unwrap_or_else(|e| panic!("{name}: cannot read an @tr: {e}"))
+                .into_iter()
+                .map(|(line, context, msgid, plural)| TrString {
+                    context,
+                    msgid,
+                    plural,
+                    at: format!("{name}:{line}"),
+                }),
         );
     }
     strings
@@ -370,7 +430,10 @@ fn string_literal(chars: &[char], i: &mut usize) -> Result<String, String> {
                     'n' => out.push('\n'),
                     '"' | '\\' => out.push(e),
                     'u' => {
-                        let close = chars[*i..].iter().position(|&c| c == '}').ok_or("bad \\u{…}")?;
+                        let close = chars[*i..]
+                            .iter()
+                            .position(|&c| c == '}')
+                            .ok_or("bad \\u{…}")?;
                         let hex: String = chars[*i + 1..*i + close].iter().collect();
                         let code = u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
                         out.push(char::from_u32(code).ok_or("bad \\u{…}")?);
@@ -404,7 +467,12 @@ fn the_tr_scan_reads_every_form_and_skips_comments() {
         [
             (5, None, "Skip".to_owned(), None),
             (6, owned("title IV"), "Direct \"service\"".to_owned(), None),
-            (7, None, "{n} second left".to_owned(), owned("{n} seconds left")),
+            (
+                7,
+                None,
+                "{n} second left".to_owned(),
+                owned("{n} seconds left")
+            ),
             (8, owned("ctx"), "{n} day".to_owned(), owned("{n} days")),
             (9, None, "Question {0} of {1}".to_owned(), None),
         ]

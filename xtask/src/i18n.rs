@@ -56,8 +56,13 @@ pub fn run_in(root: &Path) -> anyhow::Result<()> {
 
     let pot_path = translations.join("ocena.pot");
     let pot = without_creation_date(&ui_part) + &catalogue_entries();
-    std::fs::write(&pot_path, pot).with_context(|| format!("cannot write {}", pot_path.display()))?;
-    println!("wrote {} ({} .slint files + the catalogue)", pot_path.display(), slint_files.len());
+    std::fs::write(&pot_path, pot)
+        .with_context(|| format!("cannot write {}", pot_path.display()))?;
+    println!(
+        "wrote {} ({} .slint files + the catalogue)",
+        pot_path.display(),
+        slint_files.len()
+    );
 
     for po in po_files(&translations)? {
         merge(&po, &pot_path)?;
@@ -76,7 +81,13 @@ fn ensure_extractor() -> anyhow::Result<()> {
     println!("installing slint-tr-extractor {EXTRACTOR_VERSION} (cargo install)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["install", "--locked", "slint-tr-extractor", "--version", EXTRACTOR_VERSION])
+        .args([
+            "install",
+            "--locked",
+            "slint-tr-extractor",
+            "--version",
+            EXTRACTOR_VERSION,
+        ])
         .status()
         .context("cannot run cargo install")?;
     if !status.success() {
@@ -95,7 +106,9 @@ fn require_tool(tool: &str) -> anyhow::Result<()> {
 /// Every .slint file under `ui/`, relative to it and sorted, so the template is reproducible.
 fn slint_files(ui: &Path) -> anyhow::Result<Vec<PathBuf>> {
     fn walk(dir: &Path, ui: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 if !path.ends_with("translations") && !path.ends_with("target") {
@@ -213,9 +226,14 @@ fn quote(text: &str) -> String {
 /// Merges the template into one .po, drops obsolete entries and reports what is left to do.
 fn merge(po: &Path, pot: &Path) -> anyhow::Result<()> {
     let run = |command: &mut Command| -> anyhow::Result<std::process::Output> {
-        let out = command.output().with_context(|| format!("cannot run {command:?}"))?;
+        let out = command
+            .output()
+            .with_context(|| format!("cannot run {command:?}"))?;
         if !out.status.success() {
-            bail!("{command:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "{command:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(out)
     };
@@ -223,7 +241,11 @@ fn merge(po: &Path, pot: &Path) -> anyhow::Result<()> {
         .args(["--quiet", "--update", "--backup=none"])
         .arg(po)
         .arg(pot))?;
-    run(Command::new("msgattrib").arg("--no-obsolete").arg("--output-file").arg(po).arg(po))?;
+    run(Command::new("msgattrib")
+        .arg("--no-obsolete")
+        .arg("--output-file")
+        .arg(po)
+        .arg(po))?;
     let stats = run(Command::new("msgfmt")
         .args(["--check", "--statistics", "--output-file=/dev/null"])
         .arg(po))?;
@@ -252,6 +274,9 @@ mod tests {
                 assert!(entries.contains(&format!("msgctxt \"{}\"\n", reason.context())));
             }
         }
-        assert!(!entries.contains("msgctxt \"question X\""), "X is never asked");
+        assert!(
+            !entries.contains("msgctxt \"question X\""),
+            "X is never asked"
+        );
     }
 }

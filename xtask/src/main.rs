@@ -9,6 +9,8 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod i18n;
+
 mod screenshots;
 
 #[derive(Debug, Parser)]
@@ -37,7 +39,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_owned).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default()
 }
 
 /// Debian packages the test suite uses, with a command that proves each is there.
@@ -56,18 +61,27 @@ fn run() -> anyhow::Result<()> {
     let config = demo.join("kiosk.toml");
     let example = std::fs::read_to_string(root.join("kiosk/kiosk.example.toml"))?;
     let data_dir = demo.join("kiosk-data");
-    std::fs::write(&config, example.replace("/var/lib/ocena", &data_dir.to_string_lossy()))?;
+    std::fs::write(
+        &config,
+        example.replace("/var/lib/ocena", &data_dir.to_string_lossy()),
+    )?;
     cargo(&["build", "--package", "kiosk", "--locked"])?;
     let kiosk = root.join("target/debug/kiosk");
     let kiosk_cmd = |args: &[&str]| -> anyhow::Result<()> {
-        let status = Command::new(&kiosk).arg("--config").arg(&config).args(args).status()?;
+        let status = Command::new(&kiosk)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .status()?;
         if !status.success() {
             bail!("kiosk {} failed: {status}", args.join(" "));
         }
         Ok(())
     };
     println!("Ocena kiosk with config {}", config.display());
-    println!("(the central aggregator and its dashboard are not built yet: answers stay in the kiosk buffer)");
+    println!(
+        "(the central aggregator and its dashboard are not built yet: answers stay in the kiosk buffer)"
+    );
     if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
         kiosk_cmd(&["run"])?;
     } else {
@@ -79,7 +93,10 @@ fn run() -> anyhow::Result<()> {
 
 fn cargo(args: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo).args(args).current_dir(workspace_root()).status()?;
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()?;
     if !status.success() {
         bail!("cargo {} failed: {status}", args.join(" "));
     }
@@ -104,7 +121,10 @@ fn install_missing(packages: &[(&str, &str)]) -> anyhow::Result<()> {
             .status()
             .context("apt-get is needed to install test packages (Debian or Ubuntu)")?;
         if !status.success() {
-            bail!("apt-get {} failed: {status} (are you root?)", args.join(" "));
+            bail!(
+                "apt-get {} failed: {status} (are you root?)",
+                args.join(" ")
+            );
         }
         Ok(())
     };

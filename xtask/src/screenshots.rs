@@ -8,10 +8,17 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
-use slint::{ComponentHandle, ModelRc, PhysicalSize, SharedString, VecModel};
-use ui::{KioskAdapter, KioskWindow, ReasonChip, Screen, Theme};
+use anyhow::{Context, Result, anyhow, bail};
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
+};
+use model::{Catalogue, LanguageTag};
+use slint::platform::{PointerEventButton, WindowEvent};
+use slint::{
+    ComponentHandle, LogicalPosition, LogicalSize, ModelRc, PhysicalSize, SharedString, VecModel,
+};
+use ui::translations::Translations;
+use ui::{KioskAdapter, KioskWindow, LanguageOption, ReasonChip, Screen, Theme};
 
 /// A panel the kiosk ships on.
 struct Panel {
@@ -24,75 +31,59 @@ struct Panel {
 
 const PANELS: [Panel; 2] = [
     // Raspberry Pi 7" touch display: 800×480 px over 154.08 × 85.92 mm.
-    Panel { name: "800x480", width: 800, height: 480, width_mm: 154.08 },
+    Panel {
+        name: "800x480",
+        width: 800,
+        height: 480,
+        width_mm: 154.08,
+    },
     // A 10.1" 16:10 panel: about 217 × 136 mm.
-    Panel { name: "1280x800", width: 1280, height: 800, width_mm: 217.0 },
+    Panel {
+        name: "1280x800",
+        width: 1280,
+        height: 800,
+        width_mm: 217.0,
+    },
 ];
 
 const LANGUAGES: [&str; 4] = ["pl", "en", "uk", "de"];
 
-/// The texts Rust supplies (question, reasons) in one language.
+/// The texts Rust supplies (question, reasons) in one language, translated as the kiosk does.
 struct Samples {
-    question: &'static str,
-    reasons: &'static [&'static str],
+    question: String,
+    reasons: Vec<String>,
 }
 
-/// Realistic, deliberately long texts standing in until the catalogue and its translations land.
-fn samples(lang: &str) -> Samples {
-    match lang {
-        "pl" => Samples {
-            question: "Czy pracownik był uprzejmy i uważny oraz czy zrozumiale wszystko wyjaśnił?",
-            reasons: &[
-                "Przerywano mi w trakcie wypowiedzi",
-                "Używano zbyt wielu fachowych określeń",
-                "Długo czekałem bez żadnej informacji o powodzie",
-                "Pracownik nie przedstawił się ani nie przywitał",
-                "Nie wyjaśniono mi, co będzie się działo dalej",
-                "Odesłano mnie do innego stanowiska bez powodu",
-                "Moje dokumenty nie zostały sprawdzone dokładnie",
-                "Rozmowa była prowadzona w pośpiechu",
-            ],
-        },
-        "uk" => Samples {
-            question: "Чи був працівник ввічливим і уважним, і чи зрозуміло він усе пояснив?",
-            reasons: &[
-                "Мене перебивали під час розмови",
-                "Забагато фахових термінів",
-                "Я довго чекав без жодної інформації про причину",
-                "Працівник не привітався і не представився",
-                "Мені не пояснили, що відбуватиметься далі",
-                "Мене без причини направили до іншого вікна",
-                "Мої документи не перевірили уважно",
-                "Розмова велася поспіхом",
-            ],
-        },
-        "de" => Samples {
-            question: "War die Mitarbeiterin oder der Mitarbeiter freundlich und aufmerksam, und wurde Ihnen alles verständlich erklärt?",
-            reasons: &[
-                "Ich wurde beim Sprechen unterbrochen",
-                "Zu viele Fachausdrücke und Amtssprache",
-                "Ich musste lange ohne jede Information warten",
-                "Der Mitarbeiter hat sich nicht vorgestellt",
-                "Niemand hat erklärt, wie es jetzt weitergeht",
-                "Ich wurde ohne Grund an einen anderen Schalter geschickt",
-                "Meine Unterlagen wurden nicht sorgfältig geprüft",
-                "Das Gespräch war sehr gehetzt",
-            ],
-        },
-        _ => Samples {
-            question: "Was the staff member kind and attentive, and did they explain things clearly?",
-            reasons: &[
-                "I was interrupted while speaking",
-                "Too much jargon and official language",
-                "I waited a long time without any information",
-                "The staff member did not introduce themselves",
-                "Nobody explained what happens next",
-                "I was sent to another desk without a reason",
-                "My documents were not checked carefully",
-                "The conversation felt rushed",
-            ],
-        },
-    }
+/// The hardest cases from the real catalogue: the longest translated question, and the reasons of
+/// the standard with the most (and then the longest) reasons.
+fn samples(lang: &str) -> Result<Samples> {
+    let tag: LanguageTag = lang.parse().map_err(|e| anyhow!("language {lang}: {e}"))?;
+    let catalog = Translations::bundled()
+        .get(&tag)
+        .with_context(|| format!("no bundled translation for {lang}"))?;
+    let standards = Catalogue::ordinance_4216_2018().standards();
+    let question = standards
+        .iter()
+        .filter(|s| !s.question.is_empty())
+        .map(|s| catalog.tr(&s.question_context(), s.question).to_owned())
+        .max_by_key(|q| q.chars().count())
+        .context("the catalogue has no questions")?;
+    let reasons = standards
+        .iter()
+        .map(|s| {
+            s.reasons
+                .iter()
+                .map(|r| catalog.tr(&r.context(), r.text).to_owned())
+                .collect::<Vec<_>>()
+        })
+        .max_by_key(|rs| {
+            (
+                rs.len(),
+                rs.iter().map(|r| r.chars().count()).sum::<usize>(),
+            )
+        })
+        .context("the catalogue has no reasons")?;
+    Ok(Samples { question, reasons })
 }
 
 /// One screenshot: a name and how to put the UI into that state.
@@ -102,8 +93,10 @@ struct Shot {
     can_change_answer: bool,
     idle_prompt: bool,
     recording: bool,
-    /// For the reasons screen: show the last page instead of the first.
-    last_reason_page: bool,
+    /// For the reasons screen: which page of chips to show (clamped to the last one).
+    reason_page: usize,
+    /// Hold a finger on the first face, to show the press feedback.
+    press_first_face: bool,
 }
 
 impl Shot {
@@ -114,7 +107,8 @@ impl Shot {
             can_change_answer: false,
             idle_prompt: false,
             recording: false,
-            last_reason_page: false,
+            reason_page: 0,
+            press_first_face: false,
         }
     }
 }
@@ -122,16 +116,36 @@ impl Shot {
 fn shots() -> Vec<Shot> {
     vec![
         Shot::new("home", Screen::Home),
-        Shot { recording: true, ..Shot::new("home-recording", Screen::Home) },
-        Shot { can_change_answer: true, ..Shot::new("ask-more", Screen::AskMore) },
+        Shot {
+            press_first_face: true,
+            ..Shot::new("home-pressed", Screen::Home)
+        },
+        Shot {
+            recording: true,
+            ..Shot::new("home-recording", Screen::Home)
+        },
+        Shot {
+            can_change_answer: true,
+            ..Shot::new("ask-more", Screen::AskMore)
+        },
         Shot::new("ask-more-final", Screen::AskMore),
         Shot::new("change-answer", Screen::ChangeAnswer),
         Shot::new("question", Screen::Question),
         Shot::new("reasons", Screen::Reasons),
-        Shot { last_reason_page: true, ..Shot::new("reasons-last", Screen::Reasons) },
+        Shot {
+            reason_page: 1,
+            ..Shot::new("reasons-page-2", Screen::Reasons)
+        },
+        Shot {
+            reason_page: usize::MAX,
+            ..Shot::new("reasons-last", Screen::Reasons)
+        },
         Shot::new("thank-you", Screen::ThankYou),
         Shot::new("out-of-service", Screen::OutOfService),
-        Shot { idle_prompt: true, ..Shot::new("idle", Screen::Question) },
+        Shot {
+            idle_prompt: true,
+            ..Shot::new("idle", Screen::Question)
+        },
     ]
 }
 
@@ -146,35 +160,76 @@ pub fn run(out_dir: &Path) -> Result<()> {
 
     let window = KioskWindow::new().context("creating the kiosk window")?;
     window.show().context("showing the kiosk window")?;
+    let languages: Vec<LanguageOption> = Translations::bundled()
+        .catalogs()
+        .map(|c| LanguageOption {
+            code: c.language().as_str().into(),
+            native_name: c.native_name().into(),
+        })
+        .collect();
+    window
+        .global::<KioskAdapter>()
+        .set_languages(ModelRc::new(VecModel::from(languages)));
 
     let mut count = 0;
+    let mut problems = Vec::new();
     for panel in &PANELS {
         let dir = out_dir.join(panel.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        window.window().set_size(PhysicalSize::new(panel.width, panel.height));
-        window.global::<Theme>().set_px_per_mm(panel.width as f32 / panel.width_mm);
+        window
+            .window()
+            .set_size(PhysicalSize::new(panel.width, panel.height));
+        window
+            .global::<Theme>()
+            .set_px_per_mm(panel.width as f32 / panel.width_mm);
 
         for lang in LANGUAGES {
             slint::select_bundled_translation(lang)
                 .map_err(|e| anyhow!("selecting the {lang} translation: {e}"))?;
             let adapter = window.global::<KioskAdapter>();
             adapter.set_language(lang.into());
-            let samples = samples(lang);
-            adapter.set_question(samples.question.into());
+            let samples = samples(lang)?;
+            adapter.set_question(samples.question.as_str().into());
 
             for larger in [false, true] {
                 window.global::<Theme>().set_larger_text(larger);
                 let mode = if larger { "larger" } else { "normal" };
+                if lang == LANGUAGES[0] {
+                    println!(
+                        "{} {mode}: {} reason chips per page",
+                        panel.name,
+                        window.get_reasons_per_page()
+                    );
+                }
+                let target_mm = if larger { 18.0 } else { 12.0 };
                 for shot in shots() {
                     show(&window, &shot, &samples);
-                    let path = dir.join(format!("{lang}-{mode}-{}.png", shot.name));
+                    let name = format!("{lang}-{mode}-{}", shot.name);
+                    let path = dir.join(format!("{name}.png"));
+                    let pressed = shot
+                        .press_first_face
+                        .then(|| press_first_face(&window))
+                        .flatten();
                     snapshot(&window, &path)?;
+                    if let Some(position) = pressed {
+                        release(&window, position);
+                    }
+                    let min_side = target_mm * panel.width as f32 / panel.width_mm;
+                    for problem in audit(&window, min_side, !shot.idle_prompt) {
+                        problems.push(format!("{}/{name}: {problem}", panel.name));
+                    }
                     count += 1;
                 }
             }
         }
     }
     println!("{count} screenshots in {}", out_dir.display());
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        bail!("{} problems with touch targets", problems.len());
+    }
     Ok(())
 }
 
@@ -190,9 +245,11 @@ fn show(window: &KioskWindow, shot: &Shot, samples: &Samples) {
     adapter.set_question_count(4);
 
     // Page the reasons as the kiosk does: `reasons-per-page` at a time, the second one selected.
-    let per_page = usize::try_from(window.get_reasons_per_page()).unwrap_or(1).max(1);
-    let pages: Vec<&[&str]> = samples.reasons.chunks(per_page).collect();
-    let page = if shot.last_reason_page { pages.len().saturating_sub(1) } else { 0 };
+    let per_page = usize::try_from(window.get_reasons_per_page())
+        .unwrap_or(1)
+        .max(1);
+    let pages: Vec<&[String]> = samples.reasons.chunks(per_page).collect();
+    let page = shot.reason_page.min(pages.len().saturating_sub(1));
     let chips: Vec<ReasonChip> = pages
         .get(page)
         .copied()
@@ -201,13 +258,106 @@ fn show(window: &KioskWindow, shot: &Shot, samples: &Samples) {
         .enumerate()
         .map(|(i, label)| ReasonChip {
             code: SharedString::from(format!("sample-{}", page * per_page + i)),
-            label: (*label).into(),
+            label: label.as_str().into(),
             selected: page * per_page + i == 1,
         })
         .collect();
     adapter.set_reasons(ModelRc::new(VecModel::from(chips)));
     adapter.set_reason_page(i32::try_from(page).unwrap_or(0));
     adapter.set_reason_page_count(i32::try_from(pages.len()).unwrap_or(1));
+}
+
+/// Puts a finger down on the first face (without lifting it) and returns where.
+fn press_first_face(window: &KioskWindow) -> Option<LogicalPosition> {
+    let face = ElementHandle::find_by_element_type_name(window, "FaceButton").next()?;
+    let (origin, size) = (face.absolute_position(), face.size());
+    let position = LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
+    window
+        .window()
+        .dispatch_event(WindowEvent::PointerMoved { position });
+    window.window().dispatch_event(WindowEvent::PointerPressed {
+        position,
+        button: PointerEventButton::Left,
+    });
+    Some(position)
+}
+
+/// Lifts the finger put down by [`press_first_face`] outside the face, so nothing is rated.
+fn release(window: &KioskWindow, pressed_at: LogicalPosition) {
+    let away = LogicalPosition::new(pressed_at.x, 1.0);
+    window
+        .window()
+        .dispatch_event(WindowEvent::PointerMoved { position: away });
+    window
+        .window()
+        .dispatch_event(WindowEvent::PointerReleased {
+            position: away,
+            button: PointerEventButton::Left,
+        });
+    window.window().dispatch_event(WindowEvent::PointerExited);
+}
+
+/// Checks every touch target on screen: it has an accessible label, both its sides are at least
+/// `min_side` pixels, it lies inside the window, and (unless a modal covers the screen) it overlaps
+/// no other target.
+fn audit(window: &KioskWindow, min_side: f32, check_overlap: bool) -> Vec<String> {
+    let size = window
+        .window()
+        .size()
+        .to_logical(window.window().scale_factor());
+    let targets: Vec<(String, LogicalPosition, LogicalSize)> = ElementQuery::from_root(window)
+        .match_predicate(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(
+                    AccessibleRole::Button
+                        | AccessibleRole::Checkbox
+                        | AccessibleRole::Switch
+                        | AccessibleRole::RadioButton
+                )
+            )
+        })
+        .find_all()
+        .into_iter()
+        .map(|e| {
+            let label = e.accessible_label().unwrap_or_default().to_string();
+            (label, e.absolute_position(), e.size())
+        })
+        .collect();
+
+    let mut problems = Vec::new();
+    for (label, at, extent) in &targets {
+        if label.is_empty() {
+            problems.push(format!("a target at {at:?} has no accessible label"));
+        }
+        if extent.width + 0.5 < min_side || extent.height + 0.5 < min_side {
+            problems.push(format!(
+                "{label:?} is {:.0}×{:.0} px, under the {min_side:.0} px target size",
+                extent.width, extent.height
+            ));
+        }
+        if at.x < -0.5
+            || at.y < -0.5
+            || at.x + extent.width > size.width + 0.5
+            || at.y + extent.height > size.height + 0.5
+        {
+            problems.push(format!("{label:?} sticks out of the window"));
+        }
+    }
+    if check_overlap {
+        for (i, (a, a_at, a_size)) in targets.iter().enumerate() {
+            for (b, b_at, b_size) in &targets[i + 1..] {
+                let overlap_x =
+                    (a_at.x + a_size.width).min(b_at.x + b_size.width) - a_at.x.max(b_at.x);
+                let overlap_y =
+                    (a_at.y + a_size.height).min(b_at.y + b_size.height) - a_at.y.max(b_at.y);
+                if overlap_x > 0.5 && overlap_y > 0.5 {
+                    problems.push(format!("{a:?} overlaps {b:?}"));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Renders the window and writes it as an RGBA PNG.

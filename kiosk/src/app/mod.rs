@@ -113,7 +113,7 @@ impl KioskApp {
 fn connect(window: &KioskWindow, state: &Rc<State>) {
     let adapter = window.global::<KioskAdapter>();
     let weak = Rc::downgrade(state);
-    let with = move |f: Box<dyn Fn(&Rc<State>)>| {
+    let with = move |f: fn(&Rc<State>)| {
         let weak = weak.clone();
         move || {
             if let Some(state) = weak.upgrade() {
@@ -132,17 +132,17 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
             state.act(|visit| visit.rate(score, InputKind::Touch));
         }
     });
-    adapter.on_tell_more(with(Box::new(|s| s.act(|v| { v.tell_more(); None }))));
-    adapter.on_finish(with(Box::new(|s| s.act(|v| v.finish(InputKind::Touch)))));
-    adapter.on_change_answer(with(Box::new(|s| s.act(|v| { v.change_answer(); None }))));
-    adapter.on_skip(with(Box::new(|s| s.act(|v| { v.skip(); None }))));
-    adapter.on_reasons_done(with(Box::new(|s| s.act(|v| v.reasons_done(InputKind::Touch)))));
-    adapter.on_toggle_larger_text(with(Box::new(|s| s.act(|v| { v.toggle_larger_text(); None }))));
-    adapter.on_more_time(with(Box::new(|s| s.more_time())));
-    adapter.on_touched(with(Box::new(|s| s.touched())));
-    adapter.on_read_aloud(with(Box::new(|_| {
+    adapter.on_tell_more(with(|s| s.act(|v| { v.tell_more(); None })));
+    adapter.on_finish(with(|s| s.act(|v| v.finish(InputKind::Touch))));
+    adapter.on_change_answer(with(|s| s.act(|v| { v.change_answer(); None })));
+    adapter.on_skip(with(|s| s.act(|v| { v.skip(); None })));
+    adapter.on_reasons_done(with(|s| s.act(|v| v.reasons_done(InputKind::Touch))));
+    adapter.on_toggle_larger_text(with(|s| s.act(|v| { v.toggle_larger_text(); None })));
+    adapter.on_more_time(with(|s| s.more_time()));
+    adapter.on_touched(with(|s| s.touched()));
+    adapter.on_read_aloud(|| {
         tracing::info!("read aloud requested; speech output is not built yet");
-    })));
+    });
     adapter.on_toggle_reason({
         let weak = Rc::downgrade(state);
         move |code| {

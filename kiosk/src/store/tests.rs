@@ -37,7 +37,7 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
     let mut low = answer(Question::Standard(StandardId::IV), Score::BAD);
     low.reasons = vec!["iv-interrupted".parse().expect("code"), "iv-jargon".parse().expect("code")];
     let first = store.record(answer(Question::Overall, Score::VERY_GOOD), at()).expect("record");
-    let mut correction = low.clone();
+    let mut correction = low;
     correction.supersedes = Some(first.id);
     let second = store.record(correction, at()).expect("record");
     assert_eq!((first.sequence, second.sequence), (1, 2));
@@ -45,7 +45,12 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
 
     let store = open(dir.path());
     let mut all = Vec::new();
-    store.for_each_record(|r| Ok(all.push(r))).expect("read");
+    store
+        .for_each_record(|r| {
+            all.push(r);
+            Ok(())
+        })
+        .expect("read");
     assert_eq!(all, vec![first, second]);
 }
 

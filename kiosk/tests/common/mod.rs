@@ -19,7 +19,16 @@ use ui::{KioskAdapter, Screen};
 
 /// Runs `scenario` inside the Slint event loop of the testing backend (mocked time).
 pub fn run_ui_test<F: Future<Output = ()> + 'static>(scenario: impl FnOnce() -> F + 'static) {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+    // Mocked time for timers, an event loop for the recorder's replies, and the real software
+    // renderer (not the mock one) so geometry and pixels come from the bundled fonts.
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
+            mock_time: true,
+            threading: true,
+            renderer_name: Some("software".into()),
+        },
+    )))
+    .expect("the testing backend");
     slint::spawn_local(async move {
         scenario().await;
         slint::quit_event_loop().expect("quit");
