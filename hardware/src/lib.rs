@@ -105,6 +105,9 @@ mod tests {
         assert_eq!(hw.poll_event(), None);
         hw.set_led(LedState::RecordsWaiting);
         hw.set_backlight(150);
-        assert_eq!((hw.led(), hw.backlight()), (Some(LedState::RecordsWaiting), Some(100)));
+        assert_eq!(
+            (hw.led(), hw.backlight()),
+            (Some(LedState::RecordsWaiting), Some(100))
+        );
     }
 }

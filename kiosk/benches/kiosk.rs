@@ -82,16 +82,21 @@ fn tap_to_durable(dir: &std::path::Path, samples: usize) {
     // Same schema and pragmas: let the store create the file, then write it with bare rusqlite.
     drop(Store::open(&dir.join("bare")).expect("bare store"));
     let bare = rusqlite::Connection::open(dir.join("bare").join("kiosk.db")).expect("bare");
-    bare.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    bare.pragma_update(None, "synchronous", "FULL").expect("full");
+    bare.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    bare.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
 
     let (mut via_recorder, mut via_bare) = (Vec::new(), Vec::new());
     for _ in 0..samples {
         let (done, stored) = mpsc::sync_channel(1);
         let t = Instant::now();
-        recorder.record(answer(VisitId::new_random()), Box::new(move |_| {
-            let _ = done.send(());
-        }));
+        recorder.record(
+            answer(VisitId::new_random()),
+            Box::new(move |_| {
+                let _ = done.send(());
+            }),
+        );
         stored.recv().expect("stored");
         via_recorder.push(t.elapsed());
 
@@ -124,9 +129,21 @@ fn tap_to_durable(dir: &std::path::Path, samples: usize) {
     println!();
     println!("| path | p50 | p99 |");
     println!("|---|---|---|");
-    println!("| kiosk recorder (thread hand-off + IMMEDIATE tx + commit + reply) | {:.3} ms | {:.3} ms |", ms(r50), ms(r99));
-    println!("| bare rusqlite insert + commit, same row | {:.3} ms | {:.3} ms |", ms(b50), ms(b99));
-    println!("| ratio (goal ≤ 1.5×) | {:.2}× | {:.2}× |", ms(r50) / ms(b50), ms(r99) / ms(b99));
+    println!(
+        "| kiosk recorder (thread hand-off + IMMEDIATE tx + commit + reply) | {:.3} ms | {:.3} ms |",
+        ms(r50),
+        ms(r99)
+    );
+    println!(
+        "| bare rusqlite insert + commit, same row | {:.3} ms | {:.3} ms |",
+        ms(b50),
+        ms(b99)
+    );
+    println!(
+        "| ratio (goal ≤ 1.5×) | {:.2}× | {:.2}× |",
+        ms(r50) / ms(b50),
+        ms(r99) / ms(b99)
+    );
     println!();
 }
 
@@ -139,7 +156,9 @@ fn render_times(app: &KioskApp, frames: usize) {
     let adapter = app.window().global::<KioskAdapter>();
     let theme = app.window().global::<Theme>();
     for (width, height, px_per_mm) in [(800, 480, 5.19), (1280, 800, 5.9)] {
-        app.window().window().set_size(slint::PhysicalSize::new(width, height));
+        app.window()
+            .window()
+            .set_size(slint::PhysicalSize::new(width, height));
         theme.set_px_per_mm(px_per_mm);
         for larger in [false, true] {
             theme.set_larger_text(larger);
@@ -155,13 +174,19 @@ fn render_times(app: &KioskApp, frames: usize) {
                 let mean = times.iter().sum::<Duration>() / frames as u32;
                 let (_, p99) = percentiles(&mut times);
                 let mode = if larger { "larger text" } else { "normal" };
-                println!("| {width}×{height} | {mode} | {screen:?} | {:.2} ms | {:.2} ms |", ms(mean), ms(p99));
+                println!(
+                    "| {width}×{height} | {mode} | {screen:?} | {:.2} ms | {:.2} ms |",
+                    ms(mean),
+                    ms(p99)
+                );
             }
         }
     }
     theme.set_larger_text(false);
     adapter.set_screen(Screen::Home);
-    app.window().window().set_size(slint::PhysicalSize::new(800, 480));
+    app.window()
+        .window()
+        .set_size(slint::PhysicalSize::new(800, 480));
     println!();
 }
 
@@ -214,7 +239,10 @@ fn ms(d: Duration) -> f64 {
 async fn until(condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !condition() {
-        assert!(Instant::now() < deadline, "benchmark timed out waiting for the UI");
+        assert!(
+            Instant::now() < deadline,
+            "benchmark timed out waiting for the UI"
+        );
         YieldNow(false).await;
     }
 }

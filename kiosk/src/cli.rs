@@ -17,7 +17,12 @@ use crate::store::Store;
 #[command(version, about)]
 pub struct Cli {
     /// The kiosk's configuration file.
-    #[arg(long, global = true, env = "OCENA_KIOSK_CONFIG", default_value = "/etc/ocena/kiosk.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "OCENA_KIOSK_CONFIG",
+        default_value = "/etc/ocena/kiosk.toml"
+    )]
     pub config: PathBuf,
     /// Use this data directory instead of the config's `data_dir`.
     #[arg(long, global = true, env = "OCENA_KIOSK_DATA_DIR")]
@@ -71,10 +76,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let seed = seed.unwrap_or_else(rand::random);
             tracing::info!(visits, seed, data_dir = %config.data_dir.display(), "simulating visits");
             let mut stdout = std::io::stdout().lock();
-            crate::simulate::simulate(&config, Arc::new(SystemClock::new()), visits, seed, |record| {
-                // One line per durable record; flushed at once so a watcher sees it before a crash.
-                writeln!(stdout, "{}", record.id).and_then(|()| stdout.flush())
-            })?;
+            crate::simulate::simulate(
+                &config,
+                Arc::new(SystemClock::new()),
+                visits,
+                seed,
+                |record| {
+                    // One line per durable record; flushed at once so a watcher sees it before a crash.
+                    writeln!(stdout, "{}", record.id).and_then(|()| stdout.flush())
+                },
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { output } => {
@@ -85,10 +96,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("cannot create {}", path.display()))?;
                     let mut out = std::io::BufWriter::new(file);
                     let count = opened.store.export_json_lines(&mut out)?;
-                    out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+                    out.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     count
                 }
-                None => opened.store.export_json_lines(&mut std::io::stdout().lock())?,
+                None => opened
+                    .store
+                    .export_json_lines(&mut std::io::stdout().lock())?,
             };
             tracing::info!(count, "exported");
             Ok(ExitCode::SUCCESS)
@@ -96,7 +110,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { json } => {
             let opened = Store::open(&config.data_dir)?;
             if let Some(moved) = &opened.moved_aside {
-                println!("warning: the database was corrupt and was moved to {}", moved.display());
+                println!(
+                    "warning: the database was corrupt and was moved to {}",
+                    moved.display()
+                );
             }
             let status = opened.store.status()?;
             if json {
@@ -104,7 +121,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", describe_status(&status));
             }
-            Ok(if status.integrity == "ok" { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if status.integrity == "ok" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::ExampleConfig => Ok(ExitCode::SUCCESS),
     }
@@ -130,7 +151,11 @@ fn describe_status(status: &crate::store::StoreStatus) -> String {
             "#{} recorded {} ({})",
             o.sequence,
             when(o.wall_clock_ms),
-            if o.clock_synchronized { "clock synchronised" } else { "clock NOT synchronised" }
+            if o.clock_synchronized {
+                "clock synchronised"
+            } else {
+                "clock NOT synchronised"
+            }
         ),
     };
     format!(

@@ -35,7 +35,10 @@ impl SystemClock {
                 id
             }
         };
-        Self { boot_id, synchronized_flag: PathBuf::from(TIMESYNC_FLAG) }
+        Self {
+            boot_id,
+            synchronized_flag: PathBuf::from(TIMESYNC_FLAG),
+        }
     }
 
     pub fn boot_id(&self) -> &str {

@@ -60,8 +60,12 @@ pub struct Display {
 
 impl Display {
     /// The Raspberry Pi 7" touch display: 800×480 px over 154.08 × 85.92 mm.
-    pub const RASPBERRY_PI_7_INCH: Display =
-        Display { width_px: 800, height_px: 480, width_mm: 154.08, height_mm: 85.92 };
+    pub const RASPBERRY_PI_7_INCH: Display = Display {
+        width_px: 800,
+        height_px: 480,
+        width_mm: 154.08,
+        height_mm: 85.92,
+    };
 
     /// Physical pixels per millimetre, averaged over both axes.
     pub fn pixels_per_mm(&self) -> f32 {
@@ -73,11 +77,18 @@ impl Display {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML for the kiosk: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("config file {path}, key `{key}`: {problem}")]
-    Invalid { path: PathBuf, key: String, problem: String },
+    Invalid {
+        path: PathBuf,
+        key: String,
+        problem: String,
+    },
 }
 
 /// The shape of the file as written by staff; every field is checked by [`Config::validate`].
@@ -155,8 +166,10 @@ impl Default for RawDisplay {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 
@@ -183,27 +196,37 @@ impl Config {
         if raw.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must name a directory".into()));
         }
-        let desk_id: DeskId =
-            raw.desk.id.parse().map_err(|e: model::ParseError| invalid("desk.id", e.to_string()))?;
+        let desk_id: DeskId = raw
+            .desk
+            .id
+            .parse()
+            .map_err(|e: model::ParseError| invalid("desk.id", e.to_string()))?;
         let desk_name = raw.desk.name.trim().to_owned();
         if desk_name.is_empty() || desk_name.chars().count() > 80 {
             return Err(invalid("desk.name", "must be 1-80 characters".into()));
         }
         let office = raw.desk.office.trim().to_owned();
         if office.is_empty() {
-            return Err(invalid("desk.office", "must name the office, e.g. \"plock\"".into()));
+            return Err(invalid(
+                "desk.office",
+                "must name the office, e.g. \"plock\"".into(),
+            ));
         }
 
         let catalogue = Catalogue::ordinance_4216_2018();
         let mut standards = Vec::new();
         for (i, text) in raw.desk.standards.iter().enumerate() {
             let key = format!("desk.standards[{i}]");
-            let id: StandardId = text.parse().map_err(|e: model::ParseError| invalid(&key, e.to_string()))?;
+            let id: StandardId = text
+                .parse()
+                .map_err(|e: model::ParseError| invalid(&key, e.to_string()))?;
             match catalogue.standard(id).rateability {
                 Rateability::Never => {
                     return Err(invalid(
                         &key,
-                        format!("standard {id} is never rated by clients (it concerns staff safety)"),
+                        format!(
+                            "standard {id} is never rated by clients (it concerns staff safety)"
+                        ),
                     ));
                 }
                 Rateability::InternalServiceDesks if !raw.desk.internal_service => {
@@ -223,18 +246,26 @@ impl Config {
         }
 
         if raw.languages.enabled.is_empty() {
-            return Err(invalid("languages.enabled", "must list at least one language".into()));
+            return Err(invalid(
+                "languages.enabled",
+                "must list at least one language".into(),
+            ));
         }
         let mut languages = Vec::new();
         for (i, text) in raw.languages.enabled.iter().enumerate() {
             let key = format!("languages.enabled[{i}]");
-            let tag: LanguageTag = text.parse().map_err(|e: model::ParseError| invalid(&key, e.to_string()))?;
+            let tag: LanguageTag = text
+                .parse()
+                .map_err(|e: model::ParseError| invalid(&key, e.to_string()))?;
             if !shipped.contains(&tag) {
                 let mut known: Vec<_> = shipped.iter().map(LanguageTag::as_str).collect();
                 known.sort_unstable();
                 return Err(invalid(
                     &key,
-                    format!("no translation is shipped for {tag:?} (available: {})", known.join(", ")),
+                    format!(
+                        "no translation is shipped for {tag:?} (available: {})",
+                        known.join(", ")
+                    ),
                 ));
             }
             if languages.contains(&tag) {
@@ -256,14 +287,22 @@ impl Config {
 
         let seconds = |key: &str, value: f64, min: f64, max: f64| {
             if !value.is_finite() || value < min || value > max {
-                Err(invalid(key, format!("must be between {min} and {max} seconds, got {value}")))
+                Err(invalid(
+                    key,
+                    format!("must be between {min} and {max} seconds, got {value}"),
+                ))
             } else {
                 Ok(Duration::from_secs_f64(value))
             }
         };
         let t = &raw.timing;
         let timing = Timing {
-            idle_prompt_after: seconds("timing.idle_prompt_after_s", t.idle_prompt_after_s, 5.0, 600.0)?,
+            idle_prompt_after: seconds(
+                "timing.idle_prompt_after_s",
+                t.idle_prompt_after_s,
+                5.0,
+                600.0,
+            )?,
             idle_countdown: seconds("timing.idle_countdown_s", t.idle_countdown_s, 20.0, 300.0)?,
             change_answer_window: seconds(
                 "timing.change_answer_window_s",
@@ -279,13 +318,21 @@ impl Config {
             u32::try_from(value)
                 .ok()
                 .filter(|v| (240..=8192).contains(v))
-                .ok_or_else(|| invalid(key, format!("must be between 240 and 8192 pixels, got {value}")))
+                .ok_or_else(|| {
+                    invalid(
+                        key,
+                        format!("must be between 240 and 8192 pixels, got {value}"),
+                    )
+                })
         };
         let millimetres = |key: &str, value: f64| {
             if value.is_finite() && (20.0..=2000.0).contains(&value) {
                 Ok(value as f32)
             } else {
-                Err(invalid(key, format!("must be between 20 and 2000 mm, got {value}")))
+                Err(invalid(
+                    key,
+                    format!("must be between 20 and 2000 mm, got {value}"),
+                ))
             }
         };
         let display = Display {
@@ -323,7 +370,10 @@ impl Config {
 pub const EXAMPLE: &str = include_str!("../kiosk.example.toml");
 
 fn shipped_languages() -> HashSet<LanguageTag> {
-    ui::translations::Translations::bundled().languages().cloned().collect()
+    ui::translations::Translations::bundled()
+        .languages()
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -350,7 +400,10 @@ mod tests {
     #[test]
     fn malformed_toml_names_the_file_and_line() {
         let err = parse("data_dir = \"/x\"\n[desk\n").unwrap_err();
-        assert!(err.contains("/etc/ocena/kiosk.toml") && err.contains("line 2"), "{err}");
+        assert!(
+            err.contains("/etc/ocena/kiosk.toml") && err.contains("line 2"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -362,13 +415,19 @@ mod tests {
     #[test]
     fn an_unknown_standard_names_its_position() {
         let err = parse(&example_with("\"III\"", "\"XIV\"")).unwrap_err();
-        assert!(err.contains("desk.standards[1]") && err.contains("XIV"), "{err}");
+        assert!(
+            err.contains("desk.standards[1]") && err.contains("XIV"),
+            "{err}"
+        );
     }
 
     #[test]
     fn the_aggressive_client_standard_cannot_be_asked() {
         let err = parse(&example_with("\"III\"", "\"X\"")).unwrap_err();
-        assert!(err.contains("desk.standards[1]") && err.contains("never rated"), "{err}");
+        assert!(
+            err.contains("desk.standards[1]") && err.contains("never rated"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -379,36 +438,58 @@ mod tests {
 
     #[test]
     fn an_empty_language_list_is_refused() {
-        let err = parse(&example_with("enabled = [\"pl\", \"en\", \"uk\", \"de\"]", "enabled = []"))
-            .unwrap_err();
-        assert!(err.contains("languages.enabled") && err.contains("at least one"), "{err}");
+        let err = parse(&example_with(
+            "enabled = [\"pl\", \"en\", \"uk\", \"de\"]",
+            "enabled = []",
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("languages.enabled") && err.contains("at least one"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_language_without_translation_is_refused() {
         let err = parse(&example_with("\"de\"]", "\"fr\"]")).unwrap_err();
-        assert!(err.contains("languages.enabled[3]") && err.contains("\"fr\""), "{err}");
+        assert!(
+            err.contains("languages.enabled[3]") && err.contains("\"fr\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn the_default_language_must_be_enabled() {
-        let err = parse(&example_with("default = \"pl\"", "default = \"de\"")
-            .replace("enabled = [\"pl\", \"en\", \"uk\", \"de\"]", "enabled = [\"pl\", \"en\"]"))
+        let err = parse(
+            &example_with("default = \"pl\"", "default = \"de\"").replace(
+                "enabled = [\"pl\", \"en\", \"uk\", \"de\"]",
+                "enabled = [\"pl\", \"en\"]",
+            ),
+        )
         .unwrap_err();
         assert!(err.contains("languages.default"), "{err}");
     }
 
     #[test]
     fn a_negative_timeout_is_refused_with_its_key() {
-        let err = parse(&example_with("idle_prompt_after_s = 45", "idle_prompt_after_s = -5"))
-            .unwrap_err();
-        assert!(err.contains("timing.idle_prompt_after_s") && err.contains("-5"), "{err}");
+        let err = parse(&example_with(
+            "idle_prompt_after_s = 45",
+            "idle_prompt_after_s = -5",
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("timing.idle_prompt_after_s") && err.contains("-5"),
+            "{err}"
+        );
     }
 
     #[test]
     fn an_idle_countdown_under_twenty_seconds_is_refused() {
-        let err =
-            parse(&example_with("idle_countdown_s = 25", "idle_countdown_s = 10")).unwrap_err();
+        let err = parse(&example_with(
+            "idle_countdown_s = 25",
+            "idle_countdown_s = 10",
+        ))
+        .unwrap_err();
         assert!(err.contains("timing.idle_countdown_s"), "{err}");
     }
 
@@ -420,7 +501,9 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_named() {
-        let err = Config::load(Path::new("/nonexistent/kiosk.toml")).unwrap_err().to_string();
+        let err = Config::load(Path::new("/nonexistent/kiosk.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/kiosk.toml"), "{err}");
     }
 }

@@ -32,7 +32,11 @@ pub type OnHealth = Box<dyn Fn(Health) + Send>;
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(3);
 
 enum Command {
-    Record { answer: Answer, recorded: RecordedTime, on_stored: OnStored },
+    Record {
+        answer: Answer,
+        recorded: RecordedTime,
+        on_stored: OnStored,
+    },
 }
 
 /// Handle to the recorder thread. Dropping it stores what is still queued (if it can) and stops.
@@ -50,13 +54,21 @@ impl Recorder {
             .name("recorder".into())
             .spawn(move || Worker::new(data_dir, on_health).run(&inbox))
             .unwrap_or_else(|e| panic!("cannot start the recorder thread: {e}"));
-        Recorder { commands: Some(commands), clock, thread: Some(thread) }
+        Recorder {
+            commands: Some(commands),
+            clock,
+            thread: Some(thread),
+        }
     }
 
     /// Queues an answer, stamped with the time now; `on_stored` runs once it is durable.
     pub fn record(&self, answer: Answer, on_stored: OnStored) {
         let recorded = self.clock.now();
-        let command = Command::Record { answer, recorded, on_stored };
+        let command = Command::Record {
+            answer,
+            recorded,
+            on_stored,
+        };
         if let Some(commands) = &self.commands
             && commands.send(command).is_err()
         {
@@ -98,7 +110,13 @@ struct Worker {
 
 impl Worker {
     fn new(data_dir: PathBuf, on_health: OnHealth) -> Worker {
-        Worker { data_dir, store: None, queue: VecDeque::new(), health: None, on_health }
+        Worker {
+            data_dir,
+            store: None,
+            queue: VecDeque::new(),
+            health: None,
+            on_health,
+        }
     }
 
     fn run(mut self, inbox: &mpsc::Receiver<Command>) {
@@ -110,7 +128,11 @@ impl Worker {
                 inbox.recv_timeout(RETRY_INTERVAL)
             };
             match command {
-                Ok(Command::Record { answer, recorded, on_stored }) => {
+                Ok(Command::Record {
+                    answer,
+                    recorded,
+                    on_stored,
+                }) => {
                     self.queue.push_back((answer, recorded, on_stored));
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -121,7 +143,11 @@ impl Worker {
         self.flush();
         for (answer, recorded, _) in self.queue.drain(..) {
             // The process is ending with storage unavailable: leave the answer in the log at least.
-            tracing::error!(?answer, ?recorded, "shutting down with an answer that could not be stored");
+            tracing::error!(
+                ?answer,
+                ?recorded,
+                "shutting down with an answer that could not be stored"
+            );
         }
     }
 

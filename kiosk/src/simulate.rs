@@ -35,8 +35,9 @@ pub fn simulate(
     let mut visit = Visit::new(Arc::new(config.desk.clone()));
     let mut store = |visit: &mut Visit, answer: Option<Answer>| -> anyhow::Result<()> {
         if let Some(answer) = answer {
-            let record =
-                recorder.record_and_wait(answer).context("the recorder stopped unexpectedly")?;
+            let record = recorder
+                .record_and_wait(answer)
+                .context("the recorder stopped unexpectedly")?;
             visit.stored(&record);
             on_stored(&record).context("cannot report a stored record")?;
         }
@@ -107,7 +108,11 @@ impl Client {
             language,
             larger_text: rng.random_bool(0.08),
             mood: rng.random_range(0.0..1.0),
-            input: if rng.random_bool(0.1) { InputKind::Button } else { InputKind::Touch },
+            input: if rng.random_bool(0.1) {
+                InputKind::Button
+            } else {
+                InputKind::Touch
+            },
         }
     }
 

@@ -28,7 +28,12 @@ pub enum Step {
     Question { standard: StandardId },
     /// Reasons after a low score on `standard`; the choice is stored as a record superseding
     /// `scored` (the low score itself is already durable).
-    Reasons { standard: StandardId, scored: RecordId, score: Score, selected: Vec<ReasonCode> },
+    Reasons {
+        standard: StandardId,
+        scored: RecordId,
+        score: Score,
+        selected: Vec<ReasonCode>,
+    },
     /// Final thanks.
     ThankYou,
 }
@@ -37,8 +42,14 @@ pub enum Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
     Overall,
-    Standard { standard: StandardId, score: Score },
-    Reasons { standard: StandardId, then_finish: bool },
+    Standard {
+        standard: StandardId,
+        score: Score,
+    },
+    Reasons {
+        standard: StandardId,
+        then_finish: bool,
+    },
 }
 
 /// The state of the kiosk between and during visits.
@@ -94,9 +105,7 @@ impl Visit {
 
     /// True when a client is mid-visit or has changed language or text size: idle time matters.
     pub fn is_in_use(&self) -> bool {
-        self.step != Step::Home
-            || self.language != self.survey.default_language
-            || self.larger_text
+        self.step != Step::Home || self.language != self.survey.default_language || self.larger_text
     }
 
     /// The standards this client will be asked, in the desk's order, for the language chosen.
@@ -116,7 +125,9 @@ impl Visit {
 
     /// "Question n of m" on the question screen.
     pub fn progress(&self) -> Option<(usize, usize)> {
-        let Step::Question { standard } = self.step else { return None };
+        let Step::Question { standard } = self.step else {
+            return None;
+        };
         let questions = self.questions();
         let number = questions.iter().position(|&id| id == standard)? + 1;
         Some((number, questions.len()))
@@ -155,20 +166,33 @@ impl Visit {
             None => {}
             Some(Pending::Overall) => {
                 self.overall = Some(record.id);
-                self.step = Step::AskMore { can_change_answer: true };
+                self.step = Step::AskMore {
+                    can_change_answer: true,
+                };
             }
             Some(Pending::Standard { standard, score }) => {
                 if score.is_low() && !self.catalogue.standard(standard).reasons.is_empty() {
-                    self.step =
-                        Step::Reasons { standard, scored: record.id, score, selected: Vec::new() };
+                    self.step = Step::Reasons {
+                        standard,
+                        scored: record.id,
+                        score,
+                        selected: Vec::new(),
+                    };
                 } else {
                     self.done.push(standard);
                     self.next_question();
                 }
             }
-            Some(Pending::Reasons { standard, then_finish }) => {
+            Some(Pending::Reasons {
+                standard,
+                then_finish,
+            }) => {
                 self.done.push(standard);
-                if then_finish { self.step = Step::ThankYou } else { self.next_question() }
+                if then_finish {
+                    self.step = Step::ThankYou
+                } else {
+                    self.next_question()
+                }
             }
         }
     }
@@ -182,7 +206,12 @@ impl Visit {
 
     /// "Change my answer" while it is offered.
     pub fn change_answer(&mut self) {
-        if self.step == (Step::AskMore { can_change_answer: true }) && self.pending.is_none() {
+        if self.step
+            == (Step::AskMore {
+                can_change_answer: true,
+            })
+            && self.pending.is_none()
+        {
             self.step = Step::ChangeAnswer;
         }
     }
@@ -207,7 +236,9 @@ impl Visit {
     /// Select or unselect a reason chip; codes not of this standard are ignored.
     pub fn toggle_reason(&mut self, code: &str) {
         let catalogue = self.catalogue;
-        if let Step::Reasons { standard, selected, .. } = &mut self.step
+        if let Step::Reasons {
+            standard, selected, ..
+        } = &mut self.step
             && let Some(reason) = catalogue.standard(*standard).reason(code)
         {
             let code = reason.reason_code();
@@ -293,20 +324,43 @@ impl Visit {
         if self.pending.is_some() {
             return None;
         }
-        let Step::Reasons { standard, scored, score, selected } = self.step.clone() else {
+        let Step::Reasons {
+            standard,
+            scored,
+            score,
+            selected,
+        } = self.step.clone()
+        else {
             return None;
         };
         if selected.is_empty() {
             self.done.push(standard);
-            if then_finish { self.step = Step::ThankYou } else { self.next_question() }
+            if then_finish {
+                self.step = Step::ThankYou
+            } else {
+                self.next_question()
+            }
             return None;
         }
-        self.pending = Some(Pending::Reasons { standard, then_finish });
-        Some(self.answer(Question::Standard(standard), score, selected, Some(scored), input))
+        self.pending = Some(Pending::Reasons {
+            standard,
+            then_finish,
+        });
+        Some(self.answer(
+            Question::Standard(standard),
+            score,
+            selected,
+            Some(scored),
+            input,
+        ))
     }
 
     fn next_question(&mut self) {
-        self.step = match self.questions().into_iter().find(|id| !self.done.contains(id)) {
+        self.step = match self
+            .questions()
+            .into_iter()
+            .find(|id| !self.done.contains(id))
+        {
             Some(standard) => Step::Question { standard },
             None => Step::ThankYou,
         };

@@ -33,7 +33,10 @@ fn idle_prompt_extension_and_reset() {
         pass_time(1.5);
         assert!(kiosk.adapter().get_idle_prompt_visible());
         let countdown = kiosk.adapter().get_idle_seconds_left();
-        assert!(countdown >= 20, "the warning lasts at least 20 s, got {countdown}");
+        assert!(
+            countdown >= 20,
+            "the warning lasts at least 20 s, got {countdown}"
+        );
         kiosk.find("Need more time?");
         pass_time(1.0);
         assert_eq!(kiosk.adapter().get_idle_seconds_left(), countdown - 1);
@@ -41,10 +44,16 @@ fn idle_prompt_extension_and_reset() {
         // One tap extends, and it can be done many times (WCAG 2.2.1 asks for at least ten).
         for extension in 0..12 {
             kiosk.tap("More time");
-            assert!(!kiosk.adapter().get_idle_prompt_visible(), "extension {extension}");
+            assert!(
+                !kiosk.adapter().get_idle_prompt_visible(),
+                "extension {extension}"
+            );
             assert_eq!(kiosk.screen(), Screen::Reasons);
             pass_time(prompt_after + 0.5);
-            assert!(kiosk.adapter().get_idle_prompt_visible(), "prompt again after extension {extension}");
+            assert!(
+                kiosk.adapter().get_idle_prompt_visible(),
+                "prompt again after extension {extension}"
+            );
         }
 
         // Nobody answers: the countdown runs out.
@@ -53,18 +62,30 @@ fn idle_prompt_extension_and_reset() {
         }
         kiosk.until_screen(Screen::Home).await;
         assert!(!kiosk.adapter().get_idle_prompt_visible());
-        assert_eq!(kiosk.adapter().get_language().as_str(), "pl", "language back to the default");
-        assert!(!kiosk.app.window().global::<ui::Theme>().get_larger_text(), "normal text again");
+        assert_eq!(
+            kiosk.adapter().get_language().as_str(),
+            "pl",
+            "language back to the default"
+        );
+        assert!(
+            !kiosk.app.window().global::<ui::Theme>().get_larger_text(),
+            "normal text again"
+        );
 
         // Everything answered is kept, including the reason chosen but not confirmed.
-        common::until("the kept reasons to be durable", || kiosk.records().len() == 3).await;
+        common::until("the kept reasons to be durable", || {
+            kiosk.records().len() == 3
+        })
+        .await;
         let records = kiosk.records();
         assert_eq!(records[0].question, Question::Overall);
         assert_eq!(records[1].question, Question::Standard(StandardId::IV));
         assert_eq!(records[2].supersedes, Some(records[1].id));
         assert_eq!(records[2].reasons[0].as_str(), chip.code.as_str());
-        assert!(records.iter().all(|r| r.language.as_str() == "en" && r.larger_text));
+        assert!(
+            records
+                .iter()
+                .all(|r| r.language.as_str() == "en" && r.larger_text)
+        );
     });
 }
-
-

@@ -23,7 +23,11 @@ fn ui_text(language: &str, msgid: &str) -> String {
 
 fn native_name(language: &str) -> String {
     let tag: LanguageTag = language.parse().expect("tag");
-    Translations::bundled().get(&tag).expect("shipped").native_name().to_owned()
+    Translations::bundled()
+        .get(&tag)
+        .expect("shipped")
+        .native_name()
+        .to_owned()
 }
 
 #[test]
@@ -57,7 +61,11 @@ async fn every_language_re_renders_every_visible_text() {
     }
     seen_questions.sort();
     seen_questions.dedup();
-    assert_eq!(seen_questions.len(), 4, "four different wordings of the home question");
+    assert_eq!(
+        seen_questions.len(),
+        4,
+        "four different wordings of the home question"
+    );
 
     // Mid-visit, the catalogue's question and reasons follow the language too.
     kiosk.tap(&ui_text("pl", "Good"));
@@ -72,10 +80,17 @@ async fn every_language_re_renders_every_visible_text() {
         let tag: LanguageTag = language.parse().expect("tag");
         let catalog = Translations::bundled().get(&tag).expect("shipped");
         let question = catalog.tr(&iv.question_context(), iv.question);
-        assert_eq!(kiosk.adapter().get_question().as_str(), question, "{language}");
+        assert_eq!(
+            kiosk.adapter().get_question().as_str(),
+            question,
+            "{language}"
+        );
         let first_chip = kiosk.adapter().get_reasons().row_data(0).expect("a chip");
         let reason = iv.reason(&first_chip.code).expect("a reason of IV");
-        assert_eq!(first_chip.label.as_str(), catalog.tr(&reason.context(), reason.text));
+        assert_eq!(
+            first_chip.label.as_str(),
+            catalog.tr(&reason.context(), reason.text)
+        );
         kiosk.find(&first_chip.label);
         kiosk.find(&ui_text(language, "What went wrong?"));
         kiosk.find(&ui_text(language, "Done"));
@@ -87,7 +102,10 @@ async fn larger_text_makes_text_and_targets_larger() {
     let px_per_mm = kiosk.config.display.pixels_per_mm();
     let question = kiosk.find("How would you rate the service today?").size();
     let face = kiosk.find("Very good").size();
-    assert!(face.width.min(face.height) >= 12.0 * px_per_mm, "normal targets ≥ 12 mm: {face:?}");
+    assert!(
+        face.width.min(face.height) >= 12.0 * px_per_mm,
+        "normal targets ≥ 12 mm: {face:?}"
+    );
 
     kiosk.tap("Larger text");
     assert!(kiosk.app.window().global::<Theme>().get_larger_text());
@@ -105,5 +123,8 @@ async fn larger_text_makes_text_and_targets_larger() {
 
     kiosk.tap("Larger text");
     assert!(!kiosk.app.window().global::<Theme>().get_larger_text());
-    assert_eq!(kiosk.find("How would you rate the service today?").size(), question);
+    assert_eq!(
+        kiosk.find("How would you rate the service today?").size(),
+        question
+    );
 }

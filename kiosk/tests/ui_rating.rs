@@ -27,13 +27,19 @@ async fn a_tap_is_a_durable_record_before_the_thank_you() {
     let records = kiosk.records();
     assert_eq!(records.len(), 1);
     let r = &records[0];
-    assert_eq!((r.question, r.score, r.input), (Question::Overall, Score::VERY_GOOD, InputKind::Touch));
+    assert_eq!(
+        (r.question, r.score, r.input),
+        (Question::Overall, Score::VERY_GOOD, InputKind::Touch)
+    );
     assert_eq!(r.desk_id.as_str(), "plock-wso-03");
     assert_eq!(r.language.as_str(), "pl");
     assert!(!r.larger_text && r.supersedes.is_none() && r.reasons.is_empty());
     assert!(r.recorded.boottime_ns > 0);
     // "Thank you. Tell us more?" does not echo the face pressed.
-    assert!(kiosk.try_find("Very good").is_none(), "the pressed face is not echoed");
+    assert!(
+        kiosk.try_find("Very good").is_none(),
+        "the pressed face is not echoed"
+    );
     kiosk.tap("Finish");
     kiosk.until_screen(Screen::ThankYou).await;
     pass_time(kiosk.config.timing.thank_you.as_secs_f64() + 0.5);
@@ -47,28 +53,51 @@ async fn the_whole_follow_up_flow_with_reasons() {
     kiosk.tap("Yes");
     kiosk.until_screen(Screen::Question).await;
     assert_eq!(kiosk.adapter().get_question_number(), 1);
-    assert_eq!(kiosk.adapter().get_question_count(), 3, "IV, III, II: no IX in Polish");
+    assert_eq!(
+        kiosk.adapter().get_question_count(),
+        3,
+        "IV, III, II: no IX in Polish"
+    );
 
     // IV rated low: reasons drawn from standard IV's own items.
     kiosk.tap("Bad");
     kiosk.until_screen(Screen::Reasons).await;
-    let chips: Vec<String> =
-        kiosk.adapter().get_reasons().iter().map(|chip| chip.code.to_string()).collect();
-    assert!(!chips.is_empty() && chips.iter().all(|c| c.starts_with("iv-")), "{chips:?}");
+    let chips: Vec<String> = kiosk
+        .adapter()
+        .get_reasons()
+        .iter()
+        .map(|chip| chip.code.to_string())
+        .collect();
+    assert!(
+        !chips.is_empty() && chips.iter().all(|c| c.starts_with("iv-")),
+        "{chips:?}"
+    );
     let first = kiosk.adapter().get_reasons().iter().next().expect("a chip");
     kiosk.tap(&first.label);
-    assert!(kiosk.adapter().get_reasons().iter().next().is_some_and(|c| c.selected));
+    assert!(
+        kiosk
+            .adapter()
+            .get_reasons()
+            .iter()
+            .next()
+            .is_some_and(|c| c.selected)
+    );
     kiosk.tap("Done");
     kiosk.until_screen(Screen::Question).await;
     assert_eq!(kiosk.adapter().get_question_number(), 2);
 
     kiosk.tap("Skip");
-    kiosk.until(|k| k.adapter().get_question_number() == 3).await;
+    kiosk
+        .until(|k| k.adapter().get_question_number() == 3)
+        .await;
     kiosk.tap("Very good");
     kiosk.until_screen(Screen::ThankYou).await;
 
     let records = kiosk.records();
-    let questions: Vec<_> = records.iter().map(|r| (r.question, r.score.value())).collect();
+    let questions: Vec<_> = records
+        .iter()
+        .map(|r| (r.question, r.score.value()))
+        .collect();
     assert_eq!(
         questions,
         vec![
@@ -78,7 +107,11 @@ async fn the_whole_follow_up_flow_with_reasons() {
             (Question::Standard(StandardId::II), 4),
         ]
     );
-    assert_eq!(records[2].supersedes, Some(records[1].id), "reasons supersede the bare score");
+    assert_eq!(
+        records[2].supersedes,
+        Some(records[1].id),
+        "reasons supersede the bare score"
+    );
     assert_eq!(records[2].reasons.len(), 1);
     assert_eq!(records[2].reasons[0].as_str(), first.code.as_str());
     assert!(records.iter().all(|r| r.visit_id == records[0].visit_id));

@@ -25,9 +25,15 @@ async fn an_unwritable_data_directory_shows_out_of_service_then_recovers() {
     let kiosk = Kiosk::start_with(Config::example(data_dir.clone()), dir);
     kiosk.until_screen(Screen::OutOfService).await;
     let detail = kiosk.adapter().get_out_of_service_detail();
-    assert!(detail.contains("blocker"), "the detail names the path: {detail}");
+    assert!(
+        detail.contains("blocker"),
+        "the detail names the path: {detail}"
+    );
     kiosk.find("Temporarily out of service");
-    assert!(kiosk.try_find("Very good").is_none(), "no rating while out of service");
+    assert!(
+        kiosk.try_find("Very good").is_none(),
+        "no rating while out of service"
+    );
 
     // Staff fix the directory; the kiosk notices by itself.
     let blocker = data_dir.parent().expect("parent").to_owned();
@@ -57,7 +63,10 @@ async fn a_full_disk_keeps_the_answer_and_recovers() {
 
     std::fs::remove_file(filler).expect("free space");
     // The answer given when the disk was full was kept in memory and is stored now.
-    until("the kept answer to be stored", || kiosk.screen() == Screen::AskMore).await;
+    until("the kept answer to be stored", || {
+        kiosk.screen() == Screen::AskMore
+    })
+    .await;
     let records = kiosk.records();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].score.value(), 1);
@@ -76,8 +85,13 @@ impl SmallDisk {
             .arg(path)
             .status()
             .expect("run mount");
-        assert!(status.success(), "mounting a small tmpfs needs root (CI runs as root): {status}");
-        SmallDisk { path: path.to_owned() }
+        assert!(
+            status.success(),
+            "mounting a small tmpfs needs root (CI runs as root): {status}"
+        );
+        SmallDisk {
+            path: path.to_owned(),
+        }
     }
 
     /// Fills the disk to the last byte; returns the filler file.
@@ -86,7 +100,11 @@ impl SmallDisk {
         let path = self.path.join("filler");
         let mut file = std::fs::File::create(&path).expect("filler");
         let block = vec![0xAB_u8; 4096];
-        while file.write_all(&block).and_then(|()| file.sync_all()).is_ok() {}
+        while file
+            .write_all(&block)
+            .and_then(|()| file.sync_all())
+            .is_ok()
+        {}
         for _ in 0..64 {
             let _ = file.write_all(&[0]).and_then(|()| file.sync_all());
         }

@@ -46,7 +46,11 @@ impl DeskId {
 impl TryFrom<String> for DeskId {
     type Error = ParseError;
     fn try_from(s: String) -> Result<Self, ParseError> {
-        if is_slug(&s) { Ok(Self(s)) } else { Err(ParseError::InvalidDeskId(s)) }
+        if is_slug(&s) {
+            Ok(Self(s))
+        } else {
+            Err(ParseError::InvalidDeskId(s))
+        }
     }
 }
 

@@ -9,6 +9,6 @@ pub mod catalogue;
 mod ids;
 mod record;
 
-pub use catalogue::{Catalogue, Reason, ReasonKind, Standard, StandardId, Rateability};
+pub use catalogue::{Catalogue, Rateability, Reason, ReasonKind, Standard, StandardId};
 pub use ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId};
-pub use record::{InputKind, Question, RatingRecord, RecordedTime, ReasonCode, Score};
+pub use record::{InputKind, Question, RatingRecord, ReasonCode, RecordedTime, Score};

@@ -65,7 +65,11 @@ pub enum Question {
 impl FromStr for Question {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        if s == "overall" { Ok(Question::Overall) } else { s.parse().map(Question::Standard) }
+        if s == "overall" {
+            Ok(Question::Overall)
+        } else {
+            s.parse().map(Question::Standard)
+        }
     }
 }
 
@@ -105,7 +109,11 @@ impl ReasonCode {
 impl TryFrom<String> for ReasonCode {
     type Error = ParseError;
     fn try_from(s: String) -> Result<Self, ParseError> {
-        if is_slug(&s) { Ok(Self(s)) } else { Err(ParseError::InvalidReasonCode(s)) }
+        if is_slug(&s) {
+            Ok(Self(s))
+        } else {
+            Err(ParseError::InvalidReasonCode(s))
+        }
     }
 }
 
@@ -211,7 +219,10 @@ mod tests {
     #[test]
     fn questions_read_and_write_as_text() {
         assert_eq!("overall".parse::<Question>(), Ok(Question::Overall));
-        assert_eq!("IV".parse::<Question>(), Ok(Question::Standard(StandardId::IV)));
+        assert_eq!(
+            "IV".parse::<Question>(),
+            Ok(Question::Standard(StandardId::IV))
+        );
         assert_eq!(Question::Standard(StandardId::XIII).to_string(), "XIII");
         assert!("XIV".parse::<Question>().is_err());
     }

@@ -33,13 +33,20 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() -> anyhow::Result<()
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let reader = std::thread::spawn(move || {
             // Only complete lines count: a line cut by the kill was never fully reported.
             let mut ids = Vec::new();
             let mut reader = BufReader::new(stdout);
             let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
+            while reader
+                .read_until(b'\n', &mut line)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
                 if line.ends_with(b"\n") {
                     ids.push(String::from_utf8_lossy(&line).trim().to_owned());
                 }
@@ -51,12 +58,17 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() -> anyhow::Result<()
         std::thread::sleep(Duration::from_millis(rng.random_range(2..120)));
         child.kill()?; // SIGKILL on Unix
         child.wait()?;
-        let ids = reader.join().map_err(|_| anyhow::anyhow!("reader panicked"))?;
+        let ids = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reader panicked"))?;
         if !ids.is_empty() {
             rounds_with_progress += 1;
         }
         for id in ids {
-            anyhow::ensure!(uuid_like(&id), "round {round}: kiosk printed {id:?}, not a record id");
+            anyhow::ensure!(
+                uuid_like(&id),
+                "round {round}: kiosk printed {id:?}, not a record id"
+            );
             acknowledged.insert(id);
         }
     }
@@ -77,8 +89,14 @@ fn sigkill_at_random_moments_loses_no_acknowledged_answer() -> anyhow::Result<()
         lost.len()
     );
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
-    assert!(rounds_with_progress >= ROUNDS / 2, "too few rounds recorded anything");
-    assert!(acknowledged.len() >= 500, "the test recorded too little to mean much");
+    assert!(
+        rounds_with_progress >= ROUNDS / 2,
+        "too few rounds recorded anything"
+    );
+    assert!(
+        acknowledged.len() >= 500,
+        "the test recorded too little to mean much"
+    );
     Ok(())
 }
 

@@ -81,7 +81,9 @@ impl KioskApp {
         let receiver = Rc::downgrade(&state);
         slint::spawn_local(async move {
             while let Ok(event) = inbox.recv().await {
-                let Some(state) = receiver.upgrade() else { break };
+                let Some(state) = receiver.upgrade() else {
+                    break;
+                };
                 state.handle(event);
             }
         })
@@ -132,12 +134,32 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
             state.act(|visit| visit.rate(score, InputKind::Touch));
         }
     });
-    adapter.on_tell_more(with(|s| s.act(|v| { v.tell_more(); None })));
+    adapter.on_tell_more(with(|s| {
+        s.act(|v| {
+            v.tell_more();
+            None
+        })
+    }));
     adapter.on_finish(with(|s| s.act(|v| v.finish(InputKind::Touch))));
-    adapter.on_change_answer(with(|s| s.act(|v| { v.change_answer(); None })));
-    adapter.on_skip(with(|s| s.act(|v| { v.skip(); None })));
+    adapter.on_change_answer(with(|s| {
+        s.act(|v| {
+            v.change_answer();
+            None
+        })
+    }));
+    adapter.on_skip(with(|s| {
+        s.act(|v| {
+            v.skip();
+            None
+        })
+    }));
     adapter.on_reasons_done(with(|s| s.act(|v| v.reasons_done(InputKind::Touch))));
-    adapter.on_toggle_larger_text(with(|s| s.act(|v| { v.toggle_larger_text(); None })));
+    adapter.on_toggle_larger_text(with(|s| {
+        s.act(|v| {
+            v.toggle_larger_text();
+            None
+        })
+    }));
     adapter.on_more_time(with(|s| s.more_time()));
     adapter.on_touched(with(|s| s.touched()));
     adapter.on_read_aloud(|| {
@@ -158,7 +180,10 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
         let weak = Rc::downgrade(state);
         move |delta| {
             if let Some(state) = weak.upgrade() {
-                let page = state.reason_page.get().saturating_add_signed(delta as isize);
+                let page = state
+                    .reason_page
+                    .get()
+                    .saturating_add_signed(delta as isize);
                 state.reason_page.set(page);
                 state.touched();
                 state.present();
@@ -230,23 +255,30 @@ impl State {
     fn entered(self: &Rc<Self>, step: &Step) {
         let weak = Rc::downgrade(self);
         match step {
-            Step::AskMore { can_change_answer: true } => {
-                self.change_window.start(TimerMode::SingleShot, self.timing.change_answer_window, move || {
-                    if let Some(state) = weak.upgrade() {
-                        state.visit.borrow_mut().close_change_window();
-                        state.present();
-                    }
-                });
+            Step::AskMore {
+                can_change_answer: true,
+            } => {
+                self.change_window.start(
+                    TimerMode::SingleShot,
+                    self.timing.change_answer_window,
+                    move || {
+                        if let Some(state) = weak.upgrade() {
+                            state.visit.borrow_mut().close_change_window();
+                            state.present();
+                        }
+                    },
+                );
             }
             Step::ThankYou => {
-                self.thank_you.start(TimerMode::SingleShot, self.timing.thank_you, move || {
-                    if let Some(state) = weak.upgrade() {
-                        state.act(|visit| {
-                            visit.end_thank_you();
-                            None
-                        });
-                    }
-                });
+                self.thank_you
+                    .start(TimerMode::SingleShot, self.timing.thank_you, move || {
+                        if let Some(state) = weak.upgrade() {
+                            state.act(|visit| {
+                                visit.end_thank_you();
+                                None
+                            });
+                        }
+                    });
             }
             _ => {}
         }
@@ -266,22 +298,27 @@ impl State {
             return;
         }
         let weak = Rc::downgrade(self);
-        self.idle.start(TimerMode::SingleShot, self.timing.idle_prompt_after, move || {
-            if let Some(state) = weak.upgrade() {
-                state.show_idle_prompt();
-            }
-        });
+        self.idle.start(
+            TimerMode::SingleShot,
+            self.timing.idle_prompt_after,
+            move || {
+                if let Some(state) = weak.upgrade() {
+                    state.show_idle_prompt();
+                }
+            },
+        );
     }
 
     fn show_idle_prompt(self: &Rc<Self>) {
         let seconds = self.timing.idle_countdown.as_secs().max(1) as u32;
         self.idle_prompt.set(Some(seconds));
         let weak = Rc::downgrade(self);
-        self.countdown.start(TimerMode::Repeated, Duration::from_secs(1), move || {
-            if let Some(state) = weak.upgrade() {
-                state.count_down();
-            }
-        });
+        self.countdown
+            .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(state) = weak.upgrade() {
+                    state.count_down();
+                }
+            });
         self.present();
     }
 
@@ -294,7 +331,9 @@ impl State {
             _ => {
                 self.countdown.stop();
                 self.idle_prompt.set(None);
-                tracing::info!("nobody answered \"Need more time?\"; the visit ends, its answers kept");
+                tracing::info!(
+                    "nobody answered \"Need more time?\"; the visit ends, its answers kept"
+                );
                 self.act(Visit::end_idle);
             }
         }

@@ -33,7 +33,9 @@ pub fn setup(window: &KioskWindow, config: &Config) {
         })
         .collect();
     adapter.set_languages(ModelRc::new(VecModel::from(languages)));
-    window.global::<Theme>().set_px_per_mm(config.display.pixels_per_mm());
+    window
+        .global::<Theme>()
+        .set_px_per_mm(config.display.pixels_per_mm());
     // Never rely on the system locale: the desk's default language is the starting point.
     select_language(window, &config.desk.default_language);
 }
@@ -42,7 +44,9 @@ fn select_language(window: &KioskWindow, language: &model::LanguageTag) {
     if let Err(e) = slint::select_bundled_translation(language.as_str()) {
         tracing::error!(%language, %e, "no bundled translation for the chosen language");
     }
-    window.global::<KioskAdapter>().set_language(language.as_str().into());
+    window
+        .global::<KioskAdapter>()
+        .set_language(language.as_str().into());
 }
 
 /// Writes the visit's state to the window.
@@ -58,12 +62,17 @@ pub fn present(
     if adapter.get_language().as_str() != language.as_str() {
         select_language(window, language);
     }
-    window.global::<Theme>().set_larger_text(visit.larger_text());
+    window
+        .global::<Theme>()
+        .set_larger_text(visit.larger_text());
 
     let translations = Translations::bundled();
     let catalog = translations.get(language);
     let tr = |context: &str, msgid: &'static str| -> SharedString {
-        catalog.map(|c| c.tr(context, msgid)).unwrap_or(msgid).into()
+        catalog
+            .map(|c| c.tr(context, msgid))
+            .unwrap_or(msgid)
+            .into()
     };
     let catalogue = Catalogue::ordinance_4216_2018();
 
@@ -87,7 +96,12 @@ pub fn present(
             }
             Screen::Question
         }
-        (Health::Ready, Step::Reasons { standard, selected, .. }) => {
+        (
+            Health::Ready,
+            Step::Reasons {
+                standard, selected, ..
+            },
+        ) => {
             let standard = catalogue.standard(*standard);
             adapter.set_question(tr(&standard.question_context(), standard.question));
             let per_page = reasons_per_page(visit.larger_text());

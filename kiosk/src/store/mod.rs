@@ -41,37 +41,67 @@ pub struct Answer {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("disk full: cannot write {path}")]
-    DiskFull { path: PathBuf, source: rusqlite::Error },
+    DiskFull {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("data directory not writable: {path}: {reason}")]
     NotWritable { path: PathBuf, reason: String },
     #[error("database {path} is corrupt ({reason}); moving it aside failed: {source}")]
-    CorruptAndStuck { path: PathBuf, reason: String, source: std::io::Error },
+    CorruptAndStuck {
+        path: PathBuf,
+        reason: String,
+        source: std::io::Error,
+    },
     #[error("database {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("database {path} holds a record that does not parse (sequence {sequence}): {problem}")]
-    BadRow { path: PathBuf, sequence: i64, problem: String },
+    BadRow {
+        path: PathBuf,
+        sequence: i64,
+        problem: String,
+    },
     #[error("database {path} has schema version {found}, newer than this kiosk knows ({known})")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 }
 
 impl StoreError {
     /// True when the fault lies with the disk or directory and may go away by itself (space freed,
     /// a mount made writable): the kiosk shows "out of service" and keeps trying.
     pub fn is_storage_unavailable(&self) -> bool {
-        matches!(self, StoreError::DiskFull { .. } | StoreError::NotWritable { .. })
+        matches!(
+            self,
+            StoreError::DiskFull { .. } | StoreError::NotWritable { .. }
+        )
     }
 
     pub(crate) fn from_sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
         use rusqlite::ErrorCode;
         match source.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: path.to_owned(), source },
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull {
+                path: path.to_owned(),
+                source,
+            },
             Some(
                 ErrorCode::ReadOnly
                 | ErrorCode::CannotOpen
                 | ErrorCode::PermissionDenied
                 | ErrorCode::SystemIoFailure,
-            ) => StoreError::NotWritable { path: path.to_owned(), reason: source.to_string() },
-            _ => StoreError::Sqlite { path: path.to_owned(), source },
+            ) => StoreError::NotWritable {
+                path: path.to_owned(),
+                reason: source.to_string(),
+            },
+            _ => StoreError::Sqlite {
+                path: path.to_owned(),
+                source,
+            },
         }
     }
 }
@@ -133,7 +163,10 @@ impl Store {
         let path = self.path.clone();
         let err = |e| StoreError::from_sqlite(&path, e);
         let reasons = reasons_to_text(&answer.reasons);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
         tx.prepare_cached(INSERT_ANSWER)
             .and_then(|mut insert| {
                 insert.execute(params![
@@ -191,8 +224,10 @@ impl Store {
         mut visit: impl FnMut(RatingRecord) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let err = |e| StoreError::from_sqlite(&self.path, e);
-        let mut select =
-            self.conn.prepare(&format!("{SELECT_ANSWER} ORDER BY sequence")).map_err(err)?;
+        let mut select = self
+            .conn
+            .prepare(&format!("{SELECT_ANSWER} ORDER BY sequence"))
+            .map_err(err)?;
         let mut rows = select.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
             visit(self.record_from_row(row)?)?;
@@ -236,7 +271,9 @@ impl Store {
                 "{SELECT_ANSWER} WHERE synced_at_ms IS NULL ORDER BY sequence LIMIT ?1"
             ))
             .map_err(err)?;
-        let mut rows = select.query([i64::try_from(limit).unwrap_or(i64::MAX)]).map_err(err)?;
+        let mut rows = select
+            .query([i64::try_from(limit).unwrap_or(i64::MAX)])
+            .map_err(err)?;
         let mut records = Vec::new();
         while let Some(row) = rows.next().map_err(err)? {
             records.push(self.record_from_row(row)?);
@@ -276,17 +313,21 @@ impl Store {
             None => None,
             Some((sequence, id, wall_clock_ms, clock_synchronized)) => Some(OldestUnsynced {
                 sequence: u64::try_from(sequence).unwrap_or_default(),
-                id: id.parse().map_err(|e: model::ParseError| StoreError::BadRow {
-                    path: self.path.clone(),
-                    sequence,
-                    problem: e.to_string(),
-                })?,
+                id: id
+                    .parse()
+                    .map_err(|e: model::ParseError| StoreError::BadRow {
+                        path: self.path.clone(),
+                        sequence,
+                        problem: e.to_string(),
+                    })?,
                 wall_clock_ms,
                 clock_synchronized,
             }),
         };
-        let integrity: String =
-            self.conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(err)?;
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(err)?;
         Ok(StoreStatus {
             path: self.path.clone(),
             schema_version: migrations::current_version(&self.conn).map_err(err)?,
@@ -299,8 +340,14 @@ impl Store {
     }
 
     fn record_from_row(&self, row: &rusqlite::Row<'_>) -> Result<RatingRecord, StoreError> {
-        let sequence: i64 = row.get(0).map_err(|e| StoreError::from_sqlite(&self.path, e))?;
-        let bad = |problem: String| StoreError::BadRow { path: self.path.clone(), sequence, problem };
+        let sequence: i64 = row
+            .get(0)
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        let bad = |problem: String| StoreError::BadRow {
+            path: self.path.clone(),
+            sequence,
+            problem,
+        };
         parse_row(row, sequence).map_err(bad)
     }
 }
@@ -349,11 +396,17 @@ fn parse_row(row: &rusqlite::Row<'_>, sequence: i64) -> Result<RatingRecord, Str
 
 /// Reason codes are slugs (no spaces), so a space-separated list is unambiguous and readable.
 fn reasons_to_text(reasons: &[ReasonCode]) -> String {
-    reasons.iter().map(ReasonCode::as_str).collect::<Vec<_>>().join(" ")
+    reasons
+        .iter()
+        .map(ReasonCode::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn reasons_from_text(text: &str) -> Result<Vec<ReasonCode>, String> {
-    text.split_whitespace().map(|code| code.parse().map_err(|e: model::ParseError| e.to_string())).collect()
+    text.split_whitespace()
+        .map(|code| code.parse().map_err(|e: model::ParseError| e.to_string()))
+        .collect()
 }
 
 /// SQLite integers are signed: boottime above i64::MAX (292 years of uptime) is clamped.

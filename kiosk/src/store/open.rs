@@ -28,7 +28,10 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
     })?;
     let path = data_dir.join(DATABASE_FILE);
     match try_open(&path) {
-        Ok(store) => Ok(Opened { store, moved_aside: None }),
+        Ok(store) => Ok(Opened {
+            store,
+            moved_aside: None,
+        }),
         Err(Failure::Store(e)) => Err(e),
         Err(Failure::Corrupt(reason)) => {
             let moved = move_aside(&path).map_err(|source| StoreError::CorruptAndStuck {
@@ -43,7 +46,10 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
                 "the kiosk database was corrupt; it was moved aside and a new one started"
             );
             match try_open(&path) {
-                Ok(store) => Ok(Opened { store, moved_aside: Some(moved) }),
+                Ok(store) => Ok(Opened {
+                    store,
+                    moved_aside: Some(moved),
+                }),
                 Err(Failure::Store(e)) => Err(e),
                 Err(Failure::Corrupt(reason)) => Err(StoreError::NotWritable {
                     path,
@@ -56,11 +62,14 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
 
 fn try_open(path: &Path) -> Result<Store, Failure> {
     let classify = |e: rusqlite::Error| match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Failure::Corrupt(e.to_string()),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            Failure::Corrupt(e.to_string())
+        }
         _ => Failure::Store(StoreError::from_sqlite(path, e)),
     };
     let mut conn = Connection::open(path).map_err(classify)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(classify)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(classify)?;
     // The first statement reads the header: a file that is not a database fails here.
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
@@ -72,12 +81,16 @@ fn try_open(path: &Path) -> Result<Store, Failure> {
         }));
     }
     // FULL: the WAL is synced at every commit, so a committed answer survives power loss.
-    conn.pragma_update(None, "synchronous", "FULL").map_err(classify)?;
-    conn.pragma_update(None, "foreign_keys", true).map_err(classify)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(classify)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(classify)?;
     // Keep the WAL from staying large after a checkpoint on a small SD card.
-    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024).map_err(classify)?;
-    let check: String =
-        conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(classify)?;
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)
+        .map_err(classify)?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(classify)?;
     if check != "ok" {
         return Err(Failure::Corrupt(check));
     }
@@ -91,7 +104,10 @@ fn try_open(path: &Path) -> Result<Store, Failure> {
             if from != migrations::LATEST {
                 tracing::info!(database = %path.display(), from, to = migrations::LATEST, "migrated");
             }
-            Ok(Store { conn, path: path.to_owned() })
+            Ok(Store {
+                conn,
+                path: path.to_owned(),
+            })
         }
     }
 }
@@ -104,10 +120,16 @@ fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
     for suffix in ["-wal", "-shm"] {
         let side = path.with_file_name(format!("{DATABASE_FILE}{suffix}"));
         if side.exists() {
-            std::fs::rename(&side, target.with_file_name(format!(
-                "{}{suffix}",
-                target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-            )))?;
+            std::fs::rename(
+                &side,
+                target.with_file_name(format!(
+                    "{}{suffix}",
+                    target
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                )),
+            )?;
         }
     }
     Ok(target)

@@ -35,8 +35,13 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path());
     let mut low = answer(Question::Standard(StandardId::IV), Score::BAD);
-    low.reasons = vec!["iv-interrupted".parse().expect("code"), "iv-jargon".parse().expect("code")];
-    let first = store.record(answer(Question::Overall, Score::VERY_GOOD), at()).expect("record");
+    low.reasons = vec![
+        "iv-interrupted".parse().expect("code"),
+        "iv-jargon".parse().expect("code"),
+    ];
+    let first = store
+        .record(answer(Question::Overall, Score::VERY_GOOD), at())
+        .expect("record");
     let mut correction = low;
     correction.supersedes = Some(first.id);
     let second = store.record(correction, at()).expect("record");
@@ -57,8 +62,12 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
 #[test]
 fn sequence_numbers_keep_increasing_across_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = open(dir.path()).record(answer(Question::Overall, Score::GOOD), at()).expect("record");
-    let b = open(dir.path()).record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+    let a = open(dir.path())
+        .record(answer(Question::Overall, Score::GOOD), at())
+        .expect("record");
+    let b = open(dir.path())
+        .record(answer(Question::Overall, Score::GOOD), at())
+        .expect("record");
     assert!(b.sequence > a.sequence);
 }
 
@@ -66,9 +75,19 @@ fn sequence_numbers_keep_increasing_across_reopen() {
 fn durability_pragmas_are_in_force() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
-    let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("q");
-    let sync: i64 = store.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("q");
-    assert_eq!((mode.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL (2)");
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("q");
+    let sync: i64 = store
+        .conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .expect("q");
+    assert_eq!(
+        (mode.as_str(), sync),
+        ("wal", 2),
+        "WAL with synchronous=FULL (2)"
+    );
 }
 
 #[test]
@@ -76,8 +95,12 @@ fn status_counts_records_and_names_the_oldest_unsynced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path());
     assert_eq!(store.status().expect("status").oldest_unsynced, None);
-    let first = store.record(answer(Question::Overall, Score::BAD), at()).expect("record");
-    store.record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+    let first = store
+        .record(answer(Question::Overall, Score::BAD), at())
+        .expect("record");
+    store
+        .record(answer(Question::Overall, Score::GOOD), at())
+        .expect("record");
     let status = store.status().expect("status");
     assert_eq!((status.records, status.unsynced), (2, 2));
     assert_eq!(status.oldest_unsynced.map(|o| o.id), Some(first.id));
@@ -90,8 +113,15 @@ fn status_counts_records_and_names_the_oldest_unsynced() {
 fn export_writes_one_json_record_per_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path());
-    let a = store.record(answer(Question::Overall, Score::VERY_BAD), at()).expect("record");
-    let b = store.record(answer(Question::Standard(StandardId::II), Score::GOOD), at()).expect("record");
+    let a = store
+        .record(answer(Question::Overall, Score::VERY_BAD), at())
+        .expect("record");
+    let b = store
+        .record(
+            answer(Question::Standard(StandardId::II), Score::GOOD),
+            at(),
+        )
+        .expect("record");
     let mut out = Vec::new();
     assert_eq!(store.export_json_lines(&mut out).expect("export"), 2);
     let lines: Vec<RatingRecord> = String::from_utf8(out)
@@ -109,7 +139,13 @@ fn a_corrupt_file_is_moved_aside_with_a_timestamp_not_deleted() {
     std::fs::write(dir.path().join(DATABASE_FILE), &garbage).expect("write garbage");
     let opened = Store::open(dir.path()).expect("opens anew");
     let moved = opened.moved_aside.expect("moved aside");
-    assert!(moved.file_name().expect("name").to_string_lossy().starts_with("kiosk.db.corrupt-"));
+    assert!(
+        moved
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .starts_with("kiosk.db.corrupt-")
+    );
     assert_eq!(std::fs::read(&moved).expect("kept"), garbage);
     assert_eq!(opened.store.status().expect("status").records, 0);
 }
@@ -120,9 +156,14 @@ fn a_damaged_page_is_detected_and_moved_aside() {
     {
         let mut store = open(dir.path());
         for _ in 0..200 {
-            store.record(answer(Question::Overall, Score::GOOD), at()).expect("record");
+            store
+                .record(answer(Question::Overall, Score::GOOD), at())
+                .expect("record");
         }
-        store.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+        store
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
     }
     let path = dir.path().join(DATABASE_FILE);
     let mut bytes = std::fs::read(&path).expect("read");
@@ -150,17 +191,37 @@ fn a_database_from_a_newer_kiosk_is_refused_not_touched() {
 fn a_full_database_reports_disk_full_and_recovers_when_space_returns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path());
-    let pages: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).expect("q");
-    store.conn.pragma_update(None, "max_page_count", pages).expect("limit");
+    let pages: i64 = store
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("q");
+    store
+        .conn
+        .pragma_update(None, "max_page_count", pages)
+        .expect("limit");
     let err = (0..10_000)
-        .find_map(|_| store.record(answer(Question::Overall, Score::GOOD), at()).err())
+        .find_map(|_| {
+            store
+                .record(answer(Question::Overall, Score::GOOD), at())
+                .err()
+        })
         .expect("fills up");
     assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
     assert!(err.is_storage_unavailable());
-    assert!(store.probe_writable().is_err() || store.record(answer(Question::Overall, Score::GOOD), at()).is_err());
-    store.conn.pragma_update(None, "max_page_count", 1_000_000).expect("unlimit");
+    assert!(
+        store.probe_writable().is_err()
+            || store
+                .record(answer(Question::Overall, Score::GOOD), at())
+                .is_err()
+    );
+    store
+        .conn
+        .pragma_update(None, "max_page_count", 1_000_000)
+        .expect("unlimit");
     store.probe_writable().expect("writable again");
-    store.record(answer(Question::Overall, Score::GOOD), at()).expect("records again");
+    store
+        .record(answer(Question::Overall, Score::GOOD), at())
+        .expect("records again");
 }
 
 #[test]

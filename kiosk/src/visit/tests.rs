@@ -45,9 +45,18 @@ fn the_screen_moves_on_only_once_the_overall_rating_is_durable() {
     let answer = v.rate(Score::GOOD, InputKind::Touch);
     assert_eq!(v.step(), &Step::Home, "still home while recording");
     assert!(v.is_recording());
-    assert_eq!(v.rate(Score::VERY_GOOD, InputKind::Touch), None, "a second tap is ignored");
+    assert_eq!(
+        v.rate(Score::VERY_GOOD, InputKind::Touch),
+        None,
+        "a second tap is ignored"
+    );
     store(&mut v, answer, &mut Vec::new());
-    assert_eq!(v.step(), &Step::AskMore { can_change_answer: true });
+    assert_eq!(
+        v.step(),
+        &Step::AskMore {
+            can_change_answer: true
+        }
+    );
 }
 
 #[test]
@@ -57,18 +66,34 @@ fn a_full_visit_with_reasons_stores_every_answer_in_order() {
     let overall = v.rate(Score::BAD, InputKind::Touch);
     store(&mut v, overall, &mut log);
     v.tell_more();
-    assert_eq!(v.step(), &Step::Question { standard: StandardId::IV });
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::IV
+        }
+    );
     assert_eq!(v.progress(), Some((1, 3)), "IX is not asked in Polish");
 
     let low = v.rate(Score::VERY_BAD, InputKind::Touch);
     let scored = store(&mut v, low, &mut log);
-    assert!(matches!(v.step(), Step::Reasons { standard: StandardId::IV, .. }));
+    assert!(matches!(
+        v.step(),
+        Step::Reasons {
+            standard: StandardId::IV,
+            ..
+        }
+    ));
     v.toggle_reason("iv-interrupted");
     v.toggle_reason("not-a-reason");
     v.toggle_reason("iii-untidy");
     let reasons = v.reasons_done(InputKind::Touch);
     store(&mut v, reasons, &mut log);
-    assert_eq!(v.step(), &Step::Question { standard: StandardId::III });
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::III
+        }
+    );
 
     v.skip();
     let good = v.rate(Score::VERY_GOOD, InputKind::Touch);
@@ -78,7 +103,10 @@ fn a_full_visit_with_reasons_stores_every_answer_in_order() {
     assert_eq!(log.len(), 4);
     assert!(log.iter().all(|r| r.visit_id == log[0].visit_id));
     assert_eq!(log[2].supersedes, Some(scored));
-    assert_eq!(log[2].reasons, vec!["iv-interrupted".parse::<ReasonCode>().expect("code")]);
+    assert_eq!(
+        log[2].reasons,
+        vec!["iv-interrupted".parse::<ReasonCode>().expect("code")]
+    );
     assert_eq!(log[3].question, Question::Standard(StandardId::II));
 }
 
@@ -94,7 +122,12 @@ fn changing_the_answer_supersedes_the_first_overall_rating() {
     store(&mut v, second, &mut log);
     assert_eq!(log[1].supersedes, Some(first));
     assert_eq!(log[1].question, Question::Overall);
-    assert_eq!(v.step(), &Step::AskMore { can_change_answer: true });
+    assert_eq!(
+        v.step(),
+        &Step::AskMore {
+            can_change_answer: true
+        }
+    );
 }
 
 #[test]
@@ -104,13 +137,21 @@ fn change_my_answer_is_gone_once_its_window_closes() {
     store(&mut v, first, &mut Vec::new());
     v.close_change_window();
     v.change_answer();
-    assert_eq!(v.step(), &Step::AskMore { can_change_answer: false });
+    assert_eq!(
+        v.step(),
+        &Step::AskMore {
+            can_change_answer: false
+        }
+    );
 }
 
 #[test]
 fn foreigners_standard_is_asked_only_in_other_languages() {
     let mut v = visit();
-    assert_eq!(v.questions(), vec![StandardId::IV, StandardId::III, StandardId::II]);
+    assert_eq!(
+        v.questions(),
+        vec![StandardId::IV, StandardId::III, StandardId::II]
+    );
     v.choose_language(&"uk".parse().expect("tag"));
     assert_eq!(v.questions().last(), Some(&StandardId::IX));
 }
@@ -126,7 +167,12 @@ fn switching_to_polish_on_the_foreigners_question_moves_on() {
     v.skip();
     v.skip();
     v.skip();
-    assert_eq!(v.step(), &Step::Question { standard: StandardId::IX });
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::IX
+        }
+    );
     assert_eq!(v.progress(), Some((4, 4)));
     v.choose_language(&LanguageTag::polish());
     assert_eq!(v.step(), &Step::ThankYou);
@@ -190,5 +236,10 @@ fn a_good_score_on_a_standard_offers_no_reasons() {
     v.tell_more();
     let good = v.rate(Score::GOOD, InputKind::Touch);
     store(&mut v, good, &mut log);
-    assert_eq!(v.step(), &Step::Question { standard: StandardId::III });
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::III
+        }
+    );
 }

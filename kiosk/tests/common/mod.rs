@@ -53,9 +53,15 @@ impl Kiosk {
 
     pub fn start_with(config: Config, dir: tempfile::TempDir) -> Kiosk {
         let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("kiosk app");
-        app.window().window().set_size(slint::PhysicalSize::new(800, 480));
+        app.window()
+            .window()
+            .set_size(slint::PhysicalSize::new(800, 480));
         app.window().show().expect("show");
-        Kiosk { app, config, _dir: dir }
+        Kiosk {
+            app,
+            config,
+            _dir: dir,
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -90,8 +96,11 @@ impl Kiosk {
 
     /// `text` in the language on screen if it is a UI msgid of the .po files, else `text` itself.
     pub fn localized(&self, text: &str) -> String {
-        let language: model::LanguageTag =
-            self.adapter().get_language().parse().expect("a language tag");
+        let language: model::LanguageTag = self
+            .adapter()
+            .get_language()
+            .parse()
+            .expect("a language tag");
         ui::translations::Translations::bundled()
             .get(&language)
             .and_then(|catalog| {
@@ -118,7 +127,8 @@ impl Kiosk {
 
     /// Taps an element by its accessible label.
     pub fn tap(&self, label: &str) {
-        self.find(label).mock_single_click(slint::platform::PointerEventButton::Left);
+        self.find(label)
+            .mock_single_click(slint::platform::PointerEventButton::Left);
     }
 
     /// Waits (yielding to the event loop, never sleeping) until the screen is `screen`.
@@ -184,6 +194,10 @@ impl Future for YieldNow {
 /// as root, for whom permission bits mean nothing; a file in the way stops even root.)
 pub fn uncreatable_dir(dir: &Path) -> PathBuf {
     let blocker = dir.join("blocker");
-    std::fs::write(&blocker, b"a file where the data directory's parent should be").expect("blocker");
+    std::fs::write(
+        &blocker,
+        b"a file where the data directory's parent should be",
+    )
+    .expect("blocker");
     blocker.join("data")
 }
