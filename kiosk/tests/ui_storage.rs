@@ -16,6 +16,7 @@ fn storage_faults_do_not_crash_the_ui() {
     run_ui_test(|| async {
         an_unwritable_data_directory_shows_out_of_service_then_recovers().await;
         a_full_disk_keeps_the_answer_and_recovers().await;
+        a_data_directory_turned_read_only_keeps_the_answer_and_recovers().await;
     });
 }
 
@@ -72,6 +73,29 @@ async fn a_full_disk_keeps_the_answer_and_recovers() {
     assert_eq!(records[1].score.value(), 1);
 }
 
+async fn a_data_directory_turned_read_only_keeps_the_answer_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = SmallDisk::mount(&dir.path().join("disk"));
+    let data_dir = mount.path.join("data");
+    // A kiosk that ran before left its database; then the filesystem went read-only (as an SD
+    // card does when it detects errors).
+    drop(kiosk::store::Store::open(&data_dir).expect("first run"));
+    mount.remount("ro");
+    let kiosk = Kiosk::start_with(Config::example(&data_dir), dir);
+    kiosk.until_screen(Screen::OutOfService).await;
+    let detail = kiosk.adapter().get_out_of_service_detail();
+    assert!(
+        detail.contains("kiosk.db"),
+        "the detail names the file: {detail}"
+    );
+
+    mount.remount("rw");
+    kiosk.until_screen(Screen::Home).await;
+    kiosk.tap("Good");
+    kiosk.until_screen(Screen::AskMore).await;
+    assert_eq!(kiosk.records().len(), 1);
+}
+
 /// A 2 MiB tmpfs, unmounted on drop. Needs root, as CI and the development machines run.
 struct SmallDisk {
     path: PathBuf,
@@ -92,6 +116,16 @@ impl SmallDisk {
         SmallDisk {
             path: path.to_owned(),
         }
+    }
+
+    /// Remounts read-only (`ro`) or writable again (`rw`).
+    fn remount(&self, mode: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.path)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount {mode}: {status}");
     }
 
     /// Fills the disk to the last byte; returns the filler file.

@@ -28,6 +28,8 @@ enum Chore {
     Test,
     /// Render every kiosk screen (languages × text modes × panel sizes) into `screenshots/`.
     Screenshots,
+    /// Refresh the translation template and merge it into every language's .po file.
+    I18n,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +37,10 @@ fn main() -> anyhow::Result<()> {
         Chore::Run => run(),
         Chore::Test => test(),
         Chore::Screenshots => screenshots::run(&workspace_root().join("screenshots")),
+        Chore::I18n => {
+            install_missing(TEST_PACKAGES)?;
+            i18n::run()
+        }
     }
 }
 

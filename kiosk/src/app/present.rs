@@ -9,11 +9,6 @@ use crate::config::Config;
 use crate::recorder::Health;
 use crate::visit::{Step, Visit};
 
-/// Reason chips that fit on one screen; fewer in larger-text mode.
-pub fn reasons_per_page(larger_text: bool) -> usize {
-    if larger_text { 3 } else { 6 }
-}
-
 /// Sets what does not change while the kiosk runs: desk name, languages, physical scale.
 pub fn setup(window: &KioskWindow, config: &Config) {
     let adapter = window.global::<KioskAdapter>();
@@ -104,7 +99,13 @@ pub fn present(
         ) => {
             let standard = catalogue.standard(*standard);
             adapter.set_question(tr(&standard.question_context(), standard.question));
-            let per_page = reasons_per_page(visit.larger_text());
+            // The window works out how many chips fit for its size and text mode.
+            window
+                .global::<Theme>()
+                .set_larger_text(visit.larger_text());
+            let per_page = usize::try_from(window.get_reasons_per_page())
+                .unwrap_or(1)
+                .max(1);
             let pages = standard.reasons.len().div_ceil(per_page).max(1);
             let page = reason_page.min(pages - 1);
             let chips: Vec<ReasonChip> = standard
