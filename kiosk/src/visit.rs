@@ -188,11 +188,7 @@ impl Visit {
                 then_finish,
             }) => {
                 self.done.push(standard);
-                if then_finish {
-                    self.step = Step::ThankYou
-                } else {
-                    self.next_question()
-                }
+                self.move_on(then_finish);
             }
         }
     }
@@ -335,11 +331,7 @@ impl Visit {
         };
         if selected.is_empty() {
             self.done.push(standard);
-            if then_finish {
-                self.step = Step::ThankYou
-            } else {
-                self.next_question()
-            }
+            self.move_on(then_finish);
             return None;
         }
         self.pending = Some(Pending::Reasons {
@@ -353,6 +345,15 @@ impl Visit {
             Some(scored),
             input,
         ))
+    }
+
+    /// After a standard is done: the thank-you if the client chose Finish, else the next question.
+    fn move_on(&mut self, then_finish: bool) {
+        if then_finish {
+            self.step = Step::ThankYou;
+        } else {
+            self.next_question();
+        }
     }
 
     fn next_question(&mut self) {

@@ -134,32 +134,12 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
             state.act(|visit| visit.rate(score, InputKind::Touch));
         }
     });
-    adapter.on_tell_more(with(|s| {
-        s.act(|v| {
-            v.tell_more();
-            None
-        })
-    }));
+    adapter.on_tell_more(with(|s| s.update(Visit::tell_more)));
     adapter.on_finish(with(|s| s.act(|v| v.finish(InputKind::Touch))));
-    adapter.on_change_answer(with(|s| {
-        s.act(|v| {
-            v.change_answer();
-            None
-        })
-    }));
-    adapter.on_skip(with(|s| {
-        s.act(|v| {
-            v.skip();
-            None
-        })
-    }));
+    adapter.on_change_answer(with(|s| s.update(Visit::change_answer)));
+    adapter.on_skip(with(|s| s.update(Visit::skip)));
     adapter.on_reasons_done(with(|s| s.act(|v| v.reasons_done(InputKind::Touch))));
-    adapter.on_toggle_larger_text(with(|s| {
-        s.act(|v| {
-            v.toggle_larger_text();
-            None
-        })
-    }));
+    adapter.on_toggle_larger_text(with(|s| s.update(Visit::toggle_larger_text)));
     adapter.on_more_time(with(|s| s.more_time()));
     adapter.on_touched(with(|s| s.touched()));
     adapter.on_read_aloud(|| {
@@ -169,10 +149,7 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
         let weak = Rc::downgrade(state);
         move |code| {
             if let Some(state) = weak.upgrade() {
-                state.act(|visit| {
-                    visit.toggle_reason(&code);
-                    None
-                });
+                state.update(|visit| visit.toggle_reason(&code));
             }
         }
     });
@@ -180,11 +157,14 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
         let weak = Rc::downgrade(state);
         move |delta| {
             if let Some(state) = weak.upgrade() {
-                let page = state
+                // Start from the page on screen (present() keeps it within the page count).
+                let shown = state
+                    .window
+                    .upgrade()
+                    .map_or(0, |w| w.global::<KioskAdapter>().get_reason_page());
+                state
                     .reason_page
-                    .get()
-                    .saturating_add_signed(delta as isize);
-                state.reason_page.set(page);
+                    .set(usize::try_from(shown + delta).unwrap_or(0));
                 state.touched();
                 state.present();
             }
@@ -195,10 +175,7 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
         move |code| {
             let Some(state) = weak.upgrade() else { return };
             match code.parse::<LanguageTag>() {
-                Ok(language) => state.act(|visit| {
-                    visit.choose_language(&language);
-                    None
-                }),
+                Ok(language) => state.update(|visit| visit.choose_language(&language)),
                 Err(e) => tracing::warn!(%e, "ignored an unknown language choice"),
             }
         }
@@ -214,6 +191,14 @@ impl State {
             self.submit(answer);
         }
         self.after(&before);
+    }
+
+    /// Applies a client action that stores nothing (navigation, language, text size).
+    fn update(self: &Rc<Self>, action: impl FnOnce(&mut Visit)) {
+        self.act(|visit| {
+            action(visit);
+            None
+        });
     }
 
     fn submit(&self, answer: Answer) {
