@@ -7,11 +7,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::future::Future;
-use std::pin::Pin;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use kiosk::app::KioskApp;
@@ -27,36 +27,31 @@ fn main() {
     let started = Instant::now();
     let full = std::env::args().any(|a| a == "--bench");
     let scale = if full { 1 } else { 20 };
-    // Mocked time for timers, an event loop for the recorder's replies, and the real software
-    // renderer (not the mock one) so geometry and pixels come from the bundled fonts.
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            mock_time: true,
-            threading: true,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .expect("the testing backend");
-    slint::spawn_local(async move {
+    common::run_ui_test(move || async move {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config::example(dir.path().join("ui"));
         let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("app");
-        app.window().window().set_size(slint::PhysicalSize::new(800, 480));
+        app.window()
+            .window()
+            .set_size(slint::PhysicalSize::new(800, 480));
         app.window().show().expect("show");
         app.window().window().take_snapshot().expect("first frame");
         let first_frame = started.elapsed();
 
-        println!("## Kiosk benchmarks ({})", if full { "full run" } else { "smoke run" });
+        println!(
+            "## Kiosk benchmarks ({})",
+            if full { "full run" } else { "smoke run" }
+        );
         println!();
-        println!("start to first frame (process main → config, window, recorder, first full render): {:.1} ms", ms(first_frame));
+        println!(
+            "start to first frame (process main → config, window, recorder, first full render): {:.1} ms",
+            ms(first_frame)
+        );
         println!();
         tap_to_durable(dir.path(), 2000 / scale);
         render_times(&app, 200 / scale);
         memory_after_visits(&app, 1000 / scale).await;
-        slint::quit_event_loop().expect("quit");
-    })
-    .expect("spawn");
-    slint::run_event_loop_until_quit().expect("event loop");
+    });
 }
 
 fn answer(visit_id: VisitId) -> Answer {
@@ -196,11 +191,14 @@ async fn memory_after_visits(app: &KioskApp, visits: usize) {
     let before = memory();
     for i in 0..visits {
         adapter.invoke_rate(1 + (i % 4) as i32);
-        until(|| adapter.get_screen() == Screen::AskMore && !adapter.get_recording()).await;
+        common::until("the answer to be durable", || {
+            adapter.get_screen() == Screen::AskMore && !adapter.get_recording()
+        })
+        .await;
         adapter.invoke_finish();
         std::hint::black_box(app.window().window().take_snapshot().expect("frame"));
         i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(10));
-        until(|| adapter.get_screen() == Screen::Home).await;
+        common::until("home again", || adapter.get_screen() == Screen::Home).await;
     }
     let after = memory();
     println!("### Resident memory, {visits} visits through the UI (each rendered)");
@@ -234,30 +232,4 @@ fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-async fn until(condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "benchmark timed out waiting for the UI"
-        );
-        YieldNow(false).await;
-    }
-}
-
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
 }

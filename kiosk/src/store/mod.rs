@@ -37,6 +37,26 @@ pub struct Answer {
     pub supersedes: Option<RecordId>,
 }
 
+impl Answer {
+    /// The record this answer becomes once stored with this id, sequence number and time.
+    pub fn into_record(self, id: RecordId, sequence: u64, recorded: RecordedTime) -> RatingRecord {
+        RatingRecord {
+            id,
+            visit_id: self.visit_id,
+            sequence,
+            desk_id: self.desk_id,
+            question: self.question,
+            score: self.score,
+            reasons: self.reasons,
+            language: self.language,
+            larger_text: self.larger_text,
+            input: self.input,
+            supersedes: self.supersedes,
+            recorded,
+        }
+    }
+}
+
 /// Why the store cannot do what was asked. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -189,20 +209,7 @@ impl Store {
             .map_err(err)?;
         let sequence = tx.last_insert_rowid();
         tx.commit().map_err(err)?;
-        Ok(RatingRecord {
-            id,
-            visit_id: answer.visit_id,
-            sequence: u64::try_from(sequence).unwrap_or_default(),
-            desk_id: answer.desk_id,
-            question: answer.question,
-            score: answer.score,
-            reasons: answer.reasons,
-            language: answer.language,
-            larger_text: answer.larger_text,
-            input: answer.input,
-            supersedes: answer.supersedes,
-            recorded,
-        })
+        Ok(answer.into_record(id, u64::try_from(sequence).unwrap_or_default(), recorded))
     }
 
     /// Commits a tiny write to learn whether the disk takes writes again (after "disk full").

@@ -15,25 +15,13 @@ fn visit() -> Visit {
 /// Plays the recorder: makes the answer a record, as if durable.
 fn store(visit: &mut Visit, answer: Option<Answer>, log: &mut Vec<RatingRecord>) -> RecordId {
     let answer = answer.expect("an answer to store");
-    let record = RatingRecord {
-        id: RecordId::new_random(),
-        visit_id: answer.visit_id,
-        sequence: log.len() as u64 + 1,
-        desk_id: answer.desk_id,
-        question: answer.question,
-        score: answer.score,
-        reasons: answer.reasons,
-        language: answer.language,
-        larger_text: answer.larger_text,
-        input: answer.input,
-        supersedes: answer.supersedes,
-        recorded: RecordedTime {
-            wall_clock_ms: 0,
-            boot_id: "boot".into(),
-            boottime_ns: 1,
-            clock_synchronized: false,
-        },
+    let recorded = RecordedTime {
+        wall_clock_ms: 0,
+        boot_id: "boot".into(),
+        boottime_ns: 1,
+        clock_synchronized: false,
     };
+    let record = answer.into_record(RecordId::new_random(), log.len() as u64 + 1, recorded);
     visit.stored(&record);
     log.push(record.clone());
     record.id
