@@ -67,13 +67,13 @@ pub enum StoreError {
     },
     #[error("data directory not writable: {path}: {reason}")]
     NotWritable { path: PathBuf, reason: String },
-    #[error("database {path} is corrupt ({reason}); moving it aside failed: {source}")]
+    #[error("database {path} is corrupt ({reason}) and could not be moved aside")]
     CorruptAndStuck {
         path: PathBuf,
         reason: String,
         source: std::io::Error,
     },
-    #[error("database {path}: {source}")]
+    #[error("database {path} failed")]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
