@@ -8,9 +8,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::clock::SystemClock;
+use std::time::{Duration, Instant};
+
+use model::wire::{EnrollRequest, Heartbeat};
+
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::Store;
+use crate::sync::{Backoff, Enrollment, SyncClient, SyncError};
 
 /// Ocena kiosk: clients rate the service at the desk.
 #[derive(Debug, Parser)]
@@ -58,6 +63,24 @@ pub enum Command {
     },
     /// Print the example configuration, a starting point for a new desk.
     ExampleConfig,
+    /// Enroll this kiosk at the aggregator with a code issued for its desk.
+    Enroll {
+        /// The aggregator's address, e.g. https://ocena.plock.eu
+        #[arg(long)]
+        server: String,
+        /// The single-use enrollment code.
+        #[arg(long)]
+        code: String,
+    },
+    /// Push the whole backlog to the aggregator now; exits 0 only when nothing is left.
+    Sync {
+        /// Push once and exit (the running kiosk syncs by itself).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Give up retrying after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        timeout_s: u64,
+    },
 }
 
 /// Runs a parsed command line.
@@ -128,6 +151,85 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::ExampleConfig => Ok(ExitCode::SUCCESS),
+        Command::Enroll { server, code } => enroll(&config, &server, &code),
+        Command::Sync { once: _, timeout_s } => sync_once(&config, Duration::from_secs(timeout_s)),
+    }
+}
+
+fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode> {
+    let clock = SystemClock::new();
+    let client = SyncClient::new(server)?;
+    let response = client
+        .enroll(&EnrollRequest {
+            code: code.trim().to_owned(),
+            kiosk_version: env!("CARGO_PKG_VERSION").to_owned(),
+            clock: clock.now(),
+        })
+        .with_context(|| format!("enrollment at {server} failed"))?;
+    let enrollment = Enrollment {
+        server: client.server().to_owned(),
+        kiosk_id: response.kiosk_id.clone(),
+        token: response.token,
+    };
+    enrollment.save(&config.data_dir)?;
+    println!(
+        "enrolled as kiosk {} for desk {} ({}) at {}",
+        response.kiosk_id, response.survey.desk_id, response.survey.desk_name, enrollment.server
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let enrollment = Enrollment::load(&config.data_dir)?
+        .context("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")?;
+    let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+    let clock = SystemClock::new();
+    let mut store = Store::open(&config.data_dir)?.store;
+    let deadline = Instant::now() + timeout;
+    let mut backoff = Backoff::for_sync();
+    loop {
+        let outcome = crate::sync::push_backlog(&mut store, &client, &clock);
+        let now_ms = clock.now().wall_clock_ms;
+        match outcome {
+            Ok(report) => {
+                store.note_sync_attempt(now_ms, None)?;
+                let status = store.status()?;
+                println!(
+                    "synced: {} records acknowledged in {} batches, {} rejected, {} left",
+                    report.settled, report.batches, report.rejected, status.unsynced
+                );
+                send_heartbeat(&client, &clock, &status);
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => {
+                let fatal = matches!(e, SyncError::Unauthorized);
+                let retry_after = e.retry_after();
+                let message = format!("{:#}", anyhow::Error::from(e));
+                store.note_sync_attempt(now_ms, Some(&message))?;
+                if fatal {
+                    anyhow::bail!("{message}");
+                }
+                let delay = backoff.next_delay(retry_after);
+                if Instant::now() + delay > deadline {
+                    anyhow::bail!("gave up after {}s: {message}", timeout.as_secs());
+                }
+                tracing::warn!(%message, retry_in_ms = delay.as_millis() as u64, "sync failed; retrying");
+                std::thread::sleep(delay);
+            }
+        }
+    }
+}
+
+fn send_heartbeat(client: &SyncClient, clock: &SystemClock, status: &crate::store::StoreStatus) {
+    let heartbeat = Heartbeat {
+        kiosk_version: env!("CARGO_PKG_VERSION").to_owned(),
+        backlog: status.unsynced,
+        oldest_unsynced_ms: status.oldest_unsynced.as_ref().map(|o| o.wall_clock_ms),
+        last_error: status.last_sync_error.clone(),
+        clock: clock.now(),
+    };
+    if let Err(e) = client.heartbeat(&heartbeat) {
+        tracing::warn!(error = %anyhow::Error::from(e), "heartbeat failed");
     }
 }
 
@@ -161,12 +263,18 @@ fn describe_status(status: &crate::store::StoreStatus) -> String {
     format!(
         "database         {} ({} KiB, schema {}, integrity {})\n\
          records          {} buffered, {} not yet synced\n\
-         oldest unsynced  {oldest}\n",
+         oldest unsynced  {oldest}\n\
+         last sync        {}\n",
         status.path.display(),
         status.file_bytes.div_ceil(1024),
         status.schema_version,
         status.integrity,
         status.records,
         status.unsynced,
+        match (&status.last_sync_error, status.last_sync_success_ms) {
+            (Some(error), _) => format!("FAILED: {error}"),
+            (None, Some(ms)) => format!("ok at {}", when(ms)),
+            (None, None) => "never".to_owned(),
+        },
     )
 }

@@ -12,5 +12,6 @@ pub mod config;
 pub mod recorder;
 pub mod simulate;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod visit;

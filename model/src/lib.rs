@@ -8,6 +8,7 @@
 pub mod catalogue;
 mod ids;
 mod record;
+pub mod wire;
 
 pub use catalogue::{Catalogue, Rateability, Reason, ReasonKind, Standard, StandardId};
 pub use ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId};

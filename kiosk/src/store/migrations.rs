@@ -30,6 +30,16 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         last_write_ms INTEGER NOT NULL
     ) STRICT;",
+    // 2: what the sync client knows, for `kiosk status` in another process.
+    "CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        last_attempt_ms INTEGER,
+        last_success_ms INTEGER,
+        last_error TEXT
+    ) STRICT;
+    INSERT INTO sync_state (id) VALUES (1);
+    -- The aggregator refused the record (e.g. a desk the kiosk no longer belongs to): kept, not resent.
+    ALTER TABLE answers ADD COLUMN rejected_reason TEXT;",
 ];
 
 /// The schema version this build writes.

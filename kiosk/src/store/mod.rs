@@ -138,6 +138,9 @@ pub struct StoreStatus {
     /// `PRAGMA quick_check`: "ok" when the file is healthy.
     pub integrity: String,
     pub file_bytes: u64,
+    pub last_sync_attempt_ms: Option<i64>,
+    pub last_sync_success_ms: Option<i64>,
+    pub last_sync_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -275,7 +278,8 @@ impl Store {
         let mut select = self
             .conn
             .prepare_cached(&format!(
-                "{SELECT_ANSWER} WHERE synced_at_ms IS NULL ORDER BY sequence LIMIT ?1"
+                "{SELECT_ANSWER} WHERE synced_at_ms IS NULL AND rejected_reason IS NULL \
+                 ORDER BY sequence LIMIT ?1"
             ))
             .map_err(err)?;
         let mut rows = select
@@ -286,6 +290,57 @@ impl Store {
             records.push(self.record_from_row(row)?);
         }
         Ok(records)
+    }
+
+    /// Marks records as acknowledged by the aggregator (it holds them for good); returns how many
+    /// were newly marked. Records stay in the file: pruning acknowledged ones is a later decision.
+    pub fn acknowledge(&mut self, ids: &[RecordId], at_ms: i64) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let mut marked = 0;
+        {
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE answers SET synced_at_ms = ?2 WHERE id = ?1 AND synced_at_ms IS NULL",
+                )
+                .map_err(err)?;
+            for id in ids {
+                marked += update
+                    .execute(params![id.to_string(), at_ms])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(marked)
+    }
+
+    /// Sets aside a record the aggregator refused, with its reason: kept, but not sent again.
+    pub fn set_aside_rejected(&mut self, id: RecordId, reason: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE answers SET rejected_reason = ?2 WHERE id = ?1",
+                params![id.to_string(), reason],
+            )
+            .map(drop)
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// Records how the last sync attempt went (`error: None` for success).
+    pub fn note_sync_attempt(&mut self, at_ms: i64, error: Option<&str>) -> Result<(), StoreError> {
+        let sql = match error {
+            None => {
+                "UPDATE sync_state SET last_attempt_ms = ?1, last_success_ms = ?1, last_error = ?2"
+            }
+            Some(_) => "UPDATE sync_state SET last_attempt_ms = ?1, last_error = ?2",
+        };
+        self.conn
+            .execute(sql, params![at_ms, error])
+            .map(drop)
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
     /// Counts, oldest unsynced record and file health for `kiosk status`.
@@ -335,6 +390,14 @@ impl Store {
             .conn
             .query_row("PRAGMA quick_check", [], |row| row.get(0))
             .map_err(err)?;
+        let (last_sync_attempt_ms, last_sync_success_ms, last_sync_error) = self
+            .conn
+            .query_row(
+                "SELECT last_attempt_ms, last_success_ms, last_error FROM sync_state",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .map_err(err)?;
         Ok(StoreStatus {
             path: self.path.clone(),
             schema_version: migrations::current_version(&self.conn).map_err(err)?,
@@ -343,6 +406,9 @@ impl Store {
             oldest_unsynced,
             integrity,
             file_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+            last_sync_attempt_ms,
+            last_sync_success_ms,
+            last_sync_error,
         })
     }
 

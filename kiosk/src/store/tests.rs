@@ -233,3 +233,55 @@ fn an_uncreatable_data_directory_is_named_in_the_error() {
     assert!(err.is_storage_unavailable());
     assert!(err.to_string().contains("not-a-dir"), "{err}");
 }
+
+#[test]
+fn acknowledged_records_leave_the_outbox_but_stay_in_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    let a = store
+        .record(answer(Question::Overall, Score::GOOD), at())
+        .expect("record");
+    let b = store
+        .record(answer(Question::Overall, Score::BAD), at())
+        .expect("record");
+    assert_eq!(store.acknowledge(&[a.id], 1_000).expect("ack"), 1);
+    assert_eq!(
+        store.acknowledge(&[a.id], 2_000).expect("ack again"),
+        0,
+        "idempotent"
+    );
+    let unsynced: Vec<_> = store
+        .unsynced(10)
+        .expect("unsynced")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(unsynced, vec![b.id]);
+    let status = store.status().expect("status");
+    assert_eq!((status.records, status.unsynced), (2, 1));
+    assert_eq!(status.oldest_unsynced.map(|o| o.id), Some(b.id));
+}
+
+#[test]
+fn the_last_sync_attempt_is_remembered_for_status() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    store
+        .note_sync_attempt(5, Some("connection refused"))
+        .expect("note");
+    let status = store.status().expect("status");
+    assert_eq!(
+        status.last_sync_error.as_deref(),
+        Some("connection refused")
+    );
+    assert_eq!(
+        (status.last_sync_attempt_ms, status.last_sync_success_ms),
+        (Some(5), None)
+    );
+    store.note_sync_attempt(9, None).expect("note");
+    let status = store.status().expect("status");
+    assert_eq!(
+        (status.last_sync_success_ms, status.last_sync_error),
+        (Some(9), None)
+    );
+}

@@ -1,0 +1,75 @@
+//! Retry delays: exponential backoff with "full jitter" (sleep a random time between zero and
+//! min(cap, base·2^attempt)), no limit on attempts, and the server's Retry-After honoured.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// The delay schedule of one kind of retry.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    base: Duration,
+    cap: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new(base: Duration, cap: Duration) -> Backoff {
+        Backoff {
+            base,
+            cap,
+            attempt: 0,
+        }
+    }
+
+    /// The kiosk's schedule: from 1 s up to 5 minutes.
+    pub fn for_sync() -> Backoff {
+        Backoff::new(Duration::from_secs(1), Duration::from_secs(300))
+    }
+
+    /// The delay before the next try; `retry_after` (from the server) is a floor.
+    pub fn next_delay(&mut self, retry_after: Option<Duration>) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1 << self.attempt.min(20))
+            .min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        let jittered = rand::rng().random_range(Duration::ZERO..=ceiling);
+        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+    }
+
+    /// A success: the next failure starts from the base again.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_stay_under_a_growing_ceiling_up_to_the_cap() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        for attempt in 0..40 {
+            let ceiling =
+                Duration::from_millis(100 * (1 << attempt.min(20))).min(Duration::from_secs(2));
+            let delay = backoff.next_delay(None);
+            assert!(
+                delay <= ceiling,
+                "attempt {attempt}: {delay:?} > {ceiling:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_and_reset_starts_over() {
+        let mut backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(50));
+        assert!(backoff.next_delay(Some(Duration::from_secs(7))) >= Duration::from_secs(7));
+        for _ in 0..10 {
+            backoff.next_delay(None);
+        }
+        backoff.reset();
+        assert!(backoff.next_delay(None) <= Duration::from_millis(10));
+    }
+}

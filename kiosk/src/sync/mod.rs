@@ -1,0 +1,16 @@
+//! Sync: the kiosk's side of getting every stored answer to the aggregator exactly once.
+//!
+//! The outbox is the store's `answers` table. A record is marked synced only when the aggregator's
+//! receipt says it holds that id (stored, duplicate or conflict); failures are retried with
+//! exponential backoff and full jitter, for as long as records wait. Only this module and the
+//! server speak HTTP.
+
+mod backoff;
+mod client;
+mod enrollment;
+mod push;
+
+pub use backoff::Backoff;
+pub use client::{SyncClient, SyncError};
+pub use enrollment::{Enrollment, EnrollmentError};
+pub use push::{BATCH_SIZE, PushReport, push_backlog};
