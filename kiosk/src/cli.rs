@@ -10,10 +10,11 @@ use clap::{Parser, Subcommand};
 
 use std::time::{Duration, Instant};
 
-use model::wire::{EnrollRequest, Heartbeat};
+use model::wire::EnrollRequest;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::report::error_chain;
 use crate::store::Store;
 use crate::sync::{Backoff, Enrollment, SyncClient, SyncError};
 
@@ -198,13 +199,13 @@ fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
                     "synced: {} records acknowledged in {} batches, {} rejected, {} left",
                     report.settled, report.batches, report.rejected, status.unsynced
                 );
-                send_heartbeat(&client, &clock, &status);
+                send_heartbeat(&client, &clock, status);
                 return Ok(ExitCode::SUCCESS);
             }
             Err(e) => {
                 let fatal = matches!(e, SyncError::Unauthorized);
                 let retry_after = e.retry_after();
-                let message = format!("{:#}", anyhow::Error::from(e));
+                let message = error_chain(&e);
                 store.note_sync_attempt(now_ms, Some(&message))?;
                 if fatal {
                     anyhow::bail!("{message}");
@@ -220,22 +221,17 @@ fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn send_heartbeat(client: &SyncClient, clock: &SystemClock, status: &crate::store::StoreStatus) {
-    let heartbeat = Heartbeat {
-        kiosk_version: env!("CARGO_PKG_VERSION").to_owned(),
-        backlog: status.unsynced,
-        oldest_unsynced_ms: status.oldest_unsynced.as_ref().map(|o| o.wall_clock_ms),
-        last_error: status.last_sync_error.clone(),
-        clock: clock.now(),
-    };
-    if let Err(e) = client.heartbeat(&heartbeat) {
-        tracing::warn!(error = %anyhow::Error::from(e), "heartbeat failed");
+fn send_heartbeat(client: &SyncClient, clock: &SystemClock, status: crate::store::StoreStatus) {
+    if let Err(e) = client.heartbeat(&crate::sync::heartbeat(status, clock)) {
+        tracing::warn!(error = %error_chain(&e), "heartbeat failed");
     }
 }
 
 fn run_app(config: &Config) -> anyhow::Result<ExitCode> {
-    let app = crate::app::KioskApp::new(config, Arc::new(SystemClock::new()))
+    let clock = Arc::new(SystemClock::new());
+    let app = crate::app::KioskApp::new(config, clock.clone())
         .context("cannot start the kiosk window")?;
+    let _sync = crate::sync::SyncService::start(config.data_dir.clone(), clock);
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
 }

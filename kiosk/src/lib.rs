@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod recorder;
+pub mod report;
 pub mod simulate;
 pub mod store;
 pub mod sync;

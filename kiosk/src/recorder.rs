@@ -12,6 +12,7 @@ use std::time::Duration;
 use model::{RatingRecord, RecordedTime};
 
 use crate::clock::Clock;
+use crate::report::error_chain;
 use crate::store::{Answer, Store};
 
 /// Whether the kiosk can take answers right now.
@@ -157,7 +158,7 @@ impl Worker {
             Some(store) => store,
             None => match Store::open(&self.data_dir) {
                 Ok(opened) => opened.store,
-                Err(e) => return self.set_health(Health::OutOfService(chain(&e))),
+                Err(e) => return self.set_health(Health::OutOfService(error_chain(&e))),
             },
         };
         // A failed write drops `store`, so the next try reopens: that also moves a database
@@ -169,13 +170,13 @@ impl Worker {
                         on_stored(record);
                     }
                 }
-                Err(e) => return self.set_health(Health::OutOfService(chain(&e))),
+                Err(e) => return self.set_health(Health::OutOfService(error_chain(&e))),
             }
         }
         if self.health != Some(Health::Ready)
             && let Err(e) = store.probe_writable()
         {
-            return self.set_health(Health::OutOfService(chain(&e)));
+            return self.set_health(Health::OutOfService(error_chain(&e)));
         }
         self.store = Some(store);
         self.set_health(Health::Ready);
@@ -194,20 +195,4 @@ impl Worker {
         self.health = Some(health.clone());
         (self.on_health)(health);
     }
-}
-
-/// An error and its causes on one line, for staff ("disk full: cannot write …: database or disk
-/// is full").
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -9,8 +9,24 @@ mod backoff;
 mod client;
 mod enrollment;
 mod push;
+mod service;
 
 pub use backoff::Backoff;
 pub use client::{SyncClient, SyncError};
 pub use enrollment::{Enrollment, EnrollmentError};
 pub use push::{BATCH_SIZE, PushReport, push_backlog};
+pub use service::SyncService;
+
+/// The heartbeat that reports this store's backlog and the last sync error.
+pub fn heartbeat(
+    status: crate::store::StoreStatus,
+    clock: &dyn crate::clock::Clock,
+) -> model::wire::Heartbeat {
+    model::wire::Heartbeat {
+        kiosk_version: env!("CARGO_PKG_VERSION").to_owned(),
+        backlog: status.unsynced,
+        oldest_unsynced_ms: status.oldest_unsynced.map(|o| o.wall_clock_ms),
+        last_error: status.last_sync_error,
+        clock: clock.now(),
+    }
+}
