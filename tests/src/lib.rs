@@ -1,6 +1,9 @@
-//! Helpers for Ocena's whole-system tests: locating the built binaries and writing configs.
+//! Helpers for Ocena's whole-system tests: locating the built binaries, writing configs, and a
+//! fault-injecting proxy.
 
 #![forbid(unsafe_code)]
+
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 
