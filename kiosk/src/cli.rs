@@ -99,6 +99,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate { visits, seed } => {
             let seed = seed.unwrap_or_else(rand::random);
             tracing::info!(visits, seed, data_dir = %config.data_dir.display(), "simulating visits");
+            // The same survey the touchscreen would show: the aggregator's cached one if any.
+            let config = crate::sync::survey::effective_config(config);
             let mut stdout = std::io::stdout().lock();
             crate::simulate::simulate(
                 &config,
@@ -227,11 +229,12 @@ fn send_heartbeat(client: &SyncClient, clock: &SystemClock, status: crate::store
     }
 }
 
-fn run_app(config: &Config) -> anyhow::Result<ExitCode> {
+fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
     let clock = Arc::new(SystemClock::new());
-    let app = crate::app::KioskApp::new(config, clock.clone())
+    let config = crate::sync::survey::effective_config(local.clone());
+    let app = crate::app::KioskApp::new(&config, clock.clone())
         .context("cannot start the kiosk window")?;
-    let _sync = crate::sync::SyncService::start(config.data_dir.clone(), clock);
+    let _sync = crate::sync::SyncService::start(local.clone(), clock, app.config_updates());
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -358,6 +358,42 @@ impl Config {
         })
     }
 
+    /// This configuration with the desk's survey as the aggregator manages it, checked exactly like
+    /// a config file (errors name "survey revision N from the aggregator" and the key).
+    pub fn with_survey(&self, survey: &model::wire::DeskSurvey) -> Result<Config, ConfigError> {
+        let raw = RawConfig {
+            data_dir: self.data_dir.clone(),
+            desk: RawDesk {
+                id: survey.desk_id.to_string(),
+                name: survey.desk_name.clone(),
+                office: survey.office.clone(),
+                internal_service: survey.internal_service,
+                standards: survey.standards.iter().map(ToString::to_string).collect(),
+            },
+            languages: RawLanguages {
+                enabled: survey.languages.iter().map(ToString::to_string).collect(),
+                default: survey.default_language.to_string(),
+            },
+            timing: RawTiming {
+                idle_prompt_after_s: survey.idle_prompt_after_s.into(),
+                idle_countdown_s: survey.idle_countdown_s.into(),
+                change_answer_window_s: survey.change_answer_window_s.into(),
+                thank_you_s: survey.thank_you_s.into(),
+            },
+            display: RawDisplay {
+                width_px: self.display.width_px.into(),
+                height_px: self.display.height_px.into(),
+                width_mm: self.display.width_mm.into(),
+                height_mm: self.display.height_mm.into(),
+            },
+        };
+        let origin = PathBuf::from(format!(
+            "survey revision {} from the aggregator",
+            survey.revision
+        ));
+        Self::validate(raw, &shipped_languages(), &origin)
+    }
+
     /// A ready-to-run configuration for demos and tests: a Płock desk asking four standards.
     pub fn example(data_dir: impl AsRef<Path>) -> Config {
         let text = EXAMPLE.replace("/var/lib/ocena", &data_dir.as_ref().to_string_lossy());
@@ -497,6 +533,48 @@ mod tests {
     fn a_bad_desk_id_is_refused() {
         let err = parse(&example_with("id = \"plock-wso-03\"", "id = \"Desk 3\"")).unwrap_err();
         assert!(err.contains("desk.id"), "{err}");
+    }
+
+    fn survey() -> model::wire::DeskSurvey {
+        model::wire::DeskSurvey {
+            revision: 7,
+            desk_id: "gabin-uso-01".parse().expect("desk"),
+            desk_name: "Urząd Stanu Cywilnego".into(),
+            office: "gabin".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV, StandardId::V],
+            languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
+            default_language: LanguageTag::polish(),
+            idle_prompt_after_s: 40,
+            idle_countdown_s: 30,
+            change_answer_window_s: 8,
+            thank_you_s: 5,
+        }
+    }
+
+    #[test]
+    fn a_survey_from_the_aggregator_replaces_desk_and_timing_only() {
+        let local = parse(EXAMPLE).expect("example");
+        let merged = local.with_survey(&survey()).expect("valid survey");
+        assert_eq!(merged.desk.desk_id.as_str(), "gabin-uso-01");
+        assert_eq!(merged.desk.standards, vec![StandardId::IV, StandardId::V]);
+        assert_eq!(merged.timing.idle_countdown, Duration::from_secs(30));
+        assert_eq!(
+            (merged.data_dir, merged.display),
+            (local.data_dir, local.display)
+        );
+    }
+
+    #[test]
+    fn a_bad_survey_is_refused_with_its_revision_and_key() {
+        let local = parse(EXAMPLE).expect("example");
+        let mut bad = survey();
+        bad.idle_countdown_s = 5;
+        let err = local.with_survey(&bad).expect_err("too short").to_string();
+        assert!(
+            err.contains("survey revision 7") && err.contains("timing.idle_countdown_s"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -305,6 +305,13 @@ impl Visit {
         }
     }
 
+    /// Takes a new desk survey (from the aggregator) and starts afresh; the caller makes sure no
+    /// client is mid-visit.
+    pub fn replace_survey(&mut self, survey: Arc<DeskSurvey>) {
+        self.survey = survey;
+        self.reset();
+    }
+
     /// Back to the home screen with the desk's default language and normal text.
     pub fn reset(&mut self) {
         self.step = Step::Home;

@@ -14,6 +14,7 @@ fn rating_flows_through_the_real_ui() {
         a_tap_is_a_durable_record_before_the_thank_you().await;
         the_whole_follow_up_flow_with_reasons().await;
         change_my_answer_supersedes_the_first_tap().await;
+        a_new_desk_survey_waits_for_the_visit_to_end().await;
     });
 }
 
@@ -135,4 +136,47 @@ async fn change_my_answer_supersedes_the_first_tap() {
     pass_time(kiosk.config.timing.change_answer_window.as_secs_f64() + 0.5);
     assert!(!kiosk.adapter().get_can_change_answer());
     assert!(kiosk.try_find("Change my answer").is_none());
+}
+
+async fn a_new_desk_survey_waits_for_the_visit_to_end() {
+    {
+        let kiosk = Kiosk::start();
+        kiosk.tap("Good");
+        kiosk.until_screen(Screen::AskMore).await;
+
+        let mut next = kiosk.config.clone();
+        next.desk.desk_name = "Urząd Stanu Cywilnego — stanowisko 1".into();
+        next.desk.standards = vec![StandardId::V];
+        (kiosk.app.config_updates())(next);
+        kiosk.tap("Yes");
+        kiosk.until_screen(Screen::Question).await;
+        assert_eq!(
+            kiosk.adapter().get_question_count(),
+            3,
+            "mid-visit the old survey holds"
+        );
+        assert_ne!(
+            kiosk.adapter().get_desk_name().as_str(),
+            "Urząd Stanu Cywilnego — stanowisko 1"
+        );
+
+        kiosk.tap("Finish");
+        kiosk.until_screen(Screen::ThankYou).await;
+        pass_time(kiosk.config.timing.thank_you.as_secs_f64() + 0.5);
+        kiosk.until_screen(Screen::Home).await;
+        kiosk
+            .until(|k| {
+                k.adapter().get_desk_name().as_str() == "Urząd Stanu Cywilnego — stanowisko 1"
+            })
+            .await;
+        kiosk.tap("Good");
+        kiosk.until_screen(Screen::AskMore).await;
+        kiosk.tap("Yes");
+        kiosk.until_screen(Screen::Question).await;
+        assert_eq!(
+            kiosk.adapter().get_question_count(),
+            1,
+            "the new survey asks only V"
+        );
+    }
 }

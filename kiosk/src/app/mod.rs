@@ -25,6 +25,8 @@ use crate::visit::{Step, Visit};
 enum Event {
     Stored(RatingRecord),
     Health(Health),
+    /// A new desk survey from the aggregator, already validated; applied between visits.
+    NewConfig(Box<Config>),
 }
 
 /// The running kiosk UI. Keep it alive while the event loop runs.
@@ -38,7 +40,9 @@ struct State {
     visit: RefCell<Visit>,
     recorder: Recorder,
     health: RefCell<Health>,
-    timing: Timing,
+    timing: Cell<Timing>,
+    /// A configuration waiting for the current visit to end.
+    pending_config: RefCell<Option<Config>>,
     reason_page: Cell<usize>,
     idle_prompt: Cell<Option<u32>>,
     idle: Timer,
@@ -67,7 +71,8 @@ impl KioskApp {
             recorder,
             // Until the recorder has opened the store, taps queue up and wait: that is safe.
             health: RefCell::new(Health::Ready),
-            timing: config.timing,
+            timing: Cell::new(config.timing),
+            pending_config: RefCell::new(None),
             reason_page: Cell::new(0),
             idle_prompt: Cell::new(None),
             idle: Timer::default(),
@@ -104,6 +109,14 @@ impl KioskApp {
     /// A physical face button or a scripted input: rates like a tap, recorded as `input`.
     pub fn rate(&self, score: Score, input: InputKind) {
         self.state.act(|visit| visit.rate(score, input));
+    }
+
+    /// Where the sync thread hands new configurations: they wait for the current visit to end.
+    pub fn config_updates(&self) -> crate::sync::OnConfig {
+        let events = self.state.events.clone();
+        Box::new(move |config| {
+            let _ = events.send_blocking(Event::NewConfig(Box::new(config)));
+        })
     }
 
     /// The current step, for tests and diagnostics.
@@ -223,11 +236,39 @@ impl State {
                 *self.health.borrow_mut() = health;
                 self.present();
             }
+            Event::NewConfig(config) => {
+                *self.pending_config.borrow_mut() = Some(*config);
+                self.apply_pending_config();
+                self.present();
+            }
         }
+    }
+
+    /// Applies a waiting configuration if no client is using the kiosk (never mid-visit).
+    fn apply_pending_config(&self) {
+        let idle = {
+            let visit = self.visit.borrow();
+            !visit.is_in_use() && !visit.is_recording()
+        };
+        if !idle {
+            return;
+        }
+        let Some(config) = self.pending_config.borrow_mut().take() else {
+            return;
+        };
+        self.visit
+            .borrow_mut()
+            .replace_survey(Arc::new(config.desk.clone()));
+        self.timing.set(config.timing);
+        if let Some(window) = self.window.upgrade() {
+            present::setup(&window, &config);
+        }
+        tracing::info!(desk = %config.desk.desk_id, "applied the new desk survey");
     }
 
     /// Starts the timers a new step needs and redraws.
     fn after(self: &Rc<Self>, before: &Step) {
+        self.apply_pending_config();
         let step = self.visit.borrow().step().clone();
         if std::mem::discriminant(before) != std::mem::discriminant(&step) {
             self.reason_page.set(0);
@@ -245,7 +286,7 @@ impl State {
             } => {
                 self.change_window.start(
                     TimerMode::SingleShot,
-                    self.timing.change_answer_window,
+                    self.timing.get().change_answer_window,
                     move || {
                         if let Some(state) = weak.upgrade() {
                             state.visit.borrow_mut().close_change_window();
@@ -255,15 +296,18 @@ impl State {
                 );
             }
             Step::ThankYou => {
-                self.thank_you
-                    .start(TimerMode::SingleShot, self.timing.thank_you, move || {
+                self.thank_you.start(
+                    TimerMode::SingleShot,
+                    self.timing.get().thank_you,
+                    move || {
                         if let Some(state) = weak.upgrade() {
                             state.act(|visit| {
                                 visit.end_thank_you();
                                 None
                             });
                         }
-                    });
+                    },
+                );
             }
             _ => {}
         }
@@ -285,7 +329,7 @@ impl State {
         let weak = Rc::downgrade(self);
         self.idle.start(
             TimerMode::SingleShot,
-            self.timing.idle_prompt_after,
+            self.timing.get().idle_prompt_after,
             move || {
                 if let Some(state) = weak.upgrade() {
                     state.show_idle_prompt();
@@ -295,7 +339,7 @@ impl State {
     }
 
     fn show_idle_prompt(self: &Rc<Self>) {
-        let seconds = self.timing.idle_countdown.as_secs().max(1) as u32;
+        let seconds = self.timing.get().idle_countdown.as_secs().max(1) as u32;
         self.idle_prompt.set(Some(seconds));
         let weak = Rc::downgrade(self);
         self.countdown

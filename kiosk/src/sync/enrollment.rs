@@ -64,23 +64,30 @@ impl Enrollment {
     /// Writes the file with mode 0600 atomically (temporary file, fsync, rename).
     pub fn save(&self, data_dir: &Path) -> Result<(), EnrollmentError> {
         let path = data_dir.join(ENROLLMENT_FILE);
-        let temporary = data_dir.join(format!("{ENROLLMENT_FILE}.new"));
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(data_dir)?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&temporary)?;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            file.write_all(serde_json::to_string_pretty(self)?.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &path)?;
-            std::fs::File::open(data_dir)?.sync_all()
-        };
-        write().map_err(|source| EnrollmentError::Write { path, source })
+        serde_json::to_vec_pretty(self)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| write_private_file(data_dir, ENROLLMENT_FILE, &bytes))
+            .map_err(|source| EnrollmentError::Write { path, source })
     }
+}
+
+/// Replaces `dir/name` atomically with `bytes`, readable only by its owner (mode 0600): a crash
+/// leaves either the old file or the new one, never a torn one.
+pub(super) fn write_private_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(name);
+    let temporary = dir.join(format!("{name}.new"));
+    std::fs::create_dir_all(dir)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, &path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

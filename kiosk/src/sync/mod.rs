@@ -10,12 +10,13 @@ mod client;
 mod enrollment;
 mod push;
 mod service;
+pub mod survey;
 
 pub use backoff::Backoff;
 pub use client::{SyncClient, SyncError};
 pub use enrollment::{Enrollment, EnrollmentError};
 pub use push::{BATCH_SIZE, PushReport, push_backlog};
-pub use service::SyncService;
+pub use service::{OnConfig, SyncService};
 
 /// The heartbeat that reports this store's backlog and the last sync error.
 pub fn heartbeat(

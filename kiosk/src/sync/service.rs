@@ -1,14 +1,14 @@
 //! The running kiosk's sync thread: drains the outbox whenever answers wait, sends a heartbeat now
 //! and then, retries with backoff for as long as needed, and never touches the UI thread.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Backoff, Enrollment, SyncClient, SyncError, push_backlog};
+use super::{Backoff, Enrollment, SyncClient, SyncError, push_backlog, survey};
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::report::error_chain;
 use crate::store::Store;
 
@@ -17,6 +17,9 @@ const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// How often the kiosk tells the aggregator it is alive.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Receives a new, validated configuration from the aggregator's survey (on the sync thread).
+pub type OnConfig = Box<dyn Fn(Config) + Send>;
+
 /// Handle to the sync thread; dropping it stops the thread.
 pub struct SyncService {
     stop: Option<mpsc::Sender<()>>,
@@ -24,13 +27,15 @@ pub struct SyncService {
 }
 
 impl SyncService {
-    /// Starts syncing the store in `data_dir`. A kiosk that is not enrolled keeps checking for an
-    /// enrollment file, so `kiosk enroll` takes effect without a restart.
-    pub fn start(data_dir: PathBuf, clock: Arc<dyn Clock>) -> SyncService {
+    /// Starts syncing the store in `local.data_dir`. A kiosk that is not enrolled keeps checking
+    /// for an enrollment file, so `kiosk enroll` takes effect without a restart. When the
+    /// aggregator sends a new revision of the desk's survey, it is checked against `local` (the
+    /// config file), cached, and handed to `on_config`.
+    pub fn start(local: Config, clock: Arc<dyn Clock>, on_config: OnConfig) -> SyncService {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sync".into())
-            .spawn(move || run(&data_dir, clock.as_ref(), &stopped))
+            .spawn(move || run(&local, clock.as_ref(), &on_config, &stopped))
             .unwrap_or_else(|e| panic!("cannot start the sync thread: {e}"));
         SyncService {
             stop: Some(stop),
@@ -50,11 +55,17 @@ impl Drop for SyncService {
     }
 }
 
-fn run(data_dir: &std::path::Path, clock: &dyn Clock, stopped: &mpsc::Receiver<()>) {
+fn run(local: &Config, clock: &dyn Clock, on_config: &OnConfig, stopped: &mpsc::Receiver<()>) {
     let mut backoff = Backoff::for_sync();
-    let mut last_heartbeat: Option<Instant> = None;
+    let mut round = Round {
+        local,
+        clock,
+        on_config,
+        last_heartbeat: None,
+        survey_revision: survey::load(&local.data_dir).map(|s| s.revision),
+    };
     loop {
-        let wait = match step(data_dir, clock, &mut last_heartbeat) {
+        let wait = match round.step() {
             Ok(()) => {
                 backoff.reset();
                 POLL_INTERVAL
@@ -72,34 +83,70 @@ fn run(data_dir: &std::path::Path, clock: &dyn Clock, stopped: &mpsc::Receiver<(
     }
 }
 
-/// One round: push what waits, and a heartbeat when due.
-fn step(
-    data_dir: &std::path::Path,
-    clock: &dyn Clock,
-    last_heartbeat: &mut Option<Instant>,
-) -> Result<(), SyncError> {
-    let enrollment = match Enrollment::load(data_dir) {
-        Ok(Some(enrollment)) => enrollment,
-        Ok(None) => return Ok(()), // not enrolled: the kiosk runs on its local config
-        Err(e) => {
-            tracing::error!(error = %error_chain(&e), "cannot read the enrollment");
-            return Ok(());
+/// The sync thread's state between rounds.
+struct Round<'a> {
+    local: &'a Config,
+    clock: &'a dyn Clock,
+    on_config: &'a OnConfig,
+    last_heartbeat: Option<Instant>,
+    survey_revision: Option<u64>,
+}
+
+impl Round<'_> {
+    /// Push what waits, and a heartbeat when due (its answer carries the desk's survey).
+    fn step(&mut self) -> Result<(), SyncError> {
+        let data_dir = &self.local.data_dir;
+        let enrollment = match Enrollment::load(data_dir) {
+            Ok(Some(enrollment)) => enrollment,
+            Ok(None) => return Ok(()), // not enrolled: the kiosk runs on its local config
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "cannot read the enrollment");
+                return Ok(());
+            }
+        };
+        let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+        let mut store = Store::open(data_dir)?.store;
+        let result = push_backlog(&mut store, &client, self.clock);
+        let now_ms = self.clock.now().wall_clock_ms;
+        let error = result.as_ref().err().map(|e| error_chain(e));
+        store.note_sync_attempt(now_ms, error.as_deref())?;
+        if let Ok(report) = &result
+            && report.settled > 0
+        {
+            tracing::info!(settled = report.settled, batches = report.batches, "synced");
         }
-    };
-    let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
-    let mut store = Store::open(data_dir)?.store;
-    let result = push_backlog(&mut store, &client, clock);
-    let now_ms = clock.now().wall_clock_ms;
-    let error = result.as_ref().err().map(|e| error_chain(e));
-    store.note_sync_attempt(now_ms, error.as_deref())?;
-    if let Ok(report) = &result
-        && report.settled > 0
-    {
-        tracing::info!(settled = report.settled, batches = report.batches, "synced");
+        if self
+            .last_heartbeat
+            .is_none_or(|at| at.elapsed() >= HEARTBEAT_INTERVAL)
+        {
+            let survey = client.heartbeat(&super::heartbeat(store.status()?, self.clock))?;
+            self.last_heartbeat = Some(Instant::now());
+            self.consider(&survey);
+        }
+        result.map(drop)
     }
-    if last_heartbeat.is_none_or(|at| at.elapsed() >= HEARTBEAT_INTERVAL) {
-        client.heartbeat(&super::heartbeat(store.status()?, clock))?;
-        *last_heartbeat = Some(Instant::now());
+
+    /// A survey from the aggregator: a new revision that validates is cached and applied.
+    fn consider(&mut self, survey: &model::wire::DeskSurvey) {
+        if self.survey_revision == Some(survey.revision) {
+            return;
+        }
+        match self.local.with_survey(survey) {
+            Ok(config) => {
+                if let Err(e) = survey::save(&self.local.data_dir, survey) {
+                    tracing::error!(%e, "cannot cache the desk's survey");
+                }
+                tracing::info!(
+                    revision = survey.revision,
+                    "new desk survey from the aggregator"
+                );
+                self.survey_revision = Some(survey.revision);
+                (self.on_config)(config);
+            }
+            Err(e) => {
+                tracing::error!(error = %error_chain(&e), "the aggregator sent a survey this kiosk cannot use; keeping the current one");
+                self.survey_revision = Some(survey.revision);
+            }
+        }
     }
-    result.map(drop)
 }
