@@ -1,8 +1,17 @@
-//! Ocena's central aggregator (skeleton): enrollment, exactly-once ingest, event-time correction,
-//! fleet health, desk configuration and the dashboard arrive with the sync and dashboard work.
+//! Ocena's central aggregator: kiosk enrollment, exactly-once ingest of rating records with
+//! rollups, and fleet health. `event_time` places answers in UTC without trusting kiosk clocks
+//! (not yet applied to rollups); the dashboard comes with later work.
 
 #![forbid(unsafe_code)]
 
-/// What this build of the aggregator can do, shown by the binary.
-pub const STATUS: &str = "the Ocena aggregator is not built yet: kiosks buffer answers locally \
-     (see `kiosk status` and `kiosk export`) until sync arrives";
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod event_time;
+pub mod http;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

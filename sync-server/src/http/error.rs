@@ -1,0 +1,92 @@
+//! The API's one error type: each variant maps to a status and a `wire::ApiError` body; internal
+//! details are logged here, once, and never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use model::wire::{ApiError, MAX_BATCH_RECORDS, MAX_BODY_BYTES};
+
+use crate::storage::{CodeProblem, StorageError};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("enrollment code refused: {0:?}")]
+    EnrollmentCode(CodeProblem),
+    #[error("malformed JSON: {0}")]
+    InvalidJson(String),
+    #[error("invalid request: {0}")]
+    InvalidBody(String),
+    #[error("request body too large")]
+    BodyTooLarge,
+    #[error("batch of {0} records is too large")]
+    BatchTooLarge(usize),
+    #[error("not found")]
+    NotFound,
+    #[error("storage failed")]
+    Storage(#[from] StorageError),
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match &self {
+            Error::Unauthorized(why) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", (*why).to_owned())
+            }
+            Error::EnrollmentCode(CodeProblem::Unknown) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_code",
+                "unknown enrollment code".to_owned(),
+            ),
+            Error::EnrollmentCode(CodeProblem::AlreadyUsed) => (
+                StatusCode::GONE,
+                "code_used",
+                "this enrollment code has already been used; ask for a new one".to_owned(),
+            ),
+            Error::EnrollmentCode(CodeProblem::Expired) => (
+                StatusCode::GONE,
+                "code_expired",
+                "this enrollment code has expired; ask for a new one".to_owned(),
+            ),
+            Error::InvalidJson(why) => (StatusCode::BAD_REQUEST, "invalid_json", why.clone()),
+            Error::InvalidBody(why) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                why.clone(),
+            ),
+            Error::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("request bodies may be at most {MAX_BODY_BYTES} bytes after decompression"),
+            ),
+            Error::BatchTooLarge(n) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+                format!("a batch may carry at most {MAX_BATCH_RECORDS} records, this one has {n}"),
+            ),
+            Error::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint".to_owned(),
+            ),
+            Error::Storage(e) => {
+                tracing::error!(error = %e, source = ?std::error::Error::source(e), "storage failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete the request; try again later".to_owned(),
+                )
+            }
+        };
+        if status.is_client_error() {
+            tracing::info!(%status, error = code, %message, "request refused");
+        }
+        let body = ApiError {
+            error: code.to_owned(),
+            message,
+        };
+        (status, Json(body)).into_response()
+    }
+}

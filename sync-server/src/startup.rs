@@ -1,0 +1,102 @@
+//! Builds the running server from [`Settings`]: opens the storage, binds the listener (port 0
+//! picks a free port), and serves until Ctrl-C or SIGTERM. Tests drive exactly this.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::http::{AppState, app};
+use crate::storage::{Storage, StorageError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open storage")]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready server.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    router: Router,
+    storage: Storage,
+}
+
+impl Application {
+    /// Opens the database (migrating it) and binds `settings.listen`.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let storage =
+            Storage::open_sqlite(settings.database.clone(), settings.reader_connections).await?;
+        let bind = |source| StartupError::Bind {
+            address: settings.listen,
+            source,
+        };
+        let listener = TcpListener::bind(settings.listen).await.map_err(bind)?;
+        let address = listener.local_addr().map_err(bind)?;
+        let router = app(AppState {
+            storage: storage.clone(),
+        });
+        Ok(Application {
+            listener,
+            address,
+            router,
+            storage,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The storage the server uses, for administration and tests.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Serves requests until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(address = %self.address, "sync-server listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

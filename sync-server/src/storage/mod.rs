@@ -1,0 +1,202 @@
+//! The storage seam: everything the HTTP layer and the CLI ask of the database, behind the
+//! blocking [`Backend`] trait, run off the async runtime by [`Storage`]. SQLite is the only
+//! backend today; a client/server database would be another `Backend`, with `http/` unchanged.
+
+pub mod schema;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
+use model::{DeskId, LanguageTag, RecordedTime, StandardId};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error")]
+    Database(#[from] rusqlite::Error),
+    #[error("cannot open database {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the storage task stopped unexpectedly")]
+    TaskFailed(#[from] tokio::task::JoinError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// A caller's mistake (unknown office, duplicate id…): the message names it.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Why an enrollment code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    Unknown,
+    AlreadyUsed,
+    Expired,
+}
+
+/// The kiosk a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kiosk {
+    pub id: String,
+    pub desk_id: DeskId,
+    pub enrolled_at_ms: i64,
+}
+
+/// The result of looking a token up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenLookup {
+    Valid(Kiosk),
+    Revoked,
+    Unknown,
+}
+
+/// A new kiosk as enrollment creates it.
+#[derive(Debug, Clone)]
+pub struct NewKiosk {
+    pub id: String,
+    pub token_sha256: [u8; 32],
+    pub version: String,
+    pub clock: RecordedTime,
+}
+
+/// A desk to add, with its survey settings.
+#[derive(Debug, Clone)]
+pub struct NewDesk {
+    pub id: DeskId,
+    pub office_id: String,
+    pub department_id: String,
+    pub name: String,
+    pub internal_service: bool,
+    pub standards: Vec<StandardId>,
+    pub languages: Vec<LanguageTag>,
+    pub default_language: LanguageTag,
+}
+
+/// One kiosk's fleet-health row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskStatus {
+    pub id: String,
+    pub desk_id: String,
+    pub enrolled_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    pub last_seen_ms: Option<i64>,
+    pub version: String,
+    pub backlog: Option<i64>,
+    pub oldest_unsynced_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Counted answers of one desk, question, day, language and text size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollup {
+    pub desk_id: String,
+    pub question: String,
+    pub day: String,
+    pub language: String,
+    pub larger_text: bool,
+    /// Counts of scores 1, 2, 3 and 4.
+    pub scores: [i64; 4],
+    /// Counted answers that named at least one reason.
+    pub reasons: i64,
+}
+
+/// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
+pub trait Backend: Send + Sync + 'static {
+    /// Adds the five offices of the pilot; adding them again changes nothing.
+    fn seed_offices(&self) -> Result<usize, StorageError>;
+    fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError>;
+    fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError>;
+    /// Stores a single-use enrollment code's hash, bound to `desk`, valid until `expires_at_ms`.
+    fn add_enrollment_code(
+        &self,
+        code_sha256: [u8; 32],
+        desk: &DeskId,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// Spends a code (once) and creates the kiosk; returns its desk's survey.
+    fn enroll(
+        &self,
+        code_sha256: [u8; 32],
+        kiosk: &NewKiosk,
+        now_ms: i64,
+    ) -> Result<Result<DeskSurvey, CodeProblem>, StorageError>;
+    fn kiosk_by_token(&self, token_sha256: [u8; 32]) -> Result<TokenLookup, StorageError>;
+    /// Stores a batch in one transaction, with one outcome per record in the batch's order.
+    fn ingest(
+        &self,
+        kiosk: &Kiosk,
+        batch: &RecordBatch,
+        received_ms: i64,
+    ) -> Result<BatchReceipt, StorageError>;
+    fn heartbeat(
+        &self,
+        kiosk: &Kiosk,
+        heartbeat: &Heartbeat,
+        now_ms: i64,
+    ) -> Result<DeskSurvey, StorageError>;
+    fn kiosks(&self) -> Result<Vec<KioskStatus>, StorageError>;
+    /// Revokes a kiosk's token; false if there is no such kiosk.
+    fn revoke(&self, kiosk_id: &str, now_ms: i64) -> Result<bool, StorageError>;
+    fn answer_count(&self) -> Result<i64, StorageError>;
+    fn conflict_count(&self) -> Result<i64, StorageError>;
+    fn rollups(&self, desk: &DeskId) -> Result<Vec<Rollup>, StorageError>;
+}
+
+/// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
+#[derive(Clone)]
+pub struct Storage {
+    backend: Arc<dyn Backend>,
+}
+
+macro_rules! off_runtime {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = |$b:ident| $call:expr) => {
+        $(#[$doc])*
+        pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, StorageError> {
+            let $b = Arc::clone(&self.backend);
+            tokio::task::spawn_blocking(move || $call).await?
+        }
+    };
+}
+
+impl Storage {
+    pub fn new(backend: impl Backend) -> Storage {
+        Storage {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// Opens (creating and migrating if needed) the SQLite database at `path`.
+    pub async fn open_sqlite(
+        path: std::path::PathBuf,
+        readers: usize,
+    ) -> Result<Storage, StorageError> {
+        let backend =
+            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, readers))
+                .await??;
+        Ok(Storage::new(backend))
+    }
+
+    off_runtime!(fn seed_offices() -> usize = |b| b.seed_offices());
+    off_runtime!(fn add_department(office: String, id: String, name: String) -> ()
+        = |b| b.add_department(&office, &id, &name));
+    off_runtime!(fn add_desk(desk: NewDesk) -> () = |b| b.add_desk(&desk));
+    off_runtime!(fn add_enrollment_code(code_sha256: [u8; 32], desk: DeskId, now_ms: i64, expires_at_ms: i64) -> ()
+        = |b| b.add_enrollment_code(code_sha256, &desk, now_ms, expires_at_ms));
+    off_runtime!(fn enroll(code_sha256: [u8; 32], kiosk: NewKiosk, now_ms: i64) -> Result<DeskSurvey, CodeProblem>
+        = |b| b.enroll(code_sha256, &kiosk, now_ms));
+    off_runtime!(fn kiosk_by_token(token_sha256: [u8; 32]) -> TokenLookup = |b| b.kiosk_by_token(token_sha256));
+    off_runtime!(fn ingest(kiosk: Kiosk, batch: RecordBatch, received_ms: i64) -> BatchReceipt
+        = |b| b.ingest(&kiosk, &batch, received_ms));
+    off_runtime!(fn heartbeat(kiosk: Kiosk, heartbeat: Heartbeat, now_ms: i64) -> DeskSurvey
+        = |b| b.heartbeat(&kiosk, &heartbeat, now_ms));
+    off_runtime!(fn kiosks() -> Vec<KioskStatus> = |b| b.kiosks());
+    off_runtime!(fn revoke(kiosk_id: String, now_ms: i64) -> bool = |b| b.revoke(&kiosk_id, now_ms));
+    off_runtime!(fn answer_count() -> i64 = |b| b.answer_count());
+    off_runtime!(fn conflict_count() -> i64 = |b| b.conflict_count());
+    off_runtime!(fn rollups(desk: DeskId) -> Vec<Rollup> = |b| b.rollups(&desk));
+}

@@ -1,0 +1,138 @@
+//! The aggregator's SQLite schema as numbered migrations, applied in order by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema one version up; never edit one that has shipped, append instead.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE offices (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE departments (
+    office_id TEXT NOT NULL REFERENCES offices(id),
+    id        TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    PRIMARY KEY (office_id, id)
+) STRICT;
+
+CREATE TABLE desks (
+    id                     TEXT PRIMARY KEY,
+    office_id              TEXT NOT NULL,
+    department_id          TEXT NOT NULL,
+    name                   TEXT NOT NULL,
+    internal_service       INTEGER NOT NULL,
+    standards              TEXT NOT NULL,
+    languages              TEXT NOT NULL,
+    default_language       TEXT NOT NULL,
+    idle_prompt_after_s    INTEGER NOT NULL,
+    idle_countdown_s       INTEGER NOT NULL,
+    change_answer_window_s INTEGER NOT NULL,
+    thank_you_s            INTEGER NOT NULL,
+    revision               INTEGER NOT NULL,
+    FOREIGN KEY (office_id, department_id) REFERENCES departments(office_id, id)
+) STRICT;
+
+CREATE TABLE kiosks (
+    id                 TEXT PRIMARY KEY,
+    desk_id            TEXT NOT NULL REFERENCES desks(id),
+    token_sha256       BLOB NOT NULL UNIQUE,
+    enrolled_at_ms     INTEGER NOT NULL,
+    revoked_at_ms      INTEGER,
+    last_seen_ms       INTEGER,
+    version            TEXT NOT NULL,
+    backlog            INTEGER,
+    oldest_unsynced_ms INTEGER,
+    last_error         TEXT,
+    last_clock         TEXT
+) STRICT;
+
+CREATE TABLE enrollment_codes (
+    code_sha256   BLOB PRIMARY KEY,
+    desk_id       TEXT NOT NULL REFERENCES desks(id),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms    INTEGER,
+    used_by       TEXT
+) STRICT;
+
+CREATE TABLE answers (
+    id                      TEXT PRIMARY KEY,
+    kiosk_id                TEXT NOT NULL REFERENCES kiosks(id),
+    desk_id                 TEXT NOT NULL,
+    visit_id                TEXT NOT NULL,
+    sequence                INTEGER NOT NULL,
+    question                TEXT NOT NULL,
+    score                   INTEGER NOT NULL,
+    reasons                 TEXT NOT NULL,
+    language                TEXT NOT NULL,
+    larger_text             INTEGER NOT NULL,
+    input                   TEXT NOT NULL,
+    supersedes              TEXT,
+    wall_clock_ms           INTEGER NOT NULL,
+    boot_id                 TEXT NOT NULL,
+    boottime_ns             INTEGER NOT NULL,
+    clock_synchronized      INTEGER NOT NULL,
+    content                 TEXT NOT NULL,
+    content_sha256          BLOB NOT NULL,
+    received_at_ms          INTEGER NOT NULL,
+    sent_wall_clock_ms      INTEGER NOT NULL,
+    sent_boot_id            TEXT NOT NULL,
+    sent_boottime_ns        INTEGER NOT NULL,
+    sent_clock_synchronized INTEGER NOT NULL,
+    superseded_by           TEXT,
+    counted                 INTEGER NOT NULL
+) STRICT;
+CREATE INDEX answers_supersedes ON answers(supersedes) WHERE supersedes IS NOT NULL;
+
+CREATE TABLE conflicts (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id      TEXT NOT NULL,
+    kiosk_id       TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    first_content  TEXT NOT NULL,
+    second_content TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE rollups (
+    desk_id     TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    larger_text INTEGER NOT NULL,
+    score_1     INTEGER NOT NULL DEFAULT 0,
+    score_2     INTEGER NOT NULL DEFAULT 0,
+    score_3     INTEGER NOT NULL DEFAULT 0,
+    score_4     INTEGER NOT NULL DEFAULT 0,
+    reasons     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (desk_id, question, day, language, larger_text)
+) STRICT;
+"#];
+
+/// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let done = usize::try_from(version).unwrap_or(0);
+    for (i, sql) in (1i64..).zip(MIGRATIONS).skip(done) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i)?;
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_harmless() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("first");
+        migrate(&mut conn).expect("second");
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(usize::try_from(v).ok(), Some(MIGRATIONS.len()));
+    }
+}

@@ -1,0 +1,927 @@
+//! The SQLite backend: WAL + synchronous=FULL, one writer connection behind a mutex (used only
+//! from blocking threads) with IMMEDIATE transactions, and a small pool of reader connections.
+
+use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch, RecordOutcome, RecordReceipt};
+use model::{DeskId, LanguageTag, RatingRecord, StandardId};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use sha2::{Digest, Sha256};
+
+use super::{
+    Backend, CodeProblem, Kiosk, KioskStatus, NewDesk, NewKiosk, Rollup, StorageError, TokenLookup,
+    schema,
+};
+
+/// The offices of the pilot: id and official name.
+pub const OFFICES: [(&str, &str); 5] = [
+    ("plock", "Urząd Miasta Płocka"),
+    ("gabin", "Urząd Miasta i Gminy Gąbin"),
+    ("stara-biala", "Urząd Gminy Stara Biała"),
+    ("gostynin", "Urząd Miasta Gostynina"),
+    ("powiat-gostyninski", "Starostwo Powiatowe w Gostyninie"),
+];
+
+/// Survey timings a new desk starts with (the kiosk's own defaults).
+const IDLE_PROMPT_AFTER_S: u32 = 45;
+const IDLE_COUNTDOWN_S: u32 = 25;
+const CHANGE_ANSWER_WINDOW_S: u32 = 10;
+const THANK_YOU_S: u32 = 6;
+
+/// SQLite behind the [`Backend`] seam.
+pub struct SqliteBackend {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_returned: Condvar,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+}
+
+impl SqliteBackend {
+    /// Opens or creates the database at `path`, migrates it, and opens `readers` reader
+    /// connections (at least one).
+    pub fn open(path: &Path, readers: usize) -> Result<SqliteBackend, StorageError> {
+        let open_err = |source| StorageError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut writer = Connection::open(path).map_err(open_err)?;
+        configure(&writer).map_err(open_err)?;
+        schema::migrate(&mut writer).map_err(open_err)?;
+        let readers = (0..readers.max(1))
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(conn)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(open_err)?;
+        Ok(SqliteBackend {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+            reader_returned: Condvar::new(),
+        })
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolled back.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = loop {
+            if let Some(conn) = pool.pop() {
+                break conn;
+            }
+            pool = self
+                .reader_returned
+                .wait(pool)
+                .unwrap_or_else(|e| e.into_inner());
+        };
+        drop(pool);
+        let reader = Reader {
+            conn: Some(conn),
+            backend: self,
+        };
+        f(reader.conn())
+    }
+}
+
+/// A reader connection borrowed from the pool; goes back on drop, even if the reader panics.
+struct Reader<'a> {
+    conn: Option<Connection>,
+    backend: &'a SqliteBackend,
+}
+
+impl Reader<'_> {
+    fn conn(&self) -> &Connection {
+        // Present from construction until drop.
+        self.conn.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.backend
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+            self.backend.reader_returned.notify_one();
+        }
+    }
+}
+
+fn survey(conn: &Connection, desk: &str) -> Result<DeskSurvey, StorageError> {
+    let row = conn
+        .query_row(
+            "SELECT d.revision, d.id, d.name, o.name, d.internal_service, d.standards, d.languages,
+                    d.default_language, d.idle_prompt_after_s, d.idle_countdown_s,
+                    d.change_answer_window_s, d.thank_you_s
+             FROM desks d JOIN offices o ON o.id = d.office_id WHERE d.id = ?1",
+            [desk],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    [
+                        r.get::<_, u32>(8)?,
+                        r.get::<_, u32>(9)?,
+                        r.get::<_, u32>(10)?,
+                        r.get::<_, u32>(11)?,
+                    ],
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| StorageError::Corrupt(format!("desk {desk:?} is missing")))?;
+    let (revision, id, name, office, internal, standards, languages, default_language, t) = row;
+    let corrupt = |e: model::ParseError| StorageError::Corrupt(format!("desk {desk:?}: {e}"));
+    Ok(DeskSurvey {
+        revision: u64::try_from(revision).unwrap_or_default(),
+        desk_id: id.parse().map_err(corrupt)?,
+        desk_name: name,
+        office,
+        internal_service: internal,
+        standards: split(&standards)
+            .map(str::parse::<StandardId>)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+        languages: split(&languages)
+            .map(str::parse::<LanguageTag>)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+        default_language: default_language.parse().map_err(corrupt)?,
+        idle_prompt_after_s: t[0],
+        idle_countdown_s: t[1],
+        change_answer_window_s: t[2],
+        thank_you_s: t[3],
+    })
+}
+
+fn split(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').filter(|s| !s.is_empty())
+}
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn exists(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<bool> {
+    conn.query_row(sql, params, |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
+
+/// One rollup cell: what a counted answer is counted under.
+struct Cell {
+    desk: String,
+    question: String,
+    day: String,
+    language: String,
+    larger_text: bool,
+}
+
+/// The UTC day of a wall-clock reading.
+fn day_of_ms(wall_clock_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(wall_clock_ms)
+        .map(|t| t.date_naive().to_string())
+        .unwrap_or_else(|| "invalid".to_owned())
+}
+
+/// Adds `delta` (+1 or −1) to the rollup cell of an answer.
+fn count(
+    tx: &Transaction<'_>,
+    cell: &Cell,
+    score: u8,
+    has_reasons: bool,
+    delta: i64,
+) -> Result<(), StorageError> {
+    let column = match score {
+        1 => "score_1",
+        2 => "score_2",
+        3 => "score_3",
+        4 => "score_4",
+        other => return Err(StorageError::Corrupt(format!("score {other} stored"))),
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO rollups (desk_id, question, day, language, larger_text, {column}, reasons)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (desk_id, question, day, language, larger_text) DO UPDATE SET
+                 {column} = {column} + excluded.{column}, reasons = reasons + excluded.reasons"
+        ),
+        params![
+            cell.desk,
+            cell.question,
+            cell.day,
+            cell.language,
+            cell.larger_text,
+            delta,
+            if has_reasons { delta } else { 0 }
+        ],
+    )?;
+    Ok(())
+}
+
+/// Stores one record of a batch and returns its outcome; `tx` is the batch's transaction.
+fn ingest_one(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    batch: &RecordBatch,
+    record: &RatingRecord,
+    received_ms: i64,
+) -> Result<RecordOutcome, StorageError> {
+    if record.desk_id != kiosk.desk_id {
+        return Ok(RecordOutcome::Rejected {
+            reason: format!(
+                "record is for desk {}, but this kiosk is enrolled at desk {}",
+                record.desk_id, kiosk.desk_id
+            ),
+        });
+    }
+    if record.supersedes == Some(record.id) {
+        return Ok(RecordOutcome::Rejected {
+            reason: "a record cannot supersede itself".to_owned(),
+        });
+    }
+    let content = serde_json::to_string(record)
+        .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
+    let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();
+    let id = record.id.to_string();
+    let reasons = join(&record.reasons);
+    let sent = &batch.sent;
+    let inserted = tx.execute(
+        "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score, reasons,
+             language, larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns,
+             clock_synchronized, content, content_sha256, received_at_ms, sent_wall_clock_ms,
+             sent_boot_id, sent_boottime_ns, sent_clock_synchronized, superseded_by, counted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21, ?22, ?23, NULL, 0)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            id,
+            kiosk.id,
+            record.desk_id.as_str(),
+            record.visit_id.to_string(),
+            i64::try_from(record.sequence).unwrap_or(i64::MAX),
+            record.question.to_string(),
+            record.score.value(),
+            reasons,
+            record.language.as_str(),
+            record.larger_text,
+            record.input.as_str(),
+            record.supersedes.map(|s| s.to_string()),
+            record.recorded.wall_clock_ms,
+            record.recorded.boot_id,
+            i64::try_from(record.recorded.boottime_ns).unwrap_or(i64::MAX),
+            record.recorded.clock_synchronized,
+            content,
+            hash.as_slice(),
+            received_ms,
+            sent.wall_clock_ms,
+            sent.boot_id,
+            i64::try_from(sent.boottime_ns).unwrap_or(i64::MAX),
+            sent.clock_synchronized,
+        ],
+    )?;
+    if inserted == 0 {
+        let (first_hash, first_content): (Vec<u8>, String) = tx.query_row(
+            "SELECT content_sha256, content FROM answers WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if first_hash == hash {
+            return Ok(RecordOutcome::Duplicate);
+        }
+        tx.execute(
+            "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
+                 second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, kiosk.id, received_ms, first_content, content],
+        )?;
+        tracing::warn!(record = %id, kiosk = %kiosk.id, "same record id with different content: first kept");
+        return Ok(RecordOutcome::Conflict);
+    }
+
+    // A record that arrives after the record superseding it is kept but not counted.
+    let superseder: Option<String> = tx
+        .query_row(
+            "SELECT id FROM answers WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1
+             ORDER BY sequence DESC LIMIT 1",
+            params![id, kiosk.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(superseder) = superseder {
+        tx.execute(
+            "UPDATE answers SET superseded_by = ?2 WHERE id = ?1",
+            params![id, superseder],
+        )?;
+    } else {
+        let cell = Cell {
+            desk: record.desk_id.to_string(),
+            question: record.question.to_string(),
+            day: day_of_ms(record.recorded.wall_clock_ms),
+            language: record.language.to_string(),
+            larger_text: record.larger_text,
+        };
+        count(
+            tx,
+            &cell,
+            record.score.value(),
+            !record.reasons.is_empty(),
+            1,
+        )?;
+        tx.execute("UPDATE answers SET counted = 1 WHERE id = ?1", [&id])?;
+    }
+
+    // A correction un-counts the answer it replaces (only the same kiosk's, only once).
+    if let Some(old) = record.supersedes.map(|s| s.to_string()) {
+        let previous = tx
+            .query_row(
+                "SELECT desk_id, question, wall_clock_ms, language, larger_text, score, reasons,
+                        counted
+                 FROM answers WHERE id = ?1 AND kiosk_id = ?2 AND superseded_by IS NULL",
+                params![old, kiosk.id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, u8>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, bool>(7)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((desk, question, wall, language, larger, score, reasons, counted)) = previous {
+            tx.execute(
+                "UPDATE answers SET superseded_by = ?2, counted = 0 WHERE id = ?1",
+                params![old, id],
+            )?;
+            if counted {
+                let cell = Cell {
+                    desk,
+                    question,
+                    day: day_of_ms(wall),
+                    language,
+                    larger_text: larger,
+                };
+                count(tx, &cell, score, !reasons.is_empty(), -1)?;
+            }
+        }
+    }
+    Ok(RecordOutcome::Stored)
+}
+
+impl Backend for SqliteBackend {
+    fn seed_offices(&self) -> Result<usize, StorageError> {
+        self.write(|tx| {
+            let mut added = 0;
+            for (id, name) in OFFICES {
+                added += tx.execute(
+                    "INSERT INTO offices (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+                    [id, name],
+                )?;
+            }
+            Ok(added)
+        })
+    }
+
+    fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError> {
+        self.write(|tx| {
+            if !exists(tx, "SELECT 1 FROM offices WHERE id = ?1", [office])? {
+                return Err(StorageError::Invalid(format!(
+                    "unknown office {office:?} (run `seed-offices` first; known: {})",
+                    OFFICES.map(|o| o.0).join(", ")
+                )));
+            }
+            let added = tx.execute(
+                "INSERT INTO departments (office_id, id, name) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                [office, id, name],
+            )?;
+            if added == 0 {
+                return Err(StorageError::Invalid(format!(
+                    "department {id:?} already exists in office {office:?}"
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError> {
+        self.write(|tx| {
+            if !exists(
+                tx,
+                "SELECT 1 FROM departments WHERE office_id = ?1 AND id = ?2",
+                [&desk.office_id, &desk.department_id],
+            )? {
+                return Err(StorageError::Invalid(format!(
+                    "unknown department {:?} in office {:?}",
+                    desk.department_id, desk.office_id
+                )));
+            }
+            let added = tx.execute(
+                "INSERT INTO desks (id, office_id, department_id, name, internal_service,
+                     standards, languages, default_language, idle_prompt_after_s,
+                     idle_countdown_s, change_answer_window_s, thank_you_s, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1)
+                 ON CONFLICT (id) DO NOTHING",
+                params![
+                    desk.id.as_str(),
+                    desk.office_id,
+                    desk.department_id,
+                    desk.name,
+                    desk.internal_service,
+                    join(&desk.standards),
+                    join(&desk.languages),
+                    desk.default_language.as_str(),
+                    IDLE_PROMPT_AFTER_S,
+                    IDLE_COUNTDOWN_S,
+                    CHANGE_ANSWER_WINDOW_S,
+                    THANK_YOU_S,
+                ],
+            )?;
+            if added == 0 {
+                return Err(StorageError::Invalid(format!(
+                    "desk {:?} already exists",
+                    desk.id.as_str()
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_enrollment_code(
+        &self,
+        code_sha256: [u8; 32],
+        desk: &DeskId,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| {
+            if !exists(tx, "SELECT 1 FROM desks WHERE id = ?1", [desk.as_str()])? {
+                return Err(StorageError::Invalid(format!(
+                    "unknown desk {:?}",
+                    desk.as_str()
+                )));
+            }
+            tx.execute(
+                "INSERT INTO enrollment_codes (code_sha256, desk_id, created_at_ms, expires_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_sha256.as_slice(), desk.as_str(), now_ms, expires_at_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        code_sha256: [u8; 32],
+        kiosk: &NewKiosk,
+        now_ms: i64,
+    ) -> Result<Result<DeskSurvey, CodeProblem>, StorageError> {
+        self.write(|tx| {
+            let code: Option<(String, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT desk_id, expires_at_ms, used_at_ms FROM enrollment_codes
+                     WHERE code_sha256 = ?1",
+                    [code_sha256.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let desk = match code {
+                None => return Ok(Err(CodeProblem::Unknown)),
+                Some((_, _, Some(_))) => return Ok(Err(CodeProblem::AlreadyUsed)),
+                Some((_, expires, None)) if expires <= now_ms => {
+                    return Ok(Err(CodeProblem::Expired));
+                }
+                Some((desk, _, None)) => desk,
+            };
+            tx.execute(
+                "UPDATE enrollment_codes SET used_at_ms = ?2, used_by = ?3 WHERE code_sha256 = ?1",
+                params![code_sha256.as_slice(), now_ms, kiosk.id],
+            )?;
+            let clock = serde_json::to_string(&kiosk.clock).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO kiosks (id, desk_id, token_sha256, enrolled_at_ms, last_seen_ms,
+                     version, last_clock) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+                params![
+                    kiosk.id,
+                    desk,
+                    kiosk.token_sha256.as_slice(),
+                    now_ms,
+                    kiosk.version,
+                    clock
+                ],
+            )?;
+            survey(tx, &desk).map(Ok)
+        })
+    }
+
+    fn kiosk_by_token(&self, token_sha256: [u8; 32]) -> Result<TokenLookup, StorageError> {
+        self.read(|conn| {
+            let row: Option<(String, String, i64, Option<i64>)> = conn
+                .query_row(
+                    "SELECT id, desk_id, enrolled_at_ms, revoked_at_ms FROM kiosks
+                     WHERE token_sha256 = ?1",
+                    [token_sha256.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            Ok(match row {
+                None => TokenLookup::Unknown,
+                Some((_, _, _, Some(_))) => TokenLookup::Revoked,
+                Some((id, desk, enrolled_at_ms, None)) => TokenLookup::Valid(Kiosk {
+                    id,
+                    desk_id: desk
+                        .parse()
+                        .map_err(|e| StorageError::Corrupt(format!("kiosk desk: {e}")))?,
+                    enrolled_at_ms,
+                }),
+            })
+        })
+    }
+
+    fn ingest(
+        &self,
+        kiosk: &Kiosk,
+        batch: &RecordBatch,
+        received_ms: i64,
+    ) -> Result<BatchReceipt, StorageError> {
+        self.write(|tx| {
+            let results = batch
+                .records
+                .iter()
+                .map(|record| {
+                    Ok(RecordReceipt {
+                        id: record.id,
+                        outcome: ingest_one(tx, kiosk, batch, record, received_ms)?,
+                    })
+                })
+                .collect::<Result<_, StorageError>>()?;
+            tx.execute(
+                "UPDATE kiosks SET last_seen_ms = ?2, last_clock = ?3 WHERE id = ?1",
+                params![
+                    kiosk.id,
+                    received_ms,
+                    serde_json::to_string(&batch.sent).unwrap_or_default()
+                ],
+            )?;
+            Ok(BatchReceipt { results })
+        })
+    }
+
+    fn heartbeat(
+        &self,
+        kiosk: &Kiosk,
+        heartbeat: &Heartbeat,
+        now_ms: i64,
+    ) -> Result<DeskSurvey, StorageError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE kiosks SET last_seen_ms = ?2, version = ?3, backlog = ?4,
+                     oldest_unsynced_ms = ?5, last_error = ?6, last_clock = ?7 WHERE id = ?1",
+                params![
+                    kiosk.id,
+                    now_ms,
+                    heartbeat.kiosk_version,
+                    i64::try_from(heartbeat.backlog).unwrap_or(i64::MAX),
+                    heartbeat.oldest_unsynced_ms,
+                    heartbeat.last_error,
+                    serde_json::to_string(&heartbeat.clock).unwrap_or_default()
+                ],
+            )?;
+            survey(tx, kiosk.desk_id.as_str())
+        })
+    }
+
+    fn kiosks(&self) -> Result<Vec<KioskStatus>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, desk_id, enrolled_at_ms, revoked_at_ms, last_seen_ms, version, backlog,
+                        oldest_unsynced_ms, last_error FROM kiosks ORDER BY desk_id, id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(KioskStatus {
+                        id: r.get(0)?,
+                        desk_id: r.get(1)?,
+                        enrolled_at_ms: r.get(2)?,
+                        revoked_at_ms: r.get(3)?,
+                        last_seen_ms: r.get(4)?,
+                        version: r.get(5)?,
+                        backlog: r.get(6)?,
+                        oldest_unsynced_ms: r.get(7)?,
+                        last_error: r.get(8)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn revoke(&self, kiosk_id: &str, now_ms: i64) -> Result<bool, StorageError> {
+        self.write(|tx| {
+            if !exists(tx, "SELECT 1 FROM kiosks WHERE id = ?1", [kiosk_id])? {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE kiosks SET revoked_at_ms = ?2 WHERE id = ?1 AND revoked_at_ms IS NULL",
+                params![kiosk_id, now_ms],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn answer_count(&self) -> Result<i64, StorageError> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM answers", [], |r| r.get(0))?))
+    }
+
+    fn conflict_count(&self) -> Result<i64, StorageError> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?))
+    }
+
+    fn rollups(&self, desk: &DeskId) -> Result<Vec<Rollup>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT desk_id, question, day, language, larger_text, score_1, score_2, score_3,
+                        score_4, reasons
+                 FROM rollups WHERE desk_id = ?1
+                 ORDER BY question, day, language, larger_text",
+            )?;
+            let rows = stmt
+                .query_map([desk.as_str()], |r| {
+                    Ok(Rollup {
+                        desk_id: r.get(0)?,
+                        question: r.get(1)?,
+                        day: r.get(2)?,
+                        language: r.get(3)?,
+                        larger_text: r.get(4)?,
+                        scores: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                        reasons: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use model::{InputKind, Question, RecordId, RecordedTime, Score, VisitId};
+
+    use super::*;
+
+    const DESK: &str = "plock-wso-03";
+
+    fn open() -> (tempfile::TempDir, SqliteBackend) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = SqliteBackend::open(&dir.path().join("s.db"), 2).expect("open");
+        assert_eq!(db.seed_offices().expect("seed"), 5);
+        assert_eq!(db.seed_offices().expect("seed again"), 0);
+        db.add_department("plock", "wso", "Wydział Spraw Obywatelskich")
+            .expect("department");
+        db.add_desk(&NewDesk {
+            id: DESK.parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wso".into(),
+            name: "Stanowisko 3".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV, StandardId::IX],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .expect("desk");
+        (dir, db)
+    }
+
+    fn clock() -> RecordedTime {
+        RecordedTime {
+            wall_clock_ms: 1_795_428_000_000,
+            boot_id: "b".into(),
+            boottime_ns: 1,
+            clock_synchronized: true,
+        }
+    }
+
+    fn enroll(db: &SqliteBackend, token: u8) -> Kiosk {
+        let code = [token; 32];
+        let desk: DeskId = DESK.parse().expect("desk");
+        db.add_enrollment_code(code, &desk, 0, 1_000).expect("code");
+        let kiosk = NewKiosk {
+            id: format!("k{token}"),
+            token_sha256: [token.wrapping_add(100); 32],
+            version: "0.1.0".into(),
+            clock: clock(),
+        };
+        let survey = db
+            .enroll(code, &kiosk, 10)
+            .expect("db")
+            .expect("code valid");
+        assert_eq!(survey.office, "Urząd Miasta Płocka");
+        assert_eq!(
+            db.enroll(code, &kiosk, 11).expect("db"),
+            Err(CodeProblem::AlreadyUsed)
+        );
+        match db.kiosk_by_token(kiosk.token_sha256).expect("lookup") {
+            TokenLookup::Valid(k) => k,
+            other => panic!("expected a valid kiosk, got {other:?}"),
+        }
+    }
+
+    fn record(score: Score) -> RatingRecord {
+        RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 1,
+            desk_id: DESK.parse().expect("desk"),
+            question: Question::Overall,
+            score,
+            reasons: vec![],
+            language: LanguageTag::polish(),
+            larger_text: true,
+            input: InputKind::Button,
+            supersedes: None,
+            recorded: clock(),
+        }
+    }
+
+    fn ingest(db: &SqliteBackend, kiosk: &Kiosk, records: &[RatingRecord]) -> Vec<RecordOutcome> {
+        let batch = RecordBatch {
+            sent: clock(),
+            records: records.to_vec(),
+        };
+        db.ingest(kiosk, &batch, 20)
+            .expect("ingest")
+            .results
+            .into_iter()
+            .map(|r| r.outcome)
+            .collect()
+    }
+
+    fn counted(db: &SqliteBackend) -> [i64; 4] {
+        db.rollups(&DESK.parse().expect("desk"))
+            .expect("rollups")
+            .iter()
+            .fold([0; 4], |mut acc, r| {
+                for (a, n) in acc.iter_mut().zip(r.scores) {
+                    *a += n;
+                }
+                acc
+            })
+    }
+
+    #[test]
+    fn unknown_offices_departments_and_desks_are_named() {
+        let (_dir, db) = open();
+        let err = db
+            .add_department("warszawa", "x", "X")
+            .expect_err("unknown");
+        assert!(err.to_string().contains("warszawa"), "{err}");
+        let err = db
+            .add_department("plock", "wso", "again")
+            .expect_err("duplicate");
+        assert!(err.to_string().contains("already exists"), "{err}");
+        let err = db
+            .add_enrollment_code([0; 32], &"nowhere".parse().expect("desk"), 0, 1)
+            .expect_err("unknown desk");
+        assert!(err.to_string().contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn codes_expire_and_unknown_codes_are_told_apart() {
+        let (_dir, db) = open();
+        let kiosk = NewKiosk {
+            id: "k".into(),
+            token_sha256: [1; 32],
+            version: "0".into(),
+            clock: clock(),
+        };
+        db.add_enrollment_code([7; 32], &DESK.parse().expect("desk"), 0, 100)
+            .expect("code");
+        assert_eq!(
+            db.enroll([7; 32], &kiosk, 100).expect("db"),
+            Err(CodeProblem::Expired)
+        );
+        assert_eq!(
+            db.enroll([8; 32], &kiosk, 1).expect("db"),
+            Err(CodeProblem::Unknown)
+        );
+        assert!(db.kiosks().expect("kiosks").is_empty());
+    }
+
+    #[test]
+    fn outcomes_stored_duplicate_conflict_and_rejected() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let first = record(Score::GOOD);
+        let mut changed = first.clone();
+        changed.score = Score::BAD;
+        let mut self_superseding = record(Score::GOOD);
+        self_superseding.supersedes = Some(self_superseding.id);
+        let outcomes = ingest(
+            &db,
+            &kiosk,
+            &[first.clone(), first, changed, self_superseding],
+        );
+        assert_eq!(outcomes[0], RecordOutcome::Stored);
+        assert_eq!(outcomes[1], RecordOutcome::Duplicate);
+        assert_eq!(outcomes[2], RecordOutcome::Conflict);
+        assert!(matches!(outcomes[3], RecordOutcome::Rejected { .. }));
+        assert_eq!(db.answer_count().expect("count"), 1);
+        assert_eq!(db.conflict_count().expect("count"), 1);
+        assert_eq!(counted(&db), [0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn a_chain_of_corrections_counts_only_the_last() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let a = record(Score::VERY_BAD);
+        let mut b = record(Score::BAD);
+        b.supersedes = Some(a.id);
+        let mut c = record(Score::VERY_GOOD);
+        c.supersedes = Some(b.id);
+        // c arrives first, then a, then b: whatever the order, only c counts.
+        ingest(&db, &kiosk, std::slice::from_ref(&c));
+        ingest(&db, &kiosk, std::slice::from_ref(&a));
+        assert_eq!(counted(&db), [1, 0, 0, 1]);
+        ingest(&db, &kiosk, std::slice::from_ref(&b));
+        assert_eq!(counted(&db), [0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn another_kiosk_cannot_uncount_an_answer() {
+        let (_dir, db) = open();
+        let one = enroll(&db, 1);
+        let two = enroll(&db, 2);
+        let a = record(Score::GOOD);
+        let mut b = record(Score::BAD);
+        b.supersedes = Some(a.id);
+        ingest(&db, &one, &[a]);
+        ingest(&db, &two, &[b]);
+        assert_eq!(counted(&db), [0, 1, 1, 0]);
+    }
+
+    #[test]
+    fn a_revoked_token_is_told_apart_from_an_unknown_one() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        assert!(db.revoke(&kiosk.id, 30).expect("revoke"));
+        assert!(!db.revoke("nobody", 30).expect("revoke"));
+        assert_eq!(
+            db.kiosk_by_token([101; 32]).expect("lookup"),
+            TokenLookup::Revoked
+        );
+        assert_eq!(
+            db.kiosk_by_token([0; 32]).expect("lookup"),
+            TokenLookup::Unknown
+        );
+        let listed = db.kiosks().expect("kiosks");
+        assert_eq!(listed[0].revoked_at_ms, Some(30));
+    }
+}

@@ -1,0 +1,393 @@
+//! Whole-system sync tests: the real `sync-server` binary on loopback with its own SQLite file,
+//! real `kiosk` binaries with their own buffers, and faults between them — the server killed at
+//! random moments mid-ingest, and a proxy that drops, delays and cuts connections. Afterwards the
+//! server must hold every kiosk record exactly once, and its rollups must count each once.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tests::proxy::{FaultRates, FaultyProxy};
+
+const DESKS: [&str; 3] = ["plock-wso-01", "plock-wso-02", "plock-wso-03"];
+
+#[test]
+fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut server = Server::set_up(dir.path())?;
+    server.start()?;
+    let seed: u64 = rand::random();
+    println!("sync test seed {seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+
+    // Three kiosks with a backlog each, built offline (≈ 2.2 records per visit).
+    let mut kiosks = Vec::new();
+    for (i, desk) in DESKS.iter().enumerate() {
+        let kiosk = Kiosk::set_up(dir.path(), desk)?;
+        let printed = kiosk.simulate(2300, i as u64)?;
+        anyhow::ensure!(
+            printed.len() >= 4000,
+            "kiosk {desk} recorded only {}",
+            printed.len()
+        );
+        kiosk.enroll(&server.url(), &server.enrollment_code(desk)?)?;
+        kiosks.push(kiosk);
+    }
+
+    // Kiosk 0 syncs while the server is killed at random moments: each round adds records,
+    // starts a sync, kills the server a few milliseconds in, restarts it, and the sync must drain.
+    let mut kills = 0;
+    let mut round = 0;
+    while kills < 20 {
+        anyhow::ensure!(
+            round < 60,
+            "only {kills} kills hit a running sync in {round} rounds"
+        );
+        kiosks[0].simulate(100, 1000 + round)?;
+        let mut sync = kiosks[0].start_sync(120)?;
+        std::thread::sleep(Duration::from_millis(rng.random_range(5..80))); // the kill moment
+        let mid_sync = sync.try_wait()?.is_none();
+        server.kill()?;
+        server.start()?;
+        if mid_sync {
+            kills += 1;
+        }
+        anyhow::ensure!(
+            sync.wait()?.success(),
+            "kiosk 0 did not drain after round {round}"
+        );
+        round += 1;
+    }
+    println!("server killed {kills} times mid-sync in {round} rounds");
+
+    // Kiosk 1 syncs through a hostile network, in rounds (each sync is a new process with new
+    // connections, and faults strike per connection); kiosk 2 directly.
+    let proxy = FaultyProxy::start(server.address, FaultRates::hostile(), seed)?;
+    let through_proxy = format!("http://{}", proxy.address());
+    for round in 0..12 {
+        kiosks[1].simulate(40, 2000 + round)?;
+        anyhow::ensure!(
+            kiosks[1].sync_once(&through_proxy, 300)?,
+            "kiosk 1 never drained through the proxy (round {round})"
+        );
+    }
+    let faults = proxy.counts();
+    let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    let damaging = load(&faults.dropped) + load(&faults.cut_requests) + load(&faults.cut_responses);
+    println!("proxy: {faults:?}");
+    anyhow::ensure!(
+        damaging >= 5,
+        "the proxy damaged only {damaging} connections"
+    );
+    anyhow::ensure!(
+        kiosks[2].sync_once(&server.url(), 120)?,
+        "kiosk 2 never drained"
+    );
+    // A second sync of everything changes nothing.
+    for kiosk in &kiosks {
+        anyhow::ensure!(
+            kiosk.sync_once(&server.url(), 60)?,
+            "a repeated sync failed"
+        );
+    }
+
+    server.kill()?;
+    let on_server = server.answer_ids()?;
+    let mut expected = HashSet::new();
+    for kiosk in &kiosks {
+        let ids = kiosk.record_ids()?;
+        let missing: Vec<_> = ids.difference(&on_server).take(5).collect();
+        anyhow::ensure!(missing.is_empty(), "{}: lost {missing:?}", kiosk.desk);
+        expected.extend(ids);
+    }
+    // The answers table is keyed by id, so a duplicate cannot hide there; an extra id would be one
+    // the kiosks never recorded.
+    anyhow::ensure!(
+        on_server == expected,
+        "the server holds {} ids, the kiosks {}",
+        on_server.len(),
+        expected.len()
+    );
+    let (counted, rolled_up) = server.counted_and_rolled_up()?;
+    anyhow::ensure!(
+        counted == rolled_up,
+        "{counted} counted answers but {rolled_up} in rollups"
+    );
+    println!(
+        "{} records from 3 kiosks: lost 0, duplicated 0; {counted} counted in rollups; {kills} server kills; \
+         proxy dropped {}, cut {} requests and {} responses",
+        expected.len(),
+        faults.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        faults
+            .cut_requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        faults
+            .cut_responses
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
+    Ok(())
+}
+
+struct Server {
+    binary: PathBuf,
+    config: PathBuf,
+    database: PathBuf,
+    address: SocketAddr,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn set_up(dir: &Path) -> anyhow::Result<Server> {
+        // A free loopback port, kept for the whole test so restarts come back at the same address.
+        let address = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let database = dir.join("server.db");
+        let config = dir.join("sync-server.toml");
+        std::fs::write(
+            &config,
+            format!("listen = \"{address}\"\ndatabase = {database:?}\n"),
+        )?;
+        let server = Server {
+            binary: tests::binary("sync-server")?,
+            config,
+            database,
+            address,
+            child: None,
+        };
+        server.admin(&["seed-offices"])?;
+        server.admin(&[
+            "department",
+            "add",
+            "--office",
+            "plock",
+            "--id",
+            "wso",
+            "--name",
+            "Wydział Spraw Obywatelskich",
+        ])?;
+        for desk in DESKS {
+            server.admin(&[
+                "desk",
+                "add",
+                "--office",
+                "plock",
+                "--department",
+                "wso",
+                "--id",
+                desk,
+                "--name",
+                &format!("Stanowisko {desk}"),
+                "--standards",
+                "IV,III,II,IX",
+            ])?;
+        }
+        Ok(server)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "sync-server {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn enrollment_code(&self, desk: &str) -> anyhow::Result<String> {
+        Ok(self
+            .admin(&["enroll-code", "--desk", desk])?
+            .trim()
+            .to_owned())
+    }
+
+    /// Starts `serve` and waits until it accepts connections.
+    fn start(&mut self) -> anyhow::Result<()> {
+        let child = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(self.address).is_err() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the server did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// SIGKILL: no chance to finish a transaction or flush anything.
+    fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
+        let db = rusqlite::Connection::open(&self.database)?;
+        let mut select = db.prepare("SELECT id FROM answers")?;
+        let ids = select
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// (answers the rollups should count, answers the rollups do count).
+    fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
+        let db = rusqlite::Connection::open(&self.database)?;
+        let counted: i64 =
+            db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
+                r.get(0)
+            })?;
+        let rolled: i64 = db.query_row(
+            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0) FROM rollups",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok((counted, rolled))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+struct Kiosk {
+    desk: String,
+    binary: PathBuf,
+    config: PathBuf,
+    data_dir: PathBuf,
+}
+
+impl Kiosk {
+    fn set_up(dir: &Path, desk: &str) -> anyhow::Result<Kiosk> {
+        let home = dir.join(desk);
+        std::fs::create_dir_all(&home)?;
+        let data_dir = home.join("data");
+        let config = tests::kiosk_config(&home, &data_dir)?;
+        let text = std::fs::read_to_string(&config)?.replace("plock-wso-03", desk);
+        std::fs::write(&config, text)?;
+        Ok(Kiosk {
+            desk: desk.to_owned(),
+            binary: tests::binary("kiosk")?,
+            config,
+            data_dir,
+        })
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "warn");
+        command
+    }
+
+    fn simulate(&self, visits: u64, seed: u64) -> anyhow::Result<Vec<String>> {
+        let output = self
+            .command()
+            .args([
+                "simulate",
+                "--visits",
+                &visits.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "simulate failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn enroll(&self, server: &str, code: &str) -> anyhow::Result<()> {
+        let output = self
+            .command()
+            .args(["enroll", "--server", server, "--code", code])
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "enroll failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
+    }
+
+    /// Points the kiosk at `server` (keeping its token) and pushes the backlog; true when empty.
+    fn sync_once(&self, server: &str, timeout_s: u64) -> anyhow::Result<bool> {
+        self.point_at(server)?;
+        Ok(self
+            .command()
+            .args(["sync", "--once", "--timeout-s", &timeout_s.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?
+            .success())
+    }
+
+    fn start_sync(&self, timeout_s: u64) -> anyhow::Result<Child> {
+        Ok(self
+            .command()
+            .args(["sync", "--once", "--timeout-s", &timeout_s.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?)
+    }
+
+    fn point_at(&self, server: &str) -> anyhow::Result<()> {
+        let path = self.data_dir.join("enrollment.json");
+        let mut enrollment: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        enrollment["server"] = server.into();
+        std::fs::write(&path, serde_json::to_string(&enrollment)?)?;
+        Ok(())
+    }
+
+    fn record_ids(&self) -> anyhow::Result<HashSet<String>> {
+        let db = rusqlite::Connection::open(self.data_dir.join("kiosk.db"))?;
+        let unsynced: i64 = db.query_row(
+            "SELECT count(*) FROM answers WHERE synced_at_ms IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        anyhow::ensure!(
+            unsynced == 0,
+            "{}: {unsynced} records still unsynced",
+            self.desk
+        );
+        let mut select = db.prepare("SELECT id FROM answers")?;
+        let ids = select
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+}
