@@ -60,23 +60,99 @@ fn test() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the demo listens; override with OCENA_DEMO_LISTEN (e.g. 127.0.0.1:9090).
+const DEMO_LISTEN: &str = "127.0.0.1:8080";
+const DEMO_DESK: &str = "plock-wso-03";
+
+/// The quick start: the aggregator on its embedded SQLite, a desk set up, and a kiosk enrolled to
+/// it — a window where there is a display, a headless simulated kiosk where there is none.
 fn run() -> anyhow::Result<()> {
     let root = workspace_root();
     let demo = root.join("target").join("ocena-demo");
+    if demo.exists() {
+        std::fs::remove_dir_all(&demo)
+            .with_context(|| format!("cannot reset the demo in {}", demo.display()))?;
+    }
     std::fs::create_dir_all(&demo).with_context(|| format!("cannot create {}", demo.display()))?;
-    let config = demo.join("kiosk.toml");
+    cargo(&[
+        "build",
+        "--package",
+        "kiosk",
+        "--package",
+        "sync-server",
+        "--locked",
+    ])?;
+    let bin = root.join("target/debug");
+
+    let listen = std::env::var("OCENA_DEMO_LISTEN").unwrap_or_else(|_| DEMO_LISTEN.into());
+    let server_config = demo.join("sync-server.toml");
+    std::fs::write(
+        &server_config,
+        format!(
+            "listen = \"{listen}\"\ndatabase = {:?}\n",
+            demo.join("server.db")
+        ),
+    )?;
+    let server = |args: &[&str]| -> anyhow::Result<String> {
+        let output = Command::new(bin.join("sync-server"))
+            .arg("--config")
+            .arg(&server_config)
+            .args(args)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "sync-server {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    };
+    server(&["seed-offices"])?;
+    server(&[
+        "department",
+        "add",
+        "--office",
+        "plock",
+        "--id",
+        "wso",
+        "--name",
+        "Wydział Spraw Obywatelskich",
+    ])?;
+    server(&[
+        "desk",
+        "add",
+        "--office",
+        "plock",
+        "--department",
+        "wso",
+        "--id",
+        DEMO_DESK,
+        "--name",
+        "Wydział Spraw Obywatelskich — stanowisko 3",
+        "--standards",
+        "IV,III,II,IX",
+    ])?;
+    let mut aggregator = Command::new(bin.join("sync-server"))
+        .arg("--config")
+        .arg(&server_config)
+        .arg("serve")
+        .spawn()
+        .context("cannot start sync-server")?;
+    let url = format!("http://{listen}");
+    wait_for_listener(&listen, &mut aggregator)?;
+
+    let kiosk_config = demo.join("kiosk.toml");
     let example = std::fs::read_to_string(root.join("kiosk/kiosk.example.toml"))?;
     let data_dir = demo.join("kiosk-data");
     std::fs::write(
-        &config,
+        &kiosk_config,
         example.replace("/var/lib/ocena", &data_dir.to_string_lossy()),
     )?;
-    cargo(&["build", "--package", "kiosk", "--locked"])?;
-    let kiosk = root.join("target/debug/kiosk");
-    let kiosk_cmd = |args: &[&str]| -> anyhow::Result<()> {
-        let status = Command::new(&kiosk)
+    let kiosk = |args: &[&str]| -> anyhow::Result<()> {
+        let status = Command::new(bin.join("kiosk"))
             .arg("--config")
-            .arg(&config)
+            .arg(&kiosk_config)
             .args(args)
             .status()?;
         if !status.success() {
@@ -84,17 +160,55 @@ fn run() -> anyhow::Result<()> {
         }
         Ok(())
     };
-    println!("Ocena kiosk with config {}", config.display());
+    let code = server(&["enroll-code", "--desk", DEMO_DESK])?;
+    kiosk(&["enroll", "--server", &url, "--code", &code])?;
     println!(
-        "(the central aggregator and its dashboard are not built yet: answers stay in the kiosk buffer)"
+        "\nOcena is running: the aggregator at {url} (SQLite in {}),",
+        demo.display()
     );
-    if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some() {
-        kiosk_cmd(&["run"])?;
+    println!(
+        "with a kiosk for desk {DEMO_DESK} enrolled to it. (The dashboard arrives with its own issue.)"
+    );
+
+    let outcome = if std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    {
+        println!("The kiosk opens in a window and syncs by itself; close it to stop.\n");
+        kiosk(&["run"])
     } else {
-        println!("No display found: recording 20 simulated visits headlessly.");
-        kiosk_cmd(&["simulate", "--visits", "20"])?;
+        println!(
+            "No display: a simulated client visits every 10 s and the kiosk syncs; Ctrl-C stops.\n"
+        );
+        loop {
+            let step = kiosk(&["simulate", "--visits", "3"])
+                .and_then(|()| kiosk(&["sync", "--once"]))
+                .and_then(|()| kiosk(&["status"]))
+                .and_then(|()| server(&["kiosks"]).map(|list| println!("{list}\n")));
+            if let Err(e) = step {
+                break Err(e);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(10));
+        }
+    };
+    let _ = aggregator.kill();
+    outcome
+}
+
+/// Waits until the aggregator accepts connections (or has exited with an error).
+fn wait_for_listener(listen: &str, aggregator: &mut std::process::Child) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(listen).is_err() {
+        if let Some(status) = aggregator.try_wait()? {
+            bail!(
+                "sync-server exited ({status}); is {listen} already in use? Set OCENA_DEMO_LISTEN"
+            );
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("sync-server did not start listening on {listen}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    kiosk_cmd(&["status"])
+    Ok(())
 }
 
 fn cargo(args: &[&str]) -> anyhow::Result<()> {
