@@ -106,22 +106,12 @@ impl KioskApp {
         self.window.run()
     }
 
-    /// A physical face button or a scripted input: rates like a tap, recorded as `input`.
-    pub fn rate(&self, score: Score, input: InputKind) {
-        self.state.act(|visit| visit.rate(score, input));
-    }
-
     /// Where the sync thread hands new configurations: they wait for the current visit to end.
     pub fn config_updates(&self) -> crate::sync::OnConfig {
         let events = self.state.events.clone();
         Box::new(move |config| {
             let _ = events.send_blocking(Event::NewConfig(Box::new(config)));
         })
-    }
-
-    /// The current step, for tests and diagnostics.
-    pub fn step(&self) -> Step {
-        self.state.visit.borrow().step().clone()
     }
 }
 
