@@ -28,6 +28,38 @@ pub enum AnchorSource {
     ServerReceipt,
 }
 
+impl AnchorSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnchorSource::SynchronisedClock => "synchronised_clock",
+            AnchorSource::ServerReceipt => "server_receipt",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AnchorSource> {
+        [AnchorSource::SynchronisedClock, AnchorSource::ServerReceipt]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The time zone every report uses: the offices are in Poland.
+pub const REPORT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Warsaw;
+
+/// The Europe/Warsaw calendar day (`YYYY-MM-DD`) and hour (0–23) of a UTC instant, daylight
+/// saving included.
+pub fn local_day_and_hour(utc_ms: i64) -> (String, u32) {
+    use chrono::Timelike;
+    match chrono::DateTime::from_timestamp_millis(utc_ms) {
+        Some(utc) => {
+            let local = utc.with_timezone(&REPORT_TIME_ZONE);
+            (local.date_naive().to_string(), local.hour())
+        }
+        // Only for instants beyond year ±262,000, which placement never produces.
+        None => ("invalid".to_owned(), 0),
+    }
+}
+
 impl Anchor {
     /// From a request received at `received_ms` (server UTC) whose body says the kiosk's clocks
     /// read `sent` when it was sent (stamped at each attempt).
@@ -293,6 +325,44 @@ mod tests {
             Bounds::for_batch(ENROLLED, received, &event, &sent),
         );
         assert_eq!(placed, Placement::Exact { utc_ms: T0 });
+    }
+
+    #[test]
+    fn local_days_follow_warsaw_time_with_daylight_saving() {
+        let utc = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .expect("test time")
+                .timestamp_millis()
+        };
+        // Winter, UTC+1: 23:30 UTC is already the next day in Warsaw.
+        assert_eq!(
+            local_day_and_hour(utc("2026-01-15T23:30:00Z")),
+            ("2026-01-16".to_owned(), 0)
+        );
+        // Summer, UTC+2.
+        assert_eq!(
+            local_day_and_hour(utc("2026-07-01T21:59:00Z")),
+            ("2026-07-01".to_owned(), 23)
+        );
+        assert_eq!(
+            local_day_and_hour(utc("2026-07-01T22:00:00Z")),
+            ("2026-07-02".to_owned(), 0)
+        );
+        // The spring change (29 March 2026, 02:00 → 03:00) and the autumn one (25 October 2026,
+        // 03:00 → 02:00, the hour 02 happens twice).
+        assert_eq!(local_day_and_hour(utc("2026-03-29T00:59:00Z")).1, 1);
+        assert_eq!(local_day_and_hour(utc("2026-03-29T01:00:00Z")).1, 3);
+        assert_eq!(local_day_and_hour(utc("2026-10-25T00:30:00Z")).1, 2);
+        assert_eq!(local_day_and_hour(utc("2026-10-25T01:30:00Z")).1, 2);
+        assert_eq!(local_day_and_hour(utc("2026-10-25T02:30:00Z")).1, 3);
+    }
+
+    #[test]
+    fn anchor_sources_round_trip_through_their_stored_names() {
+        for source in [AnchorSource::SynchronisedClock, AnchorSource::ServerReceipt] {
+            assert_eq!(AnchorSource::parse(source.as_str()), Some(source));
+        }
+        assert_eq!(AnchorSource::parse("guess"), None);
     }
 
     #[test]

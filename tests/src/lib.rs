@@ -1,9 +1,10 @@
-//! Helpers for Ocena's whole-system tests: locating the built binaries, writing configs, and a
-//! fault-injecting proxy.
+//! Helpers for Ocena's whole-system tests: locating the built binaries, writing configs, the real
+//! aggregator as a process, and a fault-injecting proxy.
 
 #![forbid(unsafe_code)]
 
 pub mod proxy;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

@@ -4,14 +4,14 @@
 //! server must hold every kiosk record exactly once, and its rollups must count each once.
 
 use std::collections::HashSet;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tests::proxy::{FaultRates, FaultyProxy};
+use tests::server::Server;
 
 const DESKS: [&str; 3] = ["plock-wso-01", "plock-wso-02", "plock-wso-03"];
 
@@ -19,7 +19,7 @@ const DESKS: [&str; 3] = ["plock-wso-01", "plock-wso-02", "plock-wso-03"];
 fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut server = Server::set_up(dir.path())?;
+    let mut server = Server::set_up(dir.path(), &DESKS)?;
     server.start()?;
     let seed: u64 = rand::random();
     println!("sync test seed {seed}");
@@ -67,7 +67,7 @@ fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
 
     // Kiosk 1 syncs through a hostile network, in rounds (each sync is a new process with new
     // connections, and faults strike per connection); kiosk 2 directly.
-    let proxy = FaultyProxy::start(server.address, FaultRates::hostile(), seed)?;
+    let proxy = FaultyProxy::start(server.address(), FaultRates::hostile(), seed)?;
     let through_proxy = format!("http://{}", proxy.address());
     let faults = proxy.counts();
     let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
@@ -136,148 +136,6 @@ fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
             .load(std::sync::atomic::Ordering::Relaxed),
     );
     Ok(())
-}
-
-struct Server {
-    binary: PathBuf,
-    config: PathBuf,
-    database: PathBuf,
-    address: SocketAddr,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn set_up(dir: &Path) -> anyhow::Result<Server> {
-        // A free loopback port, kept for the whole test so restarts come back at the same address.
-        let address = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let database = dir.join("server.db");
-        let config = dir.join("sync-server.toml");
-        std::fs::write(
-            &config,
-            format!("listen = \"{address}\"\ndatabase = {database:?}\n"),
-        )?;
-        let server = Server {
-            binary: tests::binary("sync-server")?,
-            config,
-            database,
-            address,
-            child: None,
-        };
-        server.admin(&["seed-offices"])?;
-        server.admin(&[
-            "department",
-            "add",
-            "--office",
-            "plock",
-            "--id",
-            "wso",
-            "--name",
-            "Wydział Spraw Obywatelskich",
-        ])?;
-        for desk in DESKS {
-            server.admin(&[
-                "desk",
-                "add",
-                "--office",
-                "plock",
-                "--department",
-                "wso",
-                "--id",
-                desk,
-                "--name",
-                &format!("Stanowisko {desk}"),
-                "--standards",
-                "IV,III,II,IX",
-            ])?;
-        }
-        Ok(server)
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new(&self.binary)
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .output()?;
-        anyhow::ensure!(
-            output.status.success(),
-            "sync-server {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    }
-
-    fn enrollment_code(&self, desk: &str) -> anyhow::Result<String> {
-        Ok(self
-            .admin(&["enroll-code", "--desk", desk])?
-            .trim()
-            .to_owned())
-    }
-
-    /// Starts `serve` and waits until it accepts connections.
-    fn start(&mut self) -> anyhow::Result<()> {
-        let child = Command::new(&self.binary)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(self.address).is_err() {
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "the server did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(())
-    }
-
-    /// SIGKILL: no chance to finish a transaction or flush anything.
-    fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-
-    fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
-        let db = rusqlite::Connection::open(&self.database)?;
-        let mut select = db.prepare("SELECT id FROM answers")?;
-        let ids = select
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
-    }
-
-    /// (answers the rollups should count, answers the rollups do count).
-    fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
-        let db = rusqlite::Connection::open(&self.database)?;
-        let counted: i64 =
-            db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
-                r.get(0)
-            })?;
-        let rolled: i64 = db.query_row(
-            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0) FROM rollups",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok((counted, rolled))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.kill();
-    }
 }
 
 struct Kiosk {

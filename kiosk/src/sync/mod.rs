@@ -15,7 +15,7 @@ pub mod survey;
 pub use backoff::Backoff;
 pub use client::{SyncClient, SyncError};
 pub use enrollment::{Enrollment, EnrollmentError};
-pub use push::{PushReport, push_backlog};
+pub use push::{BATCH_SIZE, PushReport, push_backlog};
 pub use service::{OnConfig, SyncService};
 
 /// The heartbeat that reports this store's backlog and the last sync error.

@@ -81,9 +81,29 @@ CREATE TABLE answers (
     sent_boottime_ns        INTEGER NOT NULL,
     sent_clock_synchronized INTEGER NOT NULL,
     superseded_by           TEXT,
-    counted                 INTEGER NOT NULL
+    counted                 INTEGER NOT NULL,
+    -- Event time as placed by the server (see event_time.rs): UTC, the proven bounds, whether it
+    -- is approximate, and the Europe/Warsaw day and hour reports use.
+    event_utc_ms            INTEGER NOT NULL,
+    event_earliest_ms       INTEGER NOT NULL,
+    event_latest_ms         INTEGER NOT NULL,
+    event_approximate       INTEGER NOT NULL,
+    local_day               TEXT NOT NULL,
+    local_hour              INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX answers_supersedes ON answers(supersedes) WHERE supersedes IS NOT NULL;
+CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
+CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
+
+-- Ties one boot of one kiosk to UTC: utc = boottime + offset_ms. The best anchor is kept.
+CREATE TABLE boot_anchors (
+    kiosk_id      TEXT NOT NULL REFERENCES kiosks(id),
+    boot_id       TEXT NOT NULL,
+    offset_ms     INTEGER NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('synchronised_clock', 'server_receipt')),
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (kiosk_id, boot_id)
+) STRICT;
 
 CREATE TABLE conflicts (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,6 +114,7 @@ CREATE TABLE conflicts (
     second_content TEXT NOT NULL
 ) STRICT;
 
+-- Counted answers per Europe/Warsaw day of their placed event time.
 CREATE TABLE rollups (
     desk_id     TEXT NOT NULL,
     question    TEXT NOT NULL,

@@ -11,6 +11,8 @@ use rusqlite::{
 };
 use sha2::{Digest, Sha256};
 
+mod event_times;
+
 use super::{
     Backend, CodeProblem, Kiosk, KioskStatus, NewDesk, NewKiosk, Rollup, StorageError, TokenLookup,
     schema,
@@ -220,13 +222,6 @@ struct Cell {
     larger_text: bool,
 }
 
-/// The UTC day of a wall-clock reading.
-fn day_of_ms(wall_clock_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(wall_clock_ms)
-        .map(|t| t.date_naive().to_string())
-        .unwrap_or_else(|| "invalid".to_owned())
-}
-
 /// Adds `delta` (+1 or −1) to the rollup cell of an answer.
 fn count(
     tx: &Transaction<'_>,
@@ -289,13 +284,16 @@ fn ingest_one(
     let id = record.id.to_string();
     let reasons = join(&record.reasons);
     let sent = &batch.sent;
+    let placed = event_times::place(tx, kiosk, batch, record, received_ms)?;
     let inserted = tx.execute(
         "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score, reasons,
              language, larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns,
              clock_synchronized, content, content_sha256, received_at_ms, sent_wall_clock_ms,
-             sent_boot_id, sent_boottime_ns, sent_clock_synchronized, superseded_by, counted)
+             sent_boot_id, sent_boottime_ns, sent_clock_synchronized, superseded_by, counted,
+             event_utc_ms, event_earliest_ms, event_latest_ms, event_approximate, local_day,
+             local_hour)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21, ?22, ?23, NULL, 0)
+                 ?19, ?20, ?21, ?22, ?23, NULL, 0, ?24, ?25, ?26, ?27, ?28, ?29)
          ON CONFLICT (id) DO NOTHING",
         params![
             id,
@@ -321,6 +319,12 @@ fn ingest_one(
             sent.boot_id,
             i64::try_from(sent.boottime_ns).unwrap_or(i64::MAX),
             sent.clock_synchronized,
+            placed.utc_ms,
+            placed.earliest_ms,
+            placed.latest_ms,
+            placed.approximate,
+            placed.local_day,
+            placed.local_hour,
         ],
     )?;
     if inserted == 0 {
@@ -359,7 +363,7 @@ fn ingest_one(
         let cell = Cell {
             desk: record.desk_id.to_string(),
             question: record.question.to_string(),
-            day: day_of_ms(record.recorded.wall_clock_ms),
+            day: placed.local_day,
             language: record.language.to_string(),
             larger_text: record.larger_text,
         };
@@ -377,7 +381,7 @@ fn ingest_one(
     if let Some(old) = record.supersedes.map(|s| s.to_string()) {
         let previous = tx
             .query_row(
-                "SELECT desk_id, question, wall_clock_ms, language, larger_text, score, reasons,
+                "SELECT desk_id, question, local_day, language, larger_text, score, reasons,
                         counted
                  FROM answers WHERE id = ?1 AND kiosk_id = ?2 AND superseded_by IS NULL",
                 params![old, kiosk.id],
@@ -385,7 +389,7 @@ fn ingest_one(
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
                         r.get::<_, bool>(4)?,
                         r.get::<_, u8>(5)?,
@@ -395,7 +399,7 @@ fn ingest_one(
                 },
             )
             .optional()?;
-        if let Some((desk, question, wall, language, larger, score, reasons, counted)) = previous {
+        if let Some((desk, question, day, language, larger, score, reasons, counted)) = previous {
             tx.execute(
                 "UPDATE answers SET superseded_by = ?2, counted = 0 WHERE id = ?1",
                 params![old, id],
@@ -404,7 +408,7 @@ fn ingest_one(
                 let cell = Cell {
                     desk,
                     question,
-                    day: day_of_ms(wall),
+                    day,
                     language,
                     larger_text: larger,
                 };
@@ -557,6 +561,15 @@ impl Backend for SqliteBackend {
                     clock
                 ],
             )?;
+            let desk_id = desk
+                .parse()
+                .map_err(|e| StorageError::Corrupt(format!("desk {desk:?}: {e}")))?;
+            let enrolled = Kiosk {
+                id: kiosk.id.clone(),
+                desk_id,
+                enrolled_at_ms: now_ms,
+            };
+            event_times::record_reading_anchors(tx, &enrolled, &kiosk.clock, now_ms)?;
             survey(tx, &desk).map(Ok)
         })
     }
@@ -592,6 +605,7 @@ impl Backend for SqliteBackend {
         received_ms: i64,
     ) -> Result<BatchReceipt, StorageError> {
         self.write(|tx| {
+            event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
             let results = batch
                 .records
                 .iter()
@@ -634,6 +648,7 @@ impl Backend for SqliteBackend {
                     serde_json::to_string(&heartbeat.clock).unwrap_or_default()
                 ],
             )?;
+            event_times::record_reading_anchors(tx, kiosk, &heartbeat.clock, now_ms)?;
             survey(tx, kiosk.desk_id.as_str())
         })
     }
@@ -813,6 +828,88 @@ mod tests {
                 }
                 acc
             })
+    }
+
+    /// An answer's stored (UTC event time, approximate?, Warsaw day).
+    fn placed(db: &SqliteBackend, id: RecordId) -> (i64, bool, String) {
+        db.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT event_utc_ms, event_approximate, local_day FROM answers WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+        .expect("placed")
+    }
+
+    #[test]
+    fn an_approximate_answer_is_re_placed_and_re_counted_when_its_boot_gets_an_anchor() {
+        const MINUTE: i64 = 60_000;
+        const DAY: i64 = 24 * 60 * MINUTE;
+        let truth = 1_795_420_800_000; // 2026-11-23 08:00 UTC, 09:00 in Warsaw
+        let (_dir, db) = open();
+        let desk: DeskId = DESK.parse().expect("desk");
+        db.add_enrollment_code([1; 32], &desk, 0, i64::MAX)
+            .expect("code");
+        let new_kiosk = NewKiosk {
+            id: "k".into(),
+            token_sha256: [2; 32],
+            version: "0.1.0".into(),
+            clock: clock(),
+        };
+        db.enroll([1; 32], &new_kiosk, truth - 30 * DAY)
+            .expect("db")
+            .expect("code");
+        let TokenLookup::Valid(kiosk) = db.kiosk_by_token([2; 32]).expect("lookup") else {
+            panic!("kiosk not found");
+        };
+        let boot_a = truth - 60 * MINUTE;
+        let reading = |boot: &str, started: i64, at: i64, wall: i64, synced: bool| RecordedTime {
+            wall_clock_ms: wall,
+            boot_id: boot.into(),
+            boottime_ns: u64::try_from(at - started).expect("after boot") * 1_000_000,
+            clock_synchronized: synced,
+        };
+        // Boot a never synchronised at first and its clock reads three days ahead; its answers
+        // only leave in boot b, two days later.
+        let mut early = record(Score::BAD);
+        early.recorded = reading("a", boot_a, truth, truth + 3 * DAY, false);
+        let mut late = record(Score::GOOD);
+        late.recorded = reading("a", boot_a, truth + 10 * MINUTE, truth + 10 * MINUTE, true);
+        let boot_b = truth + 2 * DAY;
+        let send = |records: Vec<RatingRecord>, at: i64| {
+            let batch = RecordBatch {
+                sent: reading("b", boot_b, at, at, false),
+                records,
+            };
+            db.ingest(&kiosk, &batch, at).expect("ingest");
+        };
+
+        send(vec![early.clone()], boot_b + 2 * MINUTE);
+        let (utc, approximate, day) = placed(&db, early.id);
+        assert!(approximate, "no anchor for boot a yet");
+        assert!(utc <= boot_b, "before the delivering boot began");
+        assert_eq!(day, "2026-11-25");
+
+        // The next batch carries boot a's synchronised reading: the early answer moves to the truth.
+        send(vec![late.clone()], boot_b + 3 * MINUTE);
+        assert_eq!(
+            placed(&db, early.id),
+            (truth, false, "2026-11-23".to_owned())
+        );
+        assert_eq!(
+            placed(&db, late.id),
+            (truth + 10 * MINUTE, false, "2026-11-23".to_owned())
+        );
+        let rollups = db.rollups(&desk).expect("rollups");
+        let per_day = |day: &str| {
+            rollups
+                .iter()
+                .filter(|r| r.day == day)
+                .map(|r| r.scores.iter().sum::<i64>())
+                .sum::<i64>()
+        };
+        assert_eq!((per_day("2026-11-23"), per_day("2026-11-25")), (2, 0));
     }
 
     #[test]

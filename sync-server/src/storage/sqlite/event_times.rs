@@ -1,0 +1,263 @@
+//! Event times at ingest, inside the batch's transaction: keeps the best anchor of each kiosk boot,
+//! places every answer (UTC, bounds, Europe/Warsaw day and hour), and re-places a boot's
+//! approximate answers, moving their rollup counts, once an anchor for that boot arrives.
+
+use model::wire::RecordBatch;
+use model::{RatingRecord, RecordedTime};
+use rusqlite::{Transaction, params};
+
+use super::{Cell, count};
+use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
+use crate::storage::{Kiosk, StorageError};
+
+/// Where an answer was placed, as stored with it.
+pub(super) struct Placed {
+    pub utc_ms: i64,
+    pub earliest_ms: i64,
+    pub latest_ms: i64,
+    pub approximate: bool,
+    pub local_day: String,
+    pub local_hour: u32,
+}
+
+impl Placed {
+    fn from(placement: Placement, bounds: Bounds) -> Placed {
+        let (earliest_ms, latest_ms) = match placement {
+            Placement::Exact { .. } => (bounds.earliest_ms, bounds.latest_ms),
+            Placement::Approximate {
+                earliest_ms,
+                latest_ms,
+                ..
+            } => (earliest_ms, latest_ms),
+        };
+        let (local_day, local_hour) = event_time::local_day_and_hour(placement.utc_ms());
+        Placed {
+            utc_ms: placement.utc_ms(),
+            earliest_ms,
+            latest_ms,
+            approximate: placement.is_approximate(),
+            local_day,
+            local_hour,
+        }
+    }
+}
+
+/// Places one answer of `batch` with the anchors stored for its kiosk (call
+/// [`record_batch_anchors`] first, so the batch's own anchors count).
+pub(super) fn place(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    batch: &RecordBatch,
+    record: &RatingRecord,
+    received_ms: i64,
+) -> Result<Placed, StorageError> {
+    let recorded = &record.recorded;
+    let bounds = Bounds::for_batch(kiosk.enrolled_at_ms, received_ms, recorded, &batch.sent);
+    let anchor = stored_anchor(tx, &kiosk.id, &recorded.boot_id)?;
+    let bounds = match anchor {
+        Some(_) => bounds,
+        None => tightened_by_neighbours(tx, kiosk, record.sequence, bounds)?,
+    };
+    let placement = event_time::place(recorded, anchor.as_slice(), bounds);
+    Ok(Placed::from(placement, bounds))
+}
+
+/// The kiosk numbers its answers in the order it recorded them, so an answer lies after every
+/// exactly placed answer with a lower number and before every one with a higher number.
+fn tightened_by_neighbours(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    sequence: u64,
+    bounds: Bounds,
+) -> Result<Bounds, StorageError> {
+    let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);
+    let (after, before): (Option<i64>, Option<i64>) = tx
+        .prepare_cached(
+            "SELECT
+                 (SELECT max(event_utc_ms) FROM answers
+                  WHERE kiosk_id = ?1 AND sequence < ?2 AND event_approximate = 0),
+                 (SELECT min(event_utc_ms) FROM answers
+                  WHERE kiosk_id = ?1 AND sequence > ?2 AND event_approximate = 0)",
+        )?
+        .query_row(params![kiosk.id, sequence], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let latest_ms = before.map_or(bounds.latest_ms, |b| b.min(bounds.latest_ms));
+    let earliest_ms = after
+        .map_or(bounds.earliest_ms, |a| a.max(bounds.earliest_ms))
+        .min(latest_ms);
+    Ok(Bounds {
+        earliest_ms,
+        latest_ms,
+    })
+}
+
+/// Stores what a batch proves about its kiosk's boots: the delivering boot's receipt anchor and
+/// every NTP-synchronised reading's anchor. Boots anchored for the first time get their earlier
+/// approximate answers re-placed.
+pub(super) fn record_batch_anchors(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    batch: &RecordBatch,
+    received_ms: i64,
+) -> Result<(), StorageError> {
+    let mut anchors = vec![Anchor::from_receipt(&batch.sent, received_ms)];
+    anchors.extend(Anchor::from_synchronised(&batch.sent));
+    for record in &batch.records {
+        if let Some(anchor) = Anchor::from_synchronised(&record.recorded)
+            && !anchors.contains(&anchor)
+        {
+            anchors.push(anchor);
+        }
+    }
+    record_anchors(tx, kiosk, &anchors, received_ms)
+}
+
+/// Stores what a single clock reading received at `received_ms` proves (a heartbeat's, an
+/// enrollment's): its boot's receipt anchor, and a synchronised one if so.
+pub(super) fn record_reading_anchors(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    clock: &RecordedTime,
+    received_ms: i64,
+) -> Result<(), StorageError> {
+    let mut anchors = vec![Anchor::from_receipt(clock, received_ms)];
+    anchors.extend(Anchor::from_synchronised(clock));
+    record_anchors(tx, kiosk, &anchors, received_ms)
+}
+
+fn record_anchors(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    anchors: &[Anchor],
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    for anchor in anchors {
+        let first_for_boot = stored_anchor(tx, &kiosk.id, &anchor.boot_id)?.is_none();
+        // A synchronised clock beats a receipt (which carries network latency); of two receipts
+        // the smaller offset carries less latency. The first synchronised reading is kept.
+        tx.execute(
+            "INSERT INTO boot_anchors (kiosk_id, boot_id, offset_ms, source, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (kiosk_id, boot_id) DO UPDATE SET
+                 offset_ms = excluded.offset_ms, source = excluded.source,
+                 updated_at_ms = excluded.updated_at_ms
+             WHERE boot_anchors.source = 'server_receipt'
+               AND (excluded.source = 'synchronised_clock'
+                    OR excluded.offset_ms < boot_anchors.offset_ms)",
+            params![
+                kiosk.id,
+                anchor.boot_id,
+                anchor.offset_ms,
+                anchor.source.as_str(),
+                now_ms
+            ],
+        )?;
+        if first_for_boot {
+            replace_approximate_answers(tx, kiosk, anchor)?;
+        }
+    }
+    Ok(())
+}
+
+fn stored_anchor(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    boot_id: &str,
+) -> Result<Option<Anchor>, StorageError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT offset_ms, source FROM boot_anchors WHERE kiosk_id = ?1 AND boot_id = ?2",
+    )?;
+    let mut rows = stmt.query(params![kiosk_id, boot_id])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let source: String = row.get(1)?;
+    Ok(Some(Anchor {
+        boot_id: boot_id.to_owned(),
+        offset_ms: row.get(0)?,
+        source: AnchorSource::parse(&source).ok_or_else(|| {
+            StorageError::Corrupt(format!("boot anchor with unknown source {source:?}"))
+        })?,
+    }))
+}
+
+/// An approximate answer as stored, with what re-placing and re-counting it needs.
+struct StoredApproximate {
+    id: String,
+    recorded: RecordedTime,
+    bounds: Bounds,
+    counted: bool,
+    old_day: String,
+    cell: Cell,
+    score: u8,
+    has_reasons: bool,
+}
+
+/// Re-places the answers of `anchor`'s boot that were stored as approximate because no anchor of
+/// that boot was known yet, within the bounds proven when they arrived.
+fn replace_approximate_answers(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    anchor: &Anchor,
+) -> Result<(), StorageError> {
+    let waiting = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, wall_clock_ms, boottime_ns, clock_synchronized, event_earliest_ms,
+                    event_latest_ms, counted, local_day, desk_id, question, language,
+                    larger_text, score, reasons
+             FROM answers WHERE kiosk_id = ?1 AND boot_id = ?2 AND event_approximate = 1",
+        )?;
+        stmt.query_map(params![kiosk.id, anchor.boot_id], |r| {
+            let local_day: String = r.get(7)?;
+            Ok(StoredApproximate {
+                id: r.get(0)?,
+                recorded: RecordedTime {
+                    wall_clock_ms: r.get(1)?,
+                    boot_id: anchor.boot_id.clone(),
+                    boottime_ns: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
+                    clock_synchronized: r.get(3)?,
+                },
+                bounds: Bounds {
+                    earliest_ms: r.get(4)?,
+                    latest_ms: r.get(5)?,
+                },
+                counted: r.get(6)?,
+                old_day: local_day.clone(),
+                cell: Cell {
+                    desk: r.get(8)?,
+                    question: r.get(9)?,
+                    day: local_day,
+                    language: r.get(10)?,
+                    larger_text: r.get(11)?,
+                },
+                score: r.get(12)?,
+                has_reasons: !r.get::<_, String>(13)?.is_empty(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    for mut answer in waiting {
+        let placement = event_time::place(
+            &answer.recorded,
+            std::slice::from_ref(anchor),
+            answer.bounds,
+        );
+        let placed = Placed::from(placement, answer.bounds);
+        tx.execute(
+            "UPDATE answers SET event_utc_ms = ?2, event_approximate = ?3, local_day = ?4,
+                 local_hour = ?5 WHERE id = ?1",
+            params![
+                answer.id,
+                placed.utc_ms,
+                placed.approximate,
+                placed.local_day,
+                placed.local_hour
+            ],
+        )?;
+        if answer.counted && placed.local_day != answer.old_day {
+            count(tx, &answer.cell, answer.score, answer.has_reasons, -1)?;
+            answer.cell.day = placed.local_day;
+            count(tx, &answer.cell, answer.score, answer.has_reasons, 1)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Sync benchmarks for BENCHMARKS.md: the aggregator's ingest rate over HTTP on loopback beside a
+//! raw in-process batched rusqlite insert of the same records in the same run, and the time one
+//! kiosk takes to drain a 10,000-record backlog with its real store and sync client.
+//!
+//! `cargo bench -p tests --bench sync` runs it in full; under `cargo test` it runs a quick smoke
+//! pass so the code stays working.
+
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kiosk::clock::{Clock, SystemClock};
+use kiosk::store::{Answer, Store};
+use kiosk::sync::{SyncClient, push_backlog};
+use model::wire::{EnrollRequest, RecordBatch};
+use model::{
+    DeskId, InputKind, LanguageTag, Question, RatingRecord, ReasonCode, RecordId, Score,
+    StandardId, VisitId,
+};
+use sync_server::config::Settings;
+use sync_server::startup::Application;
+use sync_server::storage::NewDesk;
+
+const DESK: &str = "plock-wso-03";
+/// What the kiosk sends per request (`kiosk::sync::push::BATCH_SIZE`).
+const BATCH: usize = kiosk::sync::BATCH_SIZE;
+
+fn main() -> anyhow::Result<()> {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (records, rounds, backlog) = if full {
+        (20_000, 3, 10_000)
+    } else {
+        (400, 1, 400)
+    };
+    let dir = tempfile::tempdir()?;
+    let server = InProcessServer::start(&dir.path().join("server"))?;
+
+    println!(
+        "## Sync benchmarks ({})",
+        if full { "full run" } else { "smoke run" }
+    );
+    println!();
+    println!(
+        "Ingest of {records} records in batches of {BATCH} (WAL, synchronous=FULL), {rounds} round(s), median:"
+    );
+    println!();
+    let mut http = Vec::new();
+    let mut raw = Vec::new();
+    for round in 0..rounds {
+        let client = server.enrolled_client()?;
+        let batch = make_records(records);
+        let started = Instant::now();
+        for chunk in batch.chunks(BATCH) {
+            let receipt = client.send_batch(&RecordBatch {
+                sent: SystemClock::new().now(),
+                records: chunk.to_vec(),
+            })?;
+            anyhow::ensure!(receipt.results.len() == chunk.len(), "short receipt");
+        }
+        http.push(per_second(records, started.elapsed()));
+        raw.push(raw_insert(
+            &dir.path().join(format!("raw-{round}.db")),
+            &batch,
+        )?);
+    }
+    let (http, raw) = (median(&mut http), median(&mut raw));
+    println!("| path | records/s |");
+    println!("|---|---|");
+    println!(
+        "| HTTP on loopback: sync-server ingest (gzip JSON, auth, placement, rollups, receipt) | {http:.0} |"
+    );
+    println!("| raw in-process rusqlite insert of the same records | {raw:.0} |");
+    println!();
+    println!(
+        "HTTP ingest = **{:.0}% of raw** (goal ≥ 30%)",
+        100.0 * http / raw
+    );
+    println!();
+
+    let drained = drain_backlog(&server, &dir.path().join("kiosk"), backlog)?;
+    println!(
+        "Draining a {backlog}-record backlog from one kiosk (real store, `push_backlog`, batches of {BATCH}): \
+         **{:.2} s** ({:.0} records/s)",
+        drained.as_secs_f64(),
+        per_second(backlog, drained)
+    );
+    Ok(())
+}
+
+/// The aggregator on its own Tokio runtime in this process, listening on a loopback port.
+struct InProcessServer {
+    url: String,
+    storage: sync_server::storage::Storage,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl InProcessServer {
+    fn start(dir: &Path) -> anyhow::Result<InProcessServer> {
+        std::fs::create_dir_all(dir)?;
+        let runtime = tokio::runtime::Runtime::new()?;
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse()?,
+            database: dir.join("server.db"),
+            reader_connections: 4,
+        };
+        let app = runtime.block_on(Application::build(settings))?;
+        let url = format!("http://{}", app.address());
+        let storage = app.storage().clone();
+        runtime.block_on(async {
+            storage.seed_offices().await?;
+            storage
+                .add_department(
+                    "plock".into(),
+                    "wso".into(),
+                    "Wydział Spraw Obywatelskich".into(),
+                )
+                .await?;
+            storage
+                .add_desk(NewDesk {
+                    id: DESK.parse()?,
+                    office_id: "plock".into(),
+                    department_id: "wso".into(),
+                    name: "Stanowisko 3".into(),
+                    internal_service: false,
+                    standards: vec![StandardId::IV, StandardId::III, StandardId::II],
+                    languages: vec![LanguageTag::polish()],
+                    default_language: LanguageTag::polish(),
+                })
+                .await?;
+            anyhow::Ok(())
+        })?;
+        runtime.spawn(app.run_until_stopped());
+        Ok(InProcessServer {
+            url,
+            storage,
+            runtime,
+        })
+    }
+
+    /// A new kiosk enrolled at the desk, as `kiosk enroll` does it.
+    fn enrolled_client(&self) -> anyhow::Result<SyncClient> {
+        let code = sync_server::credentials::new_enrollment_code();
+        let now = chrono::Utc::now().timestamp_millis();
+        self.runtime.block_on(self.storage.add_enrollment_code(
+            sync_server::credentials::code_hash(&code),
+            DESK.parse()?,
+            now,
+            now + 3_600_000,
+        ))?;
+        let client = SyncClient::new(&self.url)?;
+        let response = client.enroll(&EnrollRequest {
+            code,
+            kiosk_version: "bench".into(),
+            clock: SystemClock::new().now(),
+        })?;
+        Ok(client.with_token(&response.token))
+    }
+}
+
+/// Records as a kiosk produces them: a visit is an overall rating and two standards, some low
+/// with a reason.
+fn make_records(count: usize) -> Vec<RatingRecord> {
+    let clock = SystemClock::new();
+    let desk: DeskId = DESK.parse().expect("desk");
+    let mut visit = VisitId::new_random();
+    (0..count)
+        .map(|i| {
+            if i % 3 == 0 {
+                visit = VisitId::new_random();
+            }
+            let score = Score::ALL[i % 4];
+            let question = match i % 3 {
+                0 => Question::Overall,
+                1 => Question::Standard(StandardId::IV),
+                _ => Question::Standard(StandardId::III),
+            };
+            let reasons = if i % 3 == 1 && score.value() <= 2 {
+                vec!["iv-unclear-info".parse::<ReasonCode>().expect("reason")]
+            } else {
+                vec![]
+            };
+            RatingRecord {
+                id: RecordId::new_random(),
+                visit_id: visit,
+                sequence: u64::try_from(i).expect("small") + 1,
+                desk_id: desk.clone(),
+                question,
+                score,
+                reasons,
+                language: LanguageTag::polish(),
+                larger_text: i % 7 == 0,
+                input: InputKind::Touch,
+                supersedes: None,
+                recorded: clock.now(),
+            }
+        })
+        .collect()
+}
+
+/// Inserts the same records into a table shaped like the aggregator's, in transactions of
+/// `BATCH` rows, with the same durability settings; returns records per second.
+fn raw_insert(path: &Path, records: &[RatingRecord]) -> anyhow::Result<f64> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE answers (id TEXT PRIMARY KEY, desk_id TEXT NOT NULL, visit_id TEXT NOT NULL,
+             sequence INTEGER NOT NULL, question TEXT NOT NULL, score INTEGER NOT NULL,
+             reasons TEXT NOT NULL, language TEXT NOT NULL, larger_text INTEGER NOT NULL,
+             input TEXT NOT NULL, wall_clock_ms INTEGER NOT NULL, boot_id TEXT NOT NULL,
+             boottime_ns INTEGER NOT NULL, clock_synchronized INTEGER NOT NULL,
+             content TEXT NOT NULL) STRICT",
+    )?;
+    let started = Instant::now();
+    for chunk in records.chunks(BATCH) {
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO answers VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                     ?13, ?14, ?15)",
+            )?;
+            for r in chunk {
+                insert.execute(rusqlite::params![
+                    r.id.to_string(),
+                    r.desk_id.as_str(),
+                    r.visit_id.to_string(),
+                    i64::try_from(r.sequence)?,
+                    r.question.to_string(),
+                    r.score.value(),
+                    r.reasons
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    r.language.as_str(),
+                    r.larger_text,
+                    r.input.as_str(),
+                    r.recorded.wall_clock_ms,
+                    r.recorded.boot_id,
+                    i64::try_from(r.recorded.boottime_ns)?,
+                    r.recorded.clock_synchronized,
+                    serde_json::to_string(r)?,
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(per_second(records.len(), started.elapsed()))
+}
+
+/// Fills a kiosk store with `count` answers, then times `push_backlog` until it is empty.
+fn drain_backlog(server: &InProcessServer, dir: &Path, count: usize) -> anyhow::Result<Duration> {
+    let mut store = Store::open(dir)?.store;
+    let clock = SystemClock::new();
+    let desk: DeskId = DESK.parse()?;
+    for i in 0..count {
+        let answer = Answer {
+            visit_id: VisitId::new_random(),
+            desk_id: desk.clone(),
+            question: Question::Overall,
+            score: Score::ALL[i % 4],
+            reasons: vec![],
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Touch,
+            supersedes: None,
+        };
+        store.record(answer, clock.now())?;
+    }
+    let client = server.enrolled_client()?;
+    let started = Instant::now();
+    let report = push_backlog(&mut store, &client, &clock)?;
+    let took = started.elapsed();
+    anyhow::ensure!(report.settled == count, "drained only {report:?}");
+    anyhow::ensure!(store.status()?.unsynced == 0, "backlog left");
+    Ok(took)
+}
+
+fn per_second(count: usize, took: Duration) -> f64 {
+    count as f64 / took.as_secs_f64()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

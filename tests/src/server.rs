@@ -1,0 +1,216 @@
+//! The real `sync-server` binary for whole-system tests: its own SQLite file, set up through its
+//! CLI, started on port 0 (the port it picks is kept for restarts), killed with SIGKILL.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `sync-server` with the Płock offices seeded and one department, `plock/wso`.
+pub struct Server {
+    binary: PathBuf,
+    config: PathBuf,
+    pub database: PathBuf,
+    address: Option<SocketAddr>,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Writes the config (listening on port 0) and seeds offices, a department and `desks`.
+    pub fn set_up(dir: &Path, desks: &[&str]) -> anyhow::Result<Server> {
+        let database = dir.join("server.db");
+        let config = dir.join("sync-server.toml");
+        write_config(&config, "127.0.0.1:0", &database)?;
+        let server = Server {
+            binary: crate::binary("sync-server")?,
+            config,
+            database,
+            address: None,
+            child: None,
+        };
+        server.admin(&["seed-offices"])?;
+        server.admin(&[
+            "department",
+            "add",
+            "--office",
+            "plock",
+            "--id",
+            "wso",
+            "--name",
+            "Wydział Spraw Obywatelskich",
+        ])?;
+        for desk in desks {
+            server.admin(&[
+                "desk",
+                "add",
+                "--office",
+                "plock",
+                "--department",
+                "wso",
+                "--id",
+                desk,
+                "--name",
+                &format!("Stanowisko {desk}"),
+                "--standards",
+                "IV,III,II,IX",
+            ])?;
+        }
+        Ok(server)
+    }
+
+    /// Where the server listens; known after the first [`Server::start`].
+    pub fn address(&self) -> SocketAddr {
+        self.address
+            .expect("the server's address is known once it has started")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address())
+    }
+
+    /// Runs an administration command and returns its standard output.
+    pub fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "sync-server {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    pub fn enrollment_code(&self, desk: &str) -> anyhow::Result<String> {
+        Ok(self
+            .admin(&["enroll-code", "--desk", desk])?
+            .trim()
+            .to_owned())
+    }
+
+    /// Starts `serve` and waits until it listens. The first start binds port 0 and reads the
+    /// chosen address from the log; restarts reuse that address.
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        let mut child = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("serve")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().expect("piped");
+        self.child = Some(child);
+        let (found, listening) = std::sync::mpsc::channel();
+        // Reads the log until the server says where it listens, then keeps draining it so the
+        // server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = listening_address(&line)
+                    && let Some(found) = found.take()
+                {
+                    let _ = found.send(address);
+                }
+            }
+        });
+        let address = listening
+            .recv_timeout(Duration::from_secs(20))
+            .map_err(|_| anyhow::anyhow!("the server did not say it was listening"))?;
+        if self.address.is_none() {
+            write_config(&self.config, &address.to_string(), &self.database)?;
+        }
+        self.address = Some(address);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(address).is_err() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the server does not accept connections"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// SIGKILL: no chance to finish a transaction or flush anything.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Opens the server's database read-only, for checks.
+    pub fn database(&self) -> anyhow::Result<rusqlite::Connection> {
+        Ok(rusqlite::Connection::open_with_flags(
+            &self.database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?)
+    }
+
+    pub fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
+        let db = self.database()?;
+        let mut select = db.prepare("SELECT id FROM answers")?;
+        let ids = select
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// (answers the rollups should count, answers the rollups do count).
+    pub fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
+        let db = self.database()?;
+        let counted: i64 =
+            db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
+                r.get(0)
+            })?;
+        let rolled: i64 = db.query_row(
+            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0) FROM rollups",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok((counted, rolled))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+fn write_config(path: &Path, listen: &str, database: &Path) -> anyhow::Result<()> {
+    std::fs::write(
+        path,
+        format!("listen = \"{listen}\"\ndatabase = {database:?}\n"),
+    )?;
+    Ok(())
+}
+
+/// The address in the server's "sync-server listening address=…" log line.
+fn listening_address(line: &str) -> Option<SocketAddr> {
+    if !line.contains("sync-server listening") {
+        return None;
+    }
+    let rest = &line[line.find("address=")? + "address=".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_listening_address_is_read_from_the_log_line() {
+        let line = "2026-11-23T22:00:00.000000Z  INFO sync_server::startup: sync-server listening address=127.0.0.1:40123";
+        assert_eq!(
+            super::listening_address(line),
+            Some("127.0.0.1:40123".parse().expect("address"))
+        );
+        assert_eq!(super::listening_address("shutting down"), None);
+    }
+}
