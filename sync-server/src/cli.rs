@@ -4,13 +4,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
-use model::{DeskId, LanguageTag, StandardId};
+use clap::{Args, Parser, Subcommand};
+use model::{Catalogue, DeskId, LanguageTag, StandardId};
 
 use crate::config::Settings;
 use crate::credentials;
 use crate::startup::Application;
-use crate::storage::{NewDesk, Storage};
+use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
+use crate::survey::{DeskSurveyEdit, SurveyError};
 
 /// Ocena's central aggregator.
 #[derive(Debug, Parser)]
@@ -32,9 +33,11 @@ pub enum Command {
     /// Manage departments.
     #[command(subcommand)]
     Department(DepartmentCommand),
-    /// Manage desks.
+    /// Manage desks and their surveys.
     #[command(subcommand)]
     Desk(DeskCommand),
+    /// List desks: office, department, id, name, standards and survey revision.
+    Desks,
     /// Print a single-use enrollment code for a kiosk at a desk.
     EnrollCode {
         #[arg(long)]
@@ -43,8 +46,12 @@ pub enum Command {
         #[arg(long, default_value_t = 24)]
         valid_hours: u32,
     },
-    /// List enrolled kiosks with their health.
-    Kiosks,
+    /// Fleet health: every kiosk's last contact, backlog, clock and last error.
+    Kiosks {
+        /// Print JSON for scripts instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a kiosk's token.
     Revoke {
         #[arg(long)]
@@ -87,6 +94,74 @@ pub enum DeskCommand {
         #[arg(long)]
         internal_service: bool,
     },
+    /// Change a desk's survey; only the fields given change. Kiosks take it at their next
+    /// heartbeat, between visits.
+    Set(DeskSet),
+    /// Print a desk's survey.
+    Show {
+        #[arg(long)]
+        id: String,
+        /// Print JSON for scripts instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The fields `desk set` can change; each is optional.
+#[derive(Debug, Args)]
+pub struct DeskSet {
+    /// The desk to change, e.g. plock-wso-03.
+    #[arg(long)]
+    id: String,
+    /// The desk's name as the kiosk shows it (1-80 characters).
+    #[arg(long)]
+    name: Option<String>,
+    /// Standards asked at this desk, in order, e.g. IV,III,II.
+    #[arg(long, value_delimiter = ',')]
+    standards: Option<Vec<String>>,
+    /// Languages offered, in the order shown, e.g. pl,en,uk,de.
+    #[arg(long, value_delimiter = ',')]
+    languages: Option<Vec<String>>,
+    /// The language every visit starts in; one of the languages.
+    #[arg(long)]
+    default_language: Option<String>,
+    /// Whether the desk serves the office's own staff (only then is standard XI asked).
+    #[arg(long, value_name = "true|false")]
+    internal_service: Option<bool>,
+    /// Quiet seconds in a visit before "Need more time?" appears (5-600).
+    #[arg(long, allow_hyphen_values = true)]
+    idle_prompt_after_s: Option<u32>,
+    /// Seconds "Need more time?" counts down before the visit ends (20-300).
+    #[arg(long, allow_hyphen_values = true)]
+    idle_countdown_s: Option<u32>,
+    /// Seconds "Change my answer" stays offered (3-60).
+    #[arg(long, allow_hyphen_values = true)]
+    change_answer_window_s: Option<u32>,
+    /// Seconds the final thank-you stays (2-60).
+    #[arg(long, allow_hyphen_values = true)]
+    thank_you_s: Option<u32>,
+}
+
+impl DeskSet {
+    /// The edit these flags ask for, with every value parsed.
+    fn edit(&self) -> anyhow::Result<DeskSurveyEdit> {
+        Ok(DeskSurveyEdit {
+            name: self.name.as_deref().map(|n| n.trim().to_owned()),
+            standards: self.standards.as_deref().map(parse_standards).transpose()?,
+            languages: self.languages.as_deref().map(parse_languages).transpose()?,
+            default_language: self
+                .default_language
+                .as_deref()
+                .map(|l| l.trim().parse::<LanguageTag>())
+                .transpose()
+                .context("in --default-language")?,
+            internal_service: self.internal_service,
+            idle_prompt_after_s: self.idle_prompt_after_s,
+            idle_countdown_s: self.idle_countdown_s,
+            change_answer_window_s: self.change_answer_window_s,
+            thank_you_s: self.thank_you_s,
+        })
+    }
 }
 
 /// Runs one command to completion.
@@ -115,20 +190,25 @@ fn slug(kind: &str, value: &str) -> anyhow::Result<String> {
     Ok(value.to_owned())
 }
 
-/// Parses a desk's standards list: known Roman numerals, none repeated, at least one.
+/// Parses a desk's standards list of Roman numerals; the survey rules are checked by
+/// [`crate::survey::check`].
 pub fn parse_standards(list: &[String]) -> anyhow::Result<Vec<StandardId>> {
-    let mut standards = Vec::new();
-    for item in list {
-        let id: StandardId = item.trim().parse().context("in --standards")?;
-        if standards.contains(&id) {
-            bail!("standard {id} is listed twice in --standards");
-        }
-        standards.push(id);
-    }
-    if standards.is_empty() {
-        bail!("--standards needs at least one standard, e.g. IV,III");
-    }
-    Ok(standards)
+    list.iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .context("in --standards")
+}
+
+/// Parses a desk's language list of two-letter codes, e.g. pl,en.
+pub fn parse_languages(list: &[String]) -> anyhow::Result<Vec<LanguageTag>> {
+    list.iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .context("in --languages")
 }
 
 async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
@@ -154,21 +234,14 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
             internal_service,
         }) => {
             let id: DeskId = id.parse().context("in --id")?;
-            let languages = languages
-                .iter()
-                .map(|l| l.trim().parse::<LanguageTag>())
-                .collect::<Result<Vec<_>, _>>()
-                .context("in --languages")?;
-            let default_language = languages
-                .first()
-                .cloned()
-                .context("--languages needs at least one language")?;
+            let languages = parse_languages(&languages)?;
+            let default_language = languages.first().cloned().ok_or(SurveyError::NoLanguages)?;
             storage
                 .add_desk(NewDesk {
                     id: id.clone(),
                     office_id: office,
                     department_id: department,
-                    name,
+                    name: name.trim().to_owned(),
                     internal_service,
                     standards: parse_standards(&standards)?,
                     languages,
@@ -176,6 +249,60 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                 })
                 .await?;
             println!("desk {id} added");
+        }
+        Command::Desk(DeskCommand::Set(set)) => {
+            let id: DeskId = set.id.parse().context("in --id")?;
+            let edit = set.edit()?;
+            if edit.is_empty() {
+                bail!(
+                    "nothing to change: give at least one field, e.g. --standards IV,III (see `sync-server desk set --help`)"
+                );
+            }
+            let outcome = storage
+                .edit_desk(id.clone(), edit)
+                .await
+                .with_context(|| format!("desk {id} not changed"))?;
+            match outcome {
+                DeskEditOutcome::Changed(survey) => println!(
+                    "desk {id} changed, now at revision {}; its kiosks take the new survey at their next heartbeat, between visits",
+                    survey.revision
+                ),
+                DeskEditOutcome::Unchanged(survey) => println!(
+                    "desk {id} already has these values: nothing changed (revision {})",
+                    survey.revision
+                ),
+            }
+        }
+        Command::Desk(DeskCommand::Show { id, json }) => {
+            let id: DeskId = id.parse().context("in --id")?;
+            let Some(desk) = storage.desk(id.clone()).await? else {
+                bail!("unknown desk {:?} (see `sync-server desks`)", id.as_str());
+            };
+            if json {
+                let value = serde_json::json!({
+                    "office_id": desk.office_id,
+                    "department_id": desk.department_id,
+                    "survey": desk.survey,
+                });
+                println!("{value:#}");
+            } else {
+                print!("{}", describe(&desk));
+            }
+        }
+        Command::Desks => {
+            println!("office\tdepartment\tdesk\tname\tstandards\trevision");
+            for desk in storage.desks().await? {
+                let survey = &desk.survey;
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    desk.office_id,
+                    desk.department_id,
+                    survey.desk_id,
+                    survey.desk_name,
+                    join(&survey.standards),
+                    survey.revision,
+                );
+            }
         }
         Command::EnrollCode { desk, valid_hours } => {
             if !(1..=24 * 30).contains(&valid_hours) {
@@ -190,23 +317,13 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
             println!("{code}");
             eprintln!("single-use code for desk {desk}, valid for {valid_hours} h");
         }
-        Command::Kiosks => {
-            println!("kiosk\tdesk\tversion\tlast seen (UTC)\tbacklog\trevoked");
-            for k in storage.kiosks().await? {
-                let time = |ms: Option<i64>| {
-                    ms.and_then(chrono::DateTime::from_timestamp_millis)
-                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_else(|| "-".to_owned())
-                };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    k.id,
-                    k.desk_id,
-                    k.version,
-                    time(k.last_seen_ms),
-                    k.backlog.map_or_else(|| "-".to_owned(), |b| b.to_string()),
-                    time(k.revoked_at_ms),
-                );
+        Command::Kiosks { json } => {
+            let kiosks = storage.kiosks().await?;
+            if json {
+                let rows: Vec<_> = kiosks.iter().map(kiosk_json).collect();
+                println!("{:#}", serde_json::Value::Array(rows));
+            } else {
+                print!("{}", fleet_table(&kiosks, now));
             }
         }
         Command::Revoke { kiosk } => {
@@ -217,6 +334,125 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn join<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A desk's survey as staff read it.
+fn describe(desk: &Desk) -> String {
+    let survey = &desk.survey;
+    let catalogue = Catalogue::ordinance_4216_2018();
+    let mut text = format!(
+        "desk {}: {}\noffice: {} ({}), department: {}\nrevision: {}\n",
+        survey.desk_id,
+        survey.desk_name,
+        desk.office_id,
+        survey.office,
+        desk.department_id,
+        survey.revision,
+    );
+    text += "standards, in the order asked:\n";
+    for id in &survey.standards {
+        text += &format!("  {:<5} {}\n", id.roman(), catalogue.standard(*id).title_pl);
+    }
+    text += &format!(
+        "languages: {} (default {})\n",
+        join(&survey.languages),
+        survey.default_language
+    );
+    text += &format!(
+        "internal service: {}\n",
+        if survey.internal_service { "yes" } else { "no" }
+    );
+    text += &format!(
+        "idle prompt after: {} s\nidle countdown: {} s\nchange answer window: {} s\nthank you: {} s\n",
+        survey.idle_prompt_after_s,
+        survey.idle_countdown_s,
+        survey.change_answer_window_s,
+        survey.thank_you_s,
+    );
+    text
+}
+
+/// A time as UTC, to the second.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || format!("invalid time ({ms} ms)"),
+        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+}
+
+/// A length of time, rounded for people to its smallest unit shown: "42 s", "17 min",
+/// "5 h 3 min", "3 d 2 h".
+fn span(ms: i64) -> String {
+    let ms = ms.unsigned_abs();
+    let rounded = |unit: u64| (ms + unit / 2) / unit;
+    let (s, m, h) = (rounded(1000), rounded(60_000), rounded(3_600_000));
+    if s < 60 {
+        format!("{s} s")
+    } else if m < 60 {
+        format!("{m} min")
+    } else if m < 48 * 60 {
+        format!("{} h {} min", m / 60, m % 60)
+    } else {
+        format!("{} d {} h", h / 24, h % 24)
+    }
+}
+
+/// The fleet-health table facilities staff read, one kiosk a line.
+fn fleet_table(kiosks: &[KioskStatus], now_ms: i64) -> String {
+    let dash = || "-".to_owned();
+    let mut table = "desk\tkiosk\tlast seen (UTC)\tversion\tbacklog\toldest unsynced (UTC)\t\
+                     clock drift\tclock synced\tlast error\trevoked (UTC)\n"
+        .to_owned();
+    for k in kiosks {
+        let cells = [
+            k.desk_id.clone(),
+            k.id.clone(),
+            k.last_seen_ms.map_or_else(dash, |ms| {
+                format!("{} ({} ago)", utc(ms), span(now_ms - ms))
+            }),
+            k.version.clone(),
+            k.backlog.map_or_else(dash, |b| b.to_string()),
+            k.oldest_unsynced_ms.map_or_else(dash, utc),
+            k.clock_drift_ms.map_or_else(dash, |ms| {
+                let sign = if ms < 0 { '-' } else { '+' };
+                format!("{sign}{}", span(ms))
+            }),
+            k.clock_synchronized
+                .map_or_else(dash, |synced| if synced { "yes" } else { "no" }.to_owned()),
+            k.last_error
+                .as_deref()
+                .map_or_else(dash, |e| e.replace(['\t', '\n', '\r'], " ")),
+            k.revoked_at_ms.map_or_else(dash, utc),
+        ];
+        table += &cells.join("\t");
+        table.push('\n');
+    }
+    table
+}
+
+/// One kiosk's fleet health for scripts; times are Unix milliseconds.
+fn kiosk_json(k: &KioskStatus) -> serde_json::Value {
+    serde_json::json!({
+        "id": k.id,
+        "desk_id": k.desk_id,
+        "enrolled_at_ms": k.enrolled_at_ms,
+        "last_seen_ms": k.last_seen_ms,
+        "version": k.version,
+        "backlog": k.backlog,
+        "oldest_unsynced_ms": k.oldest_unsynced_ms,
+        "clock_drift_ms": k.clock_drift_ms,
+        "clock_synchronized": k.clock_synchronized,
+        "last_error": k.last_error,
+        "revoked_at_ms": k.revoked_at_ms,
+    })
 }
 
 #[cfg(test)]
@@ -232,7 +468,46 @@ mod tests {
         );
         let err = parse_standards(&list("IV,XIV")).expect_err("unknown");
         assert!(format!("{err:#}").contains("XIV"), "{err:#}");
-        assert!(parse_standards(&list("IV,IV")).is_err());
+        assert_eq!(parse_standards(&list("")).expect("empty"), vec![]);
+        let err = parse_languages(&list("pl,PL")).expect_err("upper case");
+        assert!(format!("{err:#}").contains("--languages"), "{err:#}");
+    }
+
+    #[test]
+    fn desk_set_takes_only_the_fields_given() {
+        let cli = Cli::try_parse_from([
+            "sync-server",
+            "desk",
+            "set",
+            "--id",
+            "plock-wso-03",
+            "--internal-service",
+            "false",
+            "--thank-you-s",
+            "8",
+        ])
+        .expect("parses");
+        let Command::Desk(DeskCommand::Set(set)) = cli.command else {
+            panic!("expected desk set");
+        };
+        let edit = set.edit().expect("valid");
+        assert_eq!(
+            edit,
+            DeskSurveyEdit {
+                internal_service: Some(false),
+                thank_you_s: Some(8),
+                ..DeskSurveyEdit::default()
+            }
+        );
+    }
+
+    #[test]
+    fn spans_read_like_people_say_them() {
+        assert_eq!(span(42_000), "42 s");
+        assert_eq!(span(-17 * 60_000), "17 min");
+        assert_eq!(span(5 * 3_600_000 + 3 * 60_000), "5 h 3 min");
+        assert_eq!(span(259_200_000), "3 d 0 h");
+        assert_eq!(span(259_199_000), "3 d 0 h", "a drift read a moment late");
     }
 
     #[test]

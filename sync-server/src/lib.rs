@@ -11,6 +11,7 @@ pub mod event_time;
 pub mod http;
 pub mod startup;
 pub mod storage;
+pub mod survey;
 pub mod telemetry;
 
 pub use config::Settings;

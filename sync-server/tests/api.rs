@@ -629,3 +629,108 @@ async fn a_heartbeat_updates_fleet_health_and_returns_the_survey() {
         .expect("sent");
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
 }
+
+impl TestServer {
+    /// Runs the real `sync-server` administration command on this server's database.
+    fn admin(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sync-server"))
+            .arg("--config")
+            .arg(self._dir.path().join("absent.toml"))
+            .args(args)
+            .env("OCENA_SERVER_DATABASE", self._dir.path().join("server.db"))
+            .env_remove("OCENA_SERVER_LISTEN")
+            .output()
+            .expect("sync-server runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    async fn heartbeat(&self, token: &str, heartbeat: &Heartbeat) -> DeskSurvey {
+        let response = self
+            .client
+            .post(format!("{}/heartbeat", self.base))
+            .bearer_auth(token)
+            .json(heartbeat)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("survey")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_after_desk_set_brings_the_new_survey() {
+    let server = TestServer::spawn().await;
+    let kiosk = server.enroll().await;
+    assert_eq!(kiosk.survey.revision, 1);
+    let heartbeat = Heartbeat {
+        kiosk_version: "0.1.0".into(),
+        backlog: 0,
+        oldest_unsynced_ms: None,
+        last_error: None,
+        clock: clock(now_ms()),
+    };
+    server.admin(&[
+        "desk",
+        "set",
+        "--id",
+        DESK,
+        "--standards",
+        "II,IV",
+        "--idle-countdown-s",
+        "30",
+    ]);
+    let survey = server.heartbeat(&kiosk.token, &heartbeat).await;
+    assert_eq!(survey.revision, 2);
+    assert_eq!(survey.standards, vec![StandardId::II, StandardId::IV]);
+    assert_eq!(survey.idle_countdown_s, 30);
+    let unchanged = DeskSurvey {
+        revision: 2,
+        standards: vec![StandardId::II, StandardId::IV],
+        idle_countdown_s: 30,
+        ..kiosk.survey.clone()
+    };
+    assert_eq!(survey, unchanged, "only the fields set changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_health_shows_a_kiosk_clock_three_days_ahead() {
+    let server = TestServer::spawn().await;
+    let kiosk = server.enroll().await;
+    let three_days_ms = 3 * 86_400_000;
+    let heartbeat = Heartbeat {
+        kiosk_version: "0.1.0".into(),
+        backlog: 4,
+        oldest_unsynced_ms: Some(T0),
+        last_error: Some("connection refused".into()),
+        clock: RecordedTime {
+            clock_synchronized: false,
+            ..clock(now_ms() + three_days_ms)
+        },
+    };
+    server.heartbeat(&kiosk.token, &heartbeat).await;
+
+    let listed: Value = serde_json::from_str(&server.admin(&["kiosks", "--json"])).expect("json");
+    let row = &listed[0];
+    assert_eq!(row["id"], kiosk.kiosk_id.as_str());
+    let drift = row["clock_drift_ms"].as_i64().expect("a drift");
+    assert!(
+        (drift - three_days_ms).abs() < 60_000,
+        "drift {drift} ms, expected about {three_days_ms}"
+    );
+    assert_eq!(row["clock_synchronized"], false);
+    assert_eq!(row["backlog"], 4);
+    assert_eq!(row["last_error"], "connection refused");
+
+    let table = server.admin(&["kiosks"]);
+    let line = table.lines().nth(1).expect("one kiosk");
+    assert!(
+        line.contains("+3 d 0 h") && line.contains("\tno\t") && line.contains("s ago)"),
+        "{table}"
+    );
+}

@@ -128,3 +128,220 @@ fn a_config_error_names_the_file_and_key() {
         "{err}"
     );
 }
+
+impl Cli {
+    /// An office with one department and desk plock-wso-03 asking IV,III,II in pl,en,uk,de.
+    fn with_desk() -> Cli {
+        let cli = Cli::new();
+        cli.ok(&["seed-offices"]);
+        cli.ok(&[
+            "department",
+            "add",
+            "--office",
+            "plock",
+            "--id",
+            "wso",
+            "--name",
+            "Wydział Spraw Obywatelskich",
+        ]);
+        cli.ok(&[
+            "desk",
+            "add",
+            "--office",
+            "plock",
+            "--department",
+            "wso",
+            "--id",
+            "plock-wso-03",
+            "--name",
+            "Stanowisko 3",
+            "--standards",
+            "IV,III,II",
+        ]);
+        cli
+    }
+
+    fn survey(&self) -> serde_json::Value {
+        let shown = self.ok(&["desk", "show", "--id", "plock-wso-03", "--json"]);
+        let desk: serde_json::Value = serde_json::from_str(&shown).expect("json");
+        desk["survey"].clone()
+    }
+
+    fn set(&self, flags: &[&str]) -> Output {
+        let args = ["desk", "set", "--id", "plock-wso-03"]
+            .iter()
+            .chain(flags)
+            .copied()
+            .collect::<Vec<_>>();
+        self.run(&args)
+    }
+}
+
+#[test]
+fn desk_set_changes_only_the_given_fields_and_bumps_the_revision_once() {
+    let cli = Cli::with_desk();
+    let before = cli.survey();
+    assert_eq!(before["revision"], 1);
+
+    let out = cli.set(&["--standards", "II,IV", "--thank-you-s", "8"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revision 2"));
+    let after = cli.survey();
+    let mut expected = before;
+    expected["revision"] = 2.into();
+    expected["standards"] = serde_json::json!(["II", "IV"]);
+    expected["thank_you_s"] = 8.into();
+    assert_eq!(after, expected);
+
+    let out = cli.set(&["--thank-you-s", "8", "--standards", "II,IV"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("nothing changed"),
+        "a no-op says so"
+    );
+    assert_eq!(cli.survey(), after, "a no-op does not bump the revision");
+
+    let out = cli.set(&["--internal-service", "true", "--standards", "XI,IV"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(cli.survey()["revision"], 3);
+
+    let listed = cli.ok(&["desks"]);
+    assert!(
+        listed.contains("plock\twso\tplock-wso-03\tStanowisko 3\tXI,IV\t3"),
+        "{listed}"
+    );
+    let shown = cli.ok(&["desk", "show", "--id", "plock-wso-03"]);
+    assert!(
+        shown.contains("revision: 3") && shown.contains("internal service: yes"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_invalid_desk_set_names_the_problem_and_changes_nothing() {
+    let cli = Cli::with_desk();
+    let before = cli.survey();
+    let refused: &[(&[&str], &str)] = &[
+        (&["--standards", "IV,XIV"], "unknown standard \"XIV\""),
+        (
+            &["--standards", "IV,X"],
+            "standard X in --standards is never rated",
+        ),
+        (
+            &["--standards", "IV,IV"],
+            "standard IV is listed twice in --standards",
+        ),
+        (
+            &["--standards", ""],
+            "--standards needs at least one standard",
+        ),
+        (
+            &["--standards", "XI"],
+            "standard XI in --standards (the internal client) is only asked at desks that serve",
+        ),
+        (
+            &["--languages", ""],
+            "--languages needs at least one language",
+        ),
+        (
+            &["--languages", "pl,fr"],
+            "--languages: no translation is shipped for \"fr\"",
+        ),
+        (&["--languages", "pl,Pl"], "in --languages"),
+        (
+            &["--languages", "en,uk"],
+            "--default-language \"pl\" is not one of --languages en,uk",
+        ),
+        (
+            &["--default-language", "de", "--languages", "pl,en"],
+            "--default-language \"de\" is not one of --languages pl,en",
+        ),
+        (
+            &["--idle-countdown-s", "19"],
+            "--idle-countdown-s must be between 20 and 300 seconds, not 19 (WCAG 2.2.1",
+        ),
+        (
+            &["--idle-prompt-after-s", "86400"],
+            "--idle-prompt-after-s must be between 5 and 600 seconds, not 86400",
+        ),
+        (
+            &["--change-answer-window-s", "0"],
+            "--change-answer-window-s must be between 3 and 60 seconds, not 0",
+        ),
+        (
+            &["--thank-you-s", "3600"],
+            "--thank-you-s must be between 2 and 60 seconds, not 3600",
+        ),
+        (&["--thank-you-s", "-5"], "--thank-you-s"),
+        (&["--name", "  "], "--name must be 1-80 characters, not 0"),
+        (&["--internal-service", "maybe"], "--internal-service"),
+        (&[], "nothing to change"),
+    ];
+    for (flags, message) in refused {
+        let out = cli.set(flags);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} should fail");
+        assert!(err.contains(message), "{flags:?}: {err}");
+        assert_eq!(cli.survey(), before, "{flags:?} changed the desk");
+    }
+    let err = cli.fails(&["desk", "set", "--id", "plock-wso-99", "--thank-you-s", "8"]);
+    assert!(err.contains("unknown desk \"plock-wso-99\""), "{err}");
+    let err = cli.fails(&["desk", "show", "--id", "plock-wso-99"]);
+    assert!(err.contains("unknown desk \"plock-wso-99\""), "{err}");
+}
+
+#[test]
+fn desk_add_keeps_the_same_survey_rules() {
+    let cli = Cli::with_desk();
+    let add = |id: &str, flags: &[&str]| {
+        let args = [
+            "desk",
+            "add",
+            "--office",
+            "plock",
+            "--department",
+            "wso",
+            "--id",
+            id,
+            "--name",
+            "Stanowisko",
+        ]
+        .iter()
+        .chain(flags)
+        .copied()
+        .collect::<Vec<_>>();
+        cli.run(&args)
+    };
+    let out = add("plock-wso-04", &["--standards", "IV,X"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard X in --standards"));
+    let out = add(
+        "plock-wso-04",
+        &["--standards", "IV", "--languages", "pl,fr"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"fr\""));
+    let out = add("plock-wso-04", &["--standards", "XI", "--internal-service"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        cli.ok(&["desks"]).lines().count(),
+        3,
+        "header and two desks"
+    );
+}

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
+use crate::survey::{DeskSurveyEdit, SurveyError};
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -28,6 +30,13 @@ pub enum StorageError {
     /// A caller's mistake (unknown office, duplicate id…): the message names it.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<SurveyError> for StorageError {
+    /// A survey that breaks a rule is the caller's mistake; the message names the flag.
+    fn from(problem: SurveyError) -> StorageError {
+        StorageError::Invalid(problem.to_string())
+    }
 }
 
 /// Why an enrollment code was not accepted.
@@ -76,6 +85,23 @@ pub struct NewDesk {
     pub default_language: LanguageTag,
 }
 
+/// A desk as listed for staff: where it is and the survey its kiosks show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desk {
+    pub office_id: String,
+    pub department_id: String,
+    pub survey: DeskSurvey,
+}
+
+/// What `desk set` did: the survey as it is now, and whether it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskEditOutcome {
+    /// Stored with the revision increased by one.
+    Changed(DeskSurvey),
+    /// The values given are the ones the desk already had; nothing was written.
+    Unchanged(DeskSurvey),
+}
+
 /// One kiosk's fleet-health row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskStatus {
@@ -88,6 +114,9 @@ pub struct KioskStatus {
     pub backlog: Option<i64>,
     pub oldest_unsynced_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// The kiosk's wall clock minus the server's when it was last seen.
+    pub clock_drift_ms: Option<i64>,
+    pub clock_synchronized: Option<bool>,
 }
 
 /// Counted answers of one desk, question, day, language and text size.
@@ -109,7 +138,18 @@ pub trait Backend: Send + Sync + 'static {
     /// Adds the five offices of the pilot; adding them again changes nothing.
     fn seed_offices(&self) -> Result<usize, StorageError>;
     fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError>;
+    /// Adds a desk; its survey is checked by [`crate::survey::check`].
     fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError>;
+    /// Every desk, by office, department and id.
+    fn desks(&self) -> Result<Vec<Desk>, StorageError>;
+    fn desk(&self, id: &DeskId) -> Result<Option<Desk>, StorageError>;
+    /// Applies `edit` to a desk's survey, checks the result by [`crate::survey::check`] and, if
+    /// anything changed, stores it with the revision increased by one, all in one transaction.
+    fn edit_desk(
+        &self,
+        id: &DeskId,
+        edit: &DeskSurveyEdit,
+    ) -> Result<DeskEditOutcome, StorageError>;
     /// Stores a single-use enrollment code's hash, bound to `desk`, valid until `expires_at_ms`.
     fn add_enrollment_code(
         &self,
@@ -185,6 +225,10 @@ impl Storage {
     off_runtime!(fn add_department(office: String, id: String, name: String) -> ()
         = |b| b.add_department(&office, &id, &name));
     off_runtime!(fn add_desk(desk: NewDesk) -> () = |b| b.add_desk(&desk));
+    off_runtime!(fn desks() -> Vec<Desk> = |b| b.desks());
+    off_runtime!(fn desk(id: DeskId) -> Option<Desk> = |b| b.desk(&id));
+    off_runtime!(fn edit_desk(id: DeskId, edit: DeskSurveyEdit) -> DeskEditOutcome
+        = |b| b.edit_desk(&id, &edit));
     off_runtime!(fn add_enrollment_code(code_sha256: [u8; 32], desk: DeskId, now_ms: i64, expires_at_ms: i64) -> ()
         = |b| b.add_enrollment_code(code_sha256, &desk, now_ms, expires_at_ms));
     off_runtime!(fn enroll(code_sha256: [u8; 32], kiosk: NewKiosk, now_ms: i64) -> Result<DeskSurvey, CodeProblem>

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{DeskId, LanguageTag, RatingRecord, StandardId};
+use model::{DeskId, LanguageTag, RatingRecord, RecordedTime, StandardId};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -14,9 +14,10 @@ use sha2::{Digest, Sha256};
 mod event_times;
 
 use super::{
-    Backend, CodeProblem, Kiosk, KioskStatus, NewDesk, NewKiosk, Rollup, StorageError, TokenLookup,
-    schema,
+    Backend, CodeProblem, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk, Rollup,
+    StorageError, TokenLookup, schema,
 };
+use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
 pub const OFFICES: [(&str, &str); 5] = [
@@ -494,7 +495,92 @@ impl Backend for SqliteBackend {
                     desk.id.as_str()
                 )));
             }
+            // Checked as stored, exactly what kiosks will receive; an error rolls the insert back.
+            survey::check(&survey(tx, desk.id.as_str())?)?;
             Ok(())
+        })
+    }
+
+    fn desks(&self) -> Result<Vec<Desk>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, office_id, department_id FROM desks
+                 ORDER BY office_id, department_id, id",
+            )?;
+            let places = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<(String, String, String)>>>()?;
+            places
+                .into_iter()
+                .map(|(id, office_id, department_id)| {
+                    Ok(Desk {
+                        office_id,
+                        department_id,
+                        survey: survey(conn, &id)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn desk(&self, id: &DeskId) -> Result<Option<Desk>, StorageError> {
+        self.read(|conn| {
+            let place: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT office_id, department_id FROM desks WHERE id = ?1",
+                    [id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            place
+                .map(|(office_id, department_id)| {
+                    Ok(Desk {
+                        office_id,
+                        department_id,
+                        survey: survey(conn, id.as_str())?,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    fn edit_desk(
+        &self,
+        id: &DeskId,
+        edit: &DeskSurveyEdit,
+    ) -> Result<DeskEditOutcome, StorageError> {
+        self.write(|tx| {
+            if !exists(tx, "SELECT 1 FROM desks WHERE id = ?1", [id.as_str()])? {
+                return Err(StorageError::Invalid(format!(
+                    "unknown desk {:?} (see `sync-server desks`)",
+                    id.as_str()
+                )));
+            }
+            let current = survey(tx, id.as_str())?;
+            let edited = edit.apply(&current);
+            survey::check(&edited)?;
+            if edited == current {
+                return Ok(DeskEditOutcome::Unchanged(current));
+            }
+            tx.execute(
+                "UPDATE desks SET name = ?2, internal_service = ?3, standards = ?4, languages = ?5,
+                     default_language = ?6, idle_prompt_after_s = ?7, idle_countdown_s = ?8,
+                     change_answer_window_s = ?9, thank_you_s = ?10, revision = revision + 1
+                 WHERE id = ?1",
+                params![
+                    id.as_str(),
+                    edited.desk_name,
+                    edited.internal_service,
+                    join(&edited.standards),
+                    join(&edited.languages),
+                    edited.default_language.as_str(),
+                    edited.idle_prompt_after_s,
+                    edited.idle_countdown_s,
+                    edited.change_answer_window_s,
+                    edited.thank_you_s,
+                ],
+            )?;
+            Ok(DeskEditOutcome::Changed(survey(tx, id.as_str())?))
         })
     }
 
@@ -657,20 +743,29 @@ impl Backend for SqliteBackend {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, desk_id, enrolled_at_ms, revoked_at_ms, last_seen_ms, version, backlog,
-                        oldest_unsynced_ms, last_error FROM kiosks ORDER BY desk_id, id",
+                        oldest_unsynced_ms, last_error, last_clock FROM kiosks ORDER BY desk_id, id",
             )?;
             let rows = stmt
                 .query_map([], |r| {
+                    let last_seen_ms: Option<i64> = r.get(4)?;
+                    // The kiosk's clock when last seen, as ingest and heartbeat store it.
+                    let last_clock: Option<RecordedTime> = r
+                        .get::<_, Option<String>>(9)?
+                        .and_then(|json| serde_json::from_str(&json).ok());
                     Ok(KioskStatus {
                         id: r.get(0)?,
                         desk_id: r.get(1)?,
                         enrolled_at_ms: r.get(2)?,
                         revoked_at_ms: r.get(3)?,
-                        last_seen_ms: r.get(4)?,
+                        last_seen_ms,
                         version: r.get(5)?,
                         backlog: r.get(6)?,
                         oldest_unsynced_ms: r.get(7)?,
                         last_error: r.get(8)?,
+                        clock_drift_ms: last_clock.as_ref().zip(last_seen_ms).map(
+                            |(clock, seen_ms)| clock.wall_clock_ms.saturating_sub(seen_ms),
+                        ),
+                        clock_synchronized: last_clock.map(|clock| clock.clock_synchronized),
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -727,7 +822,7 @@ impl Backend for SqliteBackend {
 
 #[cfg(test)]
 mod tests {
-    use model::{InputKind, Question, RecordId, RecordedTime, Score, VisitId};
+    use model::{InputKind, Question, RecordId, Score, VisitId};
 
     use super::*;
 
@@ -1020,5 +1115,79 @@ mod tests {
         );
         let listed = db.kiosks().expect("kiosks");
         assert_eq!(listed[0].revoked_at_ms, Some(30));
+    }
+
+    #[test]
+    fn an_edit_bumps_the_revision_once_and_a_no_op_or_a_refusal_not_at_all() {
+        let (_dir, db) = open();
+        let desk: DeskId = DESK.parse().expect("desk");
+        let before = db.desk(&desk).expect("read").expect("desk exists").survey;
+        assert_eq!(before.revision, 1);
+        let edit = DeskSurveyEdit {
+            standards: Some(vec![StandardId::II, StandardId::IV]),
+            ..DeskSurveyEdit::default()
+        };
+        let DeskEditOutcome::Changed(after) = db.edit_desk(&desk, &edit).expect("edit") else {
+            panic!("expected a change");
+        };
+        assert_eq!(after.revision, 2);
+        assert_eq!(after.standards, vec![StandardId::II, StandardId::IV]);
+        assert_eq!(
+            db.edit_desk(&desk, &edit).expect("same again"),
+            DeskEditOutcome::Unchanged(after.clone())
+        );
+        let bad = DeskSurveyEdit {
+            standards: Some(vec![StandardId::X]),
+            ..DeskSurveyEdit::default()
+        };
+        let err = db.edit_desk(&desk, &bad).expect_err("X is never rated");
+        assert!(err.to_string().contains("standard X "), "{err}");
+        assert_eq!(db.desk(&desk).expect("read").expect("desk").survey, after);
+        let err = db
+            .edit_desk(&"nowhere".parse().expect("desk"), &edit)
+            .expect_err("unknown");
+        assert!(
+            err.to_string().contains("unknown desk \"nowhere\""),
+            "{err}"
+        );
+        assert_eq!(db.desks().expect("desks").len(), 1);
+    }
+
+    #[test]
+    fn a_desk_that_breaks_a_survey_rule_is_not_added() {
+        let (_dir, db) = open();
+        let err = db
+            .add_desk(&NewDesk {
+                id: "plock-wso-09".parse().expect("desk"),
+                office_id: "plock".into(),
+                department_id: "wso".into(),
+                name: "Stanowisko 9".into(),
+                internal_service: false,
+                standards: vec![StandardId::XI],
+                languages: vec![LanguageTag::polish()],
+                default_language: LanguageTag::polish(),
+            })
+            .expect_err("XI outside an internal desk");
+        assert!(err.to_string().contains("--internal-service"), "{err}");
+        assert_eq!(db.desks().expect("desks").len(), 1);
+    }
+
+    #[test]
+    fn fleet_health_shows_the_clock_drift_at_the_last_contact() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let ahead = RecordedTime {
+            wall_clock_ms: 20 + 259_200_000,
+            clock_synchronized: false,
+            ..clock()
+        };
+        let batch = RecordBatch {
+            sent: ahead,
+            records: vec![],
+        };
+        db.ingest(&kiosk, &batch, 20).expect("ingest");
+        let status = &db.kiosks().expect("kiosks")[0];
+        assert_eq!(status.clock_drift_ms, Some(259_200_000));
+        assert_eq!(status.clock_synchronized, Some(false));
     }
 }
