@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{DeskId, LanguageTag, RatingRecord, StandardId};
+use model::{DeskId, LanguageTag, RatingRecord, RecordedTime, StandardId};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -642,20 +642,29 @@ impl Backend for SqliteBackend {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, desk_id, enrolled_at_ms, revoked_at_ms, last_seen_ms, version, backlog,
-                        oldest_unsynced_ms, last_error FROM kiosks ORDER BY desk_id, id",
+                        oldest_unsynced_ms, last_error, last_clock FROM kiosks ORDER BY desk_id, id",
             )?;
             let rows = stmt
                 .query_map([], |r| {
+                    let last_seen_ms: Option<i64> = r.get(4)?;
+                    let last_clock = r
+                        .get::<_, Option<String>>(9)?
+                        .and_then(|json| serde_json::from_str::<RecordedTime>(&json).ok());
                     Ok(KioskStatus {
                         id: r.get(0)?,
                         desk_id: r.get(1)?,
                         enrolled_at_ms: r.get(2)?,
                         revoked_at_ms: r.get(3)?,
-                        last_seen_ms: r.get(4)?,
+                        last_seen_ms,
                         version: r.get(5)?,
                         backlog: r.get(6)?,
                         oldest_unsynced_ms: r.get(7)?,
                         last_error: r.get(8)?,
+                        clock_drift_ms: last_clock
+                            .as_ref()
+                            .zip(last_seen_ms)
+                            .map(|(clock, seen)| clock.wall_clock_ms - seen),
+                        clock_synchronized: last_clock.map(|clock| clock.clock_synchronized),
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
