@@ -7,6 +7,8 @@
 
 pub mod catalogue;
 mod ids;
+#[cfg(feature = "openapi")]
+mod openapi;
 mod record;
 pub mod wire;
 

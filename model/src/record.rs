@@ -138,6 +138,7 @@ impl fmt::Display for ReasonCode {
 
 /// How the client gave the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InputKind {
     Touch,
@@ -171,6 +172,7 @@ impl FromStr for InputKind {
 /// in and the time since that boot (CLOCK_BOOTTIME, which also counts suspend); the aggregator
 /// places the event in UTC from these.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordedTime {
     /// The kiosk's wall clock in milliseconds since the Unix epoch, UTC; trustworthy only when
     /// `clock_synchronized` is true.
@@ -188,6 +190,7 @@ pub struct RecordedTime {
 /// A client who corrects an answer ("change my answer", or adding reasons) produces a new record
 /// that names the one it `supersedes`: the first may already have been synced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RatingRecord {
     pub id: RecordId,
     pub visit_id: VisitId,

@@ -14,6 +14,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// `POST /api/v1/enroll`: a kiosk exchanges a single-use enrollment code for its token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     pub code: String,
     /// The kiosk software's version, e.g. "0.1.0".
@@ -24,6 +25,7 @@ pub struct EnrollRequest {
 
 /// The answer to a successful enrollment. The token is shown once and never stored by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     pub kiosk_id: String,
     /// 256 random bits, base64url without padding; sent as `Authorization: Bearer <token>`.
@@ -34,6 +36,7 @@ pub struct EnrollResponse {
 /// `POST /api/v1/records`: answers from one kiosk, oldest first. The kiosk's identity comes from
 /// its token, never from this body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordBatch {
     /// The kiosk's clock when this attempt was sent (stamped at each attempt, not when the batch
     /// was built): with the server's receive time it places the records in real time.
@@ -43,11 +46,13 @@ pub struct RecordBatch {
 
 /// What became of each record of a batch, in the batch's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchReceipt {
     pub results: Vec<RecordReceipt>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordReceipt {
     pub id: RecordId,
     #[serde(flatten)]
@@ -57,6 +62,7 @@ pub struct RecordReceipt {
 /// The fate of one record. Every outcome but `Rejected` means the server holds the id for good,
 /// so the kiosk may mark the record as synced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum RecordOutcome {
     /// First time the server saw this id: stored and counted.
@@ -78,6 +84,7 @@ impl RecordOutcome {
 
 /// `POST /api/v1/heartbeat`: the kiosk's health, also answered with the desk's current survey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heartbeat {
     pub kiosk_version: String,
     /// Records not yet acknowledged.
@@ -90,6 +97,7 @@ pub struct Heartbeat {
 
 /// The survey a desk shows: managed on the server, cached by the kiosk, applied between visits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeskSurvey {
     /// Increases with every change, so a kiosk knows whether its cached copy is current.
     pub revision: u64,
@@ -108,6 +116,7 @@ pub struct DeskSurvey {
 
 /// Every error response: a stable machine-readable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// e.g. "invalid_json", "batch_too_large", "unauthorized", "rate_limited".
     pub error: String,

@@ -1,18 +1,25 @@
 //! The server's settings: a TOML file parsed into typed, validated [`Settings`], with environment
-//! overrides (`OCENA_SERVER_LISTEN`, `OCENA_SERVER_DATABASE`) for deployment-specific values.
+//! overrides (`OCENA_SERVER_LISTEN`, `OCENA_SERVER_DATABASE`) for deployment-specific values and
+//! the admin API token from `OCENA_ADMIN_TOKEN` (a secret: never in the file).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::credentials;
+
 /// Environment variable overriding `listen`.
 pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
 /// Environment variable overriding `database`.
 pub const ENV_DATABASE: &str = "OCENA_SERVER_DATABASE";
+/// Environment variable holding the admin API token; the admin routes are disabled without it.
+pub const ENV_ADMIN_TOKEN: &str = "OCENA_ADMIN_TOKEN";
+/// Shortest admin token accepted (a token this long from a password generator has ≥ 128 bits).
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 /// Validated settings of the aggregator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (tests).
     pub listen: SocketAddr,
@@ -20,6 +27,51 @@ pub struct Settings {
     pub database: PathBuf,
     /// Reader connections besides the one writer.
     pub reader_connections: usize,
+    /// SHA-256 of the admin API token (`OCENA_ADMIN_TOKEN`); `None` disables the admin routes.
+    pub admin_token_sha256: Option<[u8; 32]>,
+    /// How often clients may call; see [`RateLimits`].
+    pub rate_limit: RateLimits,
+}
+
+/// The `[rate_limit]` section: token buckets that answer 429 with `Retry-After` when empty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    /// Enrollment attempts per client IP, failed codes included: stops code guessing.
+    pub enroll: Rate,
+    /// Authenticated kiosk requests (records, heartbeat) per kiosk: generous, normal sync never
+    /// reaches it.
+    pub kiosk: Rate,
+    /// Refused bearer tokens (unknown kiosk tokens, wrong admin tokens) per client IP: stops token
+    /// guessing. An IP whose bucket is empty gets 429 before its token is even looked up.
+    pub bad_token: Rate,
+}
+
+/// A token bucket: up to `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per_minute: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> RateLimits {
+        RateLimits {
+            // Staff enrolling a room of kiosks from one address: ten at once, then one every
+            // 10 s. Guessing a 10-symbol code (31^10 ≈ 8·10^14) at that rate is hopeless.
+            enroll: Rate {
+                burst: 10,
+                per_minute: 6.0,
+            },
+            kiosk: Rate {
+                burst: 120,
+                per_minute: 600.0,
+            },
+            bad_token: Rate {
+                burst: 10,
+                per_minute: 6.0,
+            },
+        }
+    }
 }
 
 /// Why the settings could not be loaded; each names the file and, where it applies, the key.
@@ -43,6 +95,11 @@ pub enum ConfigError {
         key: &'static str,
         message: String,
     },
+    #[error("environment variable {variable}: {message}")]
+    InvalidEnvironment {
+        variable: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +108,56 @@ struct RawSettings {
     listen: Option<String>,
     database: Option<PathBuf>,
     reader_connections: Option<usize>,
+    #[serde(default)]
+    rate_limit: RawRateLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimits {
+    #[serde(default)]
+    enroll: RawRate,
+    #[serde(default)]
+    kiosk: RawRate,
+    #[serde(default)]
+    bad_token: RawRate,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRate {
+    burst: Option<u32>,
+    per_minute: Option<f64>,
+}
+
+/// Largest `burst` accepted.
+const MAX_BURST: u32 = 100_000;
+/// Largest `per_minute` accepted.
+const MAX_PER_MINUTE: f64 = 1_000_000.0;
+
+/// Fills a [`Rate`] from its section, keeping the default for a missing key.
+fn rate(
+    raw: &RawRate,
+    default: Rate,
+    keys: [&'static str; 2],
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<Rate, ConfigError> {
+    let [burst_key, per_minute_key] = keys;
+    let burst = raw.burst.unwrap_or(default.burst);
+    if !(1..=MAX_BURST).contains(&burst) {
+        return Err(invalid(
+            burst_key,
+            format!("{burst} is outside 1-{MAX_BURST}"),
+        ));
+    }
+    let per_minute = raw.per_minute.unwrap_or(default.per_minute);
+    if !(per_minute > 0.0 && per_minute <= MAX_PER_MINUTE) {
+        return Err(invalid(
+            per_minute_key,
+            format!("{per_minute} is not a rate above 0 and at most {MAX_PER_MINUTE}"),
+        ));
+    }
+    Ok(Rate { burst, per_minute })
 }
 
 impl Settings {
@@ -67,12 +174,20 @@ impl Settings {
                 });
             }
         };
-        Settings::parse(
+        let mut settings = Settings::parse(
             &text,
             path,
             std::env::var(ENV_LISTEN).ok(),
             std::env::var(ENV_DATABASE).ok(),
-        )
+        )?;
+        settings.admin_token_sha256 = admin_token_sha256(std::env::var(ENV_ADMIN_TOKEN).ok())?;
+        Ok(settings)
+    }
+
+    /// The settings in `text` alone, without the environment: no overrides, admin routes
+    /// disabled. For tests and tools that build settings by hand.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        Settings::parse(text, path, None, None)
     }
 
     fn parse(
@@ -118,12 +233,58 @@ impl Settings {
                 format!("{reader_connections} is outside 1-64"),
             ));
         }
+        let defaults = RateLimits::default();
+        let raw_limits = &raw.rate_limit;
+        let rate_limit = RateLimits {
+            enroll: rate(
+                &raw_limits.enroll,
+                defaults.enroll,
+                ["rate_limit.enroll.burst", "rate_limit.enroll.per_minute"],
+                &invalid,
+            )?,
+            kiosk: rate(
+                &raw_limits.kiosk,
+                defaults.kiosk,
+                ["rate_limit.kiosk.burst", "rate_limit.kiosk.per_minute"],
+                &invalid,
+            )?,
+            bad_token: rate(
+                &raw_limits.bad_token,
+                defaults.bad_token,
+                [
+                    "rate_limit.bad_token.burst",
+                    "rate_limit.bad_token.per_minute",
+                ],
+                &invalid,
+            )?,
+        };
         Ok(Settings {
             listen,
             database,
             reader_connections,
+            admin_token_sha256: None,
+            rate_limit,
         })
     }
+}
+
+/// The stored form of the admin token from `OCENA_ADMIN_TOKEN`: unset means no admin API; a
+/// token that is set must be long enough to resist guessing.
+fn admin_token_sha256(token: Option<String>) -> Result<Option<[u8; 32]>, ConfigError> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let token = token.trim();
+    if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+        return Err(ConfigError::InvalidEnvironment {
+            variable: ENV_ADMIN_TOKEN,
+            message: format!(
+                "the admin token must be at least {MIN_ADMIN_TOKEN_CHARS} characters \
+                 (e.g. `openssl rand -base64 32`), or unset to disable the admin API"
+            ),
+        });
+    }
+    Ok(Some(credentials::sha256(token)))
 }
 
 #[cfg(test)]
@@ -154,6 +315,62 @@ mod tests {
         assert!(err.to_string().contains("`database`"), "{err}");
         let err = parse("databse = \"x.db\"").expect_err("typo");
         assert!(err.to_string().contains("databse"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_have_defaults_and_precise_errors() {
+        let s = parse("database = \"x.db\"").expect("valid");
+        assert_eq!(s.rate_limit, RateLimits::default());
+        let s = parse("database = \"x.db\"\n[rate_limit.enroll]\nburst = 2\n").expect("valid");
+        assert_eq!(s.rate_limit.enroll.burst, 2);
+        assert_eq!(s.rate_limit.enroll.per_minute, 1.0, "the default is kept");
+        for (text, key) in [
+            (
+                "[rate_limit.enroll]\nburst = 0",
+                "`rate_limit.enroll.burst`",
+            ),
+            (
+                "[rate_limit.kiosk]\nper_minute = 0.0",
+                "`rate_limit.kiosk.per_minute`",
+            ),
+            (
+                "[rate_limit.bad_token]\nper_minute = nan",
+                "`rate_limit.bad_token.per_minute`",
+            ),
+            (
+                "[rate_limit.bad_token]\nburst = 100001",
+                "`rate_limit.bad_token.burst`",
+            ),
+        ] {
+            let err = parse(&format!("database = \"x.db\"\n{text}")).expect_err(text);
+            let message = err.to_string();
+            assert!(
+                message.contains(key) && message.contains("server.toml"),
+                "{message}"
+            );
+        }
+        let err = parse("database = \"x.db\"\n[rate_limit.enrol]\nburst = 2").expect_err("typo");
+        assert!(err.to_string().contains("enrol"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_states_the_defaults() {
+        let example = include_str!("../sync-server.example.toml");
+        let s = Settings::from_toml(example, Path::new("sync-server.example.toml")).expect("valid");
+        assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.admin_token_sha256, None, "never from the file");
+    }
+
+    #[test]
+    fn the_admin_token_must_be_long_and_is_kept_only_as_a_hash() {
+        assert_eq!(admin_token_sha256(None).expect("unset is fine"), None);
+        let err = admin_token_sha256(Some("short".into())).expect_err("too short");
+        assert!(err.to_string().contains(ENV_ADMIN_TOKEN), "{err}");
+        let token = "a".repeat(MIN_ADMIN_TOKEN_CHARS);
+        assert_eq!(
+            admin_token_sha256(Some(token.clone())).expect("long enough"),
+            Some(credentials::sha256(&token))
+        );
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub fn sha256(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// Compares two hashes in time that does not depend on where they differ.
+pub fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(difference) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +71,16 @@ mod tests {
             code_hash(&format!(" {} ", code.to_lowercase()))
         );
         assert_ne!(new_enrollment_code(), new_enrollment_code());
+    }
+
+    #[test]
+    fn hashes_compare_equal_only_when_identical() {
+        let a = sha256("one");
+        let mut b = a;
+        assert!(hashes_equal(&a, &b));
+        b[31] ^= 1;
+        assert!(!hashes_equal(&a, &b));
+        assert!(!hashes_equal(&a, &sha256("two")));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod event_time;
 pub mod http;
+pub mod rate_limit;
 pub mod startup;
 pub mod storage;
 pub mod survey;

@@ -2,12 +2,13 @@
 //! picks a free port), and serves until Ctrl-C or SIGTERM. Tests drive exactly this.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::http::{AppState, app};
+use crate::http::{AppState, Limiters, app};
 use crate::storage::{Storage, StorageError};
 
 /// Why the server could not start.
@@ -44,6 +45,8 @@ impl Application {
         let address = listener.local_addr().map_err(bind)?;
         let router = app(AppState {
             storage: storage.clone(),
+            limiters: Arc::new(Limiters::new(settings.rate_limit)),
+            admin_token_sha256: settings.admin_token_sha256,
         });
         Ok(Application {
             listener,
@@ -71,7 +74,10 @@ impl Application {
     /// Serves requests until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }

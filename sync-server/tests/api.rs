@@ -1,7 +1,10 @@
 //! The real server on port 0 with its own temporary database, driven over HTTP with reqwest:
-//! enrollment, authentication, exactly-once ingest with rollups, and refusal of bad input.
+//! enrollment, authentication, exactly-once ingest with rollups, refusal of bad input, rate
+//! limits, the admin fleet-health API, and the OpenAPI document checked against the router.
 
+use std::collections::BTreeSet;
 use std::io::Write;
+use std::time::Duration;
 
 use model::wire::{
     BatchReceipt, DeskSurvey, EnrollRequest, EnrollResponse, Heartbeat, MAX_BATCH_RECORDS,
@@ -13,6 +16,7 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sync_server::config::{Rate, RateLimits};
 use sync_server::credentials;
 use sync_server::storage::{NewDesk, Rollup, Storage};
 use sync_server::{Application, Settings};
@@ -21,6 +25,8 @@ const DESK: &str = "plock-wso-03";
 const OTHER_DESK: &str = "plock-wso-04";
 /// 2026-11-23 10:00 UTC.
 const T0: i64 = 1_795_428_000_000;
+/// The admin token test servers are given (as `OCENA_ADMIN_TOKEN` would give it).
+const ADMIN_TOKEN: &str = "test-admin-token-0123456789-abcdefghij";
 
 struct TestServer {
     base: String,
@@ -48,12 +54,20 @@ fn now_ms() -> i64 {
 
 impl TestServer {
     async fn spawn() -> TestServer {
+        TestServer::spawn_with(|_| {}).await
+    }
+
+    /// A server whose default settings `adjust` may change first.
+    async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
             database: dir.path().join("server.db"),
             reader_connections: 2,
+            admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
+            rate_limit: RateLimits::default(),
         };
+        adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();
         let base = format!("http://{}/api/v1", app.address());
@@ -246,14 +260,22 @@ async fn a_batch_is_stored_and_counted() {
     let mut low = record(DESK, 2, 2);
     low.reasons = vec!["iv-interrupted".parse().expect("reason")];
     let records = [record(DESK, 4, 1), low, record(DESK, 4, 3)];
+    let warsaw_day = || sync_server::event_time::local_day_and_hour(now_ms()).0;
+    let day_before = warsaw_day();
     let outcomes = server.ingest(&kiosk.token, &records).await;
+    let day_after = warsaw_day();
     assert_eq!(outcomes, vec![RecordOutcome::Stored; 3]);
     assert_eq!(server.answers().await, 3);
     let rollups = server.rollups().await;
     assert_eq!(rollups.len(), 1, "{rollups:?}");
     assert_eq!(rollups[0].scores, [0, 1, 0, 2]);
     assert_eq!(rollups[0].reasons, 1);
-    assert_eq!(rollups[0].day, "2026-11-23");
+    // The records say T0, but the kiosk was enrolled just now and nothing is placed before
+    // enrollment: they count on today's date in Warsaw.
+    assert!(
+        [day_before, day_after].contains(&rollups[0].day),
+        "{rollups:?}"
+    );
     assert_eq!(rollups[0].question, "IV");
 }
 
@@ -628,6 +650,619 @@ async fn a_heartbeat_updates_fleet_health_and_returns_the_survey() {
         .await
         .expect("sent");
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+}
+
+// Rate limits.
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in whole seconds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_code_guessing_gets_429_with_retry_after_until_the_bucket_refills() {
+    let server = TestServer::spawn_with(|s| {
+        s.rate_limit.enroll = Rate {
+            burst: 3,
+            per_minute: 60.0,
+        };
+    })
+    .await;
+    for _ in 0..3 {
+        let response = server.post_enroll("ABCDE-FGHJK").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even a valid code waits: the limit counts attempts, failed ones included.
+    let code = server.code(DESK, 3_600_000).await;
+    let response = server.post_enroll(&code).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&response);
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    assert_eq!(error_code(response).await, "rate_limited");
+    assert!(
+        server.storage.kiosks().await.expect("kiosks").is_empty(),
+        "the 429 stored nothing and did not spend the code"
+    );
+
+    // Honouring Retry-After is the protocol, so this wait is the experiment.
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let response = server.post_enroll(&code).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.storage.kiosks().await.expect("kiosks").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_guessing_from_one_address_gets_429_and_stores_nothing() {
+    let server = TestServer::spawn_with(|s| {
+        s.rate_limit.bad_token = Rate {
+            burst: 2,
+            per_minute: 1.0,
+        };
+    })
+    .await;
+    let body = || {
+        serde_json::to_vec(&RecordBatch {
+            sent: clock(T0),
+            records: vec![record(DESK, 4, 1)],
+        })
+        .expect("json")
+    };
+    for _ in 0..2 {
+        let response = server
+            .post_body(Some(&credentials::new_token()), body())
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = server
+        .post_body(Some(&credentials::new_token()), body())
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&response) >= 1);
+    assert_eq!(error_code(response).await, "rate_limited");
+    let response = server
+        .client
+        .get(format!("{}/admin/kiosks", server.base))
+        .bearer_auth("a-guess-at-the-admin-token-0123456789")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "admin guesses count too"
+    );
+    assert_eq!(server.answers().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_over_its_rate_gets_429_and_nothing_is_stored() {
+    let server = TestServer::spawn_with(|s| {
+        s.rate_limit.kiosk = Rate {
+            burst: 2,
+            per_minute: 1.0,
+        };
+    })
+    .await;
+    let kiosk = server.enroll().await;
+    server.ingest(&kiosk.token, &[record(DESK, 4, 1)]).await;
+    server.ingest(&kiosk.token, &[record(DESK, 4, 2)]).await;
+    let response = server
+        .post_records(&kiosk.token, &[record(DESK, 4, 3)])
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&response) >= 1);
+    assert_eq!(error_code(response).await, "rate_limited");
+    assert_eq!(server.answers().await, 2);
+    // Another kiosk has its own bucket.
+    let other = server.enroll().await;
+    server.ingest(&other.token, &[record(DESK, 4, 4)]).await;
+    assert_eq!(server.answers().await, 3);
+}
+
+// The admin fleet-health API.
+
+async fn get_fleet(server: &TestServer, token: Option<&str>) -> reqwest::Response {
+    let mut request = server.client.get(format!("{}/admin/kiosks", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.expect("sent")
+}
+
+async fn post_heartbeat(server: &TestServer, token: &str, heartbeat: &Heartbeat) -> StatusCode {
+    server
+        .client
+        .post(format!("{}/heartbeat", server.base))
+        .bearer_auth(token)
+        .json(heartbeat)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_token_lists_every_kiosks_health_with_its_clock_drift() {
+    let server = TestServer::spawn().await;
+    let kiosk = server.enroll().await;
+    let revoked = server.enroll().await;
+    server
+        .storage
+        .revoke(revoked.kiosk_id.clone(), now_ms())
+        .await
+        .expect("revoke");
+    let sent_at = now_ms();
+    let mut behind = clock(sent_at - 5_000);
+    behind.clock_synchronized = false;
+    let heartbeat = Heartbeat {
+        kiosk_version: "0.2.0".into(),
+        backlog: 3,
+        oldest_unsynced_ms: Some(T0),
+        last_error: Some("timed out".into()),
+        clock: behind,
+    };
+    assert_eq!(
+        post_heartbeat(&server, &kiosk.token, &heartbeat).await,
+        StatusCode::OK
+    );
+
+    let response = get_fleet(&server, Some(ADMIN_TOKEN)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let fleet: Value = response.json().await.expect("json");
+    let kiosks = fleet["kiosks"].as_array().expect("kiosks");
+    assert_eq!(kiosks.len(), 2, "{fleet}");
+    let health = kiosks
+        .iter()
+        .find(|k| k["id"] == kiosk.kiosk_id.as_str())
+        .expect("the kiosk");
+    assert_eq!(health["desk_id"], DESK);
+    assert_eq!(health["version"], "0.2.0");
+    assert_eq!(health["backlog"], 3);
+    assert_eq!(health["oldest_unsynced_ms"], T0);
+    assert_eq!(health["last_error"], "timed out");
+    assert_eq!(health["revoked_at_ms"], Value::Null);
+    assert!(
+        health["enrolled_at_ms"]
+            .as_i64()
+            .is_some_and(|t| t <= now_ms())
+    );
+    let last_seen = health["last_seen_ms"].as_i64().expect("last seen");
+    assert!(last_seen >= sent_at, "the server's receipt time");
+    let drift = health["clock_drift_ms"].as_i64().expect("drift");
+    assert_eq!(drift, sent_at - 5_000 - last_seen);
+    assert!((-15_000..=-5_000).contains(&drift), "{drift}");
+    assert_eq!(health["clock_synchronized"], false);
+    let gone = kiosks
+        .iter()
+        .find(|k| k["id"] == revoked.kiosk_id.as_str())
+        .expect("the revoked kiosk");
+    assert!(gone["revoked_at_ms"].as_i64().is_some(), "{gone}");
+    assert_eq!(
+        gone["clock_synchronized"], true,
+        "from its enrollment clock"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_routes_refuse_missing_wrong_and_kiosk_tokens_and_kiosk_routes_the_admin_token() {
+    let server = TestServer::spawn().await;
+    let kiosk = server.enroll().await;
+
+    let response = get_fleet(&server, None).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(response).await, "unauthorized");
+    let response = get_fleet(&server, Some("not-the-admin-token-0123456789-abcdef")).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(response).await, "unauthorized");
+
+    let response = get_fleet(&server, Some(&kiosk.token)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "forbidden");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("kiosk tokens cannot use admin routes")),
+        "{body}"
+    );
+
+    let response = server
+        .post_records(ADMIN_TOKEN, &[record(DESK, 4, 1)])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(response).await, "forbidden");
+    assert_eq!(server.answers().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_admin_token_the_admin_api_says_how_to_enable_it() {
+    let server = TestServer::spawn_with(|s| s.admin_token_sha256 = None).await;
+    let response = get_fleet(&server, Some(ADMIN_TOKEN)).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "admin_disabled");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("OCENA_ADMIN_TOKEN")),
+        "{body}"
+    );
+}
+
+// The OpenAPI document.
+
+/// Every route the server answers, as (method, path).
+const ROUTES: [(&str, &str); 5] = [
+    ("post", "/api/v1/enroll"),
+    ("post", "/api/v1/records"),
+    ("post", "/api/v1/heartbeat"),
+    ("get", "/api/v1/admin/kiosks"),
+    ("get", "/api/v1/openapi.json"),
+];
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+async fn openapi(server: &TestServer) -> Value {
+    let response = server
+        .client
+        .get(format!("{}/openapi.json", server.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("the document is JSON")
+}
+
+fn documented_routes(doc: &Value) -> BTreeSet<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(move |m| ((*m).to_owned(), path.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
+    let server = TestServer::spawn().await;
+    let doc = openapi(&server).await;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    let expected: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented_routes(&doc), expected);
+
+    let origin = server.base.trim_end_matches("/api/v1");
+    for path in doc["paths"].as_object().expect("paths").keys() {
+        for method in METHODS {
+            let response = server
+                .client
+                .request(
+                    method.to_uppercase().parse().expect("method"),
+                    format!("{origin}{path}"),
+                )
+                .send()
+                .await
+                .expect("sent");
+            let status = response.status();
+            if doc["paths"][path].get(method).is_some() {
+                assert!(
+                    status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is documented but answers {status}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is not documented"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_errors_security_and_gzip() {
+    let server = TestServer::spawn().await;
+    let doc = openapi(&server).await;
+    let schemes = &doc["components"]["securitySchemes"];
+    for scheme in ["kiosk_token", "admin_token"] {
+        assert_eq!(schemes[scheme]["type"], "http", "{scheme}");
+        assert_eq!(schemes[scheme]["scheme"], "bearer", "{scheme}");
+    }
+    let expect: [(&str, &str, &[u16], Option<&str>); 4] = [
+        (
+            "post",
+            "/api/v1/enroll",
+            &[200, 400, 401, 410, 413, 415, 422, 429, 500],
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/records",
+            &[200, 400, 401, 403, 413, 415, 422, 429, 500],
+            Some("kiosk_token"),
+        ),
+        (
+            "post",
+            "/api/v1/heartbeat",
+            &[200, 400, 401, 403, 413, 415, 422, 429, 500],
+            Some("kiosk_token"),
+        ),
+        (
+            "get",
+            "/api/v1/admin/kiosks",
+            &[200, 401, 403, 429, 500, 503],
+            Some("admin_token"),
+        ),
+    ];
+    for (method, path, statuses, security) in expect {
+        let operation = &doc["paths"][path][method];
+        let responses = operation["responses"].as_object().expect("responses");
+        let documented: Vec<u16> = responses
+            .keys()
+            .map(|s| s.parse().expect("status"))
+            .collect();
+        assert_eq!(documented, statuses, "{method} {path}");
+        for (status, response) in responses {
+            if !status.starts_with('2') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ApiError",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        assert!(
+            responses["429"]["headers"]["Retry-After"].is_object(),
+            "{method} {path}"
+        );
+        match security {
+            Some(scheme) => assert!(
+                operation["security"][0].get(scheme).is_some(),
+                "{method} {path}: {}",
+                operation["security"]
+            ),
+            None => assert!(operation.get("security").is_none(), "{method} {path}"),
+        }
+        if method == "post" {
+            let body = &operation["requestBody"];
+            assert_eq!(body["required"], true, "{path}");
+            assert!(
+                body["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("gzip")),
+                "{path}: {body}"
+            );
+        }
+    }
+}
+
+/// Checks `value` against `schema` as far as this API's schemas go (types, required and known
+/// properties, enums, integer bounds, `$ref`, `allOf`, `oneOf`); returns what does not fit.
+fn schema_errors(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    errors_in(doc, schema, value, at, true)
+}
+
+/// [`schema_errors`]; `whole` is false for a part of an `allOf` or `oneOf`, whose object may
+/// carry the other parts' properties too.
+fn errors_in(doc: &Value, schema: &Value, value: &Value, at: &str, whole: bool) -> Vec<String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .expect("a local schema reference");
+        let target = &doc["components"]["schemas"][name];
+        assert!(target.is_object(), "{reference} is not defined");
+        return errors_in(doc, target, value, at, whole);
+    }
+    let mut errors = Vec::new();
+    if let Some(all) = schema["allOf"].as_array() {
+        for part in all {
+            errors.extend(errors_in(doc, part, value, at, false));
+        }
+    }
+    if let Some(one) = schema["oneOf"].as_array() {
+        let fits = one
+            .iter()
+            .filter(|option| errors_in(doc, option, value, at, false).is_empty())
+            .count();
+        if fits != 1 {
+            errors.push(format!("{at}: fits {fits} of the oneOf options: {value}"));
+        }
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => panic!("{at}: odd type {types}"),
+        };
+        let fits = types.iter().any(|t| match *t {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "string" => value.is_string(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            other => panic!("{at}: unknown type {other}"),
+        });
+        if !fits {
+            errors.push(format!("{at}: {value} is not {types:?}"));
+        }
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if let (Some(min), Some(n)) = (schema["minimum"].as_f64(), value.as_f64())
+        && n < min
+    {
+        errors.push(format!("{at}: {n} < minimum {min}"));
+    }
+    if let (Some(max), Some(n)) = (schema["maximum"].as_f64(), value.as_f64())
+        && n > max
+    {
+        errors.push(format!("{at}: {n} > maximum {max}"));
+    }
+    if let Some(object) = value.as_object() {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().expect("a property name");
+            if !object.contains_key(name) {
+                errors.push(format!("{at}: missing required `{name}`"));
+            }
+        }
+        let properties = schema["properties"].as_object();
+        for (name, property) in properties.into_iter().flatten() {
+            if let Some(field) = object.get(name) {
+                errors.extend(schema_errors(doc, property, field, &format!("{at}.{name}")));
+            }
+        }
+        let known = known_properties(doc, schema);
+        if whole && !known.is_empty() {
+            for name in object.keys().filter(|name| !known.contains(*name)) {
+                errors.push(format!("{at}: `{name}` is not documented"));
+            }
+        }
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, item) in array.iter().enumerate() {
+            errors.extend(schema_errors(doc, items, item, &format!("{at}[{i}]")));
+        }
+    }
+    errors
+}
+
+/// The property names an object schema allows, through `$ref`, `allOf` and `oneOf`.
+fn known_properties(doc: &Value, schema: &Value) -> BTreeSet<String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return known_properties(doc, &doc["components"]["schemas"][name]);
+    }
+    let mut known: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in ["allOf", "oneOf"] {
+        for option in schema[part].as_array().into_iter().flatten() {
+            known.extend(known_properties(doc, option));
+        }
+    }
+    known
+}
+
+fn request_schema<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+}
+
+fn response_schema<'a>(doc: &'a Value, method: &str, path: &str, status: &str) -> &'a Value {
+    &doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+}
+
+#[track_caller]
+fn assert_fits(doc: &Value, schema: &Value, value: &Value) {
+    let errors = schema_errors(doc, schema, value, "$");
+    assert!(errors.is_empty(), "{errors:#?}\nschema: {schema}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tests_bodies_and_the_servers_answers_fit_the_documented_schemas() {
+    let server = TestServer::spawn().await;
+    let doc = openapi(&server).await;
+
+    let enroll = serde_json::to_value(EnrollRequest {
+        code: "ABCDE-FGHJK".into(),
+        kiosk_version: "0.1.0".into(),
+        clock: clock(T0),
+    })
+    .expect("json");
+    assert_fits(&doc, request_schema(&doc, "/api/v1/enroll"), &enroll);
+    let code = server.code(DESK, 3_600_000).await;
+    let response = server.post_enroll(&code).await;
+    let enrolled: Value = response.json().await.expect("json");
+    let enrolled_schema = response_schema(&doc, "post", "/api/v1/enroll", "200");
+    assert_fits(&doc, enrolled_schema, &enrolled);
+    let token = enrolled["token"].as_str().expect("token");
+
+    let mut corrected = record(DESK, 2, 2);
+    corrected.reasons = vec!["iv-interrupted".parse().expect("reason")];
+    corrected.supersedes = Some(RecordId::new_random());
+    corrected.question = Question::Overall;
+    corrected.input = InputKind::Button;
+    let batch = serde_json::to_value(RecordBatch {
+        sent: clock(T0),
+        records: vec![record(DESK, 4, 1), corrected, record(OTHER_DESK, 1, 3)],
+    })
+    .expect("json");
+    let batch_schema = request_schema(&doc, "/api/v1/records");
+    assert_fits(&doc, batch_schema, &batch);
+    let response = server.post_body(Some(token), batch.to_string()).await;
+    let receipt: Value = response.json().await.expect("json");
+    assert_eq!(receipt["results"][2]["status"], "rejected", "{receipt}");
+    let receipt_schema = response_schema(&doc, "post", "/api/v1/records", "200");
+    assert_fits(&doc, receipt_schema, &receipt);
+
+    let heartbeat = serde_json::to_value(Heartbeat {
+        kiosk_version: "0.1.0".into(),
+        backlog: 0,
+        oldest_unsynced_ms: None,
+        last_error: None,
+        clock: clock(T0),
+    })
+    .expect("json");
+    assert_fits(&doc, request_schema(&doc, "/api/v1/heartbeat"), &heartbeat);
+
+    let fleet: Value = get_fleet(&server, Some(ADMIN_TOKEN))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let fleet_schema = response_schema(&doc, "get", "/api/v1/admin/kiosks", "200");
+    assert_fits(&doc, fleet_schema, &fleet);
+    let refused: Value = get_fleet(&server, None).await.json().await.expect("json");
+    assert_fits(
+        &doc,
+        response_schema(&doc, "get", "/api/v1/admin/kiosks", "401"),
+        &refused,
+    );
+
+    // The check can fail: wrong values and missing or unknown fields are caught.
+    let mut bad = batch.clone();
+    bad["records"][0]["score"] = json!(5);
+    bad["records"][1]["question"] = json!("XIV");
+    bad["records"][2]["input"] = json!("voice");
+    bad["sent"].as_object_mut().expect("sent").remove("boot_id");
+    bad["records"][0]["desk_id"] = json!(7);
+    bad["extra"] = json!(true);
+    let errors = schema_errors(&doc, batch_schema, &bad, "$");
+    for expected in [
+        "records[0].score",
+        "records[1].question",
+        "records[2].input",
+        "boot_id",
+        "records[0].desk_id",
+        "extra",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{expected} not caught: {errors:#?}"
+        );
+    }
+    let mut bad_receipt = receipt.clone();
+    bad_receipt["results"][0]["status"] = json!("lost");
+    assert!(!schema_errors(&doc, receipt_schema, &bad_receipt, "$").is_empty());
 }
 
 impl TestServer {

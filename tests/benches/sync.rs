@@ -18,7 +18,7 @@ use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, ReasonCode, RecordId, Score,
     StandardId, VisitId,
 };
-use sync_server::config::Settings;
+use sync_server::config::{Rate, Settings};
 use sync_server::startup::Application;
 use sync_server::storage::NewDesk;
 
@@ -99,10 +99,17 @@ impl InProcessServer {
     fn start(dir: &Path) -> anyhow::Result<InProcessServer> {
         std::fs::create_dir_all(dir)?;
         let runtime = tokio::runtime::Runtime::new()?;
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse()?,
-            database: dir.join("server.db"),
-            reader_connections: 4,
+        // The defaults, except that this one client may send as fast as it can.
+        let mut settings = Settings::from_toml(
+            &format!(
+                "listen = \"127.0.0.1:0\"\ndatabase = {:?}\n",
+                dir.join("server.db")
+            ),
+            &dir.join("bench.toml"),
+        )?;
+        settings.rate_limit.kiosk = Rate {
+            burst: 1_000_000,
+            per_minute: 60_000_000.0,
         };
         let app = runtime.block_on(Application::build(settings))?;
         let url = format!("http://{}", app.address());

@@ -34,9 +34,9 @@ fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ah
     let mut a = TestKiosk::enroll(&server, dir.path(), desks[0], "a0")?;
     // Boot 1: unsynchronised for an hour, then NTP succeeds; unplugged five hours ago.
     let a1 = Boot::new("a1", now - 6 * HOUR, Wall::Epoch);
-    a.record(&a1, now - 5 * HOUR - 50 * MINUTE, 5, Expect::Exact)?;
+    a.record(&a1, now - 5 * HOUR - 50 * MINUTE, 5, &Expect::Exact)?;
     let a1 = a1.synchronised_from(now - 5 * HOUR);
-    a.record(&a1, now - 4 * HOUR - 30 * MINUTE, 5, Expect::Exact)?;
+    a.record(&a1, now - 4 * HOUR - 30 * MINUTE, 5, &Expect::Exact)?;
     // Boot 2: no network, never synchronised: the server can only bound these.
     let a2 = Boot::new("a2", now - 3 * HOUR, Wall::Epoch);
     // Its bounds: after boot 1's last answer (by the kiosk's numbering), before boot 3 began.
@@ -45,20 +45,20 @@ fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ah
         &a2,
         now - 2 * HOUR - 40 * MINUTE,
         5,
-        Expect::Approximate(a2_bounds),
+        &Expect::Approximate(a2_bounds),
     )?;
     // Boot 3: still 1970, never synchronised, but the network is back: its sync anchors it.
     let a3 = Boot::new("a3", now - HOUR, Wall::Epoch);
-    a.record(&a3, now - 30 * MINUTE, 5, Expect::Exact)?;
+    a.record(&a3, now - 30 * MINUTE, 5, &Expect::Exact)?;
 
     // Kiosk B: its clock runs three days ahead and fake-hwclock carries that across reboots.
     let mut b = TestKiosk::enroll(&server, dir.path(), desks[1], "b0")?;
     let b1 = Boot::new("b1", now - 8 * HOUR, Wall::Ahead(3 * DAY));
     // Nothing before it but the enrollment; before boot 2 began.
     let b1_bounds = (now - DAY)..=(now - 2 * HOUR);
-    b.record(&b1, now - 7 * HOUR, 5, Expect::Approximate(b1_bounds))?;
+    b.record(&b1, now - 7 * HOUR, 5, &Expect::Approximate(b1_bounds))?;
     let b2 = Boot::new("b2", now - 2 * HOUR, Wall::Ahead(3 * DAY));
-    b.record(&b2, now - 90 * MINUTE, 5, Expect::Exact)?;
+    b.record(&b2, now - 90 * MINUTE, 5, &Expect::Exact)?;
 
     // Both were installed yesterday. The server's clock cannot be moved back, so the enrollment
     // is backdated in its database instead.
@@ -244,7 +244,7 @@ impl TestKiosk {
         boot: &Boot,
         first_ms: i64,
         visits: i64,
-        expect: Expect,
+        expect: &Expect,
     ) -> anyhow::Result<()> {
         for visit in 0..visits {
             let truth_ms = first_ms + visit * MINUTE;

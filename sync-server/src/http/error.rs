@@ -3,9 +3,12 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use model::wire::{ApiError, MAX_BATCH_RECORDS, MAX_BODY_BYTES};
 
+use crate::config::ENV_ADMIN_TOKEN;
+use crate::rate_limit::RetryAfter;
 use crate::storage::{CodeProblem, StorageError};
 
 /// Everything a handler can fail with.
@@ -13,6 +16,12 @@ use crate::storage::{CodeProblem, StorageError};
 pub enum Error {
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("admin API disabled")]
+    AdminDisabled,
+    #[error("rate limited for {0:?}")]
+    RateLimited(RetryAfter),
     #[error("enrollment code refused: {0:?}")]
     EnrollmentCode(CodeProblem),
     #[error("malformed JSON: {0}")]
@@ -35,6 +44,19 @@ impl IntoResponse for Error {
             Error::Unauthorized(why) => {
                 (StatusCode::UNAUTHORIZED, "unauthorized", (*why).to_owned())
             }
+            Error::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", (*why).to_owned()),
+            Error::AdminDisabled => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "admin_disabled",
+                format!(
+                    "the admin API is disabled: set {ENV_ADMIN_TOKEN} on the server to enable it"
+                ),
+            ),
+            Error::RateLimited(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests; try again in {} s", wait.seconds()),
+            ),
             Error::EnrollmentCode(CodeProblem::Unknown) => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_code",
@@ -87,6 +109,12 @@ impl IntoResponse for Error {
             error: code.to_owned(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Error::RateLimited(wait) = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, wait.seconds().into());
+        }
+        response
     }
 }

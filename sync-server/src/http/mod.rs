@@ -1,14 +1,20 @@
-//! The HTTP API under `/api/v1`: one module per resource, each with its `router()`, sharing
-//! [`AppState`], the bearer-token extractor and the one [`Error`] type.
+//! The HTTP API under `/api/v1`: one module per resource, each with its `router()` carrying its
+//! OpenAPI description, sharing [`AppState`], the bearer-token extractors and the one [`Error`] type.
 
+pub mod admin;
 mod enroll;
 pub mod error;
 mod heartbeat;
+pub mod openapi;
 mod records;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -17,28 +23,68 @@ use model::wire::{ApiError, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::Error;
 
+use crate::config::RateLimits;
 use crate::credentials;
+use crate::rate_limit::{RateLimiter, client_key};
 use crate::storage::{Kiosk, Storage, TokenLookup};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Storage,
+    pub limiters: Arc<Limiters>,
+    /// SHA-256 of the admin API token; `None` disables the admin routes.
+    pub admin_token_sha256: Option<[u8; 32]>,
+}
+
+/// The server's rate limiters, one per policy of [`RateLimits`].
+pub struct Limiters {
+    /// Enrollment attempts per client IP.
+    pub enroll: RateLimiter<IpAddr>,
+    /// Authenticated kiosk requests per kiosk id.
+    pub kiosk: RateLimiter<String>,
+    /// Refused bearer tokens per client IP.
+    pub bad_token: RateLimiter<IpAddr>,
+}
+
+impl Limiters {
+    pub fn new(limits: RateLimits) -> Limiters {
+        Limiters {
+            enroll: RateLimiter::new(limits.enroll),
+            kiosk: RateLimiter::new(limits.kiosk),
+            bad_token: RateLimiter::new(limits.bad_token),
+        }
+    }
+}
+
+impl AppState {
+    fn is_admin_token(&self, token_sha256: &[u8; 32]) -> bool {
+        self.admin_token_sha256
+            .is_some_and(|admin| credentials::hashes_equal(&admin, token_sha256))
+    }
+}
+
+/// Every route under `/api/v1` with its OpenAPI description: the router and the document come
+/// from this one list, so they cannot disagree.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .merge(enroll::router())
+        .merge(records::router())
+        .merge(heartbeat::router())
+        .merge(admin::router())
+        .merge(openapi::router());
+    OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
 
 /// The whole API with its middleware: gzip request bodies are decompressed first, and the
 /// decompressed body is limited to `MAX_BODY_BYTES`.
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(enroll::router())
-        .merge(records::router())
-        .merge(heartbeat::router());
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(|| async { Error::NotFound })
+    let (api, _) = api_router().split_for_parts();
+    api.fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(error_bodies_as_json))
@@ -65,29 +111,108 @@ async fn error_bodies_as_json(response: Response) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// The client's address, the key of the per-IP rate limits (IPv6 by its /64). Behind a reverse
+/// proxy this is the proxy's address.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+/// The peer's address from `ConnectInfo` (served by `Application`); a router served without it
+/// puts every client in one bucket.
+fn client_ip(parts: &Parts) -> IpAddr {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    client_key(ip)
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer_token(parts: &Parts) -> Result<&str, Error> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(Error::Unauthorized("missing bearer token"))
+}
+
 /// The kiosk a request's `Authorization: Bearer` token belongs to; its only source of identity.
+/// Takes a token from the kiosk's rate limit; an unknown token counts against the client's IP.
 pub struct Authenticated(pub Kiosk);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(Error::Unauthorized("missing bearer token"))?;
-        match state
-            .storage
-            .kiosk_by_token(credentials::sha256(token))
-            .await?
-        {
-            TokenLookup::Valid(kiosk) => Ok(Authenticated(kiosk)),
+        let ip = client_ip(parts);
+        let token = bearer_token(parts)?;
+        state
+            .limiters
+            .bad_token
+            .check(&ip)
+            .map_err(Error::RateLimited)?;
+        let token_sha256 = credentials::sha256(token);
+        match state.storage.kiosk_by_token(token_sha256).await? {
+            TokenLookup::Valid(kiosk) => {
+                state
+                    .limiters
+                    .kiosk
+                    .take(&kiosk.id)
+                    .map_err(Error::RateLimited)?;
+                Ok(Authenticated(kiosk))
+            }
             TokenLookup::Revoked => Err(Error::Unauthorized("this kiosk's token was revoked")),
-            TokenLookup::Unknown => Err(Error::Unauthorized("unknown token")),
+            TokenLookup::Unknown if state.is_admin_token(&token_sha256) => Err(Error::Forbidden(
+                "the admin token cannot be used on kiosk routes; a kiosk uses its own token",
+            )),
+            TokenLookup::Unknown => {
+                // This refusal stands; the count only decides about the next ones.
+                let _ = state.limiters.bad_token.take(&ip);
+                Err(Error::Unauthorized("unknown token"))
+            }
+        }
+    }
+}
+
+/// A request carrying the admin API token (`OCENA_ADMIN_TOKEN`). Kiosk tokens are refused with
+/// 403; a wrong token counts against the client's IP like an unknown kiosk token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let ip = client_ip(parts);
+        if state.admin_token_sha256.is_none() {
+            return Err(Error::AdminDisabled);
+        }
+        let token = bearer_token(parts)?;
+        state
+            .limiters
+            .bad_token
+            .check(&ip)
+            .map_err(Error::RateLimited)?;
+        let token_sha256 = credentials::sha256(token);
+        if state.is_admin_token(&token_sha256) {
+            return Ok(Admin);
+        }
+        match state.storage.kiosk_by_token(token_sha256).await? {
+            TokenLookup::Valid(_) | TokenLookup::Revoked => Err(Error::Forbidden(
+                "kiosk tokens cannot use admin routes; use the admin token",
+            )),
+            TokenLookup::Unknown => {
+                let _ = state.limiters.bad_token.take(&ip);
+                Err(Error::Unauthorized("wrong admin token"))
+            }
         }
     }
 }

@@ -114,8 +114,9 @@ pub struct KioskStatus {
     pub backlog: Option<i64>,
     pub oldest_unsynced_ms: Option<i64>,
     pub last_error: Option<String>,
-    /// The kiosk's wall clock minus the server's when it was last seen.
+    /// The kiosk's wall clock at its last request minus the server's time then (`last_seen_ms`).
     pub clock_drift_ms: Option<i64>,
+    /// Whether the kiosk's clock was NTP-synchronised at its last request.
     pub clock_synchronized: Option<bool>,
 }
 
