@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(s.rate_limit, RateLimits::default());
         let s = parse("database = \"x.db\"\n[rate_limit.enroll]\nburst = 2\n").expect("valid");
         assert_eq!(s.rate_limit.enroll.burst, 2);
-        assert_eq!(s.rate_limit.enroll.per_minute, 1.0, "the default is kept");
+        assert_eq!(s.rate_limit.enroll.per_minute, 6.0, "the default is kept");
         for (text, key) in [
             (
                 "[rate_limit.enroll]\nburst = 0",

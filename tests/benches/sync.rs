@@ -47,8 +47,9 @@ fn main() -> anyhow::Result<()> {
     println!();
     let mut http = Vec::new();
     let mut raw = Vec::new();
-    for round in 0..rounds {
-        let client = server.enrolled_client()?;
+    let mut storage = Vec::new();
+    for _ in 0..rounds {
+        let (client, _) = server.enrolled_client()?;
         let batch = make_records(records);
         let started = Instant::now();
         for chunk in batch.chunks(BATCH) {
@@ -59,17 +60,16 @@ fn main() -> anyhow::Result<()> {
             anyhow::ensure!(receipt.results.len() == chunk.len(), "short receipt");
         }
         http.push(per_second(records, started.elapsed()));
-        raw.push(raw_insert(
-            &dir.path().join(format!("raw-{round}.db")),
-            &batch,
-        )?);
+        raw.push(raw_insert(&dir.path().join("raw.db"), &batch)?);
+        storage.push(server.storage_ingest(&make_records(records))?);
     }
-    let (http, raw) = (median(&mut http), median(&mut raw));
+    let (http, raw, storage) = (median(&mut http), median(&mut raw), median(&mut storage));
     println!("| path | records/s |");
     println!("|---|---|");
     println!(
         "| HTTP on loopback: sync-server ingest (gzip JSON, auth, placement, rollups, receipt) | {http:.0} |"
     );
+    println!("| the same ingest in-process, without HTTP (`Storage::ingest`) | {storage:.0} |");
     println!("| raw in-process rusqlite insert of the same records | {raw:.0} |");
     println!();
     println!(
@@ -145,8 +145,32 @@ impl InProcessServer {
         })
     }
 
-    /// A new kiosk enrolled at the desk, as `kiosk enroll` does it.
-    fn enrolled_client(&self) -> anyhow::Result<SyncClient> {
+    /// Ingests `records` straight through the storage, as the HTTP handler does after parsing
+    /// and authentication; returns records per second.
+    fn storage_ingest(&self, records: &[RatingRecord]) -> anyhow::Result<f64> {
+        let (_, token) = self.enrolled_client()?;
+        let lookup = self.runtime.block_on(
+            self.storage
+                .kiosk_by_token(sync_server::credentials::sha256(&token)),
+        )?;
+        let sync_server::storage::TokenLookup::Valid(kiosk) = lookup else {
+            anyhow::bail!("the new kiosk is {lookup:?}");
+        };
+        let started = Instant::now();
+        for chunk in records.chunks(BATCH) {
+            let batch = RecordBatch {
+                sent: SystemClock::new().now(),
+                records: chunk.to_vec(),
+            };
+            let received_ms = chrono::Utc::now().timestamp_millis();
+            self.runtime
+                .block_on(self.storage.ingest(kiosk.clone(), batch, received_ms))?;
+        }
+        Ok(per_second(records.len(), started.elapsed()))
+    }
+
+    /// A new kiosk enrolled at the desk, as `kiosk enroll` does it; with its token.
+    fn enrolled_client(&self) -> anyhow::Result<(SyncClient, String)> {
         let code = sync_server::credentials::new_enrollment_code();
         let now = chrono::Utc::now().timestamp_millis();
         self.runtime.block_on(self.storage.add_enrollment_code(
@@ -161,7 +185,7 @@ impl InProcessServer {
             kiosk_version: "bench".into(),
             clock: SystemClock::new().now(),
         })?;
-        Ok(client.with_token(&response.token))
+        Ok((client.with_token(&response.token), response.token))
     }
 }
 
@@ -206,13 +230,15 @@ fn make_records(count: usize) -> Vec<RatingRecord> {
 }
 
 /// Inserts the same records into a table shaped like the aggregator's, in transactions of
-/// `BATCH` rows, with the same durability settings; returns records per second.
+/// `BATCH` rows, with the same durability and cache settings, into one database that grows over
+/// the rounds as the aggregator's does; returns records per second.
 fn raw_insert(path: &Path, records: &[RatingRecord]) -> anyhow::Result<f64> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -64 * 1024)?; // as the aggregator's writer
     conn.execute_batch(
-        "CREATE TABLE answers (id TEXT PRIMARY KEY, desk_id TEXT NOT NULL, visit_id TEXT NOT NULL,
+        "CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, desk_id TEXT NOT NULL, visit_id TEXT NOT NULL,
              sequence INTEGER NOT NULL, question TEXT NOT NULL, score INTEGER NOT NULL,
              reasons TEXT NOT NULL, language TEXT NOT NULL, larger_text INTEGER NOT NULL,
              input TEXT NOT NULL, wall_clock_ms INTEGER NOT NULL, boot_id TEXT NOT NULL,
@@ -275,7 +301,7 @@ fn drain_backlog(server: &InProcessServer, dir: &Path, count: usize) -> anyhow::
         };
         store.record(answer, clock.now())?;
     }
-    let client = server.enrolled_client()?;
+    let (client, _) = server.enrolled_client()?;
     let started = Instant::now();
     let report = push_backlog(&mut store, &client, &clock)?;
     let took = started.elapsed();

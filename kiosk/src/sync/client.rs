@@ -161,9 +161,11 @@ fn read<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
     }
 }
 
+/// The body as gzip-compressed JSON. The JSON is written out first and compressed in one go:
+/// serde's many small writes straight into the encoder each cost it a pass over its buffer.
 fn gzip_json(value: &impl Serialize) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    serde_json::to_writer(&mut encoder, value)?;
-    encoder.flush()?;
+    let json = serde_json::to_vec(value)?;
+    let mut encoder = GzEncoder::new(Vec::with_capacity(json.len() / 4), Compression::fast());
+    encoder.write_all(&json)?;
     encoder.finish()
 }

@@ -91,7 +91,7 @@ CREATE TABLE answers (
     local_day               TEXT NOT NULL,
     local_hour              INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX answers_supersedes ON answers(supersedes) WHERE supersedes IS NOT NULL;
+CREATE INDEX answers_supersedes ON answers(supersedes, sequence) WHERE supersedes IS NOT NULL;
 CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
 CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
 

@@ -3,10 +3,12 @@
 //! approximate answers, moving their rollup counts, once an anchor for that boot arrives.
 
 use model::wire::RecordBatch;
+use std::collections::HashMap;
+
 use model::{RatingRecord, RecordedTime};
 use rusqlite::{Transaction, params};
 
-use super::{Cell, count};
+use super::tally::{Cell, Tally};
 use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
 use crate::storage::{Kiosk, StorageError};
 
@@ -42,24 +44,58 @@ impl Placed {
     }
 }
 
-/// Places one answer of `batch` with the anchors stored for its kiosk (call
-/// [`record_batch_anchors`] first, so the batch's own anchors count).
-pub(super) fn place(
-    tx: &Transaction<'_>,
-    kiosk: &Kiosk,
-    batch: &RecordBatch,
-    record: &RatingRecord,
+/// Places the answers of one batch, with the anchors stored for its kiosk (record the batch's
+/// own anchors first, with [`record_batch_anchors`], so they count).
+pub(super) struct Placer<'a> {
+    kiosk: &'a Kiosk,
+    batch: &'a RecordBatch,
     received_ms: i64,
-) -> Result<Placed, StorageError> {
-    let recorded = &record.recorded;
-    let bounds = Bounds::for_batch(kiosk.enrolled_at_ms, received_ms, recorded, &batch.sent);
-    let anchor = stored_anchor(tx, &kiosk.id, &recorded.boot_id)?;
-    let bounds = match anchor {
-        Some(_) => bounds,
-        None => tightened_by_neighbours(tx, kiosk, record.sequence, bounds)?,
-    };
-    let placement = event_time::place(recorded, anchor.as_slice(), bounds);
-    Ok(Placed::from(placement, bounds))
+    /// Each boot's stored anchor, looked up once per batch.
+    anchors: HashMap<String, Option<Anchor>>,
+}
+
+impl<'a> Placer<'a> {
+    pub fn new(kiosk: &'a Kiosk, batch: &'a RecordBatch, received_ms: i64) -> Placer<'a> {
+        Placer {
+            kiosk,
+            batch,
+            received_ms,
+            anchors: HashMap::new(),
+        }
+    }
+
+    pub fn received_ms(&self) -> i64 {
+        self.received_ms
+    }
+
+    pub fn place(
+        &mut self,
+        tx: &Transaction<'_>,
+        record: &RatingRecord,
+    ) -> Result<Placed, StorageError> {
+        let recorded = &record.recorded;
+        let bounds = Bounds::for_batch(
+            self.kiosk.enrolled_at_ms,
+            self.received_ms,
+            recorded,
+            &self.batch.sent,
+        );
+        let anchor = match self.anchors.get(&recorded.boot_id) {
+            Some(anchor) => anchor.clone(),
+            None => {
+                let anchor = stored_anchor(tx, &self.kiosk.id, &recorded.boot_id)?;
+                self.anchors
+                    .insert(recorded.boot_id.clone(), anchor.clone());
+                anchor
+            }
+        };
+        let bounds = match anchor {
+            Some(_) => bounds,
+            None => tightened_by_neighbours(tx, self.kiosk, record.sequence, bounds)?,
+        };
+        let placement = event_time::place(recorded, anchor.as_slice(), bounds);
+        Ok(Placed::from(placement, bounds))
+    }
 }
 
 /// The kiosk numbers its answers in the order it recorded them, so an answer lies after every
@@ -101,9 +137,12 @@ pub(super) fn record_batch_anchors(
 ) -> Result<(), StorageError> {
     let mut anchors = vec![Anchor::from_receipt(&batch.sent, received_ms)];
     anchors.extend(Anchor::from_synchronised(&batch.sent));
+    // One synchronised reading per boot suffices (they agree to NTP's precision).
     for record in &batch.records {
         if let Some(anchor) = Anchor::from_synchronised(&record.recorded)
-            && !anchors.contains(&anchor)
+            && !anchors
+                .iter()
+                .any(|a| a.boot_id == anchor.boot_id && a.source == anchor.source)
         {
             anchors.push(anchor);
         }
@@ -134,7 +173,7 @@ fn record_anchors(
         let first_for_boot = stored_anchor(tx, &kiosk.id, &anchor.boot_id)?.is_none();
         // A synchronised clock beats a receipt (which carries network latency); of two receipts
         // the smaller offset carries less latency. The first synchronised reading is kept.
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO boot_anchors (kiosk_id, boot_id, offset_ms, source, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (kiosk_id, boot_id) DO UPDATE SET
@@ -143,14 +182,14 @@ fn record_anchors(
              WHERE boot_anchors.source = 'server_receipt'
                AND (excluded.source = 'synchronised_clock'
                     OR excluded.offset_ms < boot_anchors.offset_ms)",
-            params![
-                kiosk.id,
-                anchor.boot_id,
-                anchor.offset_ms,
-                anchor.source.as_str(),
-                now_ms
-            ],
-        )?;
+        )?
+        .execute(params![
+            kiosk.id,
+            anchor.boot_id,
+            anchor.offset_ms,
+            anchor.source.as_str(),
+            now_ms
+        ])?;
         if first_for_boot {
             replace_approximate_answers(tx, kiosk, anchor)?;
         }
@@ -235,7 +274,8 @@ fn replace_approximate_answers(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?
     };
-    for mut answer in waiting {
+    let mut tally = Tally::default();
+    for answer in waiting {
         let placement = event_time::place(
             &answer.recorded,
             std::slice::from_ref(anchor),
@@ -254,10 +294,13 @@ fn replace_approximate_answers(
             ],
         )?;
         if answer.counted && placed.local_day != answer.old_day {
-            count(tx, &answer.cell, answer.score, answer.has_reasons, -1)?;
-            answer.cell.day = placed.local_day;
-            count(tx, &answer.cell, answer.score, answer.has_reasons, 1)?;
+            let moved_to = Cell {
+                day: placed.local_day,
+                ..answer.cell.clone()
+            };
+            tally.add(answer.cell, answer.score, answer.has_reasons, -1)?;
+            tally.add(moved_to, answer.score, answer.has_reasons, 1)?;
         }
     }
-    Ok(())
+    tally.write(tx)
 }

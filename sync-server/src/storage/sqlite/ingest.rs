@@ -1,0 +1,209 @@
+//! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
+//! conflict, rejected) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
+//! event-time placement; corrections; and rollups changed only for rows actually inserted.
+
+use model::RatingRecord;
+use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
+use rusqlite::{OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use super::event_times::{self, Placer};
+use super::join;
+use super::tally::{Cell, Tally};
+use crate::storage::{Kiosk, StorageError};
+
+/// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
+pub(super) fn batch(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    batch: &RecordBatch,
+    received_ms: i64,
+) -> Result<BatchReceipt, StorageError> {
+    event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
+    let mut placer = Placer::new(kiosk, batch, received_ms);
+    let mut tally = Tally::default();
+    let results = batch
+        .records
+        .iter()
+        .map(|record| {
+            Ok(RecordReceipt {
+                id: record.id,
+                outcome: one(tx, kiosk, batch, record, &mut placer, &mut tally)?,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    tally.write(tx)?;
+    tx.prepare_cached("UPDATE kiosks SET last_seen_ms = ?2, last_clock = ?3 WHERE id = ?1")?
+        .execute(params![
+            kiosk.id,
+            received_ms,
+            serde_json::to_string(&batch.sent).unwrap_or_default()
+        ])?;
+    Ok(BatchReceipt { results })
+}
+
+/// Stores one record of a batch and returns its outcome.
+fn one(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    batch: &RecordBatch,
+    record: &RatingRecord,
+    placer: &mut Placer<'_>,
+    tally: &mut Tally,
+) -> Result<RecordOutcome, StorageError> {
+    if record.desk_id != kiosk.desk_id {
+        return Ok(RecordOutcome::Rejected {
+            reason: format!(
+                "record is for desk {}, but this kiosk is enrolled at desk {}",
+                record.desk_id, kiosk.desk_id
+            ),
+        });
+    }
+    if record.supersedes == Some(record.id) {
+        return Ok(RecordOutcome::Rejected {
+            reason: "a record cannot supersede itself".to_owned(),
+        });
+    }
+    let content = serde_json::to_string(record)
+        .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
+    let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();
+    let id = record.id.to_string();
+    let placed = placer.place(tx, record)?;
+
+    // A record that arrives after the record superseding it is kept but not counted. (Named
+    // index: otherwise SQLite may walk the kiosk's answers by sequence to satisfy ORDER BY.)
+    let superseded_by: Option<String> = tx
+        .prepare_cached(
+            "SELECT id FROM answers INDEXED BY answers_supersedes
+             WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1
+             ORDER BY sequence DESC LIMIT 1",
+        )?
+        .query_row(params![id, kiosk.id], |r| r.get(0))
+        .optional()?;
+    let counted = superseded_by.is_none();
+
+    let sent = &batch.sent;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+                 reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                 boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
+                 sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
+                 superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
+                 event_approximate, local_day, local_hour)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            id,
+            kiosk.id,
+            record.desk_id.as_str(),
+            record.visit_id.to_string(),
+            i64::try_from(record.sequence).unwrap_or(i64::MAX),
+            record.question.to_string(),
+            record.score.value(),
+            join(&record.reasons),
+            record.language.as_str(),
+            record.larger_text,
+            record.input.as_str(),
+            record.supersedes.map(|s| s.to_string()),
+            record.recorded.wall_clock_ms,
+            record.recorded.boot_id,
+            i64::try_from(record.recorded.boottime_ns).unwrap_or(i64::MAX),
+            record.recorded.clock_synchronized,
+            content,
+            hash.as_slice(),
+            placer.received_ms(),
+            sent.wall_clock_ms,
+            sent.boot_id,
+            i64::try_from(sent.boottime_ns).unwrap_or(i64::MAX),
+            sent.clock_synchronized,
+            superseded_by,
+            counted,
+            placed.utc_ms,
+            placed.earliest_ms,
+            placed.latest_ms,
+            placed.approximate,
+            placed.local_day,
+            placed.local_hour,
+        ])?;
+    if inserted == 0 {
+        return settle_existing(tx, kiosk, &id, &hash, &content, placer.received_ms());
+    }
+    if counted {
+        let cell = Cell {
+            desk: record.desk_id.to_string(),
+            question: record.question.to_string(),
+            day: placed.local_day,
+            language: record.language.to_string(),
+            larger_text: record.larger_text,
+        };
+        tally.add(cell, record.score.value(), !record.reasons.is_empty(), 1)?;
+    }
+    if let Some(old) = record.supersedes {
+        uncount_superseded(tx, kiosk, &old.to_string(), &id, tally)?;
+    }
+    Ok(RecordOutcome::Stored)
+}
+
+/// The id is already stored: a duplicate if the content is the same, else a conflict (the first
+/// is kept, the second logged).
+fn settle_existing(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    id: &str,
+    hash: &[u8; 32],
+    content: &str,
+    received_ms: i64,
+) -> Result<RecordOutcome, StorageError> {
+    let (first_hash, first_content): (Vec<u8>, String) = tx
+        .prepare_cached("SELECT content_sha256, content FROM answers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if first_hash == hash {
+        return Ok(RecordOutcome::Duplicate);
+    }
+    tx.execute(
+        "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
+             second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, kiosk.id, received_ms, first_content, content],
+    )?;
+    tracing::warn!(record = %id, kiosk = %kiosk.id, "same record id with different content: first kept");
+    Ok(RecordOutcome::Conflict)
+}
+
+/// A correction un-counts the answer it replaces (only the same kiosk's, only once).
+fn uncount_superseded(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    old: &str,
+    new: &str,
+    tally: &mut Tally,
+) -> Result<(), StorageError> {
+    let previous = tx
+        .prepare_cached(
+            "SELECT desk_id, question, local_day, language, larger_text, score, reasons, counted
+             FROM answers WHERE id = ?1 AND kiosk_id = ?2 AND superseded_by IS NULL",
+        )?
+        .query_row(params![old, kiosk.id], |r| {
+            let cell = Cell {
+                desk: r.get(0)?,
+                question: r.get(1)?,
+                day: r.get(2)?,
+                language: r.get(3)?,
+                larger_text: r.get(4)?,
+            };
+            let has_reasons = !r.get::<_, String>(6)?.is_empty();
+            Ok((cell, r.get::<_, u8>(5)?, has_reasons, r.get::<_, bool>(7)?))
+        })
+        .optional()?;
+    let Some((cell, score, has_reasons, counted)) = previous else {
+        return Ok(());
+    };
+    tx.prepare_cached("UPDATE answers SET superseded_by = ?2, counted = 0 WHERE id = ?1")?
+        .execute(params![old, new])?;
+    if counted {
+        tally.add(cell, score, has_reasons, -1)?;
+    }
+    Ok(())
+}
