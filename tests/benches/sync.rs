@@ -29,7 +29,7 @@ const BATCH: usize = kiosk::sync::BATCH_SIZE;
 fn main() -> anyhow::Result<()> {
     let full = std::env::args().any(|a| a == "--bench");
     let (records, rounds, backlog) = if full {
-        (20_000, 3, 10_000)
+        (20_000, 5, 10_000)
     } else {
         (400, 1, 400)
     };
