@@ -6,7 +6,7 @@ use model::wire::RecordBatch;
 use std::collections::HashMap;
 
 use model::{RatingRecord, RecordedTime};
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::tally::{Cell, Tally};
 use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
@@ -98,8 +98,8 @@ impl<'a> Placer<'a> {
     }
 }
 
-/// The kiosk numbers its answers in the order it recorded them, so an answer lies after every
-/// exactly placed answer with a lower number and before every one with a higher number.
+/// The kiosk numbers its answers in the order it recorded them, so an answer lies after the
+/// nearest exactly placed answer with a lower number and before the nearest with a higher one.
 fn tightened_by_neighbours(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -107,15 +107,24 @@ fn tightened_by_neighbours(
     bounds: Bounds,
 ) -> Result<Bounds, StorageError> {
     let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);
-    let (after, before): (Option<i64>, Option<i64>) = tx
+    // Each walks the (kiosk_id, sequence) index from the answer outwards and stops at the first
+    // exact one: only a run of approximate answers is stepped over.
+    let after: Option<i64> = tx
         .prepare_cached(
-            "SELECT
-                 (SELECT max(event_utc_ms) FROM answers
-                  WHERE kiosk_id = ?1 AND sequence < ?2 AND event_approximate = 0),
-                 (SELECT min(event_utc_ms) FROM answers
-                  WHERE kiosk_id = ?1 AND sequence > ?2 AND event_approximate = 0)",
+            "SELECT event_utc_ms FROM answers
+             WHERE kiosk_id = ?1 AND sequence < ?2 AND event_approximate = 0
+             ORDER BY sequence DESC LIMIT 1",
         )?
-        .query_row(params![kiosk.id, sequence], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(params![kiosk.id, sequence], |r| r.get(0))
+        .optional()?;
+    let before: Option<i64> = tx
+        .prepare_cached(
+            "SELECT event_utc_ms FROM answers
+             WHERE kiosk_id = ?1 AND sequence > ?2 AND event_approximate = 0
+             ORDER BY sequence ASC LIMIT 1",
+        )?
+        .query_row(params![kiosk.id, sequence], |r| r.get(0))
+        .optional()?;
     let latest_ms = before.map_or(bounds.latest_ms, |b| b.min(bounds.latest_ms));
     let earliest_ms = after
         .map_or(bounds.earliest_ms, |a| a.max(bounds.earliest_ms))
