@@ -9,6 +9,7 @@ use model::{Catalogue, DeskId, LanguageTag, StandardId};
 
 use crate::config::Settings;
 use crate::credentials;
+use crate::demo;
 use crate::startup::Application;
 use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
@@ -56,6 +57,16 @@ pub enum Command {
     Revoke {
         #[arg(long)]
         kiosk: String,
+    },
+    /// Fill an empty database with demo data: the five offices, their departments and desks, a
+    /// kiosk per desk and months of answers, stored through the real ingest path.
+    Demo {
+        /// Days of answers, ending today.
+        #[arg(long, default_value_t = 120)]
+        days: u32,
+        /// The random seed: the same seed on the same day gives the same data.
+        #[arg(long, default_value_t = 4216)]
+        seed: u64,
     },
 }
 
@@ -325,6 +336,28 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
             } else {
                 print!("{}", fleet_table(&kiosks, now));
             }
+        }
+        Command::Demo { days, seed } => {
+            let started = std::time::Instant::now();
+            let summary = demo::run(
+                storage,
+                demo::Options {
+                    days,
+                    seed,
+                    now_ms: now,
+                },
+            )
+            .await?;
+            println!(
+                "demo data stored: {} offices, {} departments, {} desks, {} kiosks, {} answers over {} days (seed {seed}, {:.1} s)",
+                summary.offices,
+                summary.departments,
+                summary.desks,
+                summary.kiosks,
+                summary.answers,
+                summary.days,
+                started.elapsed().as_secs_f64(),
+            );
         }
         Command::Revoke { kiosk } => {
             if !storage.revoke(kiosk.clone(), now).await? {

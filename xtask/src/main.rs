@@ -62,10 +62,12 @@ fn test() -> anyhow::Result<()> {
 
 /// Where the demo listens; override with OCENA_DEMO_LISTEN (e.g. 127.0.0.1:9090).
 const DEMO_LISTEN: &str = "127.0.0.1:8080";
+/// The demo desk the local kiosk joins: the one `kiosk/kiosk.example.toml` names.
 const DEMO_DESK: &str = "plock-wso-03";
 
-/// The quick start: the aggregator on its embedded SQLite, a desk set up, and a kiosk enrolled to
-/// it — a window where there is a display, a headless simulated kiosk where there is none.
+/// The quick start: the aggregator on its embedded SQLite seeded with `sync-server demo`, and a
+/// kiosk enrolled to one of the demo's Płock desks — a window where there is a display, a
+/// headless simulated kiosk where there is none.
 fn run() -> anyhow::Result<()> {
     let root = workspace_root();
     let demo = root.join("target").join("ocena-demo");
@@ -108,31 +110,8 @@ fn run() -> anyhow::Result<()> {
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     };
-    server(&["seed-offices"])?;
-    server(&[
-        "department",
-        "add",
-        "--office",
-        "plock",
-        "--id",
-        "wso",
-        "--name",
-        "Wydział Spraw Obywatelskich",
-    ])?;
-    server(&[
-        "desk",
-        "add",
-        "--office",
-        "plock",
-        "--department",
-        "wso",
-        "--id",
-        DEMO_DESK,
-        "--name",
-        "Wydział Spraw Obywatelskich — stanowisko 3",
-        "--standards",
-        "IV,III,II,IX",
-    ])?;
+    println!("Seeding the aggregator with demo data (`sync-server demo`, about half a minute)…");
+    println!("{}", server(&["demo"])?);
     let mut aggregator = Command::new(bin.join("sync-server"))
         .arg("--config")
         .arg(&server_config)
@@ -167,7 +146,7 @@ fn run() -> anyhow::Result<()> {
         demo.display()
     );
     println!(
-        "with a kiosk for desk {DEMO_DESK} enrolled to it. (The dashboard arrives with its own issue.)"
+        "seeded with demo data for the five offices, and a kiosk for desk {DEMO_DESK} enrolled to it.\n(The dashboard arrives with its own issue.)"
     );
 
     let outcome = if std::env::var_os("DISPLAY").is_some()

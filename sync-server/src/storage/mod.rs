@@ -134,6 +134,16 @@ pub struct Rollup {
     pub reasons: i64,
 }
 
+/// How much a database holds: `demo` wants none of it, and reports what it stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contents {
+    pub offices: i64,
+    pub departments: i64,
+    pub desks: i64,
+    pub kiosks: i64,
+    pub answers: i64,
+}
+
 /// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
 pub trait Backend: Send + Sync + 'static {
     /// Adds the five offices of the pilot; adding them again changes nothing.
@@ -186,6 +196,8 @@ pub trait Backend: Send + Sync + 'static {
     fn answer_count(&self) -> Result<i64, StorageError>;
     fn conflict_count(&self) -> Result<i64, StorageError>;
     fn rollups(&self, desk: &DeskId) -> Result<Vec<Rollup>, StorageError>;
+    /// How many offices, departments, desks, kiosks and answers are stored.
+    fn contents(&self) -> Result<Contents, StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -244,4 +256,5 @@ impl Storage {
     off_runtime!(fn answer_count() -> i64 = |b| b.answer_count());
     off_runtime!(fn conflict_count() -> i64 = |b| b.conflict_count());
     off_runtime!(fn rollups(desk: DeskId) -> Vec<Rollup> = |b| b.rollups(&desk));
+    off_runtime!(fn contents() -> Contents = |b| b.contents());
 }

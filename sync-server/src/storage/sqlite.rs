@@ -15,8 +15,8 @@ mod ingest;
 mod tally;
 
 use super::{
-    Backend, CodeProblem, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk, Rollup,
-    StorageError, TokenLookup, schema,
+    Backend, CodeProblem, Contents, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk,
+    Rollup, StorageError, TokenLookup, schema,
 };
 use crate::survey::{self, DeskSurveyEdit};
 
@@ -600,6 +600,21 @@ impl Backend for SqliteBackend {
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(rows)
+        })
+    }
+
+    fn contents(&self) -> Result<Contents, StorageError> {
+        self.read(|conn| {
+            let count = |table: &str| -> rusqlite::Result<i64> {
+                conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            };
+            Ok(Contents {
+                offices: count("offices")?,
+                departments: count("departments")?,
+                desks: count("desks")?,
+                kiosks: count("kiosks")?,
+                answers: count("answers")?,
+            })
         })
     }
 }
