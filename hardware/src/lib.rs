@@ -1,10 +1,20 @@
 //! The kiosk's GPIO seam: face buttons, read-aloud button and presence sensor in; status LED and
 //! backlight out. Only this crate knows about GPIO; everything else sees [`Hardware`].
 //!
-//! This release ships the [`Simulator`] (used on desktops and in tests); the Raspberry Pi
-//! implementation arrives with the hardware work and plugs in behind the same trait.
+//! - [`config`]: the `[hardware]` TOML table (backend, pins, levels, timings), validated.
+//! - [`debounce`]: raw contact levels → debounced levels and single presses, time-injected.
+//! - [`led`]: the LED pattern of each state.
+//! - [`Simulator`]: the implementation for desktops and tests; the Raspberry Pi implementation
+//!   plugs in behind the same trait and feeds the same debouncers.
 
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod debounce;
+pub mod led;
+
+pub use config::{Backend, HardwareConfig, HardwareConfigError};
+pub use led::LedState;
 
 use std::collections::VecDeque;
 
@@ -24,14 +34,6 @@ pub enum InputEvent {
     Pressed(Button),
     PresenceDetected,
     PresenceLost,
-}
-
-/// What the status LED shows at a glance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedState {
-    AllSynced,
-    RecordsWaiting,
-    OutOfService,
 }
 
 /// The desk's inputs and outputs.
