@@ -52,7 +52,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Debian packages the test suite uses, with a command that proves each is there.
-const TEST_PACKAGES: &[(&str, &str)] = &[("gettext", "msgfmt")];
+const TEST_PACKAGES: &[(&str, &str)] = &[("gettext", "msgfmt"), ("espeak-ng", "espeak-ng")];
 
 fn test() -> anyhow::Result<()> {
     install_missing(TEST_PACKAGES)?;
