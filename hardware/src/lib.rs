@@ -17,6 +17,7 @@ pub use config::{Backend, HardwareConfig, HardwareConfigError};
 pub use led::LedState;
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A physical button at the desk: one per face, plus read-aloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,9 +48,16 @@ pub trait Hardware: Send {
     fn set_backlight(&mut self, percent: u8);
 }
 
-/// Hardware for desktops and tests: events are scripted, outputs are remembered.
-#[derive(Debug, Default)]
+/// Hardware for desktops and tests: events are scripted, outputs are remembered. Clones share
+/// the same desk, so a test (or the desktop window's keyboard) keeps a clone to press buttons
+/// while the app owns another.
+#[derive(Debug, Clone, Default)]
 pub struct Simulator {
+    desk: Arc<Mutex<SimulatedDesk>>,
+}
+
+#[derive(Debug, Default)]
+struct SimulatedDesk {
     events: VecDeque<InputEvent>,
     led: Option<LedState>,
     backlight: Option<u8>,
@@ -60,17 +68,26 @@ impl Simulator {
         Self::default()
     }
 
+    fn desk(&self) -> MutexGuard<'_, SimulatedDesk> {
+        self.desk.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Queues an event as if it happened at the desk.
-    pub fn inject(&mut self, event: InputEvent) {
-        self.events.push_back(event);
+    pub fn inject(&self, event: InputEvent) {
+        self.desk().events.push_back(event);
+    }
+
+    /// A button pressed (already debounced, as the GPIO backend delivers it).
+    pub fn press(&self, button: Button) {
+        self.inject(InputEvent::Pressed(button));
     }
 
     pub fn led(&self) -> Option<LedState> {
-        self.led
+        self.desk().led
     }
 
     pub fn backlight(&self) -> Option<u8> {
-        self.backlight
+        self.desk().backlight
     }
 }
 
@@ -80,16 +97,16 @@ impl Hardware for Simulator {
     }
 
     fn poll_event(&mut self) -> Option<InputEvent> {
-        self.events.pop_front()
+        self.desk().events.pop_front()
     }
 
     fn set_led(&mut self, state: LedState) {
         tracing::debug!(?state, "simulated LED");
-        self.led = Some(state);
+        self.desk().led = Some(state);
     }
 
     fn set_backlight(&mut self, percent: u8) {
-        self.backlight = Some(percent.min(100));
+        self.desk().backlight = Some(percent.min(100));
     }
 }
 
@@ -100,15 +117,16 @@ mod tests {
     #[test]
     fn the_simulator_replays_events_in_order_and_remembers_outputs() {
         let mut hw = Simulator::new();
-        hw.inject(InputEvent::PresenceDetected);
-        hw.inject(InputEvent::Pressed(Button::Good));
+        let desk = hw.clone();
+        desk.inject(InputEvent::PresenceDetected);
+        desk.press(Button::Good);
         assert_eq!(hw.poll_event(), Some(InputEvent::PresenceDetected));
         assert_eq!(hw.poll_event(), Some(InputEvent::Pressed(Button::Good)));
         assert_eq!(hw.poll_event(), None);
         hw.set_led(LedState::RecordsWaiting);
         hw.set_backlight(150);
         assert_eq!(
-            (hw.led(), hw.backlight()),
+            (desk.led(), desk.backlight()),
             (Some(LedState::RecordsWaiting), Some(100))
         );
     }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hardware::{Button, Hardware, InputEvent};
 use model::{InputKind, LanguageTag, RatingRecord, Score};
 use slint::{ComponentHandle, Timer, TimerMode};
 use ui::{KioskAdapter, KioskWindow};
@@ -20,6 +21,9 @@ use crate::config::{Config, Timing};
 use crate::recorder::{Health, Recorder};
 use crate::store::Answer;
 use crate::visit::{Step, Visit};
+
+/// How often the desk's buttons and sensor are polled.
+const HARDWARE_POLL: Duration = Duration::from_millis(20);
 
 /// What the recorder thread tells the UI thread.
 enum Event {
@@ -49,6 +53,9 @@ struct State {
     countdown: Timer,
     change_window: Timer,
     thank_you: Timer,
+    /// Polls the desk's buttons and sensor, once [`KioskApp::attach_hardware`] gave them.
+    hardware_poll: Timer,
+    hardware: RefCell<Option<Box<dyn Hardware>>>,
     events: async_channel::Sender<Event>,
 }
 
@@ -79,6 +86,8 @@ impl KioskApp {
             countdown: Timer::default(),
             change_window: Timer::default(),
             thank_you: Timer::default(),
+            hardware_poll: Timer::default(),
+            hardware: RefCell::new(None),
             events,
         });
         present::setup(&window, config);
@@ -104,6 +113,22 @@ impl KioskApp {
     /// Shows the window and runs until it is closed.
     pub fn run(&self) -> Result<(), slint::PlatformError> {
         self.window.run()
+    }
+
+    /// Lets the desk's physical buttons drive the flow: each face button rates exactly as the
+    /// matching face on screen, recorded with input kind "button". Polled on the UI thread every
+    /// 20 ms; `poll_event` never blocks.
+    pub fn attach_hardware(&self, hardware: Box<dyn Hardware>) {
+        tracing::info!(hardware = hardware.name(), "desk hardware attached");
+        *self.state.hardware.borrow_mut() = Some(hardware);
+        let weak = Rc::downgrade(&self.state);
+        self.state
+            .hardware_poll
+            .start(TimerMode::Repeated, HARDWARE_POLL, move || {
+                if let Some(state) = weak.upgrade() {
+                    state.poll_hardware();
+                }
+            });
     }
 
     /// Where the sync thread hands new configurations: they wait for the current visit to end.
@@ -186,6 +211,43 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
 }
 
 impl State {
+    fn poll_hardware(self: &Rc<Self>) {
+        loop {
+            // Take one event at a time: handling it may take the hardware again.
+            let event = self
+                .hardware
+                .borrow_mut()
+                .as_mut()
+                .and_then(|hardware| hardware.poll_event());
+            let Some(event) = event else { return };
+            match event {
+                InputEvent::Pressed(button) => self.button(button),
+                InputEvent::PresenceDetected | InputEvent::PresenceLost => {
+                    tracing::debug!(
+                        ?event,
+                        "presence (display wake comes with the backlight work)"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A physical button: a face rates the question on screen, as the face on screen would.
+    fn button(self: &Rc<Self>, button: Button) {
+        let score = match button {
+            Button::VeryBad => Score::VERY_BAD,
+            Button::Bad => Score::BAD,
+            Button::Good => Score::GOOD,
+            Button::VeryGood => Score::VERY_GOOD,
+            Button::ReadAloud => {
+                tracing::info!("read-aloud button; speech is wired in with the accessibility work");
+                self.touched();
+                return;
+            }
+        };
+        self.act(|visit| visit.rate(score, InputKind::Button));
+    }
+
     /// Applies one client action to the visit, stores what it produced, updates timers and screen.
     fn act(self: &Rc<Self>, action: impl FnOnce(&mut Visit) -> Option<Answer>) {
         let before = self.visit.borrow().step().clone();

@@ -61,10 +61,47 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
         return Ok(Migrated::TooNew { found: from });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let version = index as i64 + 1;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process (the kiosk itself, `kiosk status`) may have migrated since the version
+        // was read: read it again now that this transaction holds the write lock.
+        if current_version(&tx)? >= version {
+            continue;
+        }
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
     Ok(Migrated::UpToDate { from })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_processes_opening_a_new_file_at_once_both_migrate_it_once() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("kiosk.db");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        let mut conn = Connection::open(&path).expect("open");
+                        conn.busy_timeout(std::time::Duration::from_secs(5))
+                            .expect("busy timeout");
+                        start.wait();
+                        migrate(&mut conn).map(|_| ())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().expect("thread").expect("migrated");
+            }
+            let conn = Connection::open(&path).expect("open");
+            assert_eq!(current_version(&conn).expect("version"), LATEST);
+        }
+    }
 }
