@@ -234,6 +234,13 @@ fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
     let config = crate::sync::survey::effective_config(local.clone());
     let app = crate::app::KioskApp::new(&config, clock.clone())
         .context("cannot start the kiosk window")?;
+    let speaker = speech::Speaker::new(speech::SpeechConfig::default());
+    let languages: Vec<&str> = config.desk.languages.iter().map(|l| l.as_str()).collect();
+    for problem in speaker.check(&languages) {
+        // Shown to staff through the log; the kiosk works on without speech.
+        tracing::error!(%problem, "read-aloud is impaired");
+    }
+    app.attach_speech(Arc::new(speaker));
     let _sync = crate::sync::SyncService::start(local.clone(), clock, app.config_updates());
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)

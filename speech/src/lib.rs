@@ -125,6 +125,8 @@ fn stop_child(mut child: Child) {
 pub struct Speaker {
     config: SpeechConfig,
     speaking: Mutex<Speaking>,
+    /// The language and text of the last `say`, for the self-test and tests.
+    last_said: Mutex<Option<(String, String)>>,
 }
 
 impl Speaker {
@@ -132,6 +134,7 @@ impl Speaker {
         Speaker {
             config,
             speaking: Mutex::new(Speaking::default()),
+            last_said: Mutex::new(None),
         }
     }
 
@@ -238,7 +241,17 @@ impl Speaker {
         }
         speaking.synthesiser = Some(synthesiser);
         speaking.player = player;
+        *self.last_said.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((language.to_owned(), text.to_owned()));
         Ok(())
+    }
+
+    /// The language and text last passed to a successful [`Speaker::say`].
+    pub fn last_said(&self) -> Option<(String, String)> {
+        self.last_said
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Stops speaking at once.

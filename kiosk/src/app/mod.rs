@@ -5,6 +5,7 @@
 //! an async channel drained by a `spawn_local` task, so no frame waits on disk.
 
 mod present;
+mod speak;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use hardware::{Button, Hardware, InputEvent};
 use model::{InputKind, LanguageTag, RatingRecord, Score};
 use slint::{ComponentHandle, Timer, TimerMode};
+use speech::Speaker;
 use ui::{KioskAdapter, KioskWindow};
 
 use crate::clock::Clock;
@@ -56,6 +58,8 @@ struct State {
     /// Polls the desk's buttons and sensor, once [`KioskApp::attach_hardware`] gave them.
     hardware_poll: Timer,
     hardware: RefCell<Option<Box<dyn Hardware>>>,
+    /// Read-aloud's voice, once [`KioskApp::attach_speech`] gave one.
+    speaker: RefCell<Option<Arc<Speaker>>>,
     events: async_channel::Sender<Event>,
 }
 
@@ -88,6 +92,7 @@ impl KioskApp {
             thank_you: Timer::default(),
             hardware_poll: Timer::default(),
             hardware: RefCell::new(None),
+            speaker: RefCell::new(None),
             events,
         });
         present::setup(&window, config);
@@ -131,6 +136,11 @@ impl KioskApp {
             });
     }
 
+    /// Gives read-aloud (the button on screen and the physical one) its voice.
+    pub fn attach_speech(&self, speaker: Arc<Speaker>) {
+        *self.state.speaker.borrow_mut() = Some(speaker);
+    }
+
     /// Where the sync thread hands new configurations: they wait for the current visit to end.
     pub fn config_updates(&self) -> crate::sync::OnConfig {
         let events = self.state.events.clone();
@@ -170,9 +180,7 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
     adapter.on_toggle_larger_text(with(|s| s.update(Visit::toggle_larger_text)));
     adapter.on_more_time(with(|s| s.more_time()));
     adapter.on_touched(with(|s| s.touched()));
-    adapter.on_read_aloud(|| {
-        tracing::info!("read aloud requested; speech output is not built yet");
-    });
+    adapter.on_read_aloud(with(|s| s.read_aloud()));
     adapter.on_toggle_reason({
         let weak = Rc::downgrade(state);
         move |code| {
@@ -240,12 +248,28 @@ impl State {
             Button::Good => Score::GOOD,
             Button::VeryGood => Score::VERY_GOOD,
             Button::ReadAloud => {
-                tracing::info!("read-aloud button; speech is wired in with the accessibility work");
-                self.touched();
+                self.read_aloud();
                 return;
             }
         };
         self.act(|visit| visit.rate(score, InputKind::Button));
+    }
+
+    /// Reads the screen aloud in the language on screen: its question, then its choices.
+    fn read_aloud(self: &Rc<Self>) {
+        self.touched();
+        let Some(speaker) = self.speaker.borrow().clone() else {
+            tracing::warn!("read aloud asked for, but this kiosk has no speech output");
+            return;
+        };
+        let (language, text) = {
+            let visit = self.visit.borrow();
+            let text = speak::utterance(&visit, &self.health.borrow());
+            (visit.language().to_string(), text)
+        };
+        if let Err(e) = speaker.say(&language, &text) {
+            tracing::error!(error = %crate::report::error_chain(&e), %language, "cannot read aloud");
+        }
     }
 
     /// Applies one client action to the visit, stores what it produced, updates timers and screen.
