@@ -15,6 +15,7 @@ fn read_aloud_speaks_the_screen_in_its_language() {
     run_ui_test(|| async {
         the_home_screen_in_polish_then_ukrainian().await;
         a_standard_question_and_the_physical_button().await;
+        the_idle_warning_is_heard_as_well_as_seen().await;
     });
 }
 
@@ -82,4 +83,28 @@ async fn a_standard_question_and_the_physical_button() {
         "{text}"
     );
     assert_eq!(kiosk.records().len(), 1, "reading aloud records nothing");
+}
+
+async fn the_idle_warning_is_heard_as_well_as_seen() {
+    let kiosk = Kiosk::start();
+    let speaker = speaker();
+    kiosk.app.attach_speech(speaker.clone());
+    kiosk.tap("Deutsch");
+    kiosk.until(|k| k.adapter().get_language() == "de").await;
+    kiosk.tap("Good");
+    kiosk.until_screen(Screen::AskMore).await;
+    kiosk.tap("Yes");
+    kiosk.until_screen(Screen::Question).await;
+    pass_time(kiosk.config.timing.idle_prompt_after.as_secs_f64() + 0.5);
+    kiosk.until(|k| k.adapter().get_idle_prompt_visible()).await;
+    let (language, text) = speaker.last_said().expect("the warning was spoken");
+    assert_eq!(language, "de");
+    assert_eq!(
+        text,
+        format!(
+            "{} {}.",
+            kiosk.localized("Need more time?"),
+            kiosk.localized("More time")
+        )
+    );
 }

@@ -258,17 +258,22 @@ impl State {
     /// Reads the screen aloud in the language on screen: its question, then its choices.
     fn read_aloud(self: &Rc<Self>) {
         self.touched();
-        let Some(speaker) = self.speaker.borrow().clone() else {
+        if self.speaker.borrow().is_none() {
             tracing::warn!("read aloud asked for, but this kiosk has no speech output");
             return;
+        }
+        let text = speak::utterance(&self.visit.borrow(), &self.health.borrow());
+        self.speak(&text);
+    }
+
+    /// Says `text` in the language on screen, if this kiosk has speech output.
+    fn speak(&self, text: &str) {
+        let Some(speaker) = self.speaker.borrow().clone() else {
+            return;
         };
-        let (language, text) = {
-            let visit = self.visit.borrow();
-            let text = speak::utterance(&visit, &self.health.borrow());
-            (visit.language().to_string(), text)
-        };
-        if let Err(e) = speaker.say(&language, &text) {
-            tracing::error!(error = %crate::report::error_chain(&e), %language, "cannot read aloud");
+        let language = self.visit.borrow().language().to_string();
+        if let Err(e) = speaker.say(&language, text) {
+            tracing::error!(error = %crate::report::error_chain(&e), %language, "cannot speak");
         }
     }
 
@@ -417,6 +422,9 @@ impl State {
     fn show_idle_prompt(self: &Rc<Self>) {
         let seconds = self.timing.get().idle_countdown.as_secs().max(1) as u32;
         self.idle_prompt.set(Some(seconds));
+        // Seen and heard (two senses): the warning is spoken whenever the kiosk can speak.
+        let warning = speak::idle_warning(&self.visit.borrow());
+        self.speak(&warning);
         let weak = Rc::downgrade(self);
         self.countdown
             .start(TimerMode::Repeated, Duration::from_secs(1), move || {

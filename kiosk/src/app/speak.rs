@@ -78,6 +78,25 @@ pub fn utterance(visit: &Visit, health: &Health) -> String {
         .join(" ")
 }
 
+/// The spoken idle warning: the question on the prompt and the way to get more time. (The
+/// seconds left are on screen; a spoken count would need the languages' plural rules.)
+pub fn idle_warning(visit: &Visit) -> String {
+    let translations = Translations::bundled();
+    let catalog = translations.get(visit.language());
+    ["Need more time?", "More time"]
+        .into_iter()
+        .map(|msgid| {
+            sentence(
+                catalog
+                    .and_then(|c| c.translation(None, msgid))
+                    .unwrap_or(msgid)
+                    .to_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn translate(catalog: Option<&Catalog>, context: &str, msgid: &'static str) -> String {
     catalog.map_or(msgid, |c| c.tr(context, msgid)).to_owned()
 }
