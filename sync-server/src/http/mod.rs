@@ -84,7 +84,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// decompressed body is limited to `MAX_BODY_BYTES`.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_router().split_for_parts();
-    api.fallback(|| async { Error::NotFound })
+    api.merge(crate::dashboard::router())
+        .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(error_bodies_as_json))
@@ -93,14 +94,15 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Gives the error responses that middleware and routing produce themselves (415 for an
-/// unsupported `Content-Encoding`, 405 for a wrong method) an `ApiError` body like all others.
+/// unsupported `Content-Encoding`, 405 for a wrong method) an `ApiError` body like all others;
+/// the dashboard's HTML error pages keep theirs.
 async fn error_bodies_as_json(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let has_own_body = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || has_own_body {
         return response;
     }
     let reason = status.canonical_reason().unwrap_or("error");
