@@ -76,7 +76,7 @@ pub struct Chrome<'a> {
 }
 
 /// A whole HTML page in the dashboard's frame.
-pub fn page(chrome: &Chrome<'_>, title: &str, body: Markup) -> Markup {
+pub fn page(chrome: &Chrome<'_>, title: &str, body: &Markup) -> Markup {
     let lang = chrome.lang;
     html! {
         (DOCTYPE)
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn titles_are_escaped_and_the_menu_follows_the_role() {
-        let html = page(&chrome(Role::Analyst), "<script>x</script>", html! {}).into_string();
+        let html = page(&chrome(Role::Analyst), "<script>x</script>", &html! {}).into_string();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt; · Ocena"));
         assert!(!html.contains("<script>"));
         assert!(
@@ -159,7 +159,7 @@ mod tests {
             "analysts have no user admin"
         );
         assert!(
-            page(&chrome(Role::Admin), "t", html! {})
+            page(&chrome(Role::Admin), "t", &html! {})
                 .into_string()
                 .contains("/dashboard/users")
         );
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn the_current_section_is_marked_for_screen_readers() {
-        let html = page(&chrome(Role::Admin), "t", html! {}).into_string();
+        let html = page(&chrome(Role::Admin), "t", &html! {}).into_string();
         assert!(html.contains(r#"<a href="/dashboard" aria-current="page">Przegląd</a>"#));
     }
 }
