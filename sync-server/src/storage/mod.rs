@@ -10,6 +10,10 @@ use std::sync::Arc;
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
+use crate::analytics::{
+    ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
+};
+use crate::dashboard::Scope;
 use crate::survey::{DeskSurveyEdit, SurveyError};
 
 /// Why a storage operation failed.
@@ -198,6 +202,39 @@ pub trait Backend: Send + Sync + 'static {
     fn rollups(&self, desk: &DeskId) -> Result<Vec<Rollup>, StorageError>;
     /// How many offices, departments, desks, kiosks and answers are stored.
     fn contents(&self) -> Result<Contents, StorageError>;
+
+    // The dashboard's reads: each for a viewer's scope, filtered in the query itself.
+
+    /// The offices, departments and desks `scope` may read.
+    fn places(&self, scope: &Scope) -> Result<Places, StorageError>;
+    /// Counted answers per office, department, desk or question.
+    fn breakdown(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        level: Level,
+    ) -> Result<Vec<Group>, StorageError>;
+    /// Counted answers per week or month (the filter's step).
+    fn trend(&self, filter: &Filter, scope: &Scope) -> Result<Vec<TrendPoint>, StorageError>;
+    /// The most chosen reasons after low scores, at most `limit`.
+    fn top_reasons(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ReasonCount>, StorageError>;
+    /// Counted answers per weekday and hour.
+    fn heatmap(&self, filter: &Filter, scope: &Scope) -> Result<Vec<HeatCell>, StorageError>;
+    /// Counted answers per language chosen and text size.
+    fn usage(&self, filter: &Filter, scope: &Scope) -> Result<Usage, StorageError>;
+    /// Calls `each` with every counted answer the filter selects, one at a time, until it
+    /// returns false.
+    fn export_answers(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        each: &mut dyn FnMut(&ExportRow) -> bool,
+    ) -> Result<(), StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -257,4 +294,58 @@ impl Storage {
     off_runtime!(fn conflict_count() -> i64 = |b| b.conflict_count());
     off_runtime!(fn rollups(desk: DeskId) -> Vec<Rollup> = |b| b.rollups(&desk));
     off_runtime!(fn contents() -> Contents = |b| b.contents());
+    off_runtime!(fn places(scope: Scope) -> Places = |b| b.places(&scope));
+    off_runtime!(fn breakdown(filter: Filter, scope: Scope, level: Level) -> Vec<Group>
+        = |b| b.breakdown(&filter, &scope, level));
+    off_runtime!(fn trend(filter: Filter, scope: Scope) -> Vec<TrendPoint> = |b| b.trend(&filter, &scope));
+    off_runtime!(fn top_reasons(filter: Filter, scope: Scope, limit: usize) -> Vec<ReasonCount>
+        = |b| b.top_reasons(&filter, &scope, limit));
+    off_runtime!(fn heatmap(filter: Filter, scope: Scope) -> Vec<HeatCell> = |b| b.heatmap(&filter, &scope));
+    off_runtime!(fn usage(filter: Filter, scope: Scope) -> Usage = |b| b.usage(&filter, &scope));
+
+    /// Streams the export of `filter` for `scope`: a blocking reader formats rows with `format`
+    /// into chunks of about [`EXPORT_CHUNK_BYTES`] and hands them over a bounded channel, so at
+    /// most a few chunks are in memory however large the export. The reader stops when the
+    /// receiver is dropped (the client went away).
+    pub fn export_chunks(
+        &self,
+        filter: Filter,
+        scope: Scope,
+        header: Vec<u8>,
+        mut format: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>, StorageError>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
+        let backend = Arc::clone(&self.backend);
+        tokio::task::spawn_blocking(move || {
+            let mut chunk = header;
+            let mut open = true;
+            let result = backend.export_answers(&filter, &scope, &mut |row| {
+                format(row, &mut chunk);
+                if chunk.len() >= EXPORT_CHUNK_BYTES {
+                    let full = std::mem::replace(
+                        &mut chunk,
+                        Vec::with_capacity(EXPORT_CHUNK_BYTES + 1024),
+                    );
+                    open = sender.blocking_send(Ok(full)).is_ok();
+                }
+                open
+            });
+            if !open {
+                return;
+            }
+            let last = match result {
+                Ok(()) if chunk.is_empty() => return,
+                Ok(()) => Ok(chunk),
+                Err(e) => Err(e),
+            };
+            let _ = sender.blocking_send(last);
+        });
+        receiver
+    }
 }
+
+/// The size an export chunk grows to before it is sent.
+pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
+
+/// How many export chunks may wait for the client at once.
+const EXPORT_CHUNKS_IN_FLIGHT: usize = 4;

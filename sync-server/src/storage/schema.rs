@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema one version up; never edit one that has shipped, append instead.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE offices (
     id   TEXT PRIMARY KEY,
     name TEXT NOT NULL
@@ -128,7 +129,85 @@ CREATE TABLE rollups (
     reasons     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (desk_id, question, day, language, larger_text)
 ) STRICT;
-"#];
+"#,
+    r#"
+-- v2, the dashboard's data: overall ratings flagged as part of a burst (see
+-- storage/sqlite/bursts.rs), the burst flag as a rollup dimension, and the rollups the
+-- dashboard's views read instead of the answers table (hours for the weekday × hour heatmap,
+-- reasons for the most chosen reasons). Week and month trends group the daily rollups.
+ALTER TABLE answers ADD COLUMN burst INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX answers_kiosk_question_time ON answers(kiosk_id, question, event_utc_ms);
+-- Exports read one desk's days in order.
+CREATE INDEX answers_desk_day ON answers(desk_id, local_day, event_utc_ms);
+
+CREATE TABLE rollups_with_bursts (
+    desk_id     TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    larger_text INTEGER NOT NULL,
+    burst       INTEGER NOT NULL,
+    score_1     INTEGER NOT NULL DEFAULT 0,
+    score_2     INTEGER NOT NULL DEFAULT 0,
+    score_3     INTEGER NOT NULL DEFAULT 0,
+    score_4     INTEGER NOT NULL DEFAULT 0,
+    reasons     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (desk_id, question, day, language, larger_text, burst)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollups_with_bursts (desk_id, question, day, language, larger_text, burst, score_1,
+        score_2, score_3, score_4, reasons)
+    SELECT desk_id, question, day, language, larger_text, 0, score_1, score_2, score_3, score_4,
+        reasons FROM rollups;
+DROP TABLE rollups;
+ALTER TABLE rollups_with_bursts RENAME TO rollups;
+CREATE INDEX rollups_by_day ON rollups(day, question);
+
+-- Counted answers per Europe/Warsaw day and hour (the heatmap's weekday comes from the day).
+CREATE TABLE rollup_hours (
+    desk_id  TEXT NOT NULL,
+    question TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    hour     INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    burst    INTEGER NOT NULL,
+    score_1  INTEGER NOT NULL DEFAULT 0,
+    score_2  INTEGER NOT NULL DEFAULT 0,
+    score_3  INTEGER NOT NULL DEFAULT 0,
+    score_4  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (desk_id, question, day, hour, language, burst)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollup_hours (desk_id, question, day, hour, language, burst, score_1, score_2,
+        score_3, score_4)
+    SELECT desk_id, question, local_day, local_hour, language, 0, sum(score = 1),
+        sum(score = 2), sum(score = 3), sum(score = 4)
+    FROM answers WHERE counted = 1
+    GROUP BY desk_id, question, local_day, local_hour, language;
+
+-- How often each reason was chosen by counted answers.
+CREATE TABLE rollup_reasons (
+    desk_id  TEXT NOT NULL,
+    question TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    language TEXT NOT NULL,
+    burst    INTEGER NOT NULL,
+    reason   TEXT NOT NULL,
+    chosen   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (desk_id, question, day, language, burst, reason)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollup_reasons (desk_id, question, day, language, burst, reason, chosen)
+    WITH RECURSIVE split(desk_id, question, day, language, reason, rest) AS (
+        SELECT desk_id, question, local_day, language, '', reasons || ','
+        FROM answers WHERE counted = 1 AND reasons <> ''
+        UNION ALL
+        SELECT desk_id, question, day, language, substr(rest, 1, instr(rest, ',') - 1),
+            substr(rest, instr(rest, ',') + 1)
+        FROM split WHERE rest <> ''
+    )
+    SELECT desk_id, question, day, language, 0, reason, count(*)
+    FROM split WHERE reason <> ''
+    GROUP BY desk_id, question, day, language, reason;
+"#,
+];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -10,6 +10,8 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
+mod analytics;
+pub mod bursts;
 mod event_times;
 mod ingest;
 mod tally;
@@ -18,6 +20,10 @@ use super::{
     Backend, CodeProblem, Contents, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk,
     Rollup, StorageError, TokenLookup, schema,
 };
+use crate::analytics::{
+    ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
+};
+use crate::dashboard::Scope;
 use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
@@ -226,6 +232,49 @@ fn exists(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqli
 }
 
 impl Backend for SqliteBackend {
+    fn places(&self, scope: &Scope) -> Result<Places, StorageError> {
+        self.read(|conn| analytics::places(conn, scope))
+    }
+
+    fn breakdown(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        level: Level,
+    ) -> Result<Vec<Group>, StorageError> {
+        self.read(|conn| analytics::breakdown(conn, filter, scope, level))
+    }
+
+    fn trend(&self, filter: &Filter, scope: &Scope) -> Result<Vec<TrendPoint>, StorageError> {
+        self.read(|conn| analytics::trend(conn, filter, scope))
+    }
+
+    fn top_reasons(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ReasonCount>, StorageError> {
+        self.read(|conn| analytics::reasons(conn, filter, scope, limit))
+    }
+
+    fn heatmap(&self, filter: &Filter, scope: &Scope) -> Result<Vec<HeatCell>, StorageError> {
+        self.read(|conn| analytics::heatmap(conn, filter, scope))
+    }
+
+    fn usage(&self, filter: &Filter, scope: &Scope) -> Result<Usage, StorageError> {
+        self.read(|conn| analytics::usage(conn, filter, scope))
+    }
+
+    fn export_answers(
+        &self,
+        filter: &Filter,
+        scope: &Scope,
+        each: &mut dyn FnMut(&ExportRow) -> bool,
+    ) -> Result<(), StorageError> {
+        self.read(|conn| analytics::export(conn, filter, scope, each))
+    }
+
     fn seed_offices(&self) -> Result<usize, StorageError> {
         self.write(|tx| {
             let mut added = 0;
@@ -583,7 +632,12 @@ impl Backend for SqliteBackend {
             let mut stmt = conn.prepare(
                 "SELECT desk_id, question, day, language, larger_text, score_1, score_2, score_3,
                         score_4, reasons
-                 FROM rollups WHERE desk_id = ?1
+                 FROM (SELECT desk_id, question, day, language, larger_text,
+                              sum(score_1) AS score_1, sum(score_2) AS score_2,
+                              sum(score_3) AS score_3, sum(score_4) AS score_4,
+                              sum(reasons) AS reasons
+                       FROM rollups WHERE desk_id = ?1
+                       GROUP BY question, day, language, larger_text)
                  ORDER BY question, day, language, larger_text",
             )?;
             let rows = stmt
@@ -735,6 +789,68 @@ mod tests {
             )?)
         })
         .expect("placed")
+    }
+
+    /// Per burst flag (0, 1): counted answers in `rollups`, in `rollup_hours`, and flagged answers.
+    fn burst_split(db: &SqliteBackend) -> [[i64; 3]; 2] {
+        db.read(|conn| {
+            let mut split = [[0; 3]; 2];
+            for (column, sql) in [
+                "SELECT burst, sum(score_1 + score_2 + score_3 + score_4) FROM rollups GROUP BY burst",
+                "SELECT burst, sum(score_1 + score_2 + score_3 + score_4) FROM rollup_hours GROUP BY burst",
+                "SELECT burst, count(*) FROM answers WHERE counted = 1 GROUP BY burst",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let mut stmt = conn.prepare(sql)?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, i64>(1)?)))?;
+                for row in rows {
+                    let (burst, n) = row?;
+                    split[usize::from(burst)][column] = n;
+                }
+            }
+            Ok(split)
+        })
+        .expect("burst split")
+    }
+
+    #[test]
+    fn three_visits_rated_within_ten_seconds_are_flagged_as_a_burst_even_across_batches() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let at = |offset_ms: i64, question: Question| RatingRecord {
+            question,
+            recorded: RecordedTime {
+                wall_clock_ms: clock().wall_clock_ms + offset_ms,
+                boottime_ns: u64::try_from(offset_ms).expect("offset") * 1_000_000 + 1,
+                ..clock()
+            },
+            ..record(Score::VERY_GOOD)
+        };
+        let received = clock().wall_clock_ms + 3_600_000;
+        let send = |records: Vec<RatingRecord>| {
+            let batch = RecordBatch {
+                sent: clock(),
+                records,
+            };
+            db.ingest(&kiosk, &batch, received).expect("ingest");
+        };
+        // Two presses 3 s apart, a standard rated in between, and an ordinary visit later.
+        send(vec![
+            at(0, Question::Overall),
+            at(1_000, Question::Standard(StandardId::IV)),
+            at(3_000, Question::Overall),
+            at(120_000, Question::Overall),
+        ]);
+        assert_eq!(burst_split(&db), [[4, 4, 4], [0, 0, 0]], "no burst yet");
+        // A third press 9 s after the first arrives in a later batch: all three become a burst.
+        send(vec![at(9_000, Question::Overall)]);
+        assert_eq!(
+            burst_split(&db),
+            [[2, 2, 2], [3, 3, 3]],
+            "the standard's answer and the visit two minutes later stay ordinary"
+        );
     }
 
     #[test]

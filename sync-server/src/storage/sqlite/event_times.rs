@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use model::{RatingRecord, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::tally::{Cell, Tally};
+use super::tally::{Counted, Tally};
 use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
 use crate::storage::{Kiosk, StorageError};
 
@@ -228,20 +228,17 @@ fn stored_anchor(
     }))
 }
 
-/// An approximate answer as stored, with what re-placing and re-counting it needs.
+/// An approximate answer as stored, with what re-placing it needs.
 struct StoredApproximate {
     id: String,
     recorded: RecordedTime,
     bounds: Bounds,
-    counted: bool,
-    old_day: String,
-    cell: Cell,
-    score: u8,
-    has_reasons: bool,
 }
 
 /// Re-places the answers of `anchor`'s boot that were stored as approximate because no anchor of
-/// that boot was known yet, within the bounds proven when they arrived.
+/// that boot was known yet, within the bounds proven when they arrived. A counted answer's rollup
+/// counts move with its day and hour; its burst flag stays, because re-placing shifts a boot's
+/// answers together and keeps the gaps between them.
 fn replace_approximate_answers(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -250,12 +247,10 @@ fn replace_approximate_answers(
     let waiting = {
         let mut stmt = tx.prepare_cached(
             "SELECT id, wall_clock_ms, boottime_ns, clock_synchronized, event_earliest_ms,
-                    event_latest_ms, counted, local_day, desk_id, question, language,
-                    larger_text, score, reasons
+                    event_latest_ms
              FROM answers WHERE kiosk_id = ?1 AND boot_id = ?2 AND event_approximate = 1",
         )?;
         stmt.query_map(params![kiosk.id, anchor.boot_id], |r| {
-            let local_day: String = r.get(7)?;
             Ok(StoredApproximate {
                 id: r.get(0)?,
                 recorded: RecordedTime {
@@ -268,17 +263,6 @@ fn replace_approximate_answers(
                     earliest_ms: r.get(4)?,
                     latest_ms: r.get(5)?,
                 },
-                counted: r.get(6)?,
-                old_day: local_day.clone(),
-                cell: Cell {
-                    desk: r.get(8)?,
-                    question: r.get(9)?,
-                    day: local_day,
-                    language: r.get(10)?,
-                    larger_text: r.get(11)?,
-                },
-                score: r.get(12)?,
-                has_reasons: !r.get::<_, String>(13)?.is_empty(),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?
@@ -291,6 +275,7 @@ fn replace_approximate_answers(
             answer.bounds,
         );
         let placed = Placed::from(placement, answer.bounds);
+        let before = Counted::load(tx, &answer.id)?;
         tx.execute(
             "UPDATE answers SET event_utc_ms = ?2, event_approximate = ?3, local_day = ?4,
                  local_hour = ?5 WHERE id = ?1",
@@ -302,13 +287,13 @@ fn replace_approximate_answers(
                 placed.local_hour
             ],
         )?;
-        if answer.counted && placed.local_day != answer.old_day {
-            let moved_to = Cell {
+        if let Some((before, true)) = before {
+            let after = Counted {
                 day: placed.local_day,
-                ..answer.cell.clone()
+                hour: i64::from(placed.local_hour),
+                ..before.clone()
             };
-            tally.add(answer.cell, answer.score, answer.has_reasons, -1)?;
-            tally.add(moved_to, answer.score, answer.has_reasons, 1)?;
+            tally.change(&before, &after)?;
         }
     }
     tally.write(tx)

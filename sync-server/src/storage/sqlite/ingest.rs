@@ -2,14 +2,15 @@
 //! conflict, rejected) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
-use model::RatingRecord;
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
+use model::{Question, RatingRecord};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
+use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
-use super::tally::{Cell, Tally};
+use super::tally::{Counted, Tally};
 use crate::storage::{Kiosk, StorageError};
 
 /// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
@@ -132,14 +133,21 @@ fn one(
         return settle_existing(tx, kiosk, &id, &hash, &content, placer.received_ms());
     }
     if counted {
-        let cell = Cell {
+        let answer = Counted {
             desk: record.desk_id.to_string(),
             question: record.question.to_string(),
             day: placed.local_day,
+            hour: i64::from(placed.local_hour),
             language: record.language.to_string(),
             larger_text: record.larger_text,
+            burst: false,
+            score: record.score.value(),
+            reasons: join(&record.reasons),
         };
-        tally.add(cell, record.score.value(), !record.reasons.is_empty(), 1)?;
+        tally.add(&answer, 1)?;
+    }
+    if record.question == Question::Overall {
+        bursts::flag(tx, &kiosk.id, placed.utc_ms, tally)?;
     }
     if let Some(old) = record.supersedes {
         uncount_superseded(tx, kiosk, &old.to_string(), &id, tally)?;
@@ -180,30 +188,22 @@ fn uncount_superseded(
     new: &str,
     tally: &mut Tally,
 ) -> Result<(), StorageError> {
-    let previous = tx
+    let previous_is_live: Option<()> = tx
         .prepare_cached(
-            "SELECT desk_id, question, local_day, language, larger_text, score, reasons, counted
-             FROM answers WHERE id = ?1 AND kiosk_id = ?2 AND superseded_by IS NULL",
+            "SELECT 1 FROM answers WHERE id = ?1 AND kiosk_id = ?2 AND superseded_by IS NULL",
         )?
-        .query_row(params![old, kiosk.id], |r| {
-            let cell = Cell {
-                desk: r.get(0)?,
-                question: r.get(1)?,
-                day: r.get(2)?,
-                language: r.get(3)?,
-                larger_text: r.get(4)?,
-            };
-            let has_reasons = !r.get::<_, String>(6)?.is_empty();
-            Ok((cell, r.get::<_, u8>(5)?, has_reasons, r.get::<_, bool>(7)?))
-        })
+        .query_row(params![old, kiosk.id], |_| Ok(()))
         .optional()?;
-    let Some((cell, score, has_reasons, counted)) = previous else {
+    if previous_is_live.is_none() {
+        return Ok(());
+    }
+    let Some((previous, counted)) = Counted::load(tx, old)? else {
         return Ok(());
     };
     tx.prepare_cached("UPDATE answers SET superseded_by = ?2, counted = 0 WHERE id = ?1")?
         .execute(params![old, new])?;
     if counted {
-        tally.add(cell, score, has_reasons, -1)?;
+        tally.add(&previous, -1)?;
     }
     Ok(())
 }

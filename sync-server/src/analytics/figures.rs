@@ -1,0 +1,119 @@
+//! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
+//! CSAT (share of scores 3–4), mean and distribution, withheld below [`MIN_RESPONSES`] so no
+//! clerk can be singled out by a single visit.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Fewer responses than this in a cell show "too few responses" instead of any score.
+pub const MIN_RESPONSES: i64 = 5;
+
+/// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub scores: [i64; 4],
+}
+
+impl Counts {
+    pub fn new(scores: [i64; 4]) -> Counts {
+        Counts { scores }
+    }
+
+    pub fn responses(&self) -> i64 {
+        self.scores.iter().sum()
+    }
+
+    /// Adds another cell's counts to this one.
+    pub fn add(&mut self, other: Counts) {
+        for (mine, theirs) in self.scores.iter_mut().zip(other.scores) {
+            *mine += theirs;
+        }
+    }
+
+    /// The scores' figures, or `None` when there are fewer than [`MIN_RESPONSES`] responses.
+    pub fn figures(&self) -> Option<Figures> {
+        let responses = self.responses();
+        if responses < MIN_RESPONSES {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
+        let (total, scores) = (responses as f64, self.scores.map(|n| n as f64));
+        let weighted: f64 = scores
+            .iter()
+            .zip(1..=4)
+            .map(|(n, s)| n * f64::from(s))
+            .sum();
+        Some(Figures {
+            responses,
+            csat_percent: 100.0 * (scores[2] + scores[3]) / total,
+            mean: weighted / total,
+            distribution: self.scores,
+            shares_percent: scores.map(|n| 100.0 * n / total),
+        })
+    }
+
+    /// The JSON form: the response count always, the scores only when not withheld.
+    pub fn cell(&self) -> Cell {
+        let figures = self.figures();
+        Cell {
+            responses: self.responses(),
+            too_few_responses: figures.is_none(),
+            csat_percent: figures.as_ref().map(|f| f.csat_percent),
+            mean: figures.as_ref().map(|f| f.mean),
+            distribution: figures.map(|f| f.distribution),
+        }
+    }
+}
+
+/// What a cell with enough responses shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub responses: i64,
+    /// Share of scores 3 and 4, in percent.
+    pub csat_percent: f64,
+    /// Mean score on the 1–4 scale.
+    pub mean: f64,
+    /// Counts of scores 1, 2, 3, 4.
+    pub distribution: [i64; 4],
+    /// Shares of scores 1, 2, 3, 4, in percent.
+    pub shares_percent: [f64; 4],
+}
+
+/// One cell as the JSON API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Cell {
+    /// Counted answers in the cell.
+    pub responses: i64,
+    /// True when the cell has fewer than 5 responses: every score below is then null.
+    pub too_few_responses: bool,
+    /// Share of scores 3–4 in percent.
+    pub csat_percent: Option<f64>,
+    /// Mean score, 1–4.
+    pub mean: Option<f64>,
+    /// Counts of scores 1, 2, 3 and 4.
+    pub distribution: Option<[i64; 4]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_responses_show_no_score_and_five_do() {
+        let four = Counts::new([1, 0, 0, 3]);
+        assert_eq!(four.figures(), None);
+        let cell = four.cell();
+        assert!(cell.too_few_responses);
+        assert_eq!(
+            (cell.responses, cell.csat_percent, cell.mean),
+            (4, None, None)
+        );
+        assert_eq!(cell.distribution, None);
+
+        let five = Counts::new([1, 1, 0, 3]).figures().expect("five responses");
+        assert_eq!(five.responses, 5);
+        assert!((five.csat_percent - 60.0).abs() < 1e-9);
+        assert!((five.mean - 15.0 / 5.0).abs() < 1e-9);
+        assert!((five.shares_percent[3] - 60.0).abs() < 1e-9);
+    }
+}

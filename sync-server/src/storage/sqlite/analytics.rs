@@ -1,0 +1,379 @@
+//! The dashboard's queries: every aggregate reads the rollups (`rollups`, `rollup_hours`,
+//! `rollup_reasons`) joined to `desks` for the office and department, filtered in SQL by the
+//! viewer's scope and the filter, whose values are only ever bound parameters. Only the export
+//! reads individual answers, desk by desk along an index, row by row.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+use crate::analytics::{
+    Counts, ExportRow, Filter, Group, HeatCell, Level, Place, Places, ReasonCount, Step,
+    TrendPoint, Usage,
+};
+use crate::dashboard::Scope;
+use crate::storage::StorageError;
+
+/// A `WHERE` clause and the values bound to its placeholders, in order.
+struct Conditions {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Conditions {
+    fn push(&mut self, clause: &str, value: impl Into<Value>) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(clause);
+        self.values.push(value.into());
+    }
+}
+
+/// Which of the filter's dimensions a rollup table has.
+#[derive(Clone, Copy)]
+struct Dimensions {
+    /// The table's day column (`day` in rollups, `local_day` in answers).
+    day: &'static str,
+    /// Whether to filter by the filter's question.
+    question: bool,
+}
+
+/// The conditions for rows of table alias `r` joined to `desks d`.
+fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
+    let mut c = Conditions {
+        sql: format!("r.{0} >= ? AND r.{0} <= ?", dims.day),
+        values: vec![
+            Value::Text(filter.from.to_string()),
+            Value::Text(filter.to.to_string()),
+        ],
+    };
+    if dims.question {
+        c.push("r.question = ?", filter.question.to_string());
+    }
+    if let Some(own) = scope.office() {
+        c.push("d.office_id = ?", own.to_owned());
+    }
+    if let Some(office) = &filter.office {
+        c.push("d.office_id = ?", office.clone());
+    }
+    if let Some(department) = &filter.department {
+        c.push("d.department_id = ?", department.clone());
+    }
+    if let Some(desk) = &filter.desk {
+        c.push("r.desk_id = ?", desk.to_string());
+    }
+    if let Some(language) = &filter.language {
+        c.push("r.language = ?", language.to_string());
+    }
+    if !filter.include_bursts {
+        c.sql.push_str(" AND r.burst = 0");
+    }
+    c
+}
+
+const ROLLUP_DAYS: Dimensions = Dimensions {
+    day: "day",
+    question: true,
+};
+
+const SUMS: &str = "sum(r.score_1), sum(r.score_2), sum(r.score_3), sum(r.score_4)";
+
+fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> {
+    Ok(Counts::new([
+        row.get(first)?,
+        row.get(first + 1)?,
+        row.get(first + 2)?,
+        row.get(first + 3)?,
+    ]))
+}
+
+/// Counts per office, department, desk or question.
+pub(super) fn breakdown(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+    level: Level,
+) -> Result<Vec<Group>, StorageError> {
+    let (columns, group) = match level {
+        Level::Office => ("d.office_id, NULL", "d.office_id"),
+        Level::Department => (
+            "d.department_id, d.office_id",
+            "d.office_id, d.department_id",
+        ),
+        Level::Desk => ("r.desk_id, d.office_id", "r.desk_id"),
+        Level::Question => ("r.question, NULL", "r.question"),
+    };
+    let dims = Dimensions {
+        question: level != Level::Question,
+        ..ROLLUP_DAYS
+    };
+    let c = conditions(filter, scope, dims);
+    let sql = format!(
+        "SELECT {columns}, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY {group} ORDER BY {group}",
+        c.sql
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(c.values), |r| {
+            Ok(Group {
+                id: r.get(0)?,
+                office_id: r.get(1)?,
+                counts: counts_at(r, 2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Counts per week (from Monday) or month of the filter's period.
+pub(super) fn trend(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Vec<TrendPoint>, StorageError> {
+    let bucket = match filter.step {
+        Step::Week => "date(r.day, '-6 days', 'weekday 1')",
+        Step::Month => "substr(r.day, 1, 7) || '-01'",
+    };
+    let c = conditions(filter, scope, ROLLUP_DAYS);
+    let sql = format!(
+        "SELECT {bucket} AS start, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY start ORDER BY start",
+        c.sql
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(c.values), |r| {
+            Ok(TrendPoint {
+                start: r.get(0)?,
+                counts: counts_at(r, 1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The `limit` most chosen reasons: of the filter's standard, or of every standard when the
+/// filter is on the overall question.
+pub(super) fn reasons(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+    limit: usize,
+) -> Result<Vec<ReasonCount>, StorageError> {
+    let dims = Dimensions {
+        question: filter.question != model::Question::Overall,
+        ..ROLLUP_DAYS
+    };
+    let mut c = conditions(filter, scope, dims);
+    c.values
+        .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT r.question, r.reason, sum(r.chosen) AS chosen
+         FROM rollup_reasons r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.question, r.reason HAVING chosen > 0
+         ORDER BY chosen DESC, r.question, r.reason LIMIT ?",
+        c.sql
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(c.values), |r| {
+            Ok(ReasonCount {
+                question: r.get(0)?,
+                reason: r.get(1)?,
+                chosen: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Counts per weekday (Monday first) and hour, in Europe/Warsaw time.
+pub(super) fn heatmap(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Vec<HeatCell>, StorageError> {
+    let c = conditions(filter, scope, ROLLUP_DAYS);
+    let sql = format!(
+        "SELECT (CAST(strftime('%w', r.day) AS INTEGER) + 6) % 7 AS weekday, r.hour, {SUMS}
+         FROM rollup_hours r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY weekday, r.hour ORDER BY weekday, r.hour",
+        c.sql
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(c.values), |r| {
+            Ok(HeatCell {
+                weekday: r.get(0)?,
+                hour: r.get(1)?,
+                counts: counts_at(r, 2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Answers per language chosen and per text size.
+pub(super) fn usage(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Usage, StorageError> {
+    let c = conditions(filter, scope, ROLLUP_DAYS);
+    let sql = format!(
+        "SELECT r.language, r.larger_text, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.language, r.larger_text",
+        c.sql
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(c.values), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                counts_at(r, 2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut usage = Usage::default();
+    for (language, larger_text, counts) in rows {
+        match usage.languages.iter_mut().find(|(l, _)| *l == language) {
+            Some((_, total)) => total.add(counts),
+            None => usage.languages.push((language, counts)),
+        }
+        if larger_text {
+            usage.larger_text.add(counts);
+        } else {
+            usage.normal_text.add(counts);
+        }
+    }
+    usage.languages.sort_by(|a, b| {
+        b.1.responses()
+            .cmp(&a.1.responses())
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    Ok(usage)
+}
+
+/// The offices, departments and desks `scope` may read.
+pub(super) fn places(conn: &Connection, scope: &Scope) -> Result<Places, StorageError> {
+    let own = scope.office();
+    let offices = conn
+        .prepare_cached("SELECT id, name FROM offices WHERE ?1 IS NULL OR id = ?1 ORDER BY rowid")?
+        .query_map([own], |r| {
+            Ok(Place {
+                office_id: r.get(0)?,
+                department_id: None,
+                desk_id: None,
+                name: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let departments = conn
+        .prepare_cached(
+            "SELECT office_id, id, name FROM departments WHERE ?1 IS NULL OR office_id = ?1
+             ORDER BY office_id, id",
+        )?
+        .query_map([own], |r| {
+            Ok(Place {
+                office_id: r.get(0)?,
+                department_id: Some(r.get(1)?),
+                desk_id: None,
+                name: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let desks = conn
+        .prepare_cached(
+            "SELECT office_id, department_id, id, name FROM desks
+             WHERE ?1 IS NULL OR office_id = ?1 ORDER BY office_id, department_id, id",
+        )?
+        .query_map([own], |r| {
+            Ok(Place {
+                office_id: r.get(0)?,
+                department_id: Some(r.get(1)?),
+                desk_id: Some(r.get(2)?),
+                name: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Places {
+        offices,
+        departments,
+        desks,
+    })
+}
+
+/// Calls `each` with every counted answer the filter selects, desk by desk in id order, each
+/// desk's by event time; stops early when `each` returns false. Rows are read one at a time, so
+/// memory stays flat however many there are.
+pub(super) fn export(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+    each: &mut dyn FnMut(&ExportRow) -> bool,
+) -> Result<(), StorageError> {
+    let desks: Vec<Place> = places(conn, scope)?
+        .desks
+        .into_iter()
+        .filter(|d| filter.office.as_deref().is_none_or(|o| o == d.office_id))
+        .filter(|d| {
+            filter
+                .department
+                .as_deref()
+                .is_none_or(|dep| d.department_id.as_deref() == Some(dep))
+        })
+        .filter(|d| {
+            filter
+                .desk
+                .as_ref()
+                .is_none_or(|id| d.desk_id.as_deref() == Some(id.as_str()))
+        })
+        .collect();
+    let mut sql = String::from(
+        "SELECT id, event_utc_ms, event_approximate, local_day, local_hour, question, score,
+                reasons, language, larger_text, input, burst
+         FROM answers INDEXED BY answers_desk_day
+         WHERE desk_id = ?1 AND local_day >= ?2 AND local_day <= ?3 AND counted = 1
+           AND question = ?4 AND (?5 IS NULL OR language = ?5)",
+    );
+    if !filter.include_bursts {
+        sql.push_str(" AND burst = 0");
+    }
+    sql.push_str(" ORDER BY local_day, event_utc_ms");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    for desk in desks {
+        let desk_id = desk.desk_id.unwrap_or_default();
+        let department_id = desk.department_id.unwrap_or_default();
+        let mut rows = stmt.query(rusqlite::params![
+            desk_id,
+            filter.from.to_string(),
+            filter.to.to_string(),
+            filter.question.to_string(),
+            filter.language.as_ref().map(ToString::to_string),
+        ])?;
+        while let Some(r) = rows.next()? {
+            let row = ExportRow {
+                id: r.get(0)?,
+                event_utc_ms: r.get(1)?,
+                event_approximate: r.get(2)?,
+                local_day: r.get(3)?,
+                local_hour: r.get(4)?,
+                office_id: desk.office_id.clone(),
+                department_id: department_id.clone(),
+                desk_id: desk_id.clone(),
+                question: r.get(5)?,
+                score: r.get(6)?,
+                reasons: r.get(7)?,
+                language: r.get(8)?,
+                larger_text: r.get(9)?,
+                input: r.get(10)?,
+                burst: r.get(11)?,
+            };
+            if !each(&row) {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

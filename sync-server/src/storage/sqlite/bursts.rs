@@ -1,0 +1,155 @@
+//! Bursts: overall ratings pressed in quick succession at one kiosk (a client "compensating" a
+//! wrong press, or someone tapping the happy face over and over). They are flagged at ingest,
+//! kept and counted under the rollups' `burst = 1` cells, which reports leave out unless asked.
+
+use rusqlite::{Transaction, params};
+
+use super::tally::{Counted, Tally};
+use crate::storage::StorageError;
+
+/// A burst has at least this many overall ratings, each from a different visit…
+pub const BURST_MIN_RATINGS: usize = 3;
+
+/// …within this many milliseconds of event time (first to last, inclusive). A real visit takes
+/// far longer than 10 s, so three visits inside 10 s are not three clients.
+pub const BURST_WINDOW_MS: i64 = 10_000;
+
+/// The question bursts are looked for in: only the overall rating is pressed without a visit.
+const OVERALL: &str = "overall";
+
+/// One overall rating near the one just stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nearby {
+    pub event_utc_ms: i64,
+    pub visit_id: String,
+}
+
+/// Which of `ratings` (sorted by event time) belong to a burst: some window of
+/// [`BURST_WINDOW_MS`] holding them holds overall ratings from at least [`BURST_MIN_RATINGS`]
+/// different visits. Corrections within one visit ("Change my answer") are not a burst.
+pub fn members(ratings: &[Nearby]) -> Vec<bool> {
+    let mut member = vec![false; ratings.len()];
+    for (start, first) in ratings.iter().enumerate() {
+        let end = ratings[start..]
+            .iter()
+            .position(|r| r.event_utc_ms - first.event_utc_ms > BURST_WINDOW_MS)
+            .map_or(ratings.len(), |n| start + n);
+        let window = &ratings[start..end];
+        let mut visits: Vec<&str> = window.iter().map(|r| r.visit_id.as_str()).collect();
+        visits.sort_unstable();
+        visits.dedup();
+        if visits.len() >= BURST_MIN_RATINGS {
+            member[start..end].fill(true);
+        }
+    }
+    member
+}
+
+/// After an overall rating placed at `event_utc_ms` was stored for `kiosk_id`: flags every
+/// overall rating of that kiosk that is now part of a burst (the new one included) and moves the
+/// counted ones to the burst cells of the rollups. A flag is never cleared: answers are only
+/// ever added.
+pub(super) fn flag(
+    tx: &Transaction<'_>,
+    kiosk_id: &str,
+    event_utc_ms: i64,
+    tally: &mut Tally,
+) -> Result<(), StorageError> {
+    let nearby = tx
+        .prepare_cached(
+            "SELECT id, event_utc_ms, visit_id, burst FROM answers
+             INDEXED BY answers_kiosk_question_time
+             WHERE kiosk_id = ?1 AND question = ?2 AND event_utc_ms BETWEEN ?3 AND ?4
+             ORDER BY event_utc_ms",
+        )?
+        .query_map(
+            params![
+                kiosk_id,
+                OVERALL,
+                event_utc_ms - BURST_WINDOW_MS,
+                event_utc_ms + BURST_WINDOW_MS
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Nearby {
+                        event_utc_ms: r.get(1)?,
+                        visit_id: r.get(2)?,
+                    },
+                    r.get::<_, bool>(3)?,
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let ratings: Vec<Nearby> = nearby.iter().map(|(_, n, _)| n.clone()).collect();
+    for ((id, _, flagged), member) in nearby.iter().zip(members(&ratings)) {
+        if !member || *flagged {
+            continue;
+        }
+        let Some((before, counted)) = Counted::load(tx, id)? else {
+            continue;
+        };
+        tx.prepare_cached("UPDATE answers SET burst = 1 WHERE id = ?1")?
+            .execute([id])?;
+        if counted {
+            let after = Counted {
+                burst: true,
+                ..before.clone()
+            };
+            tally.change(&before, &after)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(times: &[(i64, &str)]) -> Vec<Nearby> {
+        times
+            .iter()
+            .map(|(t, v)| Nearby {
+                event_utc_ms: *t,
+                visit_id: (*v).to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_visits_within_ten_seconds_are_a_burst() {
+        let ratings = at(&[(0, "a"), (4_000, "b"), (10_000, "c"), (60_000, "d")]);
+        assert_eq!(members(&ratings), [true, true, true, false]);
+    }
+
+    #[test]
+    fn three_visits_just_over_ten_seconds_apart_are_not() {
+        let ratings = at(&[(0, "a"), (5_000, "b"), (10_001, "c")]);
+        assert_eq!(members(&ratings), [false, false, false]);
+    }
+
+    #[test]
+    fn corrections_within_one_visit_are_not_a_burst() {
+        let ratings = at(&[(0, "a"), (2_000, "a"), (3_000, "a"), (4_000, "b")]);
+        assert_eq!(members(&ratings), [false; 4]);
+    }
+
+    #[test]
+    fn a_long_run_of_presses_is_one_burst_end_to_end() {
+        let ratings: Vec<Nearby> = (0..10)
+            .map(|i| Nearby {
+                event_utc_ms: i * 6_000,
+                visit_id: i.to_string(),
+            })
+            .collect();
+        // Any two presses are 6 s apart: every window of 10 s holds two, never three.
+        assert!(members(&ratings).iter().all(|m| !m));
+        let dense: Vec<Nearby> = (0..10)
+            .map(|i| Nearby {
+                event_utc_ms: i * 2_000,
+                visit_id: i.to_string(),
+            })
+            .collect();
+        assert!(members(&dense).iter().all(|m| *m));
+    }
+}
