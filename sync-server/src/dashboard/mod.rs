@@ -3,8 +3,11 @@
 //! and reads only what the viewer's [`Scope`] allows.
 
 pub mod access;
+pub mod charts;
+pub mod labels;
 pub mod lang;
 pub mod layout;
+pub mod pages;
 pub mod viewer;
 
 use axum::Router;
@@ -29,6 +32,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route(STYLESHEET_PATH, get(stylesheet))
+        .route("/dashboard", get(pages::overview::page))
+        .route("/dashboard/standards", get(pages::standards::page))
+        .route("/dashboard/patterns", get(pages::patterns::page))
+        .route("/dashboard/export.csv", get(pages::export::csv))
+        .route("/dashboard/reports", get(pages::reports::index))
+        .route(
+            "/dashboard/reports/{office}/{month}",
+            get(pages::reports::report),
+        )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -1,0 +1,370 @@
+//! The dashboard at scale: 10 million answers (5 offices, 100 desks, 2 years) generated through
+//! the storage layer's enrollment and ingest, cached under `target/tmp/`, then the server's time
+//! for the overview and a desk drill-down (p50/p95) and the memory growth while streaming one
+//! office's month of answers as CSV. `cargo bench -p sync-server --bench dashboard`
+//! (`-- generate` only builds the database). Under `cargo test` it runs a small smoke pass.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeZone, Weekday};
+use model::wire::RecordBatch;
+use model::{
+    DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
+    StandardId, VisitId,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sync_server::config::RateLimits;
+use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
+use sync_server::storage::{Backend, Kiosk, NewDesk, NewKiosk, TokenLookup};
+use sync_server::{Application, Settings, credentials};
+
+const ADMIN_TOKEN: &str = "bench-admin-token-0123456789-abcdefghij";
+/// The generated data ends on this Warsaw day, so a cached file stays valid.
+const LAST_DAY: (i32, u32, u32) = (2026, 11, 20);
+const DAYS: u64 = 730;
+const DEPARTMENTS_PER_OFFICE: usize = 4;
+const DESKS_PER_DEPARTMENT: usize = 5;
+/// Visits per desk and working day: each rates overall and two standards, so 64 visits make
+/// 192 answers, and 100 desks × 522 working days about 10 million.
+const VISITS_PER_DAY: usize = 64;
+const STANDARDS: [StandardId; 3] = [StandardId::IV, StandardId::III, StandardId::II];
+const SAMPLES: usize = 60;
+
+struct Scale {
+    days: u64,
+    visits_per_day: usize,
+    file: &'static str,
+}
+
+fn warsaw_ms(date: NaiveDate, at: NaiveTime) -> i64 {
+    chrono_tz::Europe::Warsaw
+        .from_local_datetime(&date.and_time(at))
+        .earliest()
+        .map_or(0, |t| t.timestamp_millis())
+}
+
+fn desk_ids() -> Vec<(usize, String, String, String)> {
+    let mut desks = Vec::new();
+    for (o, (office, _)) in OFFICES.iter().enumerate() {
+        for d in 1..=DEPARTMENTS_PER_OFFICE {
+            for k in 1..=DESKS_PER_DEPARTMENT {
+                desks.push((
+                    o,
+                    (*office).to_owned(),
+                    format!("d{d}"),
+                    format!("{office}-d{d}-{k:02}"),
+                ));
+            }
+        }
+    }
+    desks
+}
+
+/// A score leaning good, a little worse at some desks.
+fn score(rng: &mut StdRng, weak: bool) -> Score {
+    let roll: f64 = rng.random();
+    let (p1, p2, p3) = if weak {
+        (0.12, 0.25, 0.55)
+    } else {
+        (0.04, 0.10, 0.35)
+    };
+    let value = if roll < p1 {
+        1
+    } else if roll < p2 {
+        2
+    } else if roll < p3 {
+        3
+    } else {
+        4
+    };
+    Score::try_from(value).unwrap_or(Score::GOOD)
+}
+
+fn language(rng: &mut StdRng) -> LanguageTag {
+    let roll: f64 = rng.random();
+    let code = if roll < 0.9 {
+        "pl"
+    } else if roll < 0.95 {
+        "uk"
+    } else if roll < 0.98 {
+        "en"
+    } else {
+        "de"
+    };
+    code.parse().unwrap_or_else(|_| LanguageTag::polish())
+}
+
+fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
+    }
+    let db = SqliteBackend::open(&partial, 1)?;
+    db.seed_offices()?;
+    let catalogue = model::catalogue::Catalogue::ordinance_4216_2018();
+    let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2)
+        .ok_or_else(|| anyhow::anyhow!("last day"))?;
+    let first = last
+        .checked_sub_days(Days::new(scale.days - 1))
+        .ok_or_else(|| anyhow::anyhow!("first day"))?;
+    let enrolled_ms = warsaw_ms(first, NaiveTime::MIN) - 86_400_000;
+    let mut kiosks: Vec<(Kiosk, bool)> = Vec::new();
+    for (o, office, department, desk) in desk_ids() {
+        if desk.ends_with("-01") {
+            db.add_department(&office, &department, &format!("Wydział {department}"))?;
+        }
+        let id: DeskId = desk.parse()?;
+        db.add_desk(&NewDesk {
+            id: id.clone(),
+            office_id: office.clone(),
+            department_id: department.clone(),
+            name: format!("Stanowisko {desk}"),
+            internal_service: false,
+            standards: STANDARDS.to_vec(),
+            languages: ["pl", "en", "uk", "de"]
+                .iter()
+                .map(|l| l.parse())
+                .collect::<Result<_, _>>()?,
+            default_language: LanguageTag::polish(),
+        })?;
+        let code = credentials::sha256(&desk);
+        db.add_enrollment_code(code, &id, enrolled_ms, enrolled_ms + 1)?;
+        let token = credentials::sha256(&format!("token {desk}"));
+        let clock = RecordedTime {
+            wall_clock_ms: enrolled_ms,
+            boot_id: "enroll".into(),
+            boottime_ns: 1,
+            clock_synchronized: true,
+        };
+        let new = NewKiosk {
+            id: format!("kiosk-{desk}"),
+            token_sha256: token,
+            version: "bench".into(),
+            clock,
+        };
+        db.enroll(code, &new, enrolled_ms)?
+            .map_err(|p| anyhow::anyhow!("enrollment refused: {p:?}"))?;
+        let TokenLookup::Valid(kiosk) = db.kiosk_by_token(token)? else {
+            anyhow::bail!("kiosk {desk} not enrolled");
+        };
+        kiosks.push((kiosk, desk.ends_with("-03") && o % 2 == 0));
+    }
+
+    let started = Instant::now();
+    let mut stored: u64 = 0;
+    let mut sequence: Vec<u64> = vec![0; kiosks.len()];
+    let mut record_counter: u64 = 0;
+    let mut rng = StdRng::seed_from_u64(4216);
+    let mut date = first;
+    while date <= last {
+        if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+            date = date.succ_opt().unwrap_or(date);
+            continue;
+        }
+        let opens = warsaw_ms(date, NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default());
+        let boot_start = opens - 1_800_000;
+        let boot_id = format!("boot-{date}");
+        for (index, (kiosk, weak)) in kiosks.iter().enumerate() {
+            let mut records = Vec::with_capacity(scale.visits_per_day * 3 + 3);
+            let reading = |ms: i64| RecordedTime {
+                wall_clock_ms: ms,
+                boot_id: boot_id.clone(),
+                boottime_ns: u64::try_from(ms - boot_start).unwrap_or(0) * 1_000_000,
+                clock_synchronized: true,
+            };
+            // Visits spread over 8:00-16:00, a little denser in the morning.
+            let mut times: Vec<i64> = (0..scale.visits_per_day)
+                .map(|_| {
+                    let u: f64 = rng.random();
+                    opens + (u.powf(1.3) * 8.0 * 3_600_000.0) as i64
+                })
+                .collect();
+            times.sort_unstable();
+            // One desk in twenty has a burst of presses that day.
+            if rng.random_ratio(1, 20) {
+                let at = times[times.len() / 2] + 30_000;
+                times.extend([at, at + 2_000, at + 4_000]);
+            }
+            for at in times {
+                let visit = VisitId::new_random();
+                let lang = language(&mut rng);
+                let larger_text = rng.random_ratio(1, 12);
+                let mut answer = |question: Question, score: Score, reasons, at: i64| {
+                    sequence[index] += 1;
+                    record_counter += 1;
+                    records.push(RatingRecord {
+                        id: RecordId::from(uuid::Uuid::from_u64_pair(
+                            record_counter,
+                            u64::try_from(index).unwrap_or(0),
+                        )),
+                        visit_id: visit,
+                        sequence: sequence[index],
+                        desk_id: kiosk.desk_id.clone(),
+                        question,
+                        score,
+                        reasons,
+                        language: lang.clone(),
+                        larger_text,
+                        input: InputKind::Touch,
+                        supersedes: None,
+                        recorded: reading(at),
+                    });
+                };
+                answer(Question::Overall, score(&mut rng, *weak), vec![], at);
+                for (n, standard) in STANDARDS.iter().take(2).enumerate() {
+                    let s = score(&mut rng, *weak);
+                    let reasons = if s.is_low() {
+                        let options = catalogue.standard(*standard).reasons;
+                        vec![options[rng.random_range(0..options.len())].reason_code()]
+                    } else {
+                        vec![]
+                    };
+                    let offset = 5_000 * (i64::try_from(n).unwrap_or(0) + 1);
+                    answer(Question::Standard(*standard), s, reasons, at + offset);
+                }
+            }
+            let received = opens + 9 * 3_600_000;
+            let batch = RecordBatch {
+                sent: reading(received),
+                records,
+            };
+            stored += batch.records.len() as u64;
+            db.ingest(kiosk, &batch, received)?;
+        }
+        if date.day() == 1 {
+            let rate = stored as f64 / started.elapsed().as_secs_f64();
+            eprintln!("{date}: {stored} answers stored ({rate:.0}/s)");
+        }
+        date = date.succ_opt().unwrap_or(date);
+    }
+    drop(db);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
+    }
+    std::fs::rename(&partial, path)?;
+    eprintln!(
+        "generated {stored} answers in {:.0} s into {}",
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse()?,
+        database: path.to_path_buf(),
+        reader_connections: 2,
+        admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
+        rate_limit: RateLimits::default(),
+    };
+    let app = Application::build(settings).await?;
+    let base = format!("http://{}", app.address());
+    let answers = app.storage().answer_count().await?;
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2)
+        .ok_or_else(|| anyhow::anyhow!("last day"))?;
+    let from = last.checked_sub_days(Days::new(29)).unwrap_or(last);
+    let period = format!("from={from}&to={last}");
+    println!("answers in the database: {answers}");
+    for (what, url) in [
+        ("overview, 30 days", format!("{base}/dashboard?{period}")),
+        (
+            "desk drill-down, 30 days",
+            format!("{base}/dashboard?{period}&office=plock&department=d2&desk=plock-d2-03"),
+        ),
+        ("overview, this year", format!("{base}/dashboard?from=2026-01-01&to={last}")),
+    ] {
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples + 3 {
+            let started = Instant::now();
+            let response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
+            anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+            let body = response.bytes().await?;
+            times.push(started.elapsed());
+            anyhow::ensure!(body.len() > 1000, "{url}: a page of {} bytes", body.len());
+        }
+        let mut times = times.split_off(3);
+        times.sort_unstable();
+        println!(
+            "| {what} | p50 {:.1} ms | p95 {:.1} ms |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.95)
+        );
+    }
+
+    let month_from = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1 - 1, 1).unwrap_or(last);
+    let month_to = month_from
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(last);
+    let url = format!("{base}/dashboard/export.csv?from={month_from}&to={month_to}&office=plock");
+    let before = rss_kib();
+    let mut peak = before;
+    let started = Instant::now();
+    let mut response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
+    anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+    let (mut bytes, mut lines) = (0_usize, 0_usize);
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+        peak = peak.max(rss_kib());
+    }
+    println!(
+        "| CSV export, plock, {month_from}..{month_to} | {lines} lines, {:.1} MB in {:.2} s | RSS before {:.1} MB, peak growth {:.1} MB |",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        before as f64 / 1024.0,
+        (peak - before) as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let full = args.iter().any(|a| a == "--bench" || a == "generate");
+    let scale = if full {
+        Scale {
+            days: DAYS,
+            visits_per_day: VISITS_PER_DAY,
+            file: "dashboard-bench-10m.db",
+        }
+    } else {
+        Scale {
+            days: 40,
+            visits_per_day: 6,
+            file: "dashboard-bench-smoke.db",
+        }
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(scale.file);
+    if !path.exists() {
+        eprintln!("generating {} (cached for later runs)", path.display());
+        generate(&path, &scale)?;
+    }
+    if args.iter().any(|a| a == "generate") {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(measure(&path, if full { SAMPLES } else { 3 }))
+}

@@ -1,0 +1,235 @@
+//! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
+//! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
+//! memory stays flat whatever the size. `?format=excel` writes what Polish Excel opens directly:
+//! a UTF-8 byte-order mark, semicolons, and decimal commas.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
+use tokio::sync::mpsc::Receiver;
+
+use super::{PageError, View};
+use crate::analytics::{ExportRow, FilterError};
+use crate::dashboard::Viewer;
+use crate::http::AppState;
+use crate::storage::StorageError;
+
+/// The CSV dialect: plain (comma, point) or for Polish Excel (semicolon, comma, BOM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Plain,
+    Excel,
+}
+
+impl Dialect {
+    /// From the `format` parameter: absent or `csv` plain, `excel` for Excel.
+    pub fn parse(extras: &[(String, String)]) -> Result<Dialect, FilterError> {
+        match extras
+            .iter()
+            .find(|(n, _)| n == "format")
+            .map(|(_, v)| v.as_str())
+        {
+            None | Some("csv") => Ok(Dialect::Plain),
+            Some("excel") => Ok(Dialect::Excel),
+            Some(other) => Err(FilterError {
+                parameter: "format".to_owned(),
+                problem: format!(
+                    "{:?} is not csv or excel",
+                    other.chars().take(40).collect::<String>()
+                ),
+            }),
+        }
+    }
+
+    pub fn separator(self) -> char {
+        match self {
+            Dialect::Plain => ',',
+            Dialect::Excel => ';',
+        }
+    }
+
+    /// What a file starts with: the byte-order mark Excel needs to read UTF-8.
+    pub fn preamble(self) -> &'static str {
+        match self {
+            Dialect::Plain => "",
+            Dialect::Excel => "\u{feff}",
+        }
+    }
+
+    /// A decimal number with `decimals` places in the dialect's notation.
+    pub fn decimal(self, value: f64, decimals: usize) -> String {
+        let text = format!("{value:.decimals$}");
+        match self {
+            Dialect::Plain => text,
+            Dialect::Excel => text.replace('.', ","),
+        }
+    }
+
+    /// Writes one CSV line of `fields`, quoting where needed.
+    pub fn line<S: AsRef<str>>(self, fields: &[S], out: &mut String) {
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(self.separator());
+            }
+            field_into(field.as_ref(), self.separator(), out);
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// One field: quoted when it holds the separator, a quote or a line break; a leading `=`, `+`,
+/// `-` or `@` is defused with an apostrophe so a spreadsheet never runs it as a formula.
+fn field_into(field: &str, separator: char, out: &mut String) {
+    let formula = field.starts_with(['=', '+', '-', '@']) && field.parse::<f64>().is_err();
+    let needs_quotes = formula || field.contains([separator, '"', '\n', '\r']);
+    if needs_quotes {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    for c in field.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if needs_quotes {
+        out.push('"');
+    }
+}
+
+/// The export's columns.
+pub const COLUMNS: [&str; 15] = [
+    "id",
+    "event_time_utc",
+    "event_time_approximate",
+    "local_day",
+    "local_hour",
+    "office",
+    "department",
+    "desk",
+    "question",
+    "score",
+    "reasons",
+    "language",
+    "larger_text",
+    "input",
+    "burst",
+];
+
+fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
+    let time = DateTime::from_timestamp_millis(row.event_utc_ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default();
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let mut line = String::with_capacity(200);
+    dialect.line(
+        &[
+            row.id.as_str(),
+            &time,
+            flag(row.event_approximate),
+            &row.local_day,
+            &row.local_hour.to_string(),
+            &row.office_id,
+            &row.department_id,
+            &row.desk_id,
+            &row.question,
+            &row.score.to_string(),
+            &row.reasons,
+            &row.language,
+            flag(row.larger_text),
+            &row.input,
+            flag(row.burst),
+        ],
+        &mut line,
+    );
+    out.extend_from_slice(line.as_bytes());
+}
+
+/// Export chunks as a body stream; an error ends the body early (the client sees a cut
+/// download, never a wrong one), logged here.
+struct Chunks(Receiver<Result<Vec<u8>, StorageError>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, StorageError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|chunk| {
+            chunk.map(|result| {
+                result.map(Bytes::from).inspect_err(|e| {
+                    tracing::error!(error = %e, source = ?std::error::Error::source(e), "export failed mid-stream");
+                })
+            })
+        })
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (view, extras) = View::read(
+        &state,
+        viewer,
+        query.as_deref(),
+        "/dashboard/export.csv",
+        &["format"],
+    )
+    .await?;
+    let dialect = Dialect::parse(&extras)?;
+    let mut header = String::from(dialect.preamble());
+    dialect.line(&COLUMNS, &mut header);
+    let receiver = state.storage.export_chunks(
+        view.filter.clone(),
+        view.viewer.scope.clone(),
+        header.into_bytes(),
+        move |row, out| row_into(dialect, row, out),
+    );
+    let filename = format!(
+        "ocena-{}-{}{}.csv",
+        view.filter.from,
+        view.filter.to,
+        view.filter
+            .office
+            .as_deref()
+            .map(|o| format!("-{o}"))
+            .unwrap_or_default()
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Body::from_stream(Chunks(receiver)),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_quoted_and_formulas_defused() {
+        let mut out = String::new();
+        Dialect::Plain.line(&["a,b", "say \"hi\"", "=1+1", "-3", "iv-x"], &mut out);
+        assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",\"'=1+1\",-3,iv-x\r\n");
+        let mut out = String::new();
+        Dialect::Excel.line(&["a,b", "c;d"], &mut out);
+        assert_eq!(out, "a,b;\"c;d\"\r\n");
+        assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
+        assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+    }
+}

@@ -1,0 +1,382 @@
+//! The monthly monitoring report per office (§3 of the ordinance): responses, CSAT and the
+//! distribution overall, per standard and per department, each against the previous month, and
+//! the most chosen reasons; `/dashboard/reports/{office}/{YYYY-MM}` as a printable page, and
+//! with `.csv` appended as CSV (`?format=excel` for Polish Excel). `/dashboard/reports` lists them.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Months, NaiveDate};
+use maud::{Markup, html};
+use model::{Question, StandardId};
+
+use super::export::Dialect;
+use super::{PageError, View, figures_table, percent, reasons_table};
+use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
+use crate::dashboard::layout::Section;
+use crate::dashboard::{Lang, Viewer, charts, labels};
+use crate::http::AppState;
+use crate::storage::Storage;
+
+/// Months offered on the reports index.
+const MONTHS_LISTED: u32 = 12;
+
+/// One line of a report: this month's counts and the previous month's.
+struct Line {
+    id: String,
+    name: String,
+    now: Counts,
+    before: Counts,
+}
+
+/// Everything a report shows.
+struct Report {
+    office_name: String,
+    month: String,
+    previous_month: String,
+    total: Line,
+    standards: Vec<Line>,
+    departments: Vec<Line>,
+    reasons: Vec<ReasonCount>,
+}
+
+fn find(groups: &[Group], id: &str) -> Counts {
+    groups
+        .iter()
+        .find(|g| g.id == id)
+        .map(|g| g.counts)
+        .unwrap_or_default()
+}
+
+async fn build(
+    storage: &Storage,
+    view: &View,
+    office: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Report, PageError> {
+    let lang = view.lang();
+    let scope = view.viewer.scope.clone();
+    let this = Filter {
+        preset: Preset::Custom,
+        from: first,
+        to: last,
+        step: crate::analytics::Step::Month,
+        ..view.filter.at_office(office)
+    };
+    let previous_first = first
+        .checked_sub_months(Months::new(1))
+        .unwrap_or(first);
+    let previous = Filter {
+        from: previous_first,
+        to: first.pred_opt().unwrap_or(first),
+        ..this.clone()
+    };
+    let by_question_now = storage
+        .breakdown(this.clone(), scope.clone(), Level::Question)
+        .await?;
+    let by_question_before = storage
+        .breakdown(previous.clone(), scope.clone(), Level::Question)
+        .await?;
+    let by_department_now = storage
+        .breakdown(this.clone(), scope.clone(), Level::Department)
+        .await?;
+    let by_department_before = storage
+        .breakdown(previous, scope.clone(), Level::Department)
+        .await?;
+    let reasons = storage.top_reasons(this, scope, 10).await?;
+    let standards = StandardId::ALL
+        .into_iter()
+        .map(Question::Standard)
+        .map(|q| Line {
+            id: q.to_string(),
+            name: labels::question(q, lang),
+            now: find(&by_question_now, &q.to_string()),
+            before: find(&by_question_before, &q.to_string()),
+        })
+        .filter(|l| l.now.responses() + l.before.responses() > 0)
+        .collect();
+    let departments = view
+        .places
+        .departments
+        .iter()
+        .filter(|d| d.office_id == office)
+        .map(|d| {
+            let id = d.department_id.clone().unwrap_or_default();
+            Line {
+                now: find(&by_department_now, &id),
+                before: find(&by_department_before, &id),
+                name: d.name.clone(),
+                id,
+            }
+        })
+        .collect();
+    Ok(Report {
+        office_name: view
+            .places
+            .office_name(office)
+            .unwrap_or(office)
+            .to_owned(),
+        month: format!("{:04}-{:02}", first.year(), first.month()),
+        previous_month: format!("{:04}-{:02}", previous_first.year(), previous_first.month()),
+        total: Line {
+            id: "overall".to_owned(),
+            name: labels::question(Question::Overall, lang),
+            now: find(&by_question_now, "overall"),
+            before: find(&by_question_before, "overall"),
+        },
+        standards,
+        departments,
+        reasons,
+    })
+}
+
+/// The change of CSAT in percentage points, when both months may be shown.
+fn change(line: &Line) -> Option<f64> {
+    Some(line.now.figures()?.csat_percent - line.before.figures()?.csat_percent)
+}
+
+fn change_text(line: &Line, lang: Lang) -> String {
+    match change(line) {
+        Some(points) => {
+            let sign = if points > 0.05 { "+" } else { "" };
+            format!("{sign}{} {}", lang.number(points, 1), lang.pick("p.p.", "pp"))
+        }
+        None => "–".to_owned(),
+    }
+}
+
+fn lines_table(caption: &str, first: &str, lines: &[Line], previous: &str, lang: Lang) -> Markup {
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|l| (l.id.clone(), l.name.clone(), None, l.now))
+        .collect();
+    html! {
+        (figures_table(caption, first, &rows, lang))
+        table.changes {
+            caption { (caption) ": " (lang.pick("zmiana wobec", "change against")) " " (previous) }
+            thead { tr {
+                th scope="col" { (first) }
+                th.number scope="col" { "CSAT " (previous) }
+                th.number scope="col" { (lang.pick("Zmiana CSAT", "CSAT change")) }
+            } }
+            tbody {
+                @for l in lines {
+                    tr data-id=(l.id) {
+                        th scope="row" { (l.name) }
+                        @match l.before.figures() {
+                            Some(f) => td.number { (percent(lang, f.csat_percent)) }
+                            None => td.too-few { (charts::too_few(lang)) }
+                        }
+                        td.number { (change_text(l, lang)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn month_range(month: &str) -> Result<(NaiveDate, NaiveDate), PageError> {
+    Filter::month(month).ok_or_else(|| {
+        PageError::BadFilter(FilterError {
+            parameter: "month".to_owned(),
+            problem: format!(
+                "{:?} is not a month like 2026-10",
+                month.chars().take(40).collect::<String>()
+            ),
+        })
+    })
+}
+
+/// Refuses filter choices a report does not take: its office and month are in its path.
+fn only_bursts_and_language(filter: &Filter) -> Result<(), PageError> {
+    let refused = |parameter: &str| {
+        Err(PageError::BadFilter(FilterError {
+            parameter: parameter.to_owned(),
+            problem: "a report takes its office and month from its path; only bursts, lang and format may be given".to_owned(),
+        }))
+    };
+    if filter.preset != Preset::Last30Days {
+        return refused("period");
+    }
+    if filter.office.is_some() || filter.department.is_some() || filter.desk.is_some() {
+        return refused("office");
+    }
+    if filter.question != Question::Overall {
+        return refused("standard");
+    }
+    if filter.language.is_some() {
+        return refused("language");
+    }
+    Ok(())
+}
+
+/// `GET /dashboard/reports/{office}/{month}` and `…/{month}.csv`.
+#[tracing::instrument(skip_all)]
+pub async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((office, month)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let path = format!("/dashboard/reports/{office}/{month}");
+    let (view, extras) =
+        View::read(&state, viewer, query.as_deref(), &path, &["format"]).await?;
+    only_bursts_and_language(&view.filter)?;
+    let (month, as_csv) = match month.strip_suffix(".csv") {
+        Some(month) => (month.to_owned(), true),
+        None => (month, false),
+    };
+    let (first, last) = month_range(&month)?;
+    if view.places.office_name(&office).is_none() {
+        return Err(PageError::NotFound);
+    }
+    let report = build(&state.storage, &view, &office, first, last).await?;
+    if as_csv {
+        let dialect = Dialect::parse(&extras)?;
+        let body = report_csv(&report, dialect);
+        return Ok((
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"ocena-raport-{office}-{month}.csv\""),
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    let lang = view.lang();
+    let title = format!(
+        "{} — {} {}",
+        report.office_name,
+        lang.pick("raport miesięczny", "monthly report"),
+        report.month
+    );
+    let csv_link = format!("{path}.csv");
+    let body = html! {
+        p { (lang.pick(
+            "Monitorowanie Standardów Obsługi Klienta (zarządzenie 4216/2018, §3). Serie ocen pominięte, chyba że wybrano inaczej; komórki poniżej 5 odpowiedzi bez wyniku.",
+            "Monitoring of the Customer Service Standards (ordinance 4216/2018, §3). Bursts left out unless chosen; cells below 5 responses show no score.")) }
+        p.no-print {
+            a.button href=(csv_link) { (lang.pick("Pobierz CSV", "Download CSV")) } " "
+            a.button href=(format!("{csv_link}?format=excel")) { (lang.pick("CSV dla Excela", "CSV for Excel")) }
+        }
+        h2 { (lang.pick("Ocena ogólna", "Overall rating")) }
+        (lines_table(&report.month, lang.pick("Pytanie", "Question"), std::slice::from_ref(&report.total), &report.previous_month, lang))
+        h2 { (lang.pick("Według standardu", "By standard")) }
+        @if report.standards.is_empty() {
+            p { (lang.pick("Żaden standard nie był oceniany.", "No standard was rated.")) }
+        } @else {
+            (lines_table(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, &report.previous_month, lang))
+        }
+        h2 { (lang.pick("Według wydziału", "By department")) }
+        (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &report.previous_month, lang))
+        h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }
+        (reasons_table(lang.pick("Powody", "Reasons"), &report.reasons, report.total.now.responses(), lang))
+    };
+    Ok(view.page(Section::Reports, &title, &body).into_response())
+}
+
+/// The report as CSV: one line per overall, standard and department row.
+fn report_csv(report: &Report, dialect: Dialect) -> String {
+    let mut out = String::from(dialect.preamble());
+    dialect.line(
+        &[
+            "section",
+            "id",
+            "name",
+            "month",
+            "responses",
+            "csat_percent",
+            "mean",
+            "score_1",
+            "score_2",
+            "score_3",
+            "score_4",
+            "previous_month",
+            "previous_responses",
+            "previous_csat_percent",
+            "csat_change_points",
+        ],
+        &mut out,
+    );
+    let sections = std::iter::once(("overall", &report.total))
+        .chain(report.standards.iter().map(|l| ("standard", l)))
+        .chain(report.departments.iter().map(|l| ("department", l)));
+    for (section, line) in sections {
+        let now = line.now.figures();
+        let before = line.before.figures();
+        let or_empty = |v: Option<String>| v.unwrap_or_default();
+        let mut fields = vec![
+            section.to_owned(),
+            line.id.clone(),
+            line.name.clone(),
+            report.month.clone(),
+            line.now.responses().to_string(),
+            or_empty(now.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
+            or_empty(now.as_ref().map(|f| dialect.decimal(f.mean, 2))),
+        ];
+        for i in 0..4 {
+            fields.push(or_empty(
+                now.as_ref().map(|f| f.distribution[i].to_string()),
+            ));
+        }
+        fields.extend([
+            report.previous_month.clone(),
+            line.before.responses().to_string(),
+            or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
+            or_empty(change(line).map(|c| dialect.decimal(c, 1))),
+        ]);
+        dialect.line(&fields, &mut out);
+    }
+    for reason in &report.reasons {
+        dialect.line(
+            &[
+                "reason".to_owned(),
+                reason.reason.clone(),
+                labels::reason(&reason.reason, Lang::Pl),
+                report.month.clone(),
+                reason.chosen.to_string(),
+            ],
+            &mut out,
+        );
+    }
+    out
+}
+
+/// `GET /dashboard/reports`: the offices the viewer may read, each with its last months.
+#[tracing::instrument(skip_all)]
+pub async fn index(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(query): RawQuery,
+) -> Result<Markup, PageError> {
+    let (view, _) =
+        View::read(&state, viewer, query.as_deref(), "/dashboard/reports", &[]).await?;
+    only_bursts_and_language(&view.filter)?;
+    let lang = view.lang();
+    let today = Filter::today();
+    let this_month = today.with_day(1).unwrap_or(today);
+    let months: Vec<String> = (0..MONTHS_LISTED)
+        .filter_map(|n| this_month.checked_sub_months(Months::new(n)))
+        .map(|d| format!("{:04}-{:02}", d.year(), d.month()))
+        .collect();
+    let suffix = if lang == Lang::En { "?lang=en" } else { "" };
+    let title = lang.pick("Raporty miesięczne", "Monthly reports");
+    let body = html! {
+        p { (lang.pick(
+            "Raport miesięczny urzędu: odpowiedzi, CSAT i rozkład według standardu i wydziału, zmiana wobec poprzedniego miesiąca, najczęstsze powody.",
+            "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons.")) }
+        @for office in &view.places.offices {
+            h2 { (office.name) }
+            ul.months {
+                @for month in &months {
+                    li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (month) } }
+                }
+            }
+        }
+    };
+    Ok(view.page(Section::Reports, title, &body))
+}
