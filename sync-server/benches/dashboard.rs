@@ -293,13 +293,20 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
             "desk drill-down, 30 days",
             format!("{base}/dashboard?{period}&office=plock&department=d2&desk=plock-d2-03"),
         ),
-        ("overview, this year", format!("{base}/dashboard?from=2026-01-01&to={last}")),
+        (
+            "overview, this year",
+            format!("{base}/dashboard?from=2026-01-01&to={last}"),
+        ),
     ] {
         let mut times = Vec::with_capacity(samples);
         for _ in 0..samples + 3 {
             let started = Instant::now();
             let response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
-            anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{url}: {}",
+                response.status()
+            );
             let body = response.bytes().await?;
             times.push(started.elapsed());
             anyhow::ensure!(body.len() > 1000, "{url}: a page of {} bytes", body.len());
@@ -323,7 +330,11 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
     let mut peak = before;
     let started = Instant::now();
     let mut response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
-    anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
     let (mut bytes, mut lines) = (0_usize, 0_usize);
     while let Some(chunk) = response.chunk().await? {
         bytes += chunk.len();

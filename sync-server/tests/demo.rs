@@ -60,12 +60,16 @@ fn rollups(db: &Connection) -> Cells {
             ))
         })
         .expect("rows");
+    // A cell's ordinary and burst rows (the burst flag is a rollup dimension) add up.
     for row in rows {
         let (key, value): (_, ([i64; 4], i64)) = row.expect("row");
-        if value.0.iter().sum::<i64>() > 0 {
-            cells.insert(key, value);
+        let cell = cells.entry(key).or_default();
+        for (total, n) in cell.0.iter_mut().zip(value.0) {
+            *total += n;
         }
+        cell.1 += value.1;
     }
+    cells.retain(|_, value| value.0.iter().sum::<i64>() > 0);
     cells
 }
 
@@ -137,6 +141,32 @@ fn two_weeks_of_demo_data_look_like_production_and_a_second_run_refuses() {
 
     // Rollups count exactly the counted answers; corrections were un-counted.
     assert_eq!(rollups(&db), counted_answers(&db));
+    // The dashboard's hourly and reason rollups count the same answers, bursts under their flag.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT sum(score_1 + score_2 + score_3 + score_4) FROM rollup_hours"
+        ),
+        count(&db, "SELECT count(*) FROM answers WHERE counted = 1")
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0) FROM rollup_hours WHERE burst = 1"
+        ),
+        count(
+            &db,
+            "SELECT count(*) FROM answers WHERE counted = 1 AND burst = 1"
+        )
+    );
+    assert_eq!(
+        count(&db, "SELECT coalesce(sum(chosen), 0) FROM rollup_reasons"),
+        count(
+            &db,
+            "SELECT coalesce(sum(length(reasons) - length(replace(reasons, ',', '')) + 1), 0)
+             FROM answers WHERE counted = 1 AND reasons <> ''"
+        )
+    );
     let corrections = count(
         &db,
         "SELECT count(*) FROM answers WHERE supersedes IS NOT NULL",

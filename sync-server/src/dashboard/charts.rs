@@ -166,7 +166,7 @@ pub fn trend_line(id: &str, title: &str, points: &[TrendPoint<'_>], lang: Lang) 
     const TOP: f64 = 20.0;
     const PLOT_W: f64 = 760.0;
     const PLOT_H: f64 = 220.0;
-    let width = LEFT + PLOT_W + 20.0;
+    let width = LEFT + PLOT_W + 48.0;
     let height = TOP + PLOT_H + 56.0;
     let title_id = format!("{id}-title");
     let n = points.len().max(1);
@@ -180,7 +180,11 @@ pub fn trend_line(id: &str, title: &str, points: &[TrendPoint<'_>], lang: Lang) 
         match point.counts.figures() {
             Some(f) => {
                 let command = if pen_down { 'L' } else { 'M' };
-                path.push_str(&format!("{command}{:.1},{:.1} ", x_of(i), y_of(f.csat_percent)));
+                path.push_str(&format!(
+                    "{command}{:.1},{:.1} ",
+                    x_of(i),
+                    y_of(f.csat_percent)
+                ));
                 pen_down = true;
             }
             None => pen_down = false,
@@ -299,10 +303,10 @@ pub fn heatmap(id: &str, title: &str, cells: &[HeatCell], lang: Lang) -> Markup 
     }
 }
 
-/// A blue of lightness falling with CSAT (50% and below lightest), and the text colour (black or
+/// A blue of lightness falling with CSAT (60% and below lightest), and the text colour (black or
 /// white) that contrasts more with it: at least 4.58:1 for any background.
 fn shade(csat: f64) -> (String, &'static str) {
-    let t = ((csat - 50.0) / 50.0).clamp(0.0, 1.0);
+    let t = ((csat - 60.0) / 40.0).clamp(0.0, 1.0);
     let light = (0xe8, 0xf0, 0xf8);
     let dark = (0x0b, 0x3d, 0x6e);
     let mix = |a: u8, b: u8| -> u8 {
@@ -351,7 +355,10 @@ mod tests {
             let fg = if text == "#ffffff" { 1.0 } else { 0.0 };
             let (hi, lo) = if bg > fg { (bg, fg) } else { (fg, bg) };
             let ratio = (hi + 0.05) / (lo + 0.05);
-            assert!(ratio >= 4.5, "CSAT {csat}: {fill} with {text} is {ratio:.2}:1");
+            assert!(
+                ratio >= 4.5,
+                "CSAT {csat}: {fill} with {text} is {ratio:.2}:1"
+            );
         }
     }
 

@@ -24,9 +24,7 @@ fn reason_translations(po: &str) -> HashMap<String, String> {
     let mut lines = po.lines().peekable();
     while let Some(line) = lines.next() {
         if let Some(rest) = line.strip_prefix("msgctxt ") {
-            context = unquote(rest)
-                .strip_prefix("reason ")
-                .map(str::to_owned);
+            context = unquote(rest).strip_prefix("reason ").map(str::to_owned);
         } else if let Some(rest) = line.strip_prefix("msgstr ") {
             let mut text = unquote(rest);
             while let Some(next) = lines.peek().filter(|l| l.starts_with('"')) {

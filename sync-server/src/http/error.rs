@@ -34,6 +34,13 @@ pub enum Error {
     BatchTooLarge(usize),
     #[error("not found")]
     NotFound,
+    /// A query parameter that was refused; the message names it.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// An office, department or desk that does not exist or that the viewer may not read (the
+    /// two are not told apart).
+    #[error("not visible")]
+    NotVisible,
     #[error("storage failed")]
     Storage(#[from] StorageError),
 }
@@ -92,6 +99,12 @@ impl IntoResponse for Error {
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "no such endpoint".to_owned(),
+            ),
+            Error::InvalidQuery(why) => (StatusCode::BAD_REQUEST, "invalid_query", why.clone()),
+            Error::NotVisible => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such office, department or desk, or not one you may read".to_owned(),
             ),
             Error::Storage(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "storage failed");

@@ -7,6 +7,7 @@ pub mod error;
 mod heartbeat;
 pub mod openapi;
 mod records;
+pub mod stats;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -76,6 +77,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(records::router())
         .merge(heartbeat::router())
         .merge(admin::router())
+        .merge(stats::router())
         .merge(openapi::router());
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }

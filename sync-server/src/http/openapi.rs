@@ -73,6 +73,11 @@ pub(super) fn base_document() -> OpenApi {
         .tags(Some([
             tag("kiosk", "Enrollment, records and heartbeats from kiosks"),
             tag("admin", "Fleet administration, behind the admin token"),
+            tag(
+                "stats",
+                "Read-only dashboard aggregates for the signed-in viewer's offices; cells with \
+                 fewer than 5 responses carry no score",
+            ),
             tag("meta", "About the API itself"),
         ]))
         .build()

@@ -156,10 +156,7 @@ fn rows(
 fn titles(view: &View, level: Option<Level>) -> (String, String) {
     let lang = view.lang();
     let f = &view.filter;
-    let office = f
-        .office
-        .as_deref()
-        .and_then(|o| view.places.office_name(o));
+    let office = f.office.as_deref().and_then(|o| view.places.office_name(o));
     match level {
         Some(Level::Office) | Some(Level::Question) => (
             lang.pick("Przegląd urzędów", "Offices overview").to_owned(),

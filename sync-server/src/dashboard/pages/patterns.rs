@@ -49,7 +49,14 @@ pub async fn page(
     let language_rows: Vec<(String, String, Option<String>, Counts)> = usage
         .languages
         .iter()
-        .map(|(code, counts)| (code.clone(), labels::language(code).to_owned(), None, *counts))
+        .map(|(code, counts)| {
+            (
+                code.clone(),
+                labels::language(code).to_owned(),
+                None,
+                *counts,
+            )
+        })
         .collect();
     let text_rows = vec![
         (

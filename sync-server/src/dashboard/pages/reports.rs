@@ -64,9 +64,7 @@ async fn build(
         step: crate::analytics::Step::Month,
         ..view.filter.at_office(office)
     };
-    let previous_first = first
-        .checked_sub_months(Months::new(1))
-        .unwrap_or(first);
+    let previous_first = first.checked_sub_months(Months::new(1)).unwrap_or(first);
     let previous = Filter {
         from: previous_first,
         to: first.pred_opt().unwrap_or(first),
@@ -112,11 +110,7 @@ async fn build(
         })
         .collect();
     Ok(Report {
-        office_name: view
-            .places
-            .office_name(office)
-            .unwrap_or(office)
-            .to_owned(),
+        office_name: view.places.office_name(office).unwrap_or(office).to_owned(),
         month: format!("{:04}-{:02}", first.year(), first.month()),
         previous_month: format!("{:04}-{:02}", previous_first.year(), previous_first.month()),
         total: Line {
@@ -140,7 +134,11 @@ fn change_text(line: &Line, lang: Lang) -> String {
     match change(line) {
         Some(points) => {
             let sign = if points > 0.05 { "+" } else { "" };
-            format!("{sign}{} {}", lang.number(points, 1), lang.pick("p.p.", "pp"))
+            format!(
+                "{sign}{} {}",
+                lang.number(points, 1),
+                lang.pick("p.p.", "pp")
+            )
         }
         None => "–".to_owned(),
     }
@@ -220,8 +218,7 @@ pub async fn report(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let path = format!("/dashboard/reports/{office}/{month}");
-    let (view, extras) =
-        View::read(&state, viewer, query.as_deref(), &path, &["format"]).await?;
+    let (view, extras) = View::read(&state, viewer, query.as_deref(), &path, &["format"]).await?;
     only_bursts_and_language(&view.filter)?;
     let (month, as_csv) = match month.strip_suffix(".csv") {
         Some(month) => (month.to_owned(), true),
@@ -353,8 +350,7 @@ pub async fn index(
     viewer: Viewer,
     RawQuery(query): RawQuery,
 ) -> Result<Markup, PageError> {
-    let (view, _) =
-        View::read(&state, viewer, query.as_deref(), "/dashboard/reports", &[]).await?;
+    let (view, _) = View::read(&state, viewer, query.as_deref(), "/dashboard/reports", &[]).await?;
     only_bursts_and_language(&view.filter)?;
     let lang = view.lang();
     let today = Filter::today();

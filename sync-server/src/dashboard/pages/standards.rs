@@ -49,7 +49,12 @@ pub async fn page(
         .iter()
         .map(|q| {
             let link = view.link("/dashboard", |f| f.question = *q);
-            (q.to_string(), labels::question(*q, lang), Some(link), counts(*q))
+            (
+                q.to_string(),
+                labels::question(*q, lang),
+                Some(link),
+                counts(*q),
+            )
         })
         .collect();
     let chart_rows: Vec<(String, Counts)> = rows

@@ -1,0 +1,566 @@
+//! The dashboard's data against a real server on port 0: cells below 5 responses withheld on
+//! pages and in the API, scope enforced in the queries, every filter parameter refused or
+//! rendered inert, bursts left out unless asked, the CSV's numbers equal to the page's, the
+//! monthly report, and the stats routes in the OpenAPI document.
+
+use model::wire::{RecordBatch, RecordOutcome};
+use model::{
+    DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
+    StandardId, VisitId,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sync_server::analytics::{Filter, Level};
+use sync_server::config::RateLimits;
+use sync_server::credentials;
+use sync_server::dashboard::Scope;
+use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
+use sync_server::{Application, Settings};
+
+const ADMIN_TOKEN: &str = "dashboard-test-admin-token-0123456789ab";
+const MINUTE: i64 = 60_000;
+
+struct Server {
+    base: String,
+    storage: Storage,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Server {
+    /// A server with Płock (department wso: desks 01, 02) and Gąbin (department fin: desk 01).
+    async fn spawn() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            database: dir.path().join("server.db"),
+            reader_connections: 2,
+            admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
+            rate_limit: RateLimits::default(),
+        };
+        let app = Application::build(settings).await.expect("server starts");
+        let storage = app.storage().clone();
+        let base = format!("http://{}", app.address());
+        tokio::spawn(app.run_until_stopped());
+        storage.seed_offices().await.expect("offices");
+        for (office, department, name) in [
+            ("plock", "wso", "Wydział Spraw Obywatelskich"),
+            ("gabin", "fin", "Referat Finansowy"),
+        ] {
+            storage
+                .add_department(office.into(), department.into(), name.into())
+                .await
+                .expect("department");
+        }
+        for (office, department, desk) in [
+            ("plock", "wso", "plock-wso-01"),
+            ("plock", "wso", "plock-wso-02"),
+            ("gabin", "fin", "gabin-fin-01"),
+        ] {
+            storage
+                .add_desk(NewDesk {
+                    id: desk.parse().expect("desk"),
+                    office_id: office.into(),
+                    department_id: department.into(),
+                    name: format!("Stanowisko {desk}"),
+                    internal_service: false,
+                    standards: vec![StandardId::IV, StandardId::III],
+                    languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
+                    default_language: LanguageTag::polish(),
+                })
+                .await
+                .expect("desk");
+        }
+        Server {
+            base,
+            storage,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn kiosk(&self, desk: &str) -> Kiosk {
+        let code = credentials::sha256(&format!("code {desk}"));
+        let token = credentials::sha256(&format!("token {desk}"));
+        let desk_id: DeskId = desk.parse().expect("desk");
+        let enrolled = now_ms() - 10 * 24 * 60 * MINUTE;
+        self.storage
+            .add_enrollment_code(code, desk_id, enrolled, enrolled + MINUTE)
+            .await
+            .expect("code");
+        let kiosk = NewKiosk {
+            id: format!("kiosk-{desk}"),
+            token_sha256: token,
+            version: "test".into(),
+            clock: reading(enrolled),
+        };
+        self.storage
+            .enroll(code, kiosk, enrolled)
+            .await
+            .expect("storage")
+            .expect("code accepted");
+        match self.storage.kiosk_by_token(token).await.expect("lookup") {
+            TokenLookup::Valid(kiosk) => kiosk,
+            other => panic!("kiosk not enrolled: {other:?}"),
+        }
+    }
+
+    /// Stores answers `(minutes ago, question, score, reasons)` from `kiosk`, each its own visit.
+    async fn answers(&self, kiosk: &Kiosk, answers: &[(i64, Question, u8, &[&str])]) {
+        let now = now_ms();
+        let records: Vec<RatingRecord> = answers
+            .iter()
+            .enumerate()
+            .map(
+                |(i, (minutes_ago, question, score, reasons))| RatingRecord {
+                    id: RecordId::new_random(),
+                    visit_id: VisitId::new_random(),
+                    sequence: u64::try_from(i).expect("index") + 1,
+                    desk_id: kiosk.desk_id.clone(),
+                    question: *question,
+                    score: Score::try_from(i64::from(*score)).expect("score"),
+                    reasons: reasons
+                        .iter()
+                        .map(|r| (*r).to_owned().try_into().expect("reason"))
+                        .collect(),
+                    language: LanguageTag::polish(),
+                    larger_text: false,
+                    input: InputKind::Touch,
+                    supersedes: None,
+                    recorded: reading(now - minutes_ago * MINUTE),
+                },
+            )
+            .collect();
+        let receipt = self
+            .storage
+            .ingest(
+                kiosk.clone(),
+                RecordBatch {
+                    sent: reading(now),
+                    records,
+                },
+                now,
+            )
+            .await
+            .expect("ingest");
+        assert!(
+            receipt
+                .results
+                .iter()
+                .all(|r| r.outcome == RecordOutcome::Stored),
+            "{receipt:?}"
+        );
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn json(&self, path: &str) -> (StatusCode, Value) {
+        let (status, body) = self.get(path).await;
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")),
+        )
+    }
+}
+
+/// A synchronised kiosk clock reading at `wall_clock_ms` in one boot that began a day earlier.
+fn reading(wall_clock_ms: i64) -> RecordedTime {
+    let boot_start = now_ms() - 20 * 24 * 60 * MINUTE;
+    RecordedTime {
+        wall_clock_ms,
+        boot_id: "boot".into(),
+        boottime_ns: u64::try_from(wall_clock_ms - boot_start).expect("after boot") * 1_000_000,
+        clock_synchronized: true,
+    }
+}
+
+/// The `data-responses` and `data-csat` of the table row `data-id="{id}"` of a page.
+fn row_figures(html: &str, id: &str) -> (i64, Option<f64>) {
+    let start = html
+        .find(&format!("data-id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no row {id}"));
+    let row = &html[start..start + html[start..].find("</tr>").expect("row end")];
+    let attribute = |name: &str| {
+        row.find(&format!("{name}=\"")).map(|i| {
+            let rest = &row[i + name.len() + 2..];
+            rest[..rest.find('"').expect("quote")].to_owned()
+        })
+    };
+    (
+        attribute("data-responses")
+            .expect("responses")
+            .parse()
+            .expect("number"),
+        attribute("data-csat").map(|v| v.parse().expect("csat")),
+    )
+}
+
+const O: Question = Question::Overall;
+const NONE: &[&str] = &[];
+
+/// `n` overall answers of `score`, five minutes apart (so never a burst), the last an hour ago.
+fn spaced(n: i64, score: u8) -> Vec<(i64, Question, u8, &'static [&'static str])> {
+    (0..n).map(|i| (60 + 5 * i, O, score, NONE)).collect()
+}
+
+#[tokio::test]
+async fn cells_below_five_responses_show_no_score_anywhere() {
+    let server = Server::spawn().await;
+    let four = server.kiosk("plock-wso-01").await;
+    let five = server.kiosk("plock-wso-02").await;
+    let scores = [4, 1, 4, 3, 2];
+    let answers = |n: usize| -> Vec<(i64, Question, u8, &[&str])> {
+        (0..n)
+            .map(|i| (60 + 30 * i64::try_from(i).expect("i"), O, scores[i], NONE))
+            .collect()
+    };
+    server.answers(&four, &answers(4)).await;
+    server.answers(&five, &answers(5)).await;
+
+    let (status, page) = server.get("/dashboard?office=plock&department=wso").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "plock-wso-01"), (4, None));
+    assert_eq!(row_figures(&page, "plock-wso-02"), (5, Some(60.0)));
+    assert!(page.contains("za mało odpowiedzi"));
+
+    let (_, desks) = server
+        .json("/api/v1/stats/breakdown?by=desk&office=plock")
+        .await;
+    let group = |id: &str| {
+        desks["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == id)
+            .cloned()
+            .expect("group")
+    };
+    let small = group("plock-wso-01");
+    assert_eq!(small["responses"], 4);
+    assert_eq!(small["too_few_responses"], true);
+    assert!(small["csat_percent"].is_null() && small["mean"].is_null());
+    assert!(small["distribution"].is_null());
+    assert_eq!(group("plock-wso-02")["csat_percent"], 60.0);
+
+    // The four answers alone make one trend point and heatmap cells: all withheld.
+    let (_, trend) = server.json("/api/v1/stats/trend?desk=plock-wso-01").await;
+    let points = trend["points"].as_array().expect("points");
+    assert!(!points.is_empty());
+    assert!(points.iter().all(|p| p["csat_percent"].is_null()));
+    let (_, heat) = server.json("/api/v1/stats/heatmap?desk=plock-wso-01").await;
+    let cells = heat["cells"].as_array().expect("cells");
+    assert!(!cells.is_empty());
+    assert!(cells.iter().all(|c| c["too_few_responses"] == true));
+    let (_, page) = server.get("/dashboard/patterns?desk=plock-wso-01").await;
+    assert!(
+        !page.contains("data-csat"),
+        "no heatmap or language cell shows a score"
+    );
+}
+
+#[tokio::test]
+async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found() {
+    let server = Server::spawn().await;
+    let plock = server.kiosk("plock-wso-01").await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    server.answers(&plock, &spaced(6, 4)).await;
+    server.answers(&gabin, &spaced(7, 1)).await;
+    let storage = &server.storage;
+    let today = Filter::today();
+    let everything = Filter::default_for(today);
+    let gabin_only = Scope::Office("gabin".into());
+
+    let offices = storage
+        .breakdown(everything.clone(), gabin_only.clone(), Level::Office)
+        .await
+        .expect("breakdown");
+    assert_eq!(offices.len(), 1);
+    assert_eq!(offices[0].id, "gabin");
+    assert_eq!(offices[0].counts.responses(), 7);
+    // Naming Płock within Gąbin's scope selects nothing, in SQL.
+    let (asking_plock, _) = Filter::parse("office=plock", today, NONE).expect("filter");
+    let trend = storage
+        .trend(asking_plock.clone(), gabin_only.clone())
+        .await
+        .expect("trend");
+    assert!(trend.is_empty(), "{trend:?}");
+    let places = storage.places(gabin_only.clone()).await.expect("places");
+    assert!(!places.covers(&asking_plock), "the page refuses it first");
+    let (plock_desk, _) = Filter::parse("desk=plock-wso-01", today, NONE).expect("filter");
+    assert!(!places.covers(&plock_desk));
+    let mut exported = Vec::new();
+    let mut rx = storage.export_chunks(everything, gabin_only, Vec::new(), |row, out| {
+        out.extend_from_slice(row.office_id.as_bytes());
+        out.push(b'\n');
+    });
+    while let Some(chunk) = rx.recv().await {
+        exported.extend(chunk.expect("chunk"));
+    }
+    assert_eq!(
+        String::from_utf8(exported).expect("utf-8"),
+        "gabin\n".repeat(7)
+    );
+
+    // Over HTTP a place that is not the viewer's is "not found", like one that does not exist.
+    for path in [
+        "/dashboard?office=nowhere",
+        "/dashboard?office=gabin&department=wso",
+        "/dashboard?office=gabin&desk=plock-wso-01",
+        "/dashboard/export.csv?desk=plock-wso-99",
+        "/dashboard/reports/nowhere/2026-10",
+    ] {
+        assert_eq!(server.get(path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, body) = server.json("/api/v1/stats/trend?office=nowhere").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn sql_and_script_like_values_are_refused_or_rendered_inert() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("plock-wso-01").await;
+    server.answers(&kiosk, &spaced(5, 3)).await;
+    let before = server.storage.answer_count().await.expect("count");
+    let hostile = [
+        "'%20OR%20'1'='1",
+        "plock'--",
+        "1;DROP%20TABLE%20answers",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "%22%3E%3Cimg%20src=x%20onerror=alert(1)%3E",
+    ];
+    for parameter in [
+        "period",
+        "from",
+        "to",
+        "office",
+        "department",
+        "desk",
+        "standard",
+        "language",
+        "bursts",
+        "step",
+        "lang",
+        "format",
+    ] {
+        for value in hostile {
+            let query = match parameter {
+                "department" => format!("office=plock&department={value}"),
+                _ => format!("{parameter}={value}"),
+            };
+            for path in ["/dashboard", "/dashboard/export.csv", "/api/v1/stats/trend"] {
+                let (status, body) = server.get(&format!("{path}?{query}")).await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{path}?{query}: {body}");
+                assert!(
+                    body.contains(&format!("`{parameter}`")),
+                    "the refusal names `{parameter}`: {body}"
+                );
+                // Pages escape what they quote; the API answers JSON, which no browser renders.
+                if !path.starts_with("/api/") {
+                    assert!(
+                        !body.contains("<script") && !body.contains("<img"),
+                        "{path}?{query} echoed markup: {body}"
+                    );
+                }
+            }
+        }
+    }
+    // An unknown parameter name is refused too, and named without being rendered as markup.
+    let (status, body) = server.get("/dashboard?%3Cb%3E=1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("&lt;b&gt;") && !body.contains("<b>"),
+        "{body}"
+    );
+    assert_eq!(server.storage.answer_count().await.expect("count"), before);
+    let (_, page) = server.get("/dashboard?office=plock").await;
+    assert_eq!(
+        row_figures(&page, "wso"),
+        (5, Some(100.0)),
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
+    let server = Server::spawn().await;
+    let one = server.kiosk("plock-wso-01").await;
+    let two = server.kiosk("plock-wso-02").await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    let iv = Question::Standard(StandardId::IV);
+    server
+        .answers(
+            &one,
+            &[
+                (300, O, 4, NONE),
+                (290, iv, 1, &["iv-interrupted"]),
+                (240, O, 2, NONE),
+                (200, O, 3, NONE),
+                (100, O, 4, NONE),
+                (90, O, 1, NONE),
+            ],
+        )
+        .await;
+    // Three presses within 10 s: a burst, kept but left out by default.
+    let now = now_ms();
+    let burst: Vec<RatingRecord> = [0, 3_000, 6_000]
+        .iter()
+        .enumerate()
+        .map(|(i, offset)| RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 100 + u64::try_from(i).expect("i"),
+            desk_id: two.desk_id.clone(),
+            question: O,
+            score: Score::VERY_GOOD,
+            reasons: vec![],
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Touch,
+            supersedes: None,
+            recorded: reading(now - 50 * MINUTE + offset),
+        })
+        .collect();
+    server
+        .storage
+        .ingest(
+            two.clone(),
+            RecordBatch {
+                sent: reading(now),
+                records: burst,
+            },
+            now,
+        )
+        .await
+        .expect("ingest");
+    server
+        .answers(
+            &two,
+            &[(30, O, 3, NONE), (20, O, 3, NONE), (10, O, 2, NONE)],
+        )
+        .await;
+    server.answers(&gabin, &spaced(5, 4)).await;
+
+    let (_, page) = server.get("/dashboard?office=plock").await;
+    let (responses, csat) = row_figures(&page, "wso");
+    assert_eq!(responses, 8, "5 + 3 overall answers, the burst left out");
+    let (_, with_bursts) = server.get("/dashboard?office=plock&bursts=include").await;
+    assert_eq!(row_figures(&with_bursts, "wso").0, 11);
+    assert!(
+        page.contains("Przerywano mi"),
+        "the reason after a low score, in Polish"
+    );
+
+    // The CSV of the same filter holds exactly the page's answers.
+    let (status, csv) = server.get("/dashboard/export.csv?office=plock").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "id,event_time_utc,event_time_approximate,local_day,local_hour,office,department,desk,question,score,reasons,language,larger_text,input,burst"
+        )
+    );
+    let scores: Vec<u8> = lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            assert_eq!(
+                (fields[5], fields[8], fields[14]),
+                ("plock", "overall", "0")
+            );
+            fields[9].parse().expect("score")
+        })
+        .collect();
+    assert_eq!(scores.len() as i64, responses);
+    let good = scores.iter().filter(|s| **s >= 3).count();
+    let csv_csat = 100.0 * good as f64 / scores.len() as f64;
+    assert_eq!(Some(format!("{csv_csat:.1}").parse().expect("csat")), csat);
+
+    // Polish Excel: a byte-order mark, semicolons, the same rows.
+    let (_, excel) = server
+        .get("/dashboard/export.csv?office=plock&format=excel")
+        .await;
+    assert!(excel.starts_with("\u{feff}id;event_time_utc;"));
+    assert_eq!(excel.lines().count(), csv.lines().count());
+    let (_, included) = server
+        .get("/dashboard/export.csv?office=plock&bursts=include")
+        .await;
+    assert_eq!(included.lines().count(), 1 + 11);
+    assert_eq!(
+        included.matches(",1\r\n").count(),
+        3,
+        "three rows flagged as a burst"
+    );
+}
+
+#[tokio::test]
+async fn the_monthly_report_compares_with_the_previous_month() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("plock-wso-01").await;
+    server.answers(&kiosk, &spaced(6, 4)).await;
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (status, page) = server
+        .get(&format!("/dashboard/reports/plock/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Urząd Miasta Płocka"));
+    assert_eq!(row_figures(&page, "overall").0, 6);
+    let (status, csv) = server
+        .get(&format!(
+            "/dashboard/reports/plock/{month}.csv?format=excel"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with("\u{feff}section;id;name;month;responses;csat_percent"));
+    assert!(csv.contains(&format!(
+        "overall;overall;Ocena ogólna;{month};6;100,0;4,00;0;0;0;6;"
+    )));
+    assert!(csv.contains("department;wso;Wydział Spraw Obywatelskich"));
+    for bad in ["2026-13", "26-10", "2026-10-01", "latest"] {
+        let (status, body) = server.get(&format!("/dashboard/reports/plock/{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body.contains("`month`"));
+    }
+    let (status, _) = server
+        .get(&format!("/dashboard/reports/plock/{month}?office=gabin"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the office is in the path");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_stats_routes() {
+    let server = Server::spawn().await;
+    let (status, document) = server.json("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = document["paths"].as_object().expect("paths");
+    for route in ["breakdown", "trend", "reasons", "heatmap", "usage"] {
+        let path = format!("/api/v1/stats/{route}");
+        let operation = &paths
+            .get(&path)
+            .unwrap_or_else(|| panic!("{path} is not in the document"))["get"];
+        assert_eq!(operation["tags"][0], "stats", "{path}");
+        let parameters = operation["parameters"].as_array().expect("parameters");
+        assert!(
+            parameters.iter().any(|p| p["name"] == "office"),
+            "{path} documents the filter"
+        );
+    }
+    let (_, reasons) = server.json("/api/v1/stats/reasons").await;
+    assert_eq!(reasons["too_few_responses"], true, "an empty database");
+}
