@@ -896,12 +896,17 @@ async fn without_an_admin_token_the_admin_api_says_how_to_enable_it() {
 // The OpenAPI document.
 
 /// Every route the server answers, as (method, path).
-const ROUTES: [(&str, &str); 5] = [
+const ROUTES: [(&str, &str); 10] = [
     ("post", "/api/v1/enroll"),
     ("post", "/api/v1/records"),
     ("post", "/api/v1/heartbeat"),
     ("get", "/api/v1/admin/kiosks"),
     ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/stats/breakdown"),
+    ("get", "/api/v1/stats/trend"),
+    ("get", "/api/v1/stats/reasons"),
+    ("get", "/api/v1/stats/heatmap"),
+    ("get", "/api/v1/stats/usage"),
 ];
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
