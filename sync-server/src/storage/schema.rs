@@ -207,6 +207,12 @@ INSERT INTO rollup_reasons (desk_id, question, day, language, burst, reason, cho
     FROM split WHERE reason <> ''
     GROUP BY desk_id, question, day, language, reason;
 "#,
+    r#"
+-- v3: the dashboard reads a period of every desk in scope from the hourly and reason rollups
+-- too (heatmap, most chosen reasons), so they are indexed by day like `rollups`.
+CREATE INDEX rollup_hours_by_day ON rollup_hours(day, question);
+CREATE INDEX rollup_reasons_by_day ON rollup_reasons(day, question);
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.

@@ -85,13 +85,8 @@ fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> 
     ]))
 }
 
-/// Counts per office, department, desk or question.
-pub(super) fn breakdown(
-    conn: &Connection,
-    filter: &Filter,
-    scope: &Scope,
-    level: Level,
-) -> Result<Vec<Group>, StorageError> {
+/// The breakdown's SQL and values.
+fn breakdown_query(filter: &Filter, scope: &Scope, level: Level) -> (String, Vec<Value>) {
     let (columns, group) = match level {
         Level::Office => ("d.office_id, NULL", "d.office_id"),
         Level::Department => (
@@ -111,9 +106,20 @@ pub(super) fn breakdown(
          WHERE {} GROUP BY {group} ORDER BY {group}",
         c.sql
     );
+    (sql, c.values)
+}
+
+/// Counts per office, department, desk or question.
+pub(super) fn breakdown(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+    level: Level,
+) -> Result<Vec<Group>, StorageError> {
+    let (sql, values) = breakdown_query(filter, scope, level);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(c.values), |r| {
+        .query_map(params_from_iter(values), |r| {
             Ok(Group {
                 id: r.get(0)?,
                 office_id: r.get(1)?,
@@ -124,12 +130,8 @@ pub(super) fn breakdown(
     Ok(rows)
 }
 
-/// Counts per week (from Monday) or month of the filter's period.
-pub(super) fn trend(
-    conn: &Connection,
-    filter: &Filter,
-    scope: &Scope,
-) -> Result<Vec<TrendPoint>, StorageError> {
+/// The trend's SQL and values.
+fn trend_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
     let bucket = match filter.step {
         Step::Week => "date(r.day, '-6 days', 'weekday 1')",
         Step::Month => "substr(r.day, 1, 7) || '-01'",
@@ -140,9 +142,19 @@ pub(super) fn trend(
          WHERE {} GROUP BY start ORDER BY start",
         c.sql
     );
+    (sql, c.values)
+}
+
+/// Counts per week (from Monday) or month of the filter's period.
+pub(super) fn trend(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Vec<TrendPoint>, StorageError> {
+    let (sql, values) = trend_query(filter, scope);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(c.values), |r| {
+        .query_map(params_from_iter(values), |r| {
             Ok(TrendPoint {
                 start: r.get(0)?,
                 counts: counts_at(r, 1)?,
@@ -160,6 +172,22 @@ pub(super) fn reasons(
     scope: &Scope,
     limit: usize,
 ) -> Result<Vec<ReasonCount>, StorageError> {
+    let (sql, values) = reasons_query(filter, scope, limit);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(values), |r| {
+            Ok(ReasonCount {
+                question: r.get(0)?,
+                reason: r.get(1)?,
+                chosen: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The reasons' SQL and values.
+fn reasons_query(filter: &Filter, scope: &Scope, limit: usize) -> (String, Vec<Value>) {
     let dims = Dimensions {
         question: filter.question != model::Question::Overall,
         ..ROLLUP_DAYS
@@ -174,17 +202,19 @@ pub(super) fn reasons(
          ORDER BY chosen DESC, r.question, r.reason LIMIT ?",
         c.sql
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(c.values), |r| {
-            Ok(ReasonCount {
-                question: r.get(0)?,
-                reason: r.get(1)?,
-                chosen: r.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    (sql, c.values)
+}
+
+/// The heatmap's SQL and values.
+fn heatmap_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
+    let c = conditions(filter, scope, ROLLUP_DAYS);
+    let sql = format!(
+        "SELECT (CAST(strftime('%w', r.day) AS INTEGER) + 6) % 7 AS weekday, r.hour, {SUMS}
+         FROM rollup_hours r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY weekday, r.hour ORDER BY weekday, r.hour",
+        c.sql
+    );
+    (sql, c.values)
 }
 
 /// Counts per weekday (Monday first) and hour, in Europe/Warsaw time.
@@ -193,16 +223,10 @@ pub(super) fn heatmap(
     filter: &Filter,
     scope: &Scope,
 ) -> Result<Vec<HeatCell>, StorageError> {
-    let c = conditions(filter, scope, ROLLUP_DAYS);
-    let sql = format!(
-        "SELECT (CAST(strftime('%w', r.day) AS INTEGER) + 6) % 7 AS weekday, r.hour, {SUMS}
-         FROM rollup_hours r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY weekday, r.hour ORDER BY weekday, r.hour",
-        c.sql
-    );
+    let (sql, values) = heatmap_query(filter, scope);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(c.values), |r| {
+        .query_map(params_from_iter(values), |r| {
             Ok(HeatCell {
                 weekday: r.get(0)?,
                 hour: r.get(1)?,
@@ -213,21 +237,27 @@ pub(super) fn heatmap(
     Ok(rows)
 }
 
-/// Answers per language chosen and per text size.
-pub(super) fn usage(
-    conn: &Connection,
-    filter: &Filter,
-    scope: &Scope,
-) -> Result<Usage, StorageError> {
+/// The usage query's SQL and values.
+fn usage_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
     let c = conditions(filter, scope, ROLLUP_DAYS);
     let sql = format!(
         "SELECT r.language, r.larger_text, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
          WHERE {} GROUP BY r.language, r.larger_text",
         c.sql
     );
+    (sql, c.values)
+}
+
+/// Answers per language chosen and per text size.
+pub(super) fn usage(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Usage, StorageError> {
+    let (sql, values) = usage_query(filter, scope);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(params_from_iter(c.values), |r| {
+        .query_map(params_from_iter(values), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, bool>(1)?,
@@ -376,4 +406,74 @@ pub(super) fn export(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan of `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str, values: Vec<Value>) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("prepare");
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| r.get::<_, String>(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("rows");
+        rows.join("; ")
+    }
+
+    #[test]
+    fn every_dashboard_query_reads_rollups_by_index_never_answers() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::storage::schema::migrate(&mut conn).expect("migrate");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+        let filters = [
+            Filter::default_for(today),
+            Filter::parse(
+                "office=plock&department=wso&standard=IV&language=uk",
+                today,
+                &[],
+            )
+            .expect("filter")
+            .0,
+            Filter::parse("desk=plock-wso-03&bursts=include", today, &[])
+                .expect("filter")
+                .0,
+        ];
+        for scope in [Scope::AllOffices, Scope::Office("gabin".into())] {
+            for filter in &filters {
+                let mut queries = vec![
+                    trend_query(filter, &scope),
+                    reasons_query(filter, &scope, 10),
+                    heatmap_query(filter, &scope),
+                    usage_query(filter, &scope),
+                ];
+                for level in [
+                    Level::Office,
+                    Level::Department,
+                    Level::Desk,
+                    Level::Question,
+                ] {
+                    queries.push(breakdown_query(filter, &scope, level));
+                }
+                for (sql, values) in queries {
+                    let plan = plan(&conn, &sql, values);
+                    assert!(!plan.contains("answers"), "{sql}: {plan}");
+                    assert!(
+                        !plan.contains("SCAN r"),
+                        "a period is read along an index, not by scanning the rollups: {sql}: {plan}"
+                    );
+                    if scope != Scope::AllOffices {
+                        assert!(
+                            sql.contains("d.office_id = ?"),
+                            "the scope is in the query: {sql}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
