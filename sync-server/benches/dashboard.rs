@@ -309,7 +309,11 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
             );
             let body = response.bytes().await?;
             times.push(started.elapsed());
-            anyhow::ensure!(body.len() > 1000, "{url}: a page of {} bytes", body.len());
+            anyhow::ensure!(
+                body.len() > 1000 && !body.windows(18).any(|w| w == b"data-responses=\"0\""),
+                "{url}: a page of {} bytes without answers",
+                body.len()
+            );
         }
         let mut times = times.split_off(3);
         times.sort_unstable();
@@ -325,11 +329,33 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         .checked_add_months(chrono::Months::new(1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(last);
-    let url = format!("{base}/dashboard/export.csv?from={month_from}&to={month_to}&office=plock");
+    for (what, query) in [
+        (
+            format!("plock, {month_from}..{month_to}"),
+            format!("from={month_from}&to={month_to}&office=plock"),
+        ),
+        (
+            format!("every office, 2026-01-01..{last}"),
+            format!("from=2026-01-01&to={last}"),
+        ),
+    ] {
+        export(
+            &client,
+            &format!("{base}/dashboard/export.csv?{query}"),
+            &what,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Streams one export, reading the body chunk by chunk, and prints the process's peak resident
+/// memory growth meanwhile (the server runs in this process).
+async fn export(client: &reqwest::Client, url: &str, what: &str) -> anyhow::Result<()> {
     let before = rss_kib();
     let mut peak = before;
     let started = Instant::now();
-    let mut response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
+    let mut response = client.get(url).bearer_auth(ADMIN_TOKEN).send().await?;
     anyhow::ensure!(
         response.status().is_success(),
         "{url}: {}",
@@ -342,7 +368,7 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         peak = peak.max(rss_kib());
     }
     println!(
-        "| CSV export, plock, {month_from}..{month_to} | {lines} lines, {:.1} MB in {:.2} s | RSS before {:.1} MB, peak growth {:.1} MB |",
+        "| CSV export, {what} | {lines} lines, {:.1} MB in {:.2} s | RSS before {:.1} MB, peak growth {:.1} MB |",
         bytes as f64 / 1e6,
         started.elapsed().as_secs_f64(),
         before as f64 / 1024.0,

@@ -93,7 +93,7 @@ pub async fn page(
         }
         @for (id, answered, reasons) in &per_standard {
             h3 { (labels::question(Question::Standard(*id), lang)) }
-            (reasons_table(&labels::question(Question::Standard(*id), lang), reasons, answered.responses(), lang))
+            (reasons_table(lang.pick("Najczęstsze powody", "Most chosen reasons"), reasons, answered.responses(), lang))
         }
     };
     Ok(view.page(Section::Standards, title, &body))

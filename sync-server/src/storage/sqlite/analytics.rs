@@ -34,6 +34,8 @@ struct Dimensions {
     day: &'static str,
     /// Whether to filter by the filter's question.
     question: bool,
+    /// Otherwise, whether to list every question (for tables indexed by question first).
+    every_question: bool,
 }
 
 /// The conditions for rows of table alias `r` joined to `desks d`.
@@ -47,6 +49,14 @@ fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
     };
     if dims.question {
         c.push("r.question = ?", filter.question.to_string());
+    } else if dims.every_question {
+        // Every question, named, so the index on (question, day) is read range by range.
+        c.sql.push_str(" AND r.question IN ('overall'");
+        for id in model::StandardId::ALL {
+            c.sql.push_str(", ?");
+            c.values.push(Value::Text(id.roman().to_owned()));
+        }
+        c.sql.push(')');
     }
     if let Some(own) = scope.office() {
         c.push("d.office_id = ?", own.to_owned());
@@ -72,6 +82,7 @@ fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
 const ROLLUP_DAYS: Dimensions = Dimensions {
     day: "day",
     question: true,
+    every_question: false,
 };
 
 const SUMS: &str = "sum(r.score_1), sum(r.score_2), sum(r.score_3), sum(r.score_4)";
@@ -98,6 +109,7 @@ fn breakdown_query(filter: &Filter, scope: &Scope, level: Level) -> (String, Vec
     };
     let dims = Dimensions {
         question: level != Level::Question,
+        every_question: level == Level::Question,
         ..ROLLUP_DAYS
     };
     let c = conditions(filter, scope, dims);
