@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeZone, Weekday};
-use model::wire::RecordBatch;
+use model::wire::{RecordBatch, RecordOutcome};
 use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
@@ -155,6 +155,7 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let mut stored: u64 = 0;
+    let mut not_stored: u64 = 0;
     let mut sequence: Vec<u64> = vec![0; kiosks.len()];
     let mut record_counter: u64 = 0;
     let mut rng = StdRng::seed_from_u64(4216);
@@ -231,8 +232,18 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
                 sent: reading(received),
                 records,
             };
-            stored += batch.records.len() as u64;
-            db.ingest(kiosk, &batch, received)?;
+            let receipt = db.ingest(kiosk, &batch, received)?;
+            for result in receipt.results {
+                match result.outcome {
+                    RecordOutcome::Stored => stored += 1,
+                    other => {
+                        not_stored += 1;
+                        if not_stored <= 3 {
+                            eprintln!("record {} not stored: {other:?}", result.id);
+                        }
+                    }
+                }
+            }
         }
         if date.day() == 1 {
             let rate = stored as f64 / started.elapsed().as_secs_f64();
@@ -241,12 +252,15 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
         date = date.succ_opt().unwrap_or(date);
     }
     drop(db);
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
-    }
+    // The backend's last connection to close is a read-only one, which cannot checkpoint: move
+    // the write-ahead log into the file now, so the file alone holds every answer.
+    let conn = rusqlite::Connection::open(&partial)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    conn.pragma_update(None, "journal_mode", "DELETE")?;
+    drop(conn);
     std::fs::rename(&partial, path)?;
     eprintln!(
-        "generated {stored} answers in {:.0} s into {}",
+        "generated {stored} answers ({not_stored} not stored) in {:.0} s into {}",
         started.elapsed().as_secs_f64(),
         path.display()
     );
