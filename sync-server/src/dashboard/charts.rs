@@ -23,6 +23,15 @@ pub fn too_few(lang: Lang) -> &'static str {
     lang.pick("za mało odpowiedzi", "too few responses")
 }
 
+/// What a cell without a score says: "no responses" when empty, else "too few responses".
+pub fn no_score(counts: &Counts, lang: Lang) -> &'static str {
+    if counts.responses() == 0 {
+        lang.pick("brak odpowiedzi", "no responses")
+    } else {
+        too_few(lang)
+    }
+}
+
 /// Fill of each score's bar segment: a colour and a pattern, so print and colour-blind readers
 /// tell them apart.
 const SCORE_FILLS: [&str; 4] = ["score-1", "score-2", "score-3", "score-4"];
@@ -119,7 +128,7 @@ pub fn distribution_bars(id: &str, title: &str, rows: &[(String, Counts)], lang:
                         rect x=(LABEL_W) y=(y + 16.0) width=(BAR_W) height="18" stroke="#767676"
                             fill=(format!("url(#{id}-too-few)")) {}
                         text x=(LABEL_W + 8.0) y=(y + 12.0) font-size="12" fill=(INK) {
-                            (too_few(lang)) " (" (counts.responses()) ")"
+                            (no_score(counts, lang)) " (" (counts.responses()) ")"
                         }
                     }
                 }

@@ -318,7 +318,7 @@ pub fn figures_table(
                                 }
                             }
                             None => {
-                                td.too-few colspan="6" { (charts::too_few(lang)) }
+                                td.too-few colspan="6" { (charts::no_score(counts, lang)) }
                             }
                         }
                     }
