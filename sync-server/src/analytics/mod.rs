@@ -172,3 +172,43 @@ pub struct ExportRow {
     pub input: String,
     pub burst: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(office: &str, department: Option<&str>, desk: Option<&str>) -> Place {
+        Place {
+            office_id: office.to_owned(),
+            department_id: department.map(str::to_owned),
+            desk_id: desk.map(str::to_owned),
+            name: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_filter_is_covered_only_by_places_that_hold_everything_it_names() {
+        // What an office viewer of Gąbin may read.
+        let gabin = Places {
+            offices: vec![place("gabin", None, None)],
+            departments: vec![place("gabin", Some("fin"), None)],
+            desks: vec![place("gabin", Some("fin"), Some("gabin-fin-01"))],
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+        let covers = |query: &str| {
+            let (filter, _) = Filter::parse(query, today, &[]).expect(query);
+            gabin.covers(&filter)
+        };
+        assert!(covers(""));
+        assert!(covers("office=gabin&department=fin&desk=gabin-fin-01"));
+        assert!(covers("desk=gabin-fin-01"));
+        assert!(!covers("office=plock"));
+        assert!(!covers("office=gabin&department=wso"));
+        assert!(!covers("desk=plock-wso-03"));
+        assert!(
+            !covers("office=plock&desk=gabin-fin-01"),
+            "a desk of another office"
+        );
+        assert!(!covers("office=gabin&department=other&desk=gabin-fin-01"));
+    }
+}

@@ -124,7 +124,7 @@ pub struct KioskStatus {
     pub clock_synchronized: Option<bool>,
 }
 
-/// Counted answers of one desk, question, day, language and text size.
+/// Counted answers of one desk, question, day, language and text size (bursts included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollup {
     pub desk_id: String,
