@@ -5,8 +5,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
+use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
 use crate::credentials;
 
 /// Environment variable overriding `listen`.
@@ -15,6 +19,10 @@ pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
 pub const ENV_DATABASE: &str = "OCENA_SERVER_DATABASE";
 /// Environment variable holding the admin API token; the admin routes are disabled without it.
 pub const ENV_ADMIN_TOKEN: &str = "OCENA_ADMIN_TOKEN";
+/// Environment variable holding the SMTP password for alert e-mail.
+pub const ENV_SMTP_PASSWORD: &str = "OCENA_SMTP_PASSWORD";
+/// Environment variable holding the key that signs alert webhooks.
+pub const ENV_WEBHOOK_SECRET: &str = "OCENA_WEBHOOK_SECRET";
 /// Shortest admin token accepted (a token this long from a password generator has ≥ 128 bits).
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
@@ -31,6 +39,18 @@ pub struct Settings {
     pub admin_token_sha256: Option<[u8; 32]>,
     /// How often clients may call; see [`RateLimits`].
     pub rate_limit: RateLimits,
+    /// The `[alerts]` section.
+    pub alerts: AlertSettings,
+}
+
+/// The `[alerts]` section: how often rules are checked and where notifications go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    pub check_every: Duration,
+    /// `[alerts.email]`; no e-mail without it.
+    pub email: Option<EmailSettings>,
+    /// `[alerts.webhook]`; no webhook without it.
+    pub webhook: Option<WebhookSettings>,
 }
 
 /// The `[rate_limit]` section: token buckets that answer 429 with `Retry-After` when empty.
@@ -110,6 +130,33 @@ struct RawSettings {
     reader_connections: Option<usize>,
     #[serde(default)]
     rate_limit: RawRateLimits,
+    #[serde(default)]
+    alerts: RawAlerts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    check_every_s: Option<u64>,
+    email: Option<RawEmail>,
+    webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    smtp_host: String,
+    smtp_port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    from: String,
+    to: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +228,21 @@ impl Settings {
             std::env::var(ENV_DATABASE).ok(),
         )?;
         settings.admin_token_sha256 = admin_token_sha256(std::env::var(ENV_ADMIN_TOKEN).ok())?;
+        if let Some(email) = &mut settings.alerts.email {
+            email.password = std::env::var(ENV_SMTP_PASSWORD).ok();
+            if email.username.is_some() && email.password.is_none() {
+                return Err(ConfigError::InvalidEnvironment {
+                    variable: ENV_SMTP_PASSWORD,
+                    message: "alerts.email.username is set, so the SMTP password must be too"
+                        .to_owned(),
+                });
+            }
+        }
+        if let Some(webhook) = &mut settings.alerts.webhook {
+            webhook.secret = std::env::var(ENV_WEBHOOK_SECRET)
+                .ok()
+                .filter(|s| !s.is_empty());
+        }
         Ok(settings)
     }
 
@@ -258,14 +320,124 @@ impl Settings {
                 &invalid,
             )?,
         };
+        let alerts = alert_settings(&raw.alerts, &invalid)?;
         Ok(Settings {
             listen,
             database,
             reader_connections,
             admin_token_sha256: None,
             rate_limit,
+            alerts,
         })
     }
+}
+
+/// Default seconds between alert rounds.
+const DEFAULT_ALERT_CHECK_S: u64 = 60;
+
+impl Default for AlertSettings {
+    /// Checked every minute, shown on the dashboard only.
+    fn default() -> AlertSettings {
+        AlertSettings {
+            check_every: Duration::from_secs(DEFAULT_ALERT_CHECK_S),
+            email: None,
+            webhook: None,
+        }
+    }
+}
+
+fn alert_settings(
+    raw: &RawAlerts,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<AlertSettings, ConfigError> {
+    let check_every_s = raw.check_every_s.unwrap_or(DEFAULT_ALERT_CHECK_S);
+    if !(1..=86_400).contains(&check_every_s) {
+        return Err(invalid(
+            "alerts.check_every_s",
+            format!("{check_every_s} is outside 1-86400 seconds"),
+        ));
+    }
+    let mailbox = |key, text: &str| {
+        text.parse::<Mailbox>().map_err(|e| {
+            invalid(
+                key,
+                format!(
+                    "{text:?} is not an e-mail address such as \"Ocena <ocena@plock.eu>\" ({e})"
+                ),
+            )
+        })
+    };
+    let email = raw
+        .email
+        .as_ref()
+        .map(|email| {
+            if email.smtp_host.trim().is_empty() {
+                return Err(invalid(
+                    "alerts.email.smtp_host",
+                    "must not be empty".into(),
+                ));
+            }
+            let security = match email.security.as_deref().unwrap_or("starttls") {
+                "starttls" => SmtpSecurity::StartTls,
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                other => {
+                    return Err(invalid(
+                        "alerts.email.security",
+                        format!("{other:?} is not one of starttls, tls, none"),
+                    ));
+                }
+            };
+            let default_port = match security {
+                SmtpSecurity::Tls => 465,
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::None => 25,
+            };
+            if email.to.is_empty() {
+                return Err(invalid(
+                    "alerts.email.to",
+                    "name at least one recipient".into(),
+                ));
+            }
+            Ok(EmailSettings {
+                smtp_host: email.smtp_host.trim().to_owned(),
+                smtp_port: email.smtp_port.unwrap_or(default_port),
+                security,
+                username: email.username.clone(),
+                password: None,
+                from: mailbox("alerts.email.from", &email.from)?,
+                to: email
+                    .to
+                    .iter()
+                    .map(|to| mailbox("alerts.email.to", to))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .transpose()?;
+    let webhook = raw
+        .webhook
+        .as_ref()
+        .map(|webhook| {
+            let url = reqwest::Url::parse(&webhook.url).map_err(|e| {
+                invalid(
+                    "alerts.webhook.url",
+                    format!("{:?} is not a URL ({e})", webhook.url),
+                )
+            })?;
+            if !matches!(url.scheme(), "https" | "http") {
+                return Err(invalid(
+                    "alerts.webhook.url",
+                    format!("{:?} must be an http(s) URL", webhook.url),
+                ));
+            }
+            Ok(WebhookSettings { url, secret: None })
+        })
+        .transpose()?;
+    Ok(AlertSettings {
+        check_every: Duration::from_secs(check_every_s),
+        email,
+        webhook,
+    })
 }
 
 /// The stored form of the admin token from `OCENA_ADMIN_TOKEN`: unset means no admin API; a

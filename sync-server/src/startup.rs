@@ -1,5 +1,6 @@
 //! Builds the running server from [`Settings`]: opens the storage, binds the listener (port 0
-//! picks a free port), and serves until Ctrl-C or SIGTERM. Tests drive exactly this.
+//! picks a free port), starts the alert monitor, and serves until Ctrl-C or SIGTERM. Tests drive
+//! exactly this.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,6 +9,8 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
+use crate::alerts::delivery::{ChannelError, Channels};
+use crate::alerts::monitor::Monitor;
 use crate::config::Settings;
 use crate::http::{AppState, Limiters, app};
 use crate::storage::{Storage, StorageError};
@@ -17,6 +20,8 @@ use crate::storage::{Storage, StorageError};
 pub enum StartupError {
     #[error("cannot open storage")]
     Storage(#[from] StorageError),
+    #[error("cannot set up alert delivery")]
+    Alerts(#[from] ChannelError),
     #[error("cannot listen on {address}")]
     Bind {
         address: SocketAddr,
@@ -31,6 +36,8 @@ pub struct Application {
     address: SocketAddr,
     router: Router,
     storage: Storage,
+    monitor: Monitor,
+    alert_check_every: std::time::Duration,
 }
 
 impl Application {
@@ -38,6 +45,11 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let storage =
             Storage::open_sqlite(settings.database.clone(), settings.reader_connections).await?;
+        let channels = Channels::new(
+            settings.alerts.email.clone(),
+            settings.alerts.webhook.clone(),
+        )?;
+        let monitor = Monitor::new(storage.clone(), channels);
         let bind = |source| StartupError::Bind {
             address: settings.listen,
             source,
@@ -54,6 +66,8 @@ impl Application {
             address,
             router,
             storage,
+            monitor,
+            alert_check_every: settings.alerts.check_every,
         })
     }
 
@@ -75,6 +89,7 @@ impl Application {
     /// Serves requests until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
+        let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -85,9 +100,11 @@ impl Application {
                 tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
             }
         });
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        monitor.abort();
+        served
     }
 }
 

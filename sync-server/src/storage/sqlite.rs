@@ -10,14 +10,17 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
+mod alerts;
 mod event_times;
 mod ingest;
 mod tally;
 
 use super::{
-    Backend, CodeProblem, Contents, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk,
-    Rollup, StorageError, TokenLookup, schema,
+    AlertListing, Backend, CodeProblem, Contents, Desk, DeskEditOutcome, Kiosk, KioskStatus,
+    NewDesk, NewKiosk, PendingDelivery, Rollup, StorageError, TokenLookup, schema,
 };
+use crate::alerts::delivery::Channel;
+use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
@@ -616,6 +619,67 @@ impl Backend for SqliteBackend {
                 answers: count("answers")?,
             })
         })
+    }
+
+    fn add_alert_rule(
+        &self,
+        kind: RuleKind,
+        office: Option<&str>,
+        now_ms: i64,
+    ) -> Result<AlertRule, StorageError> {
+        self.write(|tx| alerts::add_rule(tx, kind, office, now_ms))
+    }
+
+    fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError> {
+        self.read(alerts::rules)
+    }
+
+    fn set_alert_rule_enabled(&self, rule_id: i64, enabled: bool) -> Result<bool, StorageError> {
+        self.write(|tx| alerts::set_rule_enabled(tx, rule_id, enabled))
+    }
+
+    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError> {
+        self.read(|conn| alerts::readings(conn, rule, now_ms))
+    }
+
+    fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError> {
+        self.read(alerts::open_alerts)
+    }
+
+    fn apply_alert_changes(
+        &self,
+        changes: &[Change],
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        self.write(|tx| alerts::apply_changes(tx, changes, channels, now_ms))
+    }
+
+    fn alert_listing(
+        &self,
+        office: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AlertListing>, StorageError> {
+        self.read(|conn| alerts::listing(conn, office, limit))
+    }
+
+    fn pending_deliveries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<PendingDelivery>, StorageError> {
+        self.read(|conn| alerts::pending_deliveries(conn, now_ms, limit))
+    }
+
+    fn record_delivery(
+        &self,
+        alert_id: i64,
+        event: AlertEvent,
+        channel: Channel,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
     }
 }
 
