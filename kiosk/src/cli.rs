@@ -241,9 +241,46 @@ fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
         tracing::error!(%problem, "read-aloud is impaired");
     }
     app.attach_speech(Arc::new(speaker));
-    let _sync = crate::sync::SyncService::start(local.clone(), clock, app.config_updates());
+    attach_desk(&app, &config.hardware)?;
+    let _sync = crate::sync::SyncService::start(
+        local.clone(),
+        clock,
+        app.config_updates(),
+        app.sync_status_updates(),
+    );
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Chooses the desk's hardware once, as configured, logs which, and gives it to the app.
+fn attach_desk(
+    app: &crate::app::KioskApp,
+    config: &hardware::HardwareConfig,
+) -> anyhow::Result<()> {
+    match config.backend {
+        hardware::Backend::Simulator => {
+            let desk = hardware::Simulator::new();
+            tracing::info!(
+                "desk hardware: simulator (keys in the window: 1-4 faces, R read aloud, P presence)"
+            );
+            app.use_keyboard_as_desk(desk.clone());
+            app.attach_hardware(Box::new(desk));
+        }
+        hardware::Backend::Gpio => {
+            tracing::info!("desk hardware: GPIO");
+            app.attach_hardware(open_gpio(config)?);
+        }
+    }
+    Ok(())
+}
+
+/// The Raspberry Pi's GPIO backend. Once `hardware::open` (feature `gpio`) lands, the body is
+/// the one line `hardware::open(config).context("cannot open the desk's GPIO")`.
+fn open_gpio(_config: &hardware::HardwareConfig) -> anyhow::Result<Box<dyn hardware::Hardware>> {
+    anyhow::bail!(
+        "hardware.backend = \"gpio\", but this kiosk was built without GPIO support; \
+         set hardware.backend = \"simulator\" or install the Raspberry Pi build"
+    )
 }
 
 /// `kiosk status` as text for staff.

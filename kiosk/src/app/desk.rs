@@ -1,0 +1,100 @@
+//! The kiosk's behaviour at the desk beyond the screen: presence and wake-up (backlight through
+//! [`DisplayPower`]), swallowing the input that only woke the display, and the status LED
+//! (through [`StatusLight`]). Runs on the UI thread, like the rest of the app.
+
+use std::rc::Rc;
+
+use hardware::Hardware;
+use slint::TimerMode;
+
+use super::State;
+use super::display_power::{Activity, DisplayPower};
+use super::status_light::StatusLight;
+use crate::config::DisplayPower as PowerSettings;
+
+/// The desk's own state: display power and what the LED shows.
+pub(super) struct Desk {
+    pub(super) power: DisplayPower,
+    pub(super) light: StatusLight,
+}
+
+impl Desk {
+    pub(super) fn new(settings: PowerSettings) -> Desk {
+        Desk {
+            power: DisplayPower::new(settings),
+            light: StatusLight::new(),
+        }
+    }
+}
+
+impl State {
+    /// A touch or button press from a client. True if it is meant for the screen; false if the
+    /// display was dimmed or off and the input only woke it (then nothing may be recorded).
+    pub(super) fn input_reaches_screen(self: &Rc<Self>) -> bool {
+        let activity = self.desk.borrow_mut().power.activity();
+        self.display_power_changed();
+        if activity == Activity::WokeTheDisplay {
+            tracing::debug!("the display woke up; that input is not an answer");
+            self.touched(); // the visit on screen, if any, gets its full idle time back
+        }
+        activity == Activity::SeenOnScreen
+    }
+
+    /// Activity seen on an awake screen keeps it awake; a dimmed or off one is only woken by the
+    /// client (see [`State::input_reaches_screen`]), never by the app's own timers.
+    pub(super) fn keep_display_awake(self: &Rc<Self>) {
+        if self.desk.borrow().power.is_asleep() {
+            return;
+        }
+        self.desk.borrow_mut().power.activity();
+        self.display_power_changed();
+    }
+
+    /// The presence sensor: someone arrived (wakes the display) or everyone left.
+    pub(super) fn presence(self: &Rc<Self>, present: bool) {
+        tracing::debug!(present, "presence");
+        self.desk.borrow_mut().power.presence(present);
+        self.display_power_changed();
+    }
+
+    /// Applies the display's power state: backlight, the wake-up overlay, the next step's timer.
+    pub(super) fn display_power_changed(self: &Rc<Self>) {
+        let (percent, asleep, next) = {
+            let desk = self.desk.borrow();
+            (
+                desk.power.backlight_percent(),
+                desk.power.is_asleep(),
+                desk.power.next_step_after(),
+            )
+        };
+        if let Some(hardware) = self.hardware.borrow_mut().as_mut() {
+            hardware.set_backlight(percent);
+        }
+        if let Some(window) = self.window.upgrade() {
+            super::present::display_asleep(&window, asleep);
+        }
+        match next {
+            None => self.power_timer.stop(),
+            Some(after) => {
+                let weak = Rc::downgrade(self);
+                self.power_timer
+                    .start(TimerMode::SingleShot, after, move || {
+                        if let Some(state) = weak.upgrade() {
+                            state.desk.borrow_mut().power.quiet_time_passed();
+                            tracing::info!(
+                                state = ?state.desk.borrow().power.state(),
+                                "nobody at the desk"
+                            );
+                            state.display_power_changed();
+                        }
+                    });
+            }
+        }
+    }
+
+    /// Shows the status LED's state. Called at every hardware poll: a backend without its own
+    /// timer shows the blink pattern from these repeated calls (see `LedState::is_lit`).
+    pub(super) fn show_status_light(&self, hardware: &mut dyn Hardware) {
+        hardware.set_led(self.desk.borrow().light.state());
+    }
+}
