@@ -1,0 +1,47 @@
+//! The self-test's touch check on the real screen: a Slint window with a target in each corner
+//! (`ui/hw-test.slint`), shown until all four are touched or the time is up.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use slint::{ComponentHandle, Model, ModelRc, Timer, TimerMode, VecModel};
+use ui::TouchTestWindow;
+
+use super::{Corner, CornerTouch};
+
+/// The touch test on this machine's display (skipped, with the reason, where there is none).
+#[derive(Debug, Default)]
+pub struct ScreenCorners;
+
+impl CornerTouch for ScreenCorners {
+    fn touch_corners(&mut self, wait: Duration) -> Result<Vec<Corner>, String> {
+        let window = TouchTestWindow::new().map_err(|e| format!("no display to test ({e})"))?;
+        let touched = Rc::new(VecModel::from(vec![false; Corner::ALL.len()]));
+        window.set_touched(ModelRc::from(touched.clone()));
+        let model = Rc::clone(&touched);
+        window.on_corner_touched(move |index| {
+            if let Ok(index) = usize::try_from(index) {
+                model.set_row_data(index, true);
+            }
+            if model.iter().all(|touched| touched) {
+                let _ = slint::quit_event_loop();
+            }
+        });
+        let time_up = Timer::default();
+        time_up.start(TimerMode::SingleShot, wait, || {
+            let _ = slint::quit_event_loop();
+        });
+        window
+            .show()
+            .map_err(|e| format!("cannot show the test window ({e})"))?;
+        let ran = slint::run_event_loop_until_quit();
+        let _ = window.hide();
+        ran.map_err(|e| format!("the display's event loop failed ({e})"))?;
+        Ok(Corner::ALL
+            .iter()
+            .zip(touched.iter())
+            .filter(|(_, touched)| *touched)
+            .map(|(corner, _)| *corner)
+            .collect())
+    }
+}
