@@ -15,7 +15,8 @@ pub struct ScreenCorners;
 
 impl CornerTouch for ScreenCorners {
     fn touch_corners(&mut self, wait: Duration) -> Result<Vec<Corner>, String> {
-        let window = TouchTestWindow::new().map_err(|e| format!("no display to test ({e})"))?;
+        let window =
+            TouchTestWindow::new().map_err(|e| format!("no display to test ({})", one_line(&e)))?;
         let touched = Rc::new(VecModel::from(vec![false; Corner::ALL.len()]));
         window.set_touched(ModelRc::from(touched.clone()));
         let model = Rc::clone(&touched);
@@ -33,10 +34,10 @@ impl CornerTouch for ScreenCorners {
         });
         window
             .show()
-            .map_err(|e| format!("cannot show the test window ({e})"))?;
+            .map_err(|e| format!("cannot show the test window ({})", one_line(&e)))?;
         let ran = slint::run_event_loop_until_quit();
         let _ = window.hide();
-        ran.map_err(|e| format!("the display's event loop failed ({e})"))?;
+        ran.map_err(|e| format!("the display's event loop failed ({})", one_line(&e)))?;
         Ok(Corner::ALL
             .iter()
             .zip(touched.iter())
@@ -44,4 +45,15 @@ impl CornerTouch for ScreenCorners {
             .map(|(corner, _)| *corner)
             .collect())
     }
+}
+
+/// A backend's error text, which may span lines, on one line for the summary table.
+fn one_line(error: &slint::PlatformError) -> String {
+    error
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -346,8 +346,8 @@ impl<'a> SelfTest<'a> {
     }
 
     fn led(&mut self) -> Result<(), HwTestError> {
+        writeln!(self.out, "Status LED:")?;
         let Some(led) = self.config.led else {
-            writeln!(self.out, "Status LED:")?;
             return self.record(
                 "LED",
                 Outcome::Skipped("no LED configured (hardware.led)".into()),
