@@ -7,7 +7,7 @@
 
 mod corners;
 
-pub use corners::ScreenCorners;
+pub use corners::{ScreenCorners, run_corner_test};
 
 use std::io::{BufRead, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -101,8 +101,7 @@ impl Voice for speech::Speaker {
     }
 
     fn say(&self, language: &str, text: &str) -> Result<(), String> {
-        speech::Speaker::say(self, language, text)
-            .map_err(|e| crate::report::error_chain(&e))
+        speech::Speaker::say(self, language, text).map_err(|e| crate::report::error_chain(&e))
     }
 
     fn is_speaking(&self) -> bool {
