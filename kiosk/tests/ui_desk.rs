@@ -2,7 +2,7 @@
 //! typed in the window) drive the real kiosk flow; the display dims, switches off and wakes; the
 //! touch or press that wakes it records nothing; answers reach the SQLite store with input kind
 //! "button"; and the status LED follows the real sync thread: out of service while not enrolled,
-//! records waiting, then all synced.
+//! records waiting, then all synced, and out of service again once the token is refused.
 
 mod common;
 
@@ -259,7 +259,7 @@ async fn the_led_follows_enrollment_and_the_outbox() {
     }
     .save(kiosk.data_dir())
     .expect("enrollment");
-    let _sync = sync_service(&kiosk);
+    let syncing = sync_service(&kiosk);
     until_led(&desk, LedState::AllSynced).await;
 
     // An answer by button: it waits for the network.
@@ -281,4 +281,53 @@ async fn the_led_follows_enrollment_and_the_outbox() {
     let ids: Vec<_> = records.iter().map(|r| r.id).collect();
     store.acknowledge(&ids, 1).expect("acknowledge");
     until_led(&desk, LedState::AllSynced).await;
+    drop(syncing);
+
+    // The aggregator revokes the kiosk: its token is refused, and the kiosk is out of service.
+    Enrollment {
+        server: format!("http://{}", aggregator_refusing_every_token()),
+        kiosk_id: "k-test".into(),
+        token: "t".repeat(43),
+    }
+    .save(kiosk.data_dir())
+    .expect("enrollment");
+    let _refused = sync_service(&kiosk);
+    until_led(&desk, LedState::OutOfService).await;
+}
+
+/// An HTTP server that answers every request with 401 Unauthorized, as the aggregator does for a
+/// revoked token. It serves on its own thread for the rest of the test process.
+fn aggregator_refusing_every_token() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            let Ok(mut connection) = connection else {
+                continue;
+            };
+            let Ok(reader) = connection.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(reader);
+            // Read the whole request (headers, then the body), so closing never resets it.
+            let mut body_length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    body_length = value.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; body_length];
+            let _ = reader.read_exact(&mut body);
+            let _ = connection.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    address
 }
