@@ -16,6 +16,8 @@ use crate::config::DisplayPower as PowerSettings;
 pub(super) struct Desk {
     pub(super) power: DisplayPower,
     pub(super) light: StatusLight,
+    /// The backlight percent last given to the hardware, so it is written only on a change.
+    backlight: Option<u8>,
 }
 
 impl Desk {
@@ -23,6 +25,7 @@ impl Desk {
         Desk {
             power: DisplayPower::new(settings),
             light: StatusLight::new(),
+            backlight: None,
         }
     }
 }
@@ -67,8 +70,11 @@ impl State {
                 desk.power.next_step_after(),
             )
         };
-        if let Some(hardware) = self.hardware.borrow_mut().as_mut() {
+        if let Some(hardware) = self.hardware.borrow_mut().as_mut()
+            && self.desk.borrow().backlight != Some(percent)
+        {
             hardware.set_backlight(percent);
+            self.desk.borrow_mut().backlight = Some(percent);
         }
         if let Some(window) = self.window.upgrade() {
             super::present::display_asleep(&window, asleep);

@@ -127,7 +127,14 @@ impl Round<'_> {
                 return Ok(());
             }
         };
-        let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+        let client = match SyncClient::new(&enrollment.server) {
+            Ok(client) => client.with_token(&enrollment.token),
+            Err(e) => {
+                // An enrollment naming a server that cannot be used is no enrollment.
+                self.report(EnrollmentState::NotEnrolled, None);
+                return Err(e);
+            }
+        };
         let mut store = Store::open(data_dir)?.store;
         let result = self.push_and_beat(&mut store, &client);
         let standing = if matches!(result, Err(SyncError::Unauthorized)) {
