@@ -142,6 +142,30 @@ async fn the_display_sleeps_and_wakes_without_recording_the_wake_up() {
         kiosk.records().last().map(|r| r.input),
         Some(InputKind::Touch)
     );
+
+    // Nobody touches any more: the visit's own "Need more time?" comes first, on a lit screen.
+    pass_time(31.0);
+    assert!(kiosk.adapter().get_idle_prompt_visible());
+    assert_eq!(
+        desk.backlight(),
+        Some(AWAKE),
+        "no dimming in the middle of a visit"
+    );
+    for _ in 0..=kiosk.config.timing.idle_countdown.as_secs() {
+        pass_time(1.0);
+    }
+    kiosk.until_screen(Screen::Home).await;
+    assert_eq!(desk.backlight(), Some(AWAKE));
+    pass_time(30.5);
+    assert_eq!(desk.backlight(), Some(DIMMED), "30 s after the visit ended");
+}
+
+/// Ends the visit on "Tell us more?" with Finish and waits for the home screen.
+async fn finish_the_visit(kiosk: &Kiosk) {
+    kiosk.tap("Finish");
+    kiosk.until_screen(Screen::ThankYou).await;
+    pass_time(kiosk.config.timing.thank_you.as_secs_f64() + 0.5);
+    kiosk.until_screen(Screen::Home).await;
 }
 
 async fn presence_wakes_the_display_and_keeps_it_awake() {
@@ -163,6 +187,7 @@ async fn presence_wakes_the_display_and_keeps_it_awake() {
         answers(&kiosk),
         [(Question::Overall, Score::VERY_GOOD, InputKind::Touch)]
     );
+    finish_the_visit(&kiosk).await;
 
     at_the_desk(&desk, InputEvent::PresenceLost);
     pass_time(29.0);
@@ -187,6 +212,7 @@ async fn keys_in_the_window_stand_in_for_the_buttons() {
     assert_eq!(desk.backlight(), Some(AWAKE));
     type_key(&kiosk, "4");
     kiosk.until_screen(Screen::AskMore).await;
+    finish_the_visit(&kiosk).await;
     type_key(&kiosk, "p"); // they leave
     pass_time(30.5);
     assert_eq!(desk.backlight(), Some(DIMMED));

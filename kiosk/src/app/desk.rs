@@ -1,6 +1,9 @@
 //! The kiosk's behaviour at the desk beyond the screen: presence and wake-up (backlight through
 //! [`DisplayPower`]), swallowing the input that only woke the display, and the status LED
 //! (through [`StatusLight`]). Runs on the UI thread, like the rest of the app.
+//!
+//! The display rests only between visits: a visit left open ends through its own idle prompt
+//! first, so a client never comes back to a dark screen in the middle of their answers.
 
 use std::rc::Rc;
 
@@ -86,6 +89,12 @@ impl State {
                 self.power_timer
                     .start(TimerMode::SingleShot, after, move || {
                         if let Some(state) = weak.upgrade() {
+                            if state.visit.borrow().is_in_use() {
+                                // A visit is open: its own idle prompt ends it if nobody is
+                                // there, and the display only rests after that.
+                                state.display_power_changed();
+                                return;
+                            }
                             state.desk.borrow_mut().power.quiet_time_passed();
                             tracing::info!(
                                 state = ?state.desk.borrow().power.state(),
