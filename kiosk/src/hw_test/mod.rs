@@ -358,7 +358,10 @@ impl<'a> SelfTest<'a> {
                 LedState::RecordsWaiting,
                 "blinking slowly (1 s on, 1 s off)",
             ),
-            (LedState::OutOfService, "blinking fast (0.2 s on, 0.2 s off)"),
+            (
+                LedState::OutOfService,
+                "blinking fast (0.2 s on, 0.2 s off)",
+            ),
         ];
         let mut wrong = Vec::new();
         for (state, look) in looks {
