@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use hardware::Hardware;
+use hardware::{Hardware, LedState};
 use slint::TimerMode;
 
 use super::State;
@@ -21,6 +21,8 @@ pub(super) struct Desk {
     pub(super) light: StatusLight,
     /// The backlight percent last given to the hardware, so it is written only on a change.
     backlight: Option<u8>,
+    /// The LED state last given to the hardware, likewise.
+    led: Option<LedState>,
 }
 
 impl Desk {
@@ -29,6 +31,7 @@ impl Desk {
             power: DisplayPower::new(settings),
             light: StatusLight::new(),
             backlight: None,
+            led: None,
         }
     }
 }
@@ -107,9 +110,14 @@ impl State {
         }
     }
 
-    /// Shows the status LED's state. Called at every hardware poll: a backend without its own
-    /// timer shows the blink pattern from these repeated calls (see `LedState::is_lit`).
+    /// Brings the status LED up to date; called at every hardware poll, so the LED follows the
+    /// kiosk within 20 ms. The hardware hears only changes and blinks each state's pattern on
+    /// its own clock (`LedState::is_lit`).
     pub(super) fn show_status_light(&self, hardware: &mut dyn Hardware) {
-        hardware.set_led(self.desk.borrow().light.state());
+        let state = self.desk.borrow().light.state();
+        if self.desk.borrow().led != Some(state) {
+            hardware.set_led(state);
+            self.desk.borrow_mut().led = Some(state);
+        }
     }
 }

@@ -143,8 +143,8 @@ pub trait CornerTouch {
     fn touch_corners(&mut self, wait: Duration) -> Result<Vec<Corner>, String>;
 }
 
-/// The staff's answers, one line each, read on a thread of their own so the LED keeps blinking
-/// while a question waits.
+/// The staff's answers, one line each, read on a thread of their own so that the end of the
+/// input is noticed and the reading never holds up the hardware.
 pub struct Answers {
     lines: mpsc::Receiver<String>,
 }
@@ -190,8 +190,6 @@ pub struct SelfTest<'a> {
     out: &'a mut dyn Write,
     /// How long staff have to press a button, approach the sensor or touch the corners.
     wait: Duration,
-    /// The LED state to keep showing while waiting (so a blinking pattern blinks).
-    led: Option<LedState>,
     report: Report,
 }
 
@@ -228,7 +226,6 @@ impl<'a> SelfTest<'a> {
             answers,
             out,
             wait,
-            led: None,
             report: Report::default(),
         }
     }
@@ -263,13 +260,6 @@ impl<'a> SelfTest<'a> {
         Ok(())
     }
 
-    /// Keeps the LED showing its state (a backend blinks from repeated calls).
-    fn refresh_led(&mut self) {
-        if let Some(state) = self.led {
-            self.hardware.set_led(state);
-        }
-    }
-
     /// The next input event before `deadline`, polling the hardware.
     fn next_event(&mut self, deadline: Instant) -> Option<InputEvent> {
         loop {
@@ -279,7 +269,6 @@ impl<'a> SelfTest<'a> {
             if Instant::now() >= deadline {
                 return None;
             }
-            self.refresh_led();
             std::thread::sleep(POLL);
         }
     }
@@ -365,15 +354,14 @@ impl<'a> SelfTest<'a> {
         ];
         let mut wrong = Vec::new();
         for (state, look) in looks {
-            self.led = Some(state);
-            self.refresh_led();
+            // The backend blinks the pattern on its own clock (`LedState::is_lit`).
+            self.hardware.set_led(state);
             match self.ask(&format!("Is the status LED (GPIO {}) {look}?", led.pin))? {
                 YesNo::Yes => {}
                 YesNo::No => wrong.push(format!("not {look}")),
                 YesNo::NoAnswer => wrong.push(format!("no answer for {look}")),
             }
         }
-        self.led = None;
         self.hardware.set_led(LedState::AllSynced);
         let outcome = if wrong.is_empty() {
             Outcome::Passed
@@ -514,12 +502,11 @@ impl<'a> SelfTest<'a> {
         self.record("speaker", outcome)
     }
 
-    /// Asks a yes/no question, keeping the LED going while waiting for the answer.
+    /// Asks a yes/no question and waits for the answer.
     fn ask(&mut self, question: &str) -> Result<YesNo, HwTestError> {
         write!(self.out, "{question} [y/n] ")?;
         self.out.flush()?;
         loop {
-            self.refresh_led();
             match self.answers.lines.recv_timeout(POLL) {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
