@@ -4,15 +4,19 @@
 //! Everything here runs on the UI thread; answers go to the recorder thread and come back through
 //! an async channel drained by a `spawn_local` task, so no frame waits on disk.
 
+mod desk;
+mod desk_keys;
+mod display_power;
 mod present;
 mod speak;
+mod status_light;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hardware::{Button, Hardware, InputEvent};
+use hardware::{Button, Hardware, InputEvent, Simulator};
 use model::{InputKind, LanguageTag, RatingRecord, Score};
 use slint::{ComponentHandle, Timer, TimerMode};
 use speech::Speaker;
@@ -33,6 +37,8 @@ enum Event {
     Health(Health),
     /// A new desk survey from the aggregator, already validated; applied between visits.
     NewConfig(Box<Config>),
+    /// A sync round's findings, for the status LED.
+    Sync(crate::sync::SyncStatus),
 }
 
 /// The running kiosk UI. Keep it alive while the event loop runs.
@@ -60,6 +66,10 @@ struct State {
     hardware: RefCell<Option<Box<dyn Hardware>>>,
     /// Read-aloud's voice, once [`KioskApp::attach_speech`] gave one.
     speaker: RefCell<Option<Arc<Speaker>>>,
+    /// Display power and the status LED.
+    desk: RefCell<desk::Desk>,
+    /// Dims, then switches off, the display when nobody is at the desk.
+    power_timer: Timer,
     events: async_channel::Sender<Event>,
 }
 
@@ -93,6 +103,8 @@ impl KioskApp {
             hardware_poll: Timer::default(),
             hardware: RefCell::new(None),
             speaker: RefCell::new(None),
+            desk: RefCell::new(desk::Desk::new(config.display_power)),
+            power_timer: Timer::default(),
             events,
         });
         present::setup(&window, config);
@@ -126,6 +138,7 @@ impl KioskApp {
     pub fn attach_hardware(&self, hardware: Box<dyn Hardware>) {
         tracing::info!(hardware = hardware.name(), "desk hardware attached");
         *self.state.hardware.borrow_mut() = Some(hardware);
+        self.state.display_power_changed();
         let weak = Rc::downgrade(&self.state);
         self.state
             .hardware_poll
@@ -139,6 +152,24 @@ impl KioskApp {
     /// Gives read-aloud (the button on screen and the physical one) its voice.
     pub fn attach_speech(&self, speaker: Arc<Speaker>) {
         *self.state.speaker.borrow_mut() = Some(speaker);
+    }
+
+    /// Lets keys typed in the window stand in for the desk's parts (desktop): 1-4 the face
+    /// buttons, R read-aloud, P someone arriving or leaving. They drive `desk`, the simulator
+    /// given to [`KioskApp::attach_hardware`].
+    pub fn use_keyboard_as_desk(&self, desk: Simulator) {
+        let keys = desk_keys::KeyboardDesk::new(desk);
+        self.window
+            .global::<KioskAdapter>()
+            .on_desk_key(move |text| keys.key(&text));
+    }
+
+    /// Where the sync thread reports each round (enrollment, outbox), for the status LED.
+    pub fn sync_status_updates(&self) -> crate::sync::OnStatus {
+        let events = self.state.events.clone();
+        Box::new(move |status| {
+            let _ = events.send_blocking(Event::Sync(status));
+        })
     }
 
     /// Where the sync thread hands new configurations: they wait for the current visit to end.
@@ -180,6 +211,9 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
     adapter.on_toggle_larger_text(with(|s| s.update(Visit::toggle_larger_text)));
     adapter.on_more_time(with(|s| s.more_time()));
     adapter.on_touched(with(|s| s.touched()));
+    adapter.on_wake(with(|s| {
+        s.input_reaches_screen();
+    }));
     adapter.on_read_aloud(with(|s| s.read_aloud()));
     adapter.on_toggle_reason({
         let weak = Rc::downgrade(state);
@@ -227,21 +261,23 @@ impl State {
                 .borrow_mut()
                 .as_mut()
                 .and_then(|hardware| hardware.poll_event());
-            let Some(event) = event else { return };
+            let Some(event) = event else { break };
             match event {
                 InputEvent::Pressed(button) => self.button(button),
-                InputEvent::PresenceDetected | InputEvent::PresenceLost => {
-                    tracing::debug!(
-                        ?event,
-                        "presence (display wake comes with the backlight work)"
-                    );
-                }
+                InputEvent::PresenceDetected => self.presence(true),
+                InputEvent::PresenceLost => self.presence(false),
             }
+        }
+        if let Some(hardware) = self.hardware.borrow_mut().as_mut() {
+            self.show_status_light(hardware.as_mut());
         }
     }
 
     /// A physical button: a face rates the question on screen, as the face on screen would.
     fn button(self: &Rc<Self>, button: Button) {
+        if !self.input_reaches_screen() {
+            return;
+        }
         let score = match button {
             Button::VeryBad => Score::VERY_BAD,
             Button::Bad => Score::BAD,
@@ -308,12 +344,14 @@ impl State {
     fn handle(self: &Rc<Self>, event: Event) {
         match event {
             Event::Stored(record) => {
+                self.desk.borrow_mut().light.stored(record.sequence);
                 tracing::debug!(id = %record.id, question = %record.question, "answer durable");
                 let before = self.visit.borrow().step().clone();
                 self.visit.borrow_mut().stored(&record);
                 self.after(&before);
             }
             Event::Health(health) => {
+                self.desk.borrow_mut().light.health(&health);
                 *self.health.borrow_mut() = health;
                 self.present();
             }
@@ -322,6 +360,7 @@ impl State {
                 self.apply_pending_config();
                 self.present();
             }
+            Event::Sync(status) => self.desk.borrow_mut().light.sync(status),
         }
     }
 
@@ -396,6 +435,7 @@ impl State {
 
     /// Any touch: the client is still here, so the idle clock starts again.
     fn touched(self: &Rc<Self>) {
+        self.keep_display_awake();
         if self.idle_prompt.get().is_some() {
             return; // only "More time" answers the prompt
         }

@@ -131,3 +131,9 @@ pub fn present(
     adapter.set_idle_prompt_visible(idle_seconds_left.is_some() && screen != Screen::OutOfService);
     adapter.set_idle_seconds_left(idle_seconds_left.unwrap_or(0) as i32);
 }
+
+/// Whether the display is dimmed or off: then a transparent layer takes the next touch as a
+/// wake-up only.
+pub fn display_asleep(window: &KioskWindow, asleep: bool) {
+    window.global::<KioskAdapter>().set_display_asleep(asleep);
+}
