@@ -190,9 +190,7 @@ pub fn run(out_dir: &Path) -> Result<()> {
         window
             .window()
             .set_size(PhysicalSize::new(panel.width, panel.height));
-        window
-            .global::<Theme>()
-            .set_px_per_mm(panel.px_per_mm());
+        window.global::<Theme>().set_px_per_mm(panel.px_per_mm());
 
         for lang in LANGUAGES {
             slint::select_bundled_translation(lang)
