@@ -72,9 +72,22 @@ impl Display {
         height_mm: 85.92,
     };
 
-    /// Physical pixels per millimetre, averaged over both axes.
+    /// Physical pixels per millimetre across the panel.
+    pub fn horizontal_pixels_per_mm(&self) -> f32 {
+        self.width_px as f32 / self.width_mm
+    }
+
+    /// Physical pixels per millimetre down the panel.
+    pub fn vertical_pixels_per_mm(&self) -> f32 {
+        self.height_px as f32 / self.height_mm
+    }
+
+    /// Pixels per millimetre for drawing lengths given in millimetres: the denser axis, so that a
+    /// length is at least that long both ways on panels whose pixels are not square (the 7"
+    /// display's are 0.193 mm wide and 0.179 mm tall).
     pub fn pixels_per_mm(&self) -> f32 {
-        (self.width_px as f32 / self.width_mm + self.height_px as f32 / self.height_mm) / 2.0
+        self.horizontal_pixels_per_mm()
+            .max(self.vertical_pixels_per_mm())
     }
 }
 
