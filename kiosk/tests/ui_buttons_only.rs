@@ -187,6 +187,17 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     let (first, words) = (Words::new(start), Words::new(language));
     let catalogue = Catalogue::ordinance_4216_2018();
 
+    // Read-aloud and larger text are both on the first screen, for touch (and for the buttons:
+    // read-aloud is a button of its own, larger text is reached below by focus and hold).
+    assert_eq!(kiosk.screen(), Screen::Home);
+    for label in ["Read aloud", "Larger text"] {
+        let target = kiosk.find(label);
+        assert!(
+            target.size().width > 0.0 && target.size().height > 0.0,
+            "{label}"
+        );
+    }
+
     // The first press reads the home screen and says how to use the buttons.
     desk.press(Button::ReadAloud);
     let text = desk.said_in(
