@@ -27,6 +27,7 @@ fn a_whole_visit_with_the_buttons_alone_in_every_language() {
             button_only_visit(language, voice).await;
         }
         the_idle_warning_is_answered_by_any_button().await;
+        a_face_button_held_rates_once().await;
     });
 }
 
@@ -416,4 +417,19 @@ async fn the_idle_warning_is_answered_by_any_button() {
     );
     assert_eq!(kiosk.screen(), Screen::AskMore);
     assert_eq!(kiosk.records().len(), 1, "the press only gave more time");
+}
+
+/// A face button kept down (a slow or unsteady press) rates once, like a short press.
+async fn a_face_button_held_rates_once() {
+    let kiosk = Kiosk::start();
+    let desk = Desk::attach(&kiosk);
+    desk.buttons.hold(Button::VeryGood);
+    pass_time(0.05);
+    kiosk.until_screen(Screen::AskMore).await;
+    let records = kiosk.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].score, records[0].input),
+        (Score::VERY_GOOD, InputKind::Button)
+    );
 }

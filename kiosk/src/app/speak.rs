@@ -271,3 +271,158 @@ fn sentence(text: String) -> String {
         format!("{text}.")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use model::{InputKind, RecordId, RecordedTime, StandardId};
+
+    use super::*;
+    use crate::config::Config;
+    use crate::store::Answer;
+
+    /// The example desk (IV, III, II, IX; pl, en, uk, de), in `language`.
+    fn visit(language: &str) -> Visit {
+        let mut visit = Visit::new(Arc::new(Config::example("/unused").desk));
+        visit.choose_language(&language.parse().expect("a language"));
+        visit
+    }
+
+    /// Plays the recorder: the answer is durable.
+    fn store(visit: &mut Visit, answer: Option<Answer>) -> RatingRecord {
+        let recorded = RecordedTime {
+            wall_clock_ms: 0,
+            boot_id: "boot".into(),
+            boottime_ns: 1,
+            clock_synchronized: false,
+        };
+        let record =
+            answer
+                .expect("an answer to store")
+                .into_record(RecordId::new_random(), 1, recorded);
+        visit.stored(&record);
+        record
+    }
+
+    /// A visit on each screen: home, ask-more, change-answer, a question, its reasons, thanks.
+    fn every_screen(language: &str) -> Vec<Visit> {
+        let mut screens = vec![visit(language)];
+        let mut v = visit(language);
+        let overall = v.rate(Score::BAD, InputKind::Button);
+        store(&mut v, overall);
+        screens.push(v.clone());
+        let mut change = v.clone();
+        change.change_answer();
+        screens.push(change);
+        v.tell_more();
+        screens.push(v.clone());
+        let low = v.rate(Score::VERY_BAD, InputKind::Button);
+        store(&mut v, low);
+        screens.push(v.clone());
+        let mut thanks = v.clone();
+        let _ = thanks.finish(InputKind::Button);
+        screens.push(thanks);
+        screens
+    }
+
+    #[test]
+    fn every_screen_is_read_with_its_hints_in_the_language_on_screen() {
+        let english_words = [
+            "Very bad",
+            spoken::ANSWER_WITH_A_FACE.msgid,
+            spoken::HOW_TO_MOVE_AND_CHOOSE.msgid,
+        ];
+        for language in ["pl", "uk", "de"] {
+            let screens = every_screen(language);
+            let steps: Vec<ScreenKey> = screens
+                .iter()
+                .map(|v| ScreenKey::of(v.step(), &Health::Ready))
+                .collect();
+            assert_eq!(
+                steps,
+                [
+                    ScreenKey::Home,
+                    ScreenKey::AskMore,
+                    ScreenKey::ChangeAnswer,
+                    ScreenKey::Question(StandardId::IV),
+                    ScreenKey::Reasons(StandardId::IV),
+                    ScreenKey::ThankYou,
+                ]
+            );
+            for visit in &screens {
+                let text = screen_with_hint(visit, &Health::Ready, true);
+                for english in english_words {
+                    assert!(!text.contains(english), "{language}: {english:?} in {text}");
+                }
+                assert!(
+                    text.len() < speech::MAX_TEXT_CHARS,
+                    "{language}: too long to speak: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_control_is_said_with_its_state_and_another_language_in_its_own_words() {
+        let mut v = visit("de");
+        assert_eq!(
+            control(&v, &Control::LargerText),
+            (
+                "de".parse().expect("de"),
+                "Größere Schrift: aus.".to_owned()
+            )
+        );
+        v.toggle_larger_text();
+        assert_eq!(control(&v, &Control::LargerText).1, "Größere Schrift: ein.");
+        let (language, text) = control(&v, &Control::Language("uk".parse().expect("uk")));
+        assert_eq!(language.as_str(), "uk");
+        assert!(text.starts_with("Українська. "), "{text}");
+        assert_eq!(
+            control(&v, &Control::Language("de".parse().expect("de"))).1,
+            "Deutsch, ausgewählt."
+        );
+    }
+
+    #[test]
+    fn a_stored_answer_is_confirmed_by_its_face_or_its_reasons() {
+        let mut v = visit("en");
+        let overall = v.rate(Score::GOOD, InputKind::Button);
+        let record = store(&mut v, overall);
+        assert_eq!(stored(&v, &record), "Your answer: Good.");
+        v.tell_more();
+        let low = v.rate(Score::BAD, InputKind::Button);
+        store(&mut v, low);
+        let Step::Reasons { standard, .. } = v.step().clone() else {
+            panic!("reasons after a low score: {:?}", v.step());
+        };
+        let code = Catalogue::ordinance_4216_2018().standard(standard).reasons[0].code;
+        v.toggle_reason(code);
+        let reasons = v.reasons_done(InputKind::Button);
+        let record = store(&mut v, reasons);
+        assert_eq!(stored(&v, &record), "Your reasons are saved.");
+    }
+
+    /// The real espeak-ng (installed by `cargo xtask test`) makes audio of every screen's reading;
+    /// the UI test covers the screens of a visit, this one the out-of-service screen.
+    #[test]
+    fn the_out_of_service_screen_becomes_audio_in_every_language() {
+        let speaker = speech::Speaker::new(speech::SpeechConfig {
+            output: speech::Output::Nowhere,
+            ..speech::SpeechConfig::default()
+        });
+        let out_of_service = Health::OutOfService("database: disk full".into());
+        for language in ["pl", "en", "uk", "de"] {
+            let text = screen_with_hint(&visit(language), &out_of_service, true);
+            let audio = speaker
+                .synthesize_wav(language, &text)
+                .unwrap_or_else(|e| panic!("{language}: {e}"));
+            let duration = speech::wav::duration(&audio).expect("a WAV file");
+            assert!(
+                duration > Duration::from_secs(1),
+                "{language}: {duration:?} for {text}"
+            );
+        }
+    }
+}
