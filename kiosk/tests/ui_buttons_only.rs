@@ -259,6 +259,11 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     // A low overall rating with a face button; the next screen is read with the confirmation.
     desk.press(Button::VeryBad);
     kiosk.until_screen(Screen::AskMore).await;
+    assert_eq!(
+        kiosk.adapter().get_focused(),
+        "",
+        "the larger-text switch is on this screen too, but a new screen starts without focus"
+    );
     let text = desk.said_in(language, voice);
     assert!(
         text.starts_with(&words.spoken(spoken::YOUR_ANSWER, &words.ui("Very bad"))),
@@ -282,6 +287,11 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     assert_ring_around(&kiosk, &words.ui("Change my answer"));
     desk.hold();
     kiosk.until_screen(Screen::ChangeAnswer).await;
+    assert_eq!(
+        kiosk.adapter().get_focused(),
+        "",
+        "a new screen starts without focus"
+    );
     let text = desk.said_in(language, voice);
     assert!(
         text.starts_with(&words.ui("Choose your answer again")),
@@ -299,6 +309,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     desk.move_to(&kiosk, "yes");
     desk.hold();
     kiosk.until_screen(Screen::Question).await;
+    assert_eq!(kiosk.adapter().get_focused(), "");
     let iv = catalogue.standard(StandardId::IV);
     let text = desk.said_in(language, voice);
     assert!(
@@ -358,6 +369,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     desk.move_to(&kiosk, "finish");
     desk.hold();
     kiosk.until_screen(Screen::ThankYou).await;
+    assert_eq!(kiosk.adapter().get_focused(), "");
     assert!(
         desk.said_in(language, voice)
             .starts_with(&words.ui("Thank you for your opinion!"))

@@ -455,7 +455,12 @@ impl State {
             }
             Event::Health(health) => {
                 *self.health.borrow_mut() = health;
+                // "Out of service" and back are new screens, for the focus and for a listener.
+                let new_screen = self.show_screen();
                 self.present();
+                if new_screen {
+                    self.say_new_screen(None);
+                }
             }
             Event::NewConfig(config) => {
                 *self.pending_config.borrow_mut() = Some(*config);
@@ -501,26 +506,41 @@ impl State {
             self.reason_page.set(0);
             self.entered(&step);
         }
-        let screen = ScreenKey::of(&step, &self.health.borrow());
-        let new_screen = self.guide.borrow_mut().show(screen);
+        let new_screen = self.show_screen();
         self.touched();
         self.present();
-        if new_screen && self.guide.borrow().speaking {
-            // How to move with the read-aloud button is said once a visit when screens are read
-            // by themselves; a press on the button always says it.
-            let how_to_move = {
-                let mut guide = self.guide.borrow_mut();
-                guide.screen_read();
-                !std::mem::replace(&mut guide.how_to_move_told, true)
-            };
-            let reading =
-                speak::screen_with_hint(&self.visit.borrow(), &self.health.borrow(), how_to_move);
-            let text = match confirmation {
-                Some(confirmation) => format!("{confirmation} {reading}"),
-                None => reading,
-            };
-            self.speak(&text);
+        if new_screen {
+            self.say_new_screen(confirmation);
         }
+    }
+
+    /// Tells the guide which screen shows; on a new one the focus starts afresh. Returns whether
+    /// the screen is new.
+    fn show_screen(&self) -> bool {
+        let screen = ScreenKey::of(self.visit.borrow().step(), &self.health.borrow());
+        self.guide.borrow_mut().show(screen)
+    }
+
+    /// On a new screen, a client using speech hears `confirmation` (what the last step did) and
+    /// the screen.
+    fn say_new_screen(&self, confirmation: Option<String>) {
+        if !self.guide.borrow().speaking {
+            return;
+        }
+        // How to move with the read-aloud button is said once a visit when screens are read by
+        // themselves; a press on the button always says it.
+        let how_to_move = {
+            let mut guide = self.guide.borrow_mut();
+            guide.screen_read();
+            !std::mem::replace(&mut guide.how_to_move_told, true)
+        };
+        let reading =
+            speak::screen_with_hint(&self.visit.borrow(), &self.health.borrow(), how_to_move);
+        let text = match confirmation {
+            Some(confirmation) => format!("{confirmation} {reading}"),
+            None => reading,
+        };
+        self.speak(&text);
     }
 
     fn entered(self: &Rc<Self>, step: &Step) {
