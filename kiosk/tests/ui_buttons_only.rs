@@ -27,6 +27,7 @@ fn a_whole_visit_with_the_buttons_alone_in_every_language() {
             button_only_visit(language, voice).await;
         }
         the_idle_warning_is_answered_by_any_button().await;
+        no_idle_warning_while_the_kiosk_speaks().await;
         a_face_button_held_rates_once().await;
     });
 }
@@ -415,6 +416,8 @@ async fn the_idle_warning_is_answered_by_any_button() {
     let words = Words::new("pl");
     desk.press(Button::Good);
     kiosk.until_screen(Screen::AskMore).await;
+    // The reading of the new screen is over (quickly, as it is played nowhere).
+    common::until("the reading to end", || !desk.speaker.is_speaking()).await;
     pass_time(kiosk.config.timing.idle_prompt_after.as_secs_f64() + 0.5);
     kiosk.until(|k| k.adapter().get_idle_prompt_visible()).await;
     assert!(
@@ -444,4 +447,34 @@ async fn a_face_button_held_rates_once() {
         (records[0].score, records[0].input),
         (Score::VERY_GOOD, InputKind::Button)
     );
+}
+
+/// The quiet time before "Need more time?" does not run out while the kiosk is still speaking
+/// (a reasons screen takes half a minute to read). A stand-in for espeak-ng speaks "forever".
+async fn no_idle_warning_while_the_kiosk_speaks() {
+    let kiosk = Kiosk::start();
+    let script = kiosk.data_dir().with_file_name("speaks-until-stopped.sh");
+    std::fs::write(&script, "#!/bin/sh\nexec sleep 600\n").expect("script");
+    let mut permissions = std::fs::metadata(&script).expect("metadata").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).expect("chmod");
+    let buttons = Simulator::new();
+    kiosk.app.attach_hardware(Box::new(buttons.clone()));
+    let speaker = Arc::new(Speaker::new(SpeechConfig {
+        program: script,
+        output: Output::Nowhere,
+        ..SpeechConfig::default()
+    }));
+    kiosk.app.attach_speech(speaker.clone());
+
+    buttons.press(Button::Good);
+    pass_time(0.05);
+    kiosk.until_screen(Screen::AskMore).await;
+    assert!(speaker.is_speaking(), "the new screen is being read");
+    let quiet = kiosk.config.timing.idle_prompt_after.as_secs_f64() + 0.5;
+    pass_time(quiet);
+    assert!(!kiosk.adapter().get_idle_prompt_visible(), "still speaking");
+    speaker.stop();
+    pass_time(quiet);
+    kiosk.until(|k| k.adapter().get_idle_prompt_visible()).await;
 }

@@ -597,11 +597,24 @@ impl State {
             TimerMode::SingleShot,
             self.timing.get().idle_prompt_after,
             move || {
-                if let Some(state) = weak.upgrade() {
+                let Some(state) = weak.upgrade() else { return };
+                // A client listening to a long reading (a reasons screen takes half a minute)
+                // is not idle: the quiet time starts again.
+                if state.speech_in_progress() {
+                    state.touched();
+                } else {
                     state.show_idle_prompt();
                 }
             },
         );
+    }
+
+    /// Whether the kiosk is still speaking.
+    fn speech_in_progress(&self) -> bool {
+        self.speaker
+            .borrow()
+            .as_ref()
+            .is_some_and(|speaker| speaker.is_speaking())
     }
 
     fn show_idle_prompt(self: &Rc<Self>) {
