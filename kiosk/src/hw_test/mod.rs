@@ -312,12 +312,16 @@ impl<'a> SelfTest<'a> {
                             self.wait.as_secs()
                         ));
                     }
-                    Some(InputEvent::Pressed(pressed)) if pressed == button => {
+                    // A button held down long is reported as held, not pressed: still a press.
+                    Some(InputEvent::Pressed(pressed) | InputEvent::Held(pressed))
+                        if pressed == button =>
+                    {
                         break Outcome::Passed;
                     }
                     // A second press of the button just tested is a repeat, not a mistake.
-                    Some(InputEvent::Pressed(pressed)) if Some(pressed) == previous => {}
-                    Some(InputEvent::Pressed(pressed)) => {
+                    Some(InputEvent::Pressed(pressed) | InputEvent::Held(pressed))
+                        if Some(pressed) == previous => {}
+                    Some(InputEvent::Pressed(pressed) | InputEvent::Held(pressed)) => {
                         break Outcome::Failed(format!(
                             "the \"{}\" button (GPIO {}) answered instead: are the two swapped?",
                             name_of(pressed),
