@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod passwords;
 pub mod rate_limit;
 pub mod startup;
 pub mod storage;

@@ -16,7 +16,7 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sync_server::config::{Rate, RateLimits};
+use sync_server::config::{DashboardSettings, Rate, RateLimits};
 use sync_server::credentials;
 use sync_server::storage::{NewDesk, Rollup, Storage};
 use sync_server::{Application, Settings};
@@ -66,6 +66,7 @@ impl TestServer {
             reader_connections: 2,
             admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
             rate_limit: RateLimits::default(),
+            dashboard: DashboardSettings::default(),
         };
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");

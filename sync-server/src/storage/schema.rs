@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema one version up; never edit one that has shipped, append instead.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE offices (
     id   TEXT PRIMARY KEY,
     name TEXT NOT NULL
@@ -128,7 +129,34 @@ CREATE TABLE rollups (
     reasons     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (desk_id, question, day, language, larger_text)
 ) STRICT;
-"#];
+"#,
+    r#"
+-- Dashboard users: an Argon2id hash (PHC string) per password; an office viewer reads one office.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'office_viewer')),
+    office_id     TEXT REFERENCES offices(id),
+    created_at_ms INTEGER NOT NULL,
+    disabled_at_ms INTEGER,
+    CHECK ((role = 'office_viewer') = (office_id IS NOT NULL))
+) STRICT;
+
+-- Signed-in sessions: the id is the SHA-256 of the cookie's 256-bit token, never the token.
+CREATE TABLE sessions (
+    id_sha256     BLOB PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    csrf_token    TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expiry ON sessions(expires_at_ms);
+"#,
+];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
