@@ -17,6 +17,7 @@ pub mod startup;
 pub mod storage;
 pub mod survey;
 pub mod telemetry;
+pub mod user_admin;
 
 pub use config::Settings;
 pub use startup::Application;

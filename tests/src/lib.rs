@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod proxy;
 pub mod server;
 
@@ -23,6 +24,18 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
         path.display()
     );
     Ok(path)
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, or the one this test runs from).
+pub fn target_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow::anyhow!("unexpected test executable path {}", exe.display()))
 }
 
 /// Writes a kiosk config for a Płock desk keeping its data in `data_dir`; returns its path.
