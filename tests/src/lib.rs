@@ -10,7 +10,14 @@ pub mod server;
 use std::path::{Path, PathBuf};
 
 /// The path of a binary built from this workspace (`cargo test --workspace` builds them all).
+/// `OCENA_TEST_BIN_DIR`, when set, names another directory holding the binaries (e.g. a copy
+/// made right after building, when several worktrees share one target directory).
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("OCENA_TEST_BIN_DIR") {
+        let path = PathBuf::from(dir).join(name);
+        anyhow::ensure!(path.exists(), "{} is missing (OCENA_TEST_BIN_DIR)", path.display());
+        return Ok(path);
+    }
     // The test executable lives in target/<profile>/deps/; binaries in target/<profile>/.
     let exe = std::env::current_exe()?;
     let profile_dir = exe

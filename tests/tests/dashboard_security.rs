@@ -34,24 +34,37 @@ async fn wrong_passwords_and_unknown_users_look_alike_and_attempts_are_limited()
     let mut bodies = Vec::new();
     for _ in 0..4 {
         let start = Instant::now();
-        let wrong = attempt_sign_in(&base, ADMIN.0, "not the password").await.expect("wrong");
+        let wrong = attempt_sign_in(&base, ADMIN.0, "not the password")
+            .await
+            .expect("wrong");
         wrong_time += start.elapsed();
         let start = Instant::now();
-        let unknown = attempt_sign_in(&base, "nobody", "not the password").await.expect("unknown");
+        let unknown = attempt_sign_in(&base, "nobody", "not the password")
+            .await
+            .expect("unknown");
         unknown_time += start.elapsed();
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
         assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
-        assert!(wrong.cookie.is_none() && unknown.cookie.is_none(), "no session");
+        assert!(
+            wrong.cookie.is_none() && unknown.cookie.is_none(),
+            "no session"
+        );
         assert!(wrong.body.contains(r#"role="alert""#), "{}", wrong.body);
         // The pages differ only in the username typed back and the fresh form token.
         let normalise = |body: &str, name: &str| {
             let token = dashboard_support::csrf_token(body).expect("token");
             body.replace(&token, "TOKEN").replace(name, "NAME")
         };
-        bodies.push((normalise(&wrong.body, ADMIN.0), normalise(&unknown.body, "nobody")));
+        bodies.push((
+            normalise(&wrong.body, ADMIN.0),
+            normalise(&unknown.body, "nobody"),
+        ));
     }
     for (wrong, unknown) in &bodies {
-        assert_eq!(wrong, unknown, "the same answer for a wrong password and an unknown user");
+        assert_eq!(
+            wrong, unknown,
+            "the same answer for a wrong password and an unknown user"
+        );
     }
     println!("4 wrong passwords took {wrong_time:?}, 4 unknown users {unknown_time:?}");
     assert!(
@@ -59,18 +72,34 @@ async fn wrong_passwords_and_unknown_users_look_alike_and_attempts_are_limited()
         "an unknown user must cost the same Argon2id work: {unknown_time:?} vs {wrong_time:?}"
     );
     // A disabled user is refused like a wrong password.
-    fleet.server.admin(&["user", "disable", "--username", VIEWER.0]).expect("disable");
-    let disabled = attempt_sign_in(&base, VIEWER.0, VIEWER.1).await.expect("disabled");
+    fleet
+        .server
+        .admin(&["user", "disable", "--username", VIEWER.0])
+        .expect("disable");
+    let disabled = attempt_sign_in(&base, VIEWER.0, VIEWER.1)
+        .await
+        .expect("disabled");
     assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
     // Ten attempts for one name pass the limiter, the eleventh waits, even with the right password.
     for _ in 0..6 {
-        attempt_sign_in(&base, ADMIN.0, "still wrong").await.expect("wrong");
+        attempt_sign_in(&base, ADMIN.0, "still wrong")
+            .await
+            .expect("wrong");
     }
-    let limited = attempt_sign_in(&base, ADMIN.0, ADMIN.1).await.expect("limited");
-    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "{}", limited.body);
+    let limited = attempt_sign_in(&base, ADMIN.0, ADMIN.1)
+        .await
+        .expect("limited");
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.body
+    );
     assert!(limited.cookie.is_none());
     // Another name from the same address is not held back.
-    let other = attempt_sign_in(&base, "carol", "whatever it is").await.expect("other");
+    let other = attempt_sign_in(&base, "carol", "whatever it is")
+        .await
+        .expect("other");
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -92,13 +121,26 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
     assert_eq!(expired.status(), StatusCode::SEE_OTHER, "absolute timeout");
     assert_eq!(location(&expired), "/dashboard/login?next=/dashboard/fleet");
 
-    let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in again");
-    assert_eq!(session.get("/dashboard/fleet").await.expect("page").status(), StatusCode::OK);
+    let session = sign_in(&base, ADMIN.0, ADMIN.1)
+        .await
+        .expect("sign in again");
+    assert_eq!(
+        session
+            .get("/dashboard/fleet")
+            .await
+            .expect("page")
+            .status(),
+        StatusCode::OK
+    );
     tokio::time::sleep(Duration::from_millis(2_300)).await;
     let idle = session.get("/dashboard/fleet").await.expect("page");
     assert_eq!(idle.status(), StatusCode::SEE_OTHER, "idle timeout");
     let api = session.get("/api/v1/dashboard/kiosks").await.expect("api");
-    assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "the API answers 401, not a redirect");
+    assert_eq!(
+        api.status(),
+        StatusCode::UNAUTHORIZED,
+        "the API answers 401, not a redirect"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -107,7 +149,10 @@ async fn forged_cookies_and_bearer_tokens_do_not_open_the_dashboard() {
     let base = fleet.server.url();
     let forged = http()
         .get(format!("{base}/dashboard/fleet?office=plock"))
-        .header(COOKIE, "ocena_session=bm90LWEtcmVhbC1zZXNzaW9uLXRva2VuLWF0LWFsbC0xMjM0NQ")
+        .header(
+            COOKIE,
+            "ocena_session=bm90LWEtcmVhbC1zZXNzaW9uLXRva2VuLWF0LWFsbC0xMjM0NQ",
+        )
         .send()
         .await
         .expect("forged");
@@ -117,7 +162,10 @@ async fn forged_cookies_and_bearer_tokens_do_not_open_the_dashboard() {
         "/dashboard/login?next=/dashboard/fleet%3Foffice%3Dplock"
     );
     let cleared = forged.headers().get(SET_COOKIE).expect("cookie cleared");
-    assert!(cleared.to_str().expect("ascii").contains("Max-Age=0"), "{cleared:?}");
+    assert!(
+        cleared.to_str().expect("ascii").contains("Max-Age=0"),
+        "{cleared:?}"
+    );
     let forged_api = http()
         .get(format!("{base}/api/v1/dashboard/kiosks"))
         .header(COOKIE, "ocena_session=forged")
@@ -125,11 +173,21 @@ async fn forged_cookies_and_bearer_tokens_do_not_open_the_dashboard() {
         .await
         .expect("forged api");
     assert_eq!(forged_api.status(), StatusCode::UNAUTHORIZED);
-    assert!(forged_api.text().await.expect("body").contains("\"unauthorized\""));
+    assert!(
+        forged_api
+            .text()
+            .await
+            .expect("body")
+            .contains("\"unauthorized\"")
+    );
 
     // A kiosk's token opens no dashboard route, not even next to a valid session.
     let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in");
-    for path in ["/dashboard/fleet", "/dashboard/users", "/api/v1/dashboard/kiosks"] {
+    for path in [
+        "/dashboard/fleet",
+        "/dashboard/users",
+        "/api/v1/dashboard/kiosks",
+    ] {
         let alone = http()
             .get(format!("{base}{path}"))
             .header(AUTHORIZATION, format!("Bearer {}", fleet.plock.token))
@@ -154,11 +212,21 @@ async fn forged_cookies_and_bearer_tokens_do_not_open_the_dashboard() {
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
     ] {
-        assert_eq!(headers.get(name).and_then(|v| v.to_str().ok()), Some(expected), "{name}");
+        assert_eq!(
+            headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(expected),
+            "{name}"
+        );
     }
     let csp = headers["content-security-policy"].to_str().expect("csp");
-    assert!(csp.starts_with("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(!page.text().await.expect("body").contains("<script"), "no inline script");
+    assert!(
+        csp.starts_with("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !page.text().await.expect("body").contains("<script"),
+        "no inline script"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,16 +236,30 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
     let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in");
     let kiosk = fleet.plock.id.as_str();
     let forms: [(&str, Vec<(&str, &str)>); 6] = [
-        ("/dashboard/fleet/enrollment-code", vec![("desk", PLOCK_DESK)]),
-        ("/dashboard/fleet/revoke", vec![("kiosk", kiosk), ("confirm", "yes")]),
+        (
+            "/dashboard/fleet/enrollment-code",
+            vec![("desk", PLOCK_DESK)],
+        ),
+        (
+            "/dashboard/fleet/revoke",
+            vec![("kiosk", kiosk), ("confirm", "yes")],
+        ),
         (
             "/dashboard/users",
-            vec![("username", "eve"), ("role", "admin"), ("office", ""), ("password", "a long enough password")],
+            vec![
+                ("username", "eve"),
+                ("role", "admin"),
+                ("office", ""),
+                ("password", "a long enough password"),
+            ],
         ),
         ("/dashboard/users/disable", vec![("username", VIEWER.0)]),
         (
             "/dashboard/users/password",
-            vec![("username", VIEWER.0), ("password", "someone else's password")],
+            vec![
+                ("username", VIEWER.0),
+                ("password", "someone else's password"),
+            ],
         ),
         ("/dashboard/logout", vec![]),
     ];
@@ -204,34 +286,77 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
             let response = session.post_raw(path, &body, origin).await.expect("post");
             assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}: {case}");
             let page = response.text().await.expect("body");
-            assert!(page.contains("Niczego nie zmieniono"), "{path}: {case}: {page}");
+            assert!(
+                page.contains("Niczego nie zmieniono"),
+                "{path}: {case}: {page}"
+            );
         }
     }
     // Nothing changed: the session lives, no code was issued, the kiosk still syncs, no user was
     // added or disabled, and the viewer's password is the old one.
-    assert_eq!(session.get("/dashboard/fleet").await.expect("page").status(), StatusCode::OK);
-    assert_eq!(count(&fleet.server, "SELECT count(*) FROM enrollment_codes"), codes_before);
-    assert_eq!(heartbeat(&base, &fleet.plock).await.expect("heartbeat"), StatusCode::OK);
+    assert_eq!(
+        session
+            .get("/dashboard/fleet")
+            .await
+            .expect("page")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        count(&fleet.server, "SELECT count(*) FROM enrollment_codes"),
+        codes_before
+    );
+    assert_eq!(
+        heartbeat(&base, &fleet.plock).await.expect("heartbeat"),
+        StatusCode::OK
+    );
     assert_eq!(count(&fleet.server, "SELECT count(*) FROM users"), 2);
-    assert_eq!(count(&fleet.server, "SELECT count(*) FROM users WHERE disabled_at_ms IS NOT NULL"), 0);
-    sign_in(&base, VIEWER.0, VIEWER.1).await.expect("old password still valid");
+    assert_eq!(
+        count(
+            &fleet.server,
+            "SELECT count(*) FROM users WHERE disabled_at_ms IS NOT NULL"
+        ),
+        0
+    );
+    sign_in(&base, VIEWER.0, VIEWER.1)
+        .await
+        .expect("old password still valid");
 
     // The same forms with the token and from this origin do their work.
     let revoked = session
-        .post("/dashboard/fleet/revoke", &[("kiosk", kiosk), ("confirm", "yes")])
+        .post(
+            "/dashboard/fleet/revoke",
+            &[("kiosk", kiosk), ("confirm", "yes")],
+        )
         .await
         .expect("revoke");
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
-    assert_eq!(heartbeat(&base, &fleet.plock).await.expect("heartbeat"), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        heartbeat(&base, &fleet.plock).await.expect("heartbeat"),
+        StatusCode::UNAUTHORIZED
+    );
     let code = session
         .post("/dashboard/fleet/enrollment-code", &[("desk", GABIN_DESK)])
         .await
         .expect("code");
     assert_eq!(code.status(), StatusCode::OK);
-    assert_eq!(count(&fleet.server, "SELECT count(*) FROM enrollment_codes"), codes_before + 1);
-    let logout = session.post("/dashboard/logout", &[]).await.expect("logout");
+    assert_eq!(
+        count(&fleet.server, "SELECT count(*) FROM enrollment_codes"),
+        codes_before + 1
+    );
+    let logout = session
+        .post("/dashboard/logout", &[])
+        .await
+        .expect("logout");
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(session.get("/dashboard/fleet").await.expect("page").status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        session
+            .get("/dashboard/fleet")
+            .await
+            .expect("page")
+            .status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -243,7 +368,10 @@ async fn an_office_viewer_reads_only_its_own_office_by_url_and_api() {
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.expect("body");
     assert!(page.contains(&fleet.gabin.id), "its own kiosk");
-    assert!(!page.contains(&fleet.plock.id) && !page.contains(PLOCK_DESK), "no other office");
+    assert!(
+        !page.contains(&fleet.plock.id) && !page.contains(PLOCK_DESK),
+        "no other office"
+    );
     assert!(!page.contains("/dashboard/users"), "no users menu");
     assert!(!page.contains("enrollment-code"), "no admin actions");
     for path in [
@@ -253,7 +381,14 @@ async fn an_office_viewer_reads_only_its_own_office_by_url_and_api() {
     ] {
         let refused = viewer.get(path).await.expect("refused");
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
-        assert!(!refused.text().await.expect("body").contains(&fleet.plock.id), "{path}");
+        assert!(
+            !refused
+                .text()
+                .await
+                .expect("body")
+                .contains(&fleet.plock.id),
+            "{path}"
+        );
     }
     let api: serde_json::Value = viewer
         .get("/api/v1/dashboard/kiosks")
@@ -268,11 +403,17 @@ async fn an_office_viewer_reads_only_its_own_office_by_url_and_api() {
     assert_eq!(kiosks[0]["office_id"], "gabin");
     // Admin actions with a valid token are still refused, and change nothing.
     let revoke = viewer
-        .post("/dashboard/fleet/revoke", &[("kiosk", &fleet.gabin.id), ("confirm", "yes")])
+        .post(
+            "/dashboard/fleet/revoke",
+            &[("kiosk", &fleet.gabin.id), ("confirm", "yes")],
+        )
         .await
         .expect("revoke");
     assert_eq!(revoke.status(), StatusCode::FORBIDDEN);
-    assert_eq!(heartbeat(&base, &fleet.gabin).await.expect("heartbeat"), StatusCode::OK);
+    assert_eq!(
+        heartbeat(&base, &fleet.gabin).await.expect("heartbeat"),
+        StatusCode::OK
+    );
     // An admin reads both offices.
     let admin = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("admin");
     let all: serde_json::Value = admin

@@ -160,7 +160,7 @@ async fn enrollment_section(state: &AppState, viewer: &Viewer) -> Result<Markup,
                                     input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                                     input type="hidden" name="desk" value=(desk.survey.desk_id.as_str());
                                     button type="submit"
-                                        aria-label=(format!("{} {}", lang.pick("Wydaj kod dla", "Issue a code for"), desk.survey.desk_id)) {
+                                        aria-label=(format!("{} {}", lang.pick("Wydaj kod dla", "Issue code for"), desk.survey.desk_id)) {
                                         (lang.pick("Wydaj kod", "Issue code"))
                                     }
                                 }
@@ -222,7 +222,6 @@ pub struct CodeForm {
 
 pub async fn issue_code(
     State(state): State<AppState>,
-    uri: Uri,
     CsrfForm { viewer, form }: CsrfForm<CodeForm>,
 ) -> Result<Markup, PageError> {
     viewer.require_admin()?;
@@ -258,7 +257,8 @@ pub async fn issue_code(
         p { a href="/dashboard/fleet" { (lang.pick("Wróć do listy kiosków", "Back to the kiosks")) } }
     };
     Ok(page(
-        &viewer.chrome(Some(Section::Fleet), path_and_query(&uri)),
+        // A POST's result: the language switch leads to the fleet page.
+        &viewer.chrome(Some(Section::Fleet), Section::Fleet.path()),
         lang.pick("Nowy kod rejestracyjny", "New enrollment code"),
         &body,
     ))
@@ -273,7 +273,6 @@ pub struct RevokeForm {
 
 pub async fn revoke(
     State(state): State<AppState>,
-    uri: Uri,
     CsrfForm { viewer, form }: CsrfForm<RevokeForm>,
 ) -> Result<Response, PageError> {
     viewer.require_admin()?;
@@ -302,7 +301,7 @@ pub async fn revoke(
             }
         };
         return Ok(page(
-            &viewer.chrome(Some(Section::Fleet), path_and_query(&uri)),
+            &viewer.chrome(Some(Section::Fleet), Section::Fleet.path()),
             lang.pick("Unieważnienie kiosku", "Revoke a kiosk"),
             &body,
         )

@@ -90,9 +90,10 @@ fn local_date(ms: i64) -> String {
         .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
 }
 
+/// The users page; `address` is the page's own address, for the language switch.
 fn users_page(
     viewer: &Viewer,
-    uri: &Uri,
+    address: &str,
     users: &[User],
     message: Option<&(bool, String)>,
 ) -> Markup {
@@ -192,11 +193,7 @@ fn users_page(
         }
     };
     page(
-        &viewer.chrome(
-            Some(Section::Users),
-            uri.path_and_query()
-                .map_or("/dashboard/users", |p| p.as_str()),
-        ),
+        &viewer.chrome(Some(Section::Users), address),
         Section::Users.title(lang),
         &body,
     )
@@ -226,7 +223,10 @@ pub async fn show(
         .zip(query.user.as_deref().and_then(|u| parse_username(u).ok()))
         .and_then(|(done, user)| done_message(viewer.lang, done, &user))
         .map(|text| (false, text));
-    Ok(users_page(&viewer, &uri, &users, message.as_ref()))
+    let address = uri
+        .path_and_query()
+        .map_or(Section::Users.path(), |p| p.as_str());
+    Ok(users_page(&viewer, address, &users, message.as_ref()))
 }
 
 /// After a change: back to the list with what was done (POST, redirect, GET).
@@ -247,13 +247,17 @@ fn done(lang: Lang, what: &str, username: &str) -> Response {
 async fn refused(
     state: &AppState,
     viewer: &Viewer,
-    uri: &Uri,
     message: String,
 ) -> Result<Response, PageError> {
     let users = state.storage.users().await?;
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
-        users_page(viewer, uri, &users, Some(&(true, message))),
+        users_page(
+            viewer,
+            Section::Users.path(),
+            &users,
+            Some(&(true, message)),
+        ),
     )
         .into_response())
 }
@@ -278,7 +282,6 @@ pub struct AddForm {
 
 pub async fn add(
     State(state): State<AppState>,
-    uri: Uri,
     CsrfForm { viewer, form }: CsrfForm<AddForm>,
 ) -> Result<Response, PageError> {
     viewer.require_admin()?;
@@ -290,7 +293,7 @@ pub async fn add(
                 "Nazwa użytkownika może mieć 1–64 znaki: małe litery, cyfry oraz . _ - @.",
                 "A username has 1-64 characters: lower-case letters, digits and . _ - @.",
             );
-            return refused(&state, &viewer, &uri, text.into()).await;
+            return refused(&state, &viewer, text.into()).await;
         }
     };
     let Some(role) = Role::parse(&form.role) else {
@@ -302,10 +305,10 @@ pub async fn add(
             "Urząd wybiera się tylko dla roli „podgląd urzędu” i jest dla niej wymagany.",
             "An office is chosen only for the office viewer role, and it needs one.",
         );
-        return refused(&state, &viewer, &uri, text.into()).await;
+        return refused(&state, &viewer, text.into()).await;
     }
     if let Err(problem) = passwords::check_new(&form.password) {
-        return refused(&state, &viewer, &uri, password_problem(lang, &problem)).await;
+        return refused(&state, &viewer, password_problem(lang, &problem)).await;
     }
     let password_hash = hash_off_runtime(form.password).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -331,7 +334,7 @@ pub async fn add(
             );
             Ok(done(lang, "added", &username))
         }
-        Err(StorageError::Invalid(why)) => refused(&state, &viewer, &uri, why).await,
+        Err(StorageError::Invalid(why)) => refused(&state, &viewer, why).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -343,7 +346,6 @@ pub struct DisableForm {
 
 pub async fn disable(
     State(state): State<AppState>,
-    uri: Uri,
     CsrfForm { viewer, form }: CsrfForm<DisableForm>,
 ) -> Result<Response, PageError> {
     viewer.require_admin()?;
@@ -353,7 +355,7 @@ pub async fn disable(
             "Nie można wyłączyć własnego konta.",
             "You cannot disable your own account.",
         );
-        return refused(&state, &viewer, &uri, text.into()).await;
+        return refused(&state, &viewer, text.into()).await;
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
     if !state
@@ -380,13 +382,12 @@ pub struct PasswordForm {
 
 pub async fn set_password(
     State(state): State<AppState>,
-    uri: Uri,
     CsrfForm { viewer, form }: CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     viewer.require_admin()?;
     let lang = viewer.lang;
     if let Err(problem) = passwords::check_new(&form.password) {
-        return refused(&state, &viewer, &uri, password_problem(lang, &problem)).await;
+        return refused(&state, &viewer, password_problem(lang, &problem)).await;
     }
     let password_hash = hash_off_runtime(form.password).await?;
     if !state

@@ -57,7 +57,11 @@ pub async fn enroll(base: &str, code: &str) -> anyhow::Result<EnrolledKiosk> {
         })
         .send()
         .await?;
-    anyhow::ensure!(response.status() == StatusCode::OK, "enroll: {}", response.status());
+    anyhow::ensure!(
+        response.status() == StatusCode::OK,
+        "enroll: {}",
+        response.status()
+    );
     let enrolled: EnrollResponse = response.json().await?;
     Ok(EnrolledKiosk {
         id: enrolled.kiosk_id,
@@ -159,7 +163,11 @@ pub fn set_cookie(response: &reqwest::Response, suffix: &str) -> Option<String> 
         .iter()
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| v.split(';').next())
-        .find(|pair| pair.split('=').next().is_some_and(|name| name.ends_with(suffix)))
+        .find(|pair| {
+            pair.split('=')
+                .next()
+                .is_some_and(|name| name.ends_with(suffix))
+        })
         .map(str::to_owned)
 }
 
@@ -187,10 +195,15 @@ pub struct Attempt {
     pub cookie: Option<String>,
 }
 
-pub async fn attempt_sign_in(base: &str, username: &str, password: &str) -> anyhow::Result<Attempt> {
+pub async fn attempt_sign_in(
+    base: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<Attempt> {
     let client = http();
     let form = client.get(format!("{base}/dashboard/login")).send().await?;
-    let login_cookie = set_cookie(&form, "ocena_login").ok_or_else(|| anyhow::anyhow!("no login cookie"))?;
+    let login_cookie =
+        set_cookie(&form, "ocena_login").ok_or_else(|| anyhow::anyhow!("no login cookie"))?;
     let token = csrf_token(&form.text().await?).ok_or_else(|| anyhow::anyhow!("no token"))?;
     let response = client
         .post(format!("{base}/dashboard/login"))
@@ -215,14 +228,24 @@ pub async fn attempt_sign_in(base: &str, username: &str, password: &str) -> anyh
 
 pub async fn sign_in(base: &str, username: &str, password: &str) -> anyhow::Result<Session> {
     let attempt = attempt_sign_in(base, username, password).await?;
-    anyhow::ensure!(attempt.status == StatusCode::SEE_OTHER, "sign-in: {}", attempt.status);
-    let cookie = attempt.cookie.ok_or_else(|| anyhow::anyhow!("no session cookie"))?;
+    anyhow::ensure!(
+        attempt.status == StatusCode::SEE_OTHER,
+        "sign-in: {}",
+        attempt.status
+    );
+    let cookie = attempt
+        .cookie
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?;
     let page = http()
         .get(format!("{base}/dashboard/fleet"))
         .header(COOKIE, &cookie)
         .send()
         .await?;
-    anyhow::ensure!(page.status() == StatusCode::OK, "fleet after sign-in: {}", page.status());
+    anyhow::ensure!(
+        page.status() == StatusCode::OK,
+        "fleet after sign-in: {}",
+        page.status()
+    );
     let csrf = csrf_token(&page.text().await?).ok_or_else(|| anyhow::anyhow!("no csrf token"))?;
     Ok(Session {
         base: base.to_owned(),
@@ -258,7 +281,11 @@ impl Session {
     }
 
     /// POSTs `fields` with the session's CSRF token, from this server's origin.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<reqwest::Response> {
+    pub async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> anyhow::Result<reqwest::Response> {
         let mut all = vec![("csrf_token", self.csrf.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(path, &all, Some(&self.base.clone())).await
