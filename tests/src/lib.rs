@@ -15,7 +15,11 @@ use std::path::{Path, PathBuf};
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("OCENA_TEST_BIN_DIR") {
         let path = PathBuf::from(dir).join(name);
-        anyhow::ensure!(path.exists(), "{} is missing (OCENA_TEST_BIN_DIR)", path.display());
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing (OCENA_TEST_BIN_DIR)",
+            path.display()
+        );
         return Ok(path);
     }
     // The test executable lives in target/<profile>/deps/; binaries in target/<profile>/.

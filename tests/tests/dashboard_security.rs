@@ -18,6 +18,9 @@ use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 const LIMITS: &str = "[rate_limit.login_ip]\nburst = 200\nper_minute = 60.0\n\
                       [rate_limit.login_user]\nburst = 10\nper_minute = 0.01\n";
 
+/// A form's fields as posted.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn count(server: &tests::server::Server, sql: &str) -> i64 {
     server
         .database()
@@ -275,7 +278,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
         let good: Vec<(&str, &str)> = std::iter::once(("csrf_token", session.csrf.as_str()))
             .chain(fields.iter().copied())
             .collect();
-        let cases: [(&str, Vec<(&str, &str)>, Option<&str>); 5] = [
+        let cases: [(&str, Fields<'_>, Option<&str>); 5] = [
             ("no token", fields.clone(), Some(own)),
             ("wrong token", with_token(wrong_token), Some(own)),
             ("empty token", with_token(""), Some(own)),

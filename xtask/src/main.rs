@@ -51,13 +51,61 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Debian packages the test suite uses, with a command that proves each is there.
-const TEST_PACKAGES: &[(&str, &str)] = &[("gettext", "msgfmt"), ("espeak-ng", "espeak-ng")];
+/// Debian packages the test suite uses, with a command that proves each is there. Chromium and
+/// its WebDriver run the dashboard's browser tests; npm fetches axe-core for them.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("gettext", "msgfmt"),
+    ("espeak-ng", "espeak-ng"),
+    ("chromium", "chromium"),
+    ("chromium-driver", "chromedriver"),
+    ("npm", "npm"),
+];
+
+/// The axe-core release line the accessibility checks use.
+const AXE_CORE: &str = "axe-core@4";
+/// The environment variable that tells the browser tests where axe-core is
+/// (`tests::browser::AXE_CORE_ENV`).
+const AXE_CORE_ENV: &str = "OCENA_AXE_CORE";
 
 fn test() -> anyhow::Result<()> {
     install_missing(TEST_PACKAGES)?;
-    cargo(&["test", "--workspace", "--all-targets", "--locked"])?;
+    let axe = install_axe_core()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let args = ["test", "--workspace", "--all-targets", "--locked"];
+    let status = Command::new(cargo)
+        .args(args)
+        .env(AXE_CORE_ENV, &axe)
+        .current_dir(workspace_root())
+        .status()?;
+    if !status.success() {
+        bail!("cargo {} failed: {status}", args.join(" "));
+    }
     Ok(())
+}
+
+/// Installs axe-core from npm into the target directory (not committed) unless it is there;
+/// returns the package's directory.
+fn install_axe_core() -> anyhow::Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let prefix = target.join("axe-core");
+    let package = prefix.join("node_modules").join("axe-core");
+    if package.join("axe.min.js").is_file() {
+        return Ok(package);
+    }
+    println!("Installing {AXE_CORE} from npm into {}", prefix.display());
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg(AXE_CORE)
+        .status()
+        .context("npm is needed to install axe-core for the browser tests")?;
+    if !status.success() || !package.join("axe.min.js").is_file() {
+        bail!(
+            "npm install {AXE_CORE} failed ({status}): the dashboard's accessibility tests need it"
+        );
+    }
+    Ok(package)
 }
 
 /// Where the demo listens; override with OCENA_DEMO_LISTEN (e.g. 127.0.0.1:9090).

@@ -110,6 +110,8 @@ fn fleet_table(viewer: &Viewer, kiosks: &[FleetKiosk]) -> Markup {
                                 } @else {
                                     (lang.pick("aktywny", "active"))
                                 }
+                                br;
+                                small { (status.id) }
                             }
                             @if admin {
                                 td {

@@ -236,3 +236,146 @@ pub(super) fn delete_session(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::dashboard::{Lang, Role};
+    use crate::storage::sqlite::SqliteBackend;
+    use crate::storage::{Backend, NewSession, NewUser, StorageError};
+
+    const IDLE_MS: i64 = 1_000;
+
+    fn open() -> (tempfile::TempDir, SqliteBackend) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = SqliteBackend::open(&dir.path().join("s.db"), 1).expect("open");
+        db.seed_offices().expect("offices");
+        (dir, db)
+    }
+
+    fn user(db: &SqliteBackend, name: &str, role: Role, office: Option<&str>) -> i64 {
+        db.add_user(
+            &NewUser {
+                username: name.into(),
+                password_hash: "$argon2id$stand-in".into(),
+                role,
+                office_id: office.map(str::to_owned),
+            },
+            0,
+        )
+        .expect("user")
+    }
+
+    fn session(db: &SqliteBackend, id: u8, user_id: i64, now_ms: i64, replaces: Option<u8>) {
+        db.create_session(&NewSession {
+            id_sha256: [id; 32],
+            user_id,
+            csrf_token: format!("csrf-{id}"),
+            lang: Lang::En,
+            now_ms,
+            expires_at_ms: now_ms + 10_000,
+            replaces: replaces.map(|r| [r; 32]),
+        })
+        .expect("session");
+    }
+
+    #[test]
+    fn users_keep_their_office_only_as_office_viewers() {
+        let (_dir, db) = open();
+        user(&db, "anna", Role::Admin, None);
+        let problems = [
+            ("anna", Role::Analyst, None, "taken"),
+            (
+                "bob",
+                Role::OfficeViewer,
+                None,
+                "office viewer needs an office",
+            ),
+            (
+                "bob",
+                Role::Analyst,
+                Some("gabin"),
+                "office viewer needs an office",
+            ),
+            (
+                "bob",
+                Role::OfficeViewer,
+                Some("warszawa"),
+                "unknown office",
+            ),
+        ];
+        for (name, role, office, expected) in problems {
+            let err = db
+                .add_user(
+                    &NewUser {
+                        username: name.into(),
+                        password_hash: "h".into(),
+                        role,
+                        office_id: office.map(str::to_owned),
+                    },
+                    0,
+                )
+                .expect_err(expected);
+            assert!(
+                matches!(&err, StorageError::Invalid(m) if m.contains(expected)),
+                "{err}"
+            );
+        }
+        user(&db, "bob", Role::OfficeViewer, Some("gabin"));
+        let users = db.users().expect("users");
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[1].office_id.as_deref(), Some("gabin"));
+    }
+
+    #[test]
+    fn sessions_end_when_idle_expired_replaced_or_their_user_is_disabled() {
+        let (_dir, db) = open();
+        let anna = user(&db, "anna", Role::Admin, None);
+        session(&db, 1, anna, 0, None);
+        let live = db
+            .session([1; 32], 900, IDLE_MS)
+            .expect("lookup")
+            .expect("live");
+        assert_eq!((live.csrf_token.as_str(), live.lang), ("csrf-1", Lang::En));
+        // Used at 900 ms, so still live at 1 800 ms; idle after 2 000 ms.
+        assert!(
+            db.session([1; 32], 1_800, IDLE_MS)
+                .expect("lookup")
+                .is_some()
+        );
+        assert!(
+            db.session([1; 32], 2_900, IDLE_MS)
+                .expect("lookup")
+                .is_none()
+        );
+        // Busy but past the absolute expiry.
+        session(&db, 2, anna, 0, None);
+        for now in (500..10_000).step_by(500) {
+            assert!(
+                db.session([2; 32], now, IDLE_MS).expect("lookup").is_some(),
+                "{now}"
+            );
+        }
+        assert!(
+            db.session([2; 32], 10_000, IDLE_MS)
+                .expect("lookup")
+                .is_none()
+        );
+        // Signing in again replaces the session the browser carried.
+        session(&db, 3, anna, 0, None);
+        session(&db, 4, anna, 100, Some(3));
+        assert!(db.session([3; 32], 200, IDLE_MS).expect("lookup").is_none());
+        assert!(db.session([4; 32], 200, IDLE_MS).expect("lookup").is_some());
+        // A new password or a disabled account ends every session.
+        assert!(db.set_password("anna", "new").expect("password"));
+        assert!(db.session([4; 32], 300, IDLE_MS).expect("lookup").is_none());
+        session(&db, 5, anna, 400, None);
+        assert!(db.disable_user("anna", 500).expect("disable"));
+        assert!(db.session([5; 32], 600, IDLE_MS).expect("lookup").is_none());
+        session(&db, 6, anna, 700, None);
+        assert!(
+            db.session([6; 32], 800, IDLE_MS).expect("lookup").is_none(),
+            "a disabled user's new session is not live either"
+        );
+        assert!(!db.disable_user("nobody", 0).expect("disable"));
+    }
+}
