@@ -33,19 +33,20 @@ fn count(server: &tests::server::Server, sql: &str) -> i64 {
 async fn wrong_passwords_and_unknown_users_look_alike_and_attempts_are_limited() {
     let fleet = fleet(LIMITS).await.expect("set up");
     let base = fleet.server.url();
-    let (mut wrong_time, mut unknown_time) = (Duration::ZERO, Duration::ZERO);
+    // The fastest of each kind: robust against other work on a shared machine.
+    let (mut wrong_time, mut unknown_time) = (Duration::MAX, Duration::MAX);
     let mut bodies = Vec::new();
     for _ in 0..4 {
         let start = Instant::now();
         let wrong = attempt_sign_in(&base, ADMIN.0, "not the password")
             .await
             .expect("wrong");
-        wrong_time += start.elapsed();
+        wrong_time = wrong_time.min(start.elapsed());
         let start = Instant::now();
         let unknown = attempt_sign_in(&base, "nobody", "not the password")
             .await
             .expect("unknown");
-        unknown_time += start.elapsed();
+        unknown_time = unknown_time.min(start.elapsed());
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
         assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
         assert!(
@@ -69,7 +70,7 @@ async fn wrong_passwords_and_unknown_users_look_alike_and_attempts_are_limited()
             "the same answer for a wrong password and an unknown user"
         );
     }
-    println!("4 wrong passwords took {wrong_time:?}, 4 unknown users {unknown_time:?}");
+    println!("fastest wrong password: {wrong_time:?}, fastest unknown user: {unknown_time:?}");
     assert!(
         unknown_time * 2 > wrong_time && wrong_time * 2 > unknown_time,
         "an unknown user must cost the same Argon2id work: {unknown_time:?} vs {wrong_time:?}"

@@ -113,6 +113,19 @@ const DEMO_LISTEN: &str = "127.0.0.1:8080";
 /// The demo desk the local kiosk joins: the one `kiosk/kiosk.example.toml` names.
 const DEMO_DESK: &str = "plock-wso-03";
 
+/// The demo's dashboard admin; its password is new at every run.
+const DEMO_ADMIN: &str = "admin";
+
+/// A fresh password for the demo admin: 96 random bits as hex.
+fn demo_password() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom for the demo password")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The quick start: the aggregator on its embedded SQLite seeded with `sync-server demo`, and a
 /// kiosk enrolled to one of the demo's Płock desks — a window where there is a display, a
 /// headless simulated kiosk where there is none.
@@ -160,6 +173,22 @@ fn run() -> anyhow::Result<()> {
     };
     println!("Seeding the aggregator with demo data (`sync-server demo`, about half a minute)…");
     println!("{}", server(&["demo"])?);
+    let password = demo_password()?;
+    let mut create_admin = Command::new(bin.join("sync-server"))
+        .arg("--config")
+        .arg(&server_config)
+        .args(["admin", "create", "--username", DEMO_ADMIN])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("cannot run sync-server admin create")?;
+    if let Some(mut stdin) = create_admin.stdin.take() {
+        use std::io::Write;
+        writeln!(stdin, "{password}")?;
+    }
+    if !create_admin.wait()?.success() {
+        bail!("sync-server admin create failed");
+    }
     let mut aggregator = Command::new(bin.join("sync-server"))
         .arg("--config")
         .arg(&server_config)
@@ -194,7 +223,10 @@ fn run() -> anyhow::Result<()> {
         demo.display()
     );
     println!(
-        "seeded with demo data for the five offices, and a kiosk for desk {DEMO_DESK} enrolled to it.\n(The dashboard arrives with its own issue.)"
+        "seeded with demo data for the five offices, and a kiosk for desk {DEMO_DESK} enrolled to it."
+    );
+    println!(
+        "The dashboard: {url}/dashboard/login — user {DEMO_ADMIN}, password {password} (this run only)."
     );
 
     let outcome = if std::env::var_os("DISPLAY").is_some()
