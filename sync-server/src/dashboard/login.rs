@@ -209,9 +209,16 @@ pub struct LogoutForm {}
 
 pub async fn logout(
     State(state): State<AppState>,
+    headers: HeaderMap,
     CsrfForm { viewer, form: _ }: CsrfForm<LogoutForm>,
 ) -> Result<Response, PageError> {
-    state.storage.delete_session(viewer.session_id).await?;
+    // The viewer was found by this very cookie, so it is there.
+    if let Some(token) = state.sessions.session_token(&headers) {
+        state
+            .storage
+            .delete_session(credentials::sha256(&token))
+            .await?;
+    }
     tracing::info!(user = viewer.username, "dashboard sign-out");
     let mut response = StatusCode::SEE_OTHER.into_response();
     let location = format!("/dashboard/login?lang={}", viewer.lang.code());

@@ -26,8 +26,6 @@ pub struct Viewer {
     pub lang: Lang,
     /// The session's CSRF token; every form posts it back as `csrf_token`.
     pub csrf_token: String,
-    /// SHA-256 of the session's token: the stored session id (for sign-out).
-    pub session_id: [u8; 32],
 }
 
 /// Dashboard API calls live under this prefix; they get JSON errors rather than redirects.
@@ -167,7 +165,6 @@ impl FromRequestParts<AppState> for Viewer {
             scope,
             lang,
             csrf_token: session.csrf_token,
-            session_id,
         })
     }
 }
