@@ -432,3 +432,45 @@ async fn an_office_viewer_reads_only_its_own_office_by_url_and_api() {
         .expect("json");
     assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_tls_proxy_the_session_cookie_is_host_prefixed_and_secure() {
+    let fleet = fleet(&format!("{LIMITS}[dashboard]\nbehind_tls_proxy = true\n"))
+        .await
+        .expect("set up");
+    let base = fleet.server.url();
+    let form = http()
+        .get(format!("{base}/dashboard/login"))
+        .send()
+        .await
+        .expect("form");
+    let login_cookie = form.headers()[SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        login_cookie.starts_with("__Host-ocena_login=") && login_cookie.ends_with("; Secure"),
+        "{login_cookie}"
+    );
+    let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in");
+    assert!(
+        session.cookie.starts_with("__Host-ocena_session="),
+        "{}",
+        session.cookie
+    );
+    let signed_in = attempt_sign_in(&base, ADMIN.0, ADMIN.1)
+        .await
+        .expect("again");
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    let fresh = signed_in.cookie.expect("cookie");
+    assert_ne!(fresh, session.cookie, "every sign-in gets a new session id");
+    // The plain-http name means nothing here.
+    let plain = fresh.replacen("__Host-ocena_session=", "ocena_session=", 1);
+    let refused = http()
+        .get(format!("{base}/dashboard/fleet"))
+        .header(COOKIE, plain)
+        .send()
+        .await
+        .expect("plain name");
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+}
