@@ -183,6 +183,11 @@ async fn the_dashboard_in_a_browser() {
 
     // The English switch keeps the page and the session remembers the language.
     click(client, "a.language-switch").await;
+    client
+        .wait()
+        .for_element(Locator::Css("html[lang='en']"))
+        .await
+        .expect("the English page");
     assert_eq!(text(client, "h1").await, "Users");
     client
         .goto(&format!("{base}/dashboard/fleet"))
