@@ -129,10 +129,11 @@ impl FromRequestParts<AppState> for Viewer {
             .session(session_id, now_ms, policy.idle_ms)
             .await
             .map_err(|e| {
-                refuse(
-                    PageError::from(e),
-                    Error::Unauthorized("session lookup failed"),
-                )
+                if is_api {
+                    Error::Storage(e).into_response()
+                } else {
+                    PageError::Storage { lang, error: e }.into_response()
+                }
             })?;
         let Some(session) = found else {
             return Err(sign_in(true));
