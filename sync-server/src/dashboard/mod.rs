@@ -39,8 +39,9 @@ const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'sel
     style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
-/// The dashboard's routes: pages under `/dashboard`, its JSON under `/api/v1/dashboard`, assets
-/// under `/static`; every response carries the security headers.
+/// The dashboard's pages under `/dashboard` and assets under `/static`; every response carries
+/// the security headers. Its JSON routes are in [`crate::http::api_router`], described in the
+/// OpenAPI document (see [`fleet::api_router`]).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
@@ -53,7 +54,6 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/users", get(users::show).post(users::add))
         .route("/dashboard/users/disable", post(users::disable))
         .route("/dashboard/users/password", post(users::set_password))
-        .route("/api/v1/dashboard/kiosks", get(fleet::api))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, OriginalUri, Query};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -79,7 +79,12 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let is_api = parts.uri.path().starts_with(DASHBOARD_API_PREFIX);
+        // The address as the client sent it: routes nested under `/api/v1` see it shortened.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |original| original.0.clone());
+        let is_api = uri.path().starts_with(DASHBOARD_API_PREFIX);
         let asked_lang = query_lang(parts);
         let lang = asked_lang.unwrap_or_default();
         let refuse = |page: PageError, api: Error| {
@@ -106,8 +111,7 @@ impl FromRequestParts<AppState> for Viewer {
         let policy = state.sessions;
         let token = policy.session_token(&parts.headers);
         let sign_in = |clear: bool| {
-            let next = parts
-                .uri
+            let next = uri
                 .path_and_query()
                 .map_or("/dashboard", |p| p.as_str())
                 .to_owned();

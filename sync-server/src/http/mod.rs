@@ -84,6 +84,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(records::router())
         .merge(heartbeat::router())
         .merge(admin::router())
+        .merge(crate::dashboard::fleet::api_router())
         .merge(openapi::router());
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
