@@ -25,6 +25,7 @@ use super::{Lang, Role, Scope};
 use crate::credentials;
 use crate::http::AppState;
 use crate::storage::FleetKiosk;
+use crate::storage::sqlite::OFFICES;
 
 /// How long an enrollment code issued here is valid.
 const CODE_VALID_HOURS: i64 = 24;
@@ -47,6 +48,14 @@ fn office_filter(viewer: &Viewer, asked: Option<&str>) -> Result<Option<String>,
         (None, Scope::Office(own)) => Ok(Some(own.clone())),
         (None, Scope::AllOffices) => Ok(None),
     }
+}
+
+/// An office's official name, or its id for an office outside the pilot's five.
+fn office_name(id: &str) -> &str {
+    OFFICES
+        .iter()
+        .find(|(office, _)| *office == id)
+        .map_or(id, |(_, name)| name)
 }
 
 fn local_time(ms: i64) -> String {
@@ -157,7 +166,7 @@ async fn enrollment_section(state: &AppState, viewer: &Viewer) -> Result<Markup,
                 tbody {
                     @for desk in &desks {
                         tr {
-                            td { (desk.office_id) }
+                            td { (office_name(&desk.office_id)) }
                             td { (desk.survey.desk_name) br; small { (desk.survey.desk_id) } }
                             td {
                                 form method="post" action="/dashboard/fleet/enrollment-code" {
