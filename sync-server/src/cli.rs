@@ -16,6 +16,7 @@ use crate::demo;
 use crate::startup::Application;
 use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
+use crate::user_admin::{self, AdminCommand, UserCommand};
 
 /// Ocena's central aggregator.
 #[derive(Debug, Parser)]
@@ -67,6 +68,12 @@ pub enum Command {
     /// Alerts: list them, or run one evaluation and delivery round now.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Create the dashboard's first admin (or any user).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Fill an empty database with demo data: the five offices, their departments and desks, a
     /// kiosk per desk and months of answers, stored through the real ingest path.
     Demo {
@@ -292,6 +299,8 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
         Command::Serve => bail!("`serve` is not an administration command"),
+        Command::Admin(command) => user_admin::admin(storage, command).await?,
+        Command::User(command) => user_admin::user(storage, command).await?,
         Command::SeedOffices => {
             let added = storage.seed_offices().await?;
             println!("{added} offices added");

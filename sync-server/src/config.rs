@@ -41,6 +41,8 @@ pub struct Settings {
     pub rate_limit: RateLimits,
     /// The `[alerts]` section.
     pub alerts: AlertSettings,
+    /// The `[dashboard]` section: sessions and cookies.
+    pub dashboard: DashboardSettings,
 }
 
 /// The `[alerts]` section: how often rules are checked and where notifications go.
@@ -51,6 +53,28 @@ pub struct AlertSettings {
     pub email: Option<EmailSettings>,
     /// `[alerts.webhook]`; no webhook without it.
     pub webhook: Option<WebhookSettings>,
+}
+
+/// The `[dashboard]` section: how long a sign-in lasts and how its cookie is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashboardSettings {
+    /// A session unused this long ends (OWASP: 15-30 min).
+    pub idle_timeout_s: u32,
+    /// A session ends this long after sign-in however busy it is (OWASP: 4-8 h).
+    pub absolute_timeout_s: u32,
+    /// The server is reached through a TLS-terminating reverse proxy: cookies are `Secure` and
+    /// forms must come from an `https://` origin.
+    pub behind_tls_proxy: bool,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> DashboardSettings {
+        DashboardSettings {
+            idle_timeout_s: 30 * 60,
+            absolute_timeout_s: 8 * 60 * 60,
+            behind_tls_proxy: false,
+        }
+    }
 }
 
 /// The `[rate_limit]` section: token buckets that answer 429 with `Retry-After` when empty.
@@ -64,6 +88,11 @@ pub struct RateLimits {
     /// Refused bearer tokens (unknown kiosk tokens, wrong admin tokens) per client IP: stops token
     /// guessing. An IP whose bucket is empty gets 429 before its token is even looked up.
     pub bad_token: Rate,
+    /// Dashboard sign-in attempts per client IP, successful ones included.
+    pub login_ip: Rate,
+    /// Dashboard sign-in attempts per username (known or not): stops guessing one account's
+    /// password from many addresses.
+    pub login_user: Rate,
 }
 
 /// A token bucket: up to `burst` requests at once, refilled at `per_minute`.
@@ -89,6 +118,15 @@ impl Default for RateLimits {
             bad_token: Rate {
                 burst: 10,
                 per_minute: 6.0,
+            },
+            // An office signing in after lunch from one NAT address: twenty at once.
+            login_ip: Rate {
+                burst: 20,
+                per_minute: 10.0,
+            },
+            login_user: Rate {
+                burst: 5,
+                per_minute: 1.0,
             },
         }
     }
@@ -132,6 +170,8 @@ struct RawSettings {
     rate_limit: RawRateLimits,
     #[serde(default)]
     alerts: RawAlerts,
+    #[serde(default)]
+    dashboard: RawDashboard,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +201,14 @@ struct RawWebhook {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawDashboard {
+    idle_timeout_s: Option<u32>,
+    absolute_timeout_s: Option<u32>,
+    behind_tls_proxy: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRateLimits {
     #[serde(default)]
     enroll: RawRate,
@@ -168,6 +216,10 @@ struct RawRateLimits {
     kiosk: RawRate,
     #[serde(default)]
     bad_token: RawRate,
+    #[serde(default)]
+    login_ip: RawRate,
+    #[serde(default)]
+    login_user: RawRate,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -319,8 +371,27 @@ impl Settings {
                 ],
                 &invalid,
             )?,
+            login_ip: rate(
+                &raw_limits.login_ip,
+                defaults.login_ip,
+                [
+                    "rate_limit.login_ip.burst",
+                    "rate_limit.login_ip.per_minute",
+                ],
+                &invalid,
+            )?,
+            login_user: rate(
+                &raw_limits.login_user,
+                defaults.login_user,
+                [
+                    "rate_limit.login_user.burst",
+                    "rate_limit.login_user.per_minute",
+                ],
+                &invalid,
+            )?,
         };
         let alerts = alert_settings(&raw.alerts, &invalid)?;
+        let dashboard = dashboard(&raw.dashboard, &invalid)?;
         Ok(Settings {
             listen,
             database,
@@ -328,8 +399,50 @@ impl Settings {
             admin_token_sha256: None,
             rate_limit,
             alerts,
+            dashboard,
         })
     }
+
+    /// Whether the dashboard's session cookie must be `Secure` (and so `__Host-`-prefixed):
+    /// always, except on a loopback address without a TLS proxy in front, where browsers would
+    /// never send a `Secure` cookie back over plain `http://127.0.0.1`.
+    pub fn secure_cookies(&self) -> bool {
+        self.dashboard.behind_tls_proxy || !self.listen.ip().is_loopback()
+    }
+}
+
+/// Longest session timeout accepted: a week.
+const MAX_TIMEOUT_S: u32 = 7 * 24 * 60 * 60;
+
+fn dashboard(
+    raw: &RawDashboard,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<DashboardSettings, ConfigError> {
+    let defaults = DashboardSettings::default();
+    let idle_timeout_s = raw.idle_timeout_s.unwrap_or(defaults.idle_timeout_s);
+    if !(1..=MAX_TIMEOUT_S).contains(&idle_timeout_s) {
+        return Err(invalid(
+            "dashboard.idle_timeout_s",
+            format!("{idle_timeout_s} is outside 1-{MAX_TIMEOUT_S} seconds"),
+        ));
+    }
+    let absolute_timeout_s = raw
+        .absolute_timeout_s
+        .unwrap_or(defaults.absolute_timeout_s);
+    if !(idle_timeout_s..=MAX_TIMEOUT_S).contains(&absolute_timeout_s) {
+        return Err(invalid(
+            "dashboard.absolute_timeout_s",
+            format!(
+                "{absolute_timeout_s} must be at least the idle timeout ({idle_timeout_s} s) \
+                 and at most {MAX_TIMEOUT_S} seconds"
+            ),
+        ));
+    }
+    Ok(DashboardSettings {
+        idle_timeout_s,
+        absolute_timeout_s,
+        behind_tls_proxy: raw.behind_tls_proxy.unwrap_or(defaults.behind_tls_proxy),
+    })
 }
 
 /// Default seconds between alert rounds.
@@ -493,6 +606,8 @@ mod tests {
     fn rate_limits_have_defaults_and_precise_errors() {
         let s = parse("database = \"x.db\"").expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.dashboard, DashboardSettings::default());
+        assert!(!s.secure_cookies(), "the example listens on loopback");
         let s = parse("database = \"x.db\"\n[rate_limit.enroll]\nburst = 2\n").expect("valid");
         assert_eq!(s.rate_limit.enroll.burst, 2);
         assert_eq!(s.rate_limit.enroll.per_minute, 6.0, "the default is kept");
@@ -521,6 +636,16 @@ mod tests {
                 "{message}"
             );
         }
+        for (text, key) in [
+            ("idle_timeout_s = 0", "`dashboard.idle_timeout_s`"),
+            (
+                "idle_timeout_s = 600\nabsolute_timeout_s = 60",
+                "`dashboard.absolute_timeout_s`",
+            ),
+        ] {
+            let err = parse(&format!("database = \"x.db\"\n[dashboard]\n{text}")).expect_err(text);
+            assert!(err.to_string().contains(key), "{err}");
+        }
         let err = parse("database = \"x.db\"\n[rate_limit.enrol]\nburst = 2").expect_err("typo");
         assert!(err.to_string().contains("enrol"), "{err}");
     }
@@ -530,6 +655,8 @@ mod tests {
         let example = include_str!("../sync-server.example.toml");
         let s = Settings::from_toml(example, Path::new("sync-server.example.toml")).expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.dashboard, DashboardSettings::default());
+        assert!(!s.secure_cookies(), "the example listens on loopback");
         assert_eq!(s.admin_token_sha256, None, "never from the file");
     }
 

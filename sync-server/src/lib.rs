@@ -12,11 +12,13 @@ pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod passwords;
 pub mod rate_limit;
 pub mod startup;
 pub mod storage;
 pub mod survey;
 pub mod telemetry;
+pub mod user_admin;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::alerts::delivery::{ChannelError, Channels};
 use crate::alerts::monitor::Monitor;
 use crate::config::Settings;
+use crate::dashboard::session::SessionPolicy;
 use crate::http::{AppState, Limiters, app};
 use crate::storage::{Storage, StorageError};
 
@@ -55,11 +56,21 @@ impl Application {
             source,
         };
         let listener = TcpListener::bind(settings.listen).await.map_err(bind)?;
+        if !settings.secure_cookies() {
+            tracing::warn!(
+                "dashboard session cookie without Secure and the __Host- prefix: this server \
+                 listens on loopback over plain HTTP (local development); behind a TLS proxy set \
+                 [dashboard] behind_tls_proxy = true"
+            );
+        }
+        // The first sign-in with an unknown name must not be slower than the rest.
+        tokio::task::spawn_blocking(crate::passwords::warm_up);
         let address = listener.local_addr().map_err(bind)?;
         let router = app(AppState {
             storage: storage.clone(),
             limiters: Arc::new(Limiters::new(settings.rate_limit)),
             admin_token_sha256: settings.admin_token_sha256,
+            sessions: SessionPolicy::from_settings(&settings),
         });
         Ok(Application {
             listener,

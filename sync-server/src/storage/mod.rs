@@ -2,6 +2,7 @@
 //! blocking [`Backend`] trait, run off the async runtime by [`Storage`]. SQLite is the only
 //! backend today; a client/server database would be another `Backend`, with `http/` unchanged.
 
+pub mod accounts;
 pub mod schema;
 pub mod sqlite;
 
@@ -12,6 +13,9 @@ use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
+pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
+
+use crate::dashboard::Lang;
 use crate::survey::{DeskSurveyEdit, SurveyError};
 
 /// Why a storage operation failed.
@@ -268,6 +272,29 @@ pub trait Backend: Send + Sync + 'static {
         outcome: &Result<(), String>,
         now_ms: i64,
     ) -> Result<(), StorageError>;
+    /// Adds a dashboard user; a taken username or an unknown office is [`StorageError::Invalid`].
+    fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError>;
+    /// Every dashboard user, by username.
+    fn users(&self) -> Result<Vec<User>, StorageError>;
+    fn user_credentials(&self, username: &str) -> Result<Option<UserCredentials>, StorageError>;
+    /// Disables a user and ends its sessions; false if there is no such user.
+    fn disable_user(&self, username: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// Replaces a user's password hash and ends its sessions; false if there is no such user.
+    fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StorageError>;
+    /// Stores a new session (dropping the one it replaces and every expired one).
+    fn create_session(&self, session: &NewSession) -> Result<(), StorageError>;
+    /// The live session with this id: not past `expires_at`, used within `idle_ms`, its user
+    /// enabled. Marks it used now.
+    fn session(
+        &self,
+        id_sha256: [u8; 32],
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<ActiveSession>, StorageError>;
+    fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError>;
+    fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError>;
+    /// Every kiosk with its office and desk, only `office`'s when given (the viewer's scope).
+    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -343,4 +370,19 @@ impl Storage {
         = |b| b.pending_deliveries(now_ms, limit));
     off_runtime!(fn record_delivery(alert_id: i64, event: AlertEvent, channel: Channel, outcome: Result<(), String>, now_ms: i64) -> ()
         = |b| b.record_delivery(alert_id, event, channel, &outcome, now_ms));
+    off_runtime!(fn add_user(user: NewUser, now_ms: i64) -> i64 = |b| b.add_user(&user, now_ms));
+    off_runtime!(fn users() -> Vec<User> = |b| b.users());
+    off_runtime!(fn user_credentials(username: String) -> Option<UserCredentials>
+        = |b| b.user_credentials(&username));
+    off_runtime!(fn disable_user(username: String, now_ms: i64) -> bool
+        = |b| b.disable_user(&username, now_ms));
+    off_runtime!(fn set_password(username: String, password_hash: String) -> bool
+        = |b| b.set_password(&username, &password_hash));
+    off_runtime!(fn create_session(session: NewSession) -> () = |b| b.create_session(&session));
+    off_runtime!(fn session(id_sha256: [u8; 32], now_ms: i64, idle_ms: i64) -> Option<ActiveSession>
+        = |b| b.session(id_sha256, now_ms, idle_ms));
+    off_runtime!(fn set_session_lang(id_sha256: [u8; 32], lang: Lang) -> ()
+        = |b| b.set_session_lang(id_sha256, lang));
+    off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
+    off_runtime!(fn fleet(office: Option<String>) -> Vec<FleetKiosk> = |b| b.fleet(office.as_deref()));
 }

@@ -177,6 +177,32 @@ CREATE INDEX alert_deliveries_due ON alert_deliveries(next_attempt_ms) WHERE del
 -- A desk's latest counted overall answers, for "CSAT over the last N responses".
 CREATE INDEX answers_desk_overall ON answers(desk_id, event_utc_ms) WHERE question = 'overall' AND counted = 1;
 "#,
+    r#"
+-- Dashboard users: an Argon2id hash (PHC string) per password; an office viewer reads one office.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'office_viewer')),
+    office_id     TEXT REFERENCES offices(id),
+    created_at_ms INTEGER NOT NULL,
+    disabled_at_ms INTEGER,
+    CHECK ((role = 'office_viewer') = (office_id IS NOT NULL))
+) STRICT;
+
+-- Signed-in sessions: the id is the SHA-256 of the cookie's 256-bit token, never the token.
+CREATE TABLE sessions (
+    id_sha256     BLOB PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    csrf_token    TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expiry ON sessions(expires_at_ms);
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
