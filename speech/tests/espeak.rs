@@ -112,10 +112,11 @@ fn a_missing_program_is_a_problem_to_report_not_a_crash() {
 }
 
 #[test]
-fn unknown_languages_and_overlong_texts_are_refused_with_the_reason() {
+fn malformed_languages_and_overlong_texts_are_refused_with_the_reason() {
     let speaker = speaker(Output::Nowhere);
-    let err = speaker.say("fr", "Bonjour").expect_err("no French");
-    assert!(err.to_string().contains("\"fr\""), "{err}");
+    // A language is named by its code (the .po folder's name); anything else is refused.
+    let err = speaker.say("Français", "Bonjour").expect_err("not a code");
+    assert!(err.to_string().contains("\"Français\""), "{err}");
     let err = speaker
         .say("pl", &"a".repeat(speech::MAX_TEXT_CHARS + 1))
         .expect_err("too long");

@@ -15,12 +15,18 @@ use model::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sync_server::config::RateLimits;
+use reqwest::header::COOKIE;
+use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::dashboard::{Lang, Role};
 use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
-use sync_server::storage::{Backend, Kiosk, NewDesk, NewKiosk, TokenLookup};
+use sync_server::storage::{
+    Backend, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
+};
 use sync_server::{Application, Settings, credentials};
 
 const ADMIN_TOKEN: &str = "bench-admin-token-0123456789-abcdefghij";
+/// The analyst's session token the benchmark reads the dashboard with.
+const SESSION_TOKEN: &str = "bench session token 0123456789abcdef";
 /// The generated data ends on this Warsaw day, so a cached file stays valid.
 const LAST_DAY: (i32, u32, u32) = (2026, 11, 20);
 const DAYS: u64 = 730;
@@ -290,10 +296,13 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         reader_connections: 2,
         admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
         rate_limit: RateLimits::default(),
+        alerts: AlertSettings::default(),
+        dashboard: DashboardSettings::default(),
     };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());
     let answers = app.storage().answer_count().await?;
+    let cookie = analyst_session(app.storage()).await?;
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2)
@@ -315,7 +324,7 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(samples);
         for _ in 0..samples + 3 {
             let started = Instant::now();
-            let response = client.get(&url).bearer_auth(ADMIN_TOKEN).send().await?;
+            let response = client.get(&url).header(COOKIE, &cookie).send().await?;
             anyhow::ensure!(
                 response.status().is_success(),
                 "{url}: {}",
@@ -355,6 +364,7 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
     ] {
         export(
             &client,
+            &cookie,
             &format!("{base}/dashboard/export.csv?{query}"),
             &what,
         )
@@ -365,11 +375,16 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
 
 /// Streams one export, reading the body chunk by chunk, and prints the process's peak resident
 /// memory growth meanwhile (the server runs in this process).
-async fn export(client: &reqwest::Client, url: &str, what: &str) -> anyhow::Result<()> {
+async fn export(
+    client: &reqwest::Client,
+    cookie: &str,
+    url: &str,
+    what: &str,
+) -> anyhow::Result<()> {
     let before = rss_kib();
     let mut peak = before;
     let started = Instant::now();
-    let mut response = client.get(url).bearer_auth(ADMIN_TOKEN).send().await?;
+    let mut response = client.get(url).header(COOKIE, cookie).send().await?;
     anyhow::ensure!(
         response.status().is_success(),
         "{url}: {}",
@@ -389,6 +404,46 @@ async fn export(client: &reqwest::Client, url: &str, what: &str) -> anyhow::Resu
         (peak - before) as f64 / 1024.0
     );
     Ok(())
+}
+
+/// Signs in an analyst (once per database) and returns the session's `Cookie` header, for plain
+/// http to loopback.
+async fn analyst_session(storage: &Storage) -> anyhow::Result<String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let user_id = match storage
+        .users()
+        .await?
+        .into_iter()
+        .find(|u| u.username == "bench")
+    {
+        Some(user) => user.id,
+        None => {
+            storage
+                .add_user(
+                    NewUser {
+                        username: "bench".into(),
+                        password_hash: "not used: the session is made directly".into(),
+                        role: Role::Analyst,
+                        office_id: None,
+                    },
+                    now,
+                )
+                .await?
+        }
+    };
+    let id_sha256 = credentials::sha256(SESSION_TOKEN);
+    storage
+        .create_session(NewSession {
+            id_sha256,
+            user_id,
+            csrf_token: "bench".into(),
+            lang: Lang::Pl,
+            now_ms: now,
+            expires_at_ms: now + 3_600_000,
+            replaces: Some(id_sha256),
+        })
+        .await?;
+    Ok(format!("ocena_session={SESSION_TOKEN}"))
 }
 
 fn main() -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod analytics;
 pub mod cli;
 pub mod config;
@@ -12,11 +13,13 @@ pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod passwords;
 pub mod rate_limit;
 pub mod startup;
 pub mod storage;
 pub mod survey;
 pub mod telemetry;
+pub mod user_admin;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -9,22 +9,28 @@ use model::{
     StandardId, VisitId,
 };
 use reqwest::StatusCode;
+use reqwest::header::COOKIE;
 use serde_json::Value;
 use sync_server::analytics::{Filter, Level};
-use sync_server::config::RateLimits;
+use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
 use sync_server::credentials;
-use sync_server::dashboard::Scope;
-use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
+use sync_server::dashboard::{Lang, Role, Scope};
+use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
 use sync_server::{Application, Settings};
 
 const ADMIN_TOKEN: &str = "dashboard-test-admin-token-0123456789ab";
+/// The session cookie on plain http to a loopback address.
+const COOKIE_NAME: &str = "ocena_session";
 const MINUTE: i64 = 60_000;
 
 struct Server {
     base: String,
     storage: Storage,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    /// The `Cookie` header of an analyst's session, or of another user's (see [`Server::as_user`]).
+    cookie: String,
+    /// The database's directory, held by the server that made it.
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn now_ms() -> i64 {
@@ -41,6 +47,8 @@ impl Server {
             reader_connections: 2,
             admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
             rate_limit: RateLimits::default(),
+            alerts: AlertSettings::default(),
+            dashboard: DashboardSettings::default(),
         };
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();
@@ -75,11 +83,58 @@ impl Server {
                 .await
                 .expect("desk");
         }
-        Server {
+        let mut server = Server {
             base,
             storage,
             client: reqwest::Client::new(),
-            _dir: dir,
+            cookie: String::new(),
+            _dir: Some(dir),
+        };
+        server.cookie = server.session("anna", Role::Analyst, None).await;
+        server
+    }
+
+    /// A signed-in session of a new user, as the `Cookie` header that carries it (sessions are
+    /// made directly in storage: signing in is the sign-in tests' business).
+    async fn session(&self, username: &str, role: Role, office: Option<&str>) -> String {
+        let now = now_ms();
+        let user_id = self
+            .storage
+            .add_user(
+                NewUser {
+                    username: username.into(),
+                    password_hash: "not used: the session is made directly".into(),
+                    role,
+                    office_id: office.map(str::to_owned),
+                },
+                now,
+            )
+            .await
+            .expect("user");
+        let token = format!("session token of {username} 0123456789abcdef");
+        self.storage
+            .create_session(NewSession {
+                id_sha256: credentials::sha256(&token),
+                user_id,
+                csrf_token: "csrf".into(),
+                lang: Lang::Pl,
+                now_ms: now,
+                expires_at_ms: now + 3_600_000,
+                replaces: None,
+            })
+            .await
+            .expect("session");
+        format!("{COOKIE_NAME}={token}")
+    }
+
+    /// The same server, asked by another user's session.
+    fn as_user(&self, cookie: String) -> Server {
+        Server {
+            base: self.base.clone(),
+            storage: self.storage.clone(),
+            client: self.client.clone(),
+            cookie,
+            _dir: None,
         }
     }
 
@@ -160,7 +215,7 @@ impl Server {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
+            .header(COOKIE, &self.cookie)
             .send()
             .await
             .expect("request");
@@ -330,6 +385,61 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
         (status, body["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
+
+    // A signed-in office viewer of Gąbin, editing URLs and calling the API.
+    let beata = server.as_user(
+        server
+            .session("beata", Role::OfficeViewer, Some("gabin"))
+            .await,
+    );
+    let (status, page) = beata.get("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "gabin").0, 7);
+    assert!(
+        !page.contains("data-id=\"plock\"") && !page.contains("Płock"),
+        "{page}"
+    );
+    let month = Filter::today().format("%Y-%m").to_string();
+    for path in [
+        "/dashboard?office=plock".to_owned(),
+        "/dashboard?desk=plock-wso-01".to_owned(),
+        "/dashboard/standards?office=plock".to_owned(),
+        "/dashboard/patterns?desk=plock-wso-01".to_owned(),
+        "/dashboard/export.csv?office=plock".to_owned(),
+        format!("/dashboard/reports/plock/{month}"),
+        format!("/dashboard/reports/plock/{month}.csv"),
+    ] {
+        let (status, body) = beata.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.contains("data-responses"), "{path} shows no figures");
+    }
+    let (status, body) = beata
+        .json("/api/v1/stats/breakdown?by=desk&office=plock")
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (_, body) = beata.json("/api/v1/stats/breakdown?by=desk").await;
+    let desks: Vec<&str> = body["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["id"].as_str())
+        .collect();
+    assert_eq!(desks, ["gabin-fin-01"]);
+    let (status, csv) = beata.get("/dashboard/export.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv.lines().count(), 1 + 7);
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(5) == Some("gabin"))
+    );
+    let (status, _) = beata
+        .get(&format!("/dashboard/reports/gabin/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -40,6 +40,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// SHA-256 of the admin API token; `None` disables the admin routes.
     pub admin_token_sha256: Option<[u8; 32]>,
+    /// The dashboard's session timeouts and cookie.
+    pub sessions: crate::dashboard::session::SessionPolicy,
 }
 
 /// The server's rate limiters, one per policy of [`RateLimits`].
@@ -50,6 +52,10 @@ pub struct Limiters {
     pub kiosk: RateLimiter<String>,
     /// Refused bearer tokens per client IP.
     pub bad_token: RateLimiter<IpAddr>,
+    /// Dashboard sign-in attempts per client IP.
+    pub login_ip: RateLimiter<IpAddr>,
+    /// Dashboard sign-in attempts per username.
+    pub login_user: RateLimiter<String>,
 }
 
 impl Limiters {
@@ -58,6 +64,8 @@ impl Limiters {
             enroll: RateLimiter::new(limits.enroll),
             kiosk: RateLimiter::new(limits.kiosk),
             bad_token: RateLimiter::new(limits.bad_token),
+            login_ip: RateLimiter::new(limits.login_ip),
+            login_user: RateLimiter::new(limits.login_user),
         }
     }
 }
@@ -78,6 +86,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(heartbeat::router())
         .merge(admin::router())
         .merge(stats::router())
+        .merge(crate::dashboard::fleet::api_router())
         .merge(openapi::router());
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
@@ -129,7 +138,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The peer's address from `ConnectInfo` (served by `Application`); a router served without it
 /// puts every client in one bucket.
-fn client_ip(parts: &Parts) -> IpAddr {
+pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -138,7 +147,7 @@ fn client_ip(parts: &Parts) -> IpAddr {
 }
 
 /// The token of an `Authorization: Bearer` header.
-fn bearer_token(parts: &Parts) -> Result<&str, Error> {
+pub(crate) fn bearer_token(parts: &Parts) -> Result<&str, Error> {
     parts
         .headers
         .get(AUTHORIZATION)

@@ -142,7 +142,7 @@ pub struct ByParam {
     path = "/stats/breakdown",
     tag = "stats",
     params(ByParam, FilterParams),
-    security(("admin_token" = [])),
+    security(("session_cookie" = [])),
     responses(
         (status = 200, description = "Figures per group", body = Breakdown),
         (status = 400, description = "A query parameter was refused (`invalid_query`); the message names it", body = ApiError),
@@ -209,7 +209,7 @@ pub struct TrendFigures {
     path = "/stats/trend",
     tag = "stats",
     params(FilterParams),
-    security(("admin_token" = [])),
+    security(("session_cookie" = [])),
     responses(
         (status = 200, description = "One point per week or month with answers", body = Trend),
         (status = 400, description = "A query parameter was refused (`invalid_query`)", body = ApiError),
@@ -260,7 +260,7 @@ pub struct Reasons {
     path = "/stats/reasons",
     tag = "stats",
     params(FilterParams),
-    security(("admin_token" = [])),
+    security(("session_cookie" = [])),
     responses(
         (status = 200, description = "The most chosen reasons", body = Reasons),
         (status = 400, description = "A query parameter was refused (`invalid_query`)", body = ApiError),
@@ -324,7 +324,7 @@ pub struct HeatFigures {
     path = "/stats/heatmap",
     tag = "stats",
     params(FilterParams),
-    security(("admin_token" = [])),
+    security(("session_cookie" = [])),
     responses(
         (status = 200, description = "One cell per weekday and hour with answers", body = Heatmap),
         (status = 400, description = "A query parameter was refused (`invalid_query`)", body = ApiError),
@@ -382,7 +382,7 @@ pub struct LanguageFigures {
     path = "/stats/usage",
     tag = "stats",
     params(FilterParams),
-    security(("admin_token" = [])),
+    security(("session_cookie" = [])),
     responses(
         (status = 200, description = "Figures per language and text size", body = UsageFigures),
         (status = 400, description = "A query parameter was refused (`invalid_query`)", body = ApiError),
