@@ -1,0 +1,140 @@
+//! The dashboard's analytics pages in headless Chromium against the real `sync-server`, with
+//! answers sent by enrolled kiosks: overview, drill-down to a desk, standards, patterns, the
+//! reports list and a monthly report, in Polish and English. axe-core checks every page and a
+//! screenshot of each is saved under `target/screenshots/dashboard/`.
+
+mod dashboard_support;
+
+use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, fleet, rate};
+use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
+use tests::browser::Browser;
+
+async fn fill(client: &Client, css: &str, value: &str) {
+    let field = client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_analytics_pages_in_a_browser_pass_axe() {
+    let fleet = fleet("").await.expect("set up");
+    let base = fleet.server.url();
+    // Twelve answers at Płock's desk (enough for scores), three at Gąbin's (too few). The helper
+    // sends them with one boot time, so they are placed at one instant: a burst, counted only
+    // with `bursts=include`, which every page below asks for.
+    let scores = [4, 3, 4, 2, 1, 4, 3, 3, 4, 4, 2, 3];
+    assert_eq!(
+        rate(&base, &fleet.plock, PLOCK_DESK, &scores)
+            .await
+            .expect("rate"),
+        StatusCode::OK
+    );
+    assert_eq!(
+        rate(&base, &fleet.gabin, GABIN_DESK, &[4, 4, 1])
+            .await
+            .expect("rate"),
+        StatusCode::OK
+    );
+
+    let browser = Browser::start().await.expect("headless chromium");
+    let client = &browser.client;
+    client
+        .goto(&format!("{base}/dashboard/login?next=/dashboard"))
+        .await
+        .expect("open");
+    fill(client, "#username", ADMIN.0).await;
+    fill(client, "#password", ADMIN.1).await;
+    client
+        .find(Locator::Css("form.login button[type=submit]"))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("sign in");
+    client
+        .wait()
+        .for_element(Locator::Css("table.figures"))
+        .await
+        .expect("the overview after signing in");
+
+    // (Near midnight at a month's end this may be the month before Warsaw's: a report all the same.)
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let pages = [
+        ("analytics-overview", "/dashboard?bursts=include".to_owned()),
+        (
+            "analytics-office",
+            "/dashboard?office=plock&bursts=include".to_owned(),
+        ),
+        (
+            "analytics-department",
+            "/dashboard?office=plock&department=wso&bursts=include".to_owned(),
+        ),
+        (
+            "analytics-desk",
+            format!("/dashboard?desk={PLOCK_DESK}&bursts=include"),
+        ),
+        (
+            "analytics-desk-en",
+            format!("/dashboard?desk={PLOCK_DESK}&bursts=include&lang=en"),
+        ),
+        (
+            "analytics-standards",
+            "/dashboard/standards?bursts=include&lang=pl".to_owned(),
+        ),
+        (
+            "analytics-patterns",
+            "/dashboard/patterns?bursts=include".to_owned(),
+        ),
+        ("analytics-reports", "/dashboard/reports".to_owned()),
+        (
+            "analytics-report",
+            format!("/dashboard/reports/plock/{month}?bursts=include"),
+        ),
+    ];
+    for (name, path) in pages {
+        client
+            .goto(&format!("{base}{path}"))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        client
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        browser.screenshot(name).await.expect("screenshot");
+        browser
+            .check_accessibility(name)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e:#}"));
+    }
+    // The overview shows Płock's score and withholds Gąbin's; without bursts, neither counts.
+    client
+        .goto(&format!("{base}/dashboard?bursts=include&lang=pl"))
+        .await
+        .expect("overview");
+    let gabin = client
+        .find(Locator::Css("tr[data-id=gabin] td.too-few"))
+        .await
+        .expect("Gąbin's row withholds its score");
+    assert_eq!(gabin.text().await.expect("text"), "za mało odpowiedzi");
+    let plock = client
+        .find(Locator::Css("tr[data-id=plock] td[data-csat]"))
+        .await
+        .expect("Płock's CSAT");
+    assert_eq!(plock.text().await.expect("text"), "75,0%");
+    client
+        .goto(&format!("{base}/dashboard"))
+        .await
+        .expect("overview");
+    let empty = client
+        .find(Locator::Css("tr[data-id=plock] td.too-few"))
+        .await
+        .expect("Płock's burst left out");
+    assert_eq!(empty.text().await.expect("text"), "brak odpowiedzi");
+    browser.close().await.expect("close");
+}
