@@ -33,7 +33,9 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
     RecordedTime {
         wall_clock_ms,
         boot_id: "4f1c2d9e-0000-4000-8000-000000000000".into(),
-        boottime_ns: 60_000_000_000,
+        // One boot that began an hour before T0: the boot clock moves with the wall clock, so
+        // answers a minute apart are placed a minute apart (not as a burst).
+        boottime_ns: u64::try_from(wall_clock_ms - T0 + HOUR).expect("after the boot") * 1_000_000,
         clock_synchronized: true,
     }
 }

@@ -56,6 +56,17 @@ async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope()
         "nothing raised yet"
     );
 
+    // The kiosks were enrolled seconds ago and nothing is placed before its kiosk's enrollment:
+    // enrolled two hours ago, as if they had been at their desks all morning.
+    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
+    db.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    db.execute(
+        "UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000",
+        [],
+    )
+    .expect("backdate enrollment");
+    drop(db);
     // Płock's desk: two of six satisfied. Gąbin's desk: all satisfied.
     let status = rate(&base, &fleet.plock, PLOCK_DESK, &[1, 2, 1, 4, 3, 1])
         .await

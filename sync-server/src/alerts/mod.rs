@@ -15,8 +15,8 @@ pub const MIN_RESPONSES: i64 = 5;
 /// What a rule watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleKind {
-    /// A desk's CSAT (share of scores 3–4 on the overall question) over `window` is below
-    /// `below_percent`.
+    /// A desk's CSAT (share of scores 3–4 on the overall question, bursts left out as on the
+    /// dashboard) over `window` is below `below_percent`.
     DeskCsat {
         below_percent: u8,
         window: CsatWindow,

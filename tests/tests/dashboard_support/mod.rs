@@ -79,7 +79,13 @@ pub async fn rate(
     desk: &str,
     scores: &[u8],
 ) -> anyhow::Result<StatusCode> {
-    let now = clock();
+    // Two hours into a later boot of the kiosk (enrollment anchored another), so the ratings'
+    // minutes before now are on its boot clock too.
+    let now = RecordedTime {
+        boot_id: "0b5e2a51-0000-4000-8000-000000000002".into(),
+        boottime_ns: 7_200_000_000_000,
+        ..clock()
+    };
     let records = (0_u64..)
         .zip(scores)
         .map(|(i, &score)| {
@@ -96,8 +102,11 @@ pub async fn rate(
                 larger_text: false,
                 input: InputKind::Touch,
                 supersedes: None,
+                // A minute apart on the kiosk's boot clock as on its wall clock, so the server
+                // places them a minute apart (not a burst).
                 recorded: RecordedTime {
                     wall_clock_ms: now.wall_clock_ms - minutes_before * 60_000,
+                    boottime_ns: now.boottime_ns - u64::try_from(minutes_before)? * 60_000_000_000,
                     ..now.clone()
                 },
             })

@@ -154,7 +154,7 @@ pub fn readings(
                         .prepare_cached(
                             "SELECT count(*), coalesce(sum(score >= 3), 0) FROM (
                                 SELECT score FROM answers
-                                WHERE desk_id = ?1 AND question = 'overall' AND counted = 1
+                                WHERE desk_id = ?1 AND question = 'overall' AND counted = 1 AND burst = 0
                                 ORDER BY event_utc_ms DESC LIMIT ?2)",
                         )?
                         .query_row(params![desk_id, n], |r| Ok((r.get(0)?, r.get(1)?)))?,
@@ -163,7 +163,8 @@ pub fn readings(
                         conn.prepare_cached(
                             "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0),
                                     coalesce(sum(score_3 + score_4), 0)
-                             FROM rollups WHERE desk_id = ?1 AND question = 'overall' AND day >= ?2",
+                             FROM rollups
+                             WHERE desk_id = ?1 AND question = 'overall' AND burst = 0 AND day >= ?2",
                         )?
                         .query_row(params![desk_id, first_day], |r| {
                             Ok((r.get(0)?, r.get(1)?))
