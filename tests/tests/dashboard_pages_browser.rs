@@ -1,9 +1,12 @@
 //! The dashboard's analytics pages in headless Chromium against the real `sync-server`, with
 //! answers sent by enrolled kiosks: overview, drill-down to a desk, standards, patterns, the
-//! reports list and a monthly report, in Polish and English. axe-core checks every page and a
-//! screenshot of each is saved under `target/screenshots/dashboard/`.
+//! reports list and a monthly report, in Polish and English; then an alert rule added on the
+//! alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
+//! each is saved under `target/screenshots/dashboard/`.
 
 mod dashboard_support;
+
+use std::time::{Duration, Instant};
 
 use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, fleet, rate};
 use fantoccini::{Client, Locator};
@@ -22,11 +25,23 @@ async fn fill(client: &Client, css: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_analytics_pages_in_a_browser_pass_axe() {
-    let fleet = fleet("").await.expect("set up");
+    // Alert rounds every second, so the rule added at the end raises within the test.
+    let fleet = fleet("[alerts]\ncheck_every_s = 1\n")
+        .await
+        .expect("set up");
     let base = fleet.server.url();
-    // Twelve answers at Płock's desk (enough for scores), three at Gąbin's (too few). The helper
-    // sends them with one boot time, so they are placed at one instant: a burst, counted only
-    // with `bursts=include`, which every page below asks for.
+    // Nothing is placed before its kiosk's enrollment: the kiosks were installed this morning.
+    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
+    db.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    db.execute(
+        "UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000",
+        [],
+    )
+    .expect("backdate enrollment");
+    drop(db);
+    // Twelve answers at Płock's desk (enough for scores), three at Gąbin's (too few), a minute
+    // apart: no bursts, so the pages count them with or without `bursts=include`.
     let scores = [4, 3, 4, 2, 1, 4, 3, 3, 4, 4, 2, 3];
     assert_eq!(
         rate(&base, &fleet.plock, PLOCK_DESK, &scores)
@@ -131,10 +146,72 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         .goto(&format!("{base}/dashboard"))
         .await
         .expect("overview");
-    let empty = client
-        .find(Locator::Css("tr[data-id=plock] td.too-few"))
+    let plain = client
+        .find(Locator::Css("tr[data-id=plock] td[data-csat]"))
         .await
-        .expect("Płock's burst left out");
-    assert_eq!(empty.text().await.expect("text"), "brak odpowiedzi");
+        .expect("Płock's CSAT without bursts");
+    assert_eq!(plain.text().await.expect("text"), "75,0%", "no bursts here");
+
+    // An admin adds "CSAT below 90% over the last 5 responses" on the alerts page. Płock's last
+    // five are 3, 4, 4, 2, 3: four of five satisfied, 80%, so it is raised within a round or
+    // two; Gąbin has three responses, too few to decide anything.
+    client
+        .goto(&format!("{base}/dashboard/alerts"))
+        .await
+        .expect("alerts");
+    browser
+        .screenshot("alerts-empty")
+        .await
+        .expect("screenshot");
+    browser
+        .check_accessibility("alerts-empty")
+        .await
+        .unwrap_or_else(|e| panic!("alerts: {e:#}"));
+    fill(client, "input[name=csat_below]", "90").await;
+    fill(client, "input[name=last_responses]", "5").await;
+    client
+        .find(Locator::Css("form.rule-form button[type=submit]"))
+        .await
+        .expect("add rule button")
+        .click()
+        .await
+        .expect("add rule");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        client
+            .goto(&format!("{base}/dashboard/alerts"))
+            .await
+            .expect("alerts");
+        if client
+            .find(Locator::Css("#open-alerts tr[data-alert]"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alert on the page within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let row = client
+        .find(Locator::Css("#open-alerts tr[data-alert]"))
+        .await
+        .expect("the open alert")
+        .text()
+        .await
+        .expect("text");
+    assert!(row.contains(PLOCK_DESK), "{row}");
+    assert!(row.contains("CSAT 80% z 5 odpowiedzi"), "{row}");
+    assert!(!row.contains(GABIN_DESK), "{row}");
+    browser
+        .screenshot("alerts-raised")
+        .await
+        .expect("screenshot");
+    browser
+        .check_accessibility("alerts-raised")
+        .await
+        .unwrap_or_else(|e| panic!("alerts: {e:#}"));
     browser.close().await.expect("close");
 }
