@@ -242,6 +242,7 @@ fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
     }
     app.attach_speech(Arc::new(speaker));
     let _sync = crate::sync::SyncService::start(local.clone(), clock, app.config_updates());
+    let _watchdog = crate::watchdog::start(&config.data_dir);
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -16,3 +16,4 @@ pub mod store;
 pub mod sync;
 pub mod telemetry;
 pub mod visit;
+pub mod watchdog;
