@@ -39,7 +39,7 @@ pub fn run() -> anyhow::Result<PathBuf> {
             "--profile",
             PROFILE,
         ])
-        .args(["--no-build", "--locked", "--output"])
+        .args(["--no-build", "--strip", "--locked", "--output"])
         .arg(&output)
         // The host's strip does not know aarch64; the cross binutils' does.
         .env(
