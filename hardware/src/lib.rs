@@ -43,7 +43,9 @@ pub enum OpenError {
          `backend = \"simulator\"` on a desktop"
     )]
     GpioNotBuilt,
-    #[error("cannot open the GPIO header (is the kiosk's user in the `gpio` group?)")]
+    #[error(
+        "cannot open the GPIO header (not a Raspberry Pi, or the kiosk's user is not in the `gpio` group)"
+    )]
     Gpio(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("`{key}`: cannot claim GPIO {pin}")]
     Pin {
