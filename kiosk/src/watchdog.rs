@@ -165,7 +165,7 @@ pub fn supervise(
         }
         // A probe that hangs keeps us here: no ping, and systemd restarts the kiosk.
         let now_status = match probe_store() {
-            Ok(()) => "taking answers".to_owned(),
+            Ok(()) => "running, database readable".to_owned(),
             Err(e) => format!("database check failed: {e}"),
         };
         let mut message = String::new();
@@ -328,7 +328,10 @@ mod tests {
                 }
             })
         };
-        assert_eq!(receive(&socket), "READY=1\nSTATUS=taking answers");
+        assert_eq!(
+            receive(&socket),
+            "READY=1\nSTATUS=running, database readable"
+        );
         assert_eq!(receive(&socket), "WATCHDOG=1");
         assert_eq!(receive(&socket), "WATCHDOG=1");
 
@@ -369,7 +372,10 @@ mod tests {
             supervise(&notifier, &liveness, probe, rules, &stopped);
         });
         probes_tx.send(Ok(())).expect("script");
-        assert_eq!(receive(&socket), "READY=1\nSTATUS=taking answers");
+        assert_eq!(
+            receive(&socket),
+            "READY=1\nSTATUS=running, database readable"
+        );
         probes_tx.send(Err("disk full".into())).expect("script");
         assert_eq!(
             receive(&socket),
@@ -388,7 +394,10 @@ mod tests {
         socket
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
-        assert_eq!(receive(&socket), "WATCHDOG=1\nSTATUS=taking answers");
+        assert_eq!(
+            receive(&socket),
+            "WATCHDOG=1\nSTATUS=running, database readable"
+        );
         drop(stop);
         drop(probes_tx);
         supervisor.join().expect("supervisor");
