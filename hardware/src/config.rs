@@ -92,6 +92,9 @@ pub struct HardwareConfig {
     pub debounce_ms: u64,
     /// How long the presence sensor must hold a level to count.
     pub presence_hold_ms: u64,
+    /// How long a button must be kept down to count as a hold rather than a press (holding the
+    /// read-aloud button chooses the control it has moved to).
+    pub button_hold_ms: u64,
     /// The display's backlight control, e.g. `/sys/class/backlight/10-0045/brightness` for the
     /// official 7" display (its directory will do too). If absent, the GPIO backend uses the only
     /// device under `/sys/class/backlight` if there is exactly one, else none.
@@ -145,6 +148,7 @@ impl Default for HardwareConfig {
             }),
             debounce_ms: 20,
             presence_hold_ms: 1_000,
+            button_hold_ms: 1_000,
             backlight: None,
         }
     }
@@ -218,6 +222,9 @@ impl HardwareConfig {
             0,
             10_000,
         )?;
+        // Shorter than half a second, a slow press becomes a hold by mistake; longer than three,
+        // people let go before it counts.
+        check_range("hardware.button_hold_ms", self.button_hold_ms, 500, 3_000)?;
         Ok(())
     }
 
@@ -227,6 +234,10 @@ impl HardwareConfig {
 
     pub fn presence_hold(&self) -> Duration {
         Duration::from_millis(self.presence_hold_ms)
+    }
+
+    pub fn button_hold(&self) -> Duration {
+        Duration::from_millis(self.button_hold_ms)
     }
 
     /// Every input line with the key of its table.
@@ -344,6 +355,18 @@ mod tests {
                 .expect_err("0 ms")
                 .to_string()
                 .contains("`hardware.debounce_ms`")
+        );
+        let config = HardwareConfig {
+            button_hold_ms: 200,
+            ..HardwareConfig::default()
+        };
+        assert_eq!(
+            config.validate().expect_err("200 ms").to_string(),
+            "`hardware.button_hold_ms`: 200 ms is outside 500–3000 ms"
+        );
+        assert_eq!(
+            parse("button_hold_ms = 1500").button_hold(),
+            Duration::from_millis(1_500)
         );
         let err = toml::from_str::<HardwareConfig>("debounce = 5").expect_err("unknown key");
         assert!(err.to_string().contains("debounce"), "{err}");

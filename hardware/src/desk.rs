@@ -267,16 +267,22 @@ mod tests {
         let mut desk = DeskLoop::new(&HardwareConfig::default(), pins.clone(), None);
         desk.step(ms(0));
         assert_eq!(pins.writes(), [(16, false)], "the LED starts dark");
-        pins.set(19, false); // "very good" pushed
+        pins.set(19, false); // "very good" pushed briefly
         pins.set(4, true); // someone arrives
-        for t in (5..=1_200).step_by(5) {
+        for t in (5..=100).step_by(5) {
+            desk.step(ms(t));
+        }
+        pins.set(19, true);
+        pins.set(26, false); // read aloud kept down
+        for t in (105..=1_200).step_by(5) {
             desk.step(ms(t));
         }
         assert_eq!(
             Vec::from(std::mem::take(&mut desk.pending)),
             [
                 InputEvent::Pressed(Button::VeryGood),
-                InputEvent::PresenceDetected
+                InputEvent::PresenceDetected,
+                InputEvent::Held(Button::ReadAloud),
             ]
         );
         desk.apply(Command::Led(LedState::OutOfService), ms(1_200));
@@ -307,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn the_thread_delivers_a_real_time_press_through_the_trait() {
+    fn the_thread_delivers_a_real_time_hold_through_the_trait() {
         let pins = FakePins::idle();
         let mut desk: Box<dyn Hardware> = Box::new(
             PolledDesk::start("fake", &HardwareConfig::default(), pins.clone(), None)
@@ -315,16 +321,16 @@ mod tests {
         );
         assert_eq!(desk.name(), "fake");
         desk.set_led(LedState::AllSynced);
-        pins.set(26, false); // read-aloud held down
+        pins.set(26, false); // read-aloud kept down: a hold, after the hold time
         let deadline = Instant::now() + Duration::from_secs(10);
         let event = loop {
             if let Some(event) = desk.poll_event() {
                 break event;
             }
-            assert!(Instant::now() < deadline, "no press within 10 s");
+            assert!(Instant::now() < deadline, "no hold within 10 s");
             std::thread::sleep(SAMPLE_INTERVAL);
         };
-        assert_eq!(event, InputEvent::Pressed(Button::ReadAloud));
+        assert_eq!(event, InputEvent::Held(Button::ReadAloud));
         while !pins.writes().contains(&(16, true)) {
             assert!(Instant::now() < deadline, "LED never lit");
             std::thread::sleep(SAMPLE_INTERVAL);

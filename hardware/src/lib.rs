@@ -2,7 +2,8 @@
 //! backlight out. Only this crate knows about GPIO; everything else sees [`Hardware`].
 //!
 //! - [`config`]: the `[hardware]` TOML table (backend, pins, levels, timings), validated.
-//! - [`debounce`]: raw contact levels → debounced levels and single presses, time-injected.
+//! - [`debounce`]: raw contact levels → debounced levels and pushes (a short press, reported at
+//!   the release, or one hold), time-injected.
 //! - [`led`]: the LED pattern of each state.
 //! - [`sampler`]: pin levels → debounced events, LED state → pin level; shared by every GPIO
 //!   backend and tested without one.
@@ -134,10 +135,13 @@ pub enum Button {
     ReadAloud,
 }
 
-/// Something that happened at the desk, already debounced.
+/// Something that happened at the desk, already debounced. One push of a button is either one
+/// `Pressed` (a short push, at its release) or one `Held` (kept down for the hold time, at that
+/// moment), never both and never repeated (see [`debounce::PressDetector`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputEvent {
     Pressed(Button),
+    Held(Button),
     PresenceDetected,
     PresenceLost,
 }
@@ -182,9 +186,14 @@ impl Simulator {
         self.desk().events.push_back(event);
     }
 
-    /// A button pressed (already debounced, as the GPIO backend delivers it).
+    /// A button pressed briefly (already debounced, as the GPIO backend delivers it).
     pub fn press(&self, button: Button) {
         self.inject(InputEvent::Pressed(button));
+    }
+
+    /// A button kept down for the hold time.
+    pub fn hold(&self, button: Button) {
+        self.inject(InputEvent::Held(button));
     }
 
     pub fn led(&self) -> Option<LedState> {
@@ -267,8 +276,10 @@ mod tests {
         let desk = hw.clone();
         desk.inject(InputEvent::PresenceDetected);
         desk.press(Button::Good);
+        desk.hold(Button::ReadAloud);
         assert_eq!(hw.poll_event(), Some(InputEvent::PresenceDetected));
         assert_eq!(hw.poll_event(), Some(InputEvent::Pressed(Button::Good)));
+        assert_eq!(hw.poll_event(), Some(InputEvent::Held(Button::ReadAloud)));
         assert_eq!(hw.poll_event(), None);
         hw.set_led(LedState::RecordsWaiting);
         hw.set_backlight(150);

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::config::{ActiveLevel, HardwareConfig, InputPin, OutputPin};
-use crate::debounce::{Debouncer, PressDetector};
+use crate::debounce::{Debouncer, PressDetector, Push};
 use crate::{Button, InputEvent, LedState};
 
 /// Whether an electrical level counts as "on" for a line wired with `active`.
@@ -27,9 +27,9 @@ struct ButtonLine {
     detector: PressDetector,
 }
 
-/// Every input line of the desk, debounced: the five buttons (one press per push, however the
-/// contact bounces or however long it is held) and the presence sensor (detected and lost, each
-/// only after holding for `presence_hold_ms`).
+/// Every input line of the desk, debounced: the five buttons (one push each time, however the
+/// contact bounces: a press at the release, or one hold once `button_hold_ms` is reached) and
+/// the presence sensor (detected and lost, each only after holding for `presence_hold_ms`).
 #[derive(Debug, Clone)]
 pub struct InputSampler {
     buttons: Vec<ButtonLine>,
@@ -51,7 +51,7 @@ impl InputSampler {
         .map(|(button, pin)| ButtonLine {
             button,
             pin,
-            detector: PressDetector::new(config.debounce()),
+            detector: PressDetector::new(config.debounce(), config.button_hold()),
         })
         .collect();
         InputSampler {
@@ -79,8 +79,10 @@ impl InputSampler {
     ) {
         for line in &mut self.buttons {
             let pressed = is_active(read_high(line.pin.pin), line.pin.active);
-            if line.detector.sample(pressed, now) {
-                events.push_back(InputEvent::Pressed(line.button));
+            match line.detector.sample(pressed, now) {
+                Some(Push::Press) => events.push_back(InputEvent::Pressed(line.button)),
+                Some(Push::Hold) => events.push_back(InputEvent::Held(line.button)),
+                None => {}
             }
         }
         if let Some((pin, presence)) = &mut self.presence {
@@ -231,11 +233,28 @@ mod tests {
         let mut levels = Levels::idle();
         levels.0.insert(6, false); // pulled down, open
         let mut events = VecDeque::new();
-        for (at, high) in [(0, false), (10, true), (40, true)] {
+        for (at, high) in [
+            (0, false),
+            (10, true),
+            (40, true),
+            (100, false),
+            (130, false),
+        ] {
             levels.0.insert(6, high);
             sampler.sample(ms(at), |pin| levels.0[&pin], &mut events);
         }
         assert_eq!(Vec::from(events), [InputEvent::Pressed(Button::Bad)]);
+    }
+
+    #[test]
+    fn a_button_kept_down_is_one_hold_and_no_press() {
+        let mut sampler = InputSampler::new(&HardwareConfig::default()); // hold 1 s
+        let mut steps: Vec<(u64, u8, bool)> = (0..=300).map(|i| (i * 10, 26, false)).collect();
+        steps.extend([(3_010, 26, true), (3_100, 26, true)]);
+        assert_eq!(
+            run(&mut sampler, &steps),
+            [InputEvent::Held(Button::ReadAloud)]
+        );
     }
 
     #[test]

@@ -73,6 +73,14 @@ pub enum Command {
         #[arg(long)]
         code: String,
     },
+    /// Interactive self-test of the desk's parts for facilities staff (stop the kiosk service
+    /// first): buttons, LED, presence sensor, backlight, touch corners, speaker. Exits 0 only
+    /// if nothing failed.
+    HwTest {
+        /// Seconds allowed to press each button, approach the sensor and touch the corners.
+        #[arg(long, default_value_t = 15)]
+        wait_s: u64,
+    },
     /// Push the whole backlog to the aggregator now; exits 0 only when nothing is left.
     Sync {
         /// Push once and exit (the running kiosk syncs by itself).
@@ -155,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::ExampleConfig => Ok(ExitCode::SUCCESS),
         Command::Enroll { server, code } => enroll(&config, &server, &code),
+        Command::HwTest { wait_s } => hw_test(&config, Duration::from_secs(wait_s)),
         Command::Sync { once: _, timeout_s } => sync_once(&config, Duration::from_secs(timeout_s)),
     }
 }
@@ -241,10 +250,72 @@ fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
         tracing::error!(%problem, "read-aloud is impaired");
     }
     app.attach_speech(Arc::new(speaker));
-    let _sync = crate::sync::SyncService::start(local.clone(), clock, app.config_updates());
+    attach_desk(&app, &config.hardware)?;
+    let _sync = crate::sync::SyncService::start(
+        local.clone(),
+        clock,
+        app.config_updates(),
+        app.sync_status_updates(),
+    );
     let _watchdog = crate::watchdog::start(&config.data_dir);
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Chooses the desk's hardware once, as configured, logs which, and gives it to the app.
+fn attach_desk(
+    app: &crate::app::KioskApp,
+    config: &hardware::HardwareConfig,
+) -> anyhow::Result<()> {
+    match config.backend {
+        hardware::Backend::Simulator => {
+            let desk = hardware::Simulator::new();
+            tracing::info!(
+                "desk hardware: simulator (keys in the window: 1-4 faces, R read aloud, P presence)"
+            );
+            app.use_keyboard_as_desk(desk.clone());
+            app.attach_hardware(Box::new(desk));
+        }
+        // `hardware::open` logs the wiring it opened.
+        hardware::Backend::Gpio => app.attach_hardware(open_gpio(config)?),
+    }
+    Ok(())
+}
+
+fn hw_test(config: &Config, wait: Duration) -> anyhow::Result<ExitCode> {
+    let hardware: Box<dyn hardware::Hardware> = match config.hardware.backend {
+        hardware::Backend::Simulator => {
+            eprintln!(
+                "warning: hardware.backend is \"simulator\": no physical part can answer; \
+                 set it to \"gpio\" on the kiosk"
+            );
+            Box::new(hardware::Simulator::new())
+        }
+        hardware::Backend::Gpio => open_gpio(&config.hardware)?,
+    };
+    let speaker = speech::Speaker::new(speech::SpeechConfig::default());
+    let mut corners = crate::hw_test::ScreenCorners;
+    let mut stdout = std::io::stdout();
+    let report = crate::hw_test::SelfTest::new(
+        hardware,
+        &config.hardware,
+        &speaker,
+        &mut corners,
+        crate::hw_test::Answers::from_reader(std::io::BufReader::new(std::io::stdin())),
+        &mut stdout,
+        wait,
+    )
+    .run()?;
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The Raspberry Pi's GPIO backend (a clear error in a build without the `pi` feature).
+fn open_gpio(config: &hardware::HardwareConfig) -> anyhow::Result<Box<dyn hardware::Hardware>> {
+    hardware::open(config).context("cannot open the desk's hardware")
 }
 
 /// `kiosk status` as text for staff.

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hardware::{HardwareConfig, HardwareConfigError};
 use model::{Catalogue, DeskId, LanguageTag, Rateability, StandardId};
 use serde::Deserialize;
 
@@ -16,6 +17,10 @@ pub struct Config {
     pub desk: DeskSurvey,
     pub timing: Timing,
     pub display: Display,
+    /// When the display dims and switches off with nobody at the desk.
+    pub display_power: DisplayPower,
+    /// The desk's buttons, presence sensor, LED and backlight (the `[hardware]` table).
+    pub hardware: HardwareConfig,
 }
 
 /// The survey shown at one desk.
@@ -67,9 +72,46 @@ impl Display {
         height_mm: 85.92,
     };
 
-    /// Physical pixels per millimetre, averaged over both axes.
+    /// Physical pixels per millimetre across the panel.
+    pub fn horizontal_pixels_per_mm(&self) -> f32 {
+        self.width_px as f32 / self.width_mm
+    }
+
+    /// Physical pixels per millimetre down the panel.
+    pub fn vertical_pixels_per_mm(&self) -> f32 {
+        self.height_px as f32 / self.height_mm
+    }
+
+    /// Pixels per millimetre for drawing lengths given in millimetres: the denser axis, so that a
+    /// length is at least that long both ways on panels whose pixels are not square (the 7"
+    /// display's are 0.193 mm wide and 0.179 mm tall).
     pub fn pixels_per_mm(&self) -> f32 {
-        (self.width_px as f32 / self.width_mm + self.height_px as f32 / self.height_mm) / 2.0
+        self.horizontal_pixels_per_mm()
+            .max(self.vertical_pixels_per_mm())
+    }
+}
+
+/// The display's backlight when nobody is at the desk: awake, then dimmed, then off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayPower {
+    /// Quiet time (no presence, touch or button) before the backlight dims.
+    pub dim_after: Duration,
+    /// Quiet time before the backlight switches off; longer than `dim_after`.
+    pub off_after: Duration,
+    /// Backlight brightness while someone may be using the kiosk, 1–100 %.
+    pub awake_percent: u8,
+    /// Backlight brightness while dimmed, 1 % up to `awake_percent`.
+    pub dim_percent: u8,
+}
+
+impl Default for DisplayPower {
+    fn default() -> DisplayPower {
+        DisplayPower {
+            dim_after: Duration::from_secs(120),
+            off_after: Duration::from_secs(600),
+            awake_percent: 100,
+            dim_percent: 20,
+        }
     }
 }
 
@@ -89,6 +131,11 @@ pub enum ConfigError {
         key: String,
         problem: String,
     },
+    #[error("config file {path}: {source}")]
+    Hardware {
+        path: PathBuf,
+        source: HardwareConfigError,
+    },
 }
 
 /// The shape of the file as written by staff; every field is checked by [`Config::validate`].
@@ -102,6 +149,8 @@ struct RawConfig {
     timing: RawTiming,
     #[serde(default)]
     display: RawDisplay,
+    #[serde(default)]
+    hardware: HardwareConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,16 +198,25 @@ struct RawDisplay {
     height_px: i64,
     width_mm: f64,
     height_mm: f64,
+    dim_after_s: f64,
+    off_after_s: f64,
+    awake_percent: i64,
+    dim_percent: i64,
 }
 
 impl Default for RawDisplay {
     fn default() -> Self {
         let d = Display::RASPBERRY_PI_7_INCH;
+        let power = DisplayPower::default();
         Self {
             width_px: d.width_px.into(),
             height_px: d.height_px.into(),
             width_mm: d.width_mm.into(),
             height_mm: d.height_mm.into(),
+            dim_after_s: power.dim_after.as_secs_f64(),
+            off_after_s: power.off_after.as_secs_f64(),
+            awake_percent: power.awake_percent.into(),
+            dim_percent: power.dim_percent.into(),
         }
     }
 }
@@ -342,6 +400,14 @@ impl Config {
             height_mm: millimetres("display.height_mm", d.height_mm)?,
         };
 
+        let display_power = validate_display_power(d, &invalid)?;
+        raw.hardware
+            .validate()
+            .map_err(|source| ConfigError::Hardware {
+                path: path.to_owned(),
+                source,
+            })?;
+
         Ok(Config {
             data_dir: raw.data_dir,
             desk: DeskSurvey {
@@ -355,6 +421,8 @@ impl Config {
             },
             timing,
             display,
+            display_power,
+            hardware: raw.hardware,
         })
     }
 
@@ -380,18 +448,19 @@ impl Config {
                 change_answer_window_s: survey.change_answer_window_s.into(),
                 thank_you_s: survey.thank_you_s.into(),
             },
-            display: RawDisplay {
-                width_px: self.display.width_px.into(),
-                height_px: self.display.height_px.into(),
-                width_mm: self.display.width_mm.into(),
-                height_mm: self.display.height_mm.into(),
-            },
+            // The desk's own parts stay as the local file says; only the survey comes from afar.
+            display: RawDisplay::default(),
+            hardware: HardwareConfig::default(),
         };
         let origin = PathBuf::from(format!(
             "survey revision {} from the aggregator",
             survey.revision
         ));
-        Self::validate(raw, &shipped_languages(), &origin)
+        let mut config = Self::validate(raw, &shipped_languages(), &origin)?;
+        config.display = self.display;
+        config.display_power = self.display_power;
+        config.hardware = self.hardware.clone();
+        Ok(config)
     }
 
     /// A ready-to-run configuration for demos and tests: a Płock desk asking four standards.
@@ -400,6 +469,57 @@ impl Config {
         Self::parse(&text, Path::new("<built-in example>"))
             .unwrap_or_else(|e| panic!("the built-in example config is invalid: {e}"))
     }
+}
+
+/// The `[display]` keys that say when the backlight dims and switches off.
+fn validate_display_power(
+    d: &RawDisplay,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<DisplayPower, ConfigError> {
+    let seconds = |key: &str, value: f64, min: f64, max: f64| {
+        if value.is_finite() && (min..=max).contains(&value) {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(invalid(
+                key,
+                format!("must be between {min} and {max} seconds, got {value}"),
+            ))
+        }
+    };
+    let percent = |key: &str, value: i64, min: i64| {
+        u8::try_from(value)
+            .ok()
+            .filter(|p| (min..=100).contains(&i64::from(*p)))
+            .ok_or_else(|| invalid(key, format!("must be between {min} and 100 %, got {value}")))
+    };
+    // Dimming before a client could finish a visit would hide the question mid-answer.
+    let dim_after = seconds("display.dim_after_s", d.dim_after_s, 30.0, 86_400.0)?;
+    let off_after = seconds("display.off_after_s", d.off_after_s, 30.0, 86_400.0)?;
+    if off_after <= dim_after {
+        return Err(invalid(
+            "display.off_after_s",
+            format!(
+                "must be longer than display.dim_after_s ({} s), got {} s",
+                d.dim_after_s, d.off_after_s
+            ),
+        ));
+    }
+    let awake_percent = percent("display.awake_percent", d.awake_percent, 1)?;
+    let dim_percent = percent("display.dim_percent", d.dim_percent, 1)?;
+    if dim_percent > awake_percent {
+        return Err(invalid(
+            "display.dim_percent",
+            format!(
+                "must not be brighter than display.awake_percent ({awake_percent} %), got {dim_percent} %"
+            ),
+        ));
+    }
+    Ok(DisplayPower {
+        dim_after,
+        off_after,
+        awake_percent,
+        dim_percent,
+    })
 }
 
 /// The example configuration shipped with the kiosk (also the packaged default).
@@ -575,6 +695,58 @@ mod tests {
             err.contains("survey revision 7") && err.contains("timing.idle_countdown_s"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn display_power_defaults_and_limits() {
+        let config = parse(EXAMPLE).expect("example");
+        assert_eq!(config.display_power.dim_after, Duration::from_secs(120));
+        assert_eq!(config.display_power.off_after, Duration::from_secs(600));
+        let err = parse(&example_with("off_after_s = 600", "off_after_s = 60")).unwrap_err();
+        assert!(
+            err.contains("display.off_after_s") && err.contains("longer than"),
+            "{err}"
+        );
+        let err = parse(&example_with("dim_percent = 20", "dim_percent = 0")).unwrap_err();
+        assert!(
+            err.contains("display.dim_percent") && err.contains("0"),
+            "{err}"
+        );
+        let err = parse(&example_with("dim_after_s = 120", "dim_after_s = 5")).unwrap_err();
+        assert!(err.contains("display.dim_after_s"), "{err}");
+        let err = parse(&example_with("awake_percent = 100", "awake_percent = 10")).unwrap_err();
+        assert!(
+            err.contains("display.dim_percent") && err.contains("awake_percent"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_hardware_table_is_read_and_its_mistakes_are_named() {
+        let config = parse(EXAMPLE).expect("example");
+        assert_eq!(config.hardware, HardwareConfig::default());
+        let err = parse(&example_with("led = { pin = 16 }", "led = { pin = 13 }")).unwrap_err();
+        assert!(
+            err.contains("/etc/ocena/kiosk.toml")
+                && err.contains(
+                    "`hardware.led.pin` and `hardware.buttons.good.pin` both use GPIO 13"
+                ),
+            "{err}"
+        );
+        let err = parse(&example_with(
+            "backend = \"simulator\"",
+            "backend = \"pigpio\"",
+        ))
+        .unwrap_err();
+        assert!(err.contains("pigpio") && err.contains("backend"), "{err}");
+    }
+
+    #[test]
+    fn a_survey_keeps_the_local_display_and_hardware() {
+        let local = parse(&example_with("dim_after_s = 120", "dim_after_s = 90")).expect("valid");
+        let merged = local.with_survey(&survey()).expect("valid survey");
+        assert_eq!(merged.display_power.dim_after, Duration::from_secs(90));
+        assert_eq!(merged.hardware, local.hardware);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod hw_test;
 pub mod recorder;
 pub mod report;
 pub mod simulate;

@@ -70,18 +70,31 @@ async fn a_standard_question_and_the_physical_button() {
     assert!(text.contains(&kiosk.localized("Yes")), "{text}");
     assert!(text.contains(&kiosk.localized("Finish")), "{text}");
 
+    // Once the client asked for speech, a new screen is read by itself, in the language on
+    // screen, with how to answer; the next press moves to the first choice.
     kiosk.tap("Yes");
     kiosk.until_screen(Screen::Question).await;
-    desk.press(Button::ReadAloud);
-    pass_time(0.05);
     let (language, text) = speaker.last_said().expect("spoke");
     assert_eq!(language, "pl");
     let question = kiosk.adapter().get_question().to_string();
     assert!(text.starts_with(&question), "{text} / {question}");
+    let answer_with_a_face = ui::translations::Translations::bundled()
+        .get(&"pl".parse().expect("pl"))
+        .expect("Polish")
+        .tr(ui::spoken::CONTEXT, ui::spoken::ANSWER_WITH_A_FACE.msgid)
+        .to_owned();
     assert!(
-        text.ends_with(&format!("{}.", kiosk.localized("Skip"))),
+        text.contains(&format!(
+            "{}. {answer_with_a_face}",
+            kiosk.localized("Skip")
+        )),
         "{text}"
     );
+    desk.press(Button::ReadAloud);
+    pass_time(0.05);
+    let (_, text) = speaker.last_said().expect("spoke");
+    assert_eq!(text, format!("{}.", kiosk.localized("Very bad")));
+    assert_eq!(kiosk.adapter().get_focused(), "face-1");
     assert_eq!(kiosk.records().len(), 1, "reading aloud records nothing");
 }
 

@@ -22,13 +22,15 @@ use std::sync::Mutex;
 /// Longest text spoken at once; a screen's question and options are far shorter.
 pub const MAX_TEXT_CHARS: usize = 2_000;
 
-/// The espeak-ng voice for a kiosk language tag.
-pub fn voice_for(language: &str) -> Result<&'static str, SpeechError> {
+/// The espeak-ng voice for a kiosk language tag: espeak-ng names its voices by language code
+/// (`pl`, `uk`, `de`, `cs`, `fr`…), so a new language needs no entry here; only English picks a
+/// variant (`en-gb`). Whether the voice is installed is what [`Speaker::check`] reports.
+pub fn voice_for(language: &str) -> Result<String, SpeechError> {
+    let is_code =
+        (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_lowercase());
     match language {
-        "pl" => Ok("pl"),
-        "en" => Ok("en-gb"),
-        "uk" => Ok("uk"),
-        "de" => Ok("de"),
+        "en" => Ok("en-gb".to_owned()),
+        code if is_code => Ok(code.to_owned()),
         other => Err(SpeechError::UnknownLanguage(other.to_owned())),
     }
 }
@@ -71,7 +73,7 @@ impl Default for SpeechConfig {
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SpeechError {
-    #[error("no voice for language {0:?} (the kiosk speaks pl, en, uk and de)")]
+    #[error("no voice for language {0:?} (not a language code such as pl, en, uk or de)")]
     UnknownLanguage(String),
     #[error("the text to speak is {0} characters long; at most {MAX_TEXT_CHARS} are spoken")]
     TooLong(usize),
@@ -169,7 +171,7 @@ impl Speaker {
                 Ok(out) if String::from_utf8_lossy(&out.stdout).lines().count() < 2 => {
                     problems.push(SpeechProblem::VoiceMissing {
                         language: language.to_owned(),
-                        voice: voice.to_owned(),
+                        voice: voice.clone(),
                     });
                 }
                 Ok(_) => {}
@@ -188,7 +190,7 @@ impl Speaker {
     pub fn arguments(&self, language: &str, to_stdout: bool) -> Result<Vec<String>, SpeechError> {
         let mut args = vec![
             "-v".to_owned(),
-            voice_for(language)?.to_owned(),
+            voice_for(language)?,
             "-s".to_owned(),
             self.config.words_per_minute.to_string(),
             "-a".to_owned(),
@@ -369,8 +371,12 @@ mod tests {
             .map(|l| voice_for(l).expect("voice"))
             .collect();
         assert_eq!(voices, ["pl", "en-gb", "uk", "de"]);
-        let err = voice_for("fr").expect_err("no French");
-        assert!(err.to_string().contains("\"fr\""), "{err}");
+        // A language added later speaks with the espeak-ng voice of its code.
+        assert_eq!(voice_for("cs").expect("Czech"), "cs");
+        for bad in ["", "PL", "../x", "polish"] {
+            let err = voice_for(bad).expect_err("not a code");
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
     }
 
     #[test]

@@ -7,12 +7,16 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use model::{Catalogue, DeskId, LanguageTag, StandardId};
 
+use crate::alerts::delivery::Channels;
+use crate::alerts::monitor::Monitor;
+use crate::alerts::{CsatWindow, RuleKind};
 use crate::config::Settings;
 use crate::credentials;
 use crate::demo;
 use crate::startup::Application;
 use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
+use crate::user_admin::{self, AdminCommand, UserCommand};
 
 /// Ocena's central aggregator.
 #[derive(Debug, Parser)]
@@ -58,6 +62,18 @@ pub enum Command {
         #[arg(long)]
         kiosk: String,
     },
+    /// Manage alert rules.
+    #[command(subcommand)]
+    AlertRule(AlertRuleCommand),
+    /// Alerts: list them, or run one evaluation and delivery round now.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Create the dashboard's first admin (or any user).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Fill an empty database with demo data: the five offices, their departments and desks, a
     /// kiosk per desk and months of answers, stored through the real ingest path.
     Demo {
@@ -68,6 +84,51 @@ pub enum Command {
         #[arg(long, default_value_t = 4216)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertRuleCommand {
+    /// Add a rule: either `--csat-below` with `--last-responses` or `--last-days`, or
+    /// `--silent-hours`.
+    Add(AlertRuleAdd),
+    /// List the rules.
+    List,
+    /// Stop a rule (its open alerts are cleared at the next round).
+    Disable { id: i64 },
+    /// Start a stopped rule again.
+    Enable { id: i64 },
+}
+
+/// What `alert-rule add` watches.
+#[derive(Debug, Args)]
+pub struct AlertRuleAdd {
+    /// Raise when a desk's CSAT (share of scores 3-4) falls below this percentage.
+    #[arg(long, value_name = "PERCENT", conflicts_with = "silent_hours")]
+    csat_below: Option<u8>,
+    /// …over the desk's last N responses.
+    #[arg(long, conflicts_with = "last_days")]
+    last_responses: Option<u32>,
+    /// …over the last N days.
+    #[arg(long)]
+    last_days: Option<u32>,
+    /// Raise when a kiosk has not been heard from for this many hours.
+    #[arg(long)]
+    silent_hours: Option<u32>,
+    /// Watch only this office (default: every office).
+    #[arg(long)]
+    office: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// List alerts, open ones first, with their notifications.
+    List {
+        /// Print JSON for scripts instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate every rule and deliver due notifications once, with the configured channels.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +248,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let storage = Storage::open_sqlite(settings.database.clone(), 1)
         .await
         .context("cannot open the database")?;
+    if let Command::Alerts(AlertsCommand::Check) = cli.command {
+        let channels = Channels::new(settings.alerts.email, settings.alerts.webhook)
+            .context("cannot set up alert delivery")?;
+        let summary = Monitor::new(storage, channels)
+            .round(chrono::Utc::now().timestamp_millis())
+            .await?;
+        println!(
+            "{} alerts raised or cleared, {} notifications delivered, {} failed",
+            summary.raised_or_cleared, summary.delivered, summary.failed
+        );
+        return Ok(());
+    }
     admin(&storage, cli.command).await
 }
 
@@ -226,6 +299,8 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
         Command::Serve => bail!("`serve` is not an administration command"),
+        Command::Admin(command) => user_admin::admin(storage, command).await?,
+        Command::User(command) => user_admin::user(storage, command).await?,
         Command::SeedOffices => {
             let added = storage.seed_offices().await?;
             println!("{added} offices added");
@@ -364,6 +439,113 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                 bail!("unknown kiosk {kiosk:?} (see `sync-server kiosks`)");
             }
             println!("kiosk {kiosk} revoked");
+        }
+        Command::AlertRule(command) => alert_rule(storage, command, now).await?,
+        Command::Alerts(AlertsCommand::List { json }) => {
+            let alerts = storage.alert_listing(None, 1_000).await?;
+            if json {
+                let rows: Vec<_> = alerts
+                    .iter()
+                    .map(|listing| {
+                        let alert = &listing.alert;
+                        serde_json::json!({
+                            "id": alert.id,
+                            "rule_id": alert.rule.id,
+                            "rule": alert.rule.describe(false),
+                            "subject": alert.subject,
+                            "office_id": alert.office_id,
+                            "raised_at_ms": alert.raised_at_ms,
+                            "cleared_at_ms": alert.cleared_at_ms,
+                            "value": alert.value,
+                            "responses": alert.responses,
+                            "deliveries": listing.deliveries.iter().map(|d| serde_json::json!({
+                                "event": d.event.as_str(),
+                                "channel": d.channel.as_str(),
+                                "attempts": d.attempts,
+                                "delivered_at_ms": d.delivered_at_ms,
+                                "last_error": d.last_error,
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if alerts.is_empty() {
+                println!("no alerts");
+            } else {
+                for listing in &alerts {
+                    let alert = &listing.alert;
+                    let state = if alert.cleared_at_ms.is_some() {
+                        "cleared"
+                    } else {
+                        "OPEN"
+                    };
+                    println!(
+                        "#{} {state:7} {} {}: {} (rule #{}: {})",
+                        alert.id,
+                        alert.office_id,
+                        alert.subject,
+                        alert.measurement(false),
+                        alert.rule.id,
+                        alert.rule.describe(false)
+                    );
+                }
+            }
+        }
+        Command::Alerts(AlertsCommand::Check) => {
+            bail!("`alerts check` needs the settings' channels; run it through `run`")
+        }
+    }
+    Ok(())
+}
+
+async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> anyhow::Result<()> {
+    match command {
+        AlertRuleCommand::Add(add) => {
+            let kind = match (
+                add.csat_below,
+                add.last_responses,
+                add.last_days,
+                add.silent_hours,
+            ) {
+                (Some(below_percent), Some(n), None, None) => RuleKind::DeskCsat {
+                    below_percent,
+                    window: CsatWindow::LastResponses(n),
+                },
+                (Some(below_percent), None, Some(n), None) => RuleKind::DeskCsat {
+                    below_percent,
+                    window: CsatWindow::LastDays(n),
+                },
+                (Some(_), None, None, None) => {
+                    bail!("--csat-below needs --last-responses N or --last-days N")
+                }
+                (None, None, None, Some(hours)) => RuleKind::KioskSilent { hours },
+                _ => bail!(
+                    "give either --csat-below with --last-responses or --last-days, or --silent-hours"
+                ),
+            };
+            let office = add.office.map(|o| slug("office", &o)).transpose()?;
+            let rule = storage.add_alert_rule(kind, office, now).await?;
+            println!("rule #{} added: {}", rule.id, rule.describe(false));
+        }
+        AlertRuleCommand::List => {
+            let rules = storage.alert_rules().await?;
+            if rules.is_empty() {
+                println!("no alert rules");
+            }
+            for rule in rules {
+                let state = if rule.enabled { "enabled" } else { "disabled" };
+                println!("#{} {state:8} {}", rule.id, rule.describe(false));
+            }
+        }
+        AlertRuleCommand::Disable { id } | AlertRuleCommand::Enable { id } => {
+            let enabled = matches!(command, AlertRuleCommand::Enable { .. });
+            if !storage.set_alert_rule_enabled(id, enabled).await? {
+                bail!("unknown alert rule #{id} (see `sync-server alert-rule list`)");
+            }
+            println!(
+                "rule #{id} {}",
+                if enabled { "enabled" } else { "disabled" }
+            );
         }
     }
     Ok(())

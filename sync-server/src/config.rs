@@ -5,8 +5,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
+use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
 use crate::credentials;
 
 /// Environment variable overriding `listen`.
@@ -15,6 +19,10 @@ pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
 pub const ENV_DATABASE: &str = "OCENA_SERVER_DATABASE";
 /// Environment variable holding the admin API token; the admin routes are disabled without it.
 pub const ENV_ADMIN_TOKEN: &str = "OCENA_ADMIN_TOKEN";
+/// Environment variable holding the SMTP password for alert e-mail.
+pub const ENV_SMTP_PASSWORD: &str = "OCENA_SMTP_PASSWORD";
+/// Environment variable holding the key that signs alert webhooks.
+pub const ENV_WEBHOOK_SECRET: &str = "OCENA_WEBHOOK_SECRET";
 /// Shortest admin token accepted (a token this long from a password generator has ≥ 128 bits).
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
@@ -31,6 +39,42 @@ pub struct Settings {
     pub admin_token_sha256: Option<[u8; 32]>,
     /// How often clients may call; see [`RateLimits`].
     pub rate_limit: RateLimits,
+    /// The `[alerts]` section.
+    pub alerts: AlertSettings,
+    /// The `[dashboard]` section: sessions and cookies.
+    pub dashboard: DashboardSettings,
+}
+
+/// The `[alerts]` section: how often rules are checked and where notifications go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    pub check_every: Duration,
+    /// `[alerts.email]`; no e-mail without it.
+    pub email: Option<EmailSettings>,
+    /// `[alerts.webhook]`; no webhook without it.
+    pub webhook: Option<WebhookSettings>,
+}
+
+/// The `[dashboard]` section: how long a sign-in lasts and how its cookie is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashboardSettings {
+    /// A session unused this long ends (OWASP: 15-30 min).
+    pub idle_timeout_s: u32,
+    /// A session ends this long after sign-in however busy it is (OWASP: 4-8 h).
+    pub absolute_timeout_s: u32,
+    /// The server is reached through a TLS-terminating reverse proxy: cookies are `Secure` and
+    /// forms must come from an `https://` origin.
+    pub behind_tls_proxy: bool,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> DashboardSettings {
+        DashboardSettings {
+            idle_timeout_s: 30 * 60,
+            absolute_timeout_s: 8 * 60 * 60,
+            behind_tls_proxy: false,
+        }
+    }
 }
 
 /// The `[rate_limit]` section: token buckets that answer 429 with `Retry-After` when empty.
@@ -44,6 +88,11 @@ pub struct RateLimits {
     /// Refused bearer tokens (unknown kiosk tokens, wrong admin tokens) per client IP: stops token
     /// guessing. An IP whose bucket is empty gets 429 before its token is even looked up.
     pub bad_token: Rate,
+    /// Dashboard sign-in attempts per client IP, successful ones included.
+    pub login_ip: Rate,
+    /// Dashboard sign-in attempts per username (known or not): stops guessing one account's
+    /// password from many addresses.
+    pub login_user: Rate,
 }
 
 /// A token bucket: up to `burst` requests at once, refilled at `per_minute`.
@@ -69,6 +118,15 @@ impl Default for RateLimits {
             bad_token: Rate {
                 burst: 10,
                 per_minute: 6.0,
+            },
+            // An office signing in after lunch from one NAT address: twenty at once.
+            login_ip: Rate {
+                burst: 20,
+                per_minute: 10.0,
+            },
+            login_user: Rate {
+                burst: 5,
+                per_minute: 1.0,
             },
         }
     }
@@ -110,6 +168,43 @@ struct RawSettings {
     reader_connections: Option<usize>,
     #[serde(default)]
     rate_limit: RawRateLimits,
+    #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
+    dashboard: RawDashboard,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    check_every_s: Option<u64>,
+    email: Option<RawEmail>,
+    webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    smtp_host: String,
+    smtp_port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    from: String,
+    to: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDashboard {
+    idle_timeout_s: Option<u32>,
+    absolute_timeout_s: Option<u32>,
+    behind_tls_proxy: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +216,10 @@ struct RawRateLimits {
     kiosk: RawRate,
     #[serde(default)]
     bad_token: RawRate,
+    #[serde(default)]
+    login_ip: RawRate,
+    #[serde(default)]
+    login_user: RawRate,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +280,21 @@ impl Settings {
             std::env::var(ENV_DATABASE).ok(),
         )?;
         settings.admin_token_sha256 = admin_token_sha256(std::env::var(ENV_ADMIN_TOKEN).ok())?;
+        if let Some(email) = &mut settings.alerts.email {
+            email.password = std::env::var(ENV_SMTP_PASSWORD).ok();
+            if email.username.is_some() && email.password.is_none() {
+                return Err(ConfigError::InvalidEnvironment {
+                    variable: ENV_SMTP_PASSWORD,
+                    message: "alerts.email.username is set, so the SMTP password must be too"
+                        .to_owned(),
+                });
+            }
+        }
+        if let Some(webhook) = &mut settings.alerts.webhook {
+            webhook.secret = std::env::var(ENV_WEBHOOK_SECRET)
+                .ok()
+                .filter(|s| !s.is_empty());
+        }
         Ok(settings)
     }
 
@@ -257,15 +371,186 @@ impl Settings {
                 ],
                 &invalid,
             )?,
+            login_ip: rate(
+                &raw_limits.login_ip,
+                defaults.login_ip,
+                [
+                    "rate_limit.login_ip.burst",
+                    "rate_limit.login_ip.per_minute",
+                ],
+                &invalid,
+            )?,
+            login_user: rate(
+                &raw_limits.login_user,
+                defaults.login_user,
+                [
+                    "rate_limit.login_user.burst",
+                    "rate_limit.login_user.per_minute",
+                ],
+                &invalid,
+            )?,
         };
+        let alerts = alert_settings(&raw.alerts, &invalid)?;
+        let dashboard = dashboard(&raw.dashboard, &invalid)?;
         Ok(Settings {
             listen,
             database,
             reader_connections,
             admin_token_sha256: None,
             rate_limit,
+            alerts,
+            dashboard,
         })
     }
+
+    /// Whether the dashboard's session cookie must be `Secure` (and so `__Host-`-prefixed):
+    /// always, except on a loopback address without a TLS proxy in front, where browsers would
+    /// never send a `Secure` cookie back over plain `http://127.0.0.1`.
+    pub fn secure_cookies(&self) -> bool {
+        self.dashboard.behind_tls_proxy || !self.listen.ip().is_loopback()
+    }
+}
+
+/// Longest session timeout accepted: a week.
+const MAX_TIMEOUT_S: u32 = 7 * 24 * 60 * 60;
+
+fn dashboard(
+    raw: &RawDashboard,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<DashboardSettings, ConfigError> {
+    let defaults = DashboardSettings::default();
+    let idle_timeout_s = raw.idle_timeout_s.unwrap_or(defaults.idle_timeout_s);
+    if !(1..=MAX_TIMEOUT_S).contains(&idle_timeout_s) {
+        return Err(invalid(
+            "dashboard.idle_timeout_s",
+            format!("{idle_timeout_s} is outside 1-{MAX_TIMEOUT_S} seconds"),
+        ));
+    }
+    let absolute_timeout_s = raw
+        .absolute_timeout_s
+        .unwrap_or(defaults.absolute_timeout_s);
+    if !(idle_timeout_s..=MAX_TIMEOUT_S).contains(&absolute_timeout_s) {
+        return Err(invalid(
+            "dashboard.absolute_timeout_s",
+            format!(
+                "{absolute_timeout_s} must be at least the idle timeout ({idle_timeout_s} s) \
+                 and at most {MAX_TIMEOUT_S} seconds"
+            ),
+        ));
+    }
+    Ok(DashboardSettings {
+        idle_timeout_s,
+        absolute_timeout_s,
+        behind_tls_proxy: raw.behind_tls_proxy.unwrap_or(defaults.behind_tls_proxy),
+    })
+}
+
+/// Default seconds between alert rounds.
+const DEFAULT_ALERT_CHECK_S: u64 = 60;
+
+impl Default for AlertSettings {
+    /// Checked every minute, shown on the dashboard only.
+    fn default() -> AlertSettings {
+        AlertSettings {
+            check_every: Duration::from_secs(DEFAULT_ALERT_CHECK_S),
+            email: None,
+            webhook: None,
+        }
+    }
+}
+
+fn alert_settings(
+    raw: &RawAlerts,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<AlertSettings, ConfigError> {
+    let check_every_s = raw.check_every_s.unwrap_or(DEFAULT_ALERT_CHECK_S);
+    if !(1..=86_400).contains(&check_every_s) {
+        return Err(invalid(
+            "alerts.check_every_s",
+            format!("{check_every_s} is outside 1-86400 seconds"),
+        ));
+    }
+    let mailbox = |key, text: &str| {
+        text.parse::<Mailbox>().map_err(|e| {
+            invalid(
+                key,
+                format!(
+                    "{text:?} is not an e-mail address such as \"Ocena <ocena@plock.eu>\" ({e})"
+                ),
+            )
+        })
+    };
+    let email = raw
+        .email
+        .as_ref()
+        .map(|email| {
+            if email.smtp_host.trim().is_empty() {
+                return Err(invalid(
+                    "alerts.email.smtp_host",
+                    "must not be empty".into(),
+                ));
+            }
+            let security = match email.security.as_deref().unwrap_or("starttls") {
+                "starttls" => SmtpSecurity::StartTls,
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                other => {
+                    return Err(invalid(
+                        "alerts.email.security",
+                        format!("{other:?} is not one of starttls, tls, none"),
+                    ));
+                }
+            };
+            let default_port = match security {
+                SmtpSecurity::Tls => 465,
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::None => 25,
+            };
+            if email.to.is_empty() {
+                return Err(invalid(
+                    "alerts.email.to",
+                    "name at least one recipient".into(),
+                ));
+            }
+            Ok(EmailSettings {
+                smtp_host: email.smtp_host.trim().to_owned(),
+                smtp_port: email.smtp_port.unwrap_or(default_port),
+                security,
+                username: email.username.clone(),
+                password: None,
+                from: mailbox("alerts.email.from", &email.from)?,
+                to: email
+                    .to
+                    .iter()
+                    .map(|to| mailbox("alerts.email.to", to))
+                    .collect::<Result<_, _>>()?,
+            })
+        })
+        .transpose()?;
+    let webhook = raw
+        .webhook
+        .as_ref()
+        .map(|webhook| {
+            let url = reqwest::Url::parse(&webhook.url).map_err(|e| {
+                invalid(
+                    "alerts.webhook.url",
+                    format!("{:?} is not a URL ({e})", webhook.url),
+                )
+            })?;
+            if !matches!(url.scheme(), "https" | "http") {
+                return Err(invalid(
+                    "alerts.webhook.url",
+                    format!("{:?} must be an http(s) URL", webhook.url),
+                ));
+            }
+            Ok(WebhookSettings { url, secret: None })
+        })
+        .transpose()?;
+    Ok(AlertSettings {
+        check_every: Duration::from_secs(check_every_s),
+        email,
+        webhook,
+    })
 }
 
 /// The stored form of the admin token from `OCENA_ADMIN_TOKEN`: unset means no admin API; a
@@ -321,6 +606,8 @@ mod tests {
     fn rate_limits_have_defaults_and_precise_errors() {
         let s = parse("database = \"x.db\"").expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.dashboard, DashboardSettings::default());
+        assert!(!s.secure_cookies(), "the example listens on loopback");
         let s = parse("database = \"x.db\"\n[rate_limit.enroll]\nburst = 2\n").expect("valid");
         assert_eq!(s.rate_limit.enroll.burst, 2);
         assert_eq!(s.rate_limit.enroll.per_minute, 6.0, "the default is kept");
@@ -349,6 +636,16 @@ mod tests {
                 "{message}"
             );
         }
+        for (text, key) in [
+            ("idle_timeout_s = 0", "`dashboard.idle_timeout_s`"),
+            (
+                "idle_timeout_s = 600\nabsolute_timeout_s = 60",
+                "`dashboard.absolute_timeout_s`",
+            ),
+        ] {
+            let err = parse(&format!("database = \"x.db\"\n[dashboard]\n{text}")).expect_err(text);
+            assert!(err.to_string().contains(key), "{err}");
+        }
         let err = parse("database = \"x.db\"\n[rate_limit.enrol]\nburst = 2").expect_err("typo");
         assert!(err.to_string().contains("enrol"), "{err}");
     }
@@ -358,6 +655,8 @@ mod tests {
         let example = include_str!("../sync-server.example.toml");
         let s = Settings::from_toml(example, Path::new("sync-server.example.toml")).expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.dashboard, DashboardSettings::default());
+        assert!(!s.secure_cookies(), "the example listens on loopback");
         assert_eq!(s.admin_token_sha256, None, "never from the file");
     }
 

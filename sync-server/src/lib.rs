@@ -1,20 +1,24 @@
 //! Ocena's central aggregator: kiosk enrollment, exactly-once ingest of rating records with
 //! rollups, fleet health, and `demo` data for newcomers. `event_time` places answers in UTC
-//! without trusting kiosk clocks (not yet applied to rollups); the dashboard comes with later work.
+//! without trusting kiosk clocks; `dashboard` serves the Organizational Department's pages.
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod passwords;
 pub mod rate_limit;
 pub mod startup;
 pub mod storage;
 pub mod survey;
 pub mod telemetry;
+pub mod user_admin;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -1,5 +1,6 @@
 //! Builds the running server from [`Settings`]: opens the storage, binds the listener (port 0
-//! picks a free port), and serves until Ctrl-C or SIGTERM. Tests drive exactly this.
+//! picks a free port), starts the alert monitor, and serves until Ctrl-C or SIGTERM. Tests drive
+//! exactly this.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +9,10 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
+use crate::alerts::delivery::{ChannelError, Channels};
+use crate::alerts::monitor::Monitor;
 use crate::config::Settings;
+use crate::dashboard::session::SessionPolicy;
 use crate::http::{AppState, Limiters, app};
 use crate::storage::{Storage, StorageError};
 
@@ -17,6 +21,8 @@ use crate::storage::{Storage, StorageError};
 pub enum StartupError {
     #[error("cannot open storage")]
     Storage(#[from] StorageError),
+    #[error("cannot set up alert delivery")]
+    Alerts(#[from] ChannelError),
     #[error("cannot listen on {address}")]
     Bind {
         address: SocketAddr,
@@ -31,6 +37,8 @@ pub struct Application {
     address: SocketAddr,
     router: Router,
     storage: Storage,
+    monitor: Monitor,
+    alert_check_every: std::time::Duration,
 }
 
 impl Application {
@@ -38,22 +46,39 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let storage =
             Storage::open_sqlite(settings.database.clone(), settings.reader_connections).await?;
+        let channels = Channels::new(
+            settings.alerts.email.clone(),
+            settings.alerts.webhook.clone(),
+        )?;
+        let monitor = Monitor::new(storage.clone(), channels);
         let bind = |source| StartupError::Bind {
             address: settings.listen,
             source,
         };
         let listener = TcpListener::bind(settings.listen).await.map_err(bind)?;
+        if !settings.secure_cookies() {
+            tracing::warn!(
+                "dashboard session cookie without Secure and the __Host- prefix: this server \
+                 listens on loopback over plain HTTP (local development); behind a TLS proxy set \
+                 [dashboard] behind_tls_proxy = true"
+            );
+        }
+        // The first sign-in with an unknown name must not be slower than the rest.
+        tokio::task::spawn_blocking(crate::passwords::warm_up);
         let address = listener.local_addr().map_err(bind)?;
         let router = app(AppState {
             storage: storage.clone(),
             limiters: Arc::new(Limiters::new(settings.rate_limit)),
             admin_token_sha256: settings.admin_token_sha256,
+            sessions: SessionPolicy::from_settings(&settings),
         });
         Ok(Application {
             listener,
             address,
             router,
             storage,
+            monitor,
+            alert_check_every: settings.alerts.check_every,
         })
     }
 
@@ -75,6 +100,7 @@ impl Application {
     /// Serves requests until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
+        let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -85,9 +111,11 @@ impl Application {
                 tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
             }
         });
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        monitor.abort();
+        served
     }
 }
 

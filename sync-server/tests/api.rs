@@ -16,7 +16,7 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sync_server::config::{Rate, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Rate, RateLimits};
 use sync_server::credentials;
 use sync_server::storage::{NewDesk, Rollup, Storage};
 use sync_server::{Application, Settings};
@@ -66,6 +66,8 @@ impl TestServer {
             reader_connections: 2,
             admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
             rate_limit: RateLimits::default(),
+            alerts: AlertSettings::default(),
+            dashboard: DashboardSettings::default(),
         };
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");
@@ -896,11 +898,12 @@ async fn without_an_admin_token_the_admin_api_says_how_to_enable_it() {
 // The OpenAPI document.
 
 /// Every route the server answers, as (method, path).
-const ROUTES: [(&str, &str); 5] = [
+const ROUTES: [(&str, &str); 6] = [
     ("post", "/api/v1/enroll"),
     ("post", "/api/v1/records"),
     ("post", "/api/v1/heartbeat"),
     ("get", "/api/v1/admin/kiosks"),
+    ("get", "/api/v1/dashboard/kiosks"),
     ("get", "/api/v1/openapi.json"),
 ];
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -982,6 +985,15 @@ async fn the_openapi_document_describes_errors_security_and_gzip() {
         assert_eq!(schemes[scheme]["type"], "http", "{scheme}");
         assert_eq!(schemes[scheme]["scheme"], "bearer", "{scheme}");
     }
+    assert_eq!(schemes["session_cookie"]["type"], "apiKey");
+    assert_eq!(schemes["session_cookie"]["in"], "cookie");
+    assert_eq!(schemes["session_cookie"]["name"], "__Host-ocena_session");
+    let dashboard = &doc["paths"]["/api/v1/dashboard/kiosks"]["get"];
+    assert!(
+        dashboard["security"][0].get("session_cookie").is_some(),
+        "{dashboard}"
+    );
+    assert_eq!(dashboard["parameters"][0]["name"], "office", "{dashboard}");
     let expect: [(&str, &str, &[u16], Option<&str>); 4] = [
         (
             "post",

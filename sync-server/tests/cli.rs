@@ -345,3 +345,191 @@ fn desk_add_keeps_the_same_survey_rules() {
         "header and two desks"
     );
 }
+
+impl Cli {
+    /// Runs a command with `input` on its standard input (a password, never an argument).
+    fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sync-server"))
+            .arg("--config")
+            .arg(self.dir.path().join("absent.toml"))
+            .args(args)
+            .env("OCENA_SERVER_DATABASE", self.dir.path().join("server.db"))
+            .env_remove("OCENA_SERVER_LISTEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sync-server runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write password");
+        child.wait_with_output().expect("sync-server ends")
+    }
+
+    fn ok_with_input(&self, args: &[&str], input: &str) -> String {
+        let out = self.run_with_input(args, input);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn fails_with_input(&self, args: &[&str], input: &str) -> String {
+        let out = self.run_with_input(args, input);
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8(out.stderr).expect("utf-8")
+    }
+
+    fn password_hash(&self, username: &str) -> String {
+        rusqlite::Connection::open(self.dir.path().join("server.db"))
+            .expect("db")
+            .query_row(
+                "SELECT password_hash FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .expect("user")
+    }
+}
+
+#[test]
+fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
+    let cli = Cli::new();
+    cli.ok(&["seed-offices"]);
+    let out = cli.ok_with_input(
+        &["admin", "create", "--username", "Anna"],
+        "correct horse battery\n",
+    );
+    assert_eq!(out.trim(), "user anna added as admin");
+    let hash = cli.password_hash("anna");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!hash.contains("correct horse"), "only the hash is stored");
+
+    for (args, input, expected) in [
+        (
+            vec!["admin", "create", "--username", "anna"],
+            "another long password\n",
+            "the username \"anna\" is taken",
+        ),
+        (
+            vec!["user", "add", "--username", "bob", "--role", "analyst"],
+            "short\n",
+            "at least 12 characters",
+        ),
+        (
+            vec!["user", "add", "--username", "bob", "--role", "analyst"],
+            "",
+            "no password on standard input",
+        ),
+        (
+            vec!["user", "add", "--username", "bob", "--role", "root"],
+            "a long password here\n",
+            "invalid --role \"root\"",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--username",
+                "bob",
+                "--role",
+                "office_viewer",
+            ],
+            "a long password here\n",
+            "needs --office",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--username",
+                "bob",
+                "--role",
+                "analyst",
+                "--office",
+                "gabin",
+            ],
+            "a long password here\n",
+            "--office is only for --role office_viewer",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--username",
+                "bob",
+                "--role",
+                "office_viewer",
+                "--office",
+                "warszawa",
+            ],
+            "a long password here\n",
+            "unknown office \"warszawa\"",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--username",
+                "bob smith",
+                "--role",
+                "analyst",
+            ],
+            "a long password here\n",
+            "invalid username \"bob smith\"",
+        ),
+    ] {
+        let err = cli.fails_with_input(&args, input);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    cli.ok_with_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "bob",
+            "--role",
+            "office_viewer",
+            "--office",
+            "gabin",
+        ],
+        "a long password here\n",
+    );
+    let list = cli.ok(&["user", "list"]);
+    assert_eq!(
+        list,
+        "username\trole\toffice\tstate\nanna\tadmin\t-\tactive\nbob\toffice_viewer\tgabin\tactive\n"
+    );
+
+    let before = cli.password_hash("bob");
+    cli.ok_with_input(
+        &["user", "set-password", "--username", "bob"],
+        "a new long password\n",
+    );
+    assert_ne!(cli.password_hash("bob"), before);
+    cli.ok(&["user", "disable", "--username", "bob"]);
+    assert!(
+        cli.ok(&["user", "list"])
+            .contains("bob\toffice_viewer\tgabin\tdisabled")
+    );
+    let err = cli.fails(&["user", "disable", "--username", "carol"]);
+    assert!(err.contains("unknown user \"carol\""), "{err}");
+    let err = cli.fails_with_input(
+        &["user", "set-password", "--username", "carol"],
+        "a new long password\n",
+    );
+    assert!(err.contains("unknown user \"carol\""), "{err}");
+    // There is no way to pass a password as an argument.
+    let err = cli.fails(&["admin", "create", "--username", "eve", "--password", "x"]);
+    assert!(err.contains("--password"), "{err}");
+}

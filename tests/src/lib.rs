@@ -3,13 +3,25 @@
 
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};
 
 /// The path of a binary built from this workspace (`cargo test --workspace` builds them all).
+/// `OCENA_TEST_BIN_DIR`, when set, names another directory holding the binaries (e.g. a copy
+/// made right after building, when several worktrees share one target directory).
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("OCENA_TEST_BIN_DIR") {
+        let path = PathBuf::from(dir).join(name);
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing (OCENA_TEST_BIN_DIR)",
+            path.display()
+        );
+        return Ok(path);
+    }
     // The test executable lives in target/<profile>/deps/; binaries in target/<profile>/.
     let exe = std::env::current_exe()?;
     let profile_dir = exe
@@ -23,6 +35,18 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
         path.display()
     );
     Ok(path)
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, or the one this test runs from).
+pub fn target_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe()?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| anyhow::anyhow!("unexpected test executable path {}", exe.display()))
 }
 
 /// Writes a kiosk config for a Płock desk keeping its data in `data_dir`; returns its path.

@@ -15,20 +15,28 @@ pub struct Server {
     pub database: PathBuf,
     address: Option<SocketAddr>,
     child: Option<Child>,
+    /// More settings appended to the config file, e.g. a `[dashboard]` section.
+    extra_settings: String,
 }
 
 impl Server {
     /// Writes the config (listening on port 0) and seeds offices, a department and `desks`.
     pub fn set_up(dir: &Path, desks: &[&str]) -> anyhow::Result<Server> {
+        Server::set_up_with(dir, desks, "")
+    }
+
+    /// Like [`Server::set_up`], with `extra_settings` (TOML) appended to the config file.
+    pub fn set_up_with(dir: &Path, desks: &[&str], extra_settings: &str) -> anyhow::Result<Server> {
         let database = dir.join("server.db");
         let config = dir.join("sync-server.toml");
-        write_config(&config, "127.0.0.1:0", &database)?;
+        write_config(&config, "127.0.0.1:0", &database, extra_settings)?;
         let server = Server {
             binary: crate::binary("sync-server")?,
             config,
             database,
             address: None,
             child: None,
+            extra_settings: extra_settings.to_owned(),
         };
         server.admin(&["seed-offices"])?;
         server.admin(&[
@@ -85,6 +93,31 @@ impl Server {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Runs an administration command with `input` on its standard input (e.g. a password).
+    pub fn admin_with_input(&self, args: &[&str], input: &str) -> anyhow::Result<String> {
+        use std::io::Write;
+        let mut child = Command::new(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdin"))?
+            .write_all(input.as_bytes())?;
+        let output = child.wait_with_output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "sync-server {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     pub fn enrollment_code(&self, desk: &str) -> anyhow::Result<String> {
         Ok(self
             .admin(&["enroll-code", "--desk", desk])?
@@ -123,7 +156,12 @@ impl Server {
             .recv_timeout(Duration::from_secs(20))
             .map_err(|_| anyhow::anyhow!("the server did not say it was listening"))?;
         if self.address.is_none() {
-            write_config(&self.config, &address.to_string(), &self.database)?;
+            write_config(
+                &self.config,
+                &address.to_string(),
+                &self.database,
+                &self.extra_settings,
+            )?;
         }
         self.address = Some(address);
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -185,10 +223,10 @@ impl Drop for Server {
     }
 }
 
-fn write_config(path: &Path, listen: &str, database: &Path) -> anyhow::Result<()> {
+fn write_config(path: &Path, listen: &str, database: &Path, extra: &str) -> anyhow::Result<()> {
     std::fs::write(
         path,
-        format!("listen = \"{listen}\"\ndatabase = {database:?}\n"),
+        format!("listen = \"{listen}\"\ndatabase = {database:?}\n{extra}\n"),
     )?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The kiosk's Slint user interface, compiled from the .slint files in this crate.
 //!
 //! Rust reaches the screens through the `KioskAdapter` and `Theme` globals of [`KioskWindow`]
-//! (see `adapter.slint` and `theme.slint`); [`translations`] translates the texts Rust provides.
+//! (see `adapter.slint` and `theme.slint`); [`translations`] translates the texts Rust provides,
+//! [`spoken`] lists the texts the kiosk only speaks.
 
 /// The code Slint generates from `kiosk.slint`; it is not held to the workspace's lints.
 #[allow(clippy::all, clippy::unwrap_used, clippy::todo)]
@@ -11,4 +12,5 @@ mod generated {
 
 pub use generated::*;
 
+pub mod spoken;
 pub mod translations;

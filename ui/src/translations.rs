@@ -16,16 +16,12 @@ use std::sync::OnceLock;
 
 use model::LanguageTag;
 
-/// The languages the kiosk ships, Polish (the default) first, with their .po files.
+/// The languages the kiosk ships, Polish (the default) first and then by code, with their .po
+/// files: every `translations/<lang>/LC_MESSAGES/ui.po`, listed by `build.rs`.
 ///
-/// Adding a language: add `translations/<lang>/LC_MESSAGES/ui.po` and a line here (Slint bundles
-/// every such directory by itself), then list the language in the kiosk's configuration.
-const SHIPPED: &[(&str, &str)] = &[
-    ("pl", include_str!("../translations/pl/LC_MESSAGES/ui.po")),
-    ("en", include_str!("../translations/en/LC_MESSAGES/ui.po")),
-    ("uk", include_str!("../translations/uk/LC_MESSAGES/ui.po")),
-    ("de", include_str!("../translations/de/LC_MESSAGES/ui.po")),
-];
+/// Adding a language: add `translations/<lang>/LC_MESSAGES/ui.po` (Slint bundles the same
+/// directories), then list the language in the kiosk's configuration (docs/TRANSLATING.md).
+const SHIPPED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/shipped_translations.rs"));
 
 /// The msgctxt and msgid of the entry whose msgstr is a language's own name ("Українська").
 pub const NATIVE_NAME: (&str, &str) = ("language", "native name");
@@ -731,7 +727,7 @@ msgstr "Nie"
     fn the_bundled_files_parse_with_polish_first() {
         let bundled = Translations::parse(SHIPPED).unwrap_or_else(|e| panic!("{e}"));
         let codes: Vec<_> = bundled.languages().map(LanguageTag::as_str).collect();
-        assert_eq!(codes, ["pl", "en", "uk", "de"]);
+        assert_eq!(codes, ["pl", "de", "en", "uk"]);
         for catalog in bundled.catalogs() {
             assert_eq!(
                 catalog.header("Language"),

@@ -66,6 +66,33 @@ fn every_catalogue_text_is_translated_and_fits_in_every_language() {
 }
 
 #[test]
+fn every_spoken_text_is_translated_in_every_language() {
+    let mut problems = Vec::new();
+    for catalog in bundled().catalogs() {
+        for spoken in ui::spoken::ALL {
+            match catalog.translation(Some(ui::spoken::CONTEXT), spoken.msgid) {
+                None => problems.push(format!(
+                    "{}: msgctxt {:?} msgid {:?} is missing, empty or fuzzy: run `cargo xtask \
+                     i18n` and translate it",
+                    catalog.language(),
+                    ui::spoken::CONTEXT,
+                    spoken.msgid
+                )),
+                Some(text) if catalog.language().as_str() != "en" && text == spoken.msgid => {
+                    problems.push(format!(
+                        "{}: {:?} is left in English",
+                        catalog.language(),
+                        spoken.msgid
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    fail_on(&problems);
+}
+
+#[test]
 fn no_entry_is_untranslated_or_fuzzy() {
     let mut problems = Vec::new();
     for catalog in bundled().catalogs() {

@@ -2,7 +2,8 @@
 //!
 //! The template `ui/translations/ocena.pot` holds the `@tr` strings of the .slint files (extracted by
 //! `slint-tr-extractor`, installed with `cargo install` when missing) followed by the standards
-//! catalogue (from [`model::Catalogue`]) and the language's own name. Each
+//! catalogue (from [`model::Catalogue`]), the language's own name and the texts the kiosk only
+//! speaks ([`ui::spoken`]). Each
 //! `ui/translations/<lang>/LC_MESSAGES/ui.po` is then updated with `msgmerge` (new strings appear
 //! untranslated, changed ones fuzzy, removed ones are dropped), and a summary says what is left to
 //! translate. See `ui/translations/README.md`.
@@ -55,7 +56,7 @@ pub fn run_in(root: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot remove {}", extracted.display()))?;
 
     let pot_path = translations.join("ocena.pot");
-    let pot = without_creation_date(&ui_part) + &catalogue_entries();
+    let pot = without_creation_date(&ui_part) + &catalogue_entries() + &spoken_entries();
     std::fs::write(&pot_path, pot)
         .with_context(|| format!("cannot write {}", pot_path.display()))?;
     println!(
@@ -198,6 +199,15 @@ fn catalogue_entries() -> String {
     out
 }
 
+/// The texts the kiosk only speaks (button hints, control states, confirmations), with their notes.
+fn spoken_entries() -> String {
+    let mut out = String::new();
+    for spoken in ui::spoken::ALL {
+        entry(&mut out, spoken.note, ui::spoken::CONTEXT, spoken.msgid);
+    }
+    out
+}
+
 fn entry(out: &mut String, comment: &str, context: &str, msgid: &str) {
     let _ = write!(
         out,
@@ -277,6 +287,24 @@ mod tests {
         assert!(
             !entries.contains("msgctxt \"question X\""),
             "X is never asked"
+        );
+    }
+
+    #[test]
+    fn spoken_entries_are_the_shipped_template_s_tail() {
+        // The template in the repository ends with them, as `run` writes it.
+        let pot = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/translations/ocena.pot"),
+        )
+        .expect("ocena.pot");
+        let spoken = spoken_entries();
+        assert_eq!(
+            spoken.matches("msgctxt \"speech\"").count(),
+            ui::spoken::ALL.len()
+        );
+        assert!(
+            pot.ends_with(&(catalogue_entries() + &spoken)),
+            "ocena.pot is out of date: run `cargo xtask i18n`"
         );
     }
 }

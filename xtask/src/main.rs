@@ -78,19 +78,80 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Debian packages the test suite uses, with a command that proves each is there.
-const TEST_PACKAGES: &[(&str, &str)] = &[("gettext", "msgfmt"), ("espeak-ng", "espeak-ng")];
+/// Debian packages the test suite uses, with a command that proves each is there. Chromium and
+/// its WebDriver run the dashboard's browser tests; npm fetches axe-core for them.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("gettext", "msgfmt"),
+    ("espeak-ng", "espeak-ng"),
+    ("chromium", "chromium"),
+    ("chromium-driver", "chromedriver"),
+    ("npm", "npm"),
+];
+
+/// The axe-core release line the accessibility checks use.
+const AXE_CORE: &str = "axe-core@4";
+/// The environment variable that tells the browser tests where axe-core is
+/// (`tests::browser::AXE_CORE_ENV`).
+const AXE_CORE_ENV: &str = "OCENA_AXE_CORE";
 
 fn test() -> anyhow::Result<()> {
     install_missing(TEST_PACKAGES)?;
-    cargo(&["test", "--workspace", "--all-targets", "--locked"])?;
+    let axe = install_axe_core()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let args = ["test", "--workspace", "--all-targets", "--locked"];
+    let status = Command::new(cargo)
+        .args(args)
+        .env(AXE_CORE_ENV, &axe)
+        .current_dir(workspace_root())
+        .status()?;
+    if !status.success() {
+        bail!("cargo {} failed: {status}", args.join(" "));
+    }
     Ok(())
+}
+
+/// Installs axe-core from npm into the target directory (not committed) unless it is there;
+/// returns the package's directory.
+fn install_axe_core() -> anyhow::Result<PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let prefix = target.join("axe-core");
+    let package = prefix.join("node_modules").join("axe-core");
+    if package.join("axe.min.js").is_file() {
+        return Ok(package);
+    }
+    println!("Installing {AXE_CORE} from npm into {}", prefix.display());
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg(AXE_CORE)
+        .status()
+        .context("npm is needed to install axe-core for the browser tests")?;
+    if !status.success() || !package.join("axe.min.js").is_file() {
+        bail!(
+            "npm install {AXE_CORE} failed ({status}): the dashboard's accessibility tests need it"
+        );
+    }
+    Ok(package)
 }
 
 /// Where the demo listens; override with OCENA_DEMO_LISTEN (e.g. 127.0.0.1:9090).
 const DEMO_LISTEN: &str = "127.0.0.1:8080";
 /// The demo desk the local kiosk joins: the one `kiosk/kiosk.example.toml` names.
 const DEMO_DESK: &str = "plock-wso-03";
+
+/// The demo's dashboard admin; its password is new at every run.
+const DEMO_ADMIN: &str = "admin";
+
+/// A fresh password for the demo admin: 96 random bits as hex.
+fn demo_password() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom for the demo password")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// The quick start: the aggregator on its embedded SQLite seeded with `sync-server demo`, and a
 /// kiosk enrolled to one of the demo's Płock desks — a window where there is a display, a
@@ -139,6 +200,22 @@ fn run() -> anyhow::Result<()> {
     };
     println!("Seeding the aggregator with demo data (`sync-server demo`, about half a minute)…");
     println!("{}", server(&["demo"])?);
+    let password = demo_password()?;
+    let mut create_admin = Command::new(bin.join("sync-server"))
+        .arg("--config")
+        .arg(&server_config)
+        .args(["admin", "create", "--username", DEMO_ADMIN])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .context("cannot run sync-server admin create")?;
+    if let Some(mut stdin) = create_admin.stdin.take() {
+        use std::io::Write;
+        writeln!(stdin, "{password}")?;
+    }
+    if !create_admin.wait()?.success() {
+        bail!("sync-server admin create failed");
+    }
     let mut aggregator = Command::new(bin.join("sync-server"))
         .arg("--config")
         .arg(&server_config)
@@ -173,7 +250,10 @@ fn run() -> anyhow::Result<()> {
         demo.display()
     );
     println!(
-        "seeded with demo data for the five offices, and a kiosk for desk {DEMO_DESK} enrolled to it.\n(The dashboard arrives with its own issue.)"
+        "seeded with demo data for the five offices, and a kiosk for desk {DEMO_DESK} enrolled to it."
+    );
+    println!(
+        "The dashboard: {url}/dashboard/login — user {DEMO_ADMIN}, password {password} (this run only)."
     );
 
     let outcome = if std::env::var_os("DISPLAY").is_some()

@@ -25,8 +25,17 @@ struct Panel {
     name: &'static str,
     width: u32,
     height: u32,
-    /// Width of the active area in millimetres.
+    /// The active area in millimetres.
     width_mm: f32,
+    height_mm: f32,
+}
+
+impl Panel {
+    /// Pixels per millimetre as the kiosk draws them: the denser axis
+    /// (`kiosk::config::Display::pixels_per_mm`).
+    fn px_per_mm(&self) -> f32 {
+        (self.width as f32 / self.width_mm).max(self.height as f32 / self.height_mm)
+    }
 }
 
 const PANELS: [Panel; 2] = [
@@ -36,13 +45,15 @@ const PANELS: [Panel; 2] = [
         width: 800,
         height: 480,
         width_mm: 154.08,
+        height_mm: 85.92,
     },
-    // A 10.1" 16:10 panel: about 217 × 136 mm.
+    // A 7"-class 1280×800 panel: about 150.7 × 94.2 mm (as `kiosk/tests/ui_measure.rs`).
     Panel {
         name: "1280x800",
         width: 1280,
         height: 800,
-        width_mm: 217.0,
+        width_mm: 150.7,
+        height_mm: 94.2,
     },
 ];
 
@@ -179,9 +190,7 @@ pub fn run(out_dir: &Path) -> Result<()> {
         window
             .window()
             .set_size(PhysicalSize::new(panel.width, panel.height));
-        window
-            .global::<Theme>()
-            .set_px_per_mm(panel.width as f32 / panel.width_mm);
+        window.global::<Theme>().set_px_per_mm(panel.px_per_mm());
 
         for lang in LANGUAGES {
             slint::select_bundled_translation(lang)
@@ -214,7 +223,7 @@ pub fn run(out_dir: &Path) -> Result<()> {
                     if let Some(position) = pressed {
                         release(&window, position);
                     }
-                    let min_side = target_mm * panel.width as f32 / panel.width_mm;
+                    let min_side = target_mm * panel.px_per_mm();
                     for problem in audit(&window, min_side, !shot.idle_prompt) {
                         problems.push(format!("{}/{name}: {problem}", panel.name));
                     }

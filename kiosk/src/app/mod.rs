@@ -3,16 +3,27 @@
 //!
 //! Everything here runs on the UI thread; answers go to the recorder thread and come back through
 //! an async channel drained by a `spawn_local` task, so no frame waits on disk.
+//!
+//! The desk's buttons (`attach_hardware`): a face button rates where a question is asked and
+//! otherwise only says so; a short press of read-aloud reads the screen, then moves the focus
+//! ring control by control (`navigate`); holding it chooses the focused control. Once a client
+//! uses the buttons or read-aloud, every step is confirmed aloud until the visit ends
+//! (docs/BUTTONS.md).
 
+mod desk;
+mod desk_keys;
+mod display_power;
+mod navigate;
 mod present;
 mod speak;
+mod status_light;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hardware::{Button, Hardware, InputEvent};
+use hardware::{Button, Hardware, InputEvent, Simulator};
 use model::{InputKind, LanguageTag, RatingRecord, Score};
 use slint::{ComponentHandle, Timer, TimerMode};
 use speech::Speaker;
@@ -23,6 +34,7 @@ use crate::config::{Config, Timing};
 use crate::recorder::{Health, Recorder};
 use crate::store::Answer;
 use crate::visit::{Step, Visit};
+use navigate::{Control, Guide, Move, ScreenKey};
 
 /// How often the desk's buttons and sensor are polled.
 const HARDWARE_POLL: Duration = Duration::from_millis(20);
@@ -33,6 +45,8 @@ enum Event {
     Health(Health),
     /// A new desk survey from the aggregator, already validated; applied between visits.
     NewConfig(Box<Config>),
+    /// A sync round's findings, for the status LED.
+    Sync(crate::sync::SyncStatus),
 }
 
 /// The running kiosk UI. Keep it alive while the event loop runs.
@@ -60,6 +74,12 @@ struct State {
     hardware: RefCell<Option<Box<dyn Hardware>>>,
     /// Read-aloud's voice, once [`KioskApp::attach_speech`] gave one.
     speaker: RefCell<Option<Arc<Speaker>>>,
+    /// Display power and the status LED.
+    desk: RefCell<desk::Desk>,
+    /// Dims, then switches off, the display when nobody is at the desk.
+    power_timer: Timer,
+    /// Where the read-aloud button has got to, and whether steps are confirmed aloud.
+    guide: RefCell<Guide>,
     events: async_channel::Sender<Event>,
 }
 
@@ -93,6 +113,9 @@ impl KioskApp {
             hardware_poll: Timer::default(),
             hardware: RefCell::new(None),
             speaker: RefCell::new(None),
+            desk: RefCell::new(desk::Desk::new(config.display_power)),
+            power_timer: Timer::default(),
+            guide: RefCell::new(Guide::new(ScreenKey::Home)),
             events,
         });
         present::setup(&window, config);
@@ -121,11 +144,13 @@ impl KioskApp {
     }
 
     /// Lets the desk's physical buttons drive the flow: each face button rates exactly as the
-    /// matching face on screen, recorded with input kind "button". Polled on the UI thread every
-    /// 20 ms; `poll_event` never blocks.
+    /// matching face on screen, recorded with input kind "button"; the read-aloud button reads,
+    /// moves the focus (short press) and chooses (hold). Polled on the UI thread every 20 ms;
+    /// `poll_event` never blocks.
     pub fn attach_hardware(&self, hardware: Box<dyn Hardware>) {
         tracing::info!(hardware = hardware.name(), "desk hardware attached");
         *self.state.hardware.borrow_mut() = Some(hardware);
+        self.state.display_power_changed();
         let weak = Rc::downgrade(&self.state);
         self.state
             .hardware_poll
@@ -139,6 +164,24 @@ impl KioskApp {
     /// Gives read-aloud (the button on screen and the physical one) its voice.
     pub fn attach_speech(&self, speaker: Arc<Speaker>) {
         *self.state.speaker.borrow_mut() = Some(speaker);
+    }
+
+    /// Lets keys typed in the window stand in for the desk's parts (desktop): 1-4 the face
+    /// buttons, R read-aloud, P someone arriving or leaving. They drive `desk`, the simulator
+    /// given to [`KioskApp::attach_hardware`].
+    pub fn use_keyboard_as_desk(&self, desk: Simulator) {
+        let keys = desk_keys::KeyboardDesk::new(desk);
+        self.window
+            .global::<KioskAdapter>()
+            .on_desk_key(move |text| keys.key(&text));
+    }
+
+    /// Where the sync thread reports each round (enrollment, outbox), for the status LED.
+    pub fn sync_status_updates(&self) -> crate::sync::OnStatus {
+        let events = self.state.events.clone();
+        Box::new(move |status| {
+            let _ = events.send_blocking(Event::Sync(status));
+        })
     }
 
     /// Where the sync thread hands new configurations: they wait for the current visit to end.
@@ -180,6 +223,9 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
     adapter.on_toggle_larger_text(with(|s| s.update(Visit::toggle_larger_text)));
     adapter.on_more_time(with(|s| s.more_time()));
     adapter.on_touched(with(|s| s.touched()));
+    adapter.on_wake(with(|s| {
+        s.input_reaches_screen();
+    }));
     adapter.on_read_aloud(with(|s| s.read_aloud()));
     adapter.on_toggle_reason({
         let weak = Rc::downgrade(state);
@@ -227,52 +273,181 @@ impl State {
                 .borrow_mut()
                 .as_mut()
                 .and_then(|hardware| hardware.poll_event());
-            let Some(event) = event else { return };
+            let Some(event) = event else { break };
             match event {
-                InputEvent::Pressed(button) => self.button(button),
-                InputEvent::PresenceDetected | InputEvent::PresenceLost => {
-                    tracing::debug!(
-                        ?event,
-                        "presence (display wake comes with the backlight work)"
-                    );
-                }
+                InputEvent::Pressed(button) => self.button(button, false),
+                InputEvent::Held(button) => self.button(button, true),
+                InputEvent::PresenceDetected => self.presence(true),
+                InputEvent::PresenceLost => self.presence(false),
             }
+        }
+        if let Some(hardware) = self.hardware.borrow_mut().as_mut() {
+            self.show_status_light(hardware.as_mut());
         }
     }
 
-    /// A physical button: a face rates the question on screen, as the face on screen would.
-    fn button(self: &Rc<Self>, button: Button) {
+    /// A physical button, pressed briefly or `held`. While "Need more time?" shows, any button
+    /// gives more time. A face button rates the question on screen, as the face on screen
+    /// would, and elsewhere only says that nothing is asked here (it never records anything
+    /// there). Read-aloud reads and moves the focus when pressed, chooses when held.
+    fn button(self: &Rc<Self>, button: Button, held: bool) {
+        if !self.input_reaches_screen() {
+            return;
+        }
+        if self.idle_prompt.get().is_some() {
+            self.more_time();
+            let text = speak::more_time_given(&self.visit.borrow());
+            self.speak(&text);
+            return;
+        }
+        self.start_speaking();
         let score = match button {
             Button::VeryBad => Score::VERY_BAD,
             Button::Bad => Score::BAD,
             Button::Good => Score::GOOD,
             Button::VeryGood => Score::VERY_GOOD,
-            Button::ReadAloud => {
-                self.read_aloud();
-                return;
-            }
+            Button::ReadAloud if held => return self.choose_focused(),
+            Button::ReadAloud => return self.move_focus(),
         };
-        self.act(|visit| visit.rate(score, InputKind::Button));
+        let rates =
+            ScreenKey::of(self.visit.borrow().step(), &self.health.borrow()).asks_for_a_rating();
+        if rates {
+            self.act(|visit| visit.rate(score, InputKind::Button));
+        } else {
+            self.touched();
+            let text = speak::no_question_here(&self.visit.borrow());
+            self.speak(&text);
+        }
     }
 
-    /// Reads the screen aloud in the language on screen: its question, then its choices.
+    /// The client asked for speech: from now until the visit ends, each step is said aloud, and
+    /// "Change my answer" stays offered until they leave its screen (reading takes time).
+    fn start_speaking(&self) {
+        self.guide.borrow_mut().speaking = true;
+        self.change_window.stop();
+    }
+
+    /// The on-screen read-aloud button: reads the screen in the language on screen, its
+    /// question, then its choices.
     fn read_aloud(self: &Rc<Self>) {
         self.touched();
         if self.speaker.borrow().is_none() {
             tracing::warn!("read aloud asked for, but this kiosk has no speech output");
             return;
         }
+        self.start_speaking();
+        self.guide.borrow_mut().screen_read();
         let text = speak::utterance(&self.visit.borrow(), &self.health.borrow());
         self.speak(&text);
     }
 
+    /// Reads the screen with how to use the buttons; the next press moves to its first control.
+    fn read_screen_with_hint(&self) {
+        self.guide.borrow_mut().screen_read();
+        self.guide.borrow_mut().how_to_move_told = true;
+        let text = speak::screen_with_hint(&self.visit.borrow(), &self.health.borrow(), true);
+        self.speak(&text);
+    }
+
+    /// The controls on screen now, in the order the read-aloud button visits them.
+    fn controls(&self) -> Vec<Control> {
+        navigate::controls(&self.visit.borrow(), &self.health.borrow())
+    }
+
+    /// A short press of the read-aloud button: reads the screen, or moves the focus ring to the
+    /// next control and says what it is.
+    fn move_focus(self: &Rc<Self>) {
+        self.touched();
+        let controls = self.controls();
+        let next = self.guide.borrow_mut().advance(&controls);
+        match next {
+            Move::ReadScreen => self.read_screen_with_hint(),
+            Move::Focus(control) => {
+                self.show_reason_page_of(&control);
+                self.present();
+                self.say_control(&control);
+            }
+        }
+    }
+
+    /// A hold of the read-aloud button: chooses the focused control and says what happened.
+    /// With nothing focused, the screen is read again.
+    fn choose_focused(self: &Rc<Self>) {
+        let controls = self.controls();
+        let focused = self.guide.borrow().focused(&controls).cloned();
+        let Some(control) = focused else {
+            self.touched();
+            self.read_screen_with_hint();
+            return;
+        };
+        match &control {
+            Control::Face(score) => self.act(|v| v.rate(*score, InputKind::Button)),
+            Control::Yes => self.update(Visit::tell_more),
+            Control::Finish => self.act(|v| v.finish(InputKind::Button)),
+            Control::ChangeAnswer => self.update(Visit::change_answer),
+            Control::Skip => self.update(Visit::skip),
+            Control::Done => self.act(|v| v.reasons_done(InputKind::Button)),
+            Control::Reason(code) => {
+                self.update(|v| v.toggle_reason(code));
+                self.say_control(&control);
+            }
+            Control::LargerText => {
+                self.update(Visit::toggle_larger_text);
+                self.say_control(&control);
+            }
+            Control::Language(language) => {
+                let before = ScreenKey::of(self.visit.borrow().step(), &self.health.borrow());
+                self.update(|v| v.choose_language(language));
+                let after = ScreenKey::of(self.visit.borrow().step(), &self.health.borrow());
+                if after == before {
+                    self.guide.borrow_mut().screen_read();
+                    let text = speak::language_chosen(&self.visit.borrow(), &self.health.borrow());
+                    self.speak(&text);
+                }
+            }
+        }
+    }
+
+    /// Says what the focused control is and its state, in its language.
+    fn say_control(&self, control: &Control) {
+        let (language, text) = speak::control(&self.visit.borrow(), control);
+        self.speak_in(&language, &text);
+    }
+
+    /// A reason chip on another page: that page is shown, so the ring is seen where it is.
+    fn show_reason_page_of(&self, control: &Control) {
+        let Control::Reason(code) = control else {
+            return;
+        };
+        let Step::Reasons { standard, .. } = self.visit.borrow().step().clone() else {
+            return;
+        };
+        let Some(window) = self.window.upgrade() else {
+            return;
+        };
+        let per_page = usize::try_from(window.get_reasons_per_page())
+            .unwrap_or(1)
+            .max(1);
+        let reasons = model::Catalogue::ordinance_4216_2018()
+            .standard(standard)
+            .reasons;
+        if let Some(index) = reasons.iter().position(|r| r.code == *code) {
+            self.reason_page.set(index / per_page);
+        }
+    }
+
     /// Says `text` in the language on screen, if this kiosk has speech output.
     fn speak(&self, text: &str) {
+        let language = self.visit.borrow().language().clone();
+        self.speak_in(&language, text);
+    }
+
+    /// Says `text` in `language`'s voice, if this kiosk has speech output.
+    fn speak_in(&self, language: &LanguageTag, text: &str) {
         let Some(speaker) = self.speaker.borrow().clone() else {
             return;
         };
-        let language = self.visit.borrow().language().to_string();
-        if let Err(e) = speaker.say(&language, text) {
+        if let Err(e) = speaker.say(language.as_str(), text) {
             tracing::error!(error = %crate::report::error_chain(&e), %language, "cannot speak");
         }
     }
@@ -308,20 +483,29 @@ impl State {
     fn handle(self: &Rc<Self>, event: Event) {
         match event {
             Event::Stored(record) => {
+                self.desk.borrow_mut().light.stored(record.sequence);
                 tracing::debug!(id = %record.id, question = %record.question, "answer durable");
                 let before = self.visit.borrow().step().clone();
                 self.visit.borrow_mut().stored(&record);
-                self.after(&before);
+                let confirmation = speak::stored(&self.visit.borrow(), &record);
+                self.after_saying(&before, Some(confirmation));
             }
             Event::Health(health) => {
+                self.desk.borrow_mut().light.health(&health);
                 *self.health.borrow_mut() = health;
+                // "Out of service" and back are new screens, for the focus and for a listener.
+                let new_screen = self.show_screen();
                 self.present();
+                if new_screen {
+                    self.say_new_screen(None);
+                }
             }
             Event::NewConfig(config) => {
                 *self.pending_config.borrow_mut() = Some(*config);
                 self.apply_pending_config();
                 self.present();
             }
+            Event::Sync(status) => self.desk.borrow_mut().light.sync(status),
         }
     }
 
@@ -349,14 +533,53 @@ impl State {
 
     /// Starts the timers a new step needs and redraws.
     fn after(self: &Rc<Self>, before: &Step) {
+        self.after_saying(before, None);
+    }
+
+    /// [`State::after`]; on a new screen, a client using speech hears `confirmation` (what the
+    /// step did) and the new screen.
+    fn after_saying(self: &Rc<Self>, before: &Step, confirmation: Option<String>) {
         self.apply_pending_config();
         let step = self.visit.borrow().step().clone();
         if std::mem::discriminant(before) != std::mem::discriminant(&step) {
             self.reason_page.set(0);
             self.entered(&step);
         }
+        let new_screen = self.show_screen();
         self.touched();
         self.present();
+        if new_screen {
+            self.say_new_screen(confirmation);
+        }
+    }
+
+    /// Tells the guide which screen shows; on a new one the focus starts afresh. Returns whether
+    /// the screen is new.
+    fn show_screen(&self) -> bool {
+        let screen = ScreenKey::of(self.visit.borrow().step(), &self.health.borrow());
+        self.guide.borrow_mut().show(screen)
+    }
+
+    /// On a new screen, a client using speech hears `confirmation` (what the last step did) and
+    /// the screen.
+    fn say_new_screen(&self, confirmation: Option<String>) {
+        if !self.guide.borrow().speaking {
+            return;
+        }
+        // How to move with the read-aloud button is said once a visit when screens are read by
+        // themselves; a press on the button always says it.
+        let how_to_move = {
+            let mut guide = self.guide.borrow_mut();
+            guide.screen_read();
+            !std::mem::replace(&mut guide.how_to_move_told, true)
+        };
+        let reading =
+            speak::screen_with_hint(&self.visit.borrow(), &self.health.borrow(), how_to_move);
+        let text = match confirmation {
+            Some(confirmation) => format!("{confirmation} {reading}"),
+            None => reading,
+        };
+        self.speak(&text);
     }
 
     fn entered(self: &Rc<Self>, step: &Step) {
@@ -364,7 +587,7 @@ impl State {
         match step {
             Step::AskMore {
                 can_change_answer: true,
-            } => {
+            } if !self.guide.borrow().speaking => {
                 self.change_window.start(
                     TimerMode::SingleShot,
                     self.timing.get().change_answer_window,
@@ -382,6 +605,7 @@ impl State {
                     self.timing.get().thank_you,
                     move || {
                         if let Some(state) = weak.upgrade() {
+                            state.visit_over();
                             state.act(|visit| {
                                 visit.end_thank_you();
                                 None
@@ -396,6 +620,7 @@ impl State {
 
     /// Any touch: the client is still here, so the idle clock starts again.
     fn touched(self: &Rc<Self>) {
+        self.keep_display_awake();
         if self.idle_prompt.get().is_some() {
             return; // only "More time" answers the prompt
         }
@@ -412,18 +637,32 @@ impl State {
             TimerMode::SingleShot,
             self.timing.get().idle_prompt_after,
             move || {
-                if let Some(state) = weak.upgrade() {
+                let Some(state) = weak.upgrade() else { return };
+                // A client listening to a long reading (a reasons screen takes half a minute)
+                // is not idle: the quiet time starts again.
+                if state.speech_in_progress() {
+                    state.touched();
+                } else {
                     state.show_idle_prompt();
                 }
             },
         );
     }
 
+    /// Whether the kiosk is still speaking.
+    fn speech_in_progress(&self) -> bool {
+        self.speaker
+            .borrow()
+            .as_ref()
+            .is_some_and(|speaker| speaker.is_speaking())
+    }
+
     fn show_idle_prompt(self: &Rc<Self>) {
         let seconds = self.timing.get().idle_countdown.as_secs().max(1) as u32;
         self.idle_prompt.set(Some(seconds));
         // Seen and heard (two senses): the warning is spoken whenever the kiosk can speak.
-        let warning = speak::idle_warning(&self.visit.borrow());
+        let buttons = self.hardware.borrow().is_some();
+        let warning = speak::idle_warning(&self.visit.borrow(), buttons);
         self.speak(&warning);
         let weak = Rc::downgrade(self);
         self.countdown
@@ -447,9 +686,15 @@ impl State {
                 tracing::info!(
                     "nobody answered \"Need more time?\"; the visit ends, its answers kept"
                 );
+                self.visit_over();
                 self.act(Visit::end_idle);
             }
         }
+    }
+
+    /// The visit ends: the next client starts without focus and without speech.
+    fn visit_over(&self) {
+        *self.guide.borrow_mut() = Guide::new(ScreenKey::Home);
     }
 
     fn more_time(self: &Rc<Self>) {
@@ -461,12 +706,19 @@ impl State {
 
     fn present(&self) {
         if let Some(window) = self.window.upgrade() {
+            let focused = self
+                .guide
+                .borrow()
+                .focused(&self.controls())
+                .map(Control::id)
+                .unwrap_or_default();
             present::present(
                 &window,
                 &self.visit.borrow(),
                 &self.health.borrow(),
                 self.reason_page.get(),
                 self.idle_prompt.get(),
+                &focused,
             );
         }
     }

@@ -51,6 +51,7 @@ pub fn present(
     health: &Health,
     reason_page: usize,
     idle_seconds_left: Option<u32>,
+    focused: &str,
 ) {
     let adapter = window.global::<KioskAdapter>();
     let language = visit.language();
@@ -130,4 +131,19 @@ pub fn present(
     adapter.set_recording(visit.is_recording());
     adapter.set_idle_prompt_visible(idle_seconds_left.is_some() && screen != Screen::OutOfService);
     adapter.set_idle_seconds_left(idle_seconds_left.unwrap_or(0) as i32);
+    // The ring is drawn only while no prompt covers the screen.
+    adapter.set_focused(
+        if adapter.get_idle_prompt_visible() {
+            ""
+        } else {
+            focused
+        }
+        .into(),
+    );
+}
+
+/// Whether the display is dimmed or off: then a transparent layer takes the next touch as a
+/// wake-up only.
+pub fn display_asleep(window: &KioskWindow, asleep: bool) {
+    window.global::<KioskAdapter>().set_display_asleep(asleep);
 }

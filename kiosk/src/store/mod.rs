@@ -151,6 +151,16 @@ pub struct OldestUnsynced {
     pub clock_synchronized: bool,
 }
 
+/// The outbox at a glance, cheap enough to read every few seconds (for the status LED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outbox {
+    /// Records still to be sent (neither acknowledged nor set aside as rejected).
+    pub waiting: u64,
+    /// The newest record's sequence number in the file, if any; a record stored later has a
+    /// higher one, so a reader can tell whether this count already includes it.
+    pub newest_sequence: Option<u64>,
+}
+
 /// An open, migrated kiosk database.
 #[derive(Debug)]
 pub struct Store {
@@ -358,6 +368,23 @@ impl Store {
             .execute(sql, params![at_ms, error])
             .map(drop)
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// How many records wait to be sent, and the newest sequence number the count covers.
+    pub fn outbox(&self) -> Result<Outbox, StoreError> {
+        let (waiting, newest): (i64, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT count(*) FILTER (WHERE synced_at_ms IS NULL AND rejected_reason IS NULL), \
+                 max(sequence) FROM answers",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        Ok(Outbox {
+            waiting: u64::try_from(waiting).unwrap_or_default(),
+            newest_sequence: newest.and_then(|n| u64::try_from(n).ok()),
+        })
     }
 
     /// Counts, oldest unsynced record and file health for `kiosk status`.

@@ -308,3 +308,32 @@ fn the_read_probe_sees_the_newest_record_and_creates_nothing() {
         second.sequence
     );
 }
+
+#[test]
+fn the_outbox_counts_what_still_has_to_be_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    assert_eq!(store.outbox().expect("outbox"), Outbox::default());
+    let ids: Vec<RecordId> = (0..3)
+        .map(|_| {
+            store
+                .record(answer(Question::Overall, Score::GOOD), at())
+                .expect("record")
+                .id
+        })
+        .collect();
+    let outbox = store.outbox().expect("outbox");
+    assert_eq!(outbox.waiting, 3);
+    let newest = outbox.newest_sequence.expect("a newest record");
+
+    store.acknowledge(&ids[..1], 1).expect("acknowledge");
+    store.set_aside_rejected(ids[1], "refused").expect("reject");
+    assert_eq!(
+        store.outbox().expect("outbox"),
+        Outbox {
+            waiting: 1,
+            newest_sequence: Some(newest)
+        },
+        "acknowledged and rejected records no longer wait"
+    );
+}

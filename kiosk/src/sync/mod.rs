@@ -10,6 +10,7 @@ mod client;
 mod enrollment;
 mod push;
 mod service;
+mod status;
 pub mod survey;
 
 pub use backoff::Backoff;
@@ -17,6 +18,7 @@ pub use client::{SyncClient, SyncError};
 pub use enrollment::{Enrollment, EnrollmentError};
 pub use push::{BATCH_SIZE, PushReport, push_backlog};
 pub use service::{OnConfig, SyncService};
+pub use status::{EnrollmentState, OnStatus, SyncStatus};
 
 /// The heartbeat that reports this store's backlog and the last sync error.
 pub fn heartbeat(

@@ -6,7 +6,10 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Backoff, Enrollment, SyncClient, SyncError, push_backlog, survey};
+use super::{
+    Backoff, Enrollment, EnrollmentState, OnStatus, SyncClient, SyncError, SyncStatus,
+    push_backlog, survey,
+};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::report::error_chain;
@@ -30,12 +33,18 @@ impl SyncService {
     /// Starts syncing the store in `local.data_dir`. A kiosk that is not enrolled keeps checking
     /// for an enrollment file, so `kiosk enroll` takes effect without a restart. When the
     /// aggregator sends a new revision of the desk's survey, it is checked against `local` (the
-    /// config file), cached, and handed to `on_config`.
-    pub fn start(local: Config, clock: Arc<dyn Clock>, on_config: OnConfig) -> SyncService {
+    /// config file), cached, and handed to `on_config`. After every round, `on_status` hears
+    /// whether the kiosk is enrolled and how many answers wait.
+    pub fn start(
+        local: Config,
+        clock: Arc<dyn Clock>,
+        on_config: OnConfig,
+        on_status: OnStatus,
+    ) -> SyncService {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sync".into())
-            .spawn(move || run(&local, clock.as_ref(), &on_config, &stopped))
+            .spawn(move || run(&local, clock.as_ref(), &on_config, &on_status, &stopped))
             .unwrap_or_else(|e| panic!("cannot start the sync thread: {e}"));
         SyncService {
             stop: Some(stop),
@@ -55,12 +64,19 @@ impl Drop for SyncService {
     }
 }
 
-fn run(local: &Config, clock: &dyn Clock, on_config: &OnConfig, stopped: &mpsc::Receiver<()>) {
+fn run(
+    local: &Config,
+    clock: &dyn Clock,
+    on_config: &OnConfig,
+    on_status: &OnStatus,
+    stopped: &mpsc::Receiver<()>,
+) {
     let mut backoff = Backoff::for_sync();
     let mut round = Round {
         local,
         clock,
         on_config,
+        on_status,
         last_heartbeat: None,
         survey_revision: survey::load(&local.data_dir).map(|s| s.revision),
     };
@@ -88,25 +104,62 @@ struct Round<'a> {
     local: &'a Config,
     clock: &'a dyn Clock,
     on_config: &'a OnConfig,
+    on_status: &'a OnStatus,
     last_heartbeat: Option<Instant>,
     survey_revision: Option<u64>,
 }
 
 impl Round<'_> {
-    /// Push what waits, and a heartbeat when due (its answer carries the desk's survey).
+    /// Push what waits, and a heartbeat when due (its answer carries the desk's survey); then
+    /// report the kiosk's standing and its outbox.
     fn step(&mut self) -> Result<(), SyncError> {
         let data_dir = &self.local.data_dir;
         let enrollment = match Enrollment::load(data_dir) {
             Ok(Some(enrollment)) => enrollment,
-            Ok(None) => return Ok(()), // not enrolled: the kiosk runs on its local config
+            Ok(None) => {
+                // Not enrolled: the kiosk runs on its local config, and its answers stay here.
+                self.report(EnrollmentState::NotEnrolled, None);
+                return Ok(());
+            }
             Err(e) => {
                 tracing::error!(error = %error_chain(&e), "cannot read the enrollment");
+                self.report(EnrollmentState::NotEnrolled, None);
                 return Ok(());
             }
         };
-        let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+        let client = match SyncClient::new(&enrollment.server) {
+            Ok(client) => client.with_token(&enrollment.token),
+            Err(e) => {
+                // An enrollment naming a server that cannot be used is no enrollment.
+                self.report(EnrollmentState::NotEnrolled, None);
+                return Err(e);
+            }
+        };
         let mut store = Store::open(data_dir)?.store;
-        let result = push_backlog(&mut store, &client, self.clock);
+        let result = self.push_and_beat(&mut store, &client);
+        let standing = if matches!(result, Err(SyncError::Unauthorized)) {
+            EnrollmentState::Refused
+        } else {
+            EnrollmentState::Enrolled
+        };
+        self.report(standing, Some(&store));
+        result
+    }
+
+    /// Tells `on_status` the kiosk's standing and, if the store can be read, its outbox.
+    fn report(&self, enrollment: EnrollmentState, store: Option<&Store>) {
+        let outbox = store.and_then(|store| match store.outbox() {
+            Ok(outbox) => Some(outbox),
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "cannot count the outbox");
+                None
+            }
+        });
+        (self.on_status)(SyncStatus { enrollment, outbox });
+    }
+
+    fn push_and_beat(&mut self, store: &mut Store, client: &SyncClient) -> Result<(), SyncError> {
+        let result = push_backlog(store, client, self.clock);
         let now_ms = self.clock.now().wall_clock_ms;
         let error = result.as_ref().err().map(|e| error_chain(e));
         store.note_sync_attempt(now_ms, error.as_deref())?;
@@ -114,6 +167,9 @@ impl Round<'_> {
             && report.settled > 0
         {
             tracing::info!(settled = report.settled, batches = report.batches, "synced");
+        }
+        if matches!(result, Err(SyncError::Unauthorized)) {
+            return result.map(drop); // a heartbeat with the same token would be refused too
         }
         if self
             .last_heartbeat

@@ -39,6 +39,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// SHA-256 of the admin API token; `None` disables the admin routes.
     pub admin_token_sha256: Option<[u8; 32]>,
+    /// The dashboard's session timeouts and cookie.
+    pub sessions: crate::dashboard::session::SessionPolicy,
 }
 
 /// The server's rate limiters, one per policy of [`RateLimits`].
@@ -49,6 +51,10 @@ pub struct Limiters {
     pub kiosk: RateLimiter<String>,
     /// Refused bearer tokens per client IP.
     pub bad_token: RateLimiter<IpAddr>,
+    /// Dashboard sign-in attempts per client IP.
+    pub login_ip: RateLimiter<IpAddr>,
+    /// Dashboard sign-in attempts per username.
+    pub login_user: RateLimiter<String>,
 }
 
 impl Limiters {
@@ -57,6 +63,8 @@ impl Limiters {
             enroll: RateLimiter::new(limits.enroll),
             kiosk: RateLimiter::new(limits.kiosk),
             bad_token: RateLimiter::new(limits.bad_token),
+            login_ip: RateLimiter::new(limits.login_ip),
+            login_user: RateLimiter::new(limits.login_user),
         }
     }
 }
@@ -76,6 +84,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(records::router())
         .merge(heartbeat::router())
         .merge(admin::router())
+        .merge(crate::dashboard::fleet::api_router())
         .merge(openapi::router());
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
@@ -84,7 +93,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// decompressed body is limited to `MAX_BODY_BYTES`.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_router().split_for_parts();
-    api.fallback(|| async { Error::NotFound })
+    api.merge(crate::dashboard::router())
+        .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(error_bodies_as_json))
@@ -93,14 +103,15 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Gives the error responses that middleware and routing produce themselves (415 for an
-/// unsupported `Content-Encoding`, 405 for a wrong method) an `ApiError` body like all others.
+/// unsupported `Content-Encoding`, 405 for a wrong method) an `ApiError` body like all others;
+/// the dashboard's HTML error pages keep theirs.
 async fn error_bodies_as_json(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let has_own_body = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/json") || v.starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || has_own_body {
         return response;
     }
     let reason = status.canonical_reason().unwrap_or("error");
@@ -125,7 +136,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The peer's address from `ConnectInfo` (served by `Application`); a router served without it
 /// puts every client in one bucket.
-fn client_ip(parts: &Parts) -> IpAddr {
+pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -134,7 +145,7 @@ fn client_ip(parts: &Parts) -> IpAddr {
 }
 
 /// The token of an `Authorization: Bearer` header.
-fn bearer_token(parts: &Parts) -> Result<&str, Error> {
+pub(crate) fn bearer_token(parts: &Parts) -> Result<&str, Error> {
     parts
         .headers
         .get(AUTHORIZATION)

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use axum::Json;
 use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApiBuilder, Tag};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,7 +24,8 @@ pub fn document() -> OpenApi {
     super::api_router().into_openapi()
 }
 
-/// Everything the routes do not describe themselves: title, tags and the two bearer schemes.
+/// Everything the routes do not describe themselves: title, tags, the two bearer schemes and the
+/// dashboard's session cookie.
 pub(super) fn base_document() -> OpenApi {
     let bearer = |description: &str| {
         SecurityScheme::Http(
@@ -68,11 +69,23 @@ pub(super) fn base_document() -> OpenApi {
                     "admin_token",
                     bearer("The admin API token, set on the server in OCENA_ADMIN_TOKEN"),
                 )
+                .security_scheme(
+                    "session_cookie",
+                    SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                        crate::dashboard::session::SECURE_COOKIE,
+                        "A signed-in dashboard session (`ocena_session` on plain http to a \
+                         loopback address)",
+                    ))),
+                )
                 .build(),
         ))
         .tags(Some([
             tag("kiosk", "Enrollment, records and heartbeats from kiosks"),
             tag("admin", "Fleet administration, behind the admin token"),
+            tag(
+                "dashboard",
+                "The dashboard's data, for signed-in users within their scope",
+            ),
             tag("meta", "About the API itself"),
         ]))
         .build()

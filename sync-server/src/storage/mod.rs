@@ -2,6 +2,7 @@
 //! blocking [`Backend`] trait, run off the async runtime by [`Storage`]. SQLite is the only
 //! backend today; a client/server database would be another `Backend`, with `http/` unchanged.
 
+pub mod accounts;
 pub mod schema;
 pub mod sqlite;
 
@@ -10,6 +11,11 @@ use std::sync::Arc;
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
+use crate::alerts::delivery::Channel;
+use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
+pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
+
+use crate::dashboard::Lang;
 use crate::survey::{DeskSurveyEdit, SurveyError};
 
 /// Why a storage operation failed.
@@ -144,6 +150,33 @@ pub struct Contents {
     pub answers: i64,
 }
 
+/// An alert with the state of its notifications.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertListing {
+    pub alert: AlertRecord,
+    pub deliveries: Vec<DeliveryState>,
+}
+
+/// Where one notification of an alert stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub event: AlertEvent,
+    pub channel: Channel,
+    pub attempts: i64,
+    pub delivered_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// A notification due to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDelivery {
+    pub alert: AlertRecord,
+    pub event: AlertEvent,
+    pub channel: Channel,
+    /// Attempts made so far.
+    pub attempts: i64,
+}
+
 /// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
 pub trait Backend: Send + Sync + 'static {
     /// Adds the five offices of the pilot; adding them again changes nothing.
@@ -198,6 +231,70 @@ pub trait Backend: Send + Sync + 'static {
     fn rollups(&self, desk: &DeskId) -> Result<Vec<Rollup>, StorageError>;
     /// How many offices, departments, desks, kiosks and answers are stored.
     fn contents(&self) -> Result<Contents, StorageError>;
+
+    // Alerts (crate::alerts).
+    /// Adds an enabled rule; `office` `None` watches every office.
+    fn add_alert_rule(
+        &self,
+        kind: RuleKind,
+        office: Option<&str>,
+        now_ms: i64,
+    ) -> Result<AlertRule, StorageError>;
+    fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError>;
+    /// Enables or disables a rule; false if there is no such rule.
+    fn set_alert_rule_enabled(&self, rule_id: i64, enabled: bool) -> Result<bool, StorageError>;
+    /// What evaluating `rule` at `now_ms` needs: one reading per desk or kiosk it watches.
+    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError>;
+    fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError>;
+    /// Applies raises and clears in one transaction, queueing a notification per channel.
+    fn apply_alert_changes(
+        &self,
+        changes: &[Change],
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> Result<usize, StorageError>;
+    /// Alerts (open first, then newest) of `office`, or of every office if `None`.
+    fn alert_listing(
+        &self,
+        office: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AlertListing>, StorageError>;
+    fn pending_deliveries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<PendingDelivery>, StorageError>;
+    fn record_delivery(
+        &self,
+        alert_id: i64,
+        event: AlertEvent,
+        channel: Channel,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// Adds a dashboard user; a taken username or an unknown office is [`StorageError::Invalid`].
+    fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError>;
+    /// Every dashboard user, by username.
+    fn users(&self) -> Result<Vec<User>, StorageError>;
+    fn user_credentials(&self, username: &str) -> Result<Option<UserCredentials>, StorageError>;
+    /// Disables a user and ends its sessions; false if there is no such user.
+    fn disable_user(&self, username: &str, now_ms: i64) -> Result<bool, StorageError>;
+    /// Replaces a user's password hash and ends its sessions; false if there is no such user.
+    fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StorageError>;
+    /// Stores a new session (dropping the one it replaces and every expired one).
+    fn create_session(&self, session: &NewSession) -> Result<(), StorageError>;
+    /// The live session with this id: not past `expires_at`, used within `idle_ms`, its user
+    /// enabled. Marks it used now.
+    fn session(
+        &self,
+        id_sha256: [u8; 32],
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<ActiveSession>, StorageError>;
+    fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError>;
+    fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError>;
+    /// Every kiosk with its office and desk, only `office`'s when given (the viewer's scope).
+    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -257,4 +354,35 @@ impl Storage {
     off_runtime!(fn conflict_count() -> i64 = |b| b.conflict_count());
     off_runtime!(fn rollups(desk: DeskId) -> Vec<Rollup> = |b| b.rollups(&desk));
     off_runtime!(fn contents() -> Contents = |b| b.contents());
+    off_runtime!(fn add_alert_rule(kind: RuleKind, office: Option<String>, now_ms: i64) -> AlertRule
+        = |b| b.add_alert_rule(kind, office.as_deref(), now_ms));
+    off_runtime!(fn alert_rules() -> Vec<AlertRule> = |b| b.alert_rules());
+    off_runtime!(fn set_alert_rule_enabled(rule_id: i64, enabled: bool) -> bool
+        = |b| b.set_alert_rule_enabled(rule_id, enabled));
+    off_runtime!(fn alert_readings(rule: AlertRule, now_ms: i64) -> Vec<Reading>
+        = |b| b.alert_readings(&rule, now_ms));
+    off_runtime!(fn open_alerts() -> Vec<OpenAlert> = |b| b.open_alerts());
+    off_runtime!(fn apply_alert_changes(changes: Vec<Change>, channels: Vec<Channel>, now_ms: i64) -> usize
+        = |b| b.apply_alert_changes(&changes, &channels, now_ms));
+    off_runtime!(fn alert_listing(office: Option<String>, limit: usize) -> Vec<AlertListing>
+        = |b| b.alert_listing(office.as_deref(), limit));
+    off_runtime!(fn pending_deliveries(now_ms: i64, limit: usize) -> Vec<PendingDelivery>
+        = |b| b.pending_deliveries(now_ms, limit));
+    off_runtime!(fn record_delivery(alert_id: i64, event: AlertEvent, channel: Channel, outcome: Result<(), String>, now_ms: i64) -> ()
+        = |b| b.record_delivery(alert_id, event, channel, &outcome, now_ms));
+    off_runtime!(fn add_user(user: NewUser, now_ms: i64) -> i64 = |b| b.add_user(&user, now_ms));
+    off_runtime!(fn users() -> Vec<User> = |b| b.users());
+    off_runtime!(fn user_credentials(username: String) -> Option<UserCredentials>
+        = |b| b.user_credentials(&username));
+    off_runtime!(fn disable_user(username: String, now_ms: i64) -> bool
+        = |b| b.disable_user(&username, now_ms));
+    off_runtime!(fn set_password(username: String, password_hash: String) -> bool
+        = |b| b.set_password(&username, &password_hash));
+    off_runtime!(fn create_session(session: NewSession) -> () = |b| b.create_session(&session));
+    off_runtime!(fn session(id_sha256: [u8; 32], now_ms: i64, idle_ms: i64) -> Option<ActiveSession>
+        = |b| b.session(id_sha256, now_ms, idle_ms));
+    off_runtime!(fn set_session_lang(id_sha256: [u8; 32], lang: Lang) -> ()
+        = |b| b.set_session_lang(id_sha256, lang));
+    off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
+    off_runtime!(fn fleet(office: Option<String>) -> Vec<FleetKiosk> = |b| b.fleet(office.as_deref()));
 }

@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema one version up; never edit one that has shipped, append instead.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE offices (
     id   TEXT PRIMARY KEY,
     name TEXT NOT NULL
@@ -128,7 +129,81 @@ CREATE TABLE rollups (
     reasons     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (desk_id, question, day, language, larger_text)
 ) STRICT;
-"#];
+"#,
+    r#"
+-- Alerts (crate::alerts): rules, each raise with its clearing, and one delivery per channel.
+CREATE TABLE alert_rules (
+    id                 INTEGER PRIMARY KEY,
+    kind               TEXT NOT NULL CHECK (kind IN ('desk_csat', 'kiosk_silent')),
+    office_id          TEXT REFERENCES offices(id),
+    csat_below_percent INTEGER,
+    last_responses     INTEGER,
+    last_days          INTEGER,
+    silent_hours       INTEGER,
+    enabled            INTEGER NOT NULL,
+    created_at_ms      INTEGER NOT NULL,
+    CHECK ((kind = 'desk_csat' AND csat_below_percent IS NOT NULL
+               AND (last_responses IS NULL) <> (last_days IS NULL) AND silent_hours IS NULL)
+        OR (kind = 'kiosk_silent' AND silent_hours IS NOT NULL AND csat_below_percent IS NULL
+               AND last_responses IS NULL AND last_days IS NULL))
+) STRICT;
+
+CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY,
+    rule_id       INTEGER NOT NULL REFERENCES alert_rules(id),
+    subject       TEXT NOT NULL,
+    office_id     TEXT NOT NULL,
+    raised_at_ms  INTEGER NOT NULL,
+    cleared_at_ms INTEGER,
+    value         REAL NOT NULL,
+    responses     INTEGER
+) STRICT;
+-- One open alert per rule and subject.
+CREATE UNIQUE INDEX alerts_open ON alerts(rule_id, subject) WHERE cleared_at_ms IS NULL;
+CREATE INDEX alerts_office ON alerts(office_id, raised_at_ms);
+
+CREATE TABLE alert_deliveries (
+    alert_id        INTEGER NOT NULL REFERENCES alerts(id),
+    event           TEXT NOT NULL CHECK (event IN ('raised', 'cleared')),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+    attempts        INTEGER NOT NULL,
+    next_attempt_ms INTEGER,
+    delivered_at_ms INTEGER,
+    last_error      TEXT,
+    PRIMARY KEY (alert_id, event, channel)
+) STRICT;
+CREATE INDEX alert_deliveries_due ON alert_deliveries(next_attempt_ms) WHERE delivered_at_ms IS NULL;
+
+-- A desk's latest counted overall answers, for "CSAT over the last N responses".
+CREATE INDEX answers_desk_overall ON answers(desk_id, event_utc_ms) WHERE question = 'overall' AND counted = 1;
+"#,
+    r#"
+-- Dashboard users: an Argon2id hash (PHC string) per password; an office viewer reads one office.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'office_viewer')),
+    office_id     TEXT REFERENCES offices(id),
+    created_at_ms INTEGER NOT NULL,
+    disabled_at_ms INTEGER,
+    CHECK ((role = 'office_viewer') = (office_id IS NOT NULL))
+) STRICT;
+
+-- Signed-in sessions: the id is the SHA-256 of the cookie's 256-bit token, never the token.
+CREATE TABLE sessions (
+    id_sha256     BLOB PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    csrf_token    TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expiry ON sessions(expires_at_ms);
+"#,
+];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -10,14 +10,20 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
+mod accounts;
+mod alerts;
 mod event_times;
 mod ingest;
 mod tally;
 
 use super::{
-    Backend, CodeProblem, Contents, Desk, DeskEditOutcome, Kiosk, KioskStatus, NewDesk, NewKiosk,
-    Rollup, StorageError, TokenLookup, schema,
+    ActiveSession, AlertListing, Backend, CodeProblem, Contents, Desk, DeskEditOutcome, FleetKiosk,
+    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, Rollup,
+    StorageError, TokenLookup, User, UserCredentials, schema,
 };
+use crate::alerts::delivery::Channel;
+use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
+use crate::dashboard::Lang;
 use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
@@ -204,6 +210,35 @@ fn survey(conn: &Connection, desk: &str) -> Result<DeskSurvey, StorageError> {
         idle_countdown_s: t[1],
         change_answer_window_s: t[2],
         thank_you_s: t[3],
+    })
+}
+
+/// The columns of the `kiosks` table a fleet row is made of, for queries that list kiosks.
+const KIOSK_STATUS_COLUMNS: &str = "k.id, k.desk_id, k.enrolled_at_ms, k.revoked_at_ms, \
+    k.last_seen_ms, k.version, k.backlog, k.oldest_unsynced_ms, k.last_error, k.last_clock";
+
+/// A kiosk's health from [`KIOSK_STATUS_COLUMNS`] starting at column `at`.
+fn kiosk_status(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<KioskStatus> {
+    let last_seen_ms: Option<i64> = r.get(at + 4)?;
+    // The kiosk's clock when last seen, as ingest and heartbeat store it.
+    let last_clock: Option<RecordedTime> = r
+        .get::<_, Option<String>>(at + 9)?
+        .and_then(|json| serde_json::from_str(&json).ok());
+    Ok(KioskStatus {
+        id: r.get(at)?,
+        desk_id: r.get(at + 1)?,
+        enrolled_at_ms: r.get(at + 2)?,
+        revoked_at_ms: r.get(at + 3)?,
+        last_seen_ms,
+        version: r.get(at + 5)?,
+        backlog: r.get(at + 6)?,
+        oldest_unsynced_ms: r.get(at + 7)?,
+        last_error: r.get(at + 8)?,
+        clock_drift_ms: last_clock
+            .as_ref()
+            .zip(last_seen_ms)
+            .map(|(clock, seen_ms)| clock.wall_clock_ms.saturating_sub(seen_ms)),
+        clock_synchronized: last_clock.map(|clock| clock.clock_synchronized),
     })
 }
 
@@ -525,33 +560,11 @@ impl Backend for SqliteBackend {
 
     fn kiosks(&self) -> Result<Vec<KioskStatus>, StorageError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, desk_id, enrolled_at_ms, revoked_at_ms, last_seen_ms, version, backlog,
-                        oldest_unsynced_ms, last_error, last_clock FROM kiosks ORDER BY desk_id, id",
-            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {KIOSK_STATUS_COLUMNS} FROM kiosks k ORDER BY k.desk_id, k.id"
+            ))?;
             let rows = stmt
-                .query_map([], |r| {
-                    let last_seen_ms: Option<i64> = r.get(4)?;
-                    // The kiosk's clock when last seen, as ingest and heartbeat store it.
-                    let last_clock: Option<RecordedTime> = r
-                        .get::<_, Option<String>>(9)?
-                        .and_then(|json| serde_json::from_str(&json).ok());
-                    Ok(KioskStatus {
-                        id: r.get(0)?,
-                        desk_id: r.get(1)?,
-                        enrolled_at_ms: r.get(2)?,
-                        revoked_at_ms: r.get(3)?,
-                        last_seen_ms,
-                        version: r.get(5)?,
-                        backlog: r.get(6)?,
-                        oldest_unsynced_ms: r.get(7)?,
-                        last_error: r.get(8)?,
-                        clock_drift_ms: last_clock.as_ref().zip(last_seen_ms).map(
-                            |(clock, seen_ms)| clock.wall_clock_ms.saturating_sub(seen_ms),
-                        ),
-                        clock_synchronized: last_clock.map(|clock| clock.clock_synchronized),
-                    })
-                })?
+                .query_map([], |r| kiosk_status(r, 0))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(rows)
         })
@@ -615,6 +628,140 @@ impl Backend for SqliteBackend {
                 kiosks: count("kiosks")?,
                 answers: count("answers")?,
             })
+        })
+    }
+
+    fn add_alert_rule(
+        &self,
+        kind: RuleKind,
+        office: Option<&str>,
+        now_ms: i64,
+    ) -> Result<AlertRule, StorageError> {
+        self.write(|tx| alerts::add_rule(tx, kind, office, now_ms))
+    }
+
+    fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError> {
+        self.read(alerts::rules)
+    }
+
+    fn set_alert_rule_enabled(&self, rule_id: i64, enabled: bool) -> Result<bool, StorageError> {
+        self.write(|tx| alerts::set_rule_enabled(tx, rule_id, enabled))
+    }
+
+    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError> {
+        self.read(|conn| alerts::readings(conn, rule, now_ms))
+    }
+
+    fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError> {
+        self.read(alerts::open_alerts)
+    }
+
+    fn apply_alert_changes(
+        &self,
+        changes: &[Change],
+        channels: &[Channel],
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        self.write(|tx| alerts::apply_changes(tx, changes, channels, now_ms))
+    }
+
+    fn alert_listing(
+        &self,
+        office: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AlertListing>, StorageError> {
+        self.read(|conn| alerts::listing(conn, office, limit))
+    }
+
+    fn pending_deliveries(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<PendingDelivery>, StorageError> {
+        self.read(|conn| alerts::pending_deliveries(conn, now_ms, limit))
+    }
+
+    fn record_delivery(
+        &self,
+        alert_id: i64,
+        event: AlertEvent,
+        channel: Channel,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
+    }
+
+    fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError> {
+        self.write(|tx| accounts::add_user(tx, user, now_ms))
+    }
+
+    fn users(&self) -> Result<Vec<User>, StorageError> {
+        self.read(accounts::users)
+    }
+
+    fn user_credentials(&self, username: &str) -> Result<Option<UserCredentials>, StorageError> {
+        self.read(|conn| accounts::user_credentials(conn, username))
+    }
+
+    fn disable_user(&self, username: &str, now_ms: i64) -> Result<bool, StorageError> {
+        self.write(|tx| accounts::disable_user(tx, username, now_ms))
+    }
+
+    fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StorageError> {
+        self.write(|tx| accounts::set_password(tx, username, password_hash))
+    }
+
+    fn create_session(&self, session: &NewSession) -> Result<(), StorageError> {
+        self.write(|tx| accounts::create_session(tx, session))
+    }
+
+    fn session(
+        &self,
+        id_sha256: [u8; 32],
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<ActiveSession>, StorageError> {
+        let found = self.read(|conn| accounts::session(conn, id_sha256, now_ms, idle_ms))?;
+        let Some((session, last_seen_ms)) = found else {
+            return Ok(None);
+        };
+        // Marking every request would be a disk write each; a sixtieth of the idle timeout is
+        // precise enough (30 s of a 30-minute timeout).
+        if now_ms - last_seen_ms >= idle_ms / 60 {
+            self.write(|tx| accounts::touch_session(tx, id_sha256, now_ms))?;
+        }
+        Ok(Some(session))
+    }
+
+    fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError> {
+        self.write(|tx| accounts::set_session_lang(tx, id_sha256, lang))
+    }
+
+    fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError> {
+        self.write(|tx| accounts::delete_session(tx, id_sha256))
+    }
+
+    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {KIOSK_STATUS_COLUMNS}, d.office_id, o.name, d.department_id, d.name
+                 FROM kiosks k JOIN desks d ON d.id = k.desk_id JOIN offices o ON o.id = d.office_id
+                 WHERE ?1 IS NULL OR d.office_id = ?1
+                 ORDER BY d.office_id, d.department_id, k.desk_id, k.id"
+            ))?;
+            let rows = stmt
+                .query_map([office], |r| {
+                    Ok(FleetKiosk {
+                        status: kiosk_status(r, 0)?,
+                        office_id: r.get(10)?,
+                        office_name: r.get(11)?,
+                        department_id: r.get(12)?,
+                        desk_name: r.get(13)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
         })
     }
 }

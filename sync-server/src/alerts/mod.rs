@@ -1,0 +1,454 @@
+//! Alerts for the Organizational Department: rules ("a desk's CSAT over its last 50 responses
+//! falls below 70%", "a kiosk has not been seen for 4 hours"), evaluated by [`monitor`] against
+//! what storage measures, raised and cleared with their history kept, and delivered by e-mail or
+//! webhook ([`delivery`]). The decisions here are pure: readings and open alerts in, changes out.
+
+pub mod delivery;
+pub mod monitor;
+
+use std::fmt;
+
+/// Fewer responses than this never raise or clear a CSAT alert: too few to judge a desk by, and
+/// the dashboard hides such figures for the same reason.
+pub const MIN_RESPONSES: i64 = 5;
+
+/// What a rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A desk's CSAT (share of scores 3–4 on the overall question) over `window` is below
+    /// `below_percent`.
+    DeskCsat {
+        below_percent: u8,
+        window: CsatWindow,
+    },
+    /// A kiosk (not revoked) has sent nothing for `hours`.
+    KioskSilent { hours: u32 },
+}
+
+/// The answers a CSAT rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsatWindow {
+    /// The desk's most recent N counted overall answers.
+    LastResponses(u32),
+    /// The desk's counted overall answers of the last N days (Europe/Warsaw), today included.
+    LastDays(u32),
+}
+
+/// Longest CSAT window in responses accepted.
+pub const MAX_LAST_RESPONSES: u32 = 10_000;
+/// Longest CSAT window in days accepted.
+pub const MAX_LAST_DAYS: u32 = 366;
+/// Longest silence in hours accepted.
+pub const MAX_SILENT_HOURS: u32 = 24 * 90;
+
+impl RuleKind {
+    /// Checks the numbers a person typed; the message names the value.
+    pub fn check(&self) -> Result<(), String> {
+        match *self {
+            RuleKind::DeskCsat {
+                below_percent,
+                window,
+            } => {
+                if !(1..=100).contains(&below_percent) {
+                    return Err(format!("CSAT threshold {below_percent}% is outside 1-100%"));
+                }
+                match window {
+                    CsatWindow::LastResponses(n)
+                        if !(u32::try_from(MIN_RESPONSES).unwrap_or(5)..=MAX_LAST_RESPONSES)
+                            .contains(&n) =>
+                    {
+                        Err(format!(
+                            "last {n} responses is outside {MIN_RESPONSES}-{MAX_LAST_RESPONSES}"
+                        ))
+                    }
+                    CsatWindow::LastDays(n) if !(1..=MAX_LAST_DAYS).contains(&n) => {
+                        Err(format!("last {n} days is outside 1-{MAX_LAST_DAYS}"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            RuleKind::KioskSilent { hours } if !(1..=MAX_SILENT_HOURS).contains(&hours) => Err(
+                format!("{hours} hours of silence is outside 1-{MAX_SILENT_HOURS}"),
+            ),
+            RuleKind::KioskSilent { .. } => Ok(()),
+        }
+    }
+
+    /// The stored name of the kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleKind::DeskCsat { .. } => "desk_csat",
+            RuleKind::KioskSilent { .. } => "kiosk_silent",
+        }
+    }
+}
+
+/// A rule as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRule {
+    pub id: i64,
+    pub kind: RuleKind,
+    /// The office the rule watches; `None` watches every office.
+    pub office_id: Option<String>,
+    pub enabled: bool,
+    pub created_at_ms: i64,
+}
+
+impl AlertRule {
+    /// The rule in words, for pages, messages and the CLI.
+    pub fn describe(&self, polish: bool) -> String {
+        let office = match (&self.office_id, polish) {
+            (Some(office), true) => format!(" (urząd {office})"),
+            (Some(office), false) => format!(" (office {office})"),
+            (None, _) => String::new(),
+        };
+        let text = match (self.kind, polish) {
+            (
+                RuleKind::DeskCsat {
+                    below_percent,
+                    window,
+                },
+                true,
+            ) => format!(
+                "CSAT stanowiska poniżej {below_percent}% {}",
+                match window {
+                    CsatWindow::LastResponses(n) => format!("w ostatnich {n} odpowiedziach"),
+                    CsatWindow::LastDays(n) => format!("w ostatnich {n} dniach"),
+                }
+            ),
+            (
+                RuleKind::DeskCsat {
+                    below_percent,
+                    window,
+                },
+                false,
+            ) => format!(
+                "desk CSAT below {below_percent}% over {}",
+                match window {
+                    CsatWindow::LastResponses(n) => format!("the last {n} responses"),
+                    CsatWindow::LastDays(n) => format!("the last {n} days"),
+                }
+            ),
+            (RuleKind::KioskSilent { hours }, true) => {
+                format!("kiosk bez kontaktu dłużej niż {hours} h")
+            }
+            (RuleKind::KioskSilent { hours }, false) => {
+                format!("kiosk not seen for more than {hours} h")
+            }
+        };
+        format!("{text}{office}")
+    }
+}
+
+/// What storage measured for one subject of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// A desk's counted overall answers in the rule's window.
+    Desk {
+        desk_id: String,
+        office_id: String,
+        responses: i64,
+        /// Answers scored 3 or 4.
+        satisfied: i64,
+    },
+    /// A kiosk that is not revoked.
+    Kiosk {
+        kiosk_id: String,
+        office_id: String,
+        /// When it was last heard from, or enrolled if never since.
+        last_heard_ms: i64,
+    },
+}
+
+impl Reading {
+    fn subject(&self) -> &str {
+        match self {
+            Reading::Desk { desk_id, .. } => desk_id,
+            Reading::Kiosk { kiosk_id, .. } => kiosk_id,
+        }
+    }
+}
+
+/// An alert that is raised and not yet cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAlert {
+    pub id: i64,
+    pub rule_id: i64,
+    /// The desk or kiosk it is about.
+    pub subject: String,
+}
+
+/// What evaluation decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Raise {
+        rule_id: i64,
+        subject: String,
+        office_id: String,
+        /// The measured value: CSAT in percent, or hours of silence.
+        value: f64,
+        /// The responses the CSAT was computed from; `None` for kiosks.
+        responses: Option<i64>,
+    },
+    Clear {
+        alert_id: i64,
+    },
+}
+
+/// Decides which alerts of `rule` to raise and which to clear, from the readings of its subjects
+/// and its alerts open now. A disabled rule clears all of its alerts; a subject that no longer has
+/// a reading (a revoked kiosk, a removed desk) is cleared; a desk with fewer than
+/// [`MIN_RESPONSES`] keeps whatever state it has.
+pub fn evaluate(
+    rule: &AlertRule,
+    readings: &[Reading],
+    open: &[OpenAlert],
+    now_ms: i64,
+) -> Vec<Change> {
+    let open_for = |subject: &str| {
+        open.iter()
+            .find(|alert| alert.rule_id == rule.id && alert.subject == subject)
+    };
+    let mut changes = Vec::new();
+    if !rule.enabled {
+        return open
+            .iter()
+            .filter(|alert| alert.rule_id == rule.id)
+            .map(|alert| Change::Clear { alert_id: alert.id })
+            .collect();
+    }
+    for reading in readings {
+        let verdict = match (rule.kind, reading) {
+            (
+                RuleKind::DeskCsat { below_percent, .. },
+                Reading::Desk {
+                    responses,
+                    satisfied,
+                    ..
+                },
+            ) => {
+                if *responses < MIN_RESPONSES {
+                    continue;
+                }
+                #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+                let csat = *satisfied as f64 * 100.0 / *responses as f64;
+                (csat < f64::from(below_percent)).then_some((csat, Some(*responses)))
+            }
+            (RuleKind::KioskSilent { hours }, Reading::Kiosk { last_heard_ms, .. }) => {
+                let silent_ms = now_ms.saturating_sub(*last_heard_ms);
+                #[allow(clippy::cast_precision_loss)]
+                let silent_hours = silent_ms as f64 / 3_600_000.0;
+                (silent_ms > i64::from(hours) * 3_600_000).then_some((silent_hours, None))
+            }
+            // A reading of the other kind: storage never gives one, and it says nothing here.
+            _ => continue,
+        };
+        let existing = open_for(reading.subject());
+        match (verdict, existing) {
+            (Some((value, responses)), None) => changes.push(Change::Raise {
+                rule_id: rule.id,
+                subject: reading.subject().to_owned(),
+                office_id: match reading {
+                    Reading::Desk { office_id, .. } | Reading::Kiosk { office_id, .. } => {
+                        office_id.clone()
+                    }
+                },
+                value,
+                responses,
+            }),
+            (None, Some(alert)) => changes.push(Change::Clear { alert_id: alert.id }),
+            _ => {}
+        }
+    }
+    for alert in open.iter().filter(|alert| alert.rule_id == rule.id) {
+        if !readings.iter().any(|r| r.subject() == alert.subject) {
+            changes.push(Change::Clear { alert_id: alert.id });
+        }
+    }
+    changes
+}
+
+/// An alert with its history, as pages and messages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub rule: AlertRule,
+    pub subject: String,
+    pub office_id: String,
+    pub raised_at_ms: i64,
+    pub cleared_at_ms: Option<i64>,
+    pub value: f64,
+    pub responses: Option<i64>,
+}
+
+impl AlertRecord {
+    /// What was measured, in words.
+    pub fn measurement(&self, polish: bool) -> String {
+        match (self.rule.kind, polish) {
+            (RuleKind::DeskCsat { .. }, true) => format!(
+                "CSAT {:.0}% z {} odpowiedzi",
+                self.value,
+                self.responses.unwrap_or(0)
+            ),
+            (RuleKind::DeskCsat { .. }, false) => format!(
+                "CSAT {:.0}% of {} responses",
+                self.value,
+                self.responses.unwrap_or(0)
+            ),
+            (RuleKind::KioskSilent { .. }, true) => format!("brak kontaktu od {:.1} h", self.value),
+            (RuleKind::KioskSilent { .. }, false) => format!("not seen for {:.1} h", self.value),
+        }
+    }
+}
+
+/// Whether a notification says an alert was raised or cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertEvent {
+    Raised,
+    Cleared,
+}
+
+impl AlertEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertEvent::Raised => "raised",
+            AlertEvent::Cleared => "cleared",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertEvent> {
+        match text {
+            "raised" => Some(AlertEvent::Raised),
+            "cleared" => Some(AlertEvent::Cleared),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AlertEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn csat_rule(below_percent: u8) -> AlertRule {
+        AlertRule {
+            id: 1,
+            kind: RuleKind::DeskCsat {
+                below_percent,
+                window: CsatWindow::LastResponses(50),
+            },
+            office_id: None,
+            enabled: true,
+            created_at_ms: 0,
+        }
+    }
+
+    fn desk(desk_id: &str, responses: i64, satisfied: i64) -> Reading {
+        Reading::Desk {
+            desk_id: desk_id.into(),
+            office_id: "plock".into(),
+            responses,
+            satisfied,
+        }
+    }
+
+    fn open(id: i64, subject: &str) -> OpenAlert {
+        OpenAlert {
+            id,
+            rule_id: 1,
+            subject: subject.into(),
+        }
+    }
+
+    #[test]
+    fn a_desk_below_the_threshold_is_raised_once() {
+        let rule = csat_rule(70);
+        let changes = evaluate(&rule, &[desk("d1", 50, 30), desk("d2", 50, 40)], &[], 0);
+        assert_eq!(
+            changes,
+            vec![Change::Raise {
+                rule_id: 1,
+                subject: "d1".into(),
+                office_id: "plock".into(),
+                value: 60.0,
+                responses: Some(50),
+            }]
+        );
+        let again = evaluate(&rule, &[desk("d1", 50, 30)], &[open(7, "d1")], 0);
+        assert!(again.is_empty(), "an open alert is not raised twice");
+    }
+
+    #[test]
+    fn a_desk_that_recovers_is_cleared_and_exactly_the_threshold_is_fine() {
+        let rule = csat_rule(70);
+        let changes = evaluate(&rule, &[desk("d1", 50, 35)], &[open(7, "d1")], 0);
+        assert_eq!(changes, vec![Change::Clear { alert_id: 7 }]);
+    }
+
+    #[test]
+    fn too_few_responses_decide_nothing() {
+        let rule = csat_rule(70);
+        assert!(evaluate(&rule, &[desk("d1", 4, 0)], &[], 0).is_empty());
+        assert!(evaluate(&rule, &[desk("d1", 4, 4)], &[open(7, "d1")], 0).is_empty());
+    }
+
+    #[test]
+    fn a_silent_kiosk_is_raised_after_its_hours_and_cleared_when_heard() {
+        let rule = AlertRule {
+            kind: RuleKind::KioskSilent { hours: 4 },
+            ..csat_rule(70)
+        };
+        let kiosk = |last_heard_ms| Reading::Kiosk {
+            kiosk_id: "k1".into(),
+            office_id: "gabin".into(),
+            last_heard_ms,
+        };
+        let now = 100 * HOUR;
+        assert!(evaluate(&rule, &[kiosk(now - 4 * HOUR)], &[], now).is_empty());
+        let raised = evaluate(&rule, &[kiosk(now - 5 * HOUR)], &[], now);
+        assert!(
+            matches!(&raised[..], [Change::Raise { subject, value, .. }] if subject == "k1" && (*value - 5.0).abs() < 1e-9)
+        );
+        let cleared = evaluate(&rule, &[kiosk(now - HOUR)], &[open(3, "k1")], now);
+        assert_eq!(cleared, vec![Change::Clear { alert_id: 3 }]);
+    }
+
+    #[test]
+    fn a_subject_gone_or_a_rule_disabled_clears_its_alerts() {
+        let rule = csat_rule(70);
+        assert_eq!(
+            evaluate(&rule, &[], &[open(7, "revoked-kiosk")], 0),
+            vec![Change::Clear { alert_id: 7 }]
+        );
+        let disabled = AlertRule {
+            enabled: false,
+            ..csat_rule(70)
+        };
+        assert_eq!(
+            evaluate(&disabled, &[desk("d1", 50, 0)], &[open(7, "d1")], 0),
+            vec![Change::Clear { alert_id: 7 }]
+        );
+    }
+
+    #[test]
+    fn rule_numbers_are_checked() {
+        let csat = |below_percent, window| RuleKind::DeskCsat {
+            below_percent,
+            window,
+        };
+        assert!(csat(70, CsatWindow::LastResponses(50)).check().is_ok());
+        assert!(csat(0, CsatWindow::LastResponses(50)).check().is_err());
+        assert!(csat(101, CsatWindow::LastDays(7)).check().is_err());
+        assert!(csat(70, CsatWindow::LastResponses(2)).check().is_err());
+        assert!(csat(70, CsatWindow::LastDays(0)).check().is_err());
+        assert!(RuleKind::KioskSilent { hours: 0 }.check().is_err());
+        assert!(RuleKind::KioskSilent { hours: 4 }.check().is_ok());
+    }
+}

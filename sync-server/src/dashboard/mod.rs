@@ -1,0 +1,89 @@
+//! The Organizational Department's dashboard: server-rendered HTML pages (maud), one stylesheet,
+//! no scripts from elsewhere. Every page is built from [`layout::page`] in the viewer's [`Lang`],
+//! and reads only what the viewer's [`Scope`] allows.
+
+pub mod access;
+pub mod alerts;
+pub mod csrf;
+pub mod fleet;
+pub mod lang;
+pub mod layout;
+pub mod login;
+pub mod refusal;
+pub mod session;
+pub mod users;
+pub mod viewer;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use access::{Role, Scope};
+pub use lang::Lang;
+pub use viewer::Viewer;
+
+use crate::http::AppState;
+
+/// The dashboard's stylesheet, served by the server itself (no CDN: offices may be offline).
+const STYLESHEET: &str = include_str!("dashboard.css");
+
+/// Where the stylesheet is served; pages link to it.
+pub const STYLESHEET_PATH: &str = "/static/dashboard.css";
+
+/// Scripts and styles only from this server, none inline; no framing; forms post only here.
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// The dashboard's pages under `/dashboard` and assets under `/static`; every response carries
+/// the security headers. Its JSON routes are in [`crate::http::api_router`], described in the
+/// OpenAPI document (see [`fleet::api_router`]).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route(STYLESHEET_PATH, get(stylesheet))
+        .route("/dashboard/login", get(login::show).post(login::submit))
+        .route("/dashboard/logout", post(login::logout))
+        .route("/dashboard/fleet", get(fleet::show))
+        .route("/dashboard/fleet/enrollment-code", post(fleet::issue_code))
+        .route("/dashboard/fleet/revoke", post(fleet::revoke))
+        .route("/dashboard/users", get(users::show).post(users::add))
+        .route("/dashboard/alerts", get(alerts::show))
+        .route("/dashboard/alerts/rules", post(alerts::add_rule))
+        .route("/dashboard/alerts/rules/toggle", post(alerts::toggle_rule))
+        .route("/dashboard/users/disable", post(users::disable))
+        .route("/dashboard/users/password", post(users::set_password))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// The headers every dashboard response carries; pages and data are never cached (they are
+/// per-user), the stylesheet keeps its own caching.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+    );
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}

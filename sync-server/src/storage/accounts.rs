@@ -1,0 +1,67 @@
+//! What the storage keeps for the dashboard's sign-in: users with their password hashes and
+//! roles, server-side sessions, and the fleet as a viewer's scope may read it.
+
+use crate::dashboard::{Lang, Role};
+
+use super::KioskStatus;
+
+/// A user to add. `office_id` is set exactly for office viewers.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    /// The Argon2id PHC string, see [`crate::passwords`].
+    pub password_hash: String,
+    pub role: Role,
+    pub office_id: Option<String>,
+}
+
+/// A dashboard user as listed for admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub office_id: Option<String>,
+    pub created_at_ms: i64,
+    pub disabled_at_ms: Option<i64>,
+}
+
+/// A user with the password hash sign-in checks.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A session to store at sign-in.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// SHA-256 of the cookie's token.
+    pub id_sha256: [u8; 32],
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub lang: Lang,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
+    /// The session the browser carried before signing in, deleted in the same transaction so an
+    /// id planted before sign-in never becomes signed in (session fixation).
+    pub replaces: Option<[u8; 32]>,
+}
+
+/// A live session with its user, as a request finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveSession {
+    pub user: User,
+    pub csrf_token: String,
+    pub lang: Lang,
+}
+
+/// One kiosk in the fleet page: where it stands and its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetKiosk {
+    pub office_id: String,
+    pub office_name: String,
+    pub department_id: String,
+    pub desk_name: String,
+    pub status: KioskStatus,
+}

@@ -1,0 +1,490 @@
+//! Alerts end to end through the real storage and real delivery: a desk whose CSAT falls below a
+//! rule's threshold is raised once and cleared when it recovers, a silent kiosk is raised, and
+//! each raise and clear reaches a real SMTP conversation and a signed webhook, with failed
+//! deliveries retried after back-off.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use model::wire::RecordBatch;
+use model::{
+    DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
+    StandardId, VisitId,
+};
+use sync_server::alerts::delivery::{
+    Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, WebhookSettings, signature,
+};
+use sync_server::alerts::monitor::{Monitor, RoundSummary};
+use sync_server::alerts::{CsatWindow, RuleKind};
+use sync_server::credentials;
+use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const DESK: &str = "gabin-ogolny-01";
+/// 2026-11-23 10:00 UTC.
+const T0: i64 = 1_795_428_000_000;
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const WEBHOOK_SECRET: &str = "shared-secret-for-the-webhook";
+
+fn clock(wall_clock_ms: i64) -> RecordedTime {
+    RecordedTime {
+        wall_clock_ms,
+        boot_id: "4f1c2d9e-0000-4000-8000-000000000000".into(),
+        boottime_ns: 60_000_000_000,
+        clock_synchronized: true,
+    }
+}
+
+/// A storage with one desk in Gąbin and one enrolled kiosk at it.
+async fn desk_with_kiosk(dir: &tempfile::TempDir) -> (Storage, Kiosk) {
+    let storage = Storage::open_sqlite(dir.path().join("server.db"), 2)
+        .await
+        .expect("storage");
+    storage.seed_offices().await.expect("offices");
+    storage
+        .add_department("gabin".into(), "ogolny".into(), "Referat Ogólny".into())
+        .await
+        .expect("department");
+    let desk_id: DeskId = DESK.parse().expect("desk id");
+    storage
+        .add_desk(NewDesk {
+            id: desk_id.clone(),
+            office_id: "gabin".into(),
+            department_id: "ogolny".into(),
+            name: "Stanowisko 1".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+    let code = credentials::new_enrollment_code();
+    storage
+        .add_enrollment_code(credentials::code_hash(&code), desk_id, T0, T0 + HOUR)
+        .await
+        .expect("code");
+    let token = "kiosk-token-for-the-alert-tests";
+    storage
+        .enroll(
+            credentials::code_hash(&code),
+            NewKiosk {
+                id: "kiosk-gabin-1".into(),
+                token_sha256: credentials::sha256(token),
+                version: "0.1.0".into(),
+                clock: clock(T0),
+            },
+            T0,
+        )
+        .await
+        .expect("enroll")
+        .expect("code accepted");
+    let TokenLookup::Valid(kiosk) = storage
+        .kiosk_by_token(credentials::sha256(token))
+        .await
+        .expect("lookup")
+    else {
+        panic!("the kiosk's token is valid");
+    };
+    (storage, kiosk)
+}
+
+/// Stores overall answers with these scores, a minute apart from `start_ms`.
+async fn rate(storage: &Storage, kiosk: &Kiosk, first_sequence: u64, start_ms: i64, scores: &[u8]) {
+    let records: Vec<RatingRecord> = (0_u64..)
+        .zip(scores)
+        .map(|(i, &score)| RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: first_sequence + i,
+            desk_id: DESK.parse().expect("desk"),
+            question: Question::Overall,
+            score: Score::try_from(i64::from(score)).expect("score"),
+            reasons: vec![],
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Touch,
+            supersedes: None,
+            recorded: clock(start_ms + i64::try_from(i).expect("small") * MINUTE),
+        })
+        .collect();
+    let last_ms = start_ms + i64::try_from(scores.len()).expect("small") * MINUTE;
+    storage
+        .ingest(
+            kiosk.clone(),
+            RecordBatch {
+                sent: clock(last_ms),
+                records,
+            },
+            last_ms,
+        )
+        .await
+        .expect("ingest");
+}
+
+/// A minimal SMTP server: accepts every message and keeps it.
+async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
+    let port = listener.local_addr().expect("address").port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&messages);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = Arc::clone(&kept);
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test ESMTP\r\n").await.ok();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = &mut data {
+                        if line == "." {
+                            kept.lock().expect("lock").push(std::mem::take(body));
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.ok();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+/// A webhook request's body and its signature header.
+type Received = (Vec<u8>, Option<String>);
+
+#[derive(Clone, Default)]
+struct Webhook {
+    /// Bodies and signature headers received.
+    received: Arc<Mutex<Vec<Received>>>,
+    /// Requests still to answer with 500.
+    failures_left: Arc<Mutex<u32>>,
+}
+
+async fn webhook_server() -> (String, Webhook) {
+    async fn receive(
+        State(hook): State<Webhook>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> StatusCode {
+        let signature = headers
+            .get(SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        hook.received
+            .lock()
+            .expect("lock")
+            .push((body.to_vec(), signature));
+        let mut failures = hook.failures_left.lock().expect("lock");
+        if *failures > 0 {
+            *failures -= 1;
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::NO_CONTENT
+        }
+    }
+    let hook = Webhook::default();
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(hook.clone());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind webhook");
+    let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, hook)
+}
+
+fn channels(smtp_port: u16, webhook_url: &str) -> Channels {
+    Channels::new(
+        Some(EmailSettings {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Ocena <ocena@gabin.test>".parse().expect("from"),
+            to: vec!["Wydział Organizacyjny <wo@plock.test>".parse().expect("to")],
+        }),
+        Some(WebhookSettings {
+            url: webhook_url.parse().expect("url"),
+            secret: Some(WEBHOOK_SECRET.into()),
+        }),
+    )
+    .expect("channels")
+}
+
+fn webhook_events(hook: &Webhook) -> Vec<serde_json::Value> {
+    hook.received
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(body, signature)| {
+            assert_eq!(
+                signature.as_deref(),
+                Some(signature_of(body).as_str()),
+                "every webhook is signed with the shared secret"
+            );
+            serde_json::from_slice(body).expect("webhook JSON")
+        })
+        .collect()
+}
+
+fn signature_of(body: &[u8]) -> String {
+    signature(WEBHOOK_SECRET, body)
+}
+
+#[tokio::test]
+async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_when_it_recovers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, kiosk) = desk_with_kiosk(&dir).await;
+    let (smtp_port, mails) = smtp_server().await;
+    let (url, hook) = webhook_server().await;
+    let monitor = Monitor::new(storage.clone(), channels(smtp_port, &url));
+    let rule = storage
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastResponses(10),
+            },
+            Some("gabin".into()),
+            T0,
+        )
+        .await
+        .expect("rule");
+
+    // Four of ten satisfied: CSAT 40%.
+    rate(&storage, &kiosk, 1, T0, &[1, 2, 1, 4, 3, 2, 1, 4, 3, 2]).await;
+    let now = T0 + HOUR;
+    let first = monitor.round(now).await.expect("round");
+    assert_eq!(
+        first,
+        RoundSummary {
+            raised_or_cleared: 1,
+            delivered: 2,
+            failed: 0
+        }
+    );
+    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    assert_eq!(alerts.len(), 1);
+    let alert = &alerts[0].alert;
+    assert_eq!(
+        (alert.subject.as_str(), alert.office_id.as_str()),
+        (DESK, "gabin")
+    );
+    assert!(
+        (alert.value - 40.0).abs() < 1e-9,
+        "CSAT 40%, got {}",
+        alert.value
+    );
+    assert_eq!(alert.responses, Some(10));
+    assert_eq!(alert.rule.id, rule.id);
+    assert!(
+        alerts[0]
+            .deliveries
+            .iter()
+            .all(|d| d.delivered_at_ms == Some(now))
+    );
+
+    let mail = mails.lock().expect("lock").join("\n---\n");
+    assert!(
+        mail.contains("Subject: [Ocena] Alert: gabin-ogolny-01"),
+        "{mail}"
+    );
+    assert!(mail.contains("wo@plock.test"), "{mail}");
+    let events = webhook_events(&hook);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"], "raised");
+    assert_eq!(events[0]["subject"], DESK);
+    assert_eq!(events[0]["responses"], 10);
+
+    let again = monitor.round(now + MINUTE).await.expect("round");
+    assert_eq!(
+        again,
+        RoundSummary::default(),
+        "an open alert is neither raised nor sent again"
+    );
+
+    // Ten satisfied clients later the last ten responses are all 3-4.
+    rate(
+        &storage,
+        &kiosk,
+        11,
+        T0 + 2 * HOUR,
+        &[4, 3, 4, 4, 3, 4, 4, 4, 3, 4],
+    )
+    .await;
+    let later = now + 3 * HOUR;
+    let cleared = monitor.round(later).await.expect("round");
+    assert_eq!(cleared.raised_or_cleared, 1);
+    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    assert_eq!(
+        alerts[0].alert.cleared_at_ms,
+        Some(later),
+        "history keeps the alert, cleared"
+    );
+    let events = webhook_events(&hook);
+    assert_eq!(events.last().expect("event")["event"], "cleared");
+    assert_eq!(
+        mails.lock().expect("lock").len(),
+        2,
+        "one mail for the raise, one for the clear"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_kiosk_is_raised_and_a_failing_webhook_is_retried_after_back_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, _kiosk) = desk_with_kiosk(&dir).await;
+    let (smtp_port, _mails) = smtp_server().await;
+    let (url, hook) = webhook_server().await;
+    *hook.failures_left.lock().expect("lock") = 1;
+    let monitor = Monitor::new(storage.clone(), channels(smtp_port, &url));
+    storage
+        .add_alert_rule(RuleKind::KioskSilent { hours: 4 }, None, T0)
+        .await
+        .expect("rule");
+
+    assert_eq!(
+        monitor.round(T0 + 3 * HOUR).await.expect("round"),
+        RoundSummary::default(),
+        "three hours of silence is within the rule"
+    );
+    let now = T0 + 5 * HOUR;
+    let first = monitor.round(now).await.expect("round");
+    assert_eq!(
+        (first.raised_or_cleared, first.delivered, first.failed),
+        (1, 1, 1)
+    );
+    let listing = storage.alert_listing(None, 10).await.expect("listing");
+    let webhook = listing[0]
+        .deliveries
+        .iter()
+        .find(|d| d.channel.as_str() == "webhook")
+        .expect("webhook delivery");
+    assert_eq!(webhook.attempts, 1);
+    assert!(
+        webhook
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("500")),
+        "the error names the answer: {:?}",
+        webhook.last_error
+    );
+
+    let too_soon = monitor.round(now + 30_000).await.expect("round");
+    assert_eq!(
+        too_soon.delivered + too_soon.failed,
+        0,
+        "no retry before the back-off"
+    );
+    let retried = monitor.round(now + MINUTE + 1).await.expect("round");
+    assert_eq!((retried.delivered, retried.failed), (1, 0));
+    let events = webhook_events(&hook);
+    assert_eq!(events.len(), 2, "the failed attempt and the retry");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["subject"] == "kiosk-gabin-1" && e["event"] == "raised")
+    );
+}
+
+#[tokio::test]
+async fn too_few_responses_raise_nothing_and_a_disabled_rule_clears_its_alerts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, kiosk) = desk_with_kiosk(&dir).await;
+    let monitor = Monitor::new(storage.clone(), Channels::default());
+    let rule = storage
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 90,
+                window: CsatWindow::LastDays(7),
+            },
+            None,
+            T0,
+        )
+        .await
+        .expect("rule");
+    rate(&storage, &kiosk, 1, T0, &[1, 1, 1, 1]).await;
+    assert_eq!(
+        monitor.round(T0 + HOUR).await.expect("round"),
+        RoundSummary::default()
+    );
+    rate(&storage, &kiosk, 5, T0 + 10 * MINUTE, &[1]).await;
+    assert_eq!(
+        monitor
+            .round(T0 + HOUR)
+            .await
+            .expect("round")
+            .raised_or_cleared,
+        1
+    );
+
+    assert!(
+        storage
+            .set_alert_rule_enabled(rule.id, false)
+            .await
+            .expect("disable")
+    );
+    assert_eq!(
+        monitor
+            .round(T0 + 2 * HOUR)
+            .await
+            .expect("round")
+            .raised_or_cleared,
+        1
+    );
+    assert!(storage.open_alerts().await.expect("open").is_empty());
+    assert!(
+        !storage
+            .set_alert_rule_enabled(999, true)
+            .await
+            .expect("unknown rule")
+    );
+}
+
+#[tokio::test]
+async fn rules_with_impossible_numbers_or_unknown_offices_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, _) = desk_with_kiosk(&dir).await;
+    let error = storage
+        .add_alert_rule(RuleKind::KioskSilent { hours: 0 }, None, T0)
+        .await
+        .expect_err("zero hours");
+    assert!(error.to_string().contains("0 hours"), "{error}");
+    let error = storage
+        .add_alert_rule(
+            RuleKind::KioskSilent { hours: 4 },
+            Some("warszawa".into()),
+            T0,
+        )
+        .await
+        .expect_err("unknown office");
+    assert!(error.to_string().contains("warszawa"), "{error}");
+    assert!(storage.alert_rules().await.expect("rules").is_empty());
+}
