@@ -96,7 +96,8 @@ pub struct HardwareConfig {
     /// read-aloud button chooses the control it has moved to).
     pub button_hold_ms: u64,
     /// The display's backlight control, e.g. `/sys/class/backlight/10-0045/brightness` for the
-    /// official 7" display; none if absent.
+    /// official 7" display (its directory will do too). If absent, the GPIO backend uses the only
+    /// device under `/sys/class/backlight` if there is exactly one, else none.
     pub backlight: Option<std::path::PathBuf>,
 }
 
@@ -166,6 +167,16 @@ pub enum HardwareConfigError {
         other: &'static str,
         pin: u8,
     },
+    #[error(
+        "`{key}`: active = \"{active}\" with pull = \"{pull}\" reads as active while nothing is \
+         connected; use pull = \"{instead}\" (or \"none\" with an external resistor)"
+    )]
+    PullFightsActiveLevel {
+        key: &'static str,
+        active: &'static str,
+        pull: &'static str,
+        instead: &'static str,
+    },
     #[error("`{key}`: {value} ms is outside {min}–{max} ms")]
     OutOfRange {
         key: &'static str,
@@ -187,6 +198,21 @@ impl HardwareConfig {
             }
             if let Some(other) = used.insert(pin, key) {
                 return Err(HardwareConfigError::PinUsedTwice { key, other, pin });
+            }
+        }
+        for (key, input) in self.inputs() {
+            let fights = match (input.active, input.pull) {
+                (ActiveLevel::Low, Pull::Down) => Some(("low", "down", "up")),
+                (ActiveLevel::High, Pull::Up) => Some(("high", "up", "down")),
+                _ => None,
+            };
+            if let Some((active, pull, instead)) = fights {
+                return Err(HardwareConfigError::PullFightsActiveLevel {
+                    key,
+                    active,
+                    pull,
+                    instead,
+                });
             }
         }
         check_range("hardware.debounce_ms", self.debounce_ms, 1, 200)?;
@@ -214,8 +240,22 @@ impl HardwareConfig {
         Duration::from_millis(self.button_hold_ms)
     }
 
+    /// Every input line with the key of its table.
+    fn inputs(&self) -> Vec<(&'static str, InputPin)> {
+        let b = &self.buttons;
+        let mut inputs = vec![
+            ("hardware.buttons.very_bad", b.very_bad),
+            ("hardware.buttons.bad", b.bad),
+            ("hardware.buttons.good", b.good),
+            ("hardware.buttons.very_good", b.very_good),
+            ("hardware.buttons.read_aloud", b.read_aloud),
+        ];
+        inputs.extend(self.presence.map(|p| ("hardware.presence", p)));
+        inputs
+    }
+
     /// Every configured pin with the key that names it.
-    fn pins(&self) -> Vec<(&'static str, u8)> {
+    pub(crate) fn pins(&self) -> Vec<(&'static str, u8)> {
         let b = &self.buttons;
         let mut pins = vec![
             ("hardware.buttons.very_bad.pin", b.very_bad.pin),
@@ -332,6 +372,44 @@ mod tests {
         assert!(err.to_string().contains("debounce"), "{err}");
         let err = toml::from_str::<HardwareConfig>("backend = \"wiringpi\"").expect_err("unknown");
         assert!(err.to_string().contains("wiringpi"), "{err}");
+    }
+
+    #[test]
+    fn a_pull_that_holds_an_input_active_at_rest_is_refused() {
+        let config = parse(
+            "[buttons]\nvery_bad = { pin = 5 }\nbad = { pin = 6, pull = \"down\" }\n\
+             good = { pin = 13 }\nvery_good = { pin = 19 }\nread_aloud = { pin = 26 }\n",
+        );
+        assert_eq!(
+            config.validate().expect_err("pressed at rest").to_string(),
+            "`hardware.buttons.bad`: active = \"low\" with pull = \"down\" reads as active while \
+             nothing is connected; use pull = \"up\" (or \"none\" with an external resistor)"
+        );
+        let config = HardwareConfig {
+            presence: Some(InputPin {
+                pin: 4,
+                active: ActiveLevel::High,
+                pull: Pull::Up,
+            }),
+            ..HardwareConfig::default()
+        };
+        assert!(matches!(
+            config.validate(),
+            Err(HardwareConfigError::PullFightsActiveLevel {
+                key: "hardware.presence",
+                instead: "down",
+                ..
+            })
+        ));
+        let external = HardwareConfig {
+            presence: Some(InputPin {
+                pin: 4,
+                active: ActiveLevel::Low,
+                pull: Pull::None,
+            }),
+            ..HardwareConfig::default()
+        };
+        assert_eq!(external.validate(), Ok(()));
     }
 
     #[test]

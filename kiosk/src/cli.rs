@@ -257,6 +257,7 @@ fn run_app(local: &Config) -> anyhow::Result<ExitCode> {
         app.config_updates(),
         app.sync_status_updates(),
     );
+    let _watchdog = crate::watchdog::start(&config.data_dir);
     app.run().context("the kiosk window failed")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -275,10 +276,8 @@ fn attach_desk(
             app.use_keyboard_as_desk(desk.clone());
             app.attach_hardware(Box::new(desk));
         }
-        hardware::Backend::Gpio => {
-            tracing::info!("desk hardware: GPIO");
-            app.attach_hardware(open_gpio(config)?);
-        }
+        // `hardware::open` logs the wiring it opened.
+        hardware::Backend::Gpio => app.attach_hardware(open_gpio(config)?),
     }
     Ok(())
 }
@@ -314,13 +313,9 @@ fn hw_test(config: &Config, wait: Duration) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The Raspberry Pi's GPIO backend. Once `hardware::open` (feature `gpio`) lands, the body is
-/// the one line `hardware::open(config).context("cannot open the desk's GPIO")`.
-fn open_gpio(_config: &hardware::HardwareConfig) -> anyhow::Result<Box<dyn hardware::Hardware>> {
-    anyhow::bail!(
-        "hardware.backend = \"gpio\", but this kiosk was built without GPIO support; \
-         set hardware.backend = \"simulator\" or install the Raspberry Pi build"
-    )
+/// The Raspberry Pi's GPIO backend (a clear error in a build without the `pi` feature).
+fn open_gpio(config: &hardware::HardwareConfig) -> anyhow::Result<Box<dyn hardware::Hardware>> {
+    hardware::open(config).context("cannot open the desk's hardware")
 }
 
 /// `kiosk status` as text for staff.

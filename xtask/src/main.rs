@@ -1,5 +1,6 @@
 //! Ocena's chores behind `cargo xtask`: the quick start, the full test run with its system
-//! packages, screenshots of every kiosk screen, and translation upkeep.
+//! packages, screenshots of every kiosk screen, translation upkeep, and the Raspberry Pi build,
+//! its tests under qemu and its Debian package.
 
 #![forbid(unsafe_code)]
 
@@ -9,8 +10,9 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod deb;
 mod i18n;
-
+mod pi;
 mod screenshots;
 
 #[derive(Debug, Parser)]
@@ -30,6 +32,14 @@ enum Chore {
     Screenshots,
     /// Refresh the translation template and merge it into every language's .po file.
     I18n,
+    /// Cross-build the kiosk for the Raspberry Pi (aarch64, linuxkms, GPIO), installing the
+    /// cross toolchain and arm64 libraries first if missing.
+    PiBuild,
+    /// Run the aarch64 build's hardware-independent tests under qemu-user.
+    PiTest,
+    /// Build the Raspberry Pi's Debian package (cargo-deb) from the pi-build binary and check
+    /// that it holds the service, the configuration and the user set-up.
+    Deb,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,7 +51,24 @@ fn main() -> anyhow::Result<()> {
             install_missing(TEST_PACKAGES)?;
             i18n::run()
         }
+        Chore::PiBuild => pi::build().map(drop),
+        Chore::PiTest => pi::test(),
+        Chore::Deb => deb::run().map(drop),
     }
+}
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn workspace_root() -> PathBuf {
@@ -292,6 +319,30 @@ fn install_missing(packages: &[(&str, &str)]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+/// Installs, with apt-get, the Debian packages (`name` or `name:arch`) dpkg does not have.
+fn install_missing_debs(packages: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| !deb_installed(package))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
+fn deb_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["--show", "--showformat=${db:Status-Status}", package])
+        .output()
+        .is_ok_and(|out| out.status.success() && out.stdout == b"installed")
+}
+
+fn apt_install(missing: &[&str]) -> anyhow::Result<()> {
     println!("Installing system packages: {}", missing.join(" "));
     let apt = |args: &[&str]| -> anyhow::Result<()> {
         let status = Command::new("apt-get")
@@ -309,7 +360,7 @@ fn install_missing(packages: &[(&str, &str)]) -> anyhow::Result<()> {
     };
     apt(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend(&missing);
+    install.extend(missing);
     apt(&install)
 }
 

@@ -238,6 +238,23 @@ impl Store {
             .map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
+    /// Reads the newest record's sequence number (0 for none) through a read-only connection of
+    /// its own, without migrating or creating anything: the service watchdog's proof that the
+    /// database still answers. It waits behind a writer at most the usual busy timeout.
+    pub fn probe_readable(data_dir: &Path) -> Result<u64, StoreError> {
+        let path = data_dir.join(DATABASE_FILE);
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        let newest: Option<i64> = conn
+            .query_row("SELECT max(sequence) FROM answers", [], |row| row.get(0))
+            .map_err(err)?;
+        Ok(newest.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
     /// Every record, oldest first, visited one at a time (the buffer may be large).
     pub fn for_each_record(
         &self,

@@ -287,6 +287,29 @@ fn the_last_sync_attempt_is_remembered_for_status() {
 }
 
 #[test]
+fn the_read_probe_sees_the_newest_record_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = Store::probe_readable(dir.path()).expect_err("no database yet");
+    assert!(err.to_string().contains(DATABASE_FILE), "{err}");
+    assert!(
+        !dir.path().join(DATABASE_FILE).exists(),
+        "the probe never creates the database"
+    );
+    let mut store = open(dir.path());
+    assert_eq!(Store::probe_readable(dir.path()).expect("empty"), 0);
+    store
+        .record(answer(Question::Overall, Score::BAD), at())
+        .expect("first");
+    let second = store
+        .record(answer(Question::Overall, Score::VERY_GOOD), at())
+        .expect("second");
+    assert_eq!(
+        Store::probe_readable(dir.path()).expect("two records"),
+        second.sequence
+    );
+}
+
+#[test]
 fn the_outbox_counts_what_still_has_to_be_sent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = open(dir.path());
