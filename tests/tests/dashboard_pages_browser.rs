@@ -152,6 +152,79 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         .expect("Płock's CSAT without bursts");
     assert_eq!(plain.text().await.expect("text"), "75,0%", "no bursts here");
 
+    // Export: the desk page's CSV link, fetched with the browser's own session, holds exactly the
+    // answers whose figures the page shows.
+    client
+        .goto(&format!("{base}/dashboard?desk={PLOCK_DESK}"))
+        .await
+        .expect("desk page");
+    let page_responses = client
+        .find(Locator::Css("table.figures tbody tr td[data-responses]"))
+        .await
+        .expect("the desk's responses")
+        .text()
+        .await
+        .expect("text");
+    let page_csat = client
+        .find(Locator::Css("table.figures tbody tr td[data-csat]"))
+        .await
+        .expect("the desk's CSAT")
+        .text()
+        .await
+        .expect("text");
+    let href = client
+        .find(Locator::Css("a[href^='/dashboard/export.csv']"))
+        .await
+        .expect("the export link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+    let cookie = client
+        .get_all_cookies()
+        .await
+        .expect("cookies")
+        .into_iter()
+        .find(|c| c.name().ends_with("ocena_session"))
+        .expect("the session cookie");
+    let csv = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header(
+            reqwest::header::COOKIE,
+            format!("{}={}", cookie.name(), cookie.value()),
+        )
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let score_at = header
+        .iter()
+        .position(|c| *c == "score")
+        .expect("score column");
+    let scores: Vec<u32> = lines
+        .map(|line| {
+            line.split(',')
+                .nth(score_at)
+                .expect("score")
+                .parse()
+                .expect("a score")
+        })
+        .collect();
+    let satisfied = scores.iter().filter(|&&s| s >= 3).count();
+    assert_eq!(
+        page_responses,
+        scores.len().to_string(),
+        "the page counts the CSV's lines"
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let csv_csat =
+        format!("{:.1}%", satisfied as f64 * 100.0 / scores.len() as f64).replace('.', ",");
+    assert_eq!(page_csat, csv_csat, "the page's CSAT is the CSV's");
+
     // An admin adds "CSAT below 90% over the last 5 responses" on the alerts page. Płock's last
     // five are 3, 4, 4, 2, 3: four of five satisfied, 80%, so it is raised within a round or
     // two; Gąbin has three responses, too few to decide anything.
