@@ -111,6 +111,9 @@ async fn larger_text_makes_text_and_targets_larger() {
     assert!(kiosk.app.window().global::<Theme>().get_larger_text());
     assert_eq!(kiosk.find("Larger text").accessible_checked(), Some(true));
     let large_question = kiosk.find("How would you rate the service today?").size();
+    // The question first, then (once chosen) the faces.
+    assert!(kiosk.try_find("Very good").is_none());
+    kiosk.tap("How would you rate the service today?");
     let large_face = kiosk.find("Very good").size();
     assert!(
         large_question.height >= 1.5 * question.height,

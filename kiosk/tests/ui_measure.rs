@@ -24,12 +24,30 @@ use ui::{KioskAdapter, KioskWindow, ReasonChip, Screen, Theme};
 
 /// Noto Sans' capital height in em (`capHeight` 714 of 1000 units in its OS/2 table).
 const NOTO_SANS_CAP_HEIGHT_EM: f32 = 0.714;
-/// EN 301 549 5.1.4: a capital letter subtends 0.7° at a 600 mm viewing distance. Not met yet
-/// (see ACCESSIBILITY.md): `larger_text_capitals_reach_en_301_549` measures it and is ignored.
+/// EN 301 549 5.1.4: in larger-text mode a capital letter subtends 0.7° at a 600 mm viewing
+/// distance.
 const EN_301_549_CAP_MM: f32 = 7.3;
-/// What the larger-text mode guarantees today, and the test enforces: every capital at least
-/// 3.9 mm (the 1.5× body text: 4.07 mm by the font metrics, 3.94 mm in whole pixel rows on the
-/// 7" display), i.e. 0.7° at about 320 mm.
+/// The larger-text screens whose layout does not reach `EN_301_549_CAP_MM` yet, each with the
+/// reason; their page texts are held to `LARGER_TEXT_CAP_FLOOR_MM` instead (the bottom bar on
+/// them is held to 7.3 mm like everywhere). ACCESSIBILITY.md lists the same gap.
+const LARGER_TEXT_NOT_YET_7_3_MM: &[(&str, &str)] = &[
+    (
+        "ask-more",
+        "\"Thank you!\", a 2-line offer and three buttons are 108 mm; the panel has 66 mm above the bar",
+    ),
+    (
+        "ask-more-final",
+        "\"Thank you!\", a 2-line offer and two buttons: as ask-more",
+    ),
+    (
+        "reasons",
+        "a 3-line chip, its heading and the page buttons are 71 mm; the panel has 66 mm above the bar",
+    ),
+    ("reasons-page-2", "as reasons"),
+    ("reasons-last", "as reasons"),
+];
+/// What the screens in `LARGER_TEXT_NOT_YET_7_3_MM` guarantee: the 1.5× body text (4.07 mm by
+/// the font metrics, 3.94 mm in whole pixel rows on the 7" display), 0.7° at about 320 mm.
 const LARGER_TEXT_CAP_FLOOR_MM: f32 = 3.9;
 /// Smallest side of a touch target (WCAG 2.5.5 asks 44 CSS px ≈ 11.6 mm).
 const TARGET_MM_NORMAL: f32 = 12.0;
@@ -70,6 +88,9 @@ struct Shot {
     idle_prompt: bool,
     /// Reasons screen: which page of chips (clamped to the last).
     reason_page: usize,
+    /// Larger-text rating screens: the second view, after the question was chosen (the same as
+    /// the first in normal mode, which shows both at once).
+    answers: bool,
 }
 
 const fn shot(name: &'static str, screen: Screen) -> Shot {
@@ -79,18 +100,31 @@ const fn shot(name: &'static str, screen: Screen) -> Shot {
         can_change_answer: false,
         idle_prompt: false,
         reason_page: 0,
+        answers: false,
     }
 }
 
-const SHOTS: [Shot; 11] = [
+const SHOTS: [Shot; 14] = [
     shot("home", Screen::Home),
+    Shot {
+        answers: true,
+        ..shot("home-faces", Screen::Home)
+    },
     Shot {
         can_change_answer: true,
         ..shot("ask-more", Screen::AskMore)
     },
     shot("ask-more-final", Screen::AskMore),
     shot("change-answer", Screen::ChangeAnswer),
+    Shot {
+        answers: true,
+        ..shot("change-answer-faces", Screen::ChangeAnswer)
+    },
     shot("question", Screen::Question),
+    Shot {
+        answers: true,
+        ..shot("question-faces", Screen::Question)
+    },
     shot("reasons", Screen::Reasons),
     Shot {
         reason_page: 1,
@@ -114,8 +148,8 @@ struct Requirements {
     horizontal_px_per_mm: f32,
     vertical_px_per_mm: f32,
     larger_text: bool,
-    /// The smallest capital letter in larger-text mode.
-    larger_cap_mm: f32,
+    /// Why this screen's page texts are not held to 7.3 mm yet (`LARGER_TEXT_NOT_YET_7_3_MM`).
+    not_yet_7_3_mm: Option<&'static str>,
 }
 
 impl Requirements {
@@ -131,6 +165,13 @@ impl Requirements {
             CONTRAST_LARGER
         } else {
             CONTRAST_NORMAL
+        }
+    }
+    /// The smallest capital allowed for a larger-text text, in or outside the bottom bar.
+    fn capital_mm(&self, in_bar: bool) -> f32 {
+        match self.not_yet_7_3_mm {
+            Some(_) if !in_bar => LARGER_TEXT_CAP_FLOOR_MM,
+            _ => EN_301_549_CAP_MM,
         }
     }
     fn mm_across(&self, px: f32) -> f32 {
@@ -413,6 +454,10 @@ fn measure(
         h: size.height as f32,
     };
     let (texts, targets) = elements(window);
+    let bar = ElementHandle::find_by_element_type_name(window, "BottomBar")
+        .find(visible)
+        .map(|bar| Rect::of(&bar))
+        .expect("the bottom bar");
     let mut problem = |what: String| problems.push(format!("{place}: {what}"));
     let mut capitals_measured = 0;
 
@@ -485,11 +530,11 @@ fn measure(
         {
             capitals_measured += 1;
             let cap_mm = need.mm_down(height as f32);
-            if cap_mm + 0.05 < need.larger_cap_mm {
+            let needed = need.capital_mm(bar.contains(text.rect));
+            if cap_mm + 0.05 < needed {
                 problem(format!(
-                    "{name}: capital {:?} is {cap_mm:.1} mm ({height} px) tall, needs {} mm",
+                    "{name}: capital {:?} is {cap_mm:.1} mm ({height} px) tall, needs {needed} mm",
                     text.text.chars().next().unwrap_or(' '),
-                    need.larger_cap_mm
                 ));
             }
         }
@@ -592,6 +637,13 @@ fn show(window: &KioskWindow, shot: Shot, question: &str, reasons: &[String]) {
     adapter.set_reasons(ModelRc::new(VecModel::from(chips)));
     adapter.set_reason_page(i32::try_from(page).expect("page"));
     adapter.set_reason_page_count(i32::try_from(pages.len()).expect("pages"));
+    // Larger-text mode's rating screens show the question first: choose it, as a client does.
+    if shot.answers && window.global::<Theme>().get_larger_text() {
+        ElementHandle::find_by_element_type_name(window, "PromptCard")
+            .find(visible)
+            .expect("the question to choose")
+            .invoke_accessible_default_action();
+    }
 }
 
 fn save_png(frame: &Frame, path: &Path) {
@@ -647,25 +699,14 @@ fn config_for(display: &Display, data_dir: &Path) -> Config {
 fn rendered_screens_meet_contrast_size_and_fit() {
     run_ui_test(|| async {
         noto_sans_capital_height_is_0_714_em_in_pixels();
-        let problems = measure_every_screen(LARGER_TEXT_CAP_FLOOR_MM);
-        assert!(problems.is_empty(), "{problems}");
-    });
-}
-
-/// EN 301 549 5.1.4 at 600 mm: the capitals of the larger-text mode at 7.3 mm. The layouts do
-/// not reach it yet; run with `--ignored` to see each text's measured height.
-#[test]
-#[ignore = "larger-text capitals are 3.9–6.8 mm today; EN 301 549 5.1.4 at 600 mm asks 7.3 mm"]
-fn larger_text_capitals_reach_en_301_549() {
-    run_ui_test(|| async {
-        let problems = measure_every_screen(EN_301_549_CAP_MM);
+        let problems = measure_every_screen();
         assert!(problems.is_empty(), "{problems}");
     });
 }
 
 /// Renders and measures every screen × language × text mode × panel; returns the violations as
 /// a report, empty when there are none.
-fn measure_every_screen(larger_cap_mm: f32) -> String {
+fn measure_every_screen() -> String {
     {
         let mut problems = Vec::new();
         let mut shots = 0;
@@ -698,13 +739,16 @@ fn measure_every_screen(larger_cap_mm: f32) -> String {
                     }
                     assert_eq!(window.global::<Theme>().get_larger_text(), larger_text);
                     let mode = if larger_text { "larger" } else { "normal" };
-                    let need = Requirements {
-                        horizontal_px_per_mm: display.horizontal_pixels_per_mm(),
-                        vertical_px_per_mm: display.vertical_pixels_per_mm(),
-                        larger_text,
-                        larger_cap_mm,
-                    };
                     for shot in SHOTS {
+                        let need = Requirements {
+                            horizontal_px_per_mm: display.horizontal_pixels_per_mm(),
+                            vertical_px_per_mm: display.vertical_pixels_per_mm(),
+                            larger_text,
+                            not_yet_7_3_mm: LARGER_TEXT_NOT_YET_7_3_MM
+                                .iter()
+                                .find(|(name, _)| *name == shot.name)
+                                .map(|(_, why)| *why),
+                        };
                         show(window, shot, &question, &reasons);
                         let frame = Frame {
                             pixels: window.window().take_snapshot().expect("snapshot"),

@@ -131,6 +131,18 @@ impl Kiosk {
             .mock_single_click(slint::platform::PointerEventButton::Left);
     }
 
+    /// Taps a face by its label. In larger-text mode a rating screen shows its question first
+    /// and the faces once the question is chosen: this taps the question first, as a client does.
+    pub fn tap_face(&self, label: &str) {
+        if self.try_find(label).is_none() {
+            ElementHandle::find_by_element_type_name(self.app.window(), "PromptCard")
+                .find(|e| e.is_valid() && e.size().width > 0.0)
+                .unwrap_or_else(|| panic!("neither the face {label:?} nor a question to choose"))
+                .mock_single_click(slint::platform::PointerEventButton::Left);
+        }
+        self.tap(label);
+    }
+
     /// Waits (yielding to the event loop, never sleeping) until the screen is `screen`.
     pub async fn until_screen(&self, screen: Screen) {
         // Out of service, an answer may stay queued ("recording") until the disk takes it.
