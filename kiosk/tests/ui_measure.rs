@@ -27,28 +27,6 @@ const NOTO_SANS_CAP_HEIGHT_EM: f32 = 0.714;
 /// EN 301 549 5.1.4: in larger-text mode a capital letter subtends 0.7° at a 600 mm viewing
 /// distance.
 const EN_301_549_CAP_MM: f32 = 7.3;
-/// The larger-text screens whose layout does not reach `EN_301_549_CAP_MM` yet, each with the
-/// reason; their page texts are held to `LARGER_TEXT_CAP_FLOOR_MM` instead (the bottom bar on
-/// them is held to 7.3 mm like everywhere). ACCESSIBILITY.md lists the same gap.
-const LARGER_TEXT_NOT_YET_7_3_MM: &[(&str, &str)] = &[
-    (
-        "ask-more",
-        "\"Thank you!\", a 2-line offer and three buttons are 108 mm; the panel has 66 mm above the bar",
-    ),
-    (
-        "ask-more-final",
-        "\"Thank you!\", a 2-line offer and two buttons: as ask-more",
-    ),
-    (
-        "reasons",
-        "a 3-line chip, its heading and the page buttons are 71 mm; the panel has 66 mm above the bar",
-    ),
-    ("reasons-page-2", "as reasons"),
-    ("reasons-last", "as reasons"),
-];
-/// What the screens in `LARGER_TEXT_NOT_YET_7_3_MM` guarantee: the 1.5× body text (4.07 mm by
-/// the font metrics, 3.94 mm in whole pixel rows on the 7" display), 0.7° at about 320 mm.
-const LARGER_TEXT_CAP_FLOOR_MM: f32 = 3.9;
 /// Smallest side of a touch target (WCAG 2.5.5 asks 44 CSS px ≈ 11.6 mm).
 const TARGET_MM_NORMAL: f32 = 12.0;
 const TARGET_MM_LARGER: f32 = 18.0;
@@ -148,8 +126,6 @@ struct Requirements {
     horizontal_px_per_mm: f32,
     vertical_px_per_mm: f32,
     larger_text: bool,
-    /// Why this screen's page texts are not held to 7.3 mm yet (`LARGER_TEXT_NOT_YET_7_3_MM`).
-    not_yet_7_3_mm: Option<&'static str>,
 }
 
 impl Requirements {
@@ -165,13 +141,6 @@ impl Requirements {
             CONTRAST_LARGER
         } else {
             CONTRAST_NORMAL
-        }
-    }
-    /// The smallest capital allowed for a larger-text text, in or outside the bottom bar.
-    fn capital_mm(&self, in_bar: bool) -> f32 {
-        match self.not_yet_7_3_mm {
-            Some(_) if !in_bar => LARGER_TEXT_CAP_FLOOR_MM,
-            _ => EN_301_549_CAP_MM,
         }
     }
     fn mm_across(&self, px: f32) -> f32 {
@@ -454,10 +423,6 @@ fn measure(
         h: size.height as f32,
     };
     let (texts, targets) = elements(window);
-    let bar = ElementHandle::find_by_element_type_name(window, "BottomBar")
-        .find(visible)
-        .map(|bar| Rect::of(&bar))
-        .expect("the bottom bar");
     let mut problem = |what: String| problems.push(format!("{place}: {what}"));
     let mut capitals_measured = 0;
 
@@ -530,10 +495,9 @@ fn measure(
         {
             capitals_measured += 1;
             let cap_mm = need.mm_down(height as f32);
-            let needed = need.capital_mm(bar.contains(text.rect));
-            if cap_mm + 0.05 < needed {
+            if cap_mm + 0.05 < EN_301_549_CAP_MM {
                 problem(format!(
-                    "{name}: capital {:?} is {cap_mm:.1} mm ({height} px) tall, needs {needed} mm",
+                    "{name}: capital {:?} is {cap_mm:.1} mm ({height} px) tall, needs {EN_301_549_CAP_MM} mm",
                     text.text.chars().next().unwrap_or(' '),
                 ));
             }
@@ -744,10 +708,6 @@ fn measure_every_screen() -> String {
                             horizontal_px_per_mm: display.horizontal_pixels_per_mm(),
                             vertical_px_per_mm: display.vertical_pixels_per_mm(),
                             larger_text,
-                            not_yet_7_3_mm: LARGER_TEXT_NOT_YET_7_3_MM
-                                .iter()
-                                .find(|(name, _)| *name == shot.name)
-                                .map(|(_, why)| *why),
                         };
                         show(window, shot, &question, &reasons);
                         let frame = Frame {
