@@ -2,6 +2,8 @@
 //! wrong press, or someone tapping the happy face over and over). They are flagged at ingest,
 //! kept and counted under the rollups' `burst = 1` cells, which reports leave out unless asked.
 
+use std::collections::HashMap;
+
 use rusqlite::{Transaction, params};
 
 use super::tally::{Counted, Tally};
@@ -26,33 +28,44 @@ pub struct Nearby {
 
 /// Which of `ratings` (sorted by event time) belong to a burst: some window of
 /// [`BURST_WINDOW_MS`] holding them holds overall ratings from at least [`BURST_MIN_RATINGS`]
-/// different visits. Corrections within one visit ("Change my answer") are not a burst.
+/// different visits. Corrections within one visit ("Change my answer") are not a burst. One pass
+/// with two pointers: linear in the ratings, however dense.
 pub fn members(ratings: &[Nearby]) -> Vec<bool> {
     let mut member = vec![false; ratings.len()];
+    let mut visits: HashMap<&str, usize> = HashMap::new();
+    let mut end = 0;
+    let mut marked_to = 0;
     for (start, first) in ratings.iter().enumerate() {
-        let end = ratings[start..]
-            .iter()
-            .position(|r| r.event_utc_ms - first.event_utc_ms > BURST_WINDOW_MS)
-            .map_or(ratings.len(), |n| start + n);
-        let window = &ratings[start..end];
-        let mut visits: Vec<&str> = window.iter().map(|r| r.visit_id.as_str()).collect();
-        visits.sort_unstable();
-        visits.dedup();
+        while end < ratings.len()
+            && ratings[end].event_utc_ms - first.event_utc_ms <= BURST_WINDOW_MS
+        {
+            *visits.entry(ratings[end].visit_id.as_str()).or_default() += 1;
+            end += 1;
+        }
         if visits.len() >= BURST_MIN_RATINGS {
-            member[start..end].fill(true);
+            member[start.max(marked_to)..end].fill(true);
+            marked_to = marked_to.max(end);
+        }
+        let visit = first.visit_id.as_str();
+        if let Some(count) = visits.get_mut(visit) {
+            *count -= 1;
+            if *count == 0 {
+                visits.remove(visit);
+            }
         }
     }
     member
 }
 
-/// After an overall rating placed at `event_utc_ms` was stored for `kiosk_id`: flags every
-/// overall rating of that kiosk that is now part of a burst (the new one included) and moves the
-/// counted ones to the burst cells of the rollups. A flag is never cleared: answers are only
-/// ever added.
-pub(super) fn flag(
+/// After a batch stored overall ratings of `kiosk_id` placed between `first_ms` and `last_ms`:
+/// flags every overall rating of that kiosk that is now part of a burst and moves the counted
+/// ones to the burst cells of the rollups. One query and one pass per batch. A flag is never
+/// cleared: answers are only ever added.
+pub(super) fn flag_between(
     tx: &Transaction<'_>,
     kiosk_id: &str,
-    event_utc_ms: i64,
+    first_ms: i64,
+    last_ms: i64,
     tally: &mut Tally,
 ) -> Result<(), StorageError> {
     let nearby = tx
@@ -66,8 +79,8 @@ pub(super) fn flag(
             params![
                 kiosk_id,
                 OVERALL,
-                event_utc_ms - BURST_WINDOW_MS,
-                event_utc_ms + BURST_WINDOW_MS
+                first_ms - BURST_WINDOW_MS,
+                last_ms + BURST_WINDOW_MS
             ],
             |r| {
                 Ok((

@@ -23,16 +23,30 @@ pub(super) fn batch(
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
     let mut tally = Tally::default();
+    // The event times of the overall ratings this batch stored: bursts are looked for once per
+    // batch, around them, rather than once per rating.
+    let mut overall_times = Vec::new();
     let results = batch
         .records
         .iter()
         .map(|record| {
             Ok(RecordReceipt {
                 id: record.id,
-                outcome: one(tx, kiosk, batch, record, &mut placer, &mut tally)?,
+                outcome: one(
+                    tx,
+                    kiosk,
+                    batch,
+                    record,
+                    &mut placer,
+                    &mut tally,
+                    &mut overall_times,
+                )?,
             })
         })
         .collect::<Result<_, StorageError>>()?;
+    if let (Some(&first), Some(&last)) = (overall_times.iter().min(), overall_times.iter().max()) {
+        bursts::flag_between(tx, &kiosk.id, first, last, &mut tally)?;
+    }
     tally.write(tx)?;
     tx.prepare_cached("UPDATE kiosks SET last_seen_ms = ?2, last_clock = ?3 WHERE id = ?1")?
         .execute(params![
@@ -51,6 +65,7 @@ fn one(
     record: &RatingRecord,
     placer: &mut Placer<'_>,
     tally: &mut Tally,
+    overall_times: &mut Vec<i64>,
 ) -> Result<RecordOutcome, StorageError> {
     if record.desk_id != kiosk.desk_id {
         return Ok(RecordOutcome::Rejected {
@@ -147,7 +162,7 @@ fn one(
         tally.add(&answer, 1)?;
     }
     if record.question == Question::Overall {
-        bursts::flag(tx, &kiosk.id, placed.utc_ms, tally)?;
+        overall_times.push(placed.utc_ms);
     }
     if let Some(old) = record.supersedes {
         uncount_superseded(tx, kiosk, &old.to_string(), &id, tally)?;
