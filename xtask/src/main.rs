@@ -256,9 +256,9 @@ fn run() -> anyhow::Result<()> {
         "The dashboard: {url}/dashboard/login — user {DEMO_ADMIN}, password {password} (this run only)."
     );
 
-    let outcome = if std::env::var_os("DISPLAY").is_some()
-        || std::env::var_os("WAYLAND_DISPLAY").is_some()
-    {
+    // An empty variable is no display, as for winit.
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let outcome = if set("DISPLAY") || set("WAYLAND_DISPLAY") {
         println!("The kiosk opens in a window and syncs by itself; close it to stop.\n");
         kiosk(&["run"])
     } else {
