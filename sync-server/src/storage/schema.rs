@@ -174,8 +174,6 @@ CREATE TABLE alert_deliveries (
 ) STRICT;
 CREATE INDEX alert_deliveries_due ON alert_deliveries(next_attempt_ms) WHERE delivered_at_ms IS NULL;
 
--- A desk's latest counted overall answers, for "CSAT over the last N responses".
-CREATE INDEX answers_desk_overall ON answers(desk_id, event_utc_ms) WHERE question = 'overall' AND counted = 1;
 "#,
     r#"
 -- Dashboard users: an Argon2id hash (PHC string) per password; an office viewer reads one office.

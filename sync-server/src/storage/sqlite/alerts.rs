@@ -152,10 +152,13 @@ pub fn readings(
                 let (responses, satisfied) = match window {
                     CsatWindow::LastResponses(n) => conn
                         .prepare_cached(
+                            // Newest first along the export's (desk, day, time) index: a
+                            // day's answers follow the day before's, so this order is event
+                            // time's, and no index of its own is kept at ingest for alerts.
                             "SELECT count(*), coalesce(sum(score >= 3), 0) FROM (
-                                SELECT score FROM answers
+                                SELECT score FROM answers INDEXED BY answers_desk_day
                                 WHERE desk_id = ?1 AND question = 'overall' AND counted = 1 AND burst = 0
-                                ORDER BY event_utc_ms DESC LIMIT ?2)",
+                                ORDER BY local_day DESC, event_utc_ms DESC LIMIT ?2)",
                         )?
                         .query_row(params![desk_id, n], |r| Ok((r.get(0)?, r.get(1)?)))?,
                     CsatWindow::LastDays(n) => {
