@@ -59,7 +59,7 @@ fn answer(visit_id: VisitId) -> Answer {
         visit_id,
         desk_id: "plock-wso-03".parse().expect("desk"),
         question: Question::Overall,
-        score: Score::GOOD,
+        answer: Score::GOOD.into(),
         reasons: vec![],
         language: LanguageTag::polish(),
         larger_text: false,

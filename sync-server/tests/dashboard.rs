@@ -177,7 +177,7 @@ impl Server {
                     sequence: u64::try_from(i).expect("index") + 1,
                     desk_id: kiosk.desk_id.clone(),
                     question: *question,
-                    score: Score::try_from(i64::from(*score)).expect("score"),
+                    answer: Score::try_from(i64::from(*score)).expect("score").into(),
                     reasons: reasons
                         .iter()
                         .map(|r| (*r).to_owned().try_into().expect("reason"))
@@ -538,7 +538,7 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
             sequence: 100 + u64::try_from(i).expect("i"),
             desk_id: two.desk_id.clone(),
             question: O,
-            score: Score::VERY_GOOD,
+            answer: Score::VERY_GOOD.into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: false,
@@ -584,15 +584,15 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     assert_eq!(
         lines.next(),
         Some(
-            "id,event_time_utc,event_time_approximate,local_day,local_hour,office,department,desk,question,score,reasons,language,larger_text,input,burst"
+            "id,event_time_utc,event_time_approximate,local_day,local_hour,office,department,desk,question,score,not_applicable,reasons,language,larger_text,input,burst"
         )
     );
     let scores: Vec<u8> = lines
         .map(|l| {
             let fields: Vec<&str> = l.split(',').collect();
             assert_eq!(
-                (fields[5], fields[8], fields[14]),
-                ("plock", "overall", "0")
+                (fields[5], fields[8], fields[10], fields[15]),
+                ("plock", "overall", "0", "0")
             );
             fields[9].parse().expect("score")
         })
@@ -673,4 +673,139 @@ async fn the_openapi_document_lists_the_stats_routes() {
     }
     let (_, reasons) = server.json("/api/v1/stats/reasons").await;
     assert_eq!(reasons["too_few_responses"], true, "an empty database");
+}
+
+/// "Does not apply" answers to `question` from `kiosk`, five minutes apart from 30 minutes ago,
+/// sent in their wire form (as a kiosk's batch is read); returns each record's outcome.
+async fn not_applicable(
+    server: &Server,
+    kiosk: &Kiosk,
+    question: Question,
+    n: u64,
+) -> (Vec<RecordOutcome>, RecordBatch) {
+    let now = now_ms();
+    let records = (0..n)
+        .map(|i| RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 1_000 + i,
+            desk_id: kiosk.desk_id.clone(),
+            question,
+            answer: model::Answer::NotApplicable,
+            reasons: Vec::new(),
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Button,
+            supersedes: None,
+            recorded: reading(now - (30 + 5 * i64::try_from(i).expect("i")) * MINUTE),
+        })
+        .collect();
+    let batch = RecordBatch {
+        sent: reading(now),
+        records,
+    };
+    let wire = serde_json::to_string(&batch).expect("json");
+    assert!(wire.contains(r#""score":null,"not_applicable":true"#), "{wire}");
+    let batch: RecordBatch = serde_json::from_str(&wire).expect("the wire form reads back");
+    let receipt = server
+        .storage
+        .ingest(kiosk.clone(), batch.clone(), now)
+        .await
+        .expect("ingest");
+    (
+        receipt.results.into_iter().map(|r| r.outcome).collect(),
+        batch,
+    )
+}
+
+#[tokio::test]
+async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("plock-wso-01").await;
+    let iv = Question::Standard(StandardId::IV);
+    let scores: Vec<(i64, Question, u8, &[&str])> = [4, 3, 2, 4, 1, 3]
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (90 + 5 * i64::try_from(i).expect("i"), iv, s, NONE))
+        .collect();
+    server.answers(&kiosk, &scores).await;
+    let figures = |breakdown: &Value| -> Value {
+        breakdown["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == "IV")
+            .cloned()
+            .expect("IV")
+    };
+    let (_, before) = server.json("/api/v1/stats/breakdown?by=question").await;
+    let before = figures(&before);
+    assert_eq!(before["responses"], 6);
+    assert_eq!(before["not_applicable"], 0);
+
+    // Four "does not apply" answers; the same batch again is a duplicate, counted once.
+    let (outcomes, batch) = not_applicable(&server, &kiosk, iv, 4).await;
+    assert_eq!(outcomes, vec![RecordOutcome::Stored; 4]);
+    let again = server
+        .storage
+        .ingest(kiosk.clone(), batch, now_ms())
+        .await
+        .expect("ingest");
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.outcome == RecordOutcome::Duplicate)
+    );
+
+    let (status, after) = server.json("/api/v1/stats/breakdown?by=question").await;
+    assert_eq!(status, StatusCode::OK);
+    let after = figures(&after);
+    for unchanged in ["responses", "csat_percent", "mean", "distribution"] {
+        assert_eq!(after[unchanged], before[unchanged], "{unchanged}");
+    }
+    assert_eq!(after["not_applicable"], 4);
+    assert_eq!(after["not_applicable_percent"], 40.0, "4 of 10 answers");
+    let (_, overall) = server.json("/api/v1/stats/trend?standard=IV").await;
+    let points = overall["points"].as_array().expect("points");
+    let total: i64 = points
+        .iter()
+        .map(|p| p["responses"].as_i64().expect("responses"))
+        .sum();
+    assert_eq!(total, 6, "the trend's responses are scores only");
+
+    // The standards page: the scores' row as before, and the share beside it.
+    let (status, page) = server.get("/dashboard/standards").await;
+    assert_eq!(status, StatusCode::OK);
+    let (responses, csat) = row_figures(&page, "IV");
+    assert_eq!(responses, 6);
+    assert_eq!(csat, Some(66.7));
+    assert!(page.contains("data-not-applicable=\"4\""), "the count");
+    assert!(
+        page.contains("data-not-applicable-share=\"40.0\""),
+        "the share"
+    );
+    assert!(page.contains("Udział „nie dotyczy”"));
+    // The overview of standard IV shows its share per place too.
+    let (_, overview) = server.get("/dashboard?standard=IV").await;
+    assert!(overview.contains("data-not-applicable-share=\"40.0\""));
+
+    // The export: four rows without a score, flagged; the report's CSV: the count and share.
+    let (_, csv) = server.get("/dashboard/export.csv?standard=IV").await;
+    let flagged: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(10) == Some("1"))
+        .collect();
+    assert_eq!(flagged.len(), 4, "{csv}");
+    assert!(flagged.iter().all(|l| l.split(',').nth(9) == Some("")));
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/plock/{month}.csv"))
+        .await;
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("standard,IV,"))
+        .expect("IV in the report");
+    assert!(line.ends_with(",4,40.0"), "{line}");
 }

@@ -20,6 +20,8 @@ pub enum Control {
     Yes,
     Finish,
     ChangeAnswer,
+    /// "Not applicable" on a standard's question.
+    NotApplicable,
     Skip,
     /// A reason chip, by its catalogue code.
     Reason(&'static str),
@@ -37,6 +39,7 @@ impl Control {
             Control::Yes => "yes".to_owned(),
             Control::Finish => "finish".to_owned(),
             Control::ChangeAnswer => "change-answer".to_owned(),
+            Control::NotApplicable => "not-applicable".to_owned(),
             Control::Skip => "skip".to_owned(),
             Control::Reason(code) => format!("reason:{code}"),
             Control::Done => "done".to_owned(),
@@ -96,7 +99,7 @@ pub fn controls(visit: &Visit, health: &Health) -> Vec<Control> {
         }
         (Health::Ready, Step::Question { .. }) => {
             let mut controls = faces().to_vec();
-            controls.extend([Control::Skip, Control::Finish]);
+            controls.extend([Control::NotApplicable, Control::Skip, Control::Finish]);
             controls
         }
         (Health::Ready, Step::Reasons { standard, .. }) => {
@@ -256,6 +259,19 @@ mod tests {
         expected.push(Control::LargerText);
         assert_eq!(controls, expected);
         assert!(controls.contains(&language("uk")));
+    }
+
+    #[test]
+    fn a_question_offers_the_faces_not_applicable_skip_and_finish_in_reading_order() {
+        let mut visit = visit();
+        let overall = visit.rate(Score::GOOD, InputKind::Button);
+        store(&mut visit, overall);
+        visit.tell_more();
+        let controls = controls(&visit, &Health::Ready);
+        let mut expected: Vec<Control> = Score::ALL.map(Control::Face).to_vec();
+        expected.extend([Control::NotApplicable, Control::Skip, Control::Finish]);
+        assert_eq!(controls[..expected.len()], expected[..]);
+        assert_eq!(Control::NotApplicable.id(), "not-applicable");
     }
 
     #[test]

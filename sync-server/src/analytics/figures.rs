@@ -1,6 +1,7 @@
 //! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
 //! CSAT (share of scores 3–4), mean and distribution, withheld below [`MIN_RESPONSES`] so no
-//! clerk can be singled out by a single visit.
+//! clerk can be singled out by a single visit. "Does not apply" answers are counted beside the
+//! scores, never among them: they show only as their share of a standard's answers.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -8,19 +9,50 @@ use utoipa::ToSchema;
 /// Fewer responses than this in a cell show "too few responses" instead of any score.
 pub const MIN_RESPONSES: i64 = 5;
 
-/// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s.
+/// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s;
+/// and the "does not apply" answers, which are not scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub scores: [i64; 4],
+    pub not_applicable: i64,
 }
 
 impl Counts {
     pub fn new(scores: [i64; 4]) -> Counts {
-        Counts { scores }
+        Counts {
+            scores,
+            not_applicable: 0,
+        }
     }
 
+    /// These counts with `not_applicable` "does not apply" answers.
+    pub fn with_not_applicable(self, not_applicable: i64) -> Counts {
+        Counts {
+            not_applicable,
+            ..self
+        }
+    }
+
+    /// Scores given: what CSAT, mean and distribution are computed from.
     pub fn responses(&self) -> i64 {
         self.scores.iter().sum()
+    }
+
+    /// Every answer: the scores and the "does not apply" answers.
+    pub fn answers(&self) -> i64 {
+        self.responses() + self.not_applicable
+    }
+
+    /// The share of answers that said "does not apply", in percent; withheld, like the scores,
+    /// below [`MIN_RESPONSES`] answers.
+    pub fn not_applicable_percent(&self) -> Option<f64> {
+        let answers = self.answers();
+        if answers < MIN_RESPONSES {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
+        let (not_applicable, total) = (self.not_applicable as f64, answers as f64);
+        Some(100.0 * not_applicable / total)
     }
 
     /// Adds another cell's counts to this one.
@@ -28,6 +60,7 @@ impl Counts {
         for (mine, theirs) in self.scores.iter_mut().zip(other.scores) {
             *mine += theirs;
         }
+        self.not_applicable += other.not_applicable;
     }
 
     /// The scores' figures, or `None` when there are fewer than [`MIN_RESPONSES`] responses.
@@ -61,6 +94,8 @@ impl Counts {
             csat_percent: figures.as_ref().map(|f| f.csat_percent),
             mean: figures.as_ref().map(|f| f.mean),
             distribution: figures.map(|f| f.distribution),
+            not_applicable: self.not_applicable,
+            not_applicable_percent: self.not_applicable_percent(),
         }
     }
 }
@@ -92,6 +127,11 @@ pub struct Cell {
     pub mean: Option<f64>,
     /// Counts of scores 1, 2, 3 and 4.
     pub distribution: Option<[i64; 4]>,
+    /// "Does not apply" answers in the cell: not scores, never in `responses`, CSAT or mean.
+    pub not_applicable: i64,
+    /// Their share of every answer (scores and "does not apply") in percent; null below 5
+    /// answers.
+    pub not_applicable_percent: Option<f64>,
 }
 
 #[cfg(test)]
@@ -115,5 +155,25 @@ mod tests {
         assert!((five.csat_percent - 60.0).abs() < 1e-9);
         assert!((five.mean - 15.0 / 5.0).abs() < 1e-9);
         assert!((five.shares_percent[3] - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn not_applicable_answers_never_move_csat_mean_or_distribution() {
+        let scores = Counts::new([1, 1, 0, 3]);
+        let with = scores.with_not_applicable(15);
+        assert_eq!(with.responses(), 5);
+        assert_eq!(with.answers(), 20);
+        assert_eq!(with.figures(), scores.figures());
+        let share = with.not_applicable_percent().expect("20 answers");
+        assert!((share - 75.0).abs() < 1e-9);
+        let cell = with.cell();
+        assert_eq!((cell.responses, cell.not_applicable), (5, 15));
+        assert_eq!(cell.csat_percent, scores.cell().csat_percent);
+        // Four answers show no share, whatever they are.
+        assert_eq!(Counts::new([0, 0, 1, 0]).with_not_applicable(3).not_applicable_percent(), None);
+        // Only "does not apply": no score figures, but the share.
+        let only = Counts::default().with_not_applicable(6);
+        assert_eq!(only.figures(), None);
+        assert_eq!(only.not_applicable_percent(), Some(100.0));
     }
 }

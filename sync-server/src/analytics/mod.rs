@@ -165,12 +165,14 @@ pub struct ExportRow {
     pub department_id: String,
     pub desk_id: String,
     pub question: String,
-    pub score: i64,
+    /// 1-4; `None` for a "does not apply" answer.
+    pub score: Option<i64>,
     pub reasons: String,
     pub language: String,
     pub larger_text: bool,
     pub input: String,
     pub burst: bool,
+    pub not_applicable: bool,
 }
 
 #[cfg(test)]

@@ -142,6 +142,8 @@ pub struct Rollup {
     pub scores: [i64; 4],
     /// Counted answers that named at least one reason.
     pub reasons: i64,
+    /// Counted "does not apply" answers (never among the scores).
+    pub not_applicable: i64,
 }
 
 /// How much a database holds: `demo` wants none of it, and reports what it stored.

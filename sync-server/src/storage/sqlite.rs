@@ -644,11 +644,11 @@ impl Backend for SqliteBackend {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT desk_id, question, day, language, larger_text, score_1, score_2, score_3,
-                        score_4, reasons
+                        score_4, reasons, not_applicable
                  FROM (SELECT desk_id, question, day, language, larger_text,
                               sum(score_1) AS score_1, sum(score_2) AS score_2,
                               sum(score_3) AS score_3, sum(score_4) AS score_4,
-                              sum(reasons) AS reasons
+                              sum(reasons) AS reasons, sum(not_applicable) AS not_applicable
                        FROM rollups WHERE desk_id = ?1
                        GROUP BY question, day, language, larger_text)
                  ORDER BY question, day, language, larger_text",
@@ -663,6 +663,7 @@ impl Backend for SqliteBackend {
                         larger_text: r.get(4)?,
                         scores: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
                         reasons: r.get(9)?,
+                        not_applicable: r.get(10)?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -891,7 +892,7 @@ mod tests {
             sequence: 1,
             desk_id: DESK.parse().expect("desk"),
             question: Question::Overall,
-            score,
+            answer: score.into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: true,
@@ -1146,7 +1147,7 @@ mod tests {
         let kiosk = enroll(&db, 1);
         let first = record(Score::GOOD);
         let mut changed = first.clone();
-        changed.score = Score::BAD;
+        changed.answer = Score::BAD.into();
         let mut self_superseding = record(Score::GOOD);
         self_superseding.supersedes = Some(self_superseding.id);
         let outcomes = ingest(
@@ -1178,6 +1179,86 @@ mod tests {
         assert_eq!(counted(&db), [1, 0, 0, 1]);
         ingest(&db, &kiosk, std::slice::from_ref(&b));
         assert_eq!(counted(&db), [0, 0, 0, 1]);
+    }
+
+    /// A standard's answer: a score or "does not apply".
+    fn standard_record(answer: model::Answer) -> RatingRecord {
+        RatingRecord {
+            question: Question::Standard(model::StandardId::V),
+            answer,
+            ..record(Score::GOOD)
+        }
+    }
+
+    /// Counted answers by rollups (scores 1-4, not applicable) and by the answers table itself,
+    /// daily and hourly: all three must agree.
+    fn counted_three_ways(db: &SqliteBackend) -> ([i64; 5], [i64; 5], [i64; 5]) {
+        db.read(|conn| {
+            let five = |sql: &str| -> rusqlite::Result<[i64; 5]> {
+                conn.query_row(sql, [], |r| {
+                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+                })
+            };
+            Ok((
+                five(
+                    "SELECT total(score_1), total(score_2), total(score_3), total(score_4),
+                            total(not_applicable) FROM rollups",
+                )
+                .map(|a| a.map(|n| n as i64))?,
+                five(
+                    "SELECT total(score_1), total(score_2), total(score_3), total(score_4),
+                            total(not_applicable) FROM rollup_hours",
+                )
+                .map(|a| a.map(|n| n as i64))?,
+                five(
+                    "SELECT total(score = 1), total(score = 2), total(score = 3), total(score = 4),
+                            total(not_applicable) FROM answers WHERE counted = 1",
+                )
+                .map(|a| a.map(|n| n as i64))?,
+            ))
+        })
+        .expect("counts")
+    }
+
+    #[test]
+    fn a_score_replaced_by_not_applicable_and_back_keeps_rollups_equal_to_counted_answers() {
+        use model::Answer;
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let a = standard_record(Answer::Score(Score::VERY_BAD));
+        let mut b = standard_record(Answer::NotApplicable);
+        b.supersedes = Some(a.id);
+        let mut c = standard_record(Answer::Score(Score::GOOD));
+        c.supersedes = Some(b.id);
+        let mut d = standard_record(Answer::NotApplicable);
+        d.supersedes = Some(c.id);
+        let agree = |expected: [i64; 5]| {
+            let (days, hours, answers) = counted_three_ways(&db);
+            assert_eq!((days, hours, answers), (expected, expected, expected));
+        };
+        ingest(&db, &kiosk, std::slice::from_ref(&a));
+        agree([1, 0, 0, 0, 0]);
+        ingest(&db, &kiosk, std::slice::from_ref(&b));
+        agree([0, 0, 0, 0, 1]);
+        ingest(&db, &kiosk, std::slice::from_ref(&c));
+        agree([0, 0, 1, 0, 0]);
+        // Again, exactly once: a resent batch changes nothing.
+        assert_eq!(
+            ingest(&db, &kiosk, &[a.clone(), b.clone(), c.clone()]),
+            vec![RecordOutcome::Duplicate, RecordOutcome::Duplicate, RecordOutcome::Duplicate]
+        );
+        agree([0, 0, 1, 0, 0]);
+        // Out of order: d's predecessor arrives after it; only d counts.
+        let (_dir2, other) = open();
+        let kiosk = enroll(&other, 1);
+        ingest(&other, &kiosk, std::slice::from_ref(&d));
+        ingest(&other, &kiosk, std::slice::from_ref(&c));
+        ingest(&other, &kiosk, &[a, b]);
+        let (days, hours, answers) = counted_three_ways(&other);
+        assert_eq!((days, hours, answers), ([0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]));
+        let rollups = other.rollups(&DESK.parse().expect("desk")).expect("rollups");
+        assert_eq!(rollups.iter().map(|r| r.not_applicable).sum::<i64>(), 1);
+        assert_eq!(rollups.iter().map(|r| r.reasons).sum::<i64>(), 0);
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn field_into(field: &str, separator: char, out: &mut String) {
 }
 
 /// The export's columns.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "id",
     "event_time_utc",
     "event_time_approximate",
@@ -116,6 +116,7 @@ pub const COLUMNS: [&str; 15] = [
     "desk",
     "question",
     "score",
+    "not_applicable",
     "reasons",
     "language",
     "larger_text",
@@ -140,7 +141,8 @@ fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
             &row.department_id,
             &row.desk_id,
             &row.question,
-            &row.score.to_string(),
+            &row.score.map(|s| s.to_string()).unwrap_or_default(),
+            flag(row.not_applicable),
             &row.reasons,
             &row.language,
             flag(row.larger_text),

@@ -1,6 +1,6 @@
 //! The monthly monitoring report per office (§3 of the ordinance): responses, CSAT and the
-//! distribution overall, per standard and per department, each against the previous month, and
-//! the most chosen reasons; `/dashboard/reports/{office}/{YYYY-MM}` as a printable page, and
+//! distribution overall, per standard and per department, each against the previous month, the
+//! share of "does not apply" answers per standard, and the most chosen reasons; `/dashboard/reports/{office}/{YYYY-MM}` as a printable page, and
 //! with `.csv` appended as CSV (`?format=excel` for Polish Excel). `/dashboard/reports` lists them.
 
 use axum::extract::{Path, RawQuery, State};
@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use model::{Question, StandardId};
 
 use super::export::Dialect;
-use super::{PageError, View, figures_table, percent, reasons_table};
+use super::{PageError, View, figures_table, not_applicable_table, percent, reasons_table};
 use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, Viewer, charts, labels};
@@ -92,7 +92,7 @@ async fn build(
             now: find(&by_question_now, &q.to_string()),
             before: find(&by_question_before, &q.to_string()),
         })
-        .filter(|l| l.now.responses() + l.before.responses() > 0)
+        .filter(|l| l.now.answers() + l.before.answers() > 0)
         .collect();
     let departments = view
         .places
@@ -267,6 +267,8 @@ pub async fn report(
             p { (lang.pick("Żaden standard nie był oceniany.", "No standard was rated.")) }
         } @else {
             (lines_table(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, &report.previous_month, lang))
+            @let rows: Vec<_> = report.standards.iter().map(|l| (l.id.clone(), l.name.clone(), None, l.now)).collect();
+            (not_applicable_table(lang.pick("Odpowiedzi „nie dotyczy” (nie są ocenami)", "Not-applicable answers (not scores)"), lang.pick("Standard", "Standard"), &rows, lang))
         }
         h2 { (lang.pick("Według wydziału", "By department")) }
         (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &report.previous_month, lang))
@@ -296,6 +298,8 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             "previous_responses",
             "previous_csat_percent",
             "csat_change_points",
+            "not_applicable",
+            "not_applicable_percent",
         ],
         &mut out,
     );
@@ -325,6 +329,12 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             line.before.responses().to_string(),
             or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(change(line).map(|c| dialect.decimal(c, 1))),
+            line.now.not_applicable.to_string(),
+            or_empty(
+                line.now
+                    .not_applicable_percent()
+                    .map(|p| dialect.decimal(p, 1)),
+            ),
         ]);
         dialect.line(&fields, &mut out);
     }
