@@ -76,11 +76,17 @@ fn rating_screens_show_the_question_then_the_faces() {
         let records = kiosk.records();
         assert_eq!(records.len(), 2, "{records:?}");
         assert_eq!(
-            (records[0].question, records[0].answer.score().expect("a score")),
+            (
+                records[0].question,
+                records[0].answer.score().expect("a score")
+            ),
             (Question::Overall, Score::GOOD)
         );
         assert_eq!(
-            (records[1].question, records[1].answer.score().expect("a score")),
+            (
+                records[1].question,
+                records[1].answer.score().expect("a score")
+            ),
             (Question::Standard(StandardId::IV), Score::VERY_GOOD)
         );
         assert!(records.iter().all(|r| r.larger_text));

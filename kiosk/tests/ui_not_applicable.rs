@@ -195,7 +195,10 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
                 return;
             }
         }
-        panic!("the focus never reached {id:?}; labels: {:?}", kiosk.labels());
+        panic!(
+            "the focus never reached {id:?}; labels: {:?}",
+            kiosk.labels()
+        );
     };
     let said = || {
         let (said_language, text) = speaker.last_said().expect("something was said");

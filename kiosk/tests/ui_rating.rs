@@ -130,7 +130,10 @@ async fn change_my_answer_supersedes_the_first_tap() {
     let records = kiosk.records();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].supersedes, Some(records[0].id));
-    assert_eq!(records[1].answer.score().expect("a score"), Score::VERY_GOOD);
+    assert_eq!(
+        records[1].answer.score().expect("a score"),
+        Score::VERY_GOOD
+    );
 
     // The offer to change lasts only a few seconds.
     pass_time(kiosk.config.timing.change_answer_window.as_secs_f64() + 0.5);

@@ -384,7 +384,10 @@ mod tests {
         assert!(json.contains(r#""question":"IV""#) && json.contains(r#""score":2"#));
         let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, record);
-        assert!(!json.contains("not_applicable"), "a score reads as before: {json}");
+        assert!(
+            !json.contains("not_applicable"),
+            "a score reads as before: {json}"
+        );
         let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, record);
         let bad = json.replace(r#""score":2"#, r#""score":9"#);
@@ -447,8 +450,8 @@ mod tests {
 
     #[test]
     fn contradictory_or_missing_answers_are_refused_naming_the_problem() {
-        let json = serde_json::to_string(&standard_record(Answer::Score(Score::BAD)))
-            .expect("serializes");
+        let json =
+            serde_json::to_string(&standard_record(Answer::Score(Score::BAD))).expect("serializes");
         let both = json.replace(r#""score":2"#, r#""score":2,"not_applicable":true"#);
         let neither = json.replace(r#""score":2"#, r#""score":null"#);
         let overall = serde_json::to_string(&standard_record(Answer::NotApplicable))

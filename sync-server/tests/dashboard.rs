@@ -705,7 +705,10 @@ async fn not_applicable(
         records,
     };
     let wire = serde_json::to_string(&batch).expect("json");
-    assert!(wire.contains(r#""score":null,"not_applicable":true"#), "{wire}");
+    assert!(
+        wire.contains(r#""score":null,"not_applicable":true"#),
+        "{wire}"
+    );
     let batch: RecordBatch = serde_json::from_str(&wire).expect("the wire form reads back");
     let receipt = server
         .storage

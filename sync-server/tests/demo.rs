@@ -200,7 +200,10 @@ fn two_weeks_of_demo_data_look_like_production_and_a_second_run_refuses() {
     assert!(count(&db, "SELECT count(DISTINCT language) FROM answers") == 4);
     // Some standards did not apply to the visit: counted as such, never as a score.
     let not_applicable = count(&db, "SELECT count(*) FROM answers WHERE not_applicable = 1");
-    assert!(not_applicable > 50, "{not_applicable} not-applicable answers");
+    assert!(
+        not_applicable > 50,
+        "{not_applicable} not-applicable answers"
+    );
     assert_eq!(
         count(
             &db,

@@ -126,54 +126,65 @@ mod tests {
         }
     }
 
+    /// What a kiosk of schema 2 buffered: sequence, id, score, reasons, supersedes, synced at,
+    /// rejection.
+    type Buffered = (
+        i64,
+        String,
+        i64,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+
+    fn buffered(conn: &Connection, condition: &str) -> Vec<Buffered> {
+        conn.prepare(&format!(
+            "SELECT sequence, id, score, reasons, supersedes, synced_at_ms, rejected_reason
+             FROM answers WHERE {condition} ORDER BY sequence"
+        ))
+        .expect("select")
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read")
+    }
+
     #[test]
     fn buffered_answers_survive_the_not_applicable_migration() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut conn = Connection::open(dir.path().join("kiosk.db")).expect("open");
         conn.pragma_update(None, "foreign_keys", true).expect("fks");
         at_version(&mut conn, 2);
-        let insert = "INSERT INTO answers (id, visit_id, desk_id, question, score, reasons,
-            language, larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns,
-            clock_synchronized, synced_at_ms, rejected_reason)
-            VALUES (?1, 'v', 'plock-wso-03', ?2, ?3, ?4, 'uk', 1, 'button', ?5, 1000, 'b', 7, 1,
-                    ?6, ?7)";
-        let rows: [(&str, &str, i64, &str, Option<&str>, Option<i64>, Option<&str>); 3] = [
-            ("a", "overall", 4, "", None, Some(5), None),
-            ("b", "IV", 1, "", None, None, None),
-            ("c", "IV", 1, "iv-jargon", Some("b"), None, Some("unknown desk")),
-        ];
-        for row in rows {
-            conn.execute(insert, rusqlite::params![row.0, row.1, row.2, row.3, row.4, row.5, row.6])
-                .expect("old row");
-        }
-        let before: Vec<(i64, String, i64, String, Option<String>, Option<i64>, Option<String>)> =
-            conn.prepare(
-                "SELECT sequence, id, score, reasons, supersedes, synced_at_ms, rejected_reason
-                 FROM answers ORDER BY sequence",
-            )
-            .expect("select")
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("read");
+        // An overall rating already synced, a low score, and its reasons set aside as rejected.
+        conn.execute_batch(
+            "INSERT INTO answers (id, visit_id, desk_id, question, score, reasons, language,
+                larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns,
+                clock_synchronized, synced_at_ms, rejected_reason) VALUES
+             ('a', 'v', 'plock-wso-03', 'overall', 4, '', 'uk', 1, 'button', NULL, 1000, 'b', 7,
+                1, 5, NULL),
+             ('b', 'v', 'plock-wso-03', 'IV', 1, '', 'uk', 1, 'button', NULL, 1000, 'b', 8, 1,
+                NULL, NULL),
+             ('c', 'v', 'plock-wso-03', 'IV', 1, 'iv-jargon', 'uk', 1, 'button', 'b', 1000, 'b',
+                9, 1, NULL, 'unknown desk');",
+        )
+        .expect("old rows");
+        let before = buffered(&conn, "1");
+        assert_eq!(before.len(), 3);
 
         migrate(&mut conn).expect("migrated");
         assert_eq!(current_version(&conn).expect("version"), LATEST);
-        let after: Vec<(i64, String, i64, String, Option<String>, Option<i64>, Option<String>)> =
-            conn.prepare(
-                "SELECT sequence, id, score, reasons, supersedes, synced_at_ms, rejected_reason
-                 FROM answers WHERE not_applicable = 0 ORDER BY sequence",
-            )
-            .expect("select")
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("read");
-        assert_eq!(after, before);
+        assert_eq!(buffered(&conn, "not_applicable = 0"), before);
         let unsynced: i64 = conn
             .query_row(
                 "SELECT count(*) FROM answers INDEXED BY answers_unsynced WHERE synced_at_ms IS NULL",
@@ -208,7 +219,9 @@ mod tests {
             assert!(conn.execute(&sql, []).is_err(), "accepted {refused}");
         }
         let fk_problems: i64 = conn
-            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
             .expect("fk check");
         assert_eq!(fk_problems, 0);
     }

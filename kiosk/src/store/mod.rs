@@ -494,7 +494,10 @@ fn parse_row(row: &rusqlite::Row<'_>, sequence: i64) -> Result<RatingRecord, Str
         sequence: u64::try_from(sequence).map_err(|e| e.to_string())?,
         desk_id: text(row, 3)?.parse().map_err(s)?,
         question: text(row, 4)?.parse().map_err(s)?,
-        answer: match (row.get::<_, Option<i64>>(5).map_err(|e| e.to_string())?, get_bool(15)?) {
+        answer: match (
+            row.get::<_, Option<i64>>(5).map_err(|e| e.to_string())?,
+            get_bool(15)?,
+        ) {
             (Some(score), false) => model::Answer::Score(Score::try_from(score).map_err(s)?),
             (None, true) => model::Answer::NotApplicable,
             (score, not_applicable) => {

@@ -243,7 +243,11 @@ fn does_not_apply_is_recorded_as_its_own_answer_and_moves_on() {
     );
     let overall = v.rate(Score::GOOD, InputKind::Touch);
     store(&mut v, overall, &mut log);
-    assert_eq!(v.not_applicable(InputKind::Touch), None, "nor does Tell us more?");
+    assert_eq!(
+        v.not_applicable(InputKind::Touch),
+        None,
+        "nor does Tell us more?"
+    );
     v.tell_more();
 
     let not_applicable = v.not_applicable(InputKind::Button);

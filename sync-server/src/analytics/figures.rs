@@ -170,7 +170,12 @@ mod tests {
         assert_eq!((cell.responses, cell.not_applicable), (5, 15));
         assert_eq!(cell.csat_percent, scores.cell().csat_percent);
         // Four answers show no share, whatever they are.
-        assert_eq!(Counts::new([0, 0, 1, 0]).with_not_applicable(3).not_applicable_percent(), None);
+        assert_eq!(
+            Counts::new([0, 0, 1, 0])
+                .with_not_applicable(3)
+                .not_applicable_percent(),
+            None
+        );
         // Only "does not apply": no score figures, but the share.
         let only = Counts::default().with_not_applicable(6);
         assert_eq!(only.figures(), None);

@@ -4,8 +4,8 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 use model::{
-    Answer, Catalogue, InputKind, LanguageTag, Question, Rateability, RatingRecord, RecordId, RecordedTime,
-    Score, StandardId, VisitId,
+    Answer, Catalogue, InputKind, LanguageTag, Question, Rateability, RatingRecord, RecordId,
+    RecordedTime, Score, StandardId, VisitId,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -235,7 +235,8 @@ impl DeskVisits {
         if rng.random_bool(0.04) {
             at += rng.random_range(3 * SECOND_MS..9 * SECOND_MS);
             let changed = score(3.35 + client.experience + normal(rng) * 0.6);
-            let mut correction = self.record(rng, &client, Question::Overall, changed.into(), at, boot);
+            let mut correction =
+                self.record(rng, &client, Question::Overall, changed.into(), at, boot);
             correction.supersedes = Some(records[0].id);
             records.push(correction);
         }
@@ -487,7 +488,10 @@ mod tests {
             let Question::Standard(id) = record.question else {
                 panic!("reasons on the overall rating: {record:?}");
             };
-            assert!(record.score.is_low(), "reasons after a good score");
+            assert!(
+                record.answer.score().is_some_and(Score::is_low),
+                "reasons after a good score or on not applicable"
+            );
             assert!(record.supersedes.is_some(), "reasons come as a correction");
             for reason in &record.reasons {
                 assert!(
@@ -532,7 +536,7 @@ mod tests {
                 .filter(|d| recent == (d.date >= "2026-11-17".parse().expect("date")))
                 .flat_map(|d| &d.records)
                 .filter(|r| r.desk_id.as_str() == desk && r.question == Question::Overall)
-                .map(|r| r.score)
+                .filter_map(|r| r.answer.score())
                 .collect();
             overall.iter().filter(|s| !s.is_low()).count() as f64 / overall.len() as f64
         };

@@ -427,7 +427,10 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .expect("the old answer");
-        assert_eq!((score, not_applicable, reasons.as_str(), burst), (Some(2), 0, "iv-jargon", 0));
+        assert_eq!(
+            (score, not_applicable, reasons.as_str(), burst),
+            (Some(2), 0, "iv-jargon", 0)
+        );
         let rollup: (i64, i64) = conn
             .query_row(
                 "SELECT score_2, not_applicable FROM rollups INDEXED BY rollups_by_question_day
@@ -447,11 +450,8 @@ mod tests {
             .expect("indexes");
         assert_eq!(indexes, 5, "every index of answers is made again");
         assert!(
-            conn.execute(
-                "UPDATE answers SET score = NULL WHERE id = 'a'",
-                [],
-            )
-            .is_err(),
+            conn.execute("UPDATE answers SET score = NULL WHERE id = 'a'", [],)
+                .is_err(),
             "a score or not applicable, never neither"
         );
     }

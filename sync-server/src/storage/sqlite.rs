@@ -1201,20 +1201,20 @@ mod tests {
             };
             Ok((
                 five(
-                    "SELECT total(score_1), total(score_2), total(score_3), total(score_4),
-                            total(not_applicable) FROM rollups",
-                )
-                .map(|a| a.map(|n| n as i64))?,
+                    "SELECT coalesce(sum(score_1), 0), coalesce(sum(score_2), 0),
+                            coalesce(sum(score_3), 0), coalesce(sum(score_4), 0),
+                            coalesce(sum(not_applicable), 0) FROM rollups",
+                )?,
                 five(
-                    "SELECT total(score_1), total(score_2), total(score_3), total(score_4),
-                            total(not_applicable) FROM rollup_hours",
-                )
-                .map(|a| a.map(|n| n as i64))?,
+                    "SELECT coalesce(sum(score_1), 0), coalesce(sum(score_2), 0),
+                            coalesce(sum(score_3), 0), coalesce(sum(score_4), 0),
+                            coalesce(sum(not_applicable), 0) FROM rollup_hours",
+                )?,
                 five(
-                    "SELECT total(score = 1), total(score = 2), total(score = 3), total(score = 4),
-                            total(not_applicable) FROM answers WHERE counted = 1",
-                )
-                .map(|a| a.map(|n| n as i64))?,
+                    "SELECT coalesce(sum(score = 1), 0), coalesce(sum(score = 2), 0),
+                            coalesce(sum(score = 3), 0), coalesce(sum(score = 4), 0),
+                            coalesce(sum(not_applicable), 0) FROM answers WHERE counted = 1",
+                )?,
             ))
         })
         .expect("counts")
@@ -1245,7 +1245,11 @@ mod tests {
         // Again, exactly once: a resent batch changes nothing.
         assert_eq!(
             ingest(&db, &kiosk, &[a.clone(), b.clone(), c.clone()]),
-            vec![RecordOutcome::Duplicate, RecordOutcome::Duplicate, RecordOutcome::Duplicate]
+            vec![
+                RecordOutcome::Duplicate,
+                RecordOutcome::Duplicate,
+                RecordOutcome::Duplicate
+            ]
         );
         agree([0, 0, 1, 0, 0]);
         // Out of order: d's predecessor arrives after it; only d counts.
@@ -1255,8 +1259,13 @@ mod tests {
         ingest(&other, &kiosk, std::slice::from_ref(&c));
         ingest(&other, &kiosk, &[a, b]);
         let (days, hours, answers) = counted_three_ways(&other);
-        assert_eq!((days, hours, answers), ([0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]));
-        let rollups = other.rollups(&DESK.parse().expect("desk")).expect("rollups");
+        assert_eq!(
+            (days, hours, answers),
+            ([0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1])
+        );
+        let rollups = other
+            .rollups(&DESK.parse().expect("desk"))
+            .expect("rollups");
         assert_eq!(rollups.iter().map(|r| r.not_applicable).sum::<i64>(), 1);
         assert_eq!(rollups.iter().map(|r| r.reasons).sum::<i64>(), 0);
     }
