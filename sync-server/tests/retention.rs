@@ -261,9 +261,10 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
 
     let today = Filter::today();
     let first = today
-        .checked_sub_months(Months::new(37))
+        .checked_sub_months(Months::new(36))
         .expect("three years ago");
-    let whole = format!("period=custom&from={first}&to={today}&step=month");
+    let period = format!("period=custom&from={first}&to={today}");
+    let whole = format!("{period}&step=month");
     let mut paths: Vec<String> = [
         format!("/dashboard?{whole}"),
         format!("/dashboard?{whole}&office=plock"),
@@ -276,7 +277,7 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
         format!("/api/v1/stats/breakdown?by=desk&{whole}"),
         format!("/api/v1/stats/breakdown?by=question&{whole}&office=plock"),
         format!("/api/v1/stats/trend?{whole}"),
-        format!("/api/v1/stats/trend?{whole}&desk=plock-wso-02&step=week"),
+        format!("/api/v1/stats/trend?{period}&desk=plock-wso-02&step=week"),
         format!("/api/v1/stats/reasons?{whole}&standard=IV"),
         format!("/api/v1/stats/heatmap?{whole}"),
         format!("/api/v1/stats/usage?{whole}"),
