@@ -454,7 +454,9 @@ fn privacy(
 ) -> Result<PrivacySettings, ConfigError> {
     let defaults = PrivacySettings::default();
     let disclosure = match raw.min_responses {
-        Some(k) => Disclosure::new(k).map_err(|message| invalid("privacy.min_responses", message))?,
+        Some(k) => {
+            Disclosure::new(k).map_err(|message| invalid("privacy.min_responses", message))?
+        }
         None => defaults.disclosure,
     };
     let answer_retention_months = raw

@@ -45,10 +45,9 @@ pub struct Application {
 impl Application {
     /// Opens the database (migrating it) and binds `settings.listen`.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let storage =
-            Storage::open_sqlite(settings.database.clone(), settings.reader_connections)
-                .await?
-                .with_disclosure(settings.privacy.disclosure);
+        let storage = Storage::open_sqlite(settings.database.clone(), settings.reader_connections)
+            .await?
+            .with_disclosure(settings.privacy.disclosure);
         let channels = Channels::new(
             settings.alerts.email.clone(),
             settings.alerts.webhook.clone(),

@@ -258,10 +258,7 @@ fn row_figures(html: &str, id: &str) -> (Option<i64>, Option<f64>) {
         })
     };
     (
-        attribute("data-responses")
-            .expect("responses")
-            .parse()
-            .ok(),
+        attribute("data-responses").expect("responses").parse().ok(),
         attribute("data-csat").map(|v| v.parse().expect("csat")),
     )
 }
@@ -714,9 +711,16 @@ fn api_groups(body: &Value) -> Vec<(String, Option<i64>)> {
         .expect("groups")
         .iter()
         .map(|g| {
-            assert_eq!(g["responses"].is_null(), g["too_few_responses"] == true, "{g}");
+            assert_eq!(
+                g["responses"].is_null(),
+                g["too_few_responses"] == true,
+                "{g}"
+            );
             assert_eq!(g["responses"].is_null(), g["distribution"].is_null(), "{g}");
-            (g["id"].as_str().expect("id").to_owned(), g["responses"].as_i64())
+            (
+                g["id"].as_str().expect("id").to_owned(),
+                g["responses"].as_i64(),
+            )
         })
         .collect()
 }
@@ -724,7 +728,10 @@ fn api_groups(body: &Value) -> Vec<(String, Option<i64>)> {
 #[tokio::test]
 async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_subtracted() {
     let server = Server::spawn().await;
-    for (department, name) in [("usc", "Urząd Stanu Cywilnego"), ("fin", "Wydział Finansowy")] {
+    for (department, name) in [
+        ("usc", "Urząd Stanu Cywilnego"),
+        ("fin", "Wydział Finansowy"),
+    ] {
         server
             .storage
             .add_department("plock".into(), department.into(), name.into())
@@ -754,7 +761,14 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
     // Płock: wso with a desk of 2 beside desks of 30 and 40; usc of 3; fin of 50 (125 in all).
     let mixed = |n: i64| -> Vec<(i64, Question, u8, &'static [&'static str])> {
         (0..n)
-            .map(|i| (60 + 3 * i, O, [1, 4, 3, 4, 2][usize::try_from(i % 5).expect("i")], NONE))
+            .map(|i| {
+                (
+                    60 + 3 * i,
+                    O,
+                    [1, 4, 3, 4, 2][usize::try_from(i % 5).expect("i")],
+                    NONE,
+                )
+            })
             .collect()
     };
     for (desk, n) in [
@@ -789,7 +803,11 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
     let department = |id: &str| row_figures(&departments, id).0;
     assert_eq!(department("wso"), Some(72));
     assert_eq!(department("usc"), None, "3 answers");
-    assert_eq!(department("fin"), None, "withheld beside usc, or 125 − 72 − 50 = 3");
+    assert_eq!(
+        department("fin"),
+        None,
+        "withheld beside usc, or 125 − 72 − 50 = 3"
+    );
     assert_nothing_recoverable(
         "page: Płock's departments",
         plock,
@@ -798,13 +816,21 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
     let (_, desks) = server.get("/dashboard?office=plock&department=wso").await;
     let desk = |id: &str| row_figures(&desks, id).0;
     assert_eq!(
-        [desk("plock-wso-01"), desk("plock-wso-02"), desk("plock-wso-03")],
+        [
+            desk("plock-wso-01"),
+            desk("plock-wso-02"),
+            desk("plock-wso-03")
+        ],
         [None, None, Some(40)]
     );
     assert_nothing_recoverable(
         "page: wso's desks",
         department("wso"),
-        &[desk("plock-wso-01"), desk("plock-wso-02"), desk("plock-wso-03")],
+        &[
+            desk("plock-wso-01"),
+            desk("plock-wso-02"),
+            desk("plock-wso-03"),
+        ],
     );
     // fin is withheld as a complement: nothing below it may add up to it.
     for path in [
@@ -868,7 +894,10 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
         .json("/api/v1/stats/breakdown?by=department&office=plock")
         .await;
     let departments_api = api_groups(&by_department);
-    let plock_api = offices_api.iter().find(|(id, _)| id == "plock").and_then(|g| g.1);
+    let plock_api = offices_api
+        .iter()
+        .find(|(id, _)| id == "plock")
+        .and_then(|g| g.1);
     assert_eq!(plock_api, Some(125));
     assert_nothing_recoverable(
         "API: Płock's departments",
@@ -900,7 +929,10 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
             .or(body["cells"].as_array())
             .expect("cells");
         assert!(!cells.is_empty(), "{path}");
-        assert!(cells.iter().all(|c| c["responses"].is_null()), "{path}: {body}");
+        assert!(
+            cells.iter().all(|c| c["responses"].is_null()),
+            "{path}: {body}"
+        );
     }
     let (_, usage) = server
         .json("/api/v1/stats/usage?office=plock&department=fin")
@@ -955,7 +987,9 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
     // Exports: answers one by one only to the Organizational Department's roles, coarsened;
     // an office viewer gets counts per desk and day after the same control.
     let (_, answers) = server.get("/dashboard/export.csv?office=plock").await;
-    assert!(answers.starts_with("local_day,office,department,desk,question,score,reasons,burst\r\n"));
+    assert!(
+        answers.starts_with("local_day,office,department,desk,question,score,reasons,burst\r\n")
+    );
     let viewer = server.as_user(
         server
             .session("piotr", Role::OfficeViewer, Some("plock"))
@@ -983,7 +1017,9 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
         ("plock-fin-01", None),
         ("plock-wso-03", Some(40)),
     ] {
-        let days = per_desk.get(desk).unwrap_or_else(|| panic!("{desk}: {per_desk:?}"));
+        let days = per_desk
+            .get(desk)
+            .unwrap_or_else(|| panic!("{desk}: {per_desk:?}"));
         if total.is_none() {
             assert!(days.iter().all(Option::is_none), "{desk}: {days:?}");
         }

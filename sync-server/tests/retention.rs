@@ -207,7 +207,7 @@ fn history(desk: &str, first_sequence: u64, today_ms: i64, seed: u64) -> Vec<Rat
             let visit_id = VisitId::new_random();
             let n = seed + u64::try_from(day).expect("day") * 8 + visit;
             let overall = Score::try_from(i64::try_from(n % 4 + 1).expect("score")).expect("score");
-            let language: LanguageTag = if n % 5 == 0 { "uk" } else { "pl" }
+            let language: LanguageTag = if n.is_multiple_of(5) { "uk" } else { "pl" }
                 .parse()
                 .expect("language");
             let base = |question, score, reasons: Vec<&str>, sequence| RatingRecord {
@@ -222,17 +222,22 @@ fn history(desk: &str, first_sequence: u64, today_ms: i64, seed: u64) -> Vec<Rat
                     .map(|r| r.to_owned().try_into().expect("reason"))
                     .collect(),
                 language: language.clone(),
-                larger_text: n % 7 == 0,
+                larger_text: n.is_multiple_of(7),
                 input: InputKind::Touch,
                 supersedes: None,
                 recorded: reading(at),
             };
             records.push(base(Question::Overall, overall, vec![], sequence));
             sequence += 1;
-            let low = n % 3 == 0;
+            let low = n.is_multiple_of(3);
             let iv_score = if low { Score::BAD } else { Score::GOOD };
             let reasons = if low { vec!["iv-interrupted"] } else { vec![] };
-            let mut iv = base(Question::Standard(StandardId::IV), iv_score, reasons, sequence);
+            let mut iv = base(
+                Question::Standard(StandardId::IV),
+                iv_score,
+                reasons,
+                sequence,
+            );
             iv.recorded = reading(at + 20_000);
             records.push(iv);
             sequence += 1;
@@ -304,11 +309,7 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
         "old answers are there to purge"
     );
 
-    let summary = server
-        .storage
-        .purge(24, today)
-        .await
-        .expect("purge");
+    let summary = server.storage.purge(24, today).await.expect("purge");
     let cutoff = today.checked_sub_months(Months::new(24)).expect("cutoff");
     assert_eq!(summary.before_day, cutoff.to_string());
     let left = server.storage.answer_count().await.expect("count");
@@ -383,8 +384,14 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
 async fn retention_and_k_are_validated_with_the_key_named() {
     for (toml, key) in [
         ("[privacy]\nmin_responses = 4\n", "privacy.min_responses"),
-        ("[privacy]\nanswer_retention_months = 0\n", "privacy.answer_retention_months"),
-        ("[privacy]\nanswer_retention_months = 121\n", "privacy.answer_retention_months"),
+        (
+            "[privacy]\nanswer_retention_months = 0\n",
+            "privacy.answer_retention_months",
+        ),
+        (
+            "[privacy]\nanswer_retention_months = 121\n",
+            "privacy.answer_retention_months",
+        ),
     ] {
         let text = format!("database = \"x.db\"\n{toml}");
         let error = Settings::from_toml(&text, std::path::Path::new("s.toml"))

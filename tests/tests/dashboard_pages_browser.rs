@@ -215,7 +215,16 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
     assert_eq!(page_csat, csv_csat, "the page's CSAT is the CSV's");
     assert_eq!(
         header,
-        ["local_day", "office", "department", "desk", "question", "score", "reasons", "burst"]
+        [
+            "local_day",
+            "office",
+            "department",
+            "desk",
+            "question",
+            "score",
+            "reasons",
+            "burst"
+        ]
     );
 
     // Three answers at Gąbin: its row withholds everything, and Płock's with it, since the
@@ -236,7 +245,9 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         .expect("Gąbin's row withholds its score");
     assert_eq!(gabin.text().await.expect("text"), "za mało odpowiedzi");
     client
-        .find(Locator::Css("tr[data-id=plock] td[data-responses=withheld]"))
+        .find(Locator::Css(
+            "tr[data-id=plock] td[data-responses=withheld]",
+        ))
         .await
         .expect("Płock's row is withheld beside it");
     browser

@@ -16,6 +16,9 @@ use crate::dashboard::Scope;
 /// Largest `min_responses` accepted: above it a pilot's desks would show nothing.
 pub const MAX_MIN_RESPONSES: i64 = 1_000;
 
+/// Office → department → (desk, responses), in a stable order.
+type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, i64)>>>;
+
 /// The rule, with its `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disclosure {
@@ -129,7 +132,12 @@ impl Disclosure {
             return parts.iter().map(|&n| n > 0).collect();
         }
         let mut withheld: Vec<bool> = parts.iter().map(|&n| self.too_few(n)).collect();
-        let mut hidden: i64 = parts.iter().zip(&withheld).filter(|(_, w)| **w).map(|(n, _)| n).sum();
+        let mut hidden: i64 = parts
+            .iter()
+            .zip(&withheld)
+            .filter(|(_, w)| **w)
+            .map(|(n, _)| n)
+            .sum();
         if !withheld.contains(&true) {
             return withheld;
         }
@@ -167,8 +175,7 @@ impl Disclosure {
     /// the offices, the departments of each office and the desks of each department, by
     /// [`Disclosure::withheld_parts`]; and every place inside a withheld one.
     pub fn places(self, desks: &[DeskCounts]) -> Withheld {
-        // office → department → desk → counts, in a stable order.
-        let mut tree: BTreeMap<&str, BTreeMap<&str, Vec<(&str, i64)>>> = BTreeMap::new();
+        let mut tree: Tree<'_> = BTreeMap::new();
         for d in desks {
             tree.entry(d.office_id.as_str())
                 .or_default()
@@ -239,26 +246,44 @@ mod tests {
     fn one_small_part_takes_the_next_smallest_with_it() {
         // An office total of 132: departments of 2, 50, 80. Without the second cell,
         // 132 − 50 − 80 = 2 would give the hidden one back.
-        assert_eq!(k5().withheld_parts(false, &[2, 50, 80]), vec![true, true, false]);
+        assert_eq!(
+            k5().withheld_parts(false, &[2, 50, 80]),
+            vec![true, true, false]
+        );
         // Two small parts holding 5 or more together protect each other.
-        assert_eq!(k5().withheld_parts(false, &[3, 4, 80]), vec![true, true, false]);
+        assert_eq!(
+            k5().withheld_parts(false, &[3, 4, 80]),
+            vec![true, true, false]
+        );
         // Two holding fewer than 5 together take a third.
         assert_eq!(
             k5().withheld_parts(false, &[1, 2, 9, 80]),
             vec![true, true, true, false]
         );
         // Empty parts are known to be empty: they protect nothing and are shown as empty.
-        assert_eq!(k5().withheld_parts(false, &[2, 0, 7]), vec![true, false, true]);
+        assert_eq!(
+            k5().withheld_parts(false, &[2, 0, 7]),
+            vec![true, false, true]
+        );
         // Nothing small, nothing withheld.
-        assert_eq!(k5().withheld_parts(false, &[5, 6, 0]), vec![false, false, false]);
+        assert_eq!(
+            k5().withheld_parts(false, &[5, 6, 0]),
+            vec![false, false, false]
+        );
         // A withheld total withholds every part with answers.
-        assert_eq!(k5().withheld_parts(true, &[3, 0, 50]), vec![true, false, true]);
+        assert_eq!(
+            k5().withheld_parts(true, &[3, 0, 50]),
+            vec![true, false, true]
+        );
     }
 
     #[test]
     fn a_larger_k_withholds_more() {
         let k10 = Disclosure::new(10).expect("k");
-        assert_eq!(k10.withheld_parts(false, &[7, 12, 40]), vec![true, true, false]);
+        assert_eq!(
+            k10.withheld_parts(false, &[7, 12, 40]),
+            vec![true, true, false]
+        );
     }
 
     fn desk(office: &str, department: &str, desk: &str, n: i64) -> DeskCounts {
@@ -297,7 +322,11 @@ mod tests {
 
     #[test]
     fn protect_parts_marks_the_counts() {
-        let mut parts = [Counts::new([0, 0, 1, 1]), Counts::new([5, 5, 5, 5]), Counts::new([9, 9, 9, 9])];
+        let mut parts = [
+            Counts::new([0, 0, 1, 1]),
+            Counts::new([5, 5, 5, 5]),
+            Counts::new([9, 9, 9, 9]),
+        ];
         k5().protect_parts(false, &mut parts, |c| c);
         assert_eq!(parts.map(|c| c.withheld), [true, true, false]);
         assert_eq!(parts[1].shown_responses(), None);

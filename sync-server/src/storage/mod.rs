@@ -14,8 +14,8 @@ use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
-    Counts, DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Node, Places,
-    ReasonCount, TrendPoint, Usage, Withheld,
+    Counts, DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Node,
+    Places, ReasonCount, TrendPoint, Usage, Withheld,
 };
 use crate::dashboard::Scope;
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
@@ -290,7 +290,8 @@ pub trait Backend: Send + Sync + 'static {
     /// Deletes the answers placed on a day before `before_day` (`YYYY-MM-DD`, Europe/Warsaw),
     /// keeping the rollups and a tombstone of each id, and conflict logs received before
     /// `before_ms`.
-    fn purge_answers(&self, before_day: &str, before_ms: i64) -> Result<PurgeSummary, StorageError>;
+    fn purge_answers(&self, before_day: &str, before_ms: i64)
+    -> Result<PurgeSummary, StorageError>;
     // Alerts (crate::alerts).
     /// Adds an enabled rule; `office` `None` watches every office.
     /// The rule's numbers are checked against `disclosure`'s `k`.
@@ -490,7 +491,11 @@ impl Storage {
 
     /// Counts per week or month: withheld entirely when their place is, and otherwise as parts
     /// of its shown total.
-    pub async fn trend(&self, filter: Filter, scope: Scope) -> Result<Vec<TrendPoint>, StorageError> {
+    pub async fn trend(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<TrendPoint>, StorageError> {
         self.disclosed(move |b, disclosure| {
             let mut points = b.trend(&filter, &scope)?;
             let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
@@ -519,7 +524,11 @@ impl Storage {
     }
 
     /// Counts per weekday and hour, as parts of their place's total.
-    pub async fn heatmap(&self, filter: Filter, scope: Scope) -> Result<Vec<HeatCell>, StorageError> {
+    pub async fn heatmap(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<HeatCell>, StorageError> {
         self.disclosed(move |b, disclosure| {
             let mut cells = b.heatmap(&filter, &scope)?;
             let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
@@ -563,7 +572,11 @@ impl Storage {
 
     /// Counts per desk and day for the aggregate export: a desk's days are parts of the desk's
     /// total, all withheld when the desk is.
-    pub async fn desk_days(&self, filter: Filter, scope: Scope) -> Result<Vec<DeskDay>, StorageError> {
+    pub async fn desk_days(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<DeskDay>, StorageError> {
         self.disclosed(move |b, disclosure| {
             let mut days = b.desk_days(&filter, &scope)?;
             let withheld = withheld_by_question(b, disclosure, &filter, false)?;

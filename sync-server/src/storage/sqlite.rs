@@ -21,14 +21,14 @@ mod tally;
 
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Contents, Desk, DeskEditOutcome, FleetKiosk,
-    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, PurgeSummary, Rollup,
-    StorageError, TokenLookup, User, UserCredentials, schema,
+    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, PurgeSummary,
+    Rollup, StorageError, TokenLookup, User, UserCredentials, schema,
 };
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
-    DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount,
-    TrendPoint, Usage,
+    DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places,
+    ReasonCount, TrendPoint, Usage,
 };
 use crate::dashboard::Lang;
 use crate::dashboard::Scope;
@@ -324,7 +324,11 @@ impl Backend for SqliteBackend {
         self.read(|conn| analytics::desk_days(conn, filter, scope))
     }
 
-    fn purge_answers(&self, before_day: &str, before_ms: i64) -> Result<PurgeSummary, StorageError> {
+    fn purge_answers(
+        &self,
+        before_day: &str,
+        before_ms: i64,
+    ) -> Result<PurgeSummary, StorageError> {
         let desks = self.read(|conn| retention::desks_with_old_answers(conn, before_day))?;
         let mut answers = 0;
         for desk in desks {

@@ -549,7 +549,10 @@ mod tests {
                     queries.push(breakdown_query(filter, &scope, level));
                 }
                 // Disclosure control decides over every office, whatever the scope.
-                let everywhere = [desk_counts_query(filter, false), desk_counts_query(filter, true)];
+                let everywhere = [
+                    desk_counts_query(filter, false),
+                    desk_counts_query(filter, true),
+                ];
                 for (sql, values) in queries.into_iter().chain(everywhere) {
                     let plan = plan(&conn, &sql, values);
                     assert!(!plan.contains("answers"), "{sql}: {plan}");
@@ -557,7 +560,8 @@ mod tests {
                         !plan.contains("SCAN r"),
                         "a period is read along an index, not by scanning the rollups: {sql}: {plan}"
                     );
-                    if scope != Scope::AllOffices && !sql.contains("GROUP BY r.question, r.desk_id") {
+                    if scope != Scope::AllOffices && !sql.contains("GROUP BY r.question, r.desk_id")
+                    {
                         assert!(
                             sql.contains("d.office_id = ?"),
                             "the scope is in the query: {sql}"
