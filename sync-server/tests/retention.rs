@@ -61,7 +61,11 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
-            privacy: PrivacySettings::default(),
+            // The server's own hourly purge keeps ten years; the test purges 24 months itself.
+            privacy: PrivacySettings {
+                answer_retention_months: 120,
+                ..PrivacySettings::default()
+            },
         };
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();
