@@ -167,6 +167,17 @@ impl Server {
 
     /// Stores answers `(minutes ago, question, score, reasons)` from `kiosk`, each its own visit.
     async fn answers(&self, kiosk: &Kiosk, answers: &[(i64, Question, u8, &[&str])]) {
+        self.answers_in(kiosk, &LanguageTag::polish(), answers)
+            .await;
+    }
+
+    /// [`Server::answers`] given in `language`.
+    async fn answers_in(
+        &self,
+        kiosk: &Kiosk,
+        language: &LanguageTag,
+        answers: &[(i64, Question, u8, &[&str])],
+    ) {
         let now = now_ms();
         let records: Vec<RatingRecord> = answers
             .iter()
@@ -183,7 +194,7 @@ impl Server {
                         .iter()
                         .map(|r| (*r).to_owned().try_into().expect("reason"))
                         .collect(),
-                    language: LanguageTag::polish(),
+                    language: language.clone(),
                     larger_text: false,
                     input: InputKind::Touch,
                     supersedes: None,
@@ -1025,4 +1036,54 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
         }
         assert_nothing_recoverable(&format!("export: {desk}'s days"), total, days);
     }
+}
+
+#[tokio::test]
+async fn a_language_filter_gives_back_no_language_its_patterns_withhold() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    // 40 in Polish, 8 in Ukrainian, 2 in German (languages the desk does not offer still count).
+    let (pl, uk, de) = (
+        LanguageTag::polish(),
+        "uk".parse::<LanguageTag>().expect("uk"),
+        "de".parse::<LanguageTag>().expect("de"),
+    );
+    for (language, n, first) in [(&pl, 40, 0), (&uk, 8, 400), (&de, 2, 600)] {
+        let answers: Vec<_> = (0..n).map(|i| (60 + first + 5 * i, O, 3, NONE)).collect();
+        server.answers_in(&kiosk, language, &answers).await;
+    }
+    // The patterns page withholds German (2) and Ukrainian beside it: 50 − 40 = 10.
+    let (_, usage) = server.json("/api/v1/stats/usage?desk=gabin-fin-01").await;
+    let language = |code: &str| {
+        usage["languages"]
+            .as_array()
+            .expect("languages")
+            .iter()
+            .find(|l| l["language"] == code)
+            .map(|l| l["responses"].as_i64())
+            .expect("language")
+    };
+    assert_eq!(
+        (language("pl"), language("uk"), language("de")),
+        (Some(40), None, None)
+    );
+    // Filtering by Ukrainian must not show the 8 either, at the desk or anywhere above it.
+    for path in [
+        "/api/v1/stats/breakdown?by=desk&language=uk",
+        "/api/v1/stats/breakdown?by=office&language=uk",
+        "/api/v1/stats/breakdown?by=question&desk=gabin-fin-01&language=uk",
+    ] {
+        let (_, body) = server.json(path).await;
+        assert!(
+            api_groups(&body).iter().all(|(_, n)| n.is_none()),
+            "{path}: {body}"
+        );
+    }
+    let (_, page) = server.get("/dashboard?desk=gabin-fin-01&language=uk").await;
+    assert!(shown_responses(&page).iter().all(|n| *n == 0), "{page}");
+    // Polish, shown among the languages, is shown under its filter too.
+    let (_, body) = server
+        .json("/api/v1/stats/breakdown?by=desk&language=pl")
+        .await;
+    assert_eq!(api_groups(&body), [("gabin-fin-01".to_owned(), Some(40))]);
 }

@@ -93,6 +93,11 @@ impl Withheld {
     pub fn contains(&self, node: &Node) -> bool {
         self.nodes.contains(node)
     }
+
+    /// Withholds `node` as well (a further rule's decision).
+    pub fn insert(&mut self, node: Node) {
+        self.nodes.insert(node);
+    }
 }
 
 impl Disclosure {

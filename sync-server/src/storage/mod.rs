@@ -285,6 +285,12 @@ pub trait Backend: Send + Sync + 'static {
         filter: &Filter,
         every_question: bool,
     ) -> Result<Vec<(String, DeskCounts)>, StorageError>;
+    /// As [`Backend::desk_counts`], per language, whatever the filter's language.
+    fn desk_language_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, String, DeskCounts)>, StorageError>;
     /// Counted answers per desk and day.
     fn desk_days(&self, filter: &Filter, scope: &Scope) -> Result<Vec<DeskDay>, StorageError>;
     /// Deletes the answers placed on a day before `before_day` (`YYYY-MM-DD`, Europe/Warsaw),
@@ -684,8 +690,100 @@ impl Storage {
 }
 
 /// Disclosure control's decision over every office for the filter's question (or, with
-/// `every_question`, for each question), with the question it is for.
+/// `every_question`, for each question), with the question it is for. With a language filter,
+/// a place is withheld also when its language is withheld among its languages unfiltered (the
+/// patterns page's partition), or the filtered figure would give that cell back; and so is
+/// everything inside it.
 fn withheld_by_question(
+    backend: &dyn Backend,
+    disclosure: Disclosure,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, Withheld)>, StorageError> {
+    let decided = decide_by_question(backend, disclosure, filter, every_question)?;
+    let Some(language) = &filter.language else {
+        return Ok(decided);
+    };
+    let by_language = backend.desk_language_counts(filter, every_question)?;
+    let unfiltered = Filter {
+        language: None,
+        ..filter.clone()
+    };
+    let unfiltered = decide_by_question(backend, disclosure, &unfiltered, every_question)?;
+    Ok(decided
+        .into_iter()
+        .map(|(question, mut withheld)| {
+            let rows: Vec<(&str, &DeskCounts)> = by_language
+                .iter()
+                .filter(|(q, _, _)| *q == question)
+                .map(|(_, l, d)| (l.as_str(), d))
+                .collect();
+            let place_withheld = unfiltered
+                .iter()
+                .find(|(q, _)| *q == question)
+                .map(|(_, w)| w.clone())
+                .unwrap_or_default();
+            let places: std::collections::HashSet<Node> = rows
+                .iter()
+                .flat_map(|(_, d)| {
+                    [
+                        Node::All,
+                        Node::Office(d.office_id.clone()),
+                        Node::Department {
+                            office: d.office_id.clone(),
+                            department: d.department_id.clone(),
+                        },
+                        Node::Desk(d.desk_id.clone()),
+                    ]
+                })
+                .collect();
+            for node in places {
+                // The place's languages as the patterns page orders them.
+                let mut languages: Vec<(&str, i64)> = Vec::new();
+                for (l, d) in rows.iter().filter(|(_, d)| node.covers(d)) {
+                    match languages.iter_mut().find(|(code, _)| code == l) {
+                        Some((_, n)) => *n += d.counts.responses(),
+                        None => languages.push((l, d.counts.responses())),
+                    }
+                }
+                languages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                let sizes: Vec<i64> = languages.iter().map(|(_, n)| *n).collect();
+                let parts = disclosure.withheld_parts(place_withheld.contains(&node), &sizes);
+                let mine = languages
+                    .iter()
+                    .zip(parts)
+                    .any(|((code, _), w)| *code == language.as_str() && w);
+                if mine {
+                    withheld.insert(node);
+                }
+            }
+            // Everything inside a place withheld here is withheld too, as in `places`.
+            for (_, d) in &rows {
+                let office = Node::Office(d.office_id.clone());
+                let department = Node::Department {
+                    office: d.office_id.clone(),
+                    department: d.department_id.clone(),
+                };
+                if withheld.contains(&Node::All) || withheld.contains(&office) {
+                    withheld.insert(department.clone());
+                }
+                if withheld.contains(&Node::All)
+                    || withheld.contains(&office)
+                    || withheld.contains(&department)
+                {
+                    withheld.insert(Node::Desk(d.desk_id.clone()));
+                }
+                if withheld.contains(&Node::All) {
+                    withheld.insert(office);
+                }
+            }
+            (question, withheld)
+        })
+        .collect())
+}
+
+/// [`withheld_by_question`] for the filter as it is.
+fn decide_by_question(
     backend: &dyn Backend,
     disclosure: Disclosure,
     filter: &Filter,
@@ -732,8 +830,9 @@ fn place(
     for desk in desks.iter().filter(|d| node.covers(d)) {
         total.add(desk.counts);
     }
+    let decided = withheld_by_question(backend, disclosure, filter, false)?;
     total.withheld =
-        disclosure.places(&desks).contains(&node) || disclosure.too_few(total.responses());
+        decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(total.responses());
     Ok(total)
 }
 

@@ -324,6 +324,14 @@ impl Backend for SqliteBackend {
         self.read(|conn| analytics::desk_days(conn, filter, scope))
     }
 
+    fn desk_language_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
+        self.read(|conn| analytics::desk_language_counts(conn, filter, every_question))
+    }
+
     fn purge_answers(
         &self,
         before_day: &str,

@@ -191,6 +191,57 @@ pub(super) fn desk_counts(
     Ok(rows)
 }
 
+/// The SQL and values of [`desk_language_counts`].
+fn desk_language_counts_query(filter: &Filter, every_question: bool) -> (String, Vec<Value>) {
+    let every_language = Filter {
+        office: None,
+        department: None,
+        desk: None,
+        language: None,
+        ..filter.clone()
+    };
+    let dims = Dimensions {
+        question: !every_question,
+        every_question,
+        ..ROLLUP_DAYS
+    };
+    let c = conditions(&every_language, &Scope::AllOffices, dims);
+    let sql = format!(
+        "SELECT r.question, r.language, d.office_id, d.department_id, r.desk_id, {SUMS}
+         FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.question, r.language, r.desk_id
+         ORDER BY r.question, r.language, r.desk_id",
+        c.sql
+    );
+    (sql, c.values)
+}
+
+/// As [`desk_counts`], per language too and whatever the filter's language: what a language
+/// filter's figures must agree with.
+pub(super) fn desk_language_counts(
+    conn: &Connection,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
+    let (sql, values) = desk_language_counts_query(filter, every_question);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(values), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                DeskCounts {
+                    office_id: r.get(2)?,
+                    department_id: r.get(3)?,
+                    desk_id: r.get(4)?,
+                    counts: counts_at(r, 5)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// The SQL and values of [`desk_days`].
 fn desk_days_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
     let c = conditions(filter, scope, ROLLUP_DAYS);
@@ -552,6 +603,8 @@ mod tests {
                 let everywhere = [
                     desk_counts_query(filter, false),
                     desk_counts_query(filter, true),
+                    desk_language_counts_query(filter, false),
+                    desk_language_counts_query(filter, true),
                 ];
                 for (sql, values) in queries.into_iter().chain(everywhere) {
                     let plan = plan(&conn, &sql, values);
@@ -560,8 +613,9 @@ mod tests {
                         !plan.contains("SCAN r"),
                         "a period is read along an index, not by scanning the rollups: {sql}: {plan}"
                     );
-                    if scope != Scope::AllOffices && !sql.contains("GROUP BY r.question, r.desk_id")
-                    {
+                    let everywhere = sql.contains("GROUP BY r.question, r.desk_id")
+                        || sql.contains("GROUP BY r.question, r.language, r.desk_id");
+                    if scope != Scope::AllOffices && !everywhere {
                         assert!(
                             sql.contains("d.office_id = ?"),
                             "the scope is in the query: {sql}"
