@@ -1,12 +1,14 @@
 //! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
-//! CSAT (share of scores 3–4), mean and distribution, withheld below [`MIN_RESPONSES`] so no
-//! clerk can be singled out by a single visit. "Does not apply" answers are counted beside the
-//! scores, never among them: they show only as their share of a standard's answers.
+//! CSAT (share of scores 3–4), mean and distribution. A cell is shown only when
+//! [`disclosure`](super::disclosure) has not withheld it; below [`MIN_RESPONSES`] it never is.
+//! "Does not apply" answers are counted beside the scores, never among them: they show only as
+//! their share of a standard's answers, under the same disclosure decision.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Fewer responses than this in a cell show "too few responses" instead of any score.
+/// The least number of answers any shown figure comes from: the default of
+/// `[privacy] min_responses`, which may only be raised.
 pub const MIN_RESPONSES: i64 = 5;
 
 /// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s;
@@ -15,6 +17,9 @@ pub const MIN_RESPONSES: i64 = 5;
 pub struct Counts {
     pub scores: [i64; 4],
     pub not_applicable: i64,
+    /// Set by [`Disclosure`](super::Disclosure): the cell shows no figure at all, not even its
+    /// response count (too few answers, or a complement that would let them be worked out).
+    pub withheld: bool,
 }
 
 impl Counts {
@@ -22,7 +27,21 @@ impl Counts {
         Counts {
             scores,
             not_applicable: 0,
+            withheld: false,
         }
+    }
+
+    /// The response count a page may print: `None` when withheld.
+    pub fn shown_responses(&self) -> Option<i64> {
+        let responses = self.responses();
+        (!self.is_withheld()).then_some(responses)
+    }
+
+    /// Whether the cell shows nothing: withheld by disclosure control, or (as a last guard for
+    /// counts that never went through it) from 1 to [`MIN_RESPONSES`] − 1 answers.
+    pub fn is_withheld(&self) -> bool {
+        let responses = self.responses();
+        self.withheld || (responses > 0 && responses < MIN_RESPONSES)
     }
 
     /// These counts with `not_applicable` "does not apply" answers.
@@ -43,19 +62,24 @@ impl Counts {
         self.responses() + self.not_applicable
     }
 
-    /// The share of answers that said "does not apply", in percent; withheld, like the scores,
-    /// below [`MIN_RESPONSES`] answers.
+    /// The "does not apply" count a page may print: `None` when the cell is withheld or holds
+    /// fewer than [`MIN_RESPONSES`] answers in all.
+    pub fn shown_not_applicable(&self) -> Option<i64> {
+        (!self.is_withheld() && self.answers() >= MIN_RESPONSES).then_some(self.not_applicable)
+    }
+
+    /// The share of answers that said "does not apply", in percent; `None` when its count is not
+    /// shown ([`Counts::shown_not_applicable`]).
     pub fn not_applicable_percent(&self) -> Option<f64> {
+        let not_applicable = self.shown_not_applicable()?;
         let answers = self.answers();
-        if answers < MIN_RESPONSES {
-            return None;
-        }
         #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
-        let (not_applicable, total) = (self.not_applicable as f64, answers as f64);
+        let (not_applicable, total) = (not_applicable as f64, answers as f64);
         Some(100.0 * not_applicable / total)
     }
 
-    /// Adds another cell's counts to this one.
+    /// Adds another cell's counts to this one (a sum of cells is not withheld until disclosure
+    /// control says so).
     pub fn add(&mut self, other: Counts) {
         for (mine, theirs) in self.scores.iter_mut().zip(other.scores) {
             *mine += theirs;
@@ -63,10 +87,10 @@ impl Counts {
         self.not_applicable += other.not_applicable;
     }
 
-    /// The scores' figures, or `None` when there are fewer than [`MIN_RESPONSES`] responses.
+    /// The scores' figures, or `None` when the cell is withheld or empty.
     pub fn figures(&self) -> Option<Figures> {
         let responses = self.responses();
-        if responses < MIN_RESPONSES {
+        if self.is_withheld() || responses == 0 {
             return None;
         }
         #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
@@ -85,16 +109,16 @@ impl Counts {
         })
     }
 
-    /// The JSON form: the response count always, the scores only when not withheld.
+    /// The JSON form: nothing but the flag when withheld.
     pub fn cell(&self) -> Cell {
         let figures = self.figures();
         Cell {
-            responses: self.responses(),
-            too_few_responses: figures.is_none(),
+            responses: self.shown_responses(),
+            too_few_responses: self.is_withheld(),
             csat_percent: figures.as_ref().map(|f| f.csat_percent),
             mean: figures.as_ref().map(|f| f.mean),
             distribution: figures.map(|f| f.distribution),
-            not_applicable: self.not_applicable,
+            not_applicable: self.shown_not_applicable(),
             not_applicable_percent: self.not_applicable_percent(),
         }
     }
@@ -117,9 +141,11 @@ pub struct Figures {
 /// One cell as the JSON API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Cell {
-    /// Counted answers in the cell.
-    pub responses: i64,
-    /// True when the cell has fewer than 5 responses: every score below is then null.
+    /// Counted answers in the cell; null when withheld.
+    pub responses: Option<i64>,
+    /// True when the cell is withheld: it has fewer than `min_responses` answers (5 unless
+    /// configured higher), or it is withheld so that such a cell cannot be worked out by
+    /// subtracting shown cells from a shown total. Every other field is then null.
     pub too_few_responses: bool,
     /// Share of scores 3–4 in percent.
     pub csat_percent: Option<f64>,
@@ -127,10 +153,10 @@ pub struct Cell {
     pub mean: Option<f64>,
     /// Counts of scores 1, 2, 3 and 4.
     pub distribution: Option<[i64; 4]>,
-    /// "Does not apply" answers in the cell: not scores, never in `responses`, CSAT or mean.
-    pub not_applicable: i64,
-    /// Their share of every answer (scores and "does not apply") in percent; null below 5
-    /// answers.
+    /// "Does not apply" answers in the cell: not scores, never in `responses`, CSAT or mean;
+    /// null when the cell is withheld or holds fewer than 5 answers in all.
+    pub not_applicable: Option<i64>,
+    /// Their share of every answer (scores and "does not apply") in percent; null as above.
     pub not_applicable_percent: Option<f64>,
 }
 
@@ -146,7 +172,7 @@ mod tests {
         assert!(cell.too_few_responses);
         assert_eq!(
             (cell.responses, cell.csat_percent, cell.mean),
-            (4, None, None)
+            (None, None, None)
         );
         assert_eq!(cell.distribution, None);
 
@@ -167,7 +193,7 @@ mod tests {
         let share = with.not_applicable_percent().expect("20 answers");
         assert!((share - 75.0).abs() < 1e-9);
         let cell = with.cell();
-        assert_eq!((cell.responses, cell.not_applicable), (5, 15));
+        assert_eq!((cell.responses, cell.not_applicable), (Some(5), Some(15)));
         assert_eq!(cell.csat_percent, scores.cell().csat_percent);
         // Four answers show no share, whatever they are.
         assert_eq!(
@@ -180,5 +206,12 @@ mod tests {
         let only = Counts::default().with_not_applicable(6);
         assert_eq!(only.figures(), None);
         assert_eq!(only.not_applicable_percent(), Some(100.0));
+        // A cell disclosure control withholds shows neither count nor share.
+        let withheld = Counts {
+            withheld: true,
+            ..with
+        };
+        assert_eq!(withheld.cell().not_applicable, None);
+        assert_eq!(withheld.not_applicable_percent(), None);
     }
 }

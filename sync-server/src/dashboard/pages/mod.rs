@@ -308,7 +308,10 @@ pub fn figures_table(
                         th scope="row" {
                             @if let Some(link) = link { a href=(link) { (label) } } @else { (label) }
                         }
-                        td.number data-responses=(counts.responses()) { (lang.number(counts.responses() as f64, 0)) }
+                        @match counts.shown_responses() {
+                            Some(n) => td.number data-responses=(n) { (lang.number(n as f64, 0)) }
+                            None => td.number.too-few data-responses="withheld" { (charts::withheld(lang)) }
+                        }
                         @match counts.figures() {
                             Some(f) => {
                                 td.number data-csat=(format!("{:.1}", f.csat_percent)) { (percent(lang, f.csat_percent)) }
@@ -330,8 +333,9 @@ pub fn figures_table(
 
 /// The "does not apply" share per row (a standard's question): every answer, those that said the
 /// question did not apply to the visit, and their share. These answers are not scores: the
-/// figures table's responses, CSAT and mean leave them out. A row below 5 answers shows its
-/// counts but no share. `rows` as for [`figures_table`].
+/// figures table's responses, CSAT and mean leave them out. A row that disclosure control
+/// withholds, or with fewer than 5 answers in all, shows none of the three. `rows` as for
+/// [`figures_table`].
 pub fn not_applicable_table(
     caption: &str,
     first_column: &str,
@@ -353,12 +357,14 @@ pub fn not_applicable_table(
                         th scope="row" {
                             @if let Some(link) = link { a href=(link) { (label) } } @else { (label) }
                         }
-                        td.number { (lang.number(counts.answers() as f64, 0)) }
-                        td.number data-not-applicable=(counts.not_applicable) { (lang.number(counts.not_applicable as f64, 0)) }
-                        @match counts.not_applicable_percent() {
-                            Some(share) => td.number data-not-applicable-share=(format!("{share:.1}")) { (percent(lang, share)) }
-                            None if counts.answers() == 0 => td.too-few { (lang.pick("brak odpowiedzi", "no answers")) }
-                            None => td.too-few { (charts::too_few(lang)) }
+                        @match (counts.shown_not_applicable(), counts.not_applicable_percent()) {
+                            (Some(not_applicable), Some(share)) => {
+                                td.number { (lang.number(counts.answers() as f64, 0)) }
+                                td.number data-not-applicable=(not_applicable) { (lang.number(not_applicable as f64, 0)) }
+                                td.number data-not-applicable-share=(format!("{share:.1}")) { (percent(lang, share)) }
+                            }
+                            _ if counts.answers() == 0 => td.too-few colspan="3" { (lang.pick("brak odpowiedzi", "no answers")) }
+                            _ => td.too-few colspan="3" { (charts::too_few(lang)) }
                         }
                     }
                 }
@@ -367,32 +373,31 @@ pub fn not_applicable_table(
     }
 }
 
-/// The most chosen reasons as a table (only when the figures they explain may be shown).
+/// The most chosen reasons as a table; `None` (the figures they explain are withheld) says so.
 pub fn reasons_table(
     caption: &str,
-    reasons: &[crate::analytics::ReasonCount],
-    responses: i64,
+    reasons: Option<&[crate::analytics::ReasonCount]>,
     lang: Lang,
 ) -> Markup {
     html! {
-        @if responses < crate::analytics::MIN_RESPONSES {
-            p.too-few { (caption) ": " (charts::too_few(lang)) }
-        } @else if reasons.is_empty() {
-            p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
-        } @else {
-            table.reasons {
-                caption { (caption) }
-                thead { tr {
-                    th scope="col" { (lang.pick("Powód", "Reason")) }
-                    th scope="col" { (lang.pick("Standard", "Standard")) }
-                    th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
-                } }
-                tbody {
-                    @for r in reasons {
-                        tr {
-                            td { (labels::reason(&r.reason, lang)) }
-                            td { (r.question) }
-                            td.number { (lang.number(r.chosen as f64, 0)) }
+        @match reasons {
+            None => p.too-few { (caption) ": " (charts::too_few(lang)) }
+            Some([]) => p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
+            Some(reasons) => {
+                table.reasons {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { (lang.pick("Powód", "Reason")) }
+                        th scope="col" { (lang.pick("Standard", "Standard")) }
+                        th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
+                    } }
+                    tbody {
+                        @for r in reasons {
+                            tr {
+                                td { (labels::reason(&r.reason, lang)) }
+                                td { (r.question) }
+                                td.number { (lang.number(r.chosen as f64, 0)) }
+                            }
                         }
                     }
                 }
