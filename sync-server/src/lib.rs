@@ -6,14 +6,17 @@
 
 pub mod alerts;
 pub mod analytics;
+pub mod busy;
 pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod dashboard;
 pub mod demo;
 pub mod event_time;
+pub mod connections;
 pub mod http;
 pub mod passwords;
+pub mod proxies;
 pub mod rate_limit;
 pub mod startup;
 pub mod storage;

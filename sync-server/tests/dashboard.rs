@@ -12,7 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use sync_server::analytics::{Filter, Level};
-use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, RateLimits};
+use sync_server::proxies::TrustedProxies;
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role, Scope};
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
@@ -49,6 +50,8 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
         };
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();

@@ -1,6 +1,7 @@
 //! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
-//! memory stays flat whatever the size. `?format=excel` writes what Polish Excel opens directly:
+//! memory stays flat whatever the size. Exports run on their own connections, a few at a time
+//! (503 when all are busy), and stop when the client stops reading (`[limits] send_timeout_s`). `?format=excel` writes what Polish Excel opens directly:
 //! a UTF-8 byte-order mark, semicolons, and decimal commas.
 
 use std::pin::Pin;
@@ -187,12 +188,16 @@ pub async fn csv(
     let dialect = Dialect::parse(&extras)?;
     let mut header = String::from(dialect.preamble());
     dialect.line(&COLUMNS, &mut header);
-    let receiver = state.storage.export_chunks(
-        view.filter.clone(),
-        view.viewer.scope.clone(),
-        header.into_bytes(),
-        move |row, out| row_into(dialect, row, out),
-    );
+    let receiver = state
+        .storage
+        .export_chunks(
+            view.filter.clone(),
+            view.viewer.scope.clone(),
+            header.into_bytes(),
+            state.limits.send_timeout,
+            move |row, out| row_into(dialect, row, out),
+        )
+        .await?;
     let filename = format!(
         "ocena-{}-{}{}.csv",
         view.filter.from,
