@@ -17,12 +17,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::header::COOKIE;
 use sync_server::config::{AlertSettings, DashboardSettings, Limits, RateLimits};
-use sync_server::proxies::TrustedProxies;
 use sync_server::dashboard::{Lang, Role};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
 use sync_server::storage::{
-    Connections,
-    Backend, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
+    Backend, Connections, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
 };
 use sync_server::{Application, Settings, credentials};
 

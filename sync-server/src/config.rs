@@ -878,11 +878,20 @@ mod tests {
         assert_eq!(s.rate_limit.max_bytes_per_limiter, 1024 * 1024);
         for (text, key) in [
             ("[limits]\nmax_connections = 0", "`limits.max_connections`"),
-            ("[limits]\nheader_read_timeout_s = 0", "`limits.header_read_timeout_s`"),
-            ("[limits]\nbody_read_timeout_s = 86400", "`limits.body_read_timeout_s`"),
+            (
+                "[limits]\nheader_read_timeout_s = 0",
+                "`limits.header_read_timeout_s`",
+            ),
+            (
+                "[limits]\nbody_read_timeout_s = 86400",
+                "`limits.body_read_timeout_s`",
+            ),
             ("[limits]\nsend_timeout_s = 0", "`limits.send_timeout_s`"),
             ("[limits]\nmax_wait_ms = 0", "`limits.max_wait_ms`"),
-            ("[limits]\nconcurrent_exports = 0", "`limits.concurrent_exports`"),
+            (
+                "[limits]\nconcurrent_exports = 0",
+                "`limits.concurrent_exports`",
+            ),
             (
                 "[limits]\nconcurrent_password_hashes = 1000",
                 "`limits.concurrent_password_hashes`",

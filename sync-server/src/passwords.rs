@@ -138,7 +138,11 @@ impl PasswordSlots {
     }
 
     /// [`verify`] in a slot.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, HashError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
         self.run(move || verify(&password, stored.as_deref())).await
     }
 

@@ -204,7 +204,12 @@ mod tests {
         assert!(one.contains(ip("192.0.2.7")) && !one.contains(ip("192.0.2.8")));
         let v6: IpNet = "2001:db8::/32".parse().expect("v6");
         assert!(v6.contains(ip("2001:db8:1::9")) && !v6.contains(ip("2001:db9::1")));
-        assert!("0.0.0.0/0".parse::<IpNet>().expect("all").contains(ip("8.8.8.8")));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<IpNet>()
+                .expect("all")
+                .contains(ip("8.8.8.8"))
+        );
         for bad in ["10.0.0.1/8", "10.0.0.0/33", "ten", "10.0.0.0/x", ""] {
             assert!(bad.parse::<IpNet>().is_err(), "{bad}");
         }
@@ -266,7 +271,10 @@ mod tests {
     fn the_forwarded_header_is_read_when_chosen() {
         let trusted = proxies(&["127.0.0.0/8"], ForwardedHeader::Forwarded);
         let forwarded = headers(&[
-            ("forwarded", "for=192.0.2.60;proto=https, for=\"[2001:db8::1]:4711\""),
+            (
+                "forwarded",
+                "for=192.0.2.60;proto=https, for=\"[2001:db8::1]:4711\"",
+            ),
             ("x-forwarded-for", "198.51.100.3"),
         ]);
         assert_eq!(
@@ -274,7 +282,10 @@ mod tests {
             ip("2001:db8::1"),
             "Forwarded is read, X-Forwarded-For ignored"
         );
-        assert_eq!(ForwardedHeader::parse("Forwarded"), Some(ForwardedHeader::Forwarded));
+        assert_eq!(
+            ForwardedHeader::parse("Forwarded"),
+            Some(ForwardedHeader::Forwarded)
+        );
         assert_eq!(ForwardedHeader::parse("x-real-ip"), None);
     }
 }

@@ -17,8 +17,8 @@ use model::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sync_server::config::{AlertSettings, DashboardSettings, Limits, Rate, RateLimits};
-use sync_server::proxies::TrustedProxies;
 use sync_server::credentials;
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{NewDesk, Rollup, Storage};
 use sync_server::{Application, Settings};
 

@@ -50,9 +50,7 @@ async fn sign_in_gzip(base: &str, username: &str) -> (StatusCode, String, usize)
     let marker = r#"name="csrf_token" value=""#;
     let start = page.find(marker).expect("token") + marker.len();
     let token = page[start..].split('"').next().expect("token");
-    let body = format!(
-        "csrf_token={token}&username={username}&password=whatever+it+is"
-    );
+    let body = format!("csrf_token={token}&username={username}&password=whatever+it+is");
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(body.as_bytes()).expect("gzip");
     let compressed = gzip.finish().expect("gzip");

@@ -262,7 +262,6 @@ async fn refused(
         .into_response())
 }
 
-
 #[derive(Debug, Deserialize)]
 pub struct AddForm {
     #[serde(default)]

@@ -146,7 +146,8 @@ async fn read_body_in_time(
         }
         Err(_) => return Error::BodyTimeout(timeout).into_response(),
     };
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Gives the error responses that middleware and routing produce themselves (415 for an

@@ -13,11 +13,11 @@ use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
 use crate::alerts::delivery::Channel;
-use crate::busy::Busy;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
     ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
 };
+use crate::busy::Busy;
 use crate::dashboard::Scope;
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
@@ -413,10 +413,9 @@ impl Storage {
         path: std::path::PathBuf,
         connections: Connections,
     ) -> Result<Storage, StorageError> {
-        let backend = tokio::task::spawn_blocking(move || {
-            sqlite::SqliteBackend::open(&path, &connections)
-        })
-        .await??;
+        let backend =
+            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, &connections))
+                .await??;
         Ok(Storage::new(backend, connections))
     }
 

@@ -791,7 +791,8 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, SqliteBackend) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = SqliteBackend::open(&dir.path().join("s.db"), &Connections::default()).expect("open");
+        let db =
+            SqliteBackend::open(&dir.path().join("s.db"), &Connections::default()).expect("open");
         assert_eq!(db.seed_offices().expect("seed"), 5);
         assert_eq!(db.seed_offices().expect("seed again"), 0);
         db.add_department("plock", "wso", "Wydział Spraw Obywatelskich")

@@ -16,8 +16,8 @@ use model::{Question, StandardId};
 
 use super::layout::{Chrome, Section, page};
 use super::{Lang, Viewer, charts, labels};
-use crate::busy::BUSY_RETRY_AFTER;
 use crate::analytics::{Counts, Filter, FilterError, Places, Preset, Step};
+use crate::busy::BUSY_RETRY_AFTER;
 use crate::http::AppState;
 use crate::storage::StorageError;
 

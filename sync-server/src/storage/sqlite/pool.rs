@@ -20,7 +20,11 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    pub(super) fn new(connections: Vec<Connection>, max_wait: Duration, what: &'static str) -> Pool {
+    pub(super) fn new(
+        connections: Vec<Connection>,
+        max_wait: Duration,
+        what: &'static str,
+    ) -> Pool {
         Pool {
             idle: Mutex::new(connections),
             returned: Condvar::new(),
