@@ -273,11 +273,19 @@ async fn unread_exports_never_starve_kiosks_or_pages() {
     );
 
     // Four exports nobody reads: more than the export connections (2) and the readers (2).
+    // Each status line is read as it comes; the first to stream says the exports are running.
+    let (lines, mut arrived) = tokio::sync::mpsc::unbounded_channel();
     let mut exports = Vec::new();
     for _ in 0..4 {
-        exports.push(unread_request(server.address, EXPORT, &cookie).await);
+        let mut stream = unread_request(server.address, EXPORT, &cookie).await;
+        let lines = lines.clone();
+        exports.push(tokio::spawn(async move {
+            let line = status_line(&mut stream, Duration::from_secs(10)).await;
+            let _ = lines.send(line);
+            stream
+        }));
     }
-    let first = status_line(&mut exports[0], Duration::from_secs(5)).await;
+    let first = arrived.recv().await.expect("a status line");
     assert!(first.ends_with("200"), "{first}");
 
     let kiosk = reqwest::Client::new();
@@ -312,8 +320,8 @@ async fn unread_exports_never_starve_kiosks_or_pages() {
 
     // Two exports stream; the other two are told to come back (after the wait for a slot).
     let mut statuses = vec![first];
-    for stream in &mut exports[1..] {
-        statuses.push(status_line(stream, Duration::from_secs(10)).await);
+    for _ in 1..4 {
+        statuses.push(arrived.recv().await.expect("a status line"));
     }
     statuses.sort();
     assert_eq!(
@@ -329,10 +337,11 @@ async fn unread_exports_never_starve_kiosks_or_pages() {
 
     // The send timeout ends the stalled exports: their connections close short of the whole
     // export, and exports can run again. The timeout is the experiment, so this wait is too
-    // (reading earlier would be progress, and the export would go on).
-    tokio::time::sleep(SEND_TIMEOUT + Duration::from_secs(1)).await;
-    for stream in exports {
-        let mut stream = stream;
+    // (reading earlier would be progress, and the export would go on); it leaves a loaded
+    // machine time to fill the buffers first.
+    tokio::time::sleep(SEND_TIMEOUT * 3).await;
+    for export in exports {
+        let mut stream = export.await.expect("the status line was read");
         let cut = tokio::time::timeout(Duration::from_secs(20), async {
             let mut buf = vec![0u8; 64 * 1024];
             let mut read = 0;
@@ -559,7 +568,7 @@ async fn a_trickled_body_gets_408_after_the_body_timeout() {
     let mut trickle = TcpStream::connect(server.address).await.expect("connect");
     trickle
         .write_all(
-            b"POST /api/v1/heartbeat HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+            b"POST /api/v1/enroll HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
               content-length: 1000\r\n\r\n{\"kiosk",
         )
         .await
