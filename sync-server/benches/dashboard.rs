@@ -16,7 +16,7 @@ use model::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::header::COOKIE;
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::dashboard::{Lang, Role};
 use sync_server::proxies::TrustedProxies;
 use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
@@ -301,6 +301,7 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         dashboard: DashboardSettings::default(),
         proxies: TrustedProxies::default(),
         limits: Limits::default(),
+        privacy: PrivacySettings::default(),
     };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());

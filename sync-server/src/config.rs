@@ -12,6 +12,7 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
+use crate::analytics::Disclosure;
 use crate::credentials;
 use crate::proxies::{ForwardedHeader, IpNet, TrustedProxies};
 
@@ -49,6 +50,8 @@ pub struct Settings {
     pub proxies: TrustedProxies,
     /// The `[limits]` section: timeouts and caps that keep one client from stalling the rest.
     pub limits: Limits,
+    /// The `[privacy]` section: disclosure control and retention.
+    pub privacy: PrivacySettings,
 }
 
 /// The `[limits]` section: every wait has a bound and every costly resource a cap; what cannot
@@ -84,6 +87,29 @@ impl Default for Limits {
             max_wait: Duration::from_secs(5),
             concurrent_exports: 2,
             concurrent_password_hashes: 4,
+        }
+    }
+}
+
+/// The `[privacy]` section (see PRIVACY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// `min_responses`: no figure from fewer answers is shown anywhere (5 unless raised).
+    pub disclosure: Disclosure,
+    /// `answer_retention_months`: answers older than this are deleted (their rollups stay).
+    pub answer_retention_months: u32,
+}
+
+/// Default months individual answers are kept.
+pub const DEFAULT_ANSWER_RETENTION_MONTHS: u32 = 24;
+/// Longest retention accepted: ten years.
+pub const MAX_ANSWER_RETENTION_MONTHS: u32 = 120;
+
+impl Default for PrivacySettings {
+    fn default() -> PrivacySettings {
+        PrivacySettings {
+            disclosure: Disclosure::default(),
+            answer_retention_months: DEFAULT_ANSWER_RETENTION_MONTHS,
         }
     }
 }
@@ -234,6 +260,15 @@ struct RawSettings {
     alerts: RawAlerts,
     #[serde(default)]
     dashboard: RawDashboard,
+    #[serde(default)]
+    privacy: RawPrivacy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    min_responses: Option<i64>,
+    answer_retention_months: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -492,6 +527,7 @@ impl Settings {
             &invalid,
         )?;
         let limits = limits(&raw.limits, &invalid)?;
+        let privacy = privacy(&raw.privacy, &invalid)?;
         Ok(Settings {
             listen,
             database,
@@ -502,6 +538,7 @@ impl Settings {
             dashboard,
             proxies,
             limits,
+            privacy,
         })
     }
 
@@ -620,6 +657,32 @@ fn trusted_proxies(
         })?,
     };
     Ok(TrustedProxies { networks, header })
+}
+
+fn privacy(
+    raw: &RawPrivacy,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<PrivacySettings, ConfigError> {
+    let defaults = PrivacySettings::default();
+    let disclosure = match raw.min_responses {
+        Some(k) => {
+            Disclosure::new(k).map_err(|message| invalid("privacy.min_responses", message))?
+        }
+        None => defaults.disclosure,
+    };
+    let answer_retention_months = raw
+        .answer_retention_months
+        .unwrap_or(defaults.answer_retention_months);
+    if !(1..=MAX_ANSWER_RETENTION_MONTHS).contains(&answer_retention_months) {
+        return Err(invalid(
+            "privacy.answer_retention_months",
+            format!("{answer_retention_months} is outside 1-{MAX_ANSWER_RETENTION_MONTHS} months"),
+        ));
+    }
+    Ok(PrivacySettings {
+        disclosure,
+        answer_retention_months,
+    })
 }
 
 /// Longest session timeout accepted: a week.

@@ -18,6 +18,7 @@ pub mod http;
 pub mod passwords;
 pub mod proxies;
 pub mod rate_limit;
+pub mod retention;
 pub mod startup;
 pub mod storage;
 pub mod survey;

@@ -40,6 +40,7 @@ pub struct Application {
     monitor: Monitor,
     alert_check_every: std::time::Duration,
     limits: Limits,
+    answer_retention_months: u32,
 }
 
 impl Application {
@@ -51,7 +52,9 @@ impl Application {
             exports: limits.concurrent_exports,
             max_wait: limits.max_wait,
         };
-        let storage = Storage::open_sqlite(settings.database.clone(), connections).await?;
+        let storage = Storage::open_sqlite(settings.database.clone(), connections)
+            .await?
+            .with_disclosure(settings.privacy.disclosure);
         let channels = Channels::new(
             settings.alerts.email.clone(),
             settings.alerts.webhook.clone(),
@@ -89,6 +92,7 @@ impl Application {
             monitor,
             alert_check_every: settings.alerts.check_every,
             limits,
+            answer_retention_months: settings.privacy.answer_retention_months,
         })
     }
 
@@ -111,8 +115,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
         let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
+        let retention = tokio::spawn(crate::retention::run(
+            self.storage.clone(),
+            self.answer_retention_months,
+            crate::retention::PURGE_EVERY,
+        ));
         crate::connections::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         monitor.abort();
+        retention.abort();
         Ok(())
     }
 }

@@ -16,7 +16,9 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, Rate, RateLimits};
+use sync_server::config::{
+    AlertSettings, DashboardSettings, Limits, PrivacySettings, Rate, RateLimits,
+};
 use sync_server::credentials;
 use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{NewDesk, Rollup, Storage};
@@ -71,6 +73,7 @@ impl TestServer {
             dashboard: DashboardSettings::default(),
             proxies: TrustedProxies::default(),
             limits: Limits::default(),
+            privacy: PrivacySettings::default(),
         };
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");
