@@ -404,8 +404,8 @@ fn elements(window: &KioskWindow) -> (Vec<TextElement>, Vec<Target>) {
 }
 
 /// Measures one rendered shot, adding one line per violation to `problems`. `face_words` are the
-/// faces' words where they are exempt from the capital height (larger-text mode's standard
-/// question, `Theme.font-face-word`).
+/// faces' words where they are exempt from the capital height (larger-text mode writes them at
+/// `Theme.font-face-word`: ACCESSIBILITY.md, Known gaps).
 fn measure(
     window: &KioskWindow,
     frame: &Frame,
@@ -799,12 +799,11 @@ fn measure_every_screen() -> String {
                             &png_dir().join(&resolution).join(format!("{name}.png")),
                         );
                         let place = format!("{} {language} {mode} {resolution}", shot.name);
-                        let face_words: Vec<String> =
-                            if larger_text && shot.screen == Screen::Question {
-                                FACE_WORDS.map(|w| ui_text(language, w)).to_vec()
-                            } else {
-                                Vec::new()
-                            };
+                        let face_words: Vec<String> = if larger_text {
+                            FACE_WORDS.map(|w| ui_text(language, w)).to_vec()
+                        } else {
+                            Vec::new()
+                        };
                         capitals +=
                             measure(window, &frame, &need, &place, &face_words, &mut problems);
                         // The faces in larger-text mode: no smaller than the same screen's in
