@@ -25,7 +25,9 @@ fn the_question_and_its_faces_are_one_screen_and_one_touch() {
         kiosk.find("How would you rate the service today?");
         for (score, face) in FACES.iter().enumerate() {
             kiosk.find(face);
-            kiosk.adapter().set_focused(format!("face-{}", score + 1).into());
+            kiosk
+                .adapter()
+                .set_focused(format!("face-{}", score + 1).into());
             assert!(kiosk.ring_surrounds(face), "the ring round {face:?}");
         }
         kiosk.adapter().set_focused("".into());

@@ -753,8 +753,7 @@ fn measure_every_screen() -> String {
         let mut shots = 0;
         let mut capitals = 0;
         let mut normal_faces = HashMap::<(String, &str), FaceSizes>::new();
-        let mut face_extent =
-            BTreeMap::<(String, &str, &str), (FaceSizes, FaceSizes)>::new();
+        let mut face_extent = BTreeMap::<(String, &str, &str), (FaceSizes, FaceSizes)>::new();
         for display in &DISPLAYS {
             let dir = tempfile::tempdir().expect("tempdir");
             let config = config_for(display, &dir.path().join("data"));

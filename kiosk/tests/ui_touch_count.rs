@@ -108,9 +108,7 @@ async fn visit(larger_text: bool) -> Touches {
     let pages = kiosk.adapter().get_reason_page_count();
     for page in 1..pages {
         finger.tap("More reasons");
-        kiosk
-            .until(|k| k.adapter().get_reason_page() == page)
-            .await;
+        kiosk.until(|k| k.adapter().get_reason_page() == page).await;
     }
     let last_chip = kiosk
         .adapter()
@@ -123,9 +121,7 @@ async fn visit(larger_text: bool) -> Touches {
     kiosk.tap(&last_chip.label);
     for page in (0..pages - 1).rev() {
         kiosk.tap("Previous");
-        kiosk
-            .until(|k| k.adapter().get_reason_page() == page)
-            .await;
+        kiosk.until(|k| k.adapter().get_reason_page() == page).await;
     }
     assert!(codes().contains(&first_chip.code.to_string()));
 

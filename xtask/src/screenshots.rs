@@ -430,7 +430,8 @@ fn contact_sheet(
                 let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
                 for dy in 0..scale {
                     for dx in 0..scale {
-                        let p = source[((y * scale + dy) * frame.width() + x * scale + dx) as usize];
+                        let p =
+                            source[((y * scale + dy) * frame.width() + x * scale + dx) as usize];
                         r += u32::from(p.r);
                         g += u32::from(p.g);
                         b += u32::from(p.b);
