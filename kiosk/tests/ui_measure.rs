@@ -811,15 +811,14 @@ fn measure_every_screen() -> String {
                             let key = (resolution.clone(), shot.name);
                             if !larger_text {
                                 normal_faces.insert(key.clone(), sizes);
-                            } else if let Some(normal) = normal_faces.get(&key) {
-                                if sizes.width_mm + 0.05 < normal.width_mm
+                            } else if let Some(normal) = normal_faces.get(&key)
+                                && (sizes.width_mm + 0.05 < normal.width_mm
                                     || sizes.height_mm + 0.05 < normal.height_mm
-                                    || sizes.drawn_mm + 0.05 < normal.drawn_mm
-                                {
-                                    problems.push(format!(
-                                        "{place}: faces {sizes:?} smaller than in normal mode {normal:?}"
-                                    ));
-                                }
+                                    || sizes.drawn_mm + 0.05 < normal.drawn_mm)
+                            {
+                                problems.push(format!(
+                                    "{place}: faces {sizes:?} smaller than in normal mode {normal:?}"
+                                ));
                             }
                             let extent = face_extent
                                 .entry((resolution.clone(), mode, shot.name))
