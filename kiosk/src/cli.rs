@@ -142,7 +142,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => {
-            let opened = Store::open(&config.data_dir)?;
+            // The out-of-service screen shows only the fault's code: say which one this is.
+            let opened = Store::open(&config.data_dir).map_err(|e| {
+                let code = e.screen_code();
+                anyhow::Error::new(e).context(format!(
+                    "answers cannot be stored (code {code} on the out-of-service screen)"
+                ))
+            })?;
             if let Some(moved) = &opened.moved_aside {
                 println!(
                     "warning: the database was corrupt and was moved to {}",

@@ -43,7 +43,7 @@ const SLACK_PX: f32 = 0.5;
 /// keep their small size in larger-text mode (EN 301 549 5.1.4 covers the text needed to use
 /// the kiosk). They are recognised by their text, which the test itself sets.
 const DESK_NAME: &str = "Wydział Spraw Obywatelskich — stanowisko 3";
-const OUT_OF_SERVICE_DETAIL: &str = "database: disk full (/var/lib/ocena/kiosk.db)";
+const OUT_OF_SERVICE_CODE: &str = "S1";
 
 /// The panels measured: the official 7" display, and a 7"-class 1280×800 panel (Touch Display
 /// 2 is 720×1280 portrait, ≈ 155×88 mm; a landscape 7" 1280×800 is ≈ 150.7×94.2 mm).
@@ -487,7 +487,7 @@ fn measure(
             }
         }
         // Larger-text mode: the capital letter's height, measured on the first glyph.
-        let staff_only = text.text == DESK_NAME || text.text == OUT_OF_SERVICE_DETAIL;
+        let staff_only = text.text == DESK_NAME || text.text.ends_with(OUT_OF_SERVICE_CODE);
         if need.larger_text
             && !staff_only
             && text.text.chars().next().is_some_and(is_measurable_capital)
@@ -583,7 +583,7 @@ fn show(window: &KioskWindow, shot: Shot, question: &str, reasons: &[String]) {
     adapter.set_question_number(2);
     adapter.set_question_count(4);
     adapter.set_desk_name(DESK_NAME.into());
-    adapter.set_out_of_service_detail(OUT_OF_SERVICE_DETAIL.into());
+    adapter.set_out_of_service_code(OUT_OF_SERVICE_CODE.into());
     let per_page = usize::try_from(window.get_reasons_per_page())
         .unwrap_or(1)
         .max(1);

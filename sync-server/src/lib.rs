@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod lang;
 pub mod passwords;
 pub mod rate_limit;
 pub mod startup;

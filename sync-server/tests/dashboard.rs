@@ -602,11 +602,15 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     let csv_csat = 100.0 * good as f64 / scores.len() as f64;
     assert_eq!(Some(format!("{csv_csat:.1}").parse().expect("csat")), csat);
 
-    // Polish Excel: a byte-order mark, semicolons, the same rows.
+    // Polish Excel: a byte-order mark, semicolons, Polish headings, the same rows.
     let (_, excel) = server
         .get("/dashboard/export.csv?office=plock&format=excel")
         .await;
-    assert!(excel.starts_with("\u{feff}id;event_time_utc;"));
+    assert!(
+        excel.starts_with("\u{feff}Identyfikator;Czas (UTC);"),
+        "{}",
+        excel.lines().next().unwrap_or_default()
+    );
     assert_eq!(excel.lines().count(), csv.lines().count());
     let (_, included) = server
         .get("/dashboard/export.csv?office=plock&bursts=include")
@@ -637,7 +641,9 @@ async fn the_monthly_report_compares_with_the_previous_month() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(csv.starts_with("\u{feff}section;id;name;month;responses;csat_percent"));
+    assert!(csv.starts_with(
+        "\u{feff}Sekcja;Identyfikator;Nazwa;Miesiąc;Liczba odpowiedzi;Odsetek zadowolonych (%)"
+    ));
     assert!(csv.contains(&format!(
         "overall;overall;Ocena ogólna;{month};6;100,0;4,00;0;0;0;6;"
     )));

@@ -12,7 +12,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::{AlertEvent, AlertRecord};
+use super::{AlertEvent, AlertRecord, RuleKind};
+use crate::lang::Lang;
 
 /// How long one delivery attempt may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -84,50 +85,43 @@ pub struct Notification {
 
 impl Notification {
     /// A one-line summary: "Alert: desk plock-wso-03 — CSAT 52% of 50 responses".
-    pub fn summary(&self, polish: bool) -> String {
-        let what = match (self.event, polish) {
-            (AlertEvent::Raised, true) => "Alert",
-            (AlertEvent::Raised, false) => "Alert",
-            (AlertEvent::Cleared, true) => "Alert zakończony",
-            (AlertEvent::Cleared, false) => "Alert cleared",
+    pub fn summary(&self, lang: Lang) -> String {
+        let what = match self.event {
+            AlertEvent::Raised => "Alert",
+            AlertEvent::Cleared => lang.pick("Alert zakończony", "Alert cleared"),
         };
         format!(
             "{what}: {} — {}",
             self.alert.subject,
-            self.alert.measurement(polish)
+            self.alert.measurement(lang)
         )
     }
 
+    /// The e-mail in Polish, then in English, each with its own number and date format and a
+    /// sentence saying what the satisfaction figure is.
     fn email_body(&self) -> String {
         let alert = &self.alert;
-        let when = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| {
-                    t.with_timezone(&crate::event_time::REPORT_TIME_ZONE)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default()
-        };
-        let mut body = format!(
-            "{}\n\nReguła: {}\nUrząd: {}\nPodniesiony: {}\n",
-            self.summary(true),
-            alert.rule.describe(true),
-            alert.office_id,
-            when(alert.raised_at_ms),
-        );
-        if let Some(cleared) = alert.cleared_at_ms {
-            body.push_str(&format!("Zakończony: {}\n", when(cleared)));
-        }
-        body.push_str(&format!(
-            "\n---\n{}\n\nRule: {}\nOffice: {}\nRaised: {}\n",
-            self.summary(false),
-            alert.rule.describe(false),
-            alert.office_id,
-            when(alert.raised_at_ms),
-        ));
-        if let Some(cleared) = alert.cleared_at_ms {
-            body.push_str(&format!("Cleared: {}\n", when(cleared)));
+        let mut body = String::new();
+        for (lang, [rule, office, raised, cleared]) in [
+            (Lang::Pl, ["Reguła", "Urząd", "Zgłoszono", "Zakończono"]),
+            (Lang::En, ["Rule", "Office", "Raised", "Cleared"]),
+        ] {
+            if lang == Lang::En {
+                body.push_str("\n---\n");
+            }
+            body.push_str(&format!(
+                "{}\n\n{rule}: {}\n{office}: {}\n{raised}: {}\n",
+                self.summary(lang),
+                alert.rule.describe(lang),
+                alert.office_id,
+                lang.local_time(alert.raised_at_ms),
+            ));
+            if let Some(at) = alert.cleared_at_ms {
+                body.push_str(&format!("{cleared}: {}\n", lang.local_time(at)));
+            }
+            if matches!(alert.rule.kind, RuleKind::DeskCsat { .. }) {
+                body.push_str(&format!("\n{}\n", lang.csat_meaning()));
+            }
         }
         body.push_str("\nOcena — /dashboard/alerts\n");
         body
@@ -262,7 +256,7 @@ async fn send_email(
 ) -> Result<(), String> {
     let mut message = Message::builder()
         .from(settings.from.clone())
-        .subject(format!("[Ocena] {}", notification.summary(true)));
+        .subject(format!("[Ocena] {}", notification.summary(Lang::Pl)));
     for to in &settings.to {
         message = message.to(to.clone());
     }
@@ -297,15 +291,15 @@ async fn post_webhook(
         event: notification.event.as_str(),
         alert_id: alert.id,
         rule_id: alert.rule.id,
-        rule: alert.rule.describe(false),
+        rule: alert.rule.describe(Lang::En),
         subject: &alert.subject,
         office_id: &alert.office_id,
         raised_at_ms: alert.raised_at_ms,
         cleared_at_ms: alert.cleared_at_ms,
         value: alert.value,
         responses: alert.responses,
-        summary_pl: notification.summary(true),
-        summary_en: notification.summary(false),
+        summary_pl: notification.summary(Lang::Pl),
+        summary_en: notification.summary(Lang::En),
     };
     let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
     let mut request = client
@@ -338,6 +332,52 @@ mod tests {
             signature("Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn the_email_writes_numbers_and_dates_in_each_language() {
+        use super::super::{AlertRule, CsatWindow};
+        let rule = |kind| AlertRule {
+            id: 1,
+            kind,
+            office_id: None,
+            enabled: true,
+            created_at_ms: 0,
+        };
+        // 2026-11-03 13:05 UTC, 14:05 in Warsaw.
+        let raised_at_ms = 1_793_711_100_000;
+        let mail = |kind, value, responses| {
+            Notification {
+                event: AlertEvent::Raised,
+                alert: AlertRecord {
+                    id: 1,
+                    rule: rule(kind),
+                    subject: "plock-wso-03".into(),
+                    office_id: "plock".into(),
+                    raised_at_ms,
+                    cleared_at_ms: None,
+                    value,
+                    responses,
+                },
+            }
+            .email_body()
+        };
+        let silent = mail(RuleKind::KioskSilent { hours: 4 }, 5.26, None);
+        assert!(silent.contains("brak połączenia od 5,3 h"), "{silent}");
+        assert!(silent.contains("not seen for 5.3 h"), "{silent}");
+        assert!(silent.contains("Zgłoszono: 03.11.2026, 14:05"), "{silent}");
+        assert!(silent.contains("Raised: 3 Nov 2026, 14:05"), "{silent}");
+        let csat = mail(
+            RuleKind::DeskCsat {
+                below_percent: 60,
+                window: CsatWindow::LastResponses(50),
+            },
+            52.0,
+            Some(1_250),
+        );
+        assert!(csat.contains("52% zadowolonych z 1250 odpowiedzi"), "{csat}");
+        assert!(csat.contains("CSAT 52% of 1,250 responses"), "{csat}");
+        assert!(csat.contains("Odsetek zadowolonych: oceny dobre"), "the figure is explained");
     }
 
     #[test]

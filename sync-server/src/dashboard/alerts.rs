@@ -7,8 +7,6 @@ use axum::http::Uri;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::TimeZone;
-use chrono_tz::Europe::Warsaw;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -16,24 +14,13 @@ use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Section, page};
 use super::refusal::PageError;
 use super::viewer::Viewer;
-use super::{Lang, Role};
+use super::{Lang, Role, labels};
 use crate::alerts::{AlertRule, CsatWindow, RuleKind};
 use crate::http::AppState;
 use crate::storage::{AlertListing, DeliveryState};
 
 /// Alerts listed at most (open ones first, then the newest).
 const LISTED: usize = 300;
-
-fn local_time(ms: i64) -> String {
-    Warsaw.timestamp_millis_opt(ms).single().map_or_else(
-        || "—".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-    )
-}
-
-fn polish(lang: Lang) -> bool {
-    lang == Lang::Pl
-}
 
 fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
     let channel = match delivery.channel.as_str() {
@@ -48,7 +35,7 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
         (Some(at), _) => format!(
             "{channel} ({event}): {} {}",
             lang.pick("wysłano", "sent"),
-            local_time(*at)
+            lang.local_time(*at)
         ),
         (None, Some(error)) => format!(
             "{channel} ({event}): {} {} — {error}",
@@ -70,8 +57,8 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                     th scope="col" { (lang.pick("Dotyczy", "Subject")) }
                     th scope="col" { (lang.pick("Pomiar", "Measured")) }
                     th scope="col" { (lang.pick("Reguła", "Rule")) }
-                    th scope="col" { (lang.pick("Podniesiony", "Raised")) }
-                    th scope="col" { (lang.pick("Zakończony", "Cleared")) }
+                    th scope="col" { (lang.pick("Zgłoszono", "Raised")) }
+                    th scope="col" { (lang.pick("Zakończono", "Cleared")) }
                     th scope="col" { (lang.pick("Powiadomienia", "Notifications")) }
                 } }
                 tbody {
@@ -80,10 +67,10 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                         tr data-alert=(alert.id) {
                             td { (alert.office_id) }
                             td { (alert.subject) }
-                            td { (alert.measurement(polish(lang))) }
-                            td { "#" (alert.rule.id) " " (alert.rule.describe(polish(lang))) }
-                            td { (local_time(alert.raised_at_ms)) }
-                            td { (alert.cleared_at_ms.map_or_else(|| lang.pick("trwa", "open").to_owned(), local_time)) }
+                            td { (alert.measurement(lang)) }
+                            td { "#" (alert.rule.id) " " (alert.rule.describe(lang)) }
+                            td { (lang.local_time(alert.raised_at_ms)) }
+                            td { (alert.cleared_at_ms.map_or_else(|| lang.pick("trwa", "open").to_owned(), |ms| lang.local_time(ms))) }
                             td {
                                 @if listing.deliveries.is_empty() {
                                     (lang.pick("brak kanałów — tylko na tej stronie", "no channels — this page only"))
@@ -124,8 +111,8 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
                         @for rule in rules {
                             tr data-rule=(rule.id) {
                                 td { (rule.id) }
-                                td { (rule.describe(polish(lang))) }
-                                td { (if rule.enabled { lang.pick("działa", "active") } else { lang.pick("wstrzymana", "stopped") }) }
+                                td { (rule.describe(lang)) }
+                                td { (if rule.enabled { lang.pick("aktywna", "active") } else { lang.pick("wstrzymana", "stopped") }) }
                                 @if admin {
                                     td {
                                         form method="post" action="/dashboard/alerts/rules/toggle" {
@@ -150,7 +137,7 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
             form.rule-form method="post" action="/dashboard/alerts/rules" {
                 input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                 fieldset {
-                    legend { (lang.pick("Gdy CSAT stanowiska spadnie", "When a desk's CSAT falls")) }
+                    legend { (lang.pick("Gdy odsetek zadowolonych na stanowisku spadnie", "When a desk's ")) @if lang == Lang::En { (labels::csat_label(lang)) " falls" } }
                     label { (lang.pick("poniżej (%)", "below (%)"))
                         input type="number" name="csat_below" min="1" max="100" inputmode="numeric";
                     }
@@ -162,7 +149,7 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
                     }
                 }
                 fieldset {
-                    legend { (lang.pick("Albo gdy kiosk milczy", "Or when a kiosk is silent")) }
+                    legend { (lang.pick("Albo gdy kiosk nie łączy się z serwerem", "Or when a kiosk is not heard from")) }
                     label { (lang.pick("dłużej niż (godziny)", "for more than (hours)"))
                         input type="number" name="silent_hours" min="1" max="2160" inputmode="numeric";
                     }
@@ -210,7 +197,7 @@ pub async fn show(
         .partition(|l| l.alert.cleared_at_ms.is_none());
     let body = html! {
         p { (lang.pick(
-            "Reguły są sprawdzane co minutę. Alert trwa, dopóki stanowisko nie wróci powyżej progu albo kiosk nie odezwie się ponownie; zakończone zostają w historii. Mniej niż 5 odpowiedzi niczego nie rozstrzyga.",
+            "Reguły są sprawdzane co minutę. Alert trwa, dopóki wynik stanowiska nie wróci powyżej progu albo kiosk nie połączy się ponownie; zakończone alerty pozostają w historii. Przy mniej niż 5 odpowiedziach alert nie jest ani zgłaszany, ani zamykany.",
             "Rules are checked every minute. An alert stays open until the desk is back above the threshold or the kiosk is heard from again; cleared ones stay in the history. Fewer than 5 responses decide nothing."
         )) }
         h2 #open { (lang.pick("Otwarte alerty", "Open alerts")) " (" (open.len()) ")" }
@@ -319,7 +306,7 @@ pub async fn add_rule(
         },
         Err(_) => lang
             .pick(
-                "Podaj próg CSAT z liczbą ostatnich odpowiedzi albo dni, albo liczbę godzin ciszy kiosku — liczbami całkowitymi.",
+                "Podaj próg odsetka zadowolonych z liczbą ostatnich odpowiedzi albo dni, albo liczbę godzin bez połączenia z kioskiem — liczbami całkowitymi.",
                 "Give a CSAT threshold with a number of last responses or days, or a kiosk's hours of silence — as whole numbers.",
             )
             .to_owned(),

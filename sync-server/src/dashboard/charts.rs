@@ -5,7 +5,7 @@
 
 use maud::{Markup, html};
 
-use super::Lang;
+use super::{Lang, labels};
 use crate::analytics::Counts;
 
 /// The four faces' names, worst first.
@@ -83,8 +83,18 @@ pub fn score_legend(id: &str, lang: Lang) -> Markup {
     }
 }
 
+/// "12 odpowiedzi", "12 responses": a count of five or more (fewer show no figures).
+fn responses(lang: Lang, count: i64) -> String {
+    format!(
+        "{} {}",
+        lang.number(count as f64, 0),
+        lang.pick("odpowiedzi", "responses")
+    )
+}
+
+/// Charts label shares in whole percent.
 fn percent(lang: Lang, value: f64) -> String {
-    format!("{}%", lang.number(value, 0))
+    lang.percent(value, 0)
 }
 
 /// Horizontal stacked bars of the four faces, one per row (an office, a department, a desk…),
@@ -121,7 +131,7 @@ pub fn distribution_bars(id: &str, title: &str, rows: &[(String, Counts)], lang:
                             }
                         }
                         text x=(LABEL_W + BAR_W + 8.0) y=(y + 30.0) font-size="13" fill=(INK) {
-                            "CSAT " (percent(lang, figures.csat_percent))
+                            (labels::csat_value(lang, &percent(lang, figures.csat_percent)))
                         }
                     }
                     None => {
@@ -211,14 +221,14 @@ pub fn trend_line(id: &str, title: &str, points: &[TrendPoint<'_>], lang: Lang) 
                     stroke-dasharray=(if tick == 0 { "" } else { "2 3" }) {}
                 text x=(LEFT - 6.0) y=(fmt(y + 4.0)) font-size="12" text-anchor="end" fill=(INK) { (tick) "%" }
             }
-            text x="0" y="12" font-size="12" fill=(INK) { "CSAT" }
+            text x="0" y="12" font-size="12" fill=(INK) { (labels::csat(lang)) }
             path d=(path.trim_end()) fill="none" stroke="#0b5394" stroke-width="2.5" {}
             @for (i, point) in points.iter().enumerate() {
                 @let x = x_of(i);
                 @match point.counts.figures() {
                     Some(f) => {
                         circle cx=(fmt(x)) cy=(fmt(y_of(f.csat_percent))) r="4.5" fill="#0b5394" stroke="#ffffff" stroke-width="1.5" {
-                            title { (point.label) ": CSAT " (percent(lang, f.csat_percent)) ", " (f.responses) }
+                            title { (point.label) ": " (labels::csat_value(lang, &percent(lang, f.csat_percent))) ", " (responses(lang, f.responses)) }
                         }
                         @if i % value_every == 0 || i + 1 == points.len() {
                             text x=(fmt(x)) y=(fmt(y_of(f.csat_percent) - 9.0)) font-size="11" text-anchor="middle" fill=(INK) {
@@ -290,7 +300,7 @@ pub fn heatmap(id: &str, title: &str, cells: &[HeatCell], lang: Lang) -> Markup 
                         Some(f) => {
                             @let (fill, text_colour) = shade(f.csat_percent);
                             rect x=(fmt(x)) y=(fmt(y)) width=(CELL_W - 2.0) height=(CELL_H - 2.0) fill=(fill) {
-                                title { (name) " " (hour) ":00: CSAT " (percent(lang, f.csat_percent)) ", " (f.responses) }
+                                title { (name) " " (hour) ":00: " (labels::csat_value(lang, &percent(lang, f.csat_percent))) ", " (responses(lang, f.responses)) }
                             }
                             text x=(fmt(x + CELL_W / 2.0 - 1.0)) y=(fmt(y + 19.0)) font-size="12" text-anchor="middle" fill=(text_colour) {
                                 (lang.number(f.csat_percent, 0))

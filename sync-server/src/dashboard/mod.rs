@@ -8,7 +8,6 @@ pub mod charts;
 pub mod csrf;
 pub mod fleet;
 pub mod labels;
-pub mod lang;
 pub mod layout;
 pub mod login;
 pub mod pages;
@@ -27,7 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 pub use access::{Role, Scope};
-pub use lang::Lang;
+pub use crate::lang::Lang;
 pub use viewer::Viewer;
 
 use crate::http::AppState;

@@ -1,7 +1,8 @@
 //! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
 //! memory stays flat whatever the size. `?format=excel` writes what Polish Excel opens directly:
-//! a UTF-8 byte-order mark, semicolons, and decimal commas.
+//! a UTF-8 byte-order mark, semicolons, decimal commas and Polish column headings; the plain CSV
+//! keeps the stable English column names scripts read.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -70,6 +71,14 @@ impl Dialect {
         }
     }
 
+    /// A column's heading: the column name itself in plain CSV, its Polish heading for Excel.
+    pub fn heading(self, column: &'static str) -> &'static str {
+        match self {
+            Dialect::Plain => column,
+            Dialect::Excel => polish_heading(column).unwrap_or(column),
+        }
+    }
+
     /// Writes one CSV line of `fields`, quoting where needed.
     pub fn line<S: AsRef<str>>(self, fields: &[S], out: &mut String) {
         for (i, field) in fields.iter().enumerate() {
@@ -122,6 +131,42 @@ pub const COLUMNS: [&str; 15] = [
     "input",
     "burst",
 ];
+
+/// The Polish heading of a column of the answers export or the monthly report, for Excel.
+fn polish_heading(column: &str) -> Option<&'static str> {
+    Some(match column {
+        "id" => "Identyfikator",
+        "event_time_utc" => "Czas (UTC)",
+        "event_time_approximate" => "Czas przybliżony (1 = tak)",
+        "local_day" => "Dzień (czas warszawski)",
+        "local_hour" => "Godzina (czas warszawski)",
+        "office" => "Urząd",
+        "department" => "Wydział",
+        "desk" => "Stanowisko",
+        "question" => "Pytanie",
+        "score" => "Ocena (1–4)",
+        "reasons" => "Powody",
+        "language" => "Język",
+        "larger_text" => "Większy tekst (1 = tak)",
+        "input" => "Sposób odpowiedzi",
+        "burst" => "Seria ocen (1 = tak)",
+        "section" => "Sekcja",
+        "name" => "Nazwa",
+        "month" => "Miesiąc",
+        "responses" => "Liczba odpowiedzi",
+        "csat_percent" => "Odsetek zadowolonych (%)",
+        "mean" => "Średnia ocena (1–4)",
+        "score_1" => "Bardzo źle (1)",
+        "score_2" => "Źle (2)",
+        "score_3" => "Dobrze (3)",
+        "score_4" => "Bardzo dobrze (4)",
+        "previous_month" => "Poprzedni miesiąc",
+        "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
+        "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
+        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        _ => return None,
+    })
+}
 
 fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
     let time = DateTime::from_timestamp_millis(row.event_utc_ms)
@@ -186,7 +231,7 @@ pub async fn csv(
     .await?;
     let dialect = Dialect::parse(&extras)?;
     let mut header = String::from(dialect.preamble());
-    dialect.line(&COLUMNS, &mut header);
+    dialect.line(&COLUMNS.map(|c| dialect.heading(c)), &mut header);
     let receiver = state.storage.export_chunks(
         view.filter.clone(),
         view.viewer.scope.clone(),
@@ -231,5 +276,14 @@ mod tests {
         assert_eq!(out, "a,b;\"c;d\"\r\n");
         assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
         assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+    }
+
+    #[test]
+    fn excel_headings_are_polish_for_every_column() {
+        for column in COLUMNS.iter().chain(crate::dashboard::pages::reports::CSV_COLUMNS.iter()) {
+            assert!(polish_heading(column).is_some(), "{column} has no Polish heading");
+            assert_eq!(Dialect::Plain.heading(column), *column);
+        }
+        assert_eq!(Dialect::Excel.heading("score"), "Ocena (1–4)");
     }
 }

@@ -238,7 +238,7 @@ impl View {
                         }
                     }
                 }
-                label for="f-step" { (lang.pick("Trend", "Trend"))
+                label for="f-step" { (lang.pick("Przebieg w czasie", "Trend"))
                     select #f-step name="step" {
                         option value="week" selected[f.step == Step::Week] { (lang.pick("tygodniami", "by week")) }
                         option value="month" selected[f.step == Step::Month] { (lang.pick("miesiącami", "by month")) }
@@ -255,8 +255,8 @@ impl View {
                 (period_text(f, lang))
                 @if !f.include_bursts {
                     " " (lang.pick(
-                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 s) są pominięte.",
-                        "Bursts (3 or more overall ratings from one kiosk within 10 s) are left out."))
+                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 sekund) są pominięte.",
+                        "Bursts (3 or more overall ratings from one kiosk within 10 seconds) are left out."))
                 }
             }
         }
@@ -268,8 +268,8 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
     format!(
         "{}: {} – {}; {}: {}.",
         lang.pick("Okres", "Period"),
-        filter.from,
-        filter.to,
+        lang.date(filter.from),
+        lang.date(filter.to),
         lang.pick("pytanie", "question"),
         labels::question(filter.question, lang)
     )
@@ -277,7 +277,7 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
 
 /// A percentage with one decimal in the language's format.
 pub fn percent(lang: Lang, value: f64) -> String {
-    format!("{}%", lang.number(value, 1))
+    lang.percent(value, 1)
 }
 
 /// The figures table: a row per group with responses, CSAT, mean and the four counts; a row
@@ -296,8 +296,8 @@ pub fn figures_table(
             thead { tr {
                 th scope="col" { (first_column) }
                 th.number scope="col" { (lang.pick("Odpowiedzi", "Responses")) }
-                th.number scope="col" { "CSAT" }
-                th.number scope="col" { (lang.pick("Średnia (1–4)", "Mean (1–4)")) }
+                th.number scope="col" { (labels::csat_label(lang)) }
+                th.number scope="col" { (lang.pick("Średnia ocena (1–4)", "Mean (1–4)")) }
                 @for (i, name) in names.iter().enumerate() {
                     th.number scope="col" { (i + 1) " — " (name) }
                 }
@@ -346,7 +346,7 @@ pub fn reasons_table(
                 thead { tr {
                     th scope="col" { (lang.pick("Powód", "Reason")) }
                     th scope="col" { (lang.pick("Standard", "Standard")) }
-                    th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
+                    th.number scope="col" { (lang.pick("Liczba wskazań", "Chosen")) }
                 } }
                 tbody {
                     @for r in reasons {
@@ -369,16 +369,26 @@ pub fn trend_section(
     points: &[crate::analytics::TrendPoint],
     lang: Lang,
 ) -> Markup {
+    // Each point's first day in the language's date format (the stored ISO date stays the row id).
+    let labels: Vec<String> = points
+        .iter()
+        .map(|p| {
+            chrono::NaiveDate::parse_from_str(&p.start, "%Y-%m-%d")
+                .map_or_else(|_| p.start.clone(), |day| lang.date(day))
+        })
+        .collect();
     let chart_points: Vec<charts::TrendPoint<'_>> = points
         .iter()
-        .map(|p| charts::TrendPoint {
-            label: &p.start,
+        .zip(&labels)
+        .map(|(p, label)| charts::TrendPoint {
+            label,
             counts: p.counts,
         })
         .collect();
     let rows: Vec<_> = points
         .iter()
-        .map(|p| (p.start.clone(), p.start.clone(), None, p.counts))
+        .zip(&labels)
+        .map(|(p, label)| (p.start.clone(), label.clone(), None, p.counts))
         .collect();
     html! {
         h2 { (heading) }
@@ -387,7 +397,7 @@ pub fn trend_section(
         } @else {
             (charts::trend_line(id, heading, &chart_points, lang))
             details {
-                summary { (lang.pick("Liczby trendu (tabela)", "Trend figures (table)")) }
+                summary { (lang.pick("Dane wykresu (tabela)", "Trend figures (table)")) }
                 (figures_table(heading, lang.pick("Od dnia", "Starting"), &rows, lang))
             }
         }

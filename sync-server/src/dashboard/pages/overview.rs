@@ -78,13 +78,13 @@ pub async fn page(
             (charts::score_legend("distribution", lang))
             (figures_table(&title, &first_column, &rows, lang))
         }
-        (trend_section("trend", &format!("{} — {title}", lang.pick("Trend CSAT", "CSAT trend")), &trend, lang))
+        (trend_section("trend", &format!("{} — {title}", lang.pick("Odsetek zadowolonych w czasie", "CSAT trend")), &trend, lang))
         h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }
         (reasons_table(lang.pick("Powody", "Reasons"), &reasons, total.responses(), lang))
         p.no-print {
             a.button href=(view.link("/dashboard/export.csv", |_| {})) { (lang.pick("Pobierz odpowiedzi (CSV)", "Download answers (CSV)")) }
             " "
-            a.button href=(format!("{}&format=excel", view.link("/dashboard/export.csv", |_| {}))) { (lang.pick("CSV dla Excela (średniki)", "CSV for Excel (semicolons)")) }
+            a.button href=(format!("{}&format=excel", view.link("/dashboard/export.csv", |_| {}))) { (lang.pick("CSV dla Excela (średniki, przecinek dziesiętny)", "CSV for Polish Excel (semicolons, decimal comma, Polish headings)")) }
         }
     };
     Ok(view.page(Section::Overview, &title, &body))
