@@ -144,7 +144,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iv-unfriendly",
                 kind: Remember,
-                text: "Unfriendly or disrespectful",
+                text: "Staff were unfriendly or disrespectful",
             },
             // from: Traktuj Klientów w jednakowy sposób, niezależnie od ich wyglądu lub statusu społecznego.
             Reason {

@@ -28,7 +28,7 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
         _ => lang.pick("webhook", "webhook"),
     };
     let event = match delivery.event.as_str() {
-        "raised" => lang.pick("alert", "raised"),
+        "raised" => lang.pick("zgłoszenie", "raised"),
         _ => lang.pick("zakończenie", "cleared"),
     };
     match (&delivery.delivered_at_ms, &delivery.last_error) {
@@ -73,7 +73,7 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                             td { (alert.cleared_at_ms.map_or_else(|| lang.pick("trwa", "open").to_owned(), |ms| lang.local_time(ms))) }
                             td {
                                 @if listing.deliveries.is_empty() {
-                                    (lang.pick("brak kanałów — tylko na tej stronie", "no channels — this page only"))
+                                    (lang.pick("brak skonfigurowanych powiadomień — alert widać tylko na tej stronie", "no channels — this page only"))
                                 } @else {
                                     ul.plain {
                                         @for delivery in &listing.deliveries {

@@ -188,10 +188,10 @@ impl View {
                         }
                     }
                 }
-                label for="f-from" { (lang.pick("Od (dla własnego)", "From (custom)"))
+                label for="f-from" { (lang.pick("Od (dla okresu własnego)", "From (custom)"))
                     input #f-from type="date" name="from" value=[(f.preset == Preset::Custom).then(|| f.from.to_string())];
                 }
-                label for="f-to" { (lang.pick("Do (dla własnego)", "To (custom)"))
+                label for="f-to" { (lang.pick("Do (dla okresu własnego)", "To (custom)"))
                     input #f-to type="date" name="to" value=[(f.preset == Preset::Custom).then(|| f.to.to_string())];
                 }
                 label for="f-office" { (lang.pick("Urząd", "Office"))
