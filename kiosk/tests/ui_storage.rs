@@ -28,7 +28,7 @@ async fn an_unwritable_data_directory_shows_out_of_service_then_recovers() {
     kiosk.until_screen(Screen::OutOfService).await;
     assert_eq!(kiosk.adapter().get_out_of_service_code(), "S2");
     kiosk.find("Temporarily out of service");
-    kiosk.find("Error code: S2");
+    kiosk.find(&kiosk.localized("Error code: {0}").replace("{0}", "S2"));
     let labels = kiosk.labels();
     assert!(
         labels.iter().all(|l| !l.contains("blocker") && !l.contains("kiosk.db")),

@@ -89,6 +89,16 @@ impl Lang {
         }
     }
 
+    /// A number with the language's decimal mark and no grouping, as a spreadsheet of that
+    /// language reads it: `1234,5` in Polish, `1234.5` in English.
+    pub fn decimal(self, value: f64, decimals: usize) -> String {
+        let text = format!("{value:.decimals$}");
+        match self {
+            Lang::Pl => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
     /// A percentage: `67,5%` in Polish, `67.5%` in English.
     pub fn percent(self, value: f64, decimals: usize) -> String {
         format!("{}%", self.number(value, decimals))

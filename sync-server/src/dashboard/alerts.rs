@@ -137,7 +137,12 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
             form.rule-form method="post" action="/dashboard/alerts/rules" {
                 input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                 fieldset {
-                    legend { (lang.pick("Gdy odsetek zadowolonych na stanowisku spadnie", "When a desk's ")) @if lang == Lang::En { (labels::csat_label(lang)) " falls" } }
+                    legend {
+                        @match lang {
+                            Lang::Pl => "Gdy odsetek zadowolonych na stanowisku spadnie",
+                            Lang::En => { "When a desk's " (labels::csat_label(lang)) " falls" }
+                        }
+                    }
                     label { (lang.pick("poniżej (%)", "below (%)"))
                         input type="number" name="csat_below" min="1" max="100" inputmode="numeric";
                     }

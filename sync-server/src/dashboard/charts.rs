@@ -104,7 +104,8 @@ pub fn distribution_bars(id: &str, title: &str, rows: &[(String, Counts)], lang:
     const BAR_W: f64 = 560.0;
     const ROW_H: f64 = 46.0;
     let height = ROW_H * rows.len().max(1) as f64 + 10.0;
-    let width = LABEL_W + BAR_W + 110.0;
+    // Room right of the bar for "100% zadowolonych".
+    let width = LABEL_W + BAR_W + 150.0;
     let title_id = format!("{id}-title");
     html! {
         svg.chart id=(id) role="img" aria-labelledby=(title_id) viewBox=(format!("0 0 {width} {height}"))

@@ -16,7 +16,7 @@ use tokio::sync::mpsc::Receiver;
 
 use super::{PageError, View};
 use crate::analytics::{ExportRow, FilterError};
-use crate::dashboard::Viewer;
+use crate::dashboard::{Lang, Viewer};
 use crate::http::AppState;
 use crate::storage::StorageError;
 
@@ -62,12 +62,11 @@ impl Dialect {
         }
     }
 
-    /// A decimal number with `decimals` places in the dialect's notation.
+    /// A decimal number with `decimals` places in the dialect's notation: Polish for Excel.
     pub fn decimal(self, value: f64, decimals: usize) -> String {
-        let text = format!("{value:.decimals$}");
         match self {
-            Dialect::Plain => text,
-            Dialect::Excel => text.replace('.', ","),
+            Dialect::Plain => Lang::En.decimal(value, decimals),
+            Dialect::Excel => Lang::Pl.decimal(value, decimals),
         }
     }
 

@@ -148,8 +148,10 @@ fn lines_table(caption: &str, first: &str, lines: &[Line], previous: &str, lang:
                 th scope="col" { (first) }
                 th.number scope="col" { (labels::csat_label(lang)) ", " (previous) }
                 th.number scope="col" {
-                    (lang.pick("Zmiana odsetka zadowolonych (w punktach procentowych)", "Change in "))
-                    @if lang == Lang::En { (labels::csat_label(lang)) " (percentage points)" }
+                    @match lang {
+                        Lang::Pl => "Zmiana odsetka zadowolonych (w punktach procentowych)",
+                        Lang::En => { "Change in " (labels::csat_label(lang)) " (percentage points)" }
+                    }
                 }
             } }
             tbody {
