@@ -16,6 +16,7 @@ pub mod http;
 pub mod lang;
 pub mod passwords;
 pub mod rate_limit;
+pub mod retention;
 pub mod startup;
 pub mod storage;
 pub mod survey;

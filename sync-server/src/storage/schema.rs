@@ -288,6 +288,21 @@ CREATE INDEX rollup_hours_by_question_day ON rollup_hours(question, day, burst, 
 CREATE INDEX rollup_reasons_by_day ON rollup_reasons(day, question, burst, desk_id, language,
     reason, chosen);
 "#,
+    r#"
+-- Retention (storage/sqlite/retention.rs): answers older than `[privacy] answer_retention_months`
+-- are deleted; the rollups they were counted in stay. What stays of each deleted answer is what
+-- exactly-once needs and nothing a person could be found by: its id (unique forever, so a kiosk
+-- re-sending it after the purge gets "duplicate" and nothing is counted twice), its kiosk, the
+-- hash of its content (duplicate or conflict) and the id it corrected (so a late original or
+-- correction is not counted beside a purged one).
+CREATE TABLE purged_answers (
+    id             TEXT PRIMARY KEY,
+    kiosk_id       TEXT NOT NULL,
+    content_sha256 BLOB NOT NULL,
+    supersedes     TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX purged_answers_supersedes ON purged_answers(supersedes) WHERE supersedes IS NOT NULL;
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
