@@ -31,7 +31,9 @@ async fn an_unwritable_data_directory_shows_out_of_service_then_recovers() {
     kiosk.find(&kiosk.localized("Error code: {0}").replace("{0}", "S2"));
     let labels = kiosk.labels();
     assert!(
-        labels.iter().all(|l| !l.contains("blocker") && !l.contains("kiosk.db")),
+        labels
+            .iter()
+            .all(|l| !l.contains("blocker") && !l.contains("kiosk.db")),
         "no technical text for clients: {labels:?}"
     );
     assert!(

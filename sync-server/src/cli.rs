@@ -539,7 +539,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             };
             let office = add.office.map(|o| slug("office", &o)).transpose()?;
             let rule = storage.add_alert_rule(kind, office, now).await?;
-            println!("rule #{} added: {}", rule.id, rule.describe(crate::lang::Lang::En));
+            println!(
+                "rule #{} added: {}",
+                rule.id,
+                rule.describe(crate::lang::Lang::En)
+            );
         }
         AlertRuleCommand::List => {
             let rules = storage.alert_rules().await?;
@@ -548,7 +552,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             }
             for rule in rules {
                 let state = if rule.enabled { "enabled" } else { "disabled" };
-                println!("#{} {state:8} {}", rule.id, rule.describe(crate::lang::Lang::En));
+                println!(
+                    "#{} {state:8} {}",
+                    rule.id,
+                    rule.describe(crate::lang::Lang::En)
+                );
             }
         }
         AlertRuleCommand::Disable { id } | AlertRuleCommand::Enable { id } => {

@@ -195,7 +195,11 @@ mod tests {
         assert_eq!(Lang::Pl.percent(67.6, 0), "68%");
         assert_eq!(Lang::Pl.signed_points(2.54), "+2,5");
         assert_eq!(Lang::Pl.signed_points(-1.0), "−1,0");
-        assert_eq!(Lang::En.signed_points(0.01), "0.0", "no sign on a change that rounds to 0");
+        assert_eq!(
+            Lang::En.signed_points(0.01),
+            "0.0",
+            "no sign on a change that rounds to 0"
+        );
         let day = NaiveDate::from_ymd_opt(2026, 11, 3).expect("a day");
         assert_eq!(Lang::Pl.date(day), "03.11.2026");
         assert_eq!(Lang::En.date(day), "3 Nov 2026");
@@ -204,7 +208,11 @@ mod tests {
         assert_eq!(Lang::En.date_time(time), "3 Nov 2026, 14:05");
         assert_eq!(Lang::Pl.month(day), "listopad 2026");
         // 13:05 UTC is 14:05 in Warsaw in November.
-        let ms = day.and_hms_opt(13, 5, 0).expect("a time").and_utc().timestamp_millis();
+        let ms = day
+            .and_hms_opt(13, 5, 0)
+            .expect("a time")
+            .and_utc()
+            .timestamp_millis();
         assert_eq!(Lang::Pl.local_time(ms), "03.11.2026, 14:05");
         assert_eq!(Lang::En.local_date(ms), "3 Nov 2026");
         assert_eq!(Lang::En.month(day), "November 2026");

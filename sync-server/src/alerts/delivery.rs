@@ -375,9 +375,15 @@ mod tests {
             52.0,
             Some(1_250),
         );
-        assert!(csat.contains("52% zadowolonych z 1250 odpowiedzi"), "{csat}");
+        assert!(
+            csat.contains("52% zadowolonych z 1250 odpowiedzi"),
+            "{csat}"
+        );
         assert!(csat.contains("CSAT 52% of 1,250 responses"), "{csat}");
-        assert!(csat.contains("Odsetek zadowolonych: oceny dobre"), "the figure is explained");
+        assert!(
+            csat.contains("Odsetek zadowolonych: oceny dobre"),
+            "the figure is explained"
+        );
     }
 
     #[test]

@@ -68,7 +68,10 @@ fn clock_text(lang: Lang, kiosk: &FleetKiosk) -> String {
     #[allow(clippy::cast_precision_loss)]
     let seconds = lang.number(drift_ms as f64 / 1000.0, 0);
     let warning = if drift_ms.abs() > DRIFT_WARNING_MS {
-        lang.pick(" — uwaga: zegar kiosku odbiega od czasu serwera", " — warning: the kiosk's clock is off")
+        lang.pick(
+            " — uwaga: zegar kiosku odbiega od czasu serwera",
+            " — warning: the kiosk's clock is off",
+        )
     } else {
         ""
     };

@@ -25,8 +25,8 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-pub use access::{Role, Scope};
 pub use crate::lang::Lang;
+pub use access::{Role, Scope};
 pub use viewer::Viewer;
 
 use crate::http::AppState;

@@ -345,7 +345,10 @@ mod tests {
     fn excel_headings_are_polish_for_every_column() {
         let report = crate::dashboard::pages::reports::CSV_COLUMNS;
         for column in COLUMNS.iter().chain(&DAY_COLUMNS).chain(&report) {
-            assert!(polish_heading(column).is_some(), "{column} has no Polish heading");
+            assert!(
+                polish_heading(column).is_some(),
+                "{column} has no Polish heading"
+            );
             assert_eq!(Dialect::Plain.heading(column), *column);
         }
         assert_eq!(Dialect::Excel.heading("score"), "Ocena (1–4)");
