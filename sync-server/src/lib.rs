@@ -6,8 +6,10 @@
 
 pub mod alerts;
 pub mod analytics;
+pub mod busy;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod credentials;
 pub mod dashboard;
 pub mod demo;
@@ -15,6 +17,7 @@ pub mod event_time;
 pub mod http;
 pub mod lang;
 pub mod passwords;
+pub mod proxies;
 pub mod rate_limit;
 pub mod retention;
 pub mod startup;
