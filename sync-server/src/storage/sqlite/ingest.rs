@@ -1,16 +1,19 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
-//! conflict, rejected) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
+//! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
+//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord};
+use model::{Question, RatingRecord, StandardId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
+use super::offered;
 use super::tally::{Counted, Tally};
+use crate::admission;
 use crate::storage::{Kiosk, StorageError};
 
 /// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
@@ -22,6 +25,7 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
+    let offered = offered::list(tx, kiosk.desk_id.as_str())?;
     let mut tally = Tally::default();
     // The event times of the overall ratings this batch stored: bursts are looked for once per
     // batch, around them, rather than once per rating.
@@ -37,6 +41,7 @@ pub(super) fn batch(
                     kiosk,
                     batch,
                     record,
+                    &offered,
                     &mut placer,
                     &mut tally,
                     &mut overall_times,
@@ -63,6 +68,7 @@ fn one(
     kiosk: &Kiosk,
     batch: &RecordBatch,
     record: &RatingRecord,
+    offered: &[StandardId],
     placer: &mut Placer<'_>,
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
@@ -73,6 +79,11 @@ fn one(
                 "record is for desk {}, but this kiosk is enrolled at desk {}",
                 record.desk_id, kiosk.desk_id
             ),
+        });
+    }
+    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
+        return Ok(RecordOutcome::Rejected {
+            reason: problem.to_string(),
         });
     }
     if record.supersedes == Some(record.id) {
