@@ -194,8 +194,7 @@ fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode>
 fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
     let enrollment = Enrollment::load(&config.data_dir)?
         .context("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")?;
-    let client =
-        SyncClient::new(&enrollment.server, &config.sync)?.with_token(&enrollment.token);
+    let client = SyncClient::new(&enrollment.server, &config.sync)?.with_token(&enrollment.token);
     let clock = SystemClock::new();
     let mut store = Store::open(&config.data_dir)?.store;
     let deadline = Instant::now() + timeout;

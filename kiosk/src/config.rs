@@ -505,8 +505,12 @@ fn validate_sync(
     invalid: &impl Fn(&str, String) -> ConfigError,
 ) -> Result<SyncSettings, ConfigError> {
     if let Some(ca_file) = &raw.ca_file {
-        let text = std::fs::read_to_string(ca_file)
-            .map_err(|e| invalid("sync.ca_file", format!("cannot read {}: {e}", ca_file.display())))?;
+        let text = std::fs::read_to_string(ca_file).map_err(|e| {
+            invalid(
+                "sync.ca_file",
+                format!("cannot read {}: {e}", ca_file.display()),
+            )
+        })?;
         if !text.contains("-----BEGIN CERTIFICATE-----") {
             return Err(invalid(
                 "sync.ca_file",

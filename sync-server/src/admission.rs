@@ -32,7 +32,10 @@ pub enum Inadmissible {
     #[error("standard {standard} has never been in the survey of desk {desk}")]
     NotOffered { standard: StandardId, desk: DeskId },
     #[error("reason {reason:?} is not one the catalogue offers for standard {standard}")]
-    UnknownReason { reason: String, standard: StandardId },
+    UnknownReason {
+        reason: String,
+        standard: StandardId,
+    },
     #[error("reason {0:?} is given twice")]
     ReasonTwice(String),
     #[error("the overall rating offers no reasons")]
@@ -73,7 +76,11 @@ pub fn check_record(
     }
     let catalogue = Catalogue::ordinance_4216_2018();
     for (i, reason) in record.reasons.iter().enumerate() {
-        if catalogue.standard(standard).reason(reason.as_str()).is_none() {
+        if catalogue
+            .standard(standard)
+            .reason(reason.as_str())
+            .is_none()
+        {
             return Err(Inadmissible::UnknownReason {
                 reason: reason.to_string(),
                 standard,

@@ -597,12 +597,8 @@ fn admin_token_weakness(token: &str) -> Option<String> {
             "has only {distinct} different characters (at least {MIN_ADMIN_TOKEN_DISTINCT})"
         ));
     }
-    let repeats = (1..=chars.len() / 2).find(|&period| {
-        chars
-            .iter()
-            .zip(&chars[period..])
-            .all(|(a, b)| a == b)
-    });
+    let repeats = (1..=chars.len() / 2)
+        .find(|&period| chars.iter().zip(&chars[period..]).all(|(a, b)| a == b));
     if let Some(period) = repeats {
         return Some(format!(
             "repeats the same {period} characters over and over"
@@ -613,7 +609,9 @@ fn admin_token_weakness(token: &str) -> Option<String> {
         .filter(|pair| (i64::from(u32::from(pair[1])) - i64::from(u32::from(pair[0]))).abs() <= 1)
         .count();
     if runs * 2 > chars.len() - 1 {
-        return Some("is mostly runs of equal or consecutive characters (like aaaa or abcd)".into());
+        return Some(
+            "is mostly runs of equal or consecutive characters (like aaaa or abcd)".into(),
+        );
     }
     None
 }
@@ -733,13 +731,19 @@ mod tests {
         for (weak, why) in [
             ("a".repeat(MIN_ADMIN_TOKEN_CHARS), "different characters"),
             ("Password123!".repeat(3), "repeats the same 12 characters"),
-            ("0123456789abcdef".repeat(2), "repeats the same 16 characters"),
+            (
+                "0123456789abcdef".repeat(2),
+                "repeats the same 16 characters",
+            ),
             ("abcdefghijklmnopqrstuvwxyz012345".to_owned(), "runs"),
             ("correct horse battery staple xyzzy".to_owned(), "spaces"),
         ] {
             let err = admin_token_sha256(Some(weak.clone())).expect_err(&weak);
             let text = err.to_string();
-            assert!(text.contains(ENV_ADMIN_TOKEN) && text.contains(why), "{weak}: {text}");
+            assert!(
+                text.contains(ENV_ADMIN_TOKEN) && text.contains(why),
+                "{weak}: {text}"
+            );
         }
     }
 

@@ -12,9 +12,9 @@ use model::{
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, COOKIE, ORIGIN, X_CONTENT_TYPE_OPTIONS};
 use serde_json::{Value, json};
+use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
 use sync_server::alerts::monitor::Monitor;
-use sync_server::alerts::RuleKind;
 use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
@@ -178,7 +178,11 @@ impl Server {
             records: records.to_vec(),
         };
         let response = self
-            .post("/records", token, &serde_json::to_value(&batch).expect("json"))
+            .post(
+                "/records",
+                token,
+                &serde_json::to_value(&batch).expect("json"),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let receipt: model::wire::BatchReceipt = response.json().await.expect("receipt");
@@ -274,16 +278,29 @@ async fn records_outside_the_catalogue_or_the_desks_survey_are_rejected_one_by_o
     assert_eq!(outcomes[0], RecordOutcome::Stored);
     assert_eq!(outcomes[1], RecordOutcome::Stored);
     for (i, why) in [
-        (2, "\"iv-made-up-reason\" is not one the catalogue offers for standard IV"),
-        (3, "\"iii-untidy\" is not one the catalogue offers for standard IV"),
+        (
+            2,
+            "\"iv-made-up-reason\" is not one the catalogue offers for standard IV",
+        ),
+        (
+            3,
+            "\"iii-untidy\" is not one the catalogue offers for standard IV",
+        ),
         (4, "only after a score of 1 or 2"),
-        (5, "standard II has never been in the survey of desk plock-wso-03"),
+        (
+            5,
+            "standard II has never been in the survey of desk plock-wso-03",
+        ),
         (6, "standard X has never been in the survey"),
         (7, "recorded.boot_id must be 1-64 characters"),
         (8, "recorded.wall_clock_ms -9223372036854775808 is outside"),
         (9, "recorded.wall_clock_ms 9223372036854775807 is outside"),
     ] {
-        assert!(rejected_because(&outcomes[i], why), "{i}: {:?}", outcomes[i]);
+        assert!(
+            rejected_because(&outcomes[i], why),
+            "{i}: {:?}",
+            outcomes[i]
+        );
     }
     assert_eq!(server.answers_stored(), 2, "nothing of a rejected record");
 
@@ -419,7 +436,11 @@ async fn overflowing_clocks_are_refused_and_every_page_still_answers() {
             .await
             .expect("heartbeat");
         let admin = server
-            .session(&format!("admin{}", wall_clock_ms.signum() + 1), Role::Admin, None)
+            .session(
+                &format!("admin{}", wall_clock_ms.signum() + 1),
+                Role::Admin,
+                None,
+            )
             .await;
         let month = chrono::Utc::now().format("%Y-%m");
         for path in [
@@ -436,7 +457,11 @@ async fn overflowing_clocks_are_refused_and_every_page_still_answers() {
             "/api/v1/dashboard/kiosks".to_owned(),
         ] {
             let (status, body) = server.page(&admin, &path).await;
-            assert_eq!(status, StatusCode::OK, "{path} with clock {wall_clock_ms}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{path} with clock {wall_clock_ms}: {body}"
+            );
         }
     }
 }
@@ -457,7 +482,11 @@ async fn the_alerts_page_never_shows_a_webhook_url_or_its_secret() {
     .expect("channels");
     server
         .storage
-        .add_alert_rule(RuleKind::KioskSilent { hours: 1 }, Some("plock".into()), now_ms())
+        .add_alert_rule(
+            RuleKind::KioskSilent { hours: 1 },
+            Some("plock".into()),
+            now_ms(),
+        )
         .await
         .expect("rule");
     let summary = Monitor::new(server.storage.clone(), channels)
@@ -466,11 +495,16 @@ async fn the_alerts_page_never_shows_a_webhook_url_or_its_secret() {
         .expect("round");
     assert_eq!(summary.failed, 1, "{summary:?}");
 
-    let viewer = server.session("olga", Role::OfficeViewer, Some("plock")).await;
+    let viewer = server
+        .session("olga", Role::OfficeViewer, Some("plock"))
+        .await;
     let admin = server.session("adam", Role::Admin, None).await;
     let (status, page) = server.page(&viewer, "/dashboard/alerts").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("failed attempts: 1"), "the viewer sees that it failed");
+    assert!(
+        page.contains("failed attempts: 1"),
+        "the viewer sees that it failed"
+    );
     assert!(
         !page.contains("http://127.0.0.1:9/"),
         "why it failed is for admins, who configure the channels"
@@ -487,7 +521,9 @@ async fn the_alerts_page_never_shows_a_webhook_url_or_its_secret() {
         .expect("open")
         .execute(
             "UPDATE alert_deliveries SET last_error = ?1",
-            [format!("webhook {url}: error sending request for url ({url})")],
+            [format!(
+                "webhook {url}: error sending request for url ({url})"
+            )],
         )
         .expect("old error");
     for cookie in [&viewer, &admin] {
@@ -556,7 +592,9 @@ async fn api_answers_are_never_cached_nor_sniffed() {
             response.url()
         );
         assert_eq!(
-            headers.get(X_CONTENT_TYPE_OPTIONS).and_then(|v| v.to_str().ok()),
+            headers
+                .get(X_CONTENT_TYPE_OPTIONS)
+                .and_then(|v| v.to_str().ok()),
             Some("nosniff"),
             "{}",
             response.url()

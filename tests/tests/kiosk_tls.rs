@@ -36,7 +36,9 @@ impl TestCa {
     }
 
     /// A server certificate for `localhost` and 127.0.0.1 signed by this CA, with its key.
-    fn server_certificate(&self) -> anyhow::Result<(CertificateDer<'static>, PrivateKeyDer<'static>)> {
+    fn server_certificate(
+        &self,
+    ) -> anyhow::Result<(CertificateDer<'static>, PrivateKeyDer<'static>)> {
         let key = KeyPair::generate()?;
         let params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
         let certificate = params.signed_by(&key, &self.certificate, &self.key)?;
@@ -108,7 +110,10 @@ fn plain_http_to_another_host_is_refused_before_connecting() -> anyhow::Result<(
     // 192.0.2.1 is TEST-NET-1: a connection attempt would hang until the 10 s connect timeout.
     for server in ["http://example.org", "http://192.0.2.1:8080"] {
         let started = Instant::now();
-        let output = kiosk(&config, &["enroll", "--server", server, "--code", "ABCDE-FGHJK"])?;
+        let output = kiosk(
+            &config,
+            &["enroll", "--server", server, "--code", "ABCDE-FGHJK"],
+        )?;
         assert!(!output.status.success(), "{server} accepted");
         let message = stderr(&output);
         assert!(
@@ -117,7 +122,10 @@ fn plain_http_to_another_host_is_refused_before_connecting() -> anyhow::Result<(
                 && !message.contains("cannot reach"),
             "{message}"
         );
-        assert!(started.elapsed() < Duration::from_secs(5), "it tried to connect");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it tried to connect"
+        );
     }
     assert!(!dir.path().join("data/enrollment.json").exists());
 
@@ -129,7 +137,11 @@ fn plain_http_to_another_host_is_refused_before_connecting() -> anyhow::Result<(
     )?;
     let output = kiosk(&config, &["sync", "--once", "--timeout-s", "1"])?;
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("refusing plain http://"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("refusing plain http://"),
+        "{}",
+        stderr(&output)
+    );
     Ok(())
 }
 
@@ -166,12 +178,21 @@ async fn a_ca_pinned_kiosk_trusts_only_its_ca() -> anyhow::Result<()> {
         let url = format!("https://localhost:{}", address.port());
         let config = config.clone();
         let code = code.clone();
-        tokio::task::spawn_blocking(move || kiosk(&config, &["enroll", "--server", &url, "--code", &code]))
+        tokio::task::spawn_blocking(move || {
+            kiosk(&config, &["enroll", "--server", &url, "--code", &code])
+        })
     };
 
     let refused = enroll(impostor).await??;
-    assert!(!refused.status.success(), "a certificate from another CA was trusted");
-    assert!(stderr(&refused).contains("cannot reach"), "{}", stderr(&refused));
+    assert!(
+        !refused.status.success(),
+        "a certificate from another CA was trusted"
+    );
+    assert!(
+        stderr(&refused).contains("cannot reach"),
+        "{}",
+        stderr(&refused)
+    );
     assert!(!pinned.join("data/enrollment.json").exists());
 
     // The system's roots are not used either: the city CA is not among them, and an unpinned
@@ -182,7 +203,10 @@ async fn a_ca_pinned_kiosk_trusts_only_its_ca() -> anyhow::Result<()> {
     let url = format!("https://localhost:{}", proxy.port());
     let code_again = code.clone();
     let output = tokio::task::spawn_blocking(move || {
-        kiosk(&unpinned_config, &["enroll", "--server", &url, "--code", &code_again])
+        kiosk(
+            &unpinned_config,
+            &["enroll", "--server", &url, "--code", &code_again],
+        )
     })
     .await??;
     assert!(!output.status.success(), "the city CA is not a system root");

@@ -17,8 +17,8 @@ use model::wire::{
     ApiError, BatchReceipt, DeskSurvey, EnrollRequest, EnrollResponse, Heartbeat, RecordBatch,
 };
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::{StatusCode, Url};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -186,7 +186,9 @@ fn check_transport(server: &str, allow_insecure_http: bool) -> Result<(), SyncEr
         "http" => Err(SyncError::InsecureServer {
             host: host.to_owned(),
         }),
-        other => Err(bad(format!("the scheme {other:?} is neither https nor http"))),
+        other => Err(bad(format!(
+            "the scheme {other:?} is neither https nor http"
+        ))),
     }
 }
 
@@ -273,7 +275,10 @@ mod tests {
             "http://localhost.example.org",
         ] {
             let err = check_transport(refused, false).expect_err(refused);
-            assert!(matches!(err, SyncError::InsecureServer { .. }), "{refused}: {err}");
+            assert!(
+                matches!(err, SyncError::InsecureServer { .. }),
+                "{refused}: {err}"
+            );
             assert!(check_transport(refused, true).is_ok(), "{refused} in a lab");
         }
         for bad in ["ftp://example.org", "example.org", ""] {

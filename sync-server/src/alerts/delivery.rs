@@ -314,7 +314,9 @@ fn signed_mac(secret: &str, timestamp_s: i64, body: &[u8]) -> Hmac<Sha256> {
 /// The [`SIGNATURE_HEADER`] value for `body` sent at `timestamp_s` (Unix seconds):
 /// `t=<timestamp_s>,v1=<hex HMAC-SHA256 of "<timestamp_s>.<body>">`.
 pub fn signature(secret: &str, timestamp_s: i64, body: &[u8]) -> String {
-    let digest = signed_mac(secret, timestamp_s, body).finalize().into_bytes();
+    let digest = signed_mac(secret, timestamp_s, body)
+        .finalize()
+        .into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("t={timestamp_s},v1={hex}")
 }
@@ -379,9 +381,7 @@ pub fn redact_urls(text: &str) -> String {
         let after = &rest[at + 3..];
         let ends_url = |c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ',');
         let url_end = after.find(ends_url).unwrap_or(after.len());
-        let authority_end = after[..url_end]
-            .find(['/', '?', '#'])
-            .unwrap_or(url_end);
+        let authority_end = after[..url_end].find(['/', '?', '#']).unwrap_or(url_end);
         let authority = &after[..authority_end];
         let host = authority.rsplit('@').next().unwrap_or(authority);
         out.push_str(&rest[..at + 3]);
@@ -427,7 +427,11 @@ async fn post_webhook(
     }
     let response = request.body(body).send().await.map_err(|e| {
         // reqwest names the whole URL; the caller redacts what is left.
-        format!("webhook {}: {}", settings.url, error_chain(&e.without_url()))
+        format!(
+            "webhook {}: {}",
+            settings.url,
+            error_chain(&e.without_url())
+        )
     })?;
     let status = response.status();
     if status.is_success() {
@@ -463,14 +467,20 @@ mod tests {
         let header = signature("secret", t, body);
         assert!(verify_signature("secret", &header, body, t));
         assert!(verify_signature("secret", &header, body, t + 300));
-        assert!(!verify_signature("secret", &header, body, t + 301), "replayed");
+        assert!(
+            !verify_signature("secret", &header, body, t + 301),
+            "replayed"
+        );
         assert!(!verify_signature("other", &header, body, t), "wrong key");
         assert!(
             !verify_signature("secret", &header, br#"{"event":"cleared"}"#, t),
             "body changed"
         );
         let moved = header.replace("t=1700000000", "t=1700000200");
-        assert!(!verify_signature("secret", &moved, body, t + 200), "time changed");
+        assert!(
+            !verify_signature("secret", &moved, body, t + 200),
+            "time changed"
+        );
         assert!(!verify_signature("secret", "v1=00", body, t), "no time");
     }
 
@@ -484,8 +494,14 @@ mod tests {
             redact_urls("(https://user:pw@chat.example:8443) and http://h/"),
             "(https://chat.example:8443/…) and http://h/…"
         );
-        assert_eq!(redact_urls("SMTP smtp.example:587: refused"), "SMTP smtp.example:587: refused");
-        assert_eq!(redact_urls("see http://host.example"), "see http://host.example");
+        assert_eq!(
+            redact_urls("SMTP smtp.example:587: refused"),
+            "SMTP smtp.example:587: refused"
+        );
+        assert_eq!(
+            redact_urls("see http://host.example"),
+            "see http://host.example"
+        );
     }
 
     #[test]

@@ -68,12 +68,7 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState, show_errors: bool) -> Str
     }
 }
 
-fn alerts_table(
-    viewer: &Viewer,
-    id: &str,
-    caption: &str,
-    alerts: &[&AlertListing],
-) -> Markup {
+fn alerts_table(viewer: &Viewer, id: &str, caption: &str, alerts: &[&AlertListing]) -> Markup {
     let lang = viewer.lang;
     let show_errors = viewer.role == Role::Admin;
     let caption_id = format!("{id}-caption");

@@ -33,9 +33,8 @@ pub(super) fn list(conn: &Connection, desk: &str) -> Result<Vec<StandardId>, Sto
     texts
         .iter()
         .map(|text| {
-            text.parse().map_err(|e| {
-                StorageError::Corrupt(format!("desk {desk:?}, offered standard: {e}"))
-            })
+            text.parse()
+                .map_err(|e| StorageError::Corrupt(format!("desk {desk:?}, offered standard: {e}")))
         })
         .collect()
 }
