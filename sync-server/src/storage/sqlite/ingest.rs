@@ -34,18 +34,21 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
-            Ok(RecordReceipt {
-                id: record.id,
-                outcome: one(
+            let outcome = match refusal(kiosk, record, &offered) {
+                Some(reason) => RecordOutcome::Rejected { reason },
+                None => one(
                     tx,
                     kiosk,
                     batch,
                     record,
-                    &offered,
                     &mut placer,
                     &mut tally,
                     &mut overall_times,
                 )?,
+            };
+            Ok(RecordReceipt {
+                id: record.id,
+                outcome,
             })
         })
         .collect::<Result<_, StorageError>>()?;
@@ -62,35 +65,34 @@ pub(super) fn batch(
     Ok(BatchReceipt { results })
 }
 
-/// Stores one record of a batch and returns its outcome.
+/// Why `record` from `kiosk` is not stored at all, if it is not: another desk's, not admitted
+/// (see [`admission::check_record`]), or superseding itself.
+fn refusal(kiosk: &Kiosk, record: &RatingRecord, offered: &[StandardId]) -> Option<String> {
+    if record.desk_id != kiosk.desk_id {
+        return Some(format!(
+            "record is for desk {}, but this kiosk is enrolled at desk {}",
+            record.desk_id, kiosk.desk_id
+        ));
+    }
+    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
+        return Some(problem.to_string());
+    }
+    if record.supersedes == Some(record.id) {
+        return Some("a record cannot supersede itself".to_owned());
+    }
+    None
+}
+
+/// Stores one admitted record of a batch and returns its outcome.
 fn one(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
     batch: &RecordBatch,
     record: &RatingRecord,
-    offered: &[StandardId],
     placer: &mut Placer<'_>,
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
 ) -> Result<RecordOutcome, StorageError> {
-    if record.desk_id != kiosk.desk_id {
-        return Ok(RecordOutcome::Rejected {
-            reason: format!(
-                "record is for desk {}, but this kiosk is enrolled at desk {}",
-                record.desk_id, kiosk.desk_id
-            ),
-        });
-    }
-    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
-        return Ok(RecordOutcome::Rejected {
-            reason: problem.to_string(),
-        });
-    }
-    if record.supersedes == Some(record.id) {
-        return Ok(RecordOutcome::Rejected {
-            reason: "a record cannot supersede itself".to_owned(),
-        });
-    }
     let content = serde_json::to_string(record)
         .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
     let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();
