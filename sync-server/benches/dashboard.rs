@@ -16,7 +16,7 @@ use model::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::header::COOKIE;
-use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, PrivacySettings, RateLimits};
 use sync_server::dashboard::{Lang, Role};
 use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
 use sync_server::storage::{
@@ -298,6 +298,7 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         rate_limit: RateLimits::default(),
         alerts: AlertSettings::default(),
         dashboard: DashboardSettings::default(),
+        privacy: PrivacySettings::default(),
     };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());

@@ -74,6 +74,9 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Delete the answers older than `[privacy] answer_retention_months` now (the server also
+    /// does it hourly); the dashboard's rollups stay, and each id stays taken.
+    Purge,
     /// Fill an empty database with demo data: the five offices, their departments and desks, a
     /// kiosk per desk and months of answers, stored through the real ingest path.
     Demo {
@@ -247,7 +250,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let storage = Storage::open_sqlite(settings.database.clone(), 1)
         .await
-        .context("cannot open the database")?;
+        .context("cannot open the database")?
+        .with_disclosure(settings.privacy.disclosure);
+    if let Command::Purge = cli.command {
+        let months = settings.privacy.answer_retention_months;
+        let summary = crate::retention::purge_now(&storage, months).await?;
+        println!(
+            "{} answers placed before {} deleted (retention {months} months; rollups kept), \
+             {} conflict logs deleted",
+            summary.answers, summary.before_day, summary.conflicts
+        );
+        return Ok(());
+    }
     if let Command::Alerts(AlertsCommand::Check) = cli.command {
         let channels = Channels::new(settings.alerts.email, settings.alerts.webhook)
             .context("cannot set up alert delivery")?;
@@ -298,7 +312,7 @@ pub fn parse_languages(list: &[String]) -> anyhow::Result<Vec<LanguageTag>> {
 async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
-        Command::Serve => bail!("`serve` is not an administration command"),
+        Command::Serve | Command::Purge => bail!("not an administration command"),
         Command::Admin(command) => user_admin::admin(storage, command).await?,
         Command::User(command) => user_admin::user(storage, command).await?,
         Command::SeedOffices => {

@@ -11,6 +11,7 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
+use crate::analytics::Disclosure;
 use crate::credentials;
 
 /// Environment variable overriding `listen`.
@@ -43,6 +44,31 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The `[dashboard]` section: sessions and cookies.
     pub dashboard: DashboardSettings,
+    /// The `[privacy]` section: disclosure control and retention.
+    pub privacy: PrivacySettings,
+}
+
+/// The `[privacy]` section (see PRIVACY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// `min_responses`: no figure from fewer answers is shown anywhere (5 unless raised).
+    pub disclosure: Disclosure,
+    /// `answer_retention_months`: answers older than this are deleted (their rollups stay).
+    pub answer_retention_months: u32,
+}
+
+/// Default months individual answers are kept.
+pub const DEFAULT_ANSWER_RETENTION_MONTHS: u32 = 24;
+/// Longest retention accepted: ten years.
+pub const MAX_ANSWER_RETENTION_MONTHS: u32 = 120;
+
+impl Default for PrivacySettings {
+    fn default() -> PrivacySettings {
+        PrivacySettings {
+            disclosure: Disclosure::default(),
+            answer_retention_months: DEFAULT_ANSWER_RETENTION_MONTHS,
+        }
+    }
 }
 
 /// The `[alerts]` section: how often rules are checked and where notifications go.
@@ -172,6 +198,15 @@ struct RawSettings {
     alerts: RawAlerts,
     #[serde(default)]
     dashboard: RawDashboard,
+    #[serde(default)]
+    privacy: RawPrivacy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    min_responses: Option<i64>,
+    answer_retention_months: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,6 +427,7 @@ impl Settings {
         };
         let alerts = alert_settings(&raw.alerts, &invalid)?;
         let dashboard = dashboard(&raw.dashboard, &invalid)?;
+        let privacy = privacy(&raw.privacy, &invalid)?;
         Ok(Settings {
             listen,
             database,
@@ -400,6 +436,7 @@ impl Settings {
             rate_limit,
             alerts,
             dashboard,
+            privacy,
         })
     }
 
@@ -409,6 +446,32 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.dashboard.behind_tls_proxy || !self.listen.ip().is_loopback()
     }
+}
+
+fn privacy(
+    raw: &RawPrivacy,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<PrivacySettings, ConfigError> {
+    let defaults = PrivacySettings::default();
+    let disclosure = match raw.min_responses {
+        Some(k) => {
+            Disclosure::new(k).map_err(|message| invalid("privacy.min_responses", message))?
+        }
+        None => defaults.disclosure,
+    };
+    let answer_retention_months = raw
+        .answer_retention_months
+        .unwrap_or(defaults.answer_retention_months);
+    if !(1..=MAX_ANSWER_RETENTION_MONTHS).contains(&answer_retention_months) {
+        return Err(invalid(
+            "privacy.answer_retention_months",
+            format!("{answer_retention_months} is outside 1-{MAX_ANSWER_RETENTION_MONTHS} months"),
+        ));
+    }
+    Ok(PrivacySettings {
+        disclosure,
+        answer_retention_months,
+    })
 }
 
 /// Longest session timeout accepted: a week.

@@ -16,6 +16,7 @@ pub mod event_time;
 pub mod http;
 pub mod passwords;
 pub mod rate_limit;
+pub mod retention;
 pub mod startup;
 pub mod storage;
 pub mod survey;

@@ -39,13 +39,15 @@ pub struct Application {
     storage: Storage,
     monitor: Monitor,
     alert_check_every: std::time::Duration,
+    answer_retention_months: u32,
 }
 
 impl Application {
     /// Opens the database (migrating it) and binds `settings.listen`.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let storage =
-            Storage::open_sqlite(settings.database.clone(), settings.reader_connections).await?;
+        let storage = Storage::open_sqlite(settings.database.clone(), settings.reader_connections)
+            .await?
+            .with_disclosure(settings.privacy.disclosure);
         let channels = Channels::new(
             settings.alerts.email.clone(),
             settings.alerts.webhook.clone(),
@@ -79,6 +81,7 @@ impl Application {
             storage,
             monitor,
             alert_check_every: settings.alerts.check_every,
+            answer_retention_months: settings.privacy.answer_retention_months,
         })
     }
 
@@ -101,6 +104,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
         let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
+        let retention = tokio::spawn(crate::retention::run(
+            self.storage.clone(),
+            self.answer_retention_months,
+            crate::retention::PURGE_EVERY,
+        ));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -115,6 +123,7 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         monitor.abort();
+        retention.abort();
         served
     }
 }

@@ -18,6 +18,7 @@ use sync_server::alerts::delivery::{
 };
 use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
+use sync_server::analytics::Disclosure;
 use sync_server::credentials;
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -499,4 +500,59 @@ async fn rules_with_impossible_numbers_or_unknown_offices_are_refused() {
         .expect_err("unknown office");
     assert!(error.to_string().contains("warszawa"), "{error}");
     assert!(storage.alert_rules().await.expect("rules").is_empty());
+}
+
+#[tokio::test]
+async fn no_alert_mail_reports_a_figure_from_fewer_than_k_responses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, kiosk) = desk_with_kiosk(&dir).await;
+    // A rule over the last 5 responses, written while k was 5.
+    let narrow = storage
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastResponses(5),
+            },
+            None,
+            T0,
+        )
+        .await
+        .expect("rule at k = 5");
+    // k raised to 10: such a rule can no longer be written…
+    let k10 = storage
+        .clone()
+        .with_disclosure(Disclosure::new(10).expect("k"));
+    let error = k10
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastResponses(9),
+            },
+            None,
+            T0,
+        )
+        .await
+        .expect_err("a window narrower than k");
+    assert!(error.to_string().contains("last 9 responses"), "{error}");
+    // …and the old one is read over the last 10.
+    let (smtp_port, mails) = smtp_server().await;
+    let (url, _hook) = webhook_server().await;
+    let monitor = Monitor::new(k10.clone(), channels(smtp_port, &url));
+    // Seven answers, all bad: fewer than k, nothing is decided or sent.
+    rate(&k10, &kiosk, 1, T0, &[1; 7]).await;
+    assert_eq!(
+        monitor.round(T0 + HOUR).await.expect("round"),
+        RoundSummary::default()
+    );
+    assert!(mails.lock().expect("lock").is_empty());
+    // Three more: ten, and the mail reports ten responses, not the rule's five.
+    rate(&k10, &kiosk, 8, T0 + 10 * MINUTE, &[1, 4, 4]).await;
+    let round = monitor.round(T0 + HOUR).await.expect("round");
+    assert_eq!(round.raised_or_cleared, 1);
+    let alerts = k10.alert_listing(None, 10).await.expect("listing");
+    assert_eq!(alerts[0].alert.rule.id, narrow.id);
+    assert_eq!(alerts[0].alert.responses, Some(10));
+    let mail = mails.lock().expect("lock").join("\n---\n");
+    assert!(mail.contains("z 10 odpowiedzi"), "{mail}");
+    assert!(mail.contains("of 10 responses"), "{mail}");
 }

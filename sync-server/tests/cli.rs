@@ -605,3 +605,36 @@ fn the_database_and_its_wal_and_shm_are_private_whatever_the_umask() {
         assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
     }
 }
+
+#[test]
+fn purge_deletes_by_the_configured_retention_and_a_lower_k_is_refused() {
+    let cli = Cli::with_desk();
+    let out = cli.ok(&["purge"]);
+    let cutoff = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Warsaw)
+        .date_naive()
+        .checked_sub_months(chrono::Months::new(24))
+        .expect("cutoff");
+    assert!(
+        out.contains(&format!(
+            "0 answers placed before {cutoff} deleted (retention 24 months"
+        )),
+        "{out}"
+    );
+    let config = cli.dir.path().join("privacy.toml");
+    std::fs::write(&config, "[privacy]\nmin_responses = 3\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_sync-server"))
+        .arg("--config")
+        .arg(&config)
+        .arg("purge")
+        .env("OCENA_SERVER_DATABASE", cli.dir.path().join("server.db"))
+        .env_remove("OCENA_SERVER_LISTEN")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("privacy.toml") && err.contains("`privacy.min_responses`"),
+        "{err}"
+    );
+}

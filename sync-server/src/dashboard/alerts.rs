@@ -313,7 +313,7 @@ pub async fn add_rule(
     viewer.require_admin()?;
     let lang = viewer.lang;
     let problem = match form.kind() {
-        Ok(kind) => match kind.check() {
+        Ok(kind) => match kind.check(state.storage.disclosure()) {
             Ok(()) => {
                 let office = Some(form.office.trim().to_owned()).filter(|o| !o.is_empty());
                 let now_ms = chrono::Utc::now().timestamp_millis();

@@ -23,9 +23,14 @@ pub fn too_few(lang: Lang) -> &'static str {
     lang.pick("za mało odpowiedzi", "too few responses")
 }
 
+/// What a withheld cell shows instead of its response count.
+pub fn withheld(lang: Lang) -> &'static str {
+    lang.pick("ukryte", "withheld")
+}
+
 /// What a cell without a score says: "no responses" when empty, else "too few responses".
 pub fn no_score(counts: &Counts, lang: Lang) -> &'static str {
-    if counts.responses() == 0 {
+    if counts.responses() == 0 && !counts.is_withheld() {
         lang.pick("brak odpowiedzi", "no responses")
     } else {
         too_few(lang)
@@ -128,7 +133,7 @@ pub fn distribution_bars(id: &str, title: &str, rows: &[(String, Counts)], lang:
                         rect x=(LABEL_W) y=(y + 16.0) width=(BAR_W) height="18" stroke="#767676"
                             fill=(format!("url(#{id}-too-few)")) {}
                         text x=(LABEL_W + 8.0) y=(y + 12.0) font-size="12" fill=(INK) {
-                            (no_score(counts, lang)) " (" (counts.responses()) ")"
+                            (no_score(counts, lang))
                         }
                     }
                 }
@@ -378,7 +383,8 @@ mod tests {
             ("Płock".to_owned(), Counts::new([1, 1, 4, 4])),
         ];
         let svg = distribution_bars("c", "t", &rows, Lang::En).into_string();
-        assert!(svg.contains("too few responses (4)"));
+        assert!(svg.contains("too few responses"));
+        assert!(!svg.contains("(4)"), "a withheld row shows no count: {svg}");
         assert!(svg.contains("CSAT 80%"), "{svg}");
         assert_eq!(svg.matches("CSAT ").count(), 1, "only Płock has a score");
         assert!(svg.contains(r#"role="img""#) && svg.contains("aria-labelledby=\"c-title\""));

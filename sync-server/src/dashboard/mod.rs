@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/standards", get(pages::standards::page))
         .route("/dashboard/patterns", get(pages::patterns::page))
         .route("/dashboard/export.csv", get(pages::export::csv))
+        .route("/dashboard/export-days.csv", get(pages::export::days_csv))
         .route("/dashboard/reports", get(pages::reports::index))
         .route(
             "/dashboard/reports/{office}/{month}",

@@ -1,7 +1,8 @@
 //! `GET /api/v1/stats/…`: the dashboard's aggregates as JSON, read-only, for the signed-in
 //! [`Viewer`] and only within its scope. Every endpoint takes the dashboard's filter in its query
-//! (the same parameters, refused the same way) and every cell with fewer than 5 responses
-//! carries its response count and no score.
+//! (the same parameters, refused the same way), and every figure has been through disclosure
+//! control (`analytics::disclosure`): a withheld cell carries `too_few_responses` and nothing
+//! else, not even its response count.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -12,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, Error};
-use crate::analytics::{Cell, Counts, Filter, Level, MIN_RESPONSES, ReasonCount};
+use crate::analytics::{Cell, Filter, Level, ReasonCount};
 use crate::dashboard::Viewer;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -136,7 +137,8 @@ pub struct ByParam {
 /// Figures per office, department, desk or question
 ///
 /// Responses, CSAT (share of scores 3–4), mean and distribution per group, within the viewer's
-/// offices. Groups with fewer than 5 responses show only their response count.
+/// offices. Withheld groups (fewer than `min_responses` answers, or complements that would give such a group
+/// away by subtraction) show no figure.
 #[utoipa::path(
     get,
     path = "/stats/breakdown",
@@ -202,8 +204,7 @@ pub struct TrendFigures {
 
 /// Trend by week or month
 ///
-/// The filter's figures per week (from Monday) or month; points with fewer than 5 responses
-/// show only their response count.
+/// The filter's figures per week (from Monday) or month; withheld points show no figure.
 #[utoipa::path(
     get,
     path = "/stats/trend",
@@ -244,9 +245,8 @@ async fn trend(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Reasons {
     pub filter: AppliedFilter,
-    /// Responses the reasons come from (the filter's question; all standards for `overall`).
-    pub responses: i64,
-    /// True when there are fewer than 5 responses: `reasons` is then empty.
+    /// True when the figures the reasons explain are withheld (fewer than `min_responses`
+    /// answers, or withheld so that such a cell cannot be worked out): `reasons` is then empty.
     pub too_few_responses: bool,
     pub reasons: Vec<ReasonCount>,
 }
@@ -275,26 +275,14 @@ async fn reasons(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Reasons>, Error> {
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
-    let scope = viewer.scope.clone();
-    let mut total = Counts::default();
-    for group in state
+    let reasons = state
         .storage
-        .breakdown(filter.clone(), scope.clone(), Level::Office)
-        .await?
-    {
-        total.add(group.counts);
-    }
-    let too_few = total.responses() < MIN_RESPONSES;
-    let reasons = if too_few {
-        Vec::new()
-    } else {
-        state.storage.top_reasons(filter.clone(), scope, 10).await?
-    };
+        .top_reasons(filter.clone(), viewer.scope.clone(), 10)
+        .await?;
     Ok(Json(Reasons {
         filter: AppliedFilter::from(&filter),
-        responses: total.responses(),
-        too_few_responses: too_few,
-        reasons,
+        too_few_responses: reasons.is_none(),
+        reasons: reasons.unwrap_or_default(),
     }))
 }
 
@@ -317,8 +305,7 @@ pub struct HeatFigures {
 
 /// Weekday × hour heatmap
 ///
-/// The filter's figures per weekday and hour of Warsaw time; cells with fewer than 5 responses
-/// show only their response count.
+/// The filter's figures per weekday and hour of Warsaw time; withheld cells show no figure.
 #[utoipa::path(
     get,
     path = "/stats/heatmap",

@@ -18,17 +18,19 @@ mod event_times;
 mod ingest;
 mod offered;
 mod private_file;
+mod retention;
 mod tally;
 
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Contents, Desk, DeskEditOutcome, FleetKiosk,
-    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, Rollup,
-    StorageError, TokenLookup, User, UserCredentials, schema,
+    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, PurgeSummary,
+    Rollup, StorageError, TokenLookup, User, UserCredentials, schema,
 };
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
-    ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
+    DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places,
+    ReasonCount, TrendPoint, Usage,
 };
 use crate::dashboard::Lang;
 use crate::dashboard::Scope;
@@ -314,6 +316,50 @@ impl Backend for SqliteBackend {
         each: &mut dyn FnMut(&ExportRow) -> bool,
     ) -> Result<(), StorageError> {
         self.read(|conn| analytics::export(conn, filter, scope, each))
+    }
+
+    fn desk_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, DeskCounts)>, StorageError> {
+        self.read(|conn| analytics::desk_counts(conn, filter, every_question))
+    }
+
+    fn desk_days(&self, filter: &Filter, scope: &Scope) -> Result<Vec<DeskDay>, StorageError> {
+        self.read(|conn| analytics::desk_days(conn, filter, scope))
+    }
+
+    fn desk_language_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
+        self.read(|conn| analytics::desk_language_counts(conn, filter, every_question))
+    }
+
+    fn purge_answers(
+        &self,
+        before_day: &str,
+        before_ms: i64,
+    ) -> Result<PurgeSummary, StorageError> {
+        let desks = self.read(|conn| retention::desks_with_old_answers(conn, before_day))?;
+        let mut answers = 0;
+        for desk in desks {
+            loop {
+                let deleted = self.write(|tx| retention::purge_chunk(tx, &desk, before_day))?;
+                answers += deleted;
+                if deleted < retention::PURGE_CHUNK {
+                    break;
+                }
+            }
+        }
+        let conflicts = self.write(|tx| retention::purge_conflicts(tx, before_ms))?;
+        Ok(PurgeSummary {
+            before_day: before_day.to_owned(),
+            answers,
+            conflicts,
+        })
     }
 
     fn seed_offices(&self) -> Result<usize, StorageError> {
@@ -694,11 +740,12 @@ impl Backend for SqliteBackend {
 
     fn add_alert_rule(
         &self,
+        disclosure: Disclosure,
         kind: RuleKind,
         office: Option<&str>,
         now_ms: i64,
     ) -> Result<AlertRule, StorageError> {
-        self.write(|tx| alerts::add_rule(tx, kind, office, now_ms))
+        self.write(|tx| alerts::add_rule(tx, disclosure, kind, office, now_ms))
     }
 
     fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError> {
@@ -709,8 +756,13 @@ impl Backend for SqliteBackend {
         self.write(|tx| alerts::set_rule_enabled(tx, rule_id, enabled))
     }
 
-    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError> {
-        self.read(|conn| alerts::readings(conn, rule, now_ms))
+    fn alert_readings(
+        &self,
+        rule: &AlertRule,
+        now_ms: i64,
+        disclosure: Disclosure,
+    ) -> Result<Vec<Reading>, StorageError> {
+        self.read(|conn| alerts::readings(conn, rule, now_ms, disclosure))
     }
 
     fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError> {

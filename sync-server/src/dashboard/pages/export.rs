@@ -1,7 +1,10 @@
 //! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
-//! memory stays flat whatever the size. `?format=excel` writes what Polish Excel opens directly:
-//! a UTF-8 byte-order mark, semicolons, and decimal commas.
+//! memory stays flat whatever the size. Answers are coarsened (`analytics::ExportRow`: the day,
+//! no time, id, language, text size or input) and only roles whose purpose needs them get them
+//! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
+//! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
+//! directly: a UTF-8 byte-order mark, semicolons, and decimal commas.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,7 +13,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
 use tokio::sync::mpsc::Receiver;
 
 use super::{PageError, View};
@@ -104,53 +106,52 @@ fn field_into(field: &str, separator: char, out: &mut String) {
     }
 }
 
-/// The export's columns.
-pub const COLUMNS: [&str; 15] = [
-    "id",
-    "event_time_utc",
-    "event_time_approximate",
+/// The per-answer export's columns.
+pub const COLUMNS: [&str; 8] = [
     "local_day",
-    "local_hour",
     "office",
     "department",
     "desk",
     "question",
     "score",
     "reasons",
-    "language",
-    "larger_text",
-    "input",
     "burst",
 ];
 
 fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
-    let time = DateTime::from_timestamp_millis(row.event_utc_ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default();
     let flag = |b: bool| if b { "1" } else { "0" };
-    let mut line = String::with_capacity(200);
+    let mut line = String::with_capacity(120);
     dialect.line(
         &[
-            row.id.as_str(),
-            &time,
-            flag(row.event_approximate),
-            &row.local_day,
-            &row.local_hour.to_string(),
+            row.local_day.as_str(),
             &row.office_id,
             &row.department_id,
             &row.desk_id,
             &row.question,
             &row.score.to_string(),
             &row.reasons,
-            &row.language,
-            flag(row.larger_text),
-            &row.input,
             flag(row.burst),
         ],
         &mut line,
     );
     out.extend_from_slice(line.as_bytes());
 }
+
+/// The aggregate export's columns: a withheld desk-day has its place and day, and no figure.
+pub const DAY_COLUMNS: [&str; 12] = [
+    "local_day",
+    "office",
+    "department",
+    "desk",
+    "question",
+    "withheld",
+    "responses",
+    "csat_percent",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+];
 
 /// Export chunks as a body stream; an error ends the body early (the client sees a cut
 /// download, never a wrong one), logged here.
@@ -170,12 +171,39 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+/// The filter's file name: `ocena-{from}-{to}[-{office}]{suffix}.csv`.
+fn file_name(view: &View, suffix: &str) -> String {
+    format!(
+        "ocena-{}-{}{}{suffix}.csv",
+        view.filter.from,
+        view.filter.to,
+        view.filter
+            .office
+            .as_deref()
+            .map(|o| format!("-{o}"))
+            .unwrap_or_default()
+    )
+}
+
+fn csv_headers(filename: &str) -> [(axum::http::HeaderName, String); 3] {
+    [
+        (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ),
+        (CACHE_CONTROL, "no-store".to_owned()),
+    ]
+}
+
+/// `GET /dashboard/export.csv`: the coarsened answers, for roles that may have them.
 #[tracing::instrument(skip_all)]
 pub async fn csv(
     State(state): State<AppState>,
     viewer: Viewer,
     RawQuery(query): RawQuery,
-) -> Result<Response, PageError> {
+) -> Result<Response, Response> {
+    let (role, lang) = (viewer.role, viewer.lang);
     let (view, extras) = View::read(
         &state,
         viewer,
@@ -183,8 +211,12 @@ pub async fn csv(
         "/dashboard/export.csv",
         &["format"],
     )
-    .await?;
-    let dialect = Dialect::parse(&extras)?;
+    .await
+    .map_err(IntoResponse::into_response)?;
+    if !role.may_export_answers() {
+        return Err(crate::dashboard::refusal::PageError::forbidden(lang).into_response());
+    }
+    let dialect = Dialect::parse(&extras).map_err(|e| PageError::from(e).into_response())?;
     let mut header = String::from(dialect.preamble());
     dialect.line(&COLUMNS, &mut header);
     let receiver = state.storage.export_chunks(
@@ -193,28 +225,65 @@ pub async fn csv(
         header.into_bytes(),
         move |row, out| row_into(dialect, row, out),
     );
-    let filename = format!(
-        "ocena-{}-{}{}.csv",
-        view.filter.from,
-        view.filter.to,
-        view.filter
-            .office
-            .as_deref()
-            .map(|o| format!("-{o}"))
-            .unwrap_or_default()
-    );
     Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (CACHE_CONTROL, "no-store".to_owned()),
-        ],
+        csv_headers(&file_name(&view, "")),
         Body::from_stream(Chunks(receiver)),
     )
         .into_response())
+}
+
+/// `GET /dashboard/export-days.csv`: counts per desk and day, after disclosure control.
+#[tracing::instrument(skip_all)]
+pub async fn days_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (view, extras) = View::read(
+        &state,
+        viewer,
+        query.as_deref(),
+        "/dashboard/export-days.csv",
+        &["format"],
+    )
+    .await?;
+    let dialect = Dialect::parse(&extras)?;
+    let days = state
+        .storage
+        .desk_days(view.filter.clone(), view.viewer.scope.clone())
+        .await?;
+    let mut out = String::from(dialect.preamble());
+    dialect.line(&DAY_COLUMNS, &mut out);
+    let question = view.filter.question.to_string();
+    for day in &days {
+        let figures = day.counts.figures();
+        let mut fields = vec![
+            day.day.clone(),
+            day.office_id.clone(),
+            day.department_id.clone(),
+            day.desk_id.clone(),
+            question.clone(),
+            if day.counts.is_withheld() { "1" } else { "0" }.to_owned(),
+            day.counts
+                .shown_responses()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            figures
+                .as_ref()
+                .map(|f| dialect.decimal(f.csat_percent, 1))
+                .unwrap_or_default(),
+        ];
+        for i in 0..4 {
+            fields.push(
+                figures
+                    .as_ref()
+                    .map(|f| f.distribution[i].to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        dialect.line(&fields, &mut out);
+    }
+    Ok((csv_headers(&file_name(&view, "-dni")), out).into_response())
 }
 
 #[cfg(test)]

@@ -308,7 +308,10 @@ pub fn figures_table(
                         th scope="row" {
                             @if let Some(link) = link { a href=(link) { (label) } } @else { (label) }
                         }
-                        td.number data-responses=(counts.responses()) { (lang.number(counts.responses() as f64, 0)) }
+                        @match counts.shown_responses() {
+                            Some(n) => td.number data-responses=(n) { (lang.number(n as f64, 0)) }
+                            None => td.number.too-few data-responses="withheld" { (charts::withheld(lang)) }
+                        }
                         @match counts.figures() {
                             Some(f) => {
                                 td.number data-csat=(format!("{:.1}", f.csat_percent)) { (percent(lang, f.csat_percent)) }
@@ -328,32 +331,31 @@ pub fn figures_table(
     }
 }
 
-/// The most chosen reasons as a table (only when the figures they explain may be shown).
+/// The most chosen reasons as a table; `None` (the figures they explain are withheld) says so.
 pub fn reasons_table(
     caption: &str,
-    reasons: &[crate::analytics::ReasonCount],
-    responses: i64,
+    reasons: Option<&[crate::analytics::ReasonCount]>,
     lang: Lang,
 ) -> Markup {
     html! {
-        @if responses < crate::analytics::MIN_RESPONSES {
-            p.too-few { (caption) ": " (charts::too_few(lang)) }
-        } @else if reasons.is_empty() {
-            p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
-        } @else {
-            table.reasons {
-                caption { (caption) }
-                thead { tr {
-                    th scope="col" { (lang.pick("Powód", "Reason")) }
-                    th scope="col" { (lang.pick("Standard", "Standard")) }
-                    th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
-                } }
-                tbody {
-                    @for r in reasons {
-                        tr {
-                            td { (labels::reason(&r.reason, lang)) }
-                            td { (r.question) }
-                            td.number { (lang.number(r.chosen as f64, 0)) }
+        @match reasons {
+            None => p.too-few { (caption) ": " (charts::too_few(lang)) }
+            Some([]) => p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
+            Some(reasons) => {
+                table.reasons {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { (lang.pick("Powód", "Reason")) }
+                        th scope="col" { (lang.pick("Standard", "Standard")) }
+                        th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
+                    } }
+                    tbody {
+                        @for r in reasons {
+                            tr {
+                                td { (labels::reason(&r.reason, lang)) }
+                                td { (r.question) }
+                                td.number { (lang.number(r.chosen as f64, 0)) }
+                            }
                         }
                     }
                 }

@@ -72,7 +72,16 @@ pub async fn page(
             usage.larger_text,
         ),
     ];
-    let total = usage.normal_text.responses() + usage.larger_text.responses();
+    // The share is shown only when both counts are: it would otherwise give a withheld one back.
+    let larger_share = match (
+        usage.normal_text.shown_responses(),
+        usage.larger_text.shown_responses(),
+    ) {
+        (Some(normal), Some(larger)) if normal + larger > 0 => {
+            Some(100.0 * larger as f64 / (normal + larger) as f64)
+        }
+        _ => None,
+    };
     let title = lang.pick("Wzorce", "Patterns");
     let heat_title = lang.pick(
         "CSAT według dnia tygodnia i godziny (czas warszawski)",
@@ -101,9 +110,9 @@ pub async fn page(
         }
         (figures_table(lang.pick("Języki", "Languages"), lang.pick("Język", "Language"), &language_rows, lang))
         h2 { (lang.pick("Tryb większego tekstu", "Larger-text mode")) }
-        @if total > 0 {
+        @if let Some(share) = larger_share {
             p { (lang.pick("Większy tekst był włączony przy ", "The larger text was on for "))
-                (percent(lang, 100.0 * usage.larger_text.responses() as f64 / total as f64))
+                (percent(lang, share))
                 (lang.pick(" odpowiedzi.", " of answers.")) }
         }
         (figures_table(lang.pick("Wielkość tekstu", "Text size"), lang.pick("Tryb", "Mode"), &text_rows, lang))

@@ -37,7 +37,8 @@ struct Report {
     total: Line,
     standards: Vec<Line>,
     departments: Vec<Line>,
-    reasons: Vec<ReasonCount>,
+    /// `None` when the figures they explain are withheld.
+    reasons: Option<Vec<ReasonCount>>,
 }
 
 fn find(groups: &[Group], id: &str) -> Counts {
@@ -271,7 +272,7 @@ pub async fn report(
         h2 { (lang.pick("Według wydziału", "By department")) }
         (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &report.previous_month, lang))
         h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }
-        (reasons_table(lang.pick("Powody", "Reasons"), &report.reasons, report.total.now.responses(), lang))
+        (reasons_table(lang.pick("Powody", "Reasons"), report.reasons.as_deref(), lang))
     };
     Ok(view.page(Section::Reports, &title, &body).into_response())
 }
@@ -311,7 +312,7 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             line.id.clone(),
             line.name.clone(),
             report.month.clone(),
-            line.now.responses().to_string(),
+            or_empty(line.now.shown_responses().map(|n| n.to_string())),
             or_empty(now.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(now.as_ref().map(|f| dialect.decimal(f.mean, 2))),
         ];
@@ -322,13 +323,13 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
         }
         fields.extend([
             report.previous_month.clone(),
-            line.before.responses().to_string(),
+            or_empty(line.before.shown_responses().map(|n| n.to_string())),
             or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(change(line).map(|c| dialect.decimal(c, 1))),
         ]);
         dialect.line(&fields, &mut out);
     }
-    for reason in &report.reasons {
+    for reason in report.reasons.iter().flatten() {
         dialect.line(
             &[
                 "reason".to_owned(),

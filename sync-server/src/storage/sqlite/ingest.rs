@@ -1,6 +1,7 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
 //! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
-//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
+//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id purged for retention stays
+//! taken: the insert is conditional on its absence there);
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
@@ -109,7 +110,27 @@ fn one(
         )?
         .query_row(params![id, kiosk.id], |r| r.get(0))
         .optional()?;
-    let counted = superseded_by.is_none();
+    // The same, and a correction of an answer already purged for retention: the purged one stays
+    // counted in the rollups, so this one is kept but not counted (never both).
+    let superseded_by = match superseded_by {
+        Some(newer) => Some(newer),
+        None => tx
+            .prepare_cached(
+                "SELECT id FROM purged_answers INDEXED BY purged_answers_supersedes
+                 WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1 LIMIT 1",
+            )?
+            .query_row(params![id, kiosk.id], |r| r.get(0))
+            .optional()?,
+    };
+    let corrects_purged = match record.supersedes {
+        Some(old) => tx
+            .prepare_cached("SELECT 1 FROM purged_answers WHERE id = ?1 AND kiosk_id = ?2")?
+            .query_row(params![old.to_string(), kiosk.id], |_| Ok(()))
+            .optional()?
+            .is_some(),
+        None => false,
+    };
+    let counted = superseded_by.is_none() && !corrects_purged;
 
     let sent = &batch.sent;
     let inserted = tx
@@ -120,8 +141,9 @@ fn one(
                  sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
                  superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
                  event_approximate, local_day, local_hour)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31
+             WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
@@ -183,8 +205,11 @@ fn one(
     Ok(RecordOutcome::Stored)
 }
 
-/// The id is already stored: a duplicate if the content is the same, else a conflict (the first
-/// is kept, the second logged).
+/// What a conflict log keeps as the first content of an answer purged for retention.
+const PURGED_CONTENT: &str = "(purged: older than the answers' retention)";
+
+/// The id is already stored, or was and has been purged: a duplicate if the content is the
+/// same, else a conflict (the first is kept, the second logged).
 fn settle_existing(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -193,9 +218,16 @@ fn settle_existing(
     content: &str,
     received_ms: i64,
 ) -> Result<RecordOutcome, StorageError> {
-    let (first_hash, first_content): (Vec<u8>, String) = tx
+    let stored: Option<(Vec<u8>, String)> = tx
         .prepare_cached("SELECT content_sha256, content FROM answers WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (first_hash, first_content) = match stored {
+        Some(stored) => stored,
+        None => tx
+            .prepare_cached("SELECT content_sha256 FROM purged_answers WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, PURGED_CONTENT.to_owned())))?,
+    };
     if first_hash == hash {
         return Ok(RecordOutcome::Duplicate);
     }
