@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
 use sync_server::alerts::monitor::Monitor;
-use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
 use sync_server::storage::{NewDesk, NewSession, NewUser, Storage, TokenLookup};
@@ -90,6 +90,7 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard,
+            privacy: PrivacySettings::default(),
         };
         let secure_cookies = settings.secure_cookies();
         let database = settings.database.clone();
