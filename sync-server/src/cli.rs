@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::credentials;
 use crate::demo;
 use crate::startup::Application;
-use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
+use crate::storage::{Connections, Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
 use crate::user_admin::{self, AdminCommand, UserCommand};
 
@@ -248,7 +248,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot start the server")?;
         return app.run_until_stopped().await.context("server failed");
     }
-    let storage = Storage::open_sqlite(settings.database.clone(), 1)
+    let storage = Storage::open_sqlite(settings.database.clone(), Connections::default())
         .await
         .context("cannot open the database")?
         .with_disclosure(settings.privacy.disclosure);

@@ -2,6 +2,7 @@
 //! overrides (`OCENA_SERVER_LISTEN`, `OCENA_SERVER_DATABASE`) for deployment-specific values and
 //! the admin API token from `OCENA_ADMIN_TOKEN` (a secret: never in the file).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
 use crate::analytics::Disclosure;
 use crate::credentials;
+use crate::proxies::{ForwardedHeader, IpNet, TrustedProxies};
 
 /// Environment variable overriding `listen`.
 pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
@@ -44,8 +46,49 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The `[dashboard]` section: sessions and cookies.
     pub dashboard: DashboardSettings,
+    /// `trusted_proxies` and `forwarded_header`: whose forwarding header names the client.
+    pub proxies: TrustedProxies,
+    /// The `[limits]` section: timeouts and caps that keep one client from stalling the rest.
+    pub limits: Limits,
     /// The `[privacy]` section: disclosure control and retention.
     pub privacy: PrivacySettings,
+}
+
+/// The `[limits]` section: every wait has a bound and every costly resource a cap; what cannot
+/// be served within them is answered (503 with `Retry-After`, or the connection closed) rather
+/// than left waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (slowloris).
+    pub header_read_timeout: Duration,
+    /// A request's whole body must arrive within this, or 408.
+    pub body_read_timeout: Duration,
+    /// A response that makes no progress this long (the client stopped reading) ends its
+    /// connection; an export chunk not taken within it stops the export.
+    pub send_timeout: Duration,
+    /// The longest a request waits for a database connection or a password-hashing slot before
+    /// 503.
+    pub max_wait: Duration,
+    /// CSV exports streamed at once, each on its own database connection (not the readers').
+    pub concurrent_exports: usize,
+    /// Argon2id hashes computed at once (19 MiB each).
+    pub concurrent_password_hashes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(30),
+            max_wait: Duration::from_secs(5),
+            concurrent_exports: 2,
+            concurrent_password_hashes: 4,
+        }
+    }
 }
 
 /// The `[privacy]` section (see PRIVACY.md).
@@ -116,10 +159,19 @@ pub struct RateLimits {
     pub bad_token: Rate,
     /// Dashboard sign-in attempts per client IP, successful ones included.
     pub login_ip: Rate,
-    /// Dashboard sign-in attempts per username (known or not): stops guessing one account's
-    /// password from many addresses.
+    /// Dashboard sign-in attempts per (username, client IP), successful ones included: stops one
+    /// address guessing one account's password without locking the account for anyone else.
     pub login_user: Rate,
+    /// Failed sign-ins per username from every address: past them each attempt at that name
+    /// waits until the bucket has a token (at most [`MAX_SIGN_IN_SLOW_DOWN`]) before its password
+    /// is checked. A slow-down, never a refusal: the right password still signs in.
+    pub login_slow_down: Rate,
+    /// Memory each limiter may hold for its buckets, keys included.
+    pub max_bytes_per_limiter: usize,
 }
+
+/// The longest a sign-in is slowed down by `[rate_limit.login_slow_down]`.
+pub const MAX_SIGN_IN_SLOW_DOWN: Duration = Duration::from_secs(5);
 
 /// A token bucket: up to `burst` requests at once, refilled at `per_minute`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,6 +206,11 @@ impl Default for RateLimits {
                 burst: 5,
                 per_minute: 1.0,
             },
+            login_slow_down: Rate {
+                burst: 10,
+                per_minute: 2.0,
+            },
+            max_bytes_per_limiter: 4 * 1024 * 1024,
         }
     }
 }
@@ -193,7 +250,12 @@ struct RawSettings {
     database: Option<PathBuf>,
     reader_connections: Option<usize>,
     #[serde(default)]
+    trusted_proxies: Vec<String>,
+    forwarded_header: Option<String>,
+    #[serde(default)]
     rate_limit: RawRateLimits,
+    #[serde(default)]
+    limits: RawLimits,
     #[serde(default)]
     alerts: RawAlerts,
     #[serde(default)]
@@ -244,7 +306,20 @@ struct RawDashboard {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_connections: Option<usize>,
+    header_read_timeout_s: Option<u64>,
+    body_read_timeout_s: Option<u64>,
+    send_timeout_s: Option<u64>,
+    max_wait_ms: Option<u64>,
+    concurrent_exports: Option<usize>,
+    concurrent_password_hashes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRateLimits {
+    memory_kib: Option<usize>,
     #[serde(default)]
     enroll: RawRate,
     #[serde(default)]
@@ -255,6 +330,8 @@ struct RawRateLimits {
     login_ip: RawRate,
     #[serde(default)]
     login_user: RawRate,
+    #[serde(default)]
+    login_slow_down: RawRate,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -424,9 +501,32 @@ impl Settings {
                 ],
                 &invalid,
             )?,
+            login_slow_down: rate(
+                &raw_limits.login_slow_down,
+                defaults.login_slow_down,
+                [
+                    "rate_limit.login_slow_down.burst",
+                    "rate_limit.login_slow_down.per_minute",
+                ],
+                &invalid,
+            )?,
+            max_bytes_per_limiter: in_range(
+                raw_limits.memory_kib,
+                defaults.max_bytes_per_limiter / 1024,
+                64..=1024 * 1024,
+                "rate_limit.memory_kib",
+                "KiB",
+                &invalid,
+            )? * 1024,
         };
         let alerts = alert_settings(&raw.alerts, &invalid)?;
         let dashboard = dashboard(&raw.dashboard, &invalid)?;
+        let proxies = trusted_proxies(
+            &raw.trusted_proxies,
+            raw.forwarded_header.as_deref(),
+            &invalid,
+        )?;
+        let limits = limits(&raw.limits, &invalid)?;
         let privacy = privacy(&raw.privacy, &invalid)?;
         Ok(Settings {
             listen,
@@ -436,6 +536,8 @@ impl Settings {
             rate_limit,
             alerts,
             dashboard,
+            proxies,
+            limits,
             privacy,
         })
     }
@@ -446,6 +548,115 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.dashboard.behind_tls_proxy || !self.listen.ip().is_loopback()
     }
+}
+
+/// `value`, or `default` when missing, if it lies in `range`; else an error naming `key`.
+fn in_range<T: Copy + PartialOrd + fmt::Display>(
+    value: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    key: &'static str,
+    unit: &str,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<T, ConfigError> {
+    let value = value.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "{value} is outside {}-{} {unit}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+fn limits(
+    raw: &RawLimits,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let seconds = |value, default: Duration, key| {
+        in_range(value, default.as_secs(), 1..=3600, key, "seconds", invalid)
+            .map(Duration::from_secs)
+    };
+    Ok(Limits {
+        max_connections: in_range(
+            raw.max_connections,
+            defaults.max_connections,
+            8..=100_000,
+            "limits.max_connections",
+            "connections",
+            invalid,
+        )?,
+        header_read_timeout: seconds(
+            raw.header_read_timeout_s,
+            defaults.header_read_timeout,
+            "limits.header_read_timeout_s",
+        )?,
+        body_read_timeout: seconds(
+            raw.body_read_timeout_s,
+            defaults.body_read_timeout,
+            "limits.body_read_timeout_s",
+        )?,
+        send_timeout: seconds(
+            raw.send_timeout_s,
+            defaults.send_timeout,
+            "limits.send_timeout_s",
+        )?,
+        max_wait: Duration::from_millis(in_range(
+            raw.max_wait_ms,
+            u64::try_from(defaults.max_wait.as_millis()).unwrap_or(u64::MAX),
+            10..=60_000,
+            "limits.max_wait_ms",
+            "milliseconds",
+            invalid,
+        )?),
+        concurrent_exports: in_range(
+            raw.concurrent_exports,
+            defaults.concurrent_exports,
+            1..=16,
+            "limits.concurrent_exports",
+            "exports",
+            invalid,
+        )?,
+        concurrent_password_hashes: in_range(
+            raw.concurrent_password_hashes,
+            defaults.concurrent_password_hashes,
+            1..=64,
+            "limits.concurrent_password_hashes",
+            "hashes",
+            invalid,
+        )?,
+    })
+}
+
+fn trusted_proxies(
+    networks: &[String],
+    header: Option<&str>,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<TrustedProxies, ConfigError> {
+    let networks = networks
+        .iter()
+        .map(|text| {
+            text.trim()
+                .parse::<IpNet>()
+                .map_err(|problem| invalid("trusted_proxies", problem))
+        })
+        .collect::<Result<_, _>>()?;
+    let header = match header {
+        None => ForwardedHeader::default(),
+        Some(text) => ForwardedHeader::parse(text).ok_or_else(|| {
+            invalid(
+                "forwarded_header",
+                format!("{text:?} is not x-forwarded-for or forwarded"),
+            )
+        })?,
+    };
+    Ok(TrustedProxies { networks, header })
 }
 
 fn privacy(
@@ -758,10 +969,65 @@ mod tests {
     }
 
     #[test]
+    fn limits_and_proxies_have_defaults_and_precise_errors() {
+        let s = parse("database = \"x.db\"").expect("valid");
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.proxies, TrustedProxies::default());
+        let s = parse(
+            "database = \"x.db\"\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n\
+             forwarded_header = \"forwarded\"\n[limits]\nmax_wait_ms = 250\n\
+             [rate_limit]\nmemory_kib = 1024\n",
+        )
+        .expect("valid");
+        assert_eq!(s.proxies.networks.len(), 2);
+        assert_eq!(s.proxies.header, ForwardedHeader::Forwarded);
+        assert_eq!(s.limits.max_wait, Duration::from_millis(250));
+        assert_eq!(s.rate_limit.max_bytes_per_limiter, 1024 * 1024);
+        for (text, key) in [
+            ("[limits]\nmax_connections = 0", "`limits.max_connections`"),
+            (
+                "[limits]\nheader_read_timeout_s = 0",
+                "`limits.header_read_timeout_s`",
+            ),
+            (
+                "[limits]\nbody_read_timeout_s = 86400",
+                "`limits.body_read_timeout_s`",
+            ),
+            ("[limits]\nsend_timeout_s = 0", "`limits.send_timeout_s`"),
+            ("[limits]\nmax_wait_ms = 0", "`limits.max_wait_ms`"),
+            (
+                "[limits]\nconcurrent_exports = 0",
+                "`limits.concurrent_exports`",
+            ),
+            (
+                "[limits]\nconcurrent_password_hashes = 1000",
+                "`limits.concurrent_password_hashes`",
+            ),
+            ("[rate_limit]\nmemory_kib = 1", "`rate_limit.memory_kib`"),
+            (
+                "[rate_limit.login_slow_down]\nburst = 0",
+                "`rate_limit.login_slow_down.burst`",
+            ),
+            ("trusted_proxies = [\"10.0.0.1/8\"]", "`trusted_proxies`"),
+            ("trusted_proxies = [\"proxy.local\"]", "`trusted_proxies`"),
+            ("forwarded_header = \"x-real-ip\"", "`forwarded_header`"),
+        ] {
+            let err = parse(&format!("database = \"x.db\"\n{text}")).expect_err(text);
+            let message = err.to_string();
+            assert!(
+                message.contains(key) && message.contains("server.toml"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn the_example_file_is_valid_and_states_the_defaults() {
         let example = include_str!("../sync-server.example.toml");
         let s = Settings::from_toml(example, Path::new("sync-server.example.toml")).expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.proxies, TrustedProxies::default());
         assert_eq!(
             s.dashboard,
             DashboardSettings {

@@ -20,7 +20,7 @@ use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
 use sync_server::analytics::Disclosure;
 use sync_server::credentials;
-use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
+use sync_server::storage::{Connections, Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -44,7 +44,7 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
 
 /// A storage with one desk in Gąbin and one enrolled kiosk at it.
 async fn desk_with_kiosk(dir: &tempfile::TempDir) -> (Storage, Kiosk) {
-    let storage = Storage::open_sqlite(dir.path().join("server.db"), 2)
+    let storage = Storage::open_sqlite(dir.path().join("server.db"), Connections::default())
         .await
         .expect("storage");
     storage.seed_offices().await.expect("offices");

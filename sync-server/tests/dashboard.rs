@@ -12,9 +12,10 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use sync_server::analytics::{Filter, Level};
-use sync_server::config::{AlertSettings, DashboardSettings, PrivacySettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role, Scope};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
 use sync_server::{Application, Settings};
 
@@ -49,6 +50,8 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
             privacy: PrivacySettings::default(),
         };
         let app = Application::build(settings).await.expect("server starts");
@@ -374,10 +377,19 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
     let (plock_desk, _) = Filter::parse("desk=plock-wso-01", today, NONE).expect("filter");
     assert!(!places.covers(&plock_desk));
     let mut exported = Vec::new();
-    let mut rx = storage.export_chunks(everything, gabin_only, Vec::new(), |row, out| {
-        out.extend_from_slice(row.office_id.as_bytes());
-        out.push(b'\n');
-    });
+    let mut rx = storage
+        .export_chunks(
+            everything,
+            gabin_only,
+            Vec::new(),
+            std::time::Duration::from_secs(30),
+            |row, out| {
+                out.extend_from_slice(row.office_id.as_bytes());
+                out.push(b'\n');
+            },
+        )
+        .await
+        .expect("an export slot");
     while let Some(chunk) = rx.recv().await {
         exported.extend(chunk.expect("chunk"));
     }

@@ -13,9 +13,10 @@ use model::{
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use sync_server::analytics::Filter;
-use sync_server::config::{AlertSettings, DashboardSettings, PrivacySettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
 use sync_server::{Application, Settings};
 
@@ -61,6 +62,8 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
             // The server's own hourly purge keeps ten years; the test purges 24 months itself.
             privacy: PrivacySettings {
                 answer_retention_months: 120,

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
 use sync_server::alerts::monitor::Monitor;
-use sync_server::config::{AlertSettings, DashboardSettings, PrivacySettings, RateLimits};
+use sync_server::config::{
+    AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits, TrustedProxies,
+};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
 use sync_server::storage::{NewDesk, NewSession, NewUser, Storage, TokenLookup};
@@ -90,6 +92,8 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard,
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
             privacy: PrivacySettings::default(),
         };
         let secure_cookies = settings.secure_cookies();

@@ -262,12 +262,6 @@ async fn refused(
         .into_response())
 }
 
-async fn hash_off_runtime(password: String) -> Result<String, PageError> {
-    tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|e| PageError::from(StorageError::from(e)))
-}
-
 #[derive(Debug, Deserialize)]
 pub struct AddForm {
     #[serde(default)]
@@ -310,7 +304,7 @@ pub async fn add(
     if let Err(problem) = passwords::check_new(&form.password) {
         return refused(&state, &viewer, password_problem(lang, &problem)).await;
     }
-    let password_hash = hash_off_runtime(form.password).await?;
+    let password_hash = state.password_slots.hash(form.password).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let added = state
         .storage
@@ -389,7 +383,7 @@ pub async fn set_password(
     if let Err(problem) = passwords::check_new(&form.password) {
         return refused(&state, &viewer, password_problem(lang, &problem)).await;
     }
-    let password_hash = hash_off_runtime(form.password).await?;
+    let password_hash = state.password_slots.hash(form.password).await?;
     if !state
         .storage
         .set_password(form.username.clone(), password_hash)

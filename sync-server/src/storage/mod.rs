@@ -7,6 +7,7 @@ pub mod schema;
 pub mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
@@ -17,6 +18,7 @@ use crate::analytics::{
     Counts, DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Node,
     Places, ReasonCount, TrendPoint, Usage, Withheld,
 };
+use crate::busy::Busy;
 use crate::dashboard::Scope;
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
@@ -47,6 +49,50 @@ pub enum StorageError {
     /// A caller's mistake (unknown office, duplicate id…): the message names it.
     #[error("{0}")]
     Invalid(String),
+    /// No connection (or export slot) was free within the wait.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+}
+
+impl StorageError {
+    /// The [`Busy`] this error amounts to: no connection free in time, or SQLite itself busy
+    /// (another process held the database past the busy timeout).
+    pub fn busy(&self) -> Option<Busy> {
+        match self {
+            StorageError::Busy(busy) => Some(*busy),
+            StorageError::Database(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                Some(Busy { what: "database" })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The database connections a server opens and how long a request waits for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Reader connections shared by every request.
+    pub readers: usize,
+    /// Connections only exports use: also the number of exports streamed at once.
+    pub exports: usize,
+    /// The longest a request waits for a connection or an export slot before [`Busy`].
+    pub max_wait: Duration,
+}
+
+impl Default for Connections {
+    /// One of each, as the command-line tools need.
+    fn default() -> Connections {
+        Connections {
+            readers: 1,
+            exports: 1,
+            max_wait: crate::config::Limits::default().max_wait,
+        }
+    }
 }
 
 impl From<SurveyError> for StorageError {
@@ -382,6 +428,9 @@ pub trait Backend: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Storage {
     backend: Arc<dyn Backend>,
+    /// One permit per export connection: an export starts only with one.
+    export_slots: Arc<tokio::sync::Semaphore>,
+    max_wait: Duration,
     disclosure: Disclosure,
 }
 
@@ -396,9 +445,12 @@ macro_rules! off_runtime {
 }
 
 impl Storage {
-    pub fn new(backend: impl Backend) -> Storage {
+    /// Storage on `backend`, which has `connections.exports` export connections.
+    pub fn new(backend: impl Backend, connections: Connections) -> Storage {
         Storage {
             backend: Arc::new(backend),
+            export_slots: Arc::new(tokio::sync::Semaphore::new(connections.exports.max(1))),
+            max_wait: connections.max_wait,
             disclosure: Disclosure::default(),
         }
     }
@@ -415,12 +467,12 @@ impl Storage {
     /// Opens (creating and migrating if needed) the SQLite database at `path`.
     pub async fn open_sqlite(
         path: std::path::PathBuf,
-        readers: usize,
+        connections: Connections,
     ) -> Result<Storage, StorageError> {
         let backend =
-            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, readers))
+            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, &connections))
                 .await??;
-        Ok(Storage::new(backend))
+        Ok(Storage::new(backend, connections))
     }
 
     off_runtime!(fn seed_offices() -> usize = |b| b.seed_offices());
@@ -610,18 +662,43 @@ impl Storage {
 
     /// Streams the export of `filter` for `scope`: a blocking reader formats rows with `format`
     /// into chunks of about [`EXPORT_CHUNK_BYTES`] and hands them over a bounded channel, so at
-    /// most a few chunks are in memory however large the export. The reader stops when the
-    /// receiver is dropped (the client went away).
-    pub fn export_chunks(
+    /// most a few chunks are in memory however large the export. An export needs one of the
+    /// export slots (waiting at most `max_wait`, else [`Busy`]); it stops, freeing its slot and
+    /// connection, when the receiver is dropped (the client went away) or does not take a chunk
+    /// within `send_timeout` (the client stopped reading).
+    pub async fn export_chunks(
         &self,
         filter: Filter,
         scope: Scope,
         header: Vec<u8>,
+        send_timeout: Duration,
         mut format: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
-    ) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>, StorageError>> {
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<u8>, StorageError>>, StorageError> {
+        let busy = Busy {
+            what: "export slot",
+        };
+        let slot = tokio::time::timeout(
+            self.max_wait,
+            Arc::clone(&self.export_slots).acquire_owned(),
+        )
+        .await
+        .map_err(|_| busy)?
+        .map_err(|_| busy)?;
         let (sender, receiver) = tokio::sync::mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
         let backend = Arc::clone(&self.backend);
+        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let send = |chunk| {
+                let sent = runtime.block_on(tokio::time::timeout(send_timeout, sender.send(chunk)));
+                if sent.is_err() {
+                    tracing::warn!(
+                        ?send_timeout,
+                        "export stopped: the client took no data within the send timeout"
+                    );
+                }
+                matches!(sent, Ok(Ok(())))
+            };
             let mut chunk = header;
             let mut open = true;
             let result = backend.export_answers(&filter, &scope, &mut |row| {
@@ -631,7 +708,7 @@ impl Storage {
                         &mut chunk,
                         Vec::with_capacity(EXPORT_CHUNK_BYTES + 1024),
                     );
-                    open = sender.blocking_send(Ok(full)).is_ok();
+                    open = send(Ok(full));
                 }
                 open
             });
@@ -643,9 +720,9 @@ impl Storage {
                 Ok(()) => Ok(chunk),
                 Err(e) => Err(e),
             };
-            let _ = sender.blocking_send(last);
+            send(last);
         });
-        receiver
+        Ok(receiver)
     }
     pub async fn add_alert_rule(
         &self,

@@ -1,6 +1,8 @@
 //! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
-//! memory stays flat whatever the size. Answers are coarsened (`analytics::ExportRow`: the day,
+//! memory stays flat whatever the size. Exports run on their own database connections, a few
+//! at a time (503 when all are busy), and stop when the client stops reading (`[limits]
+//! send_timeout_s`). Answers are coarsened (`analytics::ExportRow`: the day,
 //! no time, id, language, text size or input) and only roles whose purpose needs them get them
 //! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
 //! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
@@ -219,12 +221,17 @@ pub async fn csv(
     let dialect = Dialect::parse(&extras).map_err(|e| PageError::from(e).into_response())?;
     let mut header = String::from(dialect.preamble());
     dialect.line(&COLUMNS, &mut header);
-    let receiver = state.storage.export_chunks(
-        view.filter.clone(),
-        view.viewer.scope.clone(),
-        header.into_bytes(),
-        move |row, out| row_into(dialect, row, out),
-    );
+    let receiver = state
+        .storage
+        .export_chunks(
+            view.filter.clone(),
+            view.viewer.scope.clone(),
+            header.into_bytes(),
+            state.limits.send_timeout,
+            move |row, out| row_into(dialect, row, out),
+        )
+        .await
+        .map_err(|e| PageError::from(e).into_response())?;
     Ok((
         csv_headers(&file_name(&view, "")),
         Body::from_stream(Chunks(receiver)),

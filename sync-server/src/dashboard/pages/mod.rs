@@ -9,7 +9,7 @@ pub mod reports;
 pub mod standards;
 
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use model::{Question, StandardId};
@@ -17,6 +17,7 @@ use model::{Question, StandardId};
 use super::layout::{Chrome, Section, page};
 use super::{Lang, Viewer, charts, labels};
 use crate::analytics::{Counts, Filter, FilterError, Places, Preset, Step};
+use crate::busy::BUSY_RETRY_AFTER;
 use crate::http::AppState;
 use crate::storage::StorageError;
 
@@ -44,6 +45,16 @@ impl IntoResponse for PageError {
                 StatusCode::NOT_FOUND,
                 "no such office, department, desk or report, or not one you may read".to_owned(),
             ),
+            PageError::Storage(e) if e.busy().is_some() => {
+                tracing::warn!(error = %e, "dashboard page answered 503");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server is busy; try again in {} s",
+                        BUSY_RETRY_AFTER.seconds()
+                    ),
+                )
+            }
             PageError::Storage(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "dashboard storage failed");
                 (
@@ -67,12 +78,18 @@ impl IntoResponse for PageError {
                 } }
             }
         };
-        (
+        let mut response = (
             status,
             [(CONTENT_TYPE, "text/html; charset=utf-8")],
             body.into_string(),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, BUSY_RETRY_AFTER.seconds().into());
+        }
+        response
     }
 }
 
