@@ -15,11 +15,10 @@ use serde_json::{Value, json};
 use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
 use sync_server::alerts::monitor::Monitor;
-use sync_server::config::{
-    AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits, TrustedProxies,
-};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{NewDesk, NewSession, NewUser, Storage, TokenLookup};
 use sync_server::survey::DeskSurveyEdit;
 use sync_server::{Application, Settings};
