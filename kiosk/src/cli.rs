@@ -176,7 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode> {
     let clock = SystemClock::new();
-    let client = SyncClient::new(server)?;
+    let client = SyncClient::new(server, &config.sync)?;
     let response = client
         .enroll(&EnrollRequest {
             code: code.trim().to_owned(),
@@ -200,7 +200,7 @@ fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode>
 fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
     let enrollment = Enrollment::load(&config.data_dir)?
         .context("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")?;
-    let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+    let client = SyncClient::new(&enrollment.server, &config.sync)?.with_token(&enrollment.token);
     let clock = SystemClock::new();
     let mut store = Store::open(&config.data_dir)?.store;
     let deadline = Instant::now() + timeout;

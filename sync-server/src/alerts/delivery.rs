@@ -1,6 +1,8 @@
 //! Delivering alert notifications: e-mail over SMTP (lettre) and a JSON webhook signed with
-//! HMAC-SHA256. Each configured channel gets each raise and clear once; failures are returned as
-//! text for the delivery log, and [`monitor`](super::monitor) retries them.
+//! HMAC-SHA256 over a timestamp and the body. Each configured channel gets each raise and clear
+//! once; failures are returned as text for the delivery log, with every URL cut to its scheme and
+//! host (incoming-webhook URLs usually carry their secret), and [`monitor`](super::monitor)
+//! retries them.
 
 use std::time::Duration;
 
@@ -17,8 +19,14 @@ use crate::lang::Lang;
 
 /// How long one delivery attempt may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
-/// The webhook header carrying `sha256=<hex HMAC of the body>` when a secret is configured.
-pub const SIGNATURE_HEADER: &str = "X-Ocena-Signature";
+/// The webhook header carrying `t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` when a
+/// secret is configured (Stripe's scheme): the signed time lets a receiver refuse a replay.
+pub const SIGNATURE_HEADER: &str = "Ocena-Signature";
+/// The webhook header carrying the same Unix seconds as the signature's `t=`.
+pub const TIMESTAMP_HEADER: &str = "Ocena-Timestamp";
+/// How old a signed webhook request a receiver should still accept, in seconds;
+/// [`verify_signature`] is the receiver's check.
+pub const SIGNATURE_TOLERANCE_S: i64 = 5 * 60;
 
 /// A way of telling people about alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,7 +80,8 @@ pub struct EmailSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
     pub url: reqwest::Url,
-    /// HMAC key from `OCENA_WEBHOOK_SECRET`; without it requests are unsigned.
+    /// HMAC key from `OCENA_WEBHOOK_SECRET`; without it requests are unsigned (and the server
+    /// says so loudly at start).
     pub secret: Option<String>,
 }
 
@@ -202,6 +211,14 @@ impl Channels {
             .transpose()?;
         let webhook = webhook
             .map(|settings| {
+                if settings.secret.is_none() {
+                    tracing::warn!(
+                        webhook = %redact_urls(settings.url.as_str()),
+                        "alert webhook requests are UNSIGNED: anyone who learns the URL can send \
+                         fake alerts and a captured request can be replayed; set \
+                         OCENA_WEBHOOK_SECRET unless the receiver cannot check signatures"
+                    );
+                }
                 let client = reqwest::Client::builder()
                     .timeout(DELIVERY_TIMEOUT)
                     .user_agent(concat!("ocena-sync-server/", env!("CARGO_PKG_VERSION")))
@@ -224,12 +241,19 @@ impl Channels {
         channels
     }
 
-    /// Sends one notification on one channel; the error text goes to the delivery log.
+    /// Sends one notification on one channel; the error text goes to the delivery log, its URLs
+    /// cut to scheme and host.
     pub async fn deliver(
         &self,
         channel: Channel,
         notification: &Notification,
     ) -> Result<(), String> {
+        self.attempt(channel, notification)
+            .await
+            .map_err(|error| redact_urls(&error))
+    }
+
+    async fn attempt(&self, channel: Channel, notification: &Notification) -> Result<(), String> {
         match channel {
             Channel::Email => {
                 let (settings, transport) = self
@@ -271,14 +295,98 @@ async fn send_email(
         .map_err(|e| format!("SMTP {}:{}: {e}", settings.smtp_host, settings.smtp_port))
 }
 
-/// The `sha256=<hex>` signature of `body` under `secret`.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+/// The HMAC-SHA256 of `"<timestamp_s>.<body>"` under `secret`.
+fn signed_mac(secret: &str, timestamp_s: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(timestamp_s.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    let digest = mac.finalize().into_bytes();
+    mac
+}
+
+/// The [`SIGNATURE_HEADER`] value for `body` sent at `timestamp_s` (Unix seconds):
+/// `t=<timestamp_s>,v1=<hex HMAC-SHA256 of "<timestamp_s>.<body>">`.
+pub fn signature(secret: &str, timestamp_s: i64, body: &[u8]) -> String {
+    let digest = signed_mac(secret, timestamp_s, body)
+        .finalize()
+        .into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("t={timestamp_s},v1={hex}")
+}
+
+/// The receiver's check, as a reference: `header` is a valid signature of `body` under `secret`,
+/// made at most [`SIGNATURE_TOLERANCE_S`] before (or after, for clock skew) `now_s`. Compares in
+/// constant time.
+pub fn verify_signature(secret: &str, header: &str, body: &[u8], now_s: i64) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", hex)) => signatures.push(hex),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
+    if now_s.abs_diff(timestamp) > SIGNATURE_TOLERANCE_S.unsigned_abs() {
+        return false;
+    }
+    signatures.into_iter().any(|hex| {
+        decode_hex(hex).is_some_and(|expected| {
+            signed_mac(secret, timestamp, body)
+                .verify_slice(&expected)
+                .is_ok()
+        })
+    })
+}
+
+/// An error and its sources, joined by ": ".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// `text` with every URL in it cut to its scheme and host (and port): `https://chat.example/…`.
+/// Incoming-webhook URLs carry their secret in the path or query, and a user name and password
+/// may sit before the host; none of it belongs in a log, a database row or a page.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let ends_url = |c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ',');
+        let url_end = after.find(ends_url).unwrap_or(after.len());
+        let authority_end = after[..url_end].find(['/', '?', '#']).unwrap_or(url_end);
+        let authority = &after[..authority_end];
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        out.push_str(&rest[..at + 3]);
+        out.push_str(host);
+        if url_end > authority_end || host.len() < authority.len() {
+            out.push_str("/…");
+        }
+        rest = &after[url_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 async fn post_webhook(
@@ -306,13 +414,19 @@ async fn post_webhook(
         .post(settings.url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json");
     if let Some(secret) = &settings.secret {
-        request = request.header(SIGNATURE_HEADER, signature(secret, &body));
+        let timestamp_s = chrono::Utc::now().timestamp();
+        request = request
+            .header(TIMESTAMP_HEADER, timestamp_s)
+            .header(SIGNATURE_HEADER, signature(secret, timestamp_s, &body));
     }
-    let response = request
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("webhook {}: {e}", settings.url))?;
+    let response = request.body(body).send().await.map_err(|e| {
+        // reqwest names the whole URL; the caller redacts what is left.
+        format!(
+            "webhook {}: {}",
+            settings.url,
+            error_chain(&e.without_url())
+        )
+    })?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -326,11 +440,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_are_hex_hmac_sha256() {
-        // RFC 4231 test case 2.
+    fn signatures_are_hex_hmac_sha256_of_the_timestamp_and_the_body() {
+        // The MAC of exactly the bytes "<t>.<body>", computed independently.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").expect("key");
+        mac.update(b"1700000000.{\"a\":1}");
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let header = signature("Jefe", 1_700_000_000, br#"{"a":1}"#);
+        assert_eq!(header, format!("t=1700000000,v1={expected}"));
+    }
+
+    #[test]
+    fn receivers_accept_fresh_signatures_and_refuse_replays_and_forgeries() {
+        let body = br#"{"event":"raised"}"#;
+        let t = 1_700_000_000;
+        let header = signature("secret", t, body);
+        assert!(verify_signature("secret", &header, body, t));
+        assert!(verify_signature("secret", &header, body, t + 300));
+        assert!(
+            !verify_signature("secret", &header, body, t + 301),
+            "replayed"
+        );
+        assert!(!verify_signature("other", &header, body, t), "wrong key");
+        assert!(
+            !verify_signature("secret", &header, br#"{"event":"cleared"}"#, t),
+            "body changed"
+        );
+        let moved = header.replace("t=1700000000", "t=1700000200");
+        assert!(
+            !verify_signature("secret", &moved, body, t + 200),
+            "time changed"
+        );
+        assert!(!verify_signature("secret", "v1=00", body, t), "no time");
+    }
+
+    #[test]
+    fn urls_are_cut_to_scheme_and_host() {
         assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            redact_urls("webhook https://hooks.example/services/T0/B0/XyZsecret?token=abc: boom"),
+            "webhook https://hooks.example/… boom"
+        );
+        assert_eq!(
+            redact_urls("(https://user:pw@chat.example:8443) and http://h/"),
+            "(https://chat.example:8443/…) and http://h/…"
+        );
+        assert_eq!(
+            redact_urls("SMTP smtp.example:587: refused"),
+            "SMTP smtp.example:587: refused"
+        );
+        assert_eq!(
+            redact_urls("see http://host.example"),
+            "see http://host.example"
         );
     }
 

@@ -15,6 +15,7 @@ use super::layout::{Section, page};
 use super::refusal::PageError;
 use super::viewer::Viewer;
 use super::{Lang, Role, labels};
+use crate::alerts::delivery::redact_urls;
 use crate::alerts::{AlertRule, CsatWindow, RuleKind};
 use crate::http::AppState;
 use crate::storage::{AlertListing, DeliveryState};
@@ -22,7 +23,9 @@ use crate::storage::{AlertListing, DeliveryState};
 /// Alerts listed at most (open ones first, then the newest).
 const LISTED: usize = 300;
 
-fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
+/// One delivery's state. Only admins see why a delivery failed (they configure the channels),
+/// and even they see URLs cut to scheme and host, rows stored before that rule included.
+fn delivery_text(lang: Lang, delivery: &DeliveryState, show_errors: bool) -> String {
     let channel = match delivery.channel.as_str() {
         "email" => lang.pick("e-mail", "e-mail"),
         _ => lang.pick("webhook", "webhook"),
@@ -37,8 +40,14 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
             lang.pick("wysłano", "sent"),
             lang.local_time(*at)
         ),
-        (None, Some(error)) => format!(
-            "{channel} ({event}): {} {} — {error}",
+        (None, Some(error)) if show_errors => format!(
+            "{channel} ({event}): {} {} — {}",
+            lang.pick("nieudane próby:", "failed attempts:"),
+            delivery.attempts,
+            redact_urls(error)
+        ),
+        (None, Some(_)) => format!(
+            "{channel} ({event}): {} {}",
             lang.pick("nieudane próby:", "failed attempts:"),
             delivery.attempts
         ),
@@ -46,7 +55,9 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
     }
 }
 
-fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -> Markup {
+fn alerts_table(viewer: &Viewer, id: &str, caption: &str, alerts: &[&AlertListing]) -> Markup {
+    let lang = viewer.lang;
+    let show_errors = viewer.role == Role::Admin;
     let caption_id = format!("{id}-caption");
     html! {
         div.table-scroll role="region" aria-labelledby=(caption_id) tabindex="0" {
@@ -77,7 +88,7 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                                 } @else {
                                     ul.plain {
                                         @for delivery in &listing.deliveries {
-                                            li { (delivery_text(lang, delivery)) }
+                                            li { (delivery_text(lang, delivery, show_errors)) }
                                         }
                                     }
                                 }
@@ -209,13 +220,13 @@ pub async fn show(
         @if open.is_empty() {
             p #no-open-alerts { (lang.pick("Brak otwartych alertów.", "No open alerts.")) }
         } @else {
-            (alerts_table(lang, "open-alerts", lang.pick("Otwarte alerty", "Open alerts"), &open))
+            (alerts_table(&viewer, "open-alerts", lang.pick("Otwarte alerty", "Open alerts"), &open))
         }
         h2 #history { (lang.pick("Historia", "History")) }
         @if history.is_empty() {
             p { (lang.pick("Brak zakończonych alertów.", "No cleared alerts.")) }
         } @else {
-            (alerts_table(lang, "alert-history", lang.pick("Zakończone alerty", "Cleared alerts"), &history))
+            (alerts_table(&viewer, "alert-history", lang.pick("Zakończone alerty", "Cleared alerts"), &history))
         }
         (rules_section(&viewer, &rules, &offices))
     };

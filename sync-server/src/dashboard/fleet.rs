@@ -67,7 +67,7 @@ fn clock_text(lang: Lang, kiosk: &FleetKiosk) -> String {
     };
     #[allow(clippy::cast_precision_loss)]
     let seconds = lang.number(drift_ms as f64 / 1000.0, 0);
-    let warning = if drift_ms.abs() > DRIFT_WARNING_MS {
+    let warning = if drift_ms.unsigned_abs() > DRIFT_WARNING_MS.unsigned_abs() {
         lang.pick(
             " — uwaga: zegar kiosku odbiega od czasu serwera",
             " — warning: the kiosk's clock is off",

@@ -36,6 +36,12 @@ pub enum StorageError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("cannot create database file {path}")]
+    Create {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the storage task stopped unexpectedly")]
     TaskFailed(#[from] tokio::task::JoinError),
     #[error("stored data is invalid: {0}")]

@@ -303,6 +303,27 @@ CREATE TABLE purged_answers (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX purged_answers_supersedes ON purged_answers(supersedes) WHERE supersedes IS NOT NULL;
 "#,
+    r#"
+-- v7: every standard a desk's survey has offered, now or before. A kiosk may sync answers given
+-- under an earlier survey days later, so ingest admits a standard once offered and rejects one
+-- never offered (crate::admission). Filled from today's surveys and the answers already stored.
+CREATE TABLE desk_standards_offered (
+    desk_id  TEXT NOT NULL REFERENCES desks(id),
+    standard TEXT NOT NULL,
+    PRIMARY KEY (desk_id, standard)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    WITH RECURSIVE split(desk_id, standard, rest) AS (
+        SELECT id, '', standards || ',' FROM desks
+        UNION ALL
+        SELECT desk_id, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+        FROM split WHERE rest <> ''
+    )
+    SELECT desk_id, standard FROM split WHERE standard <> '';
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    SELECT DISTINCT a.desk_id, a.question FROM answers a JOIN desks d ON d.id = a.desk_id
+    WHERE a.question <> 'overall';
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
