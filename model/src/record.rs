@@ -185,6 +185,16 @@ pub struct RecordedTime {
     pub clock_synchronized: bool,
 }
 
+impl RecordedTime {
+    /// Longest boot id the aggregator accepts, of `A-Z`, `a-z`, `0-9`, `-` and `_`. Linux's
+    /// (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
+    pub const MAX_BOOT_ID_CHARS: usize = 64;
+    /// The latest wall clock the aggregator accepts: 9999-12-31T23:59:59.999Z, the last instant
+    /// with a four-digit year. The earliest is 0 (1970-01-01), where a Raspberry Pi without a
+    /// real-time clock starts.
+    pub const LATEST_WALL_CLOCK_MS: i64 = 253_402_300_799_999;
+}
+
 /// One answer as stored on the kiosk and sent to the aggregator; never edited once stored.
 ///
 /// A client who corrects an answer ("change my answer", or adding reasons) produces a new record
