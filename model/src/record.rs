@@ -10,9 +10,15 @@ use crate::catalogue::StandardId;
 use crate::ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId, is_slug};
 
 /// A rating on the four-face scale: 1 very bad, 2 bad, 3 good, 4 very good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "u8")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "u8")]
 pub struct Score(u8);
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Score, D::Error> {
+        Score::try_from(crate::integer::signed(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
 
 impl Score {
     pub const VERY_BAD: Score = Score(1);
@@ -176,10 +182,12 @@ impl FromStr for InputKind {
 pub struct RecordedTime {
     /// The kiosk's wall clock in milliseconds since the Unix epoch, UTC; trustworthy only when
     /// `clock_synchronized` is true.
+    #[serde(deserialize_with = "crate::integer::signed")]
     pub wall_clock_ms: i64,
     /// The Linux boot id (`/proc/sys/kernel/random/boot_id`) of the boot the answer was given in.
     pub boot_id: String,
     /// CLOCK_BOOTTIME in nanoseconds: time since that boot, including suspend.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
     pub boottime_ns: u64,
     /// Whether the system clock was NTP-synchronised when the answer was given.
     pub clock_synchronized: bool,
@@ -205,6 +213,7 @@ pub struct RatingRecord {
     pub id: RecordId,
     pub visit_id: VisitId,
     /// Kiosk-local sequence number, strictly increasing in the order answers were stored.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
     pub sequence: u64,
     pub desk_id: DeskId,
     pub question: Question,
@@ -267,5 +276,13 @@ mod tests {
         assert_eq!(back, record);
         let bad = json.replace(r#""score":2"#, r#""score":9"#);
         assert!(serde_json::from_str::<RatingRecord>(&bad).is_err());
+        // JSON Schema's integers: 2.0 is the score 2, 2.5 is no score.
+        let integral = json.replace(r#""score":2"#, r#""score":2.0"#);
+        assert_eq!(
+            serde_json::from_str::<RatingRecord>(&integral).expect("2.0 is 2"),
+            record
+        );
+        let fraction = json.replace(r#""score":2"#, r#""score":2.5"#);
+        assert!(serde_json::from_str::<RatingRecord>(&fraction).is_err());
     }
 }

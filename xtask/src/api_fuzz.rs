@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::{apt_install, cargo, target_dir, wait_for_listener, workspace_root};
+use crate::{apt_install, cargo, target_dir, wait_for_listener};
 
 /// The schemathesis release the run is pinned to.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";

@@ -187,7 +187,7 @@ fn check_installed(package: &Path, root: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(root)
             .with_context(|| format!("cannot clear {}", root.display()))?;
     }
-    run(Command::new("dpkg-deb").arg("-x").arg(package).arg(root))?;
+    output_of(Command::new("dpkg-deb").arg("-x").arg(package).arg(root))?;
 
     let secrets = std::fs::metadata(root.join(SECRETS_PATH))
         .with_context(|| format!("the package has no {SECRETS_PATH}"))?;
@@ -202,17 +202,19 @@ fn check_installed(package: &Path, root: &Path) -> anyhow::Result<()> {
     // The binary runs and accepts the packaged configuration; under the unit's UMask=0077 the
     // database it creates is readable by its user alone.
     let binary = root.join("usr/bin/sync-server");
-    let version = run(Command::new(&binary).arg("--version"))?;
+    let version = output_of(Command::new(&binary).arg("--version"))?;
     let scratch = root.join("var/lib/ocena-sync-server");
     std::fs::create_dir_all(&scratch)
         .with_context(|| format!("cannot create {}", scratch.display()))?;
-    run(Command::new("sh")
-        .arg("-c")
-        .arg("umask 0077 && exec \"$0\" --config \"$1\" seed-offices")
-        .arg(&binary)
-        .arg(root.join(CONFIG_PATH))
-        .env("OCENA_SERVER_DATABASE", scratch.join("sync-server.db"))
-        .env_remove("OCENA_SERVER_LISTEN"))
+    output_of(
+        Command::new("sh")
+            .arg("-c")
+            .arg("umask 0077 && exec \"$0\" --config \"$1\" seed-offices")
+            .arg(&binary)
+            .arg(root.join(CONFIG_PATH))
+            .env("OCENA_SERVER_DATABASE", scratch.join("sync-server.db"))
+            .env_remove("OCENA_SERVER_LISTEN"),
+    )
     .context("the packaged binary refuses its packaged configuration")?;
     for entry in std::fs::read_dir(&scratch)? {
         let entry = entry?;
@@ -245,10 +247,12 @@ fn check_installed(package: &Path, root: &Path) -> anyhow::Result<()> {
         bail!("systemd-analyze verify refuses the unit: {complaints}");
     }
 
-    let security = run(Command::new("systemd-analyze")
-        .args(["security", "--offline=yes", "--no-pager"])
-        .arg(format!("--root={}", root.display()))
-        .arg("ocena-sync-server.service"))?;
+    let security = output_of(
+        Command::new("systemd-analyze")
+            .args(["security", "--offline=yes", "--no-pager"])
+            .arg(format!("--root={}", root.display()))
+            .arg("ocena-sync-server.service"),
+    )?;
     let exposure = exposure(&security)
         .with_context(|| format!("no overall exposure in systemd-analyze security:\n{security}"))?;
     println!("{security}");
@@ -278,13 +282,13 @@ fn exposure(report: &str) -> Option<f64> {
 }
 
 fn host_architecture() -> anyhow::Result<String> {
-    Ok(run(Command::new("dpkg").arg("--print-architecture"))?
+    Ok(output_of(Command::new("dpkg").arg("--print-architecture"))?
         .trim()
         .to_owned())
 }
 
 /// Runs a command; its stdout, or an error with its stderr.
-fn run(command: &mut Command) -> anyhow::Result<String> {
+fn output_of(command: &mut Command) -> anyhow::Result<String> {
     let out = command
         .output()
         .with_context(|| format!("cannot run {:?}", command.get_program()))?;
