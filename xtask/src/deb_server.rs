@@ -98,9 +98,10 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
             .lines()
             .any(|line| line.trim() == format!("/{path}"))
     };
-    // `dpkg-deb --contents` lists `-rw------- root/root … ./etc/ocena/sync-server.env`.
+    // `dpkg-deb --contents` lists `-rw------- 0/0 … ./etc/ocena/sync-server.env` (uid/gid 0).
     let secrets_root_only = contents.lines().any(|line| {
-        line.ends_with(&format!("./{SECRETS_PATH}")) && line.starts_with("-rw------- root/root ")
+        line.ends_with(&format!("./{SECRETS_PATH}"))
+            && (line.starts_with("-rw------- 0/0 ") || line.starts_with("-rw------- root/root "))
     });
     let checks = [
         (
