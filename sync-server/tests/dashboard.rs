@@ -1169,3 +1169,22 @@ async fn reasons_show_only_shown_standards_and_counts_of_at_least_five() {
         "{by_question}"
     );
 }
+
+#[tokio::test]
+async fn the_per_answer_export_refuses_a_language_filter() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    let uk = "uk".parse::<LanguageTag>().expect("uk");
+    server.answers_in(&kiosk, &uk, &spaced(10, 3)).await;
+    // With the filter every row would be tagged as Ukrainian: the language the export leaves out.
+    let (status, body) = server
+        .get("/dashboard/export.csv?desk=gabin-fin-01&language=uk")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("language"), "{body}");
+    assert!(!body.contains("local_day"), "{body}");
+    // Without it the answers are given, with no language.
+    let (status, body) = server.get("/dashboard/export.csv?desk=gabin-fin-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 11, "{body}");
+}
