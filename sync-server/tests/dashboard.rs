@@ -552,6 +552,10 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
             &[
                 (300, O, 4, NONE),
                 (290, iv, 1, &["iv-interrupted"]),
+                (285, iv, 1, &["iv-interrupted"]),
+                (280, iv, 2, &["iv-interrupted"]),
+                (275, iv, 1, &["iv-interrupted"]),
+                (270, iv, 2, &["iv-interrupted"]),
                 (240, O, 2, NONE),
                 (200, O, 3, NONE),
                 (100, O, 4, NONE),
@@ -607,7 +611,7 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     assert_eq!(row_figures(&with_bursts, "wso").0, Some(11));
     assert!(
         page.contains("Przerywano mi"),
-        "the reason after a low score, in Polish"
+        "the reason after low scores (5 of standard IV), in Polish"
     );
 
     // The CSV of the same filter holds exactly the page's answers.
@@ -1104,4 +1108,89 @@ async fn a_language_filter_gives_back_no_language_its_patterns_withhold() {
         .json("/api/v1/stats/breakdown?by=desk&language=pl")
         .await;
     assert_eq!(api_groups(&body), [("gabin-fin-01".to_owned(), Some(40))]);
+}
+
+#[tokio::test]
+async fn reasons_show_only_shown_standards_and_counts_of_at_least_five() {
+    let server = Server::spawn().await;
+    let (iii, iv) = (
+        Question::Standard(StandardId::III),
+        Question::Standard(StandardId::IV),
+    );
+    // Gąbin: 50 overall ratings, but only 2 answers to standard IV, both with a reason.
+    let gabin = server.kiosk("gabin-fin-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend([
+        (400, iv, 1, &["iv-interrupted"][..]),
+        (405, iv, 2, &["iv-interrupted"][..]),
+    ]);
+    server.answers(&gabin, &answers).await;
+    // Płock: 50 overall ratings and 10 answers to standard III, 3 of them with a reason.
+    let plock = server.kiosk("plock-wso-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend((0..10).map(|i| {
+        let reasons: &[&str] = if i < 3 { &["iii-untidy"] } else { NONE };
+        (400 + 5 * i, iii, if i < 3 { 1 } else { 4 }, reasons)
+    }));
+    server.answers(&plock, &answers).await;
+
+    // Gąbin's standard IV is withheld, so its reason is too, on every channel.
+    let (_, standards) = server.get("/dashboard/standards?office=gabin").await;
+    assert!(!standards.contains("Przerywano mi"), "{standards}");
+    let (_, overview) = server.get("/dashboard?office=gabin").await;
+    assert!(!overview.contains("Przerywano mi"), "{overview}");
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/gabin/{month}"))
+        .await;
+    assert!(!report.contains("Przerywano mi"), "{report}");
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/gabin/{month}.csv"))
+        .await;
+    assert!(!csv.contains("iv-interrupted"), "{csv}");
+    // Płock's standard III is shown (10 answers), but its reason was chosen only 3 times.
+    for path in [
+        "/api/v1/stats/reasons?office=gabin",
+        "/api/v1/stats/reasons?office=plock",
+        "/api/v1/stats/reasons?office=plock&standard=III",
+        "/api/v1/stats/reasons",
+    ] {
+        let (status, body) = server.json(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            body["reasons"].as_array().map(Vec::len),
+            Some(0),
+            "{path}: {body}"
+        );
+    }
+    let (_, by_question) = server
+        .json("/api/v1/stats/breakdown?by=question&office=plock")
+        .await;
+    let iii_group = api_groups(&by_question)
+        .into_iter()
+        .find(|(id, _)| id == "III");
+    assert_eq!(
+        iii_group,
+        Some(("III".to_owned(), Some(10))),
+        "{by_question}"
+    );
+}
+
+#[tokio::test]
+async fn the_per_answer_export_refuses_a_language_filter() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    let uk = "uk".parse::<LanguageTag>().expect("uk");
+    server.answers_in(&kiosk, &uk, &spaced(10, 3)).await;
+    // With the filter every row would be tagged as Ukrainian: the language the export leaves out.
+    let (status, body) = server
+        .get("/dashboard/export.csv?desk=gabin-fin-01&language=uk")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("language"), "{body}");
+    assert!(!body.contains("local_day"), "{body}");
+    // Without it the answers are given, with no language.
+    let (status, body) = server.get("/dashboard/export.csv?desk=gabin-fin-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 11, "{body}");
 }

@@ -1,6 +1,7 @@
 //! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
 //! CSAT (share of scores 3–4), mean and distribution. A cell is shown only when
-//! [`disclosure`](super::disclosure) has not withheld it; below [`MIN_RESPONSES`] it never is.
+//! [`disclosure`](super::disclosure) has not withheld it: that decision, with the configured
+//! `k`, is the only rule.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -32,11 +33,9 @@ impl Counts {
         (!self.is_withheld()).then_some(responses)
     }
 
-    /// Whether the cell shows nothing: withheld by disclosure control, or (as a last guard for
-    /// counts that never went through it) from 1 to [`MIN_RESPONSES`] − 1 answers.
+    /// Whether the cell shows nothing: withheld by disclosure control.
     pub fn is_withheld(&self) -> bool {
-        let responses = self.responses();
-        self.withheld || (responses > 0 && responses < MIN_RESPONSES)
+        self.withheld
     }
 
     pub fn responses(&self) -> i64 {
@@ -122,10 +121,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn four_responses_show_no_score_and_five_do() {
-        let four = Counts::new([1, 0, 0, 3]);
-        assert_eq!(four.figures(), None);
-        let cell = four.cell();
+    fn a_withheld_cell_shows_nothing_and_a_shown_one_its_figures() {
+        let withheld = Counts {
+            scores: [1, 0, 0, 30],
+            withheld: true,
+        };
+        assert_eq!(withheld.figures(), None);
+        let cell = withheld.cell();
         assert!(cell.too_few_responses);
         assert_eq!(
             (cell.responses, cell.csat_percent, cell.mean),
@@ -133,10 +135,19 @@ mod tests {
         );
         assert_eq!(cell.distribution, None);
 
-        let five = Counts::new([1, 1, 0, 3]).figures().expect("five responses");
+        let five = Counts::new([1, 1, 0, 3]).figures().expect("shown");
         assert_eq!(five.responses, 5);
         assert!((five.csat_percent - 60.0).abs() < 1e-9);
         assert!((five.mean - 15.0 / 5.0).abs() < 1e-9);
         assert!((five.shares_percent[3] - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn withholding_is_disclosure_controls_decision_alone() {
+        // Not withheld by disclosure control (which applies the configured k): shown, however
+        // few its answers; no second, constant rule here.
+        let four = Counts::new([0, 0, 2, 2]);
+        assert!(!four.is_withheld());
+        assert_eq!(four.shown_responses(), Some(4));
     }
 }

@@ -390,7 +390,13 @@ mod tests {
     #[test]
     fn a_suppressed_row_shows_no_shares() {
         let rows = vec![
-            ("Gąbin".to_owned(), Counts::new([0, 1, 1, 2])),
+            (
+                "Gąbin".to_owned(),
+                Counts {
+                    scores: [0, 1, 1, 2],
+                    withheld: true,
+                },
+            ),
             ("Płock".to_owned(), Counts::new([1, 1, 4, 4])),
         ];
         let svg = distribution_bars("c", "t", &rows, Lang::En).into_string();
@@ -410,7 +416,10 @@ mod tests {
             },
             TrendPoint {
                 label: "b",
-                counts: Counts::new([0, 0, 1, 1]),
+                counts: Counts {
+                    scores: [0, 0, 1, 1],
+                    withheld: true,
+                },
             },
             TrendPoint {
                 label: "c",

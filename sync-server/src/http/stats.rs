@@ -259,7 +259,8 @@ pub struct Reasons {
 /// Most chosen reasons
 ///
 /// The ten reasons chosen most often after low scores: of the filter's standard, or of every
-/// standard when the filter is on the overall rating.
+/// standard when the filter is on the overall rating; each only when chosen at least
+/// `min_responses` times and when its standard's figures for the place are shown.
 #[utoipa::path(
     get,
     path = "/stats/reasons",

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod schema;
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -570,7 +571,9 @@ impl Storage {
     }
 
     /// The most chosen reasons, or `None` when the figures they explain are withheld or there
-    /// are none.
+    /// are none. A reason is shown only when chosen at least `k` times and when its standard's
+    /// figures for the place are shown (under the overall filter the reasons come from every
+    /// standard, each with its own decision).
     pub async fn top_reasons(
         &self,
         filter: Filter,
@@ -582,7 +585,38 @@ impl Storage {
             if here.figures().is_none() {
                 return Ok(None);
             }
-            b.top_reasons(&filter, &scope, limit).map(Some)
+            let mut standard_shown: HashMap<String, bool> = HashMap::new();
+            let mut shown = Vec::new();
+            for reason in b.top_reasons(&filter, &scope, usize::MAX)? {
+                if shown.len() == limit {
+                    break;
+                }
+                if reason.chosen < disclosure.min_responses() {
+                    continue;
+                }
+                let standard_is_shown = match standard_shown.get(&reason.question) {
+                    Some(known) => *known,
+                    None => {
+                        let known = match reason.question.parse::<model::Question>() {
+                            Ok(question) if question == filter.question => true,
+                            Ok(question) => {
+                                let standard = Filter {
+                                    question,
+                                    ..filter.clone()
+                                };
+                                place(b, disclosure, &standard, &scope)?.figures().is_some()
+                            }
+                            Err(_) => false,
+                        };
+                        standard_shown.insert(reason.question.clone(), known);
+                        known
+                    }
+                };
+                if standard_is_shown {
+                    shown.push(reason);
+                }
+            }
+            Ok(Some(shown))
         })
         .await
     }

@@ -257,6 +257,15 @@ pub async fn csv(
     if !role.may_export_answers() {
         return Err(crate::dashboard::refusal::PageError::forbidden(lang).into_response());
     }
+    if view.filter.language.is_some() {
+        return Err(PageError::from(FilterError {
+            parameter: "language".to_owned(),
+            problem: "the per-answer export leaves each answer's language out, so it cannot be \
+                      filtered by language; use export-days.csv or the pages"
+                .to_owned(),
+        })
+        .into_response());
+    }
     let dialect = Dialect::parse(&extras).map_err(|e| PageError::from(e).into_response())?;
     let mut header = String::from(dialect.preamble());
     dialect.line(&COLUMNS.map(|c| dialect.heading(c)), &mut header);
