@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod deb;
 mod i18n;
 mod pi;
+mod pi_system;
 mod screenshots;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,16 @@ enum Chore {
     /// Build the Raspberry Pi's Debian package (cargo-deb) from the pi-build binary and check
     /// that it holds the service, the configuration and the user set-up.
     Deb,
+    /// The packaged kiosk in an emulated arm64 machine (QEMU, Debian 12, DRM display, touch):
+    /// install, enroll, screen, tap to the aggregator, watchdog, power cuts, upgrade and purge.
+    PiSystemTest {
+        /// How many times to cut the power while answers are recorded (30 for the long run).
+        #[arg(long, default_value_t = 5)]
+        power_cuts: usize,
+        /// Install a deliberately broken package instead, to see the test name the fault.
+        #[arg(long = "break", value_enum)]
+        breakage: Option<pi_system::Breakage>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +65,10 @@ fn main() -> anyhow::Result<()> {
         Chore::PiBuild => pi::build().map(drop),
         Chore::PiTest => pi::test(),
         Chore::Deb => deb::run().map(drop),
+        Chore::PiSystemTest {
+            power_cuts,
+            breakage,
+        } => pi_system::run(power_cuts, breakage),
     }
 }
 
