@@ -231,7 +231,7 @@ impl Qmp {
         if greeting.get("QMP").is_none() {
             bail!("QMP greeting expected, got {greeting}");
         }
-        qmp.execute("qmp_capabilities", json!({}))?;
+        qmp.execute("qmp_capabilities", &json!({}))?;
         Ok(qmp)
     }
 
@@ -244,7 +244,7 @@ impl Qmp {
     }
 
     /// Runs a command and returns its `return` value; events in between are skipped.
-    pub fn execute(&mut self, command: &str, arguments: Value) -> anyhow::Result<Value> {
+    pub fn execute(&mut self, command: &str, arguments: &Value) -> anyhow::Result<Value> {
         let request = json!({ "execute": command, "arguments": arguments });
         writeln!(self.writer, "{request}")?;
         for _ in 0..1000 {
@@ -264,7 +264,7 @@ impl Qmp {
         let _ = std::fs::remove_file(scratch);
         self.execute(
             "screendump",
-            json!({ "filename": scratch.to_string_lossy() }),
+            &json!({ "filename": scratch.to_string_lossy() }),
         )?;
         super::screen::Picture::read_ppm(scratch)
     }
@@ -276,10 +276,10 @@ impl Qmp {
             { "type": "abs", "data": { "axis": "x", "value": axis(x, SCREEN_WIDTH) } },
             { "type": "abs", "data": { "axis": "y", "value": axis(y, SCREEN_HEIGHT) } },
         ]);
-        self.execute("input-send-event", json!({ "events": position }))?;
+        self.execute("input-send-event", &json!({ "events": position }))?;
         for down in [true, false] {
             let button = json!([{ "type": "btn", "data": { "down": down, "button": "left" } }]);
-            self.execute("input-send-event", json!({ "events": button }))?;
+            self.execute("input-send-event", &json!({ "events": button }))?;
             std::thread::sleep(Duration::from_millis(120));
         }
         Ok(())
