@@ -26,8 +26,8 @@ pub fn simulate(
         config.data_dir.clone(),
         clock,
         Box::new(|health| {
-            if let Health::OutOfService(why) = health {
-                tracing::error!(%why, "simulated visits wait: storage is out of service");
+            if let Health::OutOfService(fault) = health {
+                tracing::error!(code = fault.code, why = %fault.detail, "simulated visits wait: storage is out of service");
             }
         }),
     );

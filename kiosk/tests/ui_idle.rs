@@ -18,11 +18,11 @@ fn idle_prompt_extension_and_reset() {
 
         kiosk.tap("English");
         kiosk.tap("Larger text");
-        kiosk.tap_face("Good");
+        kiosk.tap("Good");
         kiosk.until_screen(Screen::AskMore).await;
         kiosk.tap("Yes");
         kiosk.until_screen(Screen::Question).await;
-        kiosk.tap_face("Very bad");
+        kiosk.tap("Very bad");
         kiosk.until_screen(Screen::Reasons).await;
         let chip = kiosk.adapter().get_reasons().iter().next().expect("a chip");
         kiosk.tap(&chip.label);

@@ -16,11 +16,12 @@ use model::{
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::header::COOKIE;
-use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::dashboard::{Lang, Role};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
 use sync_server::storage::{
-    Backend, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
+    Backend, Connections, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
 };
 use sync_server::{Application, Settings, credentials};
 
@@ -108,7 +109,7 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
     }
-    let db = SqliteBackend::open(&partial, 1)?;
+    let db = SqliteBackend::open(&partial, &Connections::default())?;
     db.seed_offices()?;
     let catalogue = model::catalogue::Catalogue::ordinance_4216_2018();
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2)
@@ -298,6 +299,9 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         rate_limit: RateLimits::default(),
         alerts: AlertSettings::default(),
         dashboard: DashboardSettings::default(),
+        proxies: TrustedProxies::default(),
+        limits: Limits::default(),
+        privacy: PrivacySettings::default(),
     };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());

@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::credentials;
 use crate::demo;
 use crate::startup::Application;
-use crate::storage::{Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
+use crate::storage::{Connections, Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
 use crate::user_admin::{self, AdminCommand, UserCommand};
 
@@ -74,6 +74,9 @@ pub enum Command {
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Delete the answers older than `[privacy] answer_retention_months` now (the server also
+    /// does it hourly); the dashboard's rollups stay, and each id stays taken.
+    Purge,
     /// Fill an empty database with demo data: the five offices, their departments and desks, a
     /// kiosk per desk and months of answers, stored through the real ingest path.
     Demo {
@@ -245,9 +248,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot start the server")?;
         return app.run_until_stopped().await.context("server failed");
     }
-    let storage = Storage::open_sqlite(settings.database.clone(), 1)
+    let storage = Storage::open_sqlite(settings.database.clone(), Connections::default())
         .await
-        .context("cannot open the database")?;
+        .context("cannot open the database")?
+        .with_disclosure(settings.privacy.disclosure);
+    if let Command::Purge = cli.command {
+        let months = settings.privacy.answer_retention_months;
+        let summary = crate::retention::purge_now(&storage, months).await?;
+        println!(
+            "{} answers placed before {} deleted (retention {months} months; rollups kept), \
+             {} conflict logs deleted",
+            summary.answers, summary.before_day, summary.conflicts
+        );
+        return Ok(());
+    }
     if let Command::Alerts(AlertsCommand::Check) = cli.command {
         let channels = Channels::new(settings.alerts.email, settings.alerts.webhook)
             .context("cannot set up alert delivery")?;
@@ -298,7 +312,7 @@ pub fn parse_languages(list: &[String]) -> anyhow::Result<Vec<LanguageTag>> {
 async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
-        Command::Serve => bail!("`serve` is not an administration command"),
+        Command::Serve | Command::Purge => bail!("not an administration command"),
         Command::Admin(command) => user_admin::admin(storage, command).await?,
         Command::User(command) => user_admin::user(storage, command).await?,
         Command::SeedOffices => {
@@ -451,7 +465,7 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                         serde_json::json!({
                             "id": alert.id,
                             "rule_id": alert.rule.id,
-                            "rule": alert.rule.describe(false),
+                            "rule": alert.rule.describe(crate::lang::Lang::En),
                             "subject": alert.subject,
                             "office_id": alert.office_id,
                             "raised_at_ms": alert.raised_at_ms,
@@ -484,9 +498,9 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                         alert.id,
                         alert.office_id,
                         alert.subject,
-                        alert.measurement(false),
+                        alert.measurement(crate::lang::Lang::En),
                         alert.rule.id,
-                        alert.rule.describe(false)
+                        alert.rule.describe(crate::lang::Lang::En)
                     );
                 }
             }
@@ -525,7 +539,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             };
             let office = add.office.map(|o| slug("office", &o)).transpose()?;
             let rule = storage.add_alert_rule(kind, office, now).await?;
-            println!("rule #{} added: {}", rule.id, rule.describe(false));
+            println!(
+                "rule #{} added: {}",
+                rule.id,
+                rule.describe(crate::lang::Lang::En)
+            );
         }
         AlertRuleCommand::List => {
             let rules = storage.alert_rules().await?;
@@ -534,7 +552,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             }
             for rule in rules {
                 let state = if rule.enabled { "enabled" } else { "disabled" };
-                println!("#{} {state:8} {}", rule.id, rule.describe(false));
+                println!(
+                    "#{} {state:8} {}",
+                    rule.id,
+                    rule.describe(crate::lang::Lang::En)
+                );
             }
         }
         AlertRuleCommand::Disable { id } | AlertRuleCommand::Enable { id } => {

@@ -2,6 +2,7 @@
 //! overrides (`OCENA_SERVER_LISTEN`, `OCENA_SERVER_DATABASE`) for deployment-specific values and
 //! the admin API token from `OCENA_ADMIN_TOKEN` (a secret: never in the file).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,9 @@ use lettre::message::Mailbox;
 use serde::Deserialize;
 
 use crate::alerts::delivery::{EmailSettings, SmtpSecurity, WebhookSettings};
+use crate::analytics::Disclosure;
 use crate::credentials;
+use crate::proxies::{ForwardedHeader, IpNet, TrustedProxies};
 
 /// Environment variable overriding `listen`.
 pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
@@ -43,6 +46,72 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The `[dashboard]` section: sessions and cookies.
     pub dashboard: DashboardSettings,
+    /// `trusted_proxies` and `forwarded_header`: whose forwarding header names the client.
+    pub proxies: TrustedProxies,
+    /// The `[limits]` section: timeouts and caps that keep one client from stalling the rest.
+    pub limits: Limits,
+    /// The `[privacy]` section: disclosure control and retention.
+    pub privacy: PrivacySettings,
+}
+
+/// The `[limits]` section: every wait has a bound and every costly resource a cap; what cannot
+/// be served within them is answered (503 with `Retry-After`, or the connection closed) rather
+/// than left waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (slowloris).
+    pub header_read_timeout: Duration,
+    /// A request's whole body must arrive within this, or 408.
+    pub body_read_timeout: Duration,
+    /// A response that makes no progress this long (the client stopped reading) ends its
+    /// connection; an export chunk not taken within it stops the export.
+    pub send_timeout: Duration,
+    /// The longest a request waits for a database connection or a password-hashing slot before
+    /// 503.
+    pub max_wait: Duration,
+    /// CSV exports streamed at once, each on its own database connection (not the readers').
+    pub concurrent_exports: usize,
+    /// Argon2id hashes computed at once (19 MiB each).
+    pub concurrent_password_hashes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(30),
+            max_wait: Duration::from_secs(5),
+            concurrent_exports: 2,
+            concurrent_password_hashes: 4,
+        }
+    }
+}
+
+/// The `[privacy]` section (see PRIVACY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// `min_responses`: no figure from fewer answers is shown anywhere (5 unless raised).
+    pub disclosure: Disclosure,
+    /// `answer_retention_months`: answers older than this are deleted (their rollups stay).
+    pub answer_retention_months: u32,
+}
+
+/// Default months individual answers are kept.
+pub const DEFAULT_ANSWER_RETENTION_MONTHS: u32 = 24;
+/// Longest retention accepted: ten years.
+pub const MAX_ANSWER_RETENTION_MONTHS: u32 = 120;
+
+impl Default for PrivacySettings {
+    fn default() -> PrivacySettings {
+        PrivacySettings {
+            disclosure: Disclosure::default(),
+            answer_retention_months: DEFAULT_ANSWER_RETENTION_MONTHS,
+        }
+    }
 }
 
 /// The `[alerts]` section: how often rules are checked and where notifications go.
@@ -90,10 +159,19 @@ pub struct RateLimits {
     pub bad_token: Rate,
     /// Dashboard sign-in attempts per client IP, successful ones included.
     pub login_ip: Rate,
-    /// Dashboard sign-in attempts per username (known or not): stops guessing one account's
-    /// password from many addresses.
+    /// Dashboard sign-in attempts per (username, client IP), successful ones included: stops one
+    /// address guessing one account's password without locking the account for anyone else.
     pub login_user: Rate,
+    /// Failed sign-ins per username from every address: past them each attempt at that name
+    /// waits until the bucket has a token (at most [`MAX_SIGN_IN_SLOW_DOWN`]) before its password
+    /// is checked. A slow-down, never a refusal: the right password still signs in.
+    pub login_slow_down: Rate,
+    /// Memory each limiter may hold for its buckets, keys included.
+    pub max_bytes_per_limiter: usize,
 }
+
+/// The longest a sign-in is slowed down by `[rate_limit.login_slow_down]`.
+pub const MAX_SIGN_IN_SLOW_DOWN: Duration = Duration::from_secs(5);
 
 /// A token bucket: up to `burst` requests at once, refilled at `per_minute`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,6 +206,11 @@ impl Default for RateLimits {
                 burst: 5,
                 per_minute: 1.0,
             },
+            login_slow_down: Rate {
+                burst: 10,
+                per_minute: 2.0,
+            },
+            max_bytes_per_limiter: 4 * 1024 * 1024,
         }
     }
 }
@@ -167,11 +250,25 @@ struct RawSettings {
     database: Option<PathBuf>,
     reader_connections: Option<usize>,
     #[serde(default)]
+    trusted_proxies: Vec<String>,
+    forwarded_header: Option<String>,
+    #[serde(default)]
     rate_limit: RawRateLimits,
+    #[serde(default)]
+    limits: RawLimits,
     #[serde(default)]
     alerts: RawAlerts,
     #[serde(default)]
     dashboard: RawDashboard,
+    #[serde(default)]
+    privacy: RawPrivacy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    min_responses: Option<i64>,
+    answer_retention_months: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,7 +306,20 @@ struct RawDashboard {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_connections: Option<usize>,
+    header_read_timeout_s: Option<u64>,
+    body_read_timeout_s: Option<u64>,
+    send_timeout_s: Option<u64>,
+    max_wait_ms: Option<u64>,
+    concurrent_exports: Option<usize>,
+    concurrent_password_hashes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRateLimits {
+    memory_kib: Option<usize>,
     #[serde(default)]
     enroll: RawRate,
     #[serde(default)]
@@ -220,6 +330,8 @@ struct RawRateLimits {
     login_ip: RawRate,
     #[serde(default)]
     login_user: RawRate,
+    #[serde(default)]
+    login_slow_down: RawRate,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,9 +501,33 @@ impl Settings {
                 ],
                 &invalid,
             )?,
+            login_slow_down: rate(
+                &raw_limits.login_slow_down,
+                defaults.login_slow_down,
+                [
+                    "rate_limit.login_slow_down.burst",
+                    "rate_limit.login_slow_down.per_minute",
+                ],
+                &invalid,
+            )?,
+            max_bytes_per_limiter: in_range(
+                raw_limits.memory_kib,
+                defaults.max_bytes_per_limiter / 1024,
+                64..=1024 * 1024,
+                "rate_limit.memory_kib",
+                "KiB",
+                &invalid,
+            )? * 1024,
         };
         let alerts = alert_settings(&raw.alerts, &invalid)?;
         let dashboard = dashboard(&raw.dashboard, &invalid)?;
+        let proxies = trusted_proxies(
+            &raw.trusted_proxies,
+            raw.forwarded_header.as_deref(),
+            &invalid,
+        )?;
+        let limits = limits(&raw.limits, &invalid)?;
+        let privacy = privacy(&raw.privacy, &invalid)?;
         Ok(Settings {
             listen,
             database,
@@ -400,6 +536,9 @@ impl Settings {
             rate_limit,
             alerts,
             dashboard,
+            proxies,
+            limits,
+            privacy,
         })
     }
 
@@ -409,6 +548,141 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.dashboard.behind_tls_proxy || !self.listen.ip().is_loopback()
     }
+}
+
+/// `value`, or `default` when missing, if it lies in `range`; else an error naming `key`.
+fn in_range<T: Copy + PartialOrd + fmt::Display>(
+    value: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    key: &'static str,
+    unit: &str,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<T, ConfigError> {
+    let value = value.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "{value} is outside {}-{} {unit}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+fn limits(
+    raw: &RawLimits,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let seconds = |value, default: Duration, key| {
+        in_range(value, default.as_secs(), 1..=3600, key, "seconds", invalid)
+            .map(Duration::from_secs)
+    };
+    Ok(Limits {
+        max_connections: in_range(
+            raw.max_connections,
+            defaults.max_connections,
+            8..=100_000,
+            "limits.max_connections",
+            "connections",
+            invalid,
+        )?,
+        header_read_timeout: seconds(
+            raw.header_read_timeout_s,
+            defaults.header_read_timeout,
+            "limits.header_read_timeout_s",
+        )?,
+        body_read_timeout: seconds(
+            raw.body_read_timeout_s,
+            defaults.body_read_timeout,
+            "limits.body_read_timeout_s",
+        )?,
+        send_timeout: seconds(
+            raw.send_timeout_s,
+            defaults.send_timeout,
+            "limits.send_timeout_s",
+        )?,
+        max_wait: Duration::from_millis(in_range(
+            raw.max_wait_ms,
+            u64::try_from(defaults.max_wait.as_millis()).unwrap_or(u64::MAX),
+            10..=60_000,
+            "limits.max_wait_ms",
+            "milliseconds",
+            invalid,
+        )?),
+        concurrent_exports: in_range(
+            raw.concurrent_exports,
+            defaults.concurrent_exports,
+            1..=16,
+            "limits.concurrent_exports",
+            "exports",
+            invalid,
+        )?,
+        concurrent_password_hashes: in_range(
+            raw.concurrent_password_hashes,
+            defaults.concurrent_password_hashes,
+            1..=64,
+            "limits.concurrent_password_hashes",
+            "hashes",
+            invalid,
+        )?,
+    })
+}
+
+fn trusted_proxies(
+    networks: &[String],
+    header: Option<&str>,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<TrustedProxies, ConfigError> {
+    let networks = networks
+        .iter()
+        .map(|text| {
+            text.trim()
+                .parse::<IpNet>()
+                .map_err(|problem| invalid("trusted_proxies", problem))
+        })
+        .collect::<Result<_, _>>()?;
+    let header = match header {
+        None => ForwardedHeader::default(),
+        Some(text) => ForwardedHeader::parse(text).ok_or_else(|| {
+            invalid(
+                "forwarded_header",
+                format!("{text:?} is not x-forwarded-for or forwarded"),
+            )
+        })?,
+    };
+    Ok(TrustedProxies { networks, header })
+}
+
+fn privacy(
+    raw: &RawPrivacy,
+    invalid: &impl Fn(&'static str, String) -> ConfigError,
+) -> Result<PrivacySettings, ConfigError> {
+    let defaults = PrivacySettings::default();
+    let disclosure = match raw.min_responses {
+        Some(k) => {
+            Disclosure::new(k).map_err(|message| invalid("privacy.min_responses", message))?
+        }
+        None => defaults.disclosure,
+    };
+    let answer_retention_months = raw
+        .answer_retention_months
+        .unwrap_or(defaults.answer_retention_months);
+    if !(1..=MAX_ANSWER_RETENTION_MONTHS).contains(&answer_retention_months) {
+        return Err(invalid(
+            "privacy.answer_retention_months",
+            format!("{answer_retention_months} is outside 1-{MAX_ANSWER_RETENTION_MONTHS} months"),
+        ));
+    }
+    Ok(PrivacySettings {
+        disclosure,
+        answer_retention_months,
+    })
 }
 
 /// Longest session timeout accepted: a week.
@@ -560,16 +834,60 @@ fn admin_token_sha256(token: Option<String>) -> Result<Option<[u8; 32]>, ConfigE
         return Ok(None);
     };
     let token = token.trim();
-    if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+    if let Some(weakness) = admin_token_weakness(token) {
         return Err(ConfigError::InvalidEnvironment {
             variable: ENV_ADMIN_TOKEN,
             message: format!(
-                "the admin token must be at least {MIN_ADMIN_TOKEN_CHARS} characters \
-                 (e.g. `openssl rand -base64 32`), or unset to disable the admin API"
+                "the admin token {weakness}; use a random one (e.g. `openssl rand -base64 32`), \
+                 or unset the variable to disable the admin API"
             ),
         });
     }
     Ok(Some(credentials::sha256(token)))
+}
+
+/// Fewest different characters an admin token may have (a random 32-character hex token has
+/// about 14, a base64 one about 24).
+const MIN_ADMIN_TOKEN_DISTINCT: usize = 10;
+
+/// Why `token` is too weak to guard the admin API, if it is: it must be at least
+/// [`MIN_ADMIN_TOKEN_CHARS`] printable characters without spaces, and not obviously made by
+/// hand: too few different characters, a repeated pattern (`passwordpassword…`), or mostly runs
+/// such as `aaaa` or `abcd`.
+fn admin_token_weakness(token: &str) -> Option<String> {
+    let chars: Vec<char> = token.chars().collect();
+    if chars.len() < MIN_ADMIN_TOKEN_CHARS {
+        return Some(format!(
+            "has {} characters, fewer than {MIN_ADMIN_TOKEN_CHARS}",
+            chars.len()
+        ));
+    }
+    if chars.iter().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("contains spaces or control characters".to_owned());
+    }
+    let distinct = chars.iter().collect::<std::collections::HashSet<_>>().len();
+    if distinct < MIN_ADMIN_TOKEN_DISTINCT {
+        return Some(format!(
+            "has only {distinct} different characters (at least {MIN_ADMIN_TOKEN_DISTINCT})"
+        ));
+    }
+    let repeats = (1..=chars.len() / 2)
+        .find(|&period| chars.iter().zip(&chars[period..]).all(|(a, b)| a == b));
+    if let Some(period) = repeats {
+        return Some(format!(
+            "repeats the same {period} characters over and over"
+        ));
+    }
+    let runs = chars
+        .windows(2)
+        .filter(|pair| (i64::from(u32::from(pair[1])) - i64::from(u32::from(pair[0]))).abs() <= 1)
+        .count();
+    if runs * 2 > chars.len() - 1 {
+        return Some(
+            "is mostly runs of equal or consecutive characters (like aaaa or abcd)".into(),
+        );
+    }
+    None
 }
 
 #[cfg(test)]
@@ -651,12 +969,76 @@ mod tests {
     }
 
     #[test]
+    fn limits_and_proxies_have_defaults_and_precise_errors() {
+        let s = parse("database = \"x.db\"").expect("valid");
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.proxies, TrustedProxies::default());
+        let s = parse(
+            "database = \"x.db\"\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n\
+             forwarded_header = \"forwarded\"\n[limits]\nmax_wait_ms = 250\n\
+             [rate_limit]\nmemory_kib = 1024\n",
+        )
+        .expect("valid");
+        assert_eq!(s.proxies.networks.len(), 2);
+        assert_eq!(s.proxies.header, ForwardedHeader::Forwarded);
+        assert_eq!(s.limits.max_wait, Duration::from_millis(250));
+        assert_eq!(s.rate_limit.max_bytes_per_limiter, 1024 * 1024);
+        for (text, key) in [
+            ("[limits]\nmax_connections = 0", "`limits.max_connections`"),
+            (
+                "[limits]\nheader_read_timeout_s = 0",
+                "`limits.header_read_timeout_s`",
+            ),
+            (
+                "[limits]\nbody_read_timeout_s = 86400",
+                "`limits.body_read_timeout_s`",
+            ),
+            ("[limits]\nsend_timeout_s = 0", "`limits.send_timeout_s`"),
+            ("[limits]\nmax_wait_ms = 0", "`limits.max_wait_ms`"),
+            (
+                "[limits]\nconcurrent_exports = 0",
+                "`limits.concurrent_exports`",
+            ),
+            (
+                "[limits]\nconcurrent_password_hashes = 1000",
+                "`limits.concurrent_password_hashes`",
+            ),
+            ("[rate_limit]\nmemory_kib = 1", "`rate_limit.memory_kib`"),
+            (
+                "[rate_limit.login_slow_down]\nburst = 0",
+                "`rate_limit.login_slow_down.burst`",
+            ),
+            ("trusted_proxies = [\"10.0.0.1/8\"]", "`trusted_proxies`"),
+            ("trusted_proxies = [\"proxy.local\"]", "`trusted_proxies`"),
+            ("forwarded_header = \"x-real-ip\"", "`forwarded_header`"),
+        ] {
+            let err = parse(&format!("database = \"x.db\"\n{text}")).expect_err(text);
+            let message = err.to_string();
+            assert!(
+                message.contains(key) && message.contains("server.toml"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn the_example_file_is_valid_and_states_the_defaults() {
         let example = include_str!("../sync-server.example.toml");
         let s = Settings::from_toml(example, Path::new("sync-server.example.toml")).expect("valid");
         assert_eq!(s.rate_limit, RateLimits::default());
-        assert_eq!(s.dashboard, DashboardSettings::default());
-        assert!(!s.secure_cookies(), "the example listens on loopback");
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.proxies, TrustedProxies::default());
+        assert_eq!(
+            s.dashboard,
+            DashboardSettings {
+                behind_tls_proxy: true,
+                ..DashboardSettings::default()
+            }
+        );
+        assert!(
+            s.dashboard.behind_tls_proxy && s.secure_cookies(),
+            "the example is for production, behind the TLS proxy: its cookie is Secure"
+        );
         assert_eq!(s.admin_token_sha256, None, "never from the file");
     }
 
@@ -665,11 +1047,33 @@ mod tests {
         assert_eq!(admin_token_sha256(None).expect("unset is fine"), None);
         let err = admin_token_sha256(Some("short".into())).expect_err("too short");
         assert!(err.to_string().contains(ENV_ADMIN_TOKEN), "{err}");
-        let token = "a".repeat(MIN_ADMIN_TOKEN_CHARS);
-        assert_eq!(
-            admin_token_sha256(Some(token.clone())).expect("long enough"),
-            Some(credentials::sha256(&token))
-        );
+        // `openssl rand -base64 32` and `openssl rand -hex 16`.
+        for token in [
+            "q9Zr1CKjP0Hc3+Yk8wG2xF/7uTnVbLm5aE6sDdR4oWi=",
+            "8c1f2e9b07a4d3665f0e1b2c9d8a7f34",
+        ] {
+            assert_eq!(
+                admin_token_sha256(Some(token.to_owned())).expect("random enough"),
+                Some(credentials::sha256(token))
+            );
+        }
+        for (weak, why) in [
+            ("a".repeat(MIN_ADMIN_TOKEN_CHARS), "different characters"),
+            ("Password123!".repeat(3), "repeats the same 12 characters"),
+            (
+                "0123456789abcdef".repeat(2),
+                "repeats the same 16 characters",
+            ),
+            ("abcdefghijklmnopqrstuvwxyz012345".to_owned(), "runs"),
+            ("correct horse battery staple xyzzy".to_owned(), "spaces"),
+        ] {
+            let err = admin_token_sha256(Some(weak.clone())).expect_err(&weak);
+            let text = err.to_string();
+            assert!(
+                text.contains(ENV_ADMIN_TOKEN) && text.contains(why),
+                "{weak}: {text}"
+            );
+        }
     }
 
     #[test]

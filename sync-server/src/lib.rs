@@ -4,17 +4,23 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod alerts;
 pub mod analytics;
+pub mod busy;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod credentials;
 pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod lang;
 pub mod passwords;
+pub mod proxies;
 pub mod rate_limit;
+pub mod retention;
 pub mod startup;
 pub mod storage;
 pub mod survey;

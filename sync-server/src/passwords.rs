@@ -1,12 +1,16 @@
 //! Dashboard passwords: Argon2id hashes with OWASP's parameters (m = 19456 KiB, t = 2, p = 1) as
 //! PHC strings, the length rules a new password must meet, and a verification that costs the
-//! same whether or not the user exists.
+//! same whether or not the user exists. The server hashes through [`PasswordSlots`], a cap on
+//! how many hashes run at once.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
+
+use crate::busy::Busy;
 
 /// Memory per hash in KiB (OWASP Password Storage Cheat Sheet).
 const MEMORY_KIB: u32 = 19_456;
@@ -86,6 +90,66 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
     matches && real
+}
+
+/// At most `n` Argon2id computations at once, each off the async runtime: one holds 19 MiB and a
+/// core for tens of milliseconds, so a burst of sign-ins queues here (at most `max_wait`, then
+/// [`Busy`]) instead of taking all memory and every blocking thread.
+#[derive(Clone)]
+pub struct PasswordSlots {
+    slots: Arc<tokio::sync::Semaphore>,
+    max_wait: Duration,
+}
+
+/// Why a hash was not computed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error("the hashing task stopped unexpectedly")]
+    TaskFailed(#[from] tokio::task::JoinError),
+}
+
+impl PasswordSlots {
+    pub fn new(n: usize, max_wait: Duration) -> PasswordSlots {
+        PasswordSlots {
+            slots: Arc::new(tokio::sync::Semaphore::new(n.max(1))),
+            max_wait,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let busy = Busy {
+            what: "password-hashing slot",
+        };
+        let slot = tokio::time::timeout(self.max_wait, Arc::clone(&self.slots).acquire_owned())
+            .await
+            .map_err(|_| busy)?
+            .map_err(|_| busy)?;
+        // The slot goes with the work: a request that gives up does not free it early.
+        Ok(tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work()
+        })
+        .await?)
+    }
+
+    /// [`verify`] in a slot.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
+        self.run(move || verify(&password, stored.as_deref())).await
+    }
+
+    /// [`hash`] in a slot.
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        self.run(move || hash(&password)).await
+    }
 }
 
 /// Computes the dummy hash now, so the first sign-in with an unknown name is not slower than

@@ -1,7 +1,8 @@
 //! In-process token buckets keyed by client (an IP address or a kiosk id): a request takes a
 //! token, tokens refill at a steady rate up to the burst, and an empty bucket says how long to wait.
-//! Memory stays bounded: full buckets are forgotten (a full bucket is the same as none), and past
-//! [`MAX_KEYS`] the longest-idle bucket makes room.
+//! Memory stays bounded in bytes, keys included: full buckets are forgotten (a full bucket is the
+//! same as none), and when a new key would pass the limiter's budget the longest-idle eighth of
+//! the buckets makes room.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -11,13 +12,43 @@ use std::time::{Duration, Instant};
 
 use crate::config::Rate;
 
-/// Most clients tracked at once per limiter.
-pub const MAX_KEYS: usize = 50_000;
+/// The memory a key holds outside its map entry (a `String`'s characters).
+pub trait HeapBytes {
+    fn heap_bytes(&self) -> usize;
+}
 
-/// One limiter: a bucket per key, all with the same [`Rate`].
+impl HeapBytes for IpAddr {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl HeapBytes for String {
+    fn heap_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl<A: HeapBytes, B: HeapBytes> HeapBytes for (A, B) {
+    fn heap_bytes(&self) -> usize {
+        self.0.heap_bytes() + self.1.heap_bytes()
+    }
+}
+
+/// A hash map's bookkeeping per entry beyond the entry itself (control byte, spare capacity).
+const MAP_OVERHEAD_BYTES: usize = 16;
+
+/// One limiter: a bucket per key, all with the same [`Rate`], within `max_bytes` of memory.
 pub struct RateLimiter<K> {
     rate: Rate,
-    buckets: Mutex<HashMap<K, Bucket>>,
+    max_bytes: usize,
+    buckets: Mutex<Buckets<K>>,
+}
+
+struct Buckets<K> {
+    map: HashMap<K, Bucket>,
+    /// What the entries hold, by [`RateLimiter::entry_bytes`].
+    bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,12 +57,21 @@ struct Bucket {
     updated: Instant,
 }
 
-impl<K: Hash + Eq + Clone> RateLimiter<K> {
-    pub fn new(rate: Rate) -> RateLimiter<K> {
+impl<K: Hash + Eq + Clone + HeapBytes> RateLimiter<K> {
+    /// A limiter whose buckets, keys included, take at most `max_bytes`.
+    pub fn new(rate: Rate, max_bytes: usize) -> RateLimiter<K> {
         RateLimiter {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            max_bytes,
+            buckets: Mutex::new(Buckets {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
         }
+    }
+
+    fn entry_bytes(key: &K) -> usize {
+        std::mem::size_of::<(K, Bucket)>() + key.heap_bytes() + MAP_OVERHEAD_BYTES
     }
 
     /// Takes a token for `key`, or says how long until one is available.
@@ -43,7 +83,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn check(&self, key: &K) -> Result<(), RetryAfter> {
         let now = Instant::now();
         let buckets = self.lock();
-        match buckets.get(key) {
+        match buckets.map.get(key) {
             Some(bucket) => self.wait_for_token(self.refilled(*bucket, now)),
             None => Ok(()),
         }
@@ -55,17 +95,21 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             tokens: f64::from(self.rate.burst),
             updated: now,
         };
-        if !buckets.contains_key(key) && buckets.len() >= MAX_KEYS {
-            self.make_room(&mut buckets, now);
+        if !buckets.map.contains_key(key) {
+            let needed = Self::entry_bytes(key);
+            if buckets.bytes + needed > self.max_bytes {
+                self.make_room(&mut buckets, now, needed);
+            }
+            buckets.bytes += needed;
         }
-        let bucket = buckets.entry(key.clone()).or_insert(full);
+        let bucket = buckets.map.entry(key.clone()).or_insert(full);
         *bucket = self.refilled(*bucket, now);
         self.wait_for_token(*bucket)?;
         bucket.tokens -= 1.0;
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Bucket>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buckets<K>> {
         // A panic elsewhere while holding the lock leaves only counters behind: keep using them.
         self.buckets
             .lock()
@@ -89,24 +133,37 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         Err(RetryAfter(Duration::from_secs_f64(minutes * 60.0)))
     }
 
-    /// Forgets every bucket that has refilled; if none has, the one idle longest.
-    fn make_room(&self, buckets: &mut HashMap<K, Bucket>, now: Instant) {
+    /// Forgets every bucket that has refilled; if that frees too little for `needed` more bytes,
+    /// the longest-idle eighth too (at least one), so a flood of new keys costs one pass per
+    /// eighth rather than one per key.
+    fn make_room(&self, buckets: &mut Buckets<K>, now: Instant, needed: usize) {
         let burst = f64::from(self.rate.burst);
-        buckets.retain(|_, bucket| self.refilled(*bucket, now).tokens < burst);
-        if buckets.len() >= MAX_KEYS {
-            let idlest = buckets
-                .iter()
-                .min_by_key(|(_, bucket)| bucket.updated)
-                .map(|(key, _)| key.clone());
-            if let Some(key) = idlest {
-                buckets.remove(&key);
+        buckets
+            .map
+            .retain(|_, bucket| self.refilled(*bucket, now).tokens < burst);
+        buckets.bytes = buckets.map.keys().map(Self::entry_bytes).sum();
+        while buckets.bytes + needed > self.max_bytes && !buckets.map.is_empty() {
+            let mut times: Vec<Instant> = buckets.map.values().map(|b| b.updated).collect();
+            let cut = times.len() / 8;
+            let (_, oldest_kept, _) = times.select_nth_unstable(cut);
+            let oldest_kept = *oldest_kept;
+            let before = buckets.map.len();
+            buckets.map.retain(|_, bucket| bucket.updated > oldest_kept);
+            if buckets.map.len() == before {
+                buckets.map.clear();
             }
+            buckets.bytes = buckets.map.keys().map(Self::entry_bytes).sum();
         }
     }
 
     /// How many clients are tracked now.
     pub fn tracked(&self) -> usize {
-        self.lock().len()
+        self.lock().map.len()
+    }
+
+    /// The bytes the tracked buckets hold, keys included.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 }
 
@@ -137,8 +194,14 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
 mod tests {
     use super::*;
 
+    impl HeapBytes for u32 {
+        fn heap_bytes(&self) -> usize {
+            0
+        }
+    }
+
     fn limiter(burst: u32, per_minute: f64) -> RateLimiter<u32> {
-        RateLimiter::new(Rate { burst, per_minute })
+        RateLimiter::new(Rate { burst, per_minute }, 1 << 20)
     }
 
     #[test]
@@ -181,18 +244,41 @@ mod tests {
     fn memory_stays_bounded() {
         let limiter = limiter(2, 60.0);
         let start = Instant::now();
-        for key in 0..u32::try_from(MAX_KEYS).expect("small") {
+        let entry = RateLimiter::<u32>::entry_bytes(&0);
+        let capacity = u32::try_from((1 << 20) / entry).expect("small");
+        for key in 0..capacity {
             assert_eq!(limiter.take_at(&key, start), Ok(()));
         }
-        assert_eq!(limiter.tracked(), MAX_KEYS);
-        // Nothing has refilled yet: the longest idle makes room.
+        assert_eq!(limiter.tracked(), capacity as usize);
+        // Nothing has refilled yet: the longest idle make room.
         let later = start + Duration::from_millis(10);
         assert_eq!(limiter.take_at(&u32::MAX, later), Ok(()));
-        assert_eq!(limiter.tracked(), MAX_KEYS);
-        // Once buckets have refilled they are all forgotten at the next new key.
+        assert!(limiter.tracked() < capacity as usize);
+        assert!(limiter.bytes() <= 1 << 20);
+        // Once buckets have refilled they are all forgotten when room is needed.
         let much_later = start + Duration::from_secs(5);
-        assert_eq!(limiter.take_at(&(u32::MAX - 1), much_later), Ok(()));
-        assert_eq!(limiter.tracked(), 1);
+        for key in 0..capacity {
+            assert_eq!(limiter.take_at(&(u32::MAX - 1 - key), much_later), Ok(()));
+        }
+        assert!(limiter.bytes() <= 1 << 20);
+    }
+
+    #[test]
+    fn long_keys_are_counted_in_bytes() {
+        let limiter: RateLimiter<String> = RateLimiter::new(
+            Rate {
+                burst: 1,
+                per_minute: 1.0,
+            },
+            64 * 1024,
+        );
+        let now = Instant::now();
+        for i in 0..100 {
+            let key = format!("{i:0>10000}");
+            let _ = limiter.take_at(&key, now);
+            assert!(limiter.bytes() <= 64 * 1024, "{}", limiter.bytes());
+        }
+        assert!(limiter.tracked() <= 6, "{}", limiter.tracked());
     }
 
     #[test]

@@ -1,20 +1,20 @@
 //! Builds the running server from [`Settings`]: opens the storage, binds the listener (port 0
-//! picks a free port), starts the alert monitor, and serves until Ctrl-C or SIGTERM. Tests drive
-//! exactly this.
+//! picks a free port), starts the alert monitor, and serves (within [`crate::connections`]'
+//! budgets) until Ctrl-C or SIGTERM. Tests drive exactly this.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::alerts::delivery::{ChannelError, Channels};
 use crate::alerts::monitor::Monitor;
-use crate::config::Settings;
+use crate::config::{Limits, Settings};
 use crate::dashboard::session::SessionPolicy;
 use crate::http::{AppState, Limiters, app};
-use crate::storage::{Storage, StorageError};
+use crate::passwords::PasswordSlots;
+use crate::storage::{Connections, Storage, StorageError};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +39,22 @@ pub struct Application {
     storage: Storage,
     monitor: Monitor,
     alert_check_every: std::time::Duration,
+    limits: Limits,
+    answer_retention_months: u32,
 }
 
 impl Application {
     /// Opens the database (migrating it) and binds `settings.listen`.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let storage =
-            Storage::open_sqlite(settings.database.clone(), settings.reader_connections).await?;
+        let limits = settings.limits;
+        let connections = Connections {
+            readers: settings.reader_connections,
+            exports: limits.concurrent_exports,
+            max_wait: limits.max_wait,
+        };
+        let storage = Storage::open_sqlite(settings.database.clone(), connections)
+            .await?
+            .with_disclosure(settings.privacy.disclosure);
         let channels = Channels::new(
             settings.alerts.email.clone(),
             settings.alerts.webhook.clone(),
@@ -71,6 +80,9 @@ impl Application {
             limiters: Arc::new(Limiters::new(settings.rate_limit)),
             admin_token_sha256: settings.admin_token_sha256,
             sessions: SessionPolicy::from_settings(&settings),
+            proxies: Arc::new(settings.proxies.clone()),
+            password_slots: PasswordSlots::new(limits.concurrent_password_hashes, limits.max_wait),
+            limits,
         });
         Ok(Application {
             listener,
@@ -79,6 +91,8 @@ impl Application {
             storage,
             monitor,
             alert_check_every: settings.alerts.check_every,
+            limits,
+            answer_retention_months: settings.privacy.answer_retention_months,
         })
     }
 
@@ -101,21 +115,15 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
         let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        // Replies go out at once: without TCP_NODELAY a reply written in two parts can wait for
-        // the client's delayed acknowledgement.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
-            }
-        });
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let retention = tokio::spawn(crate::retention::run(
+            self.storage.clone(),
+            self.answer_retention_months,
+            crate::retention::PURGE_EVERY,
+        ));
+        crate::connections::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         monitor.abort();
-        served
+        retention.abort();
+        Ok(())
     }
 }
 

@@ -13,12 +13,14 @@ use model::{
     StandardId, VisitId,
 };
 use sync_server::alerts::delivery::{
-    Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, WebhookSettings, signature,
+    Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, TIMESTAMP_HEADER, WebhookSettings,
+    verify_signature,
 };
 use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
+use sync_server::analytics::Disclosure;
 use sync_server::credentials;
-use sync_server::storage::{Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
+use sync_server::storage::{Connections, Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -42,7 +44,7 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
 
 /// A storage with one desk in Gąbin and one enrolled kiosk at it.
 async fn desk_with_kiosk(dir: &tempfile::TempDir) -> (Storage, Kiosk) {
-    let storage = Storage::open_sqlite(dir.path().join("server.db"), 2)
+    let storage = Storage::open_sqlite(dir.path().join("server.db"), Connections::default())
         .await
         .expect("storage");
     storage.seed_offices().await.expect("offices");
@@ -177,8 +179,8 @@ async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, messages)
 }
 
-/// A webhook request's body and its signature header.
-type Received = (Vec<u8>, Option<String>);
+/// A webhook request's body, its signature header and its timestamp header.
+type Received = (Vec<u8>, Option<String>, Option<String>);
 
 #[derive(Clone, Default)]
 struct Webhook {
@@ -194,14 +196,17 @@ async fn webhook_server() -> (String, Webhook) {
         headers: HeaderMap,
         body: axum::body::Bytes,
     ) -> StatusCode {
-        let signature = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        hook.received
-            .lock()
-            .expect("lock")
-            .push((body.to_vec(), signature));
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        hook.received.lock().expect("lock").push((
+            body.to_vec(),
+            header(SIGNATURE_HEADER),
+            header(TIMESTAMP_HEADER),
+        ));
         let mut failures = hook.failures_left.lock().expect("lock");
         if *failures > 0 {
             *failures -= 1;
@@ -246,19 +251,25 @@ fn webhook_events(hook: &Webhook) -> Vec<serde_json::Value> {
         .lock()
         .expect("lock")
         .iter()
-        .map(|(body, signature)| {
-            assert_eq!(
-                signature.as_deref(),
-                Some(signature_of(body).as_str()),
-                "every webhook is signed with the shared secret"
+        .map(|(body, signature, timestamp)| {
+            let signature = signature.as_deref().expect("every webhook is signed");
+            let now_s = chrono::Utc::now().timestamp();
+            assert!(
+                verify_signature(WEBHOOK_SECRET, signature, body, now_s),
+                "signed with the shared secret, just now: {signature}"
+            );
+            let timestamp = timestamp.as_deref().expect("the timestamp header");
+            assert!(
+                signature.starts_with(&format!("t={timestamp},v1=")),
+                "the header's time is the signed one: {signature}"
+            );
+            assert!(
+                !verify_signature(WEBHOOK_SECRET, signature, body, now_s + 6 * 60),
+                "a receiver refuses the same request replayed six minutes later"
             );
             serde_json::from_slice(body).expect("webhook JSON")
         })
         .collect()
-}
-
-fn signature_of(body: &[u8]) -> String {
-    signature(WEBHOOK_SECRET, body)
 }
 
 #[tokio::test]
@@ -489,4 +500,59 @@ async fn rules_with_impossible_numbers_or_unknown_offices_are_refused() {
         .expect_err("unknown office");
     assert!(error.to_string().contains("warszawa"), "{error}");
     assert!(storage.alert_rules().await.expect("rules").is_empty());
+}
+
+#[tokio::test]
+async fn no_alert_mail_reports_a_figure_from_fewer_than_k_responses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, kiosk) = desk_with_kiosk(&dir).await;
+    // A rule over the last 5 responses, written while k was 5.
+    let narrow = storage
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastResponses(5),
+            },
+            None,
+            T0,
+        )
+        .await
+        .expect("rule at k = 5");
+    // k raised to 10: such a rule can no longer be written…
+    let k10 = storage
+        .clone()
+        .with_disclosure(Disclosure::new(10).expect("k"));
+    let error = k10
+        .add_alert_rule(
+            RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastResponses(9),
+            },
+            None,
+            T0,
+        )
+        .await
+        .expect_err("a window narrower than k");
+    assert!(error.to_string().contains("last 9 responses"), "{error}");
+    // …and the old one is read over the last 10.
+    let (smtp_port, mails) = smtp_server().await;
+    let (url, _hook) = webhook_server().await;
+    let monitor = Monitor::new(k10.clone(), channels(smtp_port, &url));
+    // Seven answers, all bad: fewer than k, nothing is decided or sent.
+    rate(&k10, &kiosk, 1, T0, &[1; 7]).await;
+    assert_eq!(
+        monitor.round(T0 + HOUR).await.expect("round"),
+        RoundSummary::default()
+    );
+    assert!(mails.lock().expect("lock").is_empty());
+    // Three more: ten, and the mail reports ten responses, not the rule's five.
+    rate(&k10, &kiosk, 8, T0 + 10 * MINUTE, &[1, 4, 4]).await;
+    let round = monitor.round(T0 + HOUR).await.expect("round");
+    assert_eq!(round.raised_or_cleared, 1);
+    let alerts = k10.alert_listing(None, 10).await.expect("listing");
+    assert_eq!(alerts[0].alert.rule.id, narrow.id);
+    assert_eq!(alerts[0].alert.responses, Some(10));
+    let mail = mails.lock().expect("lock").join("\n---\n");
+    assert!(mail.contains("z 10 odpowiedzi"), "{mail}");
+    assert!(mail.contains("of 10 responses"), "{mail}");
 }

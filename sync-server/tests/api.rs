@@ -16,8 +16,11 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sync_server::config::{AlertSettings, DashboardSettings, Rate, RateLimits};
+use sync_server::config::{
+    AlertSettings, DashboardSettings, Limits, PrivacySettings, Rate, RateLimits,
+};
 use sync_server::credentials;
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{NewDesk, Rollup, Storage};
 use sync_server::{Application, Settings};
 
@@ -68,6 +71,9 @@ impl TestServer {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
+            privacy: PrivacySettings::default(),
         };
         adjust(&mut settings);
         let app = Application::build(settings).await.expect("server starts");

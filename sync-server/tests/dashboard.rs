@@ -12,9 +12,10 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use sync_server::analytics::{Filter, Level};
-use sync_server::config::{AlertSettings, DashboardSettings, RateLimits};
+use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role, Scope};
+use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
 use sync_server::{Application, Settings};
 
@@ -49,6 +50,9 @@ impl Server {
             rate_limit: RateLimits::default(),
             alerts: AlertSettings::default(),
             dashboard: DashboardSettings::default(),
+            proxies: TrustedProxies::default(),
+            limits: Limits::default(),
+            privacy: PrivacySettings::default(),
         };
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();
@@ -166,6 +170,17 @@ impl Server {
 
     /// Stores answers `(minutes ago, question, score, reasons)` from `kiosk`, each its own visit.
     async fn answers(&self, kiosk: &Kiosk, answers: &[(i64, Question, u8, &[&str])]) {
+        self.answers_in(kiosk, &LanguageTag::polish(), answers)
+            .await;
+    }
+
+    /// [`Server::answers`] given in `language`.
+    async fn answers_in(
+        &self,
+        kiosk: &Kiosk,
+        language: &LanguageTag,
+        answers: &[(i64, Question, u8, &[&str])],
+    ) {
         let now = now_ms();
         let records: Vec<RatingRecord> = answers
             .iter()
@@ -182,7 +197,7 @@ impl Server {
                         .iter()
                         .map(|r| (*r).to_owned().try_into().expect("reason"))
                         .collect(),
-                    language: LanguageTag::polish(),
+                    language: language.clone(),
                     larger_text: false,
                     input: InputKind::Touch,
                     supersedes: None,
@@ -243,8 +258,9 @@ fn reading(wall_clock_ms: i64) -> RecordedTime {
     }
 }
 
-/// The `data-responses` and `data-csat` of the table row `data-id="{id}"` of a page.
-fn row_figures(html: &str, id: &str) -> (i64, Option<f64>) {
+/// The `data-responses` (`None` when withheld) and `data-csat` of the table row
+/// `data-id="{id}"` of a page.
+fn row_figures(html: &str, id: &str) -> (Option<i64>, Option<f64>) {
     let start = html
         .find(&format!("data-id=\"{id}\""))
         .unwrap_or_else(|| panic!("no row {id}"));
@@ -256,10 +272,7 @@ fn row_figures(html: &str, id: &str) -> (i64, Option<f64>) {
         })
     };
     (
-        attribute("data-responses")
-            .expect("responses")
-            .parse()
-            .expect("number"),
+        attribute("data-responses").expect("responses").parse().ok(),
         attribute("data-csat").map(|v| v.parse().expect("csat")),
     )
 }
@@ -288,9 +301,14 @@ async fn cells_below_five_responses_show_no_score_anywhere() {
 
     let (status, page) = server.get("/dashboard?office=plock&department=wso").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(row_figures(&page, "plock-wso-01"), (4, None));
-    assert_eq!(row_figures(&page, "plock-wso-02"), (5, Some(60.0)));
+    // Four answers show nothing, not even their count; and the department's only other desk
+    // is withheld beside it, or the department's total on the office's page minus that desk
+    // would give the four back.
+    assert_eq!(row_figures(&page, "plock-wso-01"), (None, None));
+    assert_eq!(row_figures(&page, "plock-wso-02"), (None, None));
     assert!(page.contains("za mało odpowiedzi"));
+    let (_, office) = server.get("/dashboard?office=plock").await;
+    assert_eq!(row_figures(&office, "wso"), (Some(9), Some(66.7)));
 
     let (_, desks) = server
         .json("/api/v1/stats/breakdown?by=desk&office=plock")
@@ -304,12 +322,13 @@ async fn cells_below_five_responses_show_no_score_anywhere() {
             .cloned()
             .expect("group")
     };
-    let small = group("plock-wso-01");
-    assert_eq!(small["responses"], 4);
-    assert_eq!(small["too_few_responses"], true);
-    assert!(small["csat_percent"].is_null() && small["mean"].is_null());
-    assert!(small["distribution"].is_null());
-    assert_eq!(group("plock-wso-02")["csat_percent"], 60.0);
+    for desk in ["plock-wso-01", "plock-wso-02"] {
+        let withheld = group(desk);
+        assert!(withheld["responses"].is_null(), "{withheld}");
+        assert_eq!(withheld["too_few_responses"], true);
+        assert!(withheld["csat_percent"].is_null() && withheld["mean"].is_null());
+        assert!(withheld["distribution"].is_null());
+    }
 
     // The four answers alone make one trend point and heatmap cells: all withheld.
     let (_, trend) = server.json("/api/v1/stats/trend?desk=plock-wso-01").await;
@@ -358,10 +377,19 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
     let (plock_desk, _) = Filter::parse("desk=plock-wso-01", today, NONE).expect("filter");
     assert!(!places.covers(&plock_desk));
     let mut exported = Vec::new();
-    let mut rx = storage.export_chunks(everything, gabin_only, Vec::new(), |row, out| {
-        out.extend_from_slice(row.office_id.as_bytes());
-        out.push(b'\n');
-    });
+    let mut rx = storage
+        .export_chunks(
+            everything,
+            gabin_only,
+            Vec::new(),
+            std::time::Duration::from_secs(30),
+            |row, out| {
+                out.extend_from_slice(row.office_id.as_bytes());
+                out.push(b'\n');
+            },
+        )
+        .await
+        .expect("an export slot");
     while let Some(chunk) = rx.recv().await {
         exported.extend(chunk.expect("chunk"));
     }
@@ -394,7 +422,7 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
     );
     let (status, page) = beata.get("/dashboard").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(row_figures(&page, "gabin").0, 7);
+    assert_eq!(row_figures(&page, "gabin").0, Some(7));
     assert!(
         !page.contains("data-id=\"plock\"") && !page.contains("Płock"),
         "{page}"
@@ -428,13 +456,17 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
         .filter_map(|g| g["id"].as_str())
         .collect();
     assert_eq!(desks, ["gabin-fin-01"]);
-    let (status, csv) = beata.get("/dashboard/export.csv").await;
+    // An office viewer gets no answers one by one, only counts per desk and day.
+    let (status, _) = beata.get("/dashboard/export.csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, csv) = beata.get("/dashboard/export-days.csv").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(csv.lines().count(), 1 + 7);
+    assert!(csv.lines().count() > 1, "{csv}");
     assert!(
         csv.lines()
             .skip(1)
-            .all(|l| l.split(',').nth(5) == Some("gabin"))
+            .all(|l| l.split(',').nth(3) == Some("gabin-fin-01")),
+        "{csv}"
     );
     let (status, _) = beata
         .get(&format!("/dashboard/reports/gabin/{month}"))
@@ -502,7 +534,7 @@ async fn sql_and_script_like_values_are_refused_or_rendered_inert() {
     let (_, page) = server.get("/dashboard?office=plock").await;
     assert_eq!(
         row_figures(&page, "wso"),
-        (5, Some(100.0)),
+        (Some(5), Some(100.0)),
         "nothing changed"
     );
 }
@@ -520,6 +552,10 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
             &[
                 (300, O, 4, NONE),
                 (290, iv, 1, &["iv-interrupted"]),
+                (285, iv, 1, &["iv-interrupted"]),
+                (280, iv, 2, &["iv-interrupted"]),
+                (275, iv, 1, &["iv-interrupted"]),
+                (270, iv, 2, &["iv-interrupted"]),
                 (240, O, 2, NONE),
                 (200, O, 3, NONE),
                 (100, O, 4, NONE),
@@ -569,12 +605,13 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
 
     let (_, page) = server.get("/dashboard?office=plock").await;
     let (responses, csat) = row_figures(&page, "wso");
+    let responses = responses.expect("shown");
     assert_eq!(responses, 8, "5 + 3 overall answers, the burst left out");
     let (_, with_bursts) = server.get("/dashboard?office=plock&bursts=include").await;
-    assert_eq!(row_figures(&with_bursts, "wso").0, 11);
+    assert_eq!(row_figures(&with_bursts, "wso").0, Some(11));
     assert!(
         page.contains("Przerywano mi"),
-        "the reason after a low score, in Polish"
+        "the reason after low scores (5 of standard IV), in Polish"
     );
 
     // The CSV of the same filter holds exactly the page's answers.
@@ -583,18 +620,14 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some(
-            "id,event_time_utc,event_time_approximate,local_day,local_hour,office,department,desk,question,score,reasons,language,larger_text,input,burst"
-        )
+        Some("local_day,office,department,desk,question,score,reasons,burst"),
+        "coarsened: the day, no time, id, language, text size or input"
     );
     let scores: Vec<u8> = lines
         .map(|l| {
             let fields: Vec<&str> = l.split(',').collect();
-            assert_eq!(
-                (fields[5], fields[8], fields[14]),
-                ("plock", "overall", "0")
-            );
-            fields[9].parse().expect("score")
+            assert_eq!((fields[1], fields[4], fields[7]), ("plock", "overall", "0"));
+            fields[5].parse().expect("score")
         })
         .collect();
     assert_eq!(scores.len() as i64, responses);
@@ -602,11 +635,15 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     let csv_csat = 100.0 * good as f64 / scores.len() as f64;
     assert_eq!(Some(format!("{csv_csat:.1}").parse().expect("csat")), csat);
 
-    // Polish Excel: a byte-order mark, semicolons, the same rows.
+    // Polish Excel: a byte-order mark, semicolons, Polish headings, the same rows.
     let (_, excel) = server
         .get("/dashboard/export.csv?office=plock&format=excel")
         .await;
-    assert!(excel.starts_with("\u{feff}id;event_time_utc;"));
+    assert!(
+        excel.starts_with("\u{feff}Dzień;Urząd;Wydział;Stanowisko;"),
+        "{}",
+        excel.lines().next().unwrap_or_default()
+    );
     assert_eq!(excel.lines().count(), csv.lines().count());
     let (_, included) = server
         .get("/dashboard/export.csv?office=plock&bursts=include")
@@ -630,14 +667,16 @@ async fn the_monthly_report_compares_with_the_previous_month() {
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Urząd Miasta Płocka"));
-    assert_eq!(row_figures(&page, "overall").0, 6);
+    assert_eq!(row_figures(&page, "overall").0, Some(6));
     let (status, csv) = server
         .get(&format!(
             "/dashboard/reports/plock/{month}.csv?format=excel"
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(csv.starts_with("\u{feff}section;id;name;month;responses;csat_percent"));
+    assert!(csv.starts_with(
+        "\u{feff}Sekcja;Identyfikator;Nazwa;Miesiąc;Liczba odpowiedzi;Odsetek zadowolonych (%)"
+    ));
     assert!(csv.contains(&format!(
         "overall;overall;Ocena ogólna;{month};6;100,0;4,00;0;0;0;6;"
     )));
@@ -673,4 +712,485 @@ async fn the_openapi_document_lists_the_stats_routes() {
     }
     let (_, reasons) = server.json("/api/v1/stats/reasons").await;
     assert_eq!(reasons["too_few_responses"], true, "an empty database");
+}
+
+/// Every number in a page's `data-responses` attributes (withheld cells have none).
+fn shown_responses(html: &str) -> Vec<i64> {
+    html.split("data-responses=\"")
+        .skip(1)
+        .filter_map(|rest| rest[..rest.find('"').expect("quote")].parse().ok())
+        .collect()
+}
+
+/// The subtraction attack on one table: a shown `total` minus its shown `parts` leaves either
+/// nothing hidden or at least five answers together.
+fn assert_nothing_recoverable(what: &str, total: Option<i64>, parts: &[Option<i64>]) {
+    for part in parts.iter().flatten() {
+        assert!(*part == 0 || *part >= 5, "{what}: a part of {part} shown");
+    }
+    if let Some(total) = total {
+        let hidden = total - parts.iter().flatten().sum::<i64>();
+        assert!(
+            hidden == 0 || hidden >= 5,
+            "{what}: {total} minus the shown parts gives {hidden} hidden answers"
+        );
+    }
+}
+
+/// The groups of a stats breakdown as (id, responses or `None` when withheld).
+fn api_groups(body: &Value) -> Vec<(String, Option<i64>)> {
+    body["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            assert_eq!(
+                g["responses"].is_null(),
+                g["too_few_responses"] == true,
+                "{g}"
+            );
+            assert_eq!(g["responses"].is_null(), g["distribution"].is_null(), "{g}");
+            (
+                g["id"].as_str().expect("id").to_owned(),
+                g["responses"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_subtracted() {
+    let server = Server::spawn().await;
+    for (department, name) in [
+        ("usc", "Urząd Stanu Cywilnego"),
+        ("fin", "Wydział Finansowy"),
+    ] {
+        server
+            .storage
+            .add_department("plock".into(), department.into(), name.into())
+            .await
+            .expect("department");
+    }
+    for (department, desk) in [
+        ("wso", "plock-wso-03"),
+        ("usc", "plock-usc-01"),
+        ("fin", "plock-fin-01"),
+    ] {
+        server
+            .storage
+            .add_desk(NewDesk {
+                id: desk.parse().expect("desk"),
+                office_id: "plock".into(),
+                department_id: department.into(),
+                name: format!("Stanowisko {desk}"),
+                internal_service: false,
+                standards: vec![StandardId::IV, StandardId::III],
+                languages: vec![LanguageTag::polish()],
+                default_language: LanguageTag::polish(),
+            })
+            .await
+            .expect("desk");
+    }
+    // Płock: wso with a desk of 2 beside desks of 30 and 40; usc of 3; fin of 50 (125 in all).
+    let mixed = |n: i64| -> Vec<(i64, Question, u8, &'static [&'static str])> {
+        (0..n)
+            .map(|i| {
+                (
+                    60 + 3 * i,
+                    O,
+                    [1, 4, 3, 4, 2][usize::try_from(i % 5).expect("i")],
+                    NONE,
+                )
+            })
+            .collect()
+    };
+    for (desk, n) in [
+        ("plock-wso-01", 2),
+        ("plock-wso-02", 30),
+        ("plock-wso-03", 40),
+        ("plock-usc-01", 3),
+        ("plock-fin-01", 50),
+    ] {
+        let kiosk = server.kiosk(desk).await;
+        server.answers(&kiosk, &mixed(n)).await;
+    }
+    // Gąbin: three answers to standard IV with a reason, no overall rating.
+    let gabin = server.kiosk("gabin-fin-01").await;
+    let iv = Question::Standard(StandardId::IV);
+    server
+        .answers(
+            &gabin,
+            &[
+                (70, iv, 1, &["iv-interrupted"]),
+                (80, iv, 1, &["iv-interrupted"]),
+                (90, iv, 2, &["iv-interrupted"]),
+            ],
+        )
+        .await;
+
+    // Pages: offices, then Płock's departments, then wso's desks.
+    let (_, offices) = server.get("/dashboard").await;
+    let plock = row_figures(&offices, "plock").0;
+    assert_eq!(plock, Some(125));
+    let (_, departments) = server.get("/dashboard?office=plock").await;
+    let department = |id: &str| row_figures(&departments, id).0;
+    assert_eq!(department("wso"), Some(72));
+    assert_eq!(department("usc"), None, "3 answers");
+    assert_eq!(
+        department("fin"),
+        None,
+        "withheld beside usc, or 125 − 72 − 50 = 3"
+    );
+    assert_nothing_recoverable(
+        "page: Płock's departments",
+        plock,
+        &[department("wso"), department("usc"), department("fin")],
+    );
+    let (_, desks) = server.get("/dashboard?office=plock&department=wso").await;
+    let desk = |id: &str| row_figures(&desks, id).0;
+    assert_eq!(
+        [
+            desk("plock-wso-01"),
+            desk("plock-wso-02"),
+            desk("plock-wso-03")
+        ],
+        [None, None, Some(40)]
+    );
+    assert_nothing_recoverable(
+        "page: wso's desks",
+        department("wso"),
+        &[
+            desk("plock-wso-01"),
+            desk("plock-wso-02"),
+            desk("plock-wso-03"),
+        ],
+    );
+    // fin is withheld as a complement: nothing below it may add up to it.
+    for path in [
+        "/dashboard?office=plock&department=fin",
+        "/dashboard?desk=plock-fin-01",
+        "/dashboard?desk=plock-wso-02",
+        "/dashboard/patterns?desk=plock-fin-01",
+        "/dashboard/standards?office=plock&department=fin",
+    ] {
+        let (status, page) = server.get(path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            shown_responses(&page).iter().all(|n| *n == 0),
+            "{path} shows {:?}",
+            shown_responses(&page)
+        );
+        assert!(!page.contains("data-csat"), "{path} shows a score");
+    }
+    // No page shows a count from 1 to 4, anywhere.
+    for path in [
+        "/dashboard",
+        "/dashboard?office=plock",
+        "/dashboard?office=plock&department=wso",
+        "/dashboard?office=plock&department=usc",
+        "/dashboard?desk=plock-wso-01",
+        "/dashboard?office=gabin",
+        "/dashboard/standards?office=gabin",
+        "/dashboard/standards?office=plock",
+        "/dashboard/patterns?office=plock&department=wso",
+        "/dashboard/patterns",
+    ] {
+        let (_, page) = server.get(path).await;
+        let small: Vec<i64> = shown_responses(&page)
+            .into_iter()
+            .filter(|n| (1..5).contains(n))
+            .collect();
+        assert!(small.is_empty(), "{path} shows {small:?}");
+    }
+    // The heatmap's cells are parts of wso's 72.
+    let (_, patterns) = server
+        .get("/dashboard/patterns?office=plock&department=wso")
+        .await;
+    let heat: Vec<Option<i64>> = patterns
+        .split("data-id=\"")
+        .skip(1)
+        .filter(|row| row.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|row| {
+            let start = row.find("data-responses=\"").expect("responses") + 16;
+            row[start..start + row[start..].find('"').expect("quote")]
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(!heat.is_empty());
+    assert_nothing_recoverable("page: wso's heatmap", Some(72), &heat);
+
+    // The stats API: the same decisions.
+    let (_, by_office) = server.json("/api/v1/stats/breakdown?by=office").await;
+    let offices_api = api_groups(&by_office);
+    let (_, by_department) = server
+        .json("/api/v1/stats/breakdown?by=department&office=plock")
+        .await;
+    let departments_api = api_groups(&by_department);
+    let plock_api = offices_api
+        .iter()
+        .find(|(id, _)| id == "plock")
+        .and_then(|g| g.1);
+    assert_eq!(plock_api, Some(125));
+    assert_nothing_recoverable(
+        "API: Płock's departments",
+        plock_api,
+        &departments_api.iter().map(|g| g.1).collect::<Vec<_>>(),
+    );
+    let (_, by_desk) = server
+        .json("/api/v1/stats/breakdown?by=desk&office=plock&department=wso")
+        .await;
+    let desks_api = api_groups(&by_desk);
+    assert_nothing_recoverable(
+        "API: wso's desks",
+        Some(72),
+        &desks_api.iter().map(|g| g.1).collect::<Vec<_>>(),
+    );
+    let (_, every_desk) = server.json("/api/v1/stats/breakdown?by=desk").await;
+    for (id, responses) in api_groups(&every_desk) {
+        let expected = (id == "plock-wso-03").then_some(40);
+        assert_eq!(responses, expected, "{id}: only wso-03 may be shown");
+    }
+    for path in [
+        "/api/v1/stats/trend?desk=plock-fin-01",
+        "/api/v1/stats/heatmap?office=plock&department=fin",
+        "/api/v1/stats/trend?office=plock&department=usc",
+    ] {
+        let (_, body) = server.json(path).await;
+        let cells = body["points"]
+            .as_array()
+            .or(body["cells"].as_array())
+            .expect("cells");
+        assert!(!cells.is_empty(), "{path}");
+        assert!(
+            cells.iter().all(|c| c["responses"].is_null()),
+            "{path}: {body}"
+        );
+    }
+    let (_, usage) = server
+        .json("/api/v1/stats/usage?office=plock&department=fin")
+        .await;
+    assert!(usage["normal_text"]["responses"].is_null(), "{usage}");
+    let (_, reasons) = server.json("/api/v1/stats/reasons?office=gabin").await;
+    assert_eq!(reasons["too_few_responses"], true);
+    assert_eq!(reasons["reasons"].as_array().map(Vec::len), Some(0));
+
+    // The monthly report, as a page and as CSV.
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/plock/{month}"))
+        .await;
+    let line = |id: &str| row_figures(&report, id).0;
+    assert_eq!(line("overall"), Some(125));
+    assert_nothing_recoverable(
+        "report page: departments",
+        line("overall"),
+        &[line("wso"), line("usc"), line("fin")],
+    );
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/plock/{month}.csv"))
+        .await;
+    let responses_of = |section: &str, id: &str| -> Option<i64> {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{section},{id},")))
+            .unwrap_or_else(|| panic!("no {section} {id} in {csv}"));
+        line.split(',').nth(4).expect("responses").parse().ok()
+    };
+    assert_eq!(responses_of("overall", "overall"), Some(125));
+    assert_nothing_recoverable(
+        "report CSV: departments",
+        responses_of("overall", "overall"),
+        &[
+            responses_of("department", "wso"),
+            responses_of("department", "usc"),
+            responses_of("department", "fin"),
+        ],
+    );
+    // Gąbin's reasons: withheld on the page, and so in its CSV.
+    let (_, gabin_page) = server
+        .get(&format!("/dashboard/reports/gabin/{month}"))
+        .await;
+    assert!(!gabin_page.contains("Przerywano mi"), "{gabin_page}");
+    let (_, gabin_csv) = server
+        .get(&format!("/dashboard/reports/gabin/{month}.csv"))
+        .await;
+    assert!(!gabin_csv.contains("\r\nreason,"), "{gabin_csv}");
+
+    // Exports: answers one by one only to the Organizational Department's roles, coarsened;
+    // an office viewer gets counts per desk and day after the same control.
+    let (_, answers) = server.get("/dashboard/export.csv?office=plock").await;
+    assert!(
+        answers.starts_with("local_day,office,department,desk,question,score,reasons,burst\r\n")
+    );
+    let viewer = server.as_user(
+        server
+            .session("piotr", Role::OfficeViewer, Some("plock"))
+            .await,
+    );
+    assert_eq!(
+        viewer.get("/dashboard/export.csv").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, days) = viewer.get("/dashboard/export-days.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut per_desk: std::collections::BTreeMap<String, Vec<Option<i64>>> = Default::default();
+    for row in days.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        per_desk
+            .entry(fields[3].to_owned())
+            .or_default()
+            .push(fields[6].parse().ok());
+        assert_eq!(fields[5] == "1", fields[6].is_empty(), "{row}");
+    }
+    for (desk, total) in [
+        ("plock-wso-01", None),
+        ("plock-wso-02", None),
+        ("plock-usc-01", None),
+        ("plock-fin-01", None),
+        ("plock-wso-03", Some(40)),
+    ] {
+        let days = per_desk
+            .get(desk)
+            .unwrap_or_else(|| panic!("{desk}: {per_desk:?}"));
+        if total.is_none() {
+            assert!(days.iter().all(Option::is_none), "{desk}: {days:?}");
+        }
+        assert_nothing_recoverable(&format!("export: {desk}'s days"), total, days);
+    }
+}
+
+#[tokio::test]
+async fn a_language_filter_gives_back_no_language_its_patterns_withhold() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    // 40 in Polish, 8 in Ukrainian, 2 in German (languages the desk does not offer still count).
+    let (pl, uk, de) = (
+        LanguageTag::polish(),
+        "uk".parse::<LanguageTag>().expect("uk"),
+        "de".parse::<LanguageTag>().expect("de"),
+    );
+    for (language, n, first) in [(&pl, 40, 0), (&uk, 8, 400), (&de, 2, 600)] {
+        let answers: Vec<_> = (0..n).map(|i| (60 + first + 5 * i, O, 3, NONE)).collect();
+        server.answers_in(&kiosk, language, &answers).await;
+    }
+    // The patterns page withholds German (2) and Ukrainian beside it: 50 − 40 = 10.
+    let (_, usage) = server.json("/api/v1/stats/usage?desk=gabin-fin-01").await;
+    let language = |code: &str| {
+        usage["languages"]
+            .as_array()
+            .expect("languages")
+            .iter()
+            .find(|l| l["language"] == code)
+            .map(|l| l["responses"].as_i64())
+            .expect("language")
+    };
+    assert_eq!(
+        (language("pl"), language("uk"), language("de")),
+        (Some(40), None, None)
+    );
+    // Filtering by Ukrainian must not show the 8 either, at the desk or anywhere above it.
+    for path in [
+        "/api/v1/stats/breakdown?by=desk&language=uk",
+        "/api/v1/stats/breakdown?by=office&language=uk",
+        "/api/v1/stats/breakdown?by=question&desk=gabin-fin-01&language=uk",
+    ] {
+        let (_, body) = server.json(path).await;
+        assert!(
+            api_groups(&body).iter().all(|(_, n)| n.is_none()),
+            "{path}: {body}"
+        );
+    }
+    let (_, page) = server.get("/dashboard?desk=gabin-fin-01&language=uk").await;
+    assert!(shown_responses(&page).iter().all(|n| *n == 0), "{page}");
+    // Polish, shown among the languages, is shown under its filter too.
+    let (_, body) = server
+        .json("/api/v1/stats/breakdown?by=desk&language=pl")
+        .await;
+    assert_eq!(api_groups(&body), [("gabin-fin-01".to_owned(), Some(40))]);
+}
+
+#[tokio::test]
+async fn reasons_show_only_shown_standards_and_counts_of_at_least_five() {
+    let server = Server::spawn().await;
+    let (iii, iv) = (
+        Question::Standard(StandardId::III),
+        Question::Standard(StandardId::IV),
+    );
+    // Gąbin: 50 overall ratings, but only 2 answers to standard IV, both with a reason.
+    let gabin = server.kiosk("gabin-fin-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend([
+        (400, iv, 1, &["iv-interrupted"][..]),
+        (405, iv, 2, &["iv-interrupted"][..]),
+    ]);
+    server.answers(&gabin, &answers).await;
+    // Płock: 50 overall ratings and 10 answers to standard III, 3 of them with a reason.
+    let plock = server.kiosk("plock-wso-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend((0..10).map(|i| {
+        let reasons: &[&str] = if i < 3 { &["iii-untidy"] } else { NONE };
+        (400 + 5 * i, iii, if i < 3 { 1 } else { 4 }, reasons)
+    }));
+    server.answers(&plock, &answers).await;
+
+    // Gąbin's standard IV is withheld, so its reason is too, on every channel.
+    let (_, standards) = server.get("/dashboard/standards?office=gabin").await;
+    assert!(!standards.contains("Przerywano mi"), "{standards}");
+    let (_, overview) = server.get("/dashboard?office=gabin").await;
+    assert!(!overview.contains("Przerywano mi"), "{overview}");
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/gabin/{month}"))
+        .await;
+    assert!(!report.contains("Przerywano mi"), "{report}");
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/gabin/{month}.csv"))
+        .await;
+    assert!(!csv.contains("iv-interrupted"), "{csv}");
+    // Płock's standard III is shown (10 answers), but its reason was chosen only 3 times.
+    for path in [
+        "/api/v1/stats/reasons?office=gabin",
+        "/api/v1/stats/reasons?office=plock",
+        "/api/v1/stats/reasons?office=plock&standard=III",
+        "/api/v1/stats/reasons",
+    ] {
+        let (status, body) = server.json(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            body["reasons"].as_array().map(Vec::len),
+            Some(0),
+            "{path}: {body}"
+        );
+    }
+    let (_, by_question) = server
+        .json("/api/v1/stats/breakdown?by=question&office=plock")
+        .await;
+    let iii_group = api_groups(&by_question)
+        .into_iter()
+        .find(|(id, _)| id == "III");
+    assert_eq!(
+        iii_group,
+        Some(("III".to_owned(), Some(10))),
+        "{by_question}"
+    );
+}
+
+#[tokio::test]
+async fn the_per_answer_export_refuses_a_language_filter() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    let uk = "uk".parse::<LanguageTag>().expect("uk");
+    server.answers_in(&kiosk, &uk, &spaced(10, 3)).await;
+    // With the filter every row would be tagged as Ukrainian: the language the export leaves out.
+    let (status, body) = server
+        .get("/dashboard/export.csv?desk=gabin-fin-01&language=uk")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("language"), "{body}");
+    assert!(!body.contains("local_day"), "{body}");
+    // Without it the answers are given, with no language.
+    let (status, body) = server.get("/dashboard/export.csv?desk=gabin-fin-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 11, "{body}");
 }

@@ -175,6 +175,11 @@ impl Server {
         Ok(())
     }
 
+    /// The running server's process id, e.g. to read its memory in `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no chance to finish a transaction or flush anything.
     pub fn kill(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {

@@ -1,6 +1,6 @@
 //! Ocena's chores behind `cargo xtask`: the quick start, the full test run with its system
 //! packages, screenshots of every kiosk screen, translation upkeep, and the Raspberry Pi build,
-//! its tests under qemu and its Debian package.
+//! its tests under qemu and its Debian package, and the aggregator's package.
 
 #![forbid(unsafe_code)]
 
@@ -10,7 +10,10 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod api_fuzz;
 mod deb;
+mod deb_server;
+mod fuzz;
 mod i18n;
 mod pi;
 mod pi_system;
@@ -51,6 +54,28 @@ enum Chore {
         #[arg(long = "break", value_enum)]
         breakage: Option<pi_system::Breakage>,
     },
+    /// Build the aggregator's Debian package (cargo-deb, this machine's architecture) and check
+    /// it: contents, an unpacked install, `systemd-analyze verify` and `security`.
+    DebServer,
+    /// Run every cargo-fuzz target in `fuzz/` for a while each (installs cargo-fuzz if missing).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Only this target (default: all, one after another).
+        #[arg(long)]
+        target: Option<String>,
+    },
+    /// Run schemathesis from the aggregator's OpenAPI document against a seeded server on
+    /// loopback (installs schemathesis from PyPI into the target directory if missing).
+    ApiFuzz {
+        /// Test cases per operation.
+        #[arg(long, default_value_t = 20)]
+        max_examples: u32,
+        /// Time budget for the whole run, in seconds.
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +94,12 @@ fn main() -> anyhow::Result<()> {
             power_cuts,
             breakage,
         } => pi_system::run(power_cuts, breakage),
+        Chore::DebServer => deb_server::run().map(drop),
+        Chore::Fuzz { seconds, target } => fuzz::run(seconds, target.as_deref()),
+        Chore::ApiFuzz {
+            max_examples,
+            max_seconds,
+        } => api_fuzz::run(max_examples, max_seconds),
     }
 }
 

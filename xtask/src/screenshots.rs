@@ -1,5 +1,7 @@
 //! `cargo xtask screenshots`: renders every kiosk screen headless, in every language, text mode and
-//! panel size, into `<out>/<size>/<lang>-<mode>-<screen>.png` for review.
+//! panel size, into `<out>/<size>/<lang>-<mode>-<screen>.png` for review, and one contact sheet
+//! per panel, language and mode with all its screens tiled in the order of [`shots`]
+//! (`<out>/contact-sheets/<size>-<lang>-<mode>.png`), to look at a whole mode at once.
 //!
 //! The real UI is rendered by Slint's software renderer through the testing backend, so what is
 //! in the PNGs is what the Raspberry Pi shows, down to text wrapping and the bundled fonts.
@@ -15,7 +17,8 @@ use i_slint_backend_testing::{
 use model::{Catalogue, LanguageTag};
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{
-    ComponentHandle, LogicalPosition, LogicalSize, ModelRc, PhysicalSize, SharedString, VecModel,
+    ComponentHandle, LogicalPosition, LogicalSize, ModelRc, PhysicalSize, Rgba8Pixel,
+    SharedPixelBuffer, SharedString, VecModel,
 };
 use ui::translations::Translations;
 use ui::{KioskAdapter, KioskWindow, LanguageOption, ReasonChip, Screen, Theme};
@@ -184,6 +187,9 @@ pub fn run(out_dir: &Path) -> Result<()> {
 
     let mut count = 0;
     let mut problems = Vec::new();
+    let sheets_dir = out_dir.join("contact-sheets");
+    std::fs::create_dir_all(&sheets_dir)
+        .with_context(|| format!("creating {}", sheets_dir.display()))?;
     for panel in &PANELS {
         let dir = out_dir.join(panel.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -211,6 +217,7 @@ pub fn run(out_dir: &Path) -> Result<()> {
                     );
                 }
                 let target_mm = if larger { 18.0 } else { 12.0 };
+                let mut frames = Vec::new();
                 for shot in shots() {
                     show(&window, &shot, &samples);
                     let name = format!("{lang}-{mode}-{}", shot.name);
@@ -219,7 +226,9 @@ pub fn run(out_dir: &Path) -> Result<()> {
                         .press_first_face
                         .then(|| press_first_face(&window))
                         .flatten();
-                    snapshot(&window, &path)?;
+                    let frame = render(&window, &path)?;
+                    write_png(&frame, &path)?;
+                    frames.push(frame);
                     if let Some(position) = pressed {
                         release(&window, position);
                     }
@@ -229,6 +238,8 @@ pub fn run(out_dir: &Path) -> Result<()> {
                     }
                     count += 1;
                 }
+                let sheet = sheets_dir.join(format!("{}-{lang}-{mode}.png", panel.name));
+                write_png(&contact_sheet(&frames, panel), &sheet)?;
             }
         }
     }
@@ -278,7 +289,12 @@ fn show(window: &KioskWindow, shot: &Shot, samples: &Samples) {
 
 /// Puts a finger down on the first face (without lifting it) and returns where.
 fn press_first_face(window: &KioskWindow) -> Option<LogicalPosition> {
-    let face = ElementHandle::find_by_element_type_name(window, "FaceButton").next()?;
+    let face = ElementHandle::find_by_element_type_name(window, "FaceButton")
+        .chain(ElementHandle::find_by_element_type_name(
+            window,
+            "LargeFaceButton",
+        ))
+        .find(|e| e.is_valid() && e.size().width > 0.0)?;
     let (origin, size) = (face.absolute_position(), face.size());
     let position = LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
     window
@@ -369,12 +385,74 @@ fn audit(window: &KioskWindow, min_side: f32, check_overlap: bool) -> Vec<String
     problems
 }
 
-/// Renders the window and writes it as an RGBA PNG.
-fn snapshot(window: &KioskWindow, path: &Path) -> Result<()> {
-    let buffer = window
+/// Renders the window (for the PNG at `path`).
+fn render(window: &KioskWindow, path: &Path) -> Result<SharedPixelBuffer<Rgba8Pixel>> {
+    window
         .window()
         .take_snapshot()
-        .map_err(|e| anyhow!("rendering {}: {e}", path.display()))?;
+        .map_err(|e| anyhow!("rendering {}: {e}", path.display()))
+}
+
+/// Columns of a contact sheet; a 1280×800 screen is halved on it, so both panels' sheets have
+/// about the same size.
+const SHEET_COLUMNS: u32 = 4;
+/// Space between the screens of a sheet, in the sheet's pixels.
+const SHEET_GUTTER: u32 = 16;
+const SHEET_BACKGROUND: Rgba8Pixel = Rgba8Pixel {
+    r: 0x44,
+    g: 0x44,
+    b: 0x44,
+    a: 0xff,
+};
+
+/// All of one mode's screens tiled in rows of [`SHEET_COLUMNS`], in the order they were rendered.
+fn contact_sheet(
+    frames: &[SharedPixelBuffer<Rgba8Pixel>],
+    panel: &Panel,
+) -> SharedPixelBuffer<Rgba8Pixel> {
+    let scale = if panel.width > 1000 { 2 } else { 1 };
+    let (tile_width, tile_height) = (panel.width / scale, panel.height / scale);
+    let count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
+    let rows = count.div_ceil(SHEET_COLUMNS);
+    let width = SHEET_COLUMNS * (tile_width + SHEET_GUTTER) + SHEET_GUTTER;
+    let height = rows * (tile_height + SHEET_GUTTER) + SHEET_GUTTER;
+    let mut sheet = SharedPixelBuffer::<Rgba8Pixel>::new(width, height);
+    sheet.make_mut_slice().fill(SHEET_BACKGROUND);
+    let sheet_width = sheet.width();
+    let pixels = sheet.make_mut_slice();
+    for (index, frame) in (0u32..).zip(frames) {
+        let left = SHEET_GUTTER + (index % SHEET_COLUMNS) * (tile_width + SHEET_GUTTER);
+        let top = SHEET_GUTTER + (index / SHEET_COLUMNS) * (tile_height + SHEET_GUTTER);
+        let source = frame.as_slice();
+        for y in 0..tile_height.min(frame.height() / scale) {
+            for x in 0..tile_width.min(frame.width() / scale) {
+                // The mean of the scale × scale source pixels.
+                let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        let p =
+                            source[((y * scale + dy) * frame.width() + x * scale + dx) as usize];
+                        r += u32::from(p.r);
+                        g += u32::from(p.g);
+                        b += u32::from(p.b);
+                    }
+                }
+                let n = scale * scale;
+                let channel = |sum: u32| u8::try_from(sum / n).unwrap_or(u8::MAX);
+                pixels[((top + y) * sheet_width + left + x) as usize] = Rgba8Pixel {
+                    r: channel(r),
+                    g: channel(g),
+                    b: channel(b),
+                    a: 0xff,
+                };
+            }
+        }
+    }
+    sheet
+}
+
+/// Writes a rendered buffer as an RGBA PNG.
+fn write_png(buffer: &SharedPixelBuffer<Rgba8Pixel>, path: &Path) -> Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut encoder = png::Encoder::new(BufWriter::new(file), buffer.width(), buffer.height());
     encoder.set_color(png::ColorType::Rgba);

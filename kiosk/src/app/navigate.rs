@@ -261,7 +261,11 @@ mod tests {
     #[test]
     fn out_of_service_offers_only_the_bar() {
         let visit = visit();
-        let controls = controls(&visit, &Health::OutOfService("disk full".into()));
+        let fault = crate::recorder::Fault {
+            code: "S1",
+            detail: "disk full".into(),
+        };
+        let controls = controls(&visit, &Health::OutOfService(fault));
         assert!(
             controls
                 .iter()

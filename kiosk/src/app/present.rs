@@ -73,8 +73,8 @@ pub fn present(
     let catalogue = Catalogue::ordinance_4216_2018();
 
     let screen = match (health, visit.step()) {
-        (Health::OutOfService(detail), _) => {
-            adapter.set_out_of_service_detail(detail.as_str().into());
+        (Health::OutOfService(fault), _) => {
+            adapter.set_out_of_service_code(fault.code.into());
             Screen::OutOfService
         }
         (Health::Ready, Step::Home) => Screen::Home,

@@ -412,7 +412,10 @@ mod tests {
             output: speech::Output::Nowhere,
             ..speech::SpeechConfig::default()
         });
-        let out_of_service = Health::OutOfService("database: disk full".into());
+        let out_of_service = Health::OutOfService(crate::recorder::Fault {
+            code: "S1",
+            detail: "database: disk full".into(),
+        });
         for language in ["pl", "en", "uk", "de"] {
             let text = screen_with_hint(&visit(language), &out_of_service, true);
             let audio = speaker

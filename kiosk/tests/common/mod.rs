@@ -131,16 +131,22 @@ impl Kiosk {
             .mock_single_click(slint::platform::PointerEventButton::Left);
     }
 
-    /// Taps a face by its label. In larger-text mode a rating screen shows its question first
-    /// and the faces once the question is chosen: this taps the question first, as a client does.
-    pub fn tap_face(&self, label: &str) {
-        if self.try_find(label).is_none() {
-            ElementHandle::find_by_element_type_name(self.app.window(), "PromptCard")
-                .find(|e| e.is_valid() && e.size().width > 0.0)
-                .unwrap_or_else(|| panic!("neither the face {label:?} nor a question to choose"))
-                .mock_single_click(slint::platform::PointerEventButton::Left);
-        }
-        self.tap(label);
+    /// Whether the one visible focus ring surrounds the visible element labelled `label`.
+    pub fn ring_surrounds(&self, label: &str) -> bool {
+        let rings: Vec<ElementHandle> =
+            ElementHandle::find_by_element_type_name(self.app.window(), "FocusRing")
+                .filter(|e| e.is_valid() && e.size().width > 0.0)
+                .collect();
+        let [ring] = rings.as_slice() else {
+            return false;
+        };
+        let target = self.find(label);
+        let (ring_at, ring_size) = (ring.absolute_position(), ring.size());
+        let (at, size) = (target.absolute_position(), target.size());
+        ring_at.x < at.x
+            && ring_at.y < at.y
+            && ring_at.x + ring_size.width > at.x + size.width
+            && ring_at.y + ring_size.height > at.y + size.height
     }
 
     /// Waits (yielding to the event loop, never sleeping) until the screen is `screen`.

@@ -117,7 +117,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iii-hard-to-find",
                 kind: Avoid,
-                text: "Information or forms were hard to find",
+                text: "Staff struggled to find papers or forms",
             },
             // from: Nie przechowuj przedmiotów niezwiązanych z wykonywaną pracą w miejscach widocznych dla Klienta (np. rzeczy osobistych).
             Reason {
@@ -144,7 +144,13 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iv-unfriendly",
                 kind: Remember,
-                text: "Unfriendly or disrespectful",
+                text: "Staff were unfriendly or disrespectful",
+            },
+            // from: Traktuj Klientów w jednakowy sposób, niezależnie od ich wyglądu lub statusu społecznego.
+            Reason {
+                code: "iv-unequal-treatment",
+                kind: Remember,
+                text: "I was treated worse than others",
             },
             // from: Wysłuchaj Klienta, nie przerywaj jego wypowiedzi.
             Reason {
@@ -156,7 +162,19 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iv-unclear-info",
                 kind: Remember,
-                text: "Unclear which documents or deadlines",
+                text: "Not told what to bring, where or by when",
+            },
+            // from: Jeśli musisz opuścić stanowisko pracy – wyjaśnij powód i określ szacunkowy czas nieobecności.
+            Reason {
+                code: "iv-left-without-explanation",
+                kind: Remember,
+                text: "Staff left the desk without a word",
+            },
+            // from: Pamiętaj, że Twoim priorytetem jest bezpośrednia obsługa Klienta. Jeśli podczas obsługi musisz odebrać połączenie – skróć rozmowę telefoniczną do minimum [...] i niezwłocznie powróć do obsługi bezpośredniej.
+            Reason {
+                code: "iv-long-call",
+                kind: Remember,
+                text: "A long phone call while serving me",
             },
             // from: Nie używaj zbyt specjalistycznego, hermetycznego, niezrozumiałego języka (pojęć, definicji, nazw procedur lub aktów prawnych) podczas rozmowy z Klientem.
             Reason {
@@ -195,7 +213,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa klienta podczas rozmowy telefonicznej",
         short_title: "Telephone service",
         rateability: Rateability::Clients,
-        question: "Was your phone call answered quickly and handled politely?",
+        question: "If you phoned the office, was the call answered quickly and handled politely?",
         reasons: &[
             // from: Odbieraj telefon nie później niż po trzecim sygnale.
             Reason {
@@ -246,7 +264,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "komunikacja elektroniczna i świadczenie e-usług",
         short_title: "E-mail and e-services",
         rateability: Rateability::Clients,
-        question: "Did you get a prompt, polite and clear reply to your e-mail?",
+        question: "If you e-mailed the office, did you get a prompt, polite and clear reply?",
         reasons: &[
             // from: Udziel odpowiedzi na wiadomości przesłane pocztą elektroniczną nie później niż 24 godziny od ich otrzymania (termin obowiązuje wyłącznie w dni robocze).
             Reason {
@@ -384,7 +402,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "viii-comments",
                 kind: Avoid,
-                text: "Comments on my age, health or situation",
+                text: "Negative comments on my age or health",
             },
         ],
     },
@@ -429,7 +447,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "ix-remarks-on-origin",
                 kind: Avoid,
-                text: "Remarks about my origin or appearance",
+                text: "Negative comments on my origin or looks",
             },
         ],
     },
@@ -491,7 +509,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa przedsiębiorcy",
         short_title: "Entrepreneurs",
         rateability: Rateability::Clients,
-        question: "Was your business matter handled quickly, with clear and practical advice?",
+        question: "If you came on business, was it handled quickly, with clear and practical advice?",
         reasons: &[
             // from: Dostosuj sposób obsługi do indywidualnych potrzeb Klientów (z podziałem na różne segmenty [...]).
             Reason {
@@ -521,7 +539,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "xii-not-to-the-point",
                 kind: Remember,
-                text: "Long-winded, not to the point",
+                text: "Long-winded answers, not to the point",
             },
             // from: Nie powielaj negatywnych stereotypów względem przedsiębiorców.
             Reason {
@@ -533,7 +551,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "xii-lectured",
                 kind: Avoid,
-                text: "Lectured instead of shown the errors",
+                text: "I was lectured, not shown my errors",
             },
         ],
     },
@@ -542,7 +560,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa w zakresie podatków oraz zarządzania nieruchomościami",
         short_title: "Taxes and property",
         rateability: Rateability::Clients,
-        question: "Was your tax or property matter explained clearly, including possible relief?",
+        question: "If you had a tax or property matter, was it explained clearly, including any relief?",
         reasons: &[
             // from: Udzielaj poprawnych merytorycznie i wyczerpujących informacji w kwestiach związanych z zarządzaniem nieruchomościami oraz podatkowych [...].
             Reason {

@@ -8,9 +8,8 @@ pub mod monitor;
 
 use std::fmt;
 
-/// Fewer responses than this never raise or clear a CSAT alert: too few to judge a desk by, and
-/// the dashboard hides such figures for the same reason.
-pub const MIN_RESPONSES: i64 = 5;
+use crate::analytics::Disclosure;
+use crate::lang::Lang;
 
 /// What a rule watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +33,20 @@ pub enum CsatWindow {
     LastDays(u32),
 }
 
+impl CsatWindow {
+    /// The window read for a rule under disclosure control: a rule over fewer than `k`
+    /// responses (written before `k` was raised) is read over the last `k`, so no alert ever
+    /// reports a figure from fewer answers than the dashboard would show.
+    pub fn at_least(self, disclosure: Disclosure) -> CsatWindow {
+        match self {
+            CsatWindow::LastResponses(n) => CsatWindow::LastResponses(
+                n.max(u32::try_from(disclosure.min_responses()).unwrap_or(u32::MAX)),
+            ),
+            days @ CsatWindow::LastDays(_) => days,
+        }
+    }
+}
+
 /// Longest CSAT window in responses accepted.
 pub const MAX_LAST_RESPONSES: u32 = 10_000;
 /// Longest CSAT window in days accepted.
@@ -42,8 +55,10 @@ pub const MAX_LAST_DAYS: u32 = 366;
 pub const MAX_SILENT_HOURS: u32 = 24 * 90;
 
 impl RuleKind {
-    /// Checks the numbers a person typed; the message names the value.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks the numbers a person typed; the message names the value. A window of fewer
+    /// responses than disclosure control's `k` is refused.
+    pub fn check(&self, disclosure: Disclosure) -> Result<(), String> {
+        let min_responses = disclosure.min_responses();
         match *self {
             RuleKind::DeskCsat {
                 below_percent,
@@ -54,11 +69,11 @@ impl RuleKind {
                 }
                 match window {
                     CsatWindow::LastResponses(n)
-                        if !(u32::try_from(MIN_RESPONSES).unwrap_or(5)..=MAX_LAST_RESPONSES)
-                            .contains(&n) =>
+                        if !(i64::from(n) >= min_responses && n <= MAX_LAST_RESPONSES) =>
                     {
                         Err(format!(
-                            "last {n} responses is outside {MIN_RESPONSES}-{MAX_LAST_RESPONSES}"
+                            "last {n} responses is outside {min_responses}-{MAX_LAST_RESPONSES} \
+                             (no figure comes from fewer than {min_responses} responses)"
                         ))
                     }
                     CsatWindow::LastDays(n) if !(1..=MAX_LAST_DAYS).contains(&n) => {
@@ -96,21 +111,20 @@ pub struct AlertRule {
 
 impl AlertRule {
     /// The rule in words, for pages, messages and the CLI.
-    pub fn describe(&self, polish: bool) -> String {
-        let office = match (&self.office_id, polish) {
-            (Some(office), true) => format!(" (urząd {office})"),
-            (Some(office), false) => format!(" (office {office})"),
-            (None, _) => String::new(),
+    pub fn describe(&self, lang: Lang) -> String {
+        let office = match &self.office_id {
+            Some(office) => format!(" ({} {office})", lang.pick("urząd", "office")),
+            None => String::new(),
         };
-        let text = match (self.kind, polish) {
+        let text = match (self.kind, lang) {
             (
                 RuleKind::DeskCsat {
                     below_percent,
                     window,
                 },
-                true,
+                Lang::Pl,
             ) => format!(
-                "CSAT stanowiska poniżej {below_percent}% {}",
+                "odsetek zadowolonych na stanowisku poniżej {below_percent}% {}",
                 match window {
                     CsatWindow::LastResponses(n) => format!("w ostatnich {n} odpowiedziach"),
                     CsatWindow::LastDays(n) => format!("w ostatnich {n} dniach"),
@@ -121,7 +135,7 @@ impl AlertRule {
                     below_percent,
                     window,
                 },
-                false,
+                Lang::En,
             ) => format!(
                 "desk CSAT below {below_percent}% over {}",
                 match window {
@@ -129,10 +143,10 @@ impl AlertRule {
                     CsatWindow::LastDays(n) => format!("the last {n} days"),
                 }
             ),
-            (RuleKind::KioskSilent { hours }, true) => {
-                format!("kiosk bez kontaktu dłużej niż {hours} h")
+            (RuleKind::KioskSilent { hours }, Lang::Pl) => {
+                format!("brak połączenia z kioskiem dłużej niż {hours} h")
             }
-            (RuleKind::KioskSilent { hours }, false) => {
+            (RuleKind::KioskSilent { hours }, Lang::En) => {
                 format!("kiosk not seen for more than {hours} h")
             }
         };
@@ -197,13 +211,15 @@ pub enum Change {
 
 /// Decides which alerts of `rule` to raise and which to clear, from the readings of its subjects
 /// and its alerts open now. A disabled rule clears all of its alerts; a subject that no longer has
-/// a reading (a revoked kiosk, a removed desk) is cleared; a desk with fewer than
-/// [`MIN_RESPONSES`] keeps whatever state it has.
+/// a reading (a revoked kiosk, a removed desk) is cleared; a desk with fewer responses than
+/// disclosure control's `k` keeps whatever state it has (too few to judge a desk by, and a
+/// figure the dashboard would not show).
 pub fn evaluate(
     rule: &AlertRule,
     readings: &[Reading],
     open: &[OpenAlert],
     now_ms: i64,
+    disclosure: Disclosure,
 ) -> Vec<Change> {
     let open_for = |subject: &str| {
         open.iter()
@@ -227,7 +243,7 @@ pub fn evaluate(
                     ..
                 },
             ) => {
-                if *responses < MIN_RESPONSES {
+                if *responses < disclosure.min_responses() {
                     continue;
                 }
                 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
@@ -282,21 +298,27 @@ pub struct AlertRecord {
 }
 
 impl AlertRecord {
-    /// What was measured, in words.
-    pub fn measurement(&self, polish: bool) -> String {
-        match (self.rule.kind, polish) {
-            (RuleKind::DeskCsat { .. }, true) => format!(
-                "CSAT {:.0}% z {} odpowiedzi",
-                self.value,
-                self.responses.unwrap_or(0)
+    /// What was measured, in words, with the language's number format.
+    pub fn measurement(&self, lang: Lang) -> String {
+        let responses = self.responses.unwrap_or(0);
+        match self.rule.kind {
+            RuleKind::DeskCsat { .. } => match lang {
+                Lang::Pl => format!(
+                    "{} zadowolonych z {} odpowiedzi",
+                    lang.percent(self.value, 0),
+                    lang.number(responses as f64, 0)
+                ),
+                Lang::En => format!(
+                    "CSAT {} of {} responses",
+                    lang.percent(self.value, 0),
+                    lang.number(responses as f64, 0)
+                ),
+            },
+            RuleKind::KioskSilent { .. } => format!(
+                "{} {} h",
+                lang.pick("brak połączenia od", "not seen for"),
+                lang.number(self.value, 1)
             ),
-            (RuleKind::DeskCsat { .. }, false) => format!(
-                "CSAT {:.0}% of {} responses",
-                self.value,
-                self.responses.unwrap_or(0)
-            ),
-            (RuleKind::KioskSilent { .. }, true) => format!("brak kontaktu od {:.1} h", self.value),
-            (RuleKind::KioskSilent { .. }, false) => format!("not seen for {:.1} h", self.value),
         }
     }
 }
@@ -336,6 +358,7 @@ mod tests {
     use super::*;
 
     const HOUR: i64 = 3_600_000;
+    const K5: Disclosure = Disclosure::DEFAULT;
 
     fn csat_rule(below_percent: u8) -> AlertRule {
         AlertRule {
@@ -370,7 +393,7 @@ mod tests {
     #[test]
     fn a_desk_below_the_threshold_is_raised_once() {
         let rule = csat_rule(70);
-        let changes = evaluate(&rule, &[desk("d1", 50, 30), desk("d2", 50, 40)], &[], 0);
+        let changes = evaluate(&rule, &[desk("d1", 50, 30), desk("d2", 50, 40)], &[], 0, K5);
         assert_eq!(
             changes,
             vec![Change::Raise {
@@ -381,22 +404,22 @@ mod tests {
                 responses: Some(50),
             }]
         );
-        let again = evaluate(&rule, &[desk("d1", 50, 30)], &[open(7, "d1")], 0);
+        let again = evaluate(&rule, &[desk("d1", 50, 30)], &[open(7, "d1")], 0, K5);
         assert!(again.is_empty(), "an open alert is not raised twice");
     }
 
     #[test]
     fn a_desk_that_recovers_is_cleared_and_exactly_the_threshold_is_fine() {
         let rule = csat_rule(70);
-        let changes = evaluate(&rule, &[desk("d1", 50, 35)], &[open(7, "d1")], 0);
+        let changes = evaluate(&rule, &[desk("d1", 50, 35)], &[open(7, "d1")], 0, K5);
         assert_eq!(changes, vec![Change::Clear { alert_id: 7 }]);
     }
 
     #[test]
     fn too_few_responses_decide_nothing() {
         let rule = csat_rule(70);
-        assert!(evaluate(&rule, &[desk("d1", 4, 0)], &[], 0).is_empty());
-        assert!(evaluate(&rule, &[desk("d1", 4, 4)], &[open(7, "d1")], 0).is_empty());
+        assert!(evaluate(&rule, &[desk("d1", 4, 0)], &[], 0, K5).is_empty());
+        assert!(evaluate(&rule, &[desk("d1", 4, 4)], &[open(7, "d1")], 0, K5).is_empty());
     }
 
     #[test]
@@ -411,12 +434,12 @@ mod tests {
             last_heard_ms,
         };
         let now = 100 * HOUR;
-        assert!(evaluate(&rule, &[kiosk(now - 4 * HOUR)], &[], now).is_empty());
-        let raised = evaluate(&rule, &[kiosk(now - 5 * HOUR)], &[], now);
+        assert!(evaluate(&rule, &[kiosk(now - 4 * HOUR)], &[], now, K5).is_empty());
+        let raised = evaluate(&rule, &[kiosk(now - 5 * HOUR)], &[], now, K5);
         assert!(
             matches!(&raised[..], [Change::Raise { subject, value, .. }] if subject == "k1" && (*value - 5.0).abs() < 1e-9)
         );
-        let cleared = evaluate(&rule, &[kiosk(now - HOUR)], &[open(3, "k1")], now);
+        let cleared = evaluate(&rule, &[kiosk(now - HOUR)], &[open(3, "k1")], now, K5);
         assert_eq!(cleared, vec![Change::Clear { alert_id: 3 }]);
     }
 
@@ -424,7 +447,7 @@ mod tests {
     fn a_subject_gone_or_a_rule_disabled_clears_its_alerts() {
         let rule = csat_rule(70);
         assert_eq!(
-            evaluate(&rule, &[], &[open(7, "revoked-kiosk")], 0),
+            evaluate(&rule, &[], &[open(7, "revoked-kiosk")], 0, K5),
             vec![Change::Clear { alert_id: 7 }]
         );
         let disabled = AlertRule {
@@ -432,7 +455,7 @@ mod tests {
             ..csat_rule(70)
         };
         assert_eq!(
-            evaluate(&disabled, &[desk("d1", 50, 0)], &[open(7, "d1")], 0),
+            evaluate(&disabled, &[desk("d1", 50, 0)], &[open(7, "d1")], 0, K5),
             vec![Change::Clear { alert_id: 7 }]
         );
     }
@@ -443,12 +466,38 @@ mod tests {
             below_percent,
             window,
         };
-        assert!(csat(70, CsatWindow::LastResponses(50)).check().is_ok());
-        assert!(csat(0, CsatWindow::LastResponses(50)).check().is_err());
-        assert!(csat(101, CsatWindow::LastDays(7)).check().is_err());
-        assert!(csat(70, CsatWindow::LastResponses(2)).check().is_err());
-        assert!(csat(70, CsatWindow::LastDays(0)).check().is_err());
-        assert!(RuleKind::KioskSilent { hours: 0 }.check().is_err());
-        assert!(RuleKind::KioskSilent { hours: 4 }.check().is_ok());
+        assert!(csat(70, CsatWindow::LastResponses(50)).check(K5).is_ok());
+        assert!(csat(0, CsatWindow::LastResponses(50)).check(K5).is_err());
+        assert!(csat(101, CsatWindow::LastDays(7)).check(K5).is_err());
+        assert!(csat(70, CsatWindow::LastResponses(2)).check(K5).is_err());
+        assert!(csat(70, CsatWindow::LastDays(0)).check(K5).is_err());
+        assert!(RuleKind::KioskSilent { hours: 0 }.check(K5).is_err());
+        assert!(RuleKind::KioskSilent { hours: 4 }.check(K5).is_ok());
+        let k10 = Disclosure::new(10).expect("k");
+        assert!(csat(70, CsatWindow::LastResponses(5)).check(k10).is_err());
+        assert!(csat(70, CsatWindow::LastResponses(10)).check(k10).is_ok());
+    }
+
+    #[test]
+    fn a_window_narrower_than_k_is_read_as_k() {
+        let k10 = Disclosure::new(10).expect("k");
+        assert_eq!(
+            CsatWindow::LastResponses(5).at_least(k10),
+            CsatWindow::LastResponses(10)
+        );
+        assert_eq!(
+            CsatWindow::LastResponses(50).at_least(k10),
+            CsatWindow::LastResponses(50)
+        );
+        // A desk with 7 responses in a 7-day window decides nothing under k = 10.
+        let rule = AlertRule {
+            kind: RuleKind::DeskCsat {
+                below_percent: 70,
+                window: CsatWindow::LastDays(7),
+            },
+            ..csat_rule(70)
+        };
+        assert!(evaluate(&rule, &[desk("d1", 7, 0)], &[], 0, k10).is_empty());
+        assert_eq!(evaluate(&rule, &[desk("d1", 10, 0)], &[], 0, k10).len(), 1);
     }
 }

@@ -41,7 +41,7 @@ impl Monitor {
             } else {
                 Vec::new()
             };
-            let changes = evaluate(&rule, &readings, &open, now_ms);
+            let changes = evaluate(&rule, &readings, &open, now_ms, self.storage.disclosure());
             if !changes.is_empty() {
                 summary.raised_or_cleared += self
                     .storage

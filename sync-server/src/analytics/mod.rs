@@ -1,11 +1,13 @@
 //! The dashboard's data layer: a [`Filter`] parsed from the URL, and the aggregates every page,
 //! export and API call reads, always for a viewer's [`Scope`](crate::dashboard::Scope) and always
-//! from the rollups (only exports read individual answers). Scores of a cell with fewer than
-//! [`MIN_RESPONSES`] responses are never shown.
+//! from the rollups (only the per-answer export reads individual answers). What may be shown is
+//! decided by [`disclosure`], in one place, before any figure leaves storage.
 
+pub mod disclosure;
 pub mod figures;
 pub mod filter;
 
+pub use disclosure::{DeskCounts, Disclosure, Node, Withheld};
 pub use figures::{Cell, Counts, Figures, MIN_RESPONSES};
 pub use filter::{Filter, FilterError, Preset, Step};
 
@@ -23,6 +25,13 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 4] = [
+        Level::Office,
+        Level::Department,
+        Level::Desk,
+        Level::Question,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Level::Office => "office",
@@ -33,14 +42,7 @@ impl Level {
     }
 
     pub fn parse(code: &str) -> Option<Level> {
-        [
-            Level::Office,
-            Level::Department,
-            Level::Desk,
-            Level::Question,
-        ]
-        .into_iter()
-        .find(|l| l.code() == code)
+        Level::ALL.into_iter().find(|l| l.code() == code)
     }
 }
 
@@ -153,24 +155,30 @@ impl Places {
     }
 }
 
-/// One answer as the CSV export writes it.
+/// One answer as the per-answer export writes it: coarsened so it cannot be tied to a visit or
+/// a client: its day but not its time, no record id, and no language, text size or input kind
+/// (those appear only in aggregates). Within a day rows are ordered by content, never by time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportRow {
-    pub id: String,
-    pub event_utc_ms: i64,
-    pub event_approximate: bool,
     pub local_day: String,
-    pub local_hour: i64,
     pub office_id: String,
     pub department_id: String,
     pub desk_id: String,
     pub question: String,
     pub score: i64,
     pub reasons: String,
-    pub language: String,
-    pub larger_text: bool,
-    pub input: String,
     pub burst: bool,
+}
+
+/// One desk's counted answers on one day, as the aggregate export writes it (after disclosure
+/// control: a withheld day shows no figure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskDay {
+    pub office_id: String,
+    pub department_id: String,
+    pub desk_id: String,
+    pub day: String,
+    pub counts: Counts,
 }
 
 #[cfg(test)]

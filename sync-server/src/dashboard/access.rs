@@ -24,6 +24,15 @@ impl Role {
         }
     }
 
+    /// Whether the role's purpose needs answers one by one (the per-answer export): the
+    /// Organizational Department's analysis does; an office's own viewers get aggregates only.
+    pub fn may_export_answers(self) -> bool {
+        match self {
+            Role::Admin | Role::Analyst => true,
+            Role::OfficeViewer => false,
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "admin" => Some(Role::Admin),
@@ -68,6 +77,13 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn only_the_organizational_departments_roles_export_answers() {
+        assert!(Role::Admin.may_export_answers());
+        assert!(Role::Analyst.may_export_answers());
+        assert!(!Role::OfficeViewer.may_export_answers());
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! Signing in and out: `GET /dashboard/login` (the form, with its own CSRF cookie since there is
-//! no session yet), `POST /dashboard/login` (rate-limited per IP and per username; a wrong
+//! no session yet), `POST /dashboard/login` and `POST /dashboard/logout` (deletes the session).
+//!
+//! A sign-in is limited per address and per (username, address), and slowed down, never refused,
+//! after many failures for one name from anywhere: guessing from one place is stopped without
+//! locking the account for its owner elsewhere (OWASP Authentication Cheat Sheet). A name or
+//! password longer than any account's is refused before it is kept or logged anywhere. A wrong
 //! password and an unknown user get the same answer after the same Argon2id work; a new session
-//! id at every sign-in) and `POST /dashboard/logout` (deletes the session).
+//! id at every sign-in.
 
 use axum::extract::{Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -14,8 +19,10 @@ use super::Lang;
 use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Chrome, page};
 use super::refusal::PageError;
-use super::session::{local_path, new_secret, same_origin, secrets_equal};
+use super::session::{local_path, new_secret, secrets_equal};
+use crate::config::MAX_SIGN_IN_SLOW_DOWN;
 use crate::credentials;
+use crate::dashboard::users::MAX_USERNAME_CHARS;
 use crate::http::{AppState, ClientIp};
 use crate::passwords;
 use crate::storage::NewSession;
@@ -80,7 +87,7 @@ fn login_page(lang: Lang, token: &str, next: &str, notice: &Notice, username: &s
             p {
                 label for="username" { (lang.pick("Nazwa użytkownika", "Username")) }
                 input #username type="text" name="username" value=(username) autocomplete="username"
-                    required autocapitalize="none" spellcheck="false" maxlength="64";
+                    required autocapitalize="none" spellcheck="false" maxlength=(MAX_USERNAME_CHARS);
             }
             p {
                 label for="password" { (lang.pick("Hasło", "Password")) }
@@ -120,7 +127,7 @@ pub async fn show(State(state): State<AppState>, Query(query): Query<LoginQuery>
     form_response(&state, StatusCode::OK, lang, next, &Notice::None, "")
 }
 
-#[tracing::instrument(skip_all, fields(username))]
+#[tracing::instrument(skip_all, fields(client = %ip))]
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -129,7 +136,7 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let lang = lang_of(Some(&form.lang));
     let next = local_path(&form.next).unwrap_or(HOME).to_owned();
-    let form_ok = same_origin(&headers)
+    let form_ok = state.sessions.same_origin(&headers)
         && state
             .sessions
             .login_token(&headers)
@@ -144,33 +151,65 @@ pub async fn submit(
             "",
         ));
     }
-    let username = form.username.trim().to_lowercase();
-    tracing::Span::current().record("username", username.as_str());
-    let limited = |wait| PageError::RateLimited { lang, wait };
-    state.limiters.login_ip.take(&ip).map_err(limited)?;
-    state.limiters.login_user.take(&username).map_err(limited)?;
-    let found = state.storage.user_credentials(username.clone()).await?;
-    let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
-    let password = form.password;
-    // Argon2id costs tens of milliseconds of CPU: off the runtime. An unknown user is checked
-    // against a dummy hash, so both failures take the same time.
-    let matches =
-        tokio::task::spawn_blocking(move || passwords::verify(&password, stored_hash.as_deref()))
-            .await
-            .map_err(|e| PageError::from(crate::storage::StorageError::from(e)))?;
-    let user = found
-        .map(|c| c.user)
-        .filter(|user| matches && user.disabled_at_ms.is_none());
-    let Some(user) = user else {
-        tracing::info!("dashboard sign-in refused");
-        return Ok(form_response(
+    let refused = |username: &str| {
+        form_response(
             &state,
             StatusCode::UNAUTHORIZED,
             lang,
             &next,
             &Notice::WrongCredentials,
-            &username,
-        ));
+            username,
+        )
+    };
+    let limited = |wait| PageError::RateLimited { lang, wait };
+    state.limiters.login_ip.take(&ip).map_err(limited)?;
+    let typed = form.username.trim();
+    if typed.len() > MAX_USERNAME_CHARS
+        || form.password.chars().count() > passwords::MAX_PASSWORD_CHARS
+    {
+        tracing::info!(
+            username_bytes = typed.len(),
+            "dashboard sign-in refused: the name or password is longer than any account's"
+        );
+        return Ok(refused(""));
+    }
+    let username = typed.to_lowercase();
+    state
+        .limiters
+        .login_user
+        .take(&(username.clone(), ip))
+        .map_err(limited)?;
+    if let Err(wait) = state.limiters.login_slow_down.check(&username) {
+        let delay = wait.0.min(MAX_SIGN_IN_SLOW_DOWN);
+        tracing::info!(
+            ?delay,
+            "dashboard sign-in slowed down: many failures for this name"
+        );
+        tokio::time::sleep(delay).await;
+    }
+    let found = state.storage.user_credentials(username.clone()).await?;
+    let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
+    // An unknown user is checked against a dummy hash, so both failures take the same time.
+    let matches = state
+        .password_slots
+        .verify(form.password, stored_hash)
+        .await?;
+    let known = found.as_ref().map(|c| c.user.username.clone());
+    let user = found
+        .map(|c| c.user)
+        .filter(|user| matches && user.disabled_at_ms.is_none());
+    let Some(user) = user else {
+        // Counts against the name from every address: enough failures slow the next attempts.
+        let _ = state.limiters.login_slow_down.take(&username);
+        match known {
+            Some(user) => tracing::info!(user = %user, "dashboard sign-in refused"),
+            // What was typed may be a password in the wrong field: only a short hash is logged.
+            None => tracing::info!(
+                username_sha256 = %short_hash(&username),
+                "dashboard sign-in refused: no such user"
+            ),
+        }
+        return Ok(refused(&username));
     };
     let token = new_secret();
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -201,6 +240,15 @@ pub async fn submit(
     }
     headers.append(SET_COOKIE, policy.session_cookie(&token));
     Ok(response)
+}
+
+/// The first 48 bits of a name's SHA-256 in hex: enough to tell repeated attempts apart in the
+/// log, not to read what was typed.
+fn short_hash(text: &str) -> String {
+    credentials::sha256(text)[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The sign-out form carries only its CSRF token.

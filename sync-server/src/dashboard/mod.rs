@@ -8,7 +8,6 @@ pub mod charts;
 pub mod csrf;
 pub mod fleet;
 pub mod labels;
-pub mod lang;
 pub mod layout;
 pub mod login;
 pub mod pages;
@@ -18,6 +17,7 @@ pub mod users;
 pub mod viewer;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
@@ -26,8 +26,8 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+pub use crate::lang::Lang;
 pub use access::{Role, Scope};
-pub use lang::Lang;
 pub use viewer::Viewer;
 
 use crate::http::AppState;
@@ -43,6 +43,10 @@ const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'sel
     style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
+/// The largest form body the dashboard reads, after decompression: its forms carry a few short
+/// fields, so a larger body (a gzip bomb in the sign-in form) ends at 413 before it is kept.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 /// The dashboard's pages under `/dashboard` and assets under `/static`; every response carries
 /// the security headers. Its JSON routes are in [`crate::http::api_router`], described in the
 /// OpenAPI document (see [`fleet::api_router`]).
@@ -54,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/standards", get(pages::standards::page))
         .route("/dashboard/patterns", get(pages::patterns::page))
         .route("/dashboard/export.csv", get(pages::export::csv))
+        .route("/dashboard/export-days.csv", get(pages::export::days_csv))
         .route("/dashboard/reports", get(pages::reports::index))
         .route(
             "/dashboard/reports/{office}/{month}",
@@ -70,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/alerts/rules/toggle", post(alerts::toggle_rule))
         .route("/dashboard/users/disable", post(users::disable))
         .route("/dashboard/users/password", post(users::set_password))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(security_headers))
 }
 

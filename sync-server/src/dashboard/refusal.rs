@@ -1,5 +1,5 @@
 //! Why a dashboard request is refused, as the person sees it: a redirect to sign in, or a page in
-//! the dashboard's frame saying what happened (403, 404, 429, 500). Dashboard API calls get the
+//! the dashboard's frame saying what happened (403, 404, 429, 500, 503). Dashboard API calls get the
 //! API's JSON errors instead (see [`super::viewer`]).
 
 use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
@@ -10,6 +10,7 @@ use maud::html;
 use super::Lang;
 use super::layout::{Chrome, page};
 use super::session::query_encode;
+use crate::busy::Busy;
 use crate::rate_limit::RetryAfter;
 use crate::storage::StorageError;
 
@@ -41,6 +42,11 @@ pub enum PageError {
     Storage {
         lang: Lang,
         error: StorageError,
+    },
+    /// A bounded resource had no room in time: 503 with `Retry-After`.
+    Busy {
+        lang: Lang,
+        busy: Busy,
     },
 }
 
@@ -74,6 +80,33 @@ impl From<StorageError> for PageError {
             error,
         }
     }
+}
+
+impl From<crate::passwords::HashError> for PageError {
+    fn from(error: crate::passwords::HashError) -> PageError {
+        match error {
+            crate::passwords::HashError::Busy(busy) => PageError::Busy {
+                lang: Lang::default(),
+                busy,
+            },
+            crate::passwords::HashError::TaskFailed(e) => PageError::from(StorageError::from(e)),
+        }
+    }
+}
+
+/// A page saying to come back in `wait`, with status `status` and `Retry-After`.
+fn come_back_later(
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    message: &str,
+    wait: RetryAfter,
+) -> Response {
+    let mut response = (status, message_page(lang, title, message)).into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, wait.seconds().into());
+    response
 }
 
 /// A page with only a message, in the frame without a menu.
@@ -152,21 +185,36 @@ impl IntoResponse for PageError {
                         wait.seconds()
                     ),
                 };
-                let mut response = (
+                come_back_later(
                     StatusCode::TOO_MANY_REQUESTS,
-                    message_page(
-                        lang,
-                        lang.pick("Zbyt wiele prób", "Too many attempts"),
-                        &message,
-                    ),
+                    lang,
+                    lang.pick("Zbyt wiele prób", "Too many attempts"),
+                    &message,
+                    wait,
                 )
-                    .into_response();
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, wait.seconds().into());
-                response
+            }
+            PageError::Busy { lang, busy } => {
+                tracing::warn!(what = busy.what, "dashboard request answered 503: busy");
+                let wait = busy.retry_after();
+                let message = match lang {
+                    Lang::Pl => format!(
+                        "Serwer jest teraz zajęty. Spróbuj ponownie za {} s.",
+                        wait.seconds()
+                    ),
+                    Lang::En => format!("The server is busy. Try again in {} s.", wait.seconds()),
+                };
+                come_back_later(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    lang,
+                    lang.pick("Serwer zajęty", "Server busy"),
+                    &message,
+                    wait,
+                )
             }
             PageError::Storage { lang, error } => {
+                if let Some(busy) = error.busy() {
+                    return PageError::Busy { lang, busy }.into_response();
+                }
                 tracing::error!(error = %error, source = ?std::error::Error::source(&error), "dashboard storage failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

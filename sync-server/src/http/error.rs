@@ -7,6 +7,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use model::wire::{ApiError, MAX_BATCH_RECORDS, MAX_BODY_BYTES};
 
+use crate::busy::Busy;
 use crate::config::ENV_ADMIN_TOKEN;
 use crate::rate_limit::RetryAfter;
 use crate::storage::{CodeProblem, StorageError};
@@ -30,6 +31,12 @@ pub enum Error {
     InvalidBody(String),
     #[error("request body too large")]
     BodyTooLarge,
+    /// The body did not arrive within the body read timeout.
+    #[error("request body not received within {0:?}")]
+    BodyTimeout(std::time::Duration),
+    /// A bounded resource had no room in time: 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(Busy),
     #[error("batch of {0} records is too large")]
     BatchTooLarge(usize),
     #[error("not found")]
@@ -45,9 +52,26 @@ pub enum Error {
     Storage(#[from] StorageError),
 }
 
+impl From<crate::passwords::HashError> for Error {
+    fn from(error: crate::passwords::HashError) -> Error {
+        match error {
+            crate::passwords::HashError::Busy(busy) => Error::Busy(busy),
+            crate::passwords::HashError::TaskFailed(e) => Error::Storage(StorageError::from(e)),
+        }
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let (status, code, message) = match &self {
+        // A database that was busy is a 503 to retry, not a failure.
+        let this = match self {
+            Error::Storage(e) => match e.busy() {
+                Some(busy) => Error::Busy(busy),
+                None => Error::Storage(e),
+            },
+            other => other,
+        };
+        let (status, code, message) = match &this {
             Error::Unauthorized(why) => {
                 (StatusCode::UNAUTHORIZED, "unauthorized", (*why).to_owned())
             }
@@ -90,6 +114,25 @@ impl IntoResponse for Error {
                 "body_too_large",
                 format!("request bodies may be at most {MAX_BODY_BYTES} bytes after decompression"),
             ),
+            Error::BodyTimeout(timeout) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs()
+                ),
+            ),
+            Error::Busy(busy) => {
+                tracing::warn!(what = busy.what, "request answered 503: busy");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!(
+                        "the server is busy; try again in {} s",
+                        busy.retry_after().seconds()
+                    ),
+                )
+            }
             Error::BatchTooLarge(n) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "batch_too_large",
@@ -123,7 +166,12 @@ impl IntoResponse for Error {
             message,
         };
         let mut response = (status, Json(body)).into_response();
-        if let Error::RateLimited(wait) = self {
+        let wait = match this {
+            Error::RateLimited(wait) => Some(wait),
+            Error::Busy(busy) => Some(busy.retry_after()),
+            _ => None,
+        };
+        if let Some(wait) = wait {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, wait.seconds().into());

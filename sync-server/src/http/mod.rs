@@ -9,17 +9,19 @@ pub mod openapi;
 mod records;
 pub mod stats;
 
-use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::request::Parts;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use model::wire::{ApiError, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -28,8 +30,10 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::Error;
 
-use crate::config::RateLimits;
+use crate::config::{Limits, RateLimits};
 use crate::credentials;
+use crate::passwords::PasswordSlots;
+use crate::proxies::TrustedProxies;
 use crate::rate_limit::{RateLimiter, client_key};
 use crate::storage::{Kiosk, Storage, TokenLookup};
 
@@ -42,9 +46,16 @@ pub struct AppState {
     pub admin_token_sha256: Option<[u8; 32]>,
     /// The dashboard's session timeouts and cookie.
     pub sessions: crate::dashboard::session::SessionPolicy,
+    /// Whose forwarding headers name the client; see [`ClientIp`].
+    pub proxies: Arc<TrustedProxies>,
+    /// Argon2id runs only in one of these.
+    pub password_slots: PasswordSlots,
+    /// Timeouts and caps.
+    pub limits: Limits,
 }
 
-/// The server's rate limiters, one per policy of [`RateLimits`].
+/// The server's rate limiters, one per policy of [`RateLimits`], each within
+/// [`RateLimits::max_bytes_per_limiter`].
 pub struct Limiters {
     /// Enrollment attempts per client IP.
     pub enroll: RateLimiter<IpAddr>,
@@ -54,18 +65,22 @@ pub struct Limiters {
     pub bad_token: RateLimiter<IpAddr>,
     /// Dashboard sign-in attempts per client IP.
     pub login_ip: RateLimiter<IpAddr>,
-    /// Dashboard sign-in attempts per username.
-    pub login_user: RateLimiter<String>,
+    /// Dashboard sign-in attempts per (username, client IP).
+    pub login_user: RateLimiter<(String, IpAddr)>,
+    /// Failed sign-ins per username from every address: past them, attempts are slowed down.
+    pub login_slow_down: RateLimiter<String>,
 }
 
 impl Limiters {
     pub fn new(limits: RateLimits) -> Limiters {
+        let bytes = limits.max_bytes_per_limiter;
         Limiters {
-            enroll: RateLimiter::new(limits.enroll),
-            kiosk: RateLimiter::new(limits.kiosk),
-            bad_token: RateLimiter::new(limits.bad_token),
-            login_ip: RateLimiter::new(limits.login_ip),
-            login_user: RateLimiter::new(limits.login_user),
+            enroll: RateLimiter::new(limits.enroll, bytes),
+            kiosk: RateLimiter::new(limits.kiosk, bytes),
+            bad_token: RateLimiter::new(limits.bad_token, bytes),
+            login_ip: RateLimiter::new(limits.login_ip, bytes),
+            login_user: RateLimiter::new(limits.login_user, bytes),
+            login_slow_down: RateLimiter::new(limits.login_slow_down, bytes),
         }
     }
 }
@@ -91,17 +106,50 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
 
-/// The whole API with its middleware: gzip request bodies are decompressed first, and the
-/// decompressed body is limited to `MAX_BODY_BYTES`.
+/// The whole API with its middleware: the body is read whole within the body timeout, gzip
+/// request bodies are decompressed, and the decompressed body is limited to `MAX_BODY_BYTES`
+/// (the dashboard's forms to less, see [`crate::dashboard::MAX_FORM_BYTES`]).
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_router().split_for_parts();
     api.merge(crate::dashboard::router())
         .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            read_body_in_time,
+        ))
         .layer(axum::middleware::map_response(error_bodies_as_json))
+        .layer(axum::middleware::map_response(never_cached_never_sniffed))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Reads the request's body (as sent, at most `MAX_BODY_BYTES`) within the body timeout, before
+/// any handler runs: a client trickling its body ends with 408 rather than holding a handler, a
+/// database connection or a password-hashing slot while it dawdles.
+async fn read_body_in_time(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let timeout = state.limits.body_read_timeout;
+    let read = tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let bytes = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Error::BodyTooLarge.into_response();
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "request body not read");
+            return Error::InvalidJson(format!("the request body could not be read: {e}"))
+                .into_response();
+        }
+        Err(_) => return Error::BodyTimeout(timeout).into_response(),
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Gives the error responses that middleware and routing produce themselves (415 for an
@@ -124,26 +172,41 @@ async fn error_bodies_as_json(response: Response) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// The client's address, the key of the per-IP rate limits (IPv6 by its /64). Behind a reverse
-/// proxy this is the proxy's address.
+/// Every response (API JSON, dashboard pages and data, errors) is per-client and typed: not kept
+/// by browsers or proxies (`Cache-Control: no-store`, unless a route chose its own caching, as
+/// the stylesheet does) and never content-sniffed (`X-Content-Type-Options: nosniff`).
+async fn never_cached_never_sniffed(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The client's address, the key of every per-address rate limit (IPv6 by its /64): the peer's,
+/// or the client a trusted proxy forwards (see [`TrustedProxies::client_address`]).
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = Infallible;
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(ClientIp(client_ip(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(ClientIp(client_ip(parts, state)))
     }
 }
 
-/// The peer's address from `ConnectInfo` (served by `Application`); a router served without it
-/// puts every client in one bucket.
-pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
-    let ip = parts
+/// The one place the client's address is decided. The peer comes from `ConnectInfo` (set by
+/// the server for each connection); a router served without it puts every client in one bucket.
+fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    client_key(ip)
+    client_key(state.proxies.client_address(peer, &parts.headers))
 }
 
 /// The token of an `Authorization: Bearer` header.
@@ -158,6 +221,16 @@ pub(crate) fn bearer_token(parts: &Parts) -> Result<&str, Error> {
         .ok_or(Error::Unauthorized("missing bearer token"))
 }
 
+/// Counts a refused token against the client's address: 401 while its bucket lasts, then 429.
+/// Only ever after the token was looked up, so a valid token is never refused because others
+/// (behind the same proxy or NAT) guessed wrong.
+fn refuse_token(state: &AppState, ip: IpAddr, why: &'static str) -> Error {
+    match state.limiters.bad_token.take(&ip) {
+        Ok(()) => Error::Unauthorized(why),
+        Err(wait) => Error::RateLimited(wait),
+    }
+}
+
 /// The kiosk a request's `Authorization: Bearer` token belongs to; its only source of identity.
 /// Takes a token from the kiosk's rate limit; an unknown token counts against the client's IP.
 pub struct Authenticated(pub Kiosk);
@@ -166,13 +239,8 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         let token = bearer_token(parts)?;
-        state
-            .limiters
-            .bad_token
-            .check(&ip)
-            .map_err(Error::RateLimited)?;
         let token_sha256 = credentials::sha256(token);
         match state.storage.kiosk_by_token(token_sha256).await? {
             TokenLookup::Valid(kiosk) => {
@@ -187,11 +255,7 @@ impl FromRequestParts<AppState> for Authenticated {
             TokenLookup::Unknown if state.is_admin_token(&token_sha256) => Err(Error::Forbidden(
                 "the admin token cannot be used on kiosk routes; a kiosk uses its own token",
             )),
-            TokenLookup::Unknown => {
-                // This refusal stands; the count only decides about the next ones.
-                let _ = state.limiters.bad_token.take(&ip);
-                Err(Error::Unauthorized("unknown token"))
-            }
+            TokenLookup::Unknown => Err(refuse_token(state, ip, "unknown token")),
         }
     }
 }
@@ -204,16 +268,11 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         if state.admin_token_sha256.is_none() {
             return Err(Error::AdminDisabled);
         }
         let token = bearer_token(parts)?;
-        state
-            .limiters
-            .bad_token
-            .check(&ip)
-            .map_err(Error::RateLimited)?;
         let token_sha256 = credentials::sha256(token);
         if state.is_admin_token(&token_sha256) {
             return Ok(Admin);
@@ -222,10 +281,7 @@ impl FromRequestParts<AppState> for Admin {
             TokenLookup::Valid(_) | TokenLookup::Revoked => Err(Error::Forbidden(
                 "kiosk tokens cannot use admin routes; use the admin token",
             )),
-            TokenLookup::Unknown => {
-                let _ = state.limiters.bad_token.take(&ip);
-                Err(Error::Unauthorized("wrong admin token"))
-            }
+            TokenLookup::Unknown => Err(refuse_token(state, ip, "wrong admin token")),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `GET /api/v1/stats/…`: the dashboard's aggregates as JSON, read-only, for the signed-in
 //! [`Viewer`] and only within its scope. Every endpoint takes the dashboard's filter in its query
-//! (the same parameters, refused the same way) and every cell with fewer than 5 responses
-//! carries its response count and no score.
+//! (the same parameters, refused the same way), and every figure has been through disclosure
+//! control (`analytics::disclosure`): a withheld cell carries `too_few_responses` and nothing
+//! else, not even its response count.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -12,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, Error};
-use crate::analytics::{Cell, Counts, Filter, Level, MIN_RESPONSES, ReasonCount};
+use crate::analytics::{Cell, Filter, Level, ReasonCount};
 use crate::dashboard::Viewer;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,7 +25,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(usage))
 }
 
-/// The filter every stats endpoint takes (all optional; empty values count as absent).
+/// The filter every stats endpoint takes (all optional; empty values count as absent). The
+/// values each parameter accepts are written into the document from the parser's own rules by
+/// [`super::openapi`]; rules between parameters are in their descriptions and answer 400.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(
@@ -32,23 +35,26 @@ pub fn router() -> OpenApiRouter<AppState> {
     reason = "describes the query for the OpenAPI document only"
 )]
 pub struct FilterParams {
-    /// `last7`, `last30` (default), `last90`, `this-month`, `last-month`, `this-year` or `custom`.
+    /// `last7`, `last30` (default), `last90`, `this-month`, `last-month`, `this-year` or `custom`
+    /// (with `from` and `to`; no other period goes with them).
     period: Option<String>,
-    /// First day (Europe/Warsaw) of a custom period, `YYYY-MM-DD`.
+    /// First day (Europe/Warsaw) of a custom period, `YYYY-MM-DD` in 2000-2100; needs `to`; the
+    /// period may be at most 1098 days (3 × 366).
     from: Option<String>,
-    /// Last day (included) of a custom period, `YYYY-MM-DD`.
+    /// Last day (included) of a custom period, `YYYY-MM-DD` in 2000-2100; needs `from`, not
+    /// before it.
     to: Option<String>,
     /// An office id, e.g. `plock`.
     office: Option<String>,
     /// A department id of `office` (needs `office`).
     department: Option<String>,
     /// A desk id, e.g. `plock-wso-03`.
-    desk: Option<String>,
+    desk: Option<model::DeskId>,
     /// `overall` (default) or a standard `I`…`XIII`.
-    standard: Option<String>,
+    standard: Option<model::Question>,
     /// A client language code: `pl`, `uk`, `en`, `de`.
-    language: Option<String>,
-    /// `include` counts overall ratings flagged as bursts; left out by default.
+    language: Option<model::LanguageTag>,
+    /// `include` counts overall ratings flagged as bursts; `exclude` (default) leaves them out.
     bursts: Option<String>,
     /// The trend's step: `week` or `month` (default: weeks up to 91 days, months beyond).
     step: Option<String>,
@@ -136,7 +142,8 @@ pub struct ByParam {
 /// Figures per office, department, desk or question
 ///
 /// Responses, CSAT (share of scores 3–4), mean and distribution per group, within the viewer's
-/// offices. Groups with fewer than 5 responses show only their response count.
+/// offices. Withheld groups (fewer than `min_responses` answers, or complements that would give such a group
+/// away by subtraction) show no figure.
 #[utoipa::path(
     get,
     path = "/stats/breakdown",
@@ -202,8 +209,7 @@ pub struct TrendFigures {
 
 /// Trend by week or month
 ///
-/// The filter's figures per week (from Monday) or month; points with fewer than 5 responses
-/// show only their response count.
+/// The filter's figures per week (from Monday) or month; withheld points show no figure.
 #[utoipa::path(
     get,
     path = "/stats/trend",
@@ -244,9 +250,8 @@ async fn trend(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Reasons {
     pub filter: AppliedFilter,
-    /// Responses the reasons come from (the filter's question; all standards for `overall`).
-    pub responses: i64,
-    /// True when there are fewer than 5 responses: `reasons` is then empty.
+    /// True when the figures the reasons explain are withheld (fewer than `min_responses`
+    /// answers, or withheld so that such a cell cannot be worked out): `reasons` is then empty.
     pub too_few_responses: bool,
     pub reasons: Vec<ReasonCount>,
 }
@@ -254,7 +259,8 @@ pub struct Reasons {
 /// Most chosen reasons
 ///
 /// The ten reasons chosen most often after low scores: of the filter's standard, or of every
-/// standard when the filter is on the overall rating.
+/// standard when the filter is on the overall rating; each only when chosen at least
+/// `min_responses` times and when its standard's figures for the place are shown.
 #[utoipa::path(
     get,
     path = "/stats/reasons",
@@ -275,26 +281,14 @@ async fn reasons(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Reasons>, Error> {
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
-    let scope = viewer.scope.clone();
-    let mut total = Counts::default();
-    for group in state
+    let reasons = state
         .storage
-        .breakdown(filter.clone(), scope.clone(), Level::Office)
-        .await?
-    {
-        total.add(group.counts);
-    }
-    let too_few = total.responses() < MIN_RESPONSES;
-    let reasons = if too_few {
-        Vec::new()
-    } else {
-        state.storage.top_reasons(filter.clone(), scope, 10).await?
-    };
+        .top_reasons(filter.clone(), viewer.scope.clone(), 10)
+        .await?;
     Ok(Json(Reasons {
         filter: AppliedFilter::from(&filter),
-        responses: total.responses(),
-        too_few_responses: too_few,
-        reasons,
+        too_few_responses: reasons.is_none(),
+        reasons: reasons.unwrap_or_default(),
     }))
 }
 
@@ -317,8 +311,7 @@ pub struct HeatFigures {
 
 /// Weekday × hour heatmap
 ///
-/// The filter's figures per weekday and hour of Warsaw time; cells with fewer than 5 responses
-/// show only their response count.
+/// The filter's figures per weekday and hour of Warsaw time; withheld cells show no figure.
 #[utoipa::path(
     get,
     path = "/stats/heatmap",

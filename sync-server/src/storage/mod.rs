@@ -6,7 +6,9 @@ pub mod accounts;
 pub mod schema;
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
@@ -14,8 +16,10 @@ use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
-    ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
+    Counts, DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Node,
+    Places, ReasonCount, TrendPoint, Usage, Withheld,
 };
+use crate::busy::Busy;
 use crate::dashboard::Scope;
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
@@ -33,6 +37,12 @@ pub enum StorageError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("cannot create database file {path}")]
+    Create {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the storage task stopped unexpectedly")]
     TaskFailed(#[from] tokio::task::JoinError),
     #[error("stored data is invalid: {0}")]
@@ -40,6 +50,50 @@ pub enum StorageError {
     /// A caller's mistake (unknown office, duplicate id…): the message names it.
     #[error("{0}")]
     Invalid(String),
+    /// No connection (or export slot) was free within the wait.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+}
+
+impl StorageError {
+    /// The [`Busy`] this error amounts to: no connection free in time, or SQLite itself busy
+    /// (another process held the database past the busy timeout).
+    pub fn busy(&self) -> Option<Busy> {
+        match self {
+            StorageError::Busy(busy) => Some(*busy),
+            StorageError::Database(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                Some(Busy { what: "database" })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The database connections a server opens and how long a request waits for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Reader connections shared by every request.
+    pub readers: usize,
+    /// Connections only exports use: also the number of exports streamed at once.
+    pub exports: usize,
+    /// The longest a request waits for a connection or an export slot before [`Busy`].
+    pub max_wait: Duration,
+}
+
+impl Default for Connections {
+    /// One of each, as the command-line tools need.
+    fn default() -> Connections {
+        Connections {
+            readers: 1,
+            exports: 1,
+            max_wait: crate::config::Limits::default().max_wait,
+        }
+    }
 }
 
 impl From<SurveyError> for StorageError {
@@ -181,6 +235,15 @@ pub struct PendingDelivery {
     pub attempts: i64,
 }
 
+/// What a retention purge deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeSummary {
+    /// Answers placed before this Europe/Warsaw day were deleted.
+    pub before_day: String,
+    pub answers: usize,
+    pub conflicts: usize,
+}
+
 /// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
 pub trait Backend: Send + Sync + 'static {
     /// Adds the five offices of the pilot; adding them again changes nothing.
@@ -268,10 +331,32 @@ pub trait Backend: Send + Sync + 'static {
         scope: &Scope,
         each: &mut dyn FnMut(&ExportRow) -> bool,
     ) -> Result<(), StorageError>;
+    /// Counted answers per desk of every office with its question, for disclosure control: the
+    /// filter's period, language and bursts (not its places), its question or every question.
+    fn desk_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, DeskCounts)>, StorageError>;
+    /// As [`Backend::desk_counts`], per language, whatever the filter's language.
+    fn desk_language_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, String, DeskCounts)>, StorageError>;
+    /// Counted answers per desk and day.
+    fn desk_days(&self, filter: &Filter, scope: &Scope) -> Result<Vec<DeskDay>, StorageError>;
+    /// Deletes the answers placed on a day before `before_day` (`YYYY-MM-DD`, Europe/Warsaw),
+    /// keeping the rollups and a tombstone of each id, and conflict logs received before
+    /// `before_ms`.
+    fn purge_answers(&self, before_day: &str, before_ms: i64)
+    -> Result<PurgeSummary, StorageError>;
     // Alerts (crate::alerts).
     /// Adds an enabled rule; `office` `None` watches every office.
+    /// The rule's numbers are checked against `disclosure`'s `k`.
     fn add_alert_rule(
         &self,
+        disclosure: Disclosure,
         kind: RuleKind,
         office: Option<&str>,
         now_ms: i64,
@@ -280,7 +365,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Enables or disables a rule; false if there is no such rule.
     fn set_alert_rule_enabled(&self, rule_id: i64, enabled: bool) -> Result<bool, StorageError>;
     /// What evaluating `rule` at `now_ms` needs: one reading per desk or kiosk it watches.
-    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError>;
+    /// A CSAT window narrower than `disclosure`'s `k` is read as `k` responses.
+    fn alert_readings(
+        &self,
+        rule: &AlertRule,
+        now_ms: i64,
+        disclosure: Disclosure,
+    ) -> Result<Vec<Reading>, StorageError>;
     fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError>;
     /// Applies raises and clears in one transaction, queueing a notification per channel.
     fn apply_alert_changes(
@@ -334,9 +425,14 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
+/// Every aggregate it hands out has been through [`Disclosure`]: the raw counts never leave.
 #[derive(Clone)]
 pub struct Storage {
     backend: Arc<dyn Backend>,
+    /// One permit per export connection: an export starts only with one.
+    export_slots: Arc<tokio::sync::Semaphore>,
+    max_wait: Duration,
+    disclosure: Disclosure,
 }
 
 macro_rules! off_runtime {
@@ -350,21 +446,34 @@ macro_rules! off_runtime {
 }
 
 impl Storage {
-    pub fn new(backend: impl Backend) -> Storage {
+    /// Storage on `backend`, which has `connections.exports` export connections.
+    pub fn new(backend: impl Backend, connections: Connections) -> Storage {
         Storage {
             backend: Arc::new(backend),
+            export_slots: Arc::new(tokio::sync::Semaphore::new(connections.exports.max(1))),
+            max_wait: connections.max_wait,
+            disclosure: Disclosure::default(),
         }
+    }
+
+    /// This storage with `disclosure`'s `k` (from `[privacy] min_responses`).
+    pub fn with_disclosure(self, disclosure: Disclosure) -> Storage {
+        Storage { disclosure, ..self }
+    }
+
+    pub fn disclosure(&self) -> Disclosure {
+        self.disclosure
     }
 
     /// Opens (creating and migrating if needed) the SQLite database at `path`.
     pub async fn open_sqlite(
         path: std::path::PathBuf,
-        readers: usize,
+        connections: Connections,
     ) -> Result<Storage, StorageError> {
         let backend =
-            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, readers))
+            tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, &connections))
                 .await??;
-        Ok(Storage::new(backend))
+        Ok(Storage::new(backend, connections))
     }
 
     off_runtime!(fn seed_offices() -> usize = |b| b.seed_offices());
@@ -391,28 +500,239 @@ impl Storage {
     off_runtime!(fn rollups(desk: DeskId) -> Vec<Rollup> = |b| b.rollups(&desk));
     off_runtime!(fn contents() -> Contents = |b| b.contents());
     off_runtime!(fn places(scope: Scope) -> Places = |b| b.places(&scope));
-    off_runtime!(fn breakdown(filter: Filter, scope: Scope, level: Level) -> Vec<Group>
-        = |b| b.breakdown(&filter, &scope, level));
-    off_runtime!(fn trend(filter: Filter, scope: Scope) -> Vec<TrendPoint> = |b| b.trend(&filter, &scope));
-    off_runtime!(fn top_reasons(filter: Filter, scope: Scope, limit: usize) -> Vec<ReasonCount>
-        = |b| b.top_reasons(&filter, &scope, limit));
-    off_runtime!(fn heatmap(filter: Filter, scope: Scope) -> Vec<HeatCell> = |b| b.heatmap(&filter, &scope));
-    off_runtime!(fn usage(filter: Filter, scope: Scope) -> Usage = |b| b.usage(&filter, &scope));
+
+    /// Runs `read` off the runtime with the backend and this storage's disclosure control.
+    async fn disclosed<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn Backend, Disclosure) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let backend = Arc::clone(&self.backend);
+        let disclosure = self.disclosure;
+        tokio::task::spawn_blocking(move || read(backend.as_ref(), disclosure)).await?
+    }
+
+    /// Counts per office, department, desk or question, each withheld as disclosure control
+    /// decides for its place (and, by question, for that question's places).
+    pub async fn breakdown(
+        &self,
+        filter: Filter,
+        scope: Scope,
+        level: Level,
+    ) -> Result<Vec<Group>, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let mut groups = b.breakdown(&filter, &scope, level)?;
+            let every_question = level == Level::Question;
+            let withheld = withheld_by_question(b, disclosure, &filter, every_question)?;
+            let here = Node::of(&filter, &scope);
+            for group in &mut groups {
+                let (question, node) = match level {
+                    Level::Question => (group.id.clone(), here.clone()),
+                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
+                    Level::Department => (
+                        filter.question.to_string(),
+                        Node::Department {
+                            office: group.office_id.clone().unwrap_or_default(),
+                            department: group.id.clone(),
+                        },
+                    ),
+                    Level::Desk => (filter.question.to_string(), Node::Desk(group.id.clone())),
+                };
+                group.counts.withheld |= withheld
+                    .iter()
+                    .find(|(q, _)| *q == question)
+                    .is_some_and(|(_, w)| w.contains(&node))
+                    || disclosure.too_few(group.counts.responses());
+            }
+            Ok(groups)
+        })
+        .await
+    }
+
+    /// The counts of the place the filter is about, withheld as its place is.
+    pub async fn total(&self, filter: Filter, scope: Scope) -> Result<Counts, StorageError> {
+        self.disclosed(move |b, disclosure| place(b, disclosure, &filter, &scope))
+            .await
+    }
+
+    /// Counts per week or month: withheld entirely when their place is, and otherwise as parts
+    /// of its shown total.
+    pub async fn trend(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<TrendPoint>, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let mut points = b.trend(&filter, &scope)?;
+            let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
+            disclosure.protect_parts(place_withheld, &mut points, |p| &mut p.counts);
+            Ok(points)
+        })
+        .await
+    }
+
+    /// The most chosen reasons, or `None` when the figures they explain are withheld or there
+    /// are none. A reason is shown only when chosen at least `k` times and when its standard's
+    /// figures for the place are shown (under the overall filter the reasons come from every
+    /// standard, each with its own decision).
+    pub async fn top_reasons(
+        &self,
+        filter: Filter,
+        scope: Scope,
+        limit: usize,
+    ) -> Result<Option<Vec<ReasonCount>>, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let here = place(b, disclosure, &filter, &scope)?;
+            if here.figures().is_none() {
+                return Ok(None);
+            }
+            let mut standard_shown: HashMap<String, bool> = HashMap::new();
+            let mut shown = Vec::new();
+            for reason in b.top_reasons(&filter, &scope, usize::MAX)? {
+                if shown.len() == limit {
+                    break;
+                }
+                if reason.chosen < disclosure.min_responses() {
+                    continue;
+                }
+                let standard_is_shown = match standard_shown.get(&reason.question) {
+                    Some(known) => *known,
+                    None => {
+                        let known = match reason.question.parse::<model::Question>() {
+                            Ok(question) if question == filter.question => true,
+                            Ok(question) => {
+                                let standard = Filter {
+                                    question,
+                                    ..filter.clone()
+                                };
+                                place(b, disclosure, &standard, &scope)?.figures().is_some()
+                            }
+                            Err(_) => false,
+                        };
+                        standard_shown.insert(reason.question.clone(), known);
+                        known
+                    }
+                };
+                if standard_is_shown {
+                    shown.push(reason);
+                }
+            }
+            Ok(Some(shown))
+        })
+        .await
+    }
+
+    /// Counts per weekday and hour, as parts of their place's total.
+    pub async fn heatmap(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<HeatCell>, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let mut cells = b.heatmap(&filter, &scope)?;
+            let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
+            disclosure.protect_parts(place_withheld, &mut cells, |c| &mut c.counts);
+            Ok(cells)
+        })
+        .await
+    }
+
+    /// Counts per language and per text size, each set as parts of their place's total.
+    pub async fn usage(&self, filter: Filter, scope: Scope) -> Result<Usage, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let mut usage = b.usage(&filter, &scope)?;
+            let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
+            disclosure.protect_parts(place_withheld, &mut usage.languages, |(_, c)| c);
+            let mut sizes = [usage.normal_text, usage.larger_text];
+            disclosure.protect_parts(place_withheld, &mut sizes, |c| c);
+            [usage.normal_text, usage.larger_text] = sizes;
+            Ok(usage)
+        })
+        .await
+    }
+
+    /// Deletes the answers older than `retention_months` before `today` (Europe/Warsaw), and the
+    /// conflict logs received before then; rollups stay (see `sqlite/retention.rs`).
+    pub async fn purge(
+        &self,
+        retention_months: u32,
+        today: chrono::NaiveDate,
+    ) -> Result<PurgeSummary, StorageError> {
+        let cutoff = today
+            .checked_sub_months(chrono::Months::new(retention_months))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let before_ms = cutoff
+            .and_hms_opt(0, 0, 0)
+            .map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
+        let before_day = cutoff.to_string();
+        let backend = Arc::clone(&self.backend);
+        tokio::task::spawn_blocking(move || backend.purge_answers(&before_day, before_ms)).await?
+    }
+
+    /// Counts per desk and day for the aggregate export: a desk's days are parts of the desk's
+    /// total, all withheld when the desk is.
+    pub async fn desk_days(
+        &self,
+        filter: Filter,
+        scope: Scope,
+    ) -> Result<Vec<DeskDay>, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            let mut days = b.desk_days(&filter, &scope)?;
+            let withheld = withheld_by_question(b, disclosure, &filter, false)?;
+            let withheld = withheld.first().map(|(_, w)| w.clone()).unwrap_or_default();
+            for desk_days in days.chunk_by_mut(|a, b| a.desk_id == b.desk_id) {
+                let desk = Node::Desk(desk_days[0].desk_id.clone());
+                let mut total = Counts::default();
+                for d in desk_days.iter() {
+                    total.add(d.counts);
+                }
+                let desk_withheld =
+                    withheld.contains(&desk) || disclosure.too_few(total.responses());
+                disclosure.protect_parts(desk_withheld, desk_days, |d| &mut d.counts);
+            }
+            Ok(days)
+        })
+        .await
+    }
 
     /// Streams the export of `filter` for `scope`: a blocking reader formats rows with `format`
     /// into chunks of about [`EXPORT_CHUNK_BYTES`] and hands them over a bounded channel, so at
-    /// most a few chunks are in memory however large the export. The reader stops when the
-    /// receiver is dropped (the client went away).
-    pub fn export_chunks(
+    /// most a few chunks are in memory however large the export. An export needs one of the
+    /// export slots (waiting at most `max_wait`, else [`Busy`]); it stops, freeing its slot and
+    /// connection, when the receiver is dropped (the client went away) or does not take a chunk
+    /// within `send_timeout` (the client stopped reading).
+    pub async fn export_chunks(
         &self,
         filter: Filter,
         scope: Scope,
         header: Vec<u8>,
+        send_timeout: Duration,
         mut format: impl FnMut(&ExportRow, &mut Vec<u8>) + Send + 'static,
-    ) -> tokio::sync::mpsc::Receiver<Result<Vec<u8>, StorageError>> {
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<u8>, StorageError>>, StorageError> {
+        let busy = Busy {
+            what: "export slot",
+        };
+        let slot = tokio::time::timeout(
+            self.max_wait,
+            Arc::clone(&self.export_slots).acquire_owned(),
+        )
+        .await
+        .map_err(|_| busy)?
+        .map_err(|_| busy)?;
         let (sender, receiver) = tokio::sync::mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
         let backend = Arc::clone(&self.backend);
+        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let send = |chunk| {
+                let sent = runtime.block_on(tokio::time::timeout(send_timeout, sender.send(chunk)));
+                if sent.is_err() {
+                    tracing::warn!(
+                        ?send_timeout,
+                        "export stopped: the client took no data within the send timeout"
+                    );
+                }
+                matches!(sent, Ok(Ok(())))
+            };
             let mut chunk = header;
             let mut open = true;
             let result = backend.export_answers(&filter, &scope, &mut |row| {
@@ -422,7 +742,7 @@ impl Storage {
                         &mut chunk,
                         Vec::with_capacity(EXPORT_CHUNK_BYTES + 1024),
                     );
-                    open = sender.blocking_send(Ok(full)).is_ok();
+                    open = send(Ok(full));
                 }
                 open
             });
@@ -434,17 +754,32 @@ impl Storage {
                 Ok(()) => Ok(chunk),
                 Err(e) => Err(e),
             };
-            let _ = sender.blocking_send(last);
+            send(last);
         });
-        receiver
+        Ok(receiver)
     }
-    off_runtime!(fn add_alert_rule(kind: RuleKind, office: Option<String>, now_ms: i64) -> AlertRule
-        = |b| b.add_alert_rule(kind, office.as_deref(), now_ms));
+    pub async fn add_alert_rule(
+        &self,
+        kind: RuleKind,
+        office: Option<String>,
+        now_ms: i64,
+    ) -> Result<AlertRule, StorageError> {
+        self.disclosed(move |b, disclosure| {
+            b.add_alert_rule(disclosure, kind, office.as_deref(), now_ms)
+        })
+        .await
+    }
     off_runtime!(fn alert_rules() -> Vec<AlertRule> = |b| b.alert_rules());
     off_runtime!(fn set_alert_rule_enabled(rule_id: i64, enabled: bool) -> bool
         = |b| b.set_alert_rule_enabled(rule_id, enabled));
-    off_runtime!(fn alert_readings(rule: AlertRule, now_ms: i64) -> Vec<Reading>
-        = |b| b.alert_readings(&rule, now_ms));
+    pub async fn alert_readings(
+        &self,
+        rule: AlertRule,
+        now_ms: i64,
+    ) -> Result<Vec<Reading>, StorageError> {
+        self.disclosed(move |b, disclosure| b.alert_readings(&rule, now_ms, disclosure))
+            .await
+    }
     off_runtime!(fn open_alerts() -> Vec<OpenAlert> = |b| b.open_alerts());
     off_runtime!(fn apply_alert_changes(changes: Vec<Change>, channels: Vec<Channel>, now_ms: i64) -> usize
         = |b| b.apply_alert_changes(&changes, &channels, now_ms));
@@ -469,6 +804,153 @@ impl Storage {
         = |b| b.set_session_lang(id_sha256, lang));
     off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
     off_runtime!(fn fleet(office: Option<String>) -> Vec<FleetKiosk> = |b| b.fleet(office.as_deref()));
+}
+
+/// Disclosure control's decision over every office for the filter's question (or, with
+/// `every_question`, for each question), with the question it is for. With a language filter,
+/// a place is withheld also when its language is withheld among its languages unfiltered (the
+/// patterns page's partition), or the filtered figure would give that cell back; and so is
+/// everything inside it.
+fn withheld_by_question(
+    backend: &dyn Backend,
+    disclosure: Disclosure,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, Withheld)>, StorageError> {
+    let decided = decide_by_question(backend, disclosure, filter, every_question)?;
+    let Some(language) = &filter.language else {
+        return Ok(decided);
+    };
+    let by_language = backend.desk_language_counts(filter, every_question)?;
+    let unfiltered = Filter {
+        language: None,
+        ..filter.clone()
+    };
+    let unfiltered = decide_by_question(backend, disclosure, &unfiltered, every_question)?;
+    Ok(decided
+        .into_iter()
+        .map(|(question, mut withheld)| {
+            let rows: Vec<(&str, &DeskCounts)> = by_language
+                .iter()
+                .filter(|(q, _, _)| *q == question)
+                .map(|(_, l, d)| (l.as_str(), d))
+                .collect();
+            let place_withheld = unfiltered
+                .iter()
+                .find(|(q, _)| *q == question)
+                .map(|(_, w)| w.clone())
+                .unwrap_or_default();
+            let places: std::collections::HashSet<Node> = rows
+                .iter()
+                .flat_map(|(_, d)| {
+                    [
+                        Node::All,
+                        Node::Office(d.office_id.clone()),
+                        Node::Department {
+                            office: d.office_id.clone(),
+                            department: d.department_id.clone(),
+                        },
+                        Node::Desk(d.desk_id.clone()),
+                    ]
+                })
+                .collect();
+            for node in places {
+                // The place's languages as the patterns page orders them.
+                let mut languages: Vec<(&str, i64)> = Vec::new();
+                for (l, d) in rows.iter().filter(|(_, d)| node.covers(d)) {
+                    match languages.iter_mut().find(|(code, _)| code == l) {
+                        Some((_, n)) => *n += d.counts.responses(),
+                        None => languages.push((l, d.counts.responses())),
+                    }
+                }
+                languages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                let sizes: Vec<i64> = languages.iter().map(|(_, n)| *n).collect();
+                let parts = disclosure.withheld_parts(place_withheld.contains(&node), &sizes);
+                let mine = languages
+                    .iter()
+                    .zip(parts)
+                    .any(|((code, _), w)| *code == language.as_str() && w);
+                if mine {
+                    withheld.insert(node);
+                }
+            }
+            // Everything inside a place withheld here is withheld too, as in `places`.
+            for (_, d) in &rows {
+                let office = Node::Office(d.office_id.clone());
+                let department = Node::Department {
+                    office: d.office_id.clone(),
+                    department: d.department_id.clone(),
+                };
+                if withheld.contains(&Node::All) || withheld.contains(&office) {
+                    withheld.insert(department.clone());
+                }
+                if withheld.contains(&Node::All)
+                    || withheld.contains(&office)
+                    || withheld.contains(&department)
+                {
+                    withheld.insert(Node::Desk(d.desk_id.clone()));
+                }
+                if withheld.contains(&Node::All) {
+                    withheld.insert(office);
+                }
+            }
+            (question, withheld)
+        })
+        .collect())
+}
+
+/// [`withheld_by_question`] for the filter as it is.
+fn decide_by_question(
+    backend: &dyn Backend,
+    disclosure: Disclosure,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, Withheld)>, StorageError> {
+    let counts = backend.desk_counts(filter, every_question)?;
+    let mut questions: Vec<String> = if every_question {
+        std::iter::once("overall".to_owned())
+            .chain(StandardId::ALL.iter().map(|s| s.roman().to_owned()))
+            .collect()
+    } else {
+        vec![filter.question.to_string()]
+    };
+    questions.dedup();
+    Ok(questions
+        .into_iter()
+        .map(|question| {
+            let desks: Vec<DeskCounts> = counts
+                .iter()
+                .filter(|(q, _)| *q == question)
+                .map(|(_, d)| d.clone())
+                .collect();
+            let withheld = disclosure.places(&desks);
+            (question, withheld)
+        })
+        .collect())
+}
+
+/// The counts of the place the filter's figures are about (for the filter's question), marked
+/// withheld as disclosure control decides.
+fn place(
+    backend: &dyn Backend,
+    disclosure: Disclosure,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Counts, StorageError> {
+    let desks: Vec<DeskCounts> = backend
+        .desk_counts(filter, false)?
+        .into_iter()
+        .map(|(_, desk)| desk)
+        .collect();
+    let node = Node::of(filter, scope);
+    let mut total = Counts::default();
+    for desk in desks.iter().filter(|d| node.covers(d)) {
+        total.add(desk.counts);
+    }
+    let decided = withheld_by_question(backend, disclosure, filter, false)?;
+    total.withheld =
+        decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(total.responses());
+    Ok(total)
 }
 
 /// The size an export chunk grows to before it is sent.

@@ -288,6 +288,42 @@ CREATE INDEX rollup_hours_by_question_day ON rollup_hours(question, day, burst, 
 CREATE INDEX rollup_reasons_by_day ON rollup_reasons(day, question, burst, desk_id, language,
     reason, chosen);
 "#,
+    r#"
+-- Retention (storage/sqlite/retention.rs): answers older than `[privacy] answer_retention_months`
+-- are deleted; the rollups they were counted in stay. What stays of each deleted answer is what
+-- exactly-once needs and nothing a person could be found by: its id (unique forever, so a kiosk
+-- re-sending it after the purge gets "duplicate" and nothing is counted twice), its kiosk, the
+-- hash of its content (duplicate or conflict) and the id it corrected (so a late original or
+-- correction is not counted beside a purged one).
+CREATE TABLE purged_answers (
+    id             TEXT PRIMARY KEY,
+    kiosk_id       TEXT NOT NULL,
+    content_sha256 BLOB NOT NULL,
+    supersedes     TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX purged_answers_supersedes ON purged_answers(supersedes) WHERE supersedes IS NOT NULL;
+"#,
+    r#"
+-- v7: every standard a desk's survey has offered, now or before. A kiosk may sync answers given
+-- under an earlier survey days later, so ingest admits a standard once offered and rejects one
+-- never offered (crate::admission). Filled from today's surveys and the answers already stored.
+CREATE TABLE desk_standards_offered (
+    desk_id  TEXT NOT NULL REFERENCES desks(id),
+    standard TEXT NOT NULL,
+    PRIMARY KEY (desk_id, standard)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    WITH RECURSIVE split(desk_id, standard, rest) AS (
+        SELECT id, '', standards || ',' FROM desks
+        UNION ALL
+        SELECT desk_id, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+        FROM split WHERE rest <> ''
+    )
+    SELECT desk_id, standard FROM split WHERE standard <> '';
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    SELECT DISTINCT a.desk_id, a.question FROM answers a JOIN desks d ON d.id = a.desk_id
+    WHERE a.question <> 'overall';
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.

@@ -1,8 +1,9 @@
-//! The SQLite backend: WAL + synchronous=FULL, one writer connection behind a mutex (used only
-//! from blocking threads) with IMMEDIATE transactions, and a small pool of reader connections.
+//! The SQLite backend: WAL + synchronous=FULL, one writer connection (used only from blocking
+//! threads) with IMMEDIATE transactions, a small pool of reader connections, and separate
+//! connections for exports, so a slow export never holds one that sign-in or ingest needs. Every
+//! wait for a connection is bounded (see [`pool`]).
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard};
 
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
@@ -16,17 +17,23 @@ mod analytics;
 pub mod bursts;
 mod event_times;
 mod ingest;
+mod offered;
+mod pool;
+mod private_file;
+mod retention;
 mod tally;
 
 use super::{
-    ActiveSession, AlertListing, Backend, CodeProblem, Contents, Desk, DeskEditOutcome, FleetKiosk,
-    Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser, PendingDelivery, Rollup,
-    StorageError, TokenLookup, User, UserCredentials, schema,
+    ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
+    DeskEditOutcome, FleetKiosk, Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser,
+    PendingDelivery, PurgeSummary, Rollup, StorageError, TokenLookup, User, UserCredentials,
+    schema,
 };
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
-    ExportRow, Filter, Group, HeatCell, Level, Places, ReasonCount, TrendPoint, Usage,
+    DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places,
+    ReasonCount, TrendPoint, Usage,
 };
 use crate::dashboard::Lang;
 use crate::dashboard::Scope;
@@ -52,9 +59,9 @@ const WRITER_CACHE_KIB: i64 = -64 * 1024;
 
 /// SQLite behind the [`Backend`] seam.
 pub struct SqliteBackend {
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
-    reader_returned: Condvar,
+    writer: pool::Pool,
+    readers: pool::Pool,
+    exports: pool::Pool,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -66,13 +73,17 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl SqliteBackend {
-    /// Opens or creates the database at `path`, migrates it, and opens `readers` reader
-    /// connections (at least one).
-    pub fn open(path: &Path, readers: usize) -> Result<SqliteBackend, StorageError> {
+    /// Opens or creates the database at `path`, migrates it, and opens the reader and export
+    /// connections `connections` asks for (at least one each).
+    pub fn open(path: &Path, connections: &Connections) -> Result<SqliteBackend, StorageError> {
         let open_err = |source| StorageError::Open {
             path: path.display().to_string(),
             source,
         };
+        private_file::create_private(path).map_err(|source| StorageError::Create {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut writer = Connection::open(path).map_err(open_err)?;
         configure(&writer).map_err(open_err)?;
         // Ingest, enrollment and heartbeat together use more statements than the default 16.
@@ -83,34 +94,33 @@ impl SqliteBackend {
             .pragma_update(None, "cache_size", WRITER_CACHE_KIB)
             .map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
-        let readers = (0..readers.max(1))
-            .map(|_| {
-                let conn = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                conn.busy_timeout(std::time::Duration::from_secs(5))?;
-                Ok(conn)
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(open_err)?;
+        let read_only = |count: usize| {
+            (0..count.max(1))
+                .map(|_| {
+                    let conn = Connection::open_with_flags(
+                        path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                    Ok(conn)
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(open_err)
+        };
+        let wait = connections.max_wait;
         Ok(SqliteBackend {
-            writer: Mutex::new(writer),
-            readers: Mutex::new(readers),
-            reader_returned: Condvar::new(),
+            writer: pool::Pool::new(vec![writer], wait, "database writer"),
+            readers: pool::Pool::new(read_only(connections.readers)?, wait, "database reader"),
+            exports: pool::Pool::new(read_only(connections.exports)?, wait, "export connection"),
         })
-    }
-
-    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable: SQLite rolled back.
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = self.lock_writer();
+        // A panic while the writer was lent left it usable: SQLite rolled back.
+        let mut conn = self.writer.lend()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -121,48 +131,7 @@ impl SqliteBackend {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = loop {
-            if let Some(conn) = pool.pop() {
-                break conn;
-            }
-            pool = self
-                .reader_returned
-                .wait(pool)
-                .unwrap_or_else(|e| e.into_inner());
-        };
-        drop(pool);
-        let reader = Reader {
-            conn: Some(conn),
-            backend: self,
-        };
-        f(reader.conn())
-    }
-}
-
-/// A reader connection borrowed from the pool; goes back on drop, even if the reader panics.
-struct Reader<'a> {
-    conn: Option<Connection>,
-    backend: &'a SqliteBackend,
-}
-
-impl Reader<'_> {
-    fn conn(&self) -> &Connection {
-        // Present from construction until drop.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl Drop for Reader<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.backend
-                .readers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(conn);
-            self.backend.reader_returned.notify_one();
-        }
+        f(&*self.readers.lend()?)
     }
 }
 
@@ -307,7 +276,51 @@ impl Backend for SqliteBackend {
         scope: &Scope,
         each: &mut dyn FnMut(&ExportRow) -> bool,
     ) -> Result<(), StorageError> {
-        self.read(|conn| analytics::export(conn, filter, scope, each))
+        analytics::export(&*self.exports.lend()?, filter, scope, each)
+    }
+
+    fn desk_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, DeskCounts)>, StorageError> {
+        self.read(|conn| analytics::desk_counts(conn, filter, every_question))
+    }
+
+    fn desk_days(&self, filter: &Filter, scope: &Scope) -> Result<Vec<DeskDay>, StorageError> {
+        self.read(|conn| analytics::desk_days(conn, filter, scope))
+    }
+
+    fn desk_language_counts(
+        &self,
+        filter: &Filter,
+        every_question: bool,
+    ) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
+        self.read(|conn| analytics::desk_language_counts(conn, filter, every_question))
+    }
+
+    fn purge_answers(
+        &self,
+        before_day: &str,
+        before_ms: i64,
+    ) -> Result<PurgeSummary, StorageError> {
+        let desks = self.read(|conn| retention::desks_with_old_answers(conn, before_day))?;
+        let mut answers = 0;
+        for desk in desks {
+            loop {
+                let deleted = self.write(|tx| retention::purge_chunk(tx, &desk, before_day))?;
+                answers += deleted;
+                if deleted < retention::PURGE_CHUNK {
+                    break;
+                }
+            }
+        }
+        let conflicts = self.write(|tx| retention::purge_conflicts(tx, before_ms))?;
+        Ok(PurgeSummary {
+            before_day: before_day.to_owned(),
+            answers,
+            conflicts,
+        })
     }
 
     fn seed_offices(&self) -> Result<usize, StorageError> {
@@ -386,7 +399,7 @@ impl Backend for SqliteBackend {
             }
             // Checked as stored, exactly what kiosks will receive; an error rolls the insert back.
             survey::check(&survey(tx, desk.id.as_str())?)?;
-            Ok(())
+            offered::note(tx, desk.id.as_str(), &desk.standards)
         })
     }
 
@@ -469,6 +482,7 @@ impl Backend for SqliteBackend {
                     edited.thank_you_s,
                 ],
             )?;
+            offered::note(tx, id.as_str(), &edited.standards)?;
             Ok(DeskEditOutcome::Changed(survey(tx, id.as_str())?))
         })
     }
@@ -687,11 +701,12 @@ impl Backend for SqliteBackend {
 
     fn add_alert_rule(
         &self,
+        disclosure: Disclosure,
         kind: RuleKind,
         office: Option<&str>,
         now_ms: i64,
     ) -> Result<AlertRule, StorageError> {
-        self.write(|tx| alerts::add_rule(tx, kind, office, now_ms))
+        self.write(|tx| alerts::add_rule(tx, disclosure, kind, office, now_ms))
     }
 
     fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError> {
@@ -702,8 +717,13 @@ impl Backend for SqliteBackend {
         self.write(|tx| alerts::set_rule_enabled(tx, rule_id, enabled))
     }
 
-    fn alert_readings(&self, rule: &AlertRule, now_ms: i64) -> Result<Vec<Reading>, StorageError> {
-        self.read(|conn| alerts::readings(conn, rule, now_ms))
+    fn alert_readings(
+        &self,
+        rule: &AlertRule,
+        now_ms: i64,
+        disclosure: Disclosure,
+    ) -> Result<Vec<Reading>, StorageError> {
+        self.read(|conn| alerts::readings(conn, rule, now_ms, disclosure))
     }
 
     fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError> {
@@ -831,7 +851,8 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, SqliteBackend) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = SqliteBackend::open(&dir.path().join("s.db"), 2).expect("open");
+        let db =
+            SqliteBackend::open(&dir.path().join("s.db"), &Connections::default()).expect("open");
         assert_eq!(db.seed_offices().expect("seed"), 5);
         assert_eq!(db.seed_offices().expect("seed again"), 0);
         db.add_department("plock", "wso", "Wydział Spraw Obywatelskich")

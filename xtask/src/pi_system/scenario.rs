@@ -174,9 +174,15 @@ impl<'a> Scenario<'a> {
                 == "enabled",
             "the package did not enable ocena-kiosk"
         );
-        // The emulated machine has no GPIO header (INSTALL.md: what emulation cannot prove).
+        // The emulated machine has no GPIO header (INSTALL.md: what emulation cannot prove), and
+        // its aggregator is plain http on QEMU's lab network, which the kiosk refuses unless the
+        // configuration allows it (as a lab's would).
         shell.check(
             r#"sed -i 's/^backend = "gpio"/backend = "simulator"/' /etc/ocena/kiosk.toml && grep -q '^backend = "simulator"' /etc/ocena/kiosk.toml"#,
+            COMMAND_TIMEOUT,
+        )?;
+        shell.check(
+            r#"sed -i 's/^# allow_insecure_http = true/allow_insecure_http = true/' /etc/ocena/kiosk.toml && grep -q '^allow_insecure_http = true' /etc/ocena/kiosk.toml"#,
             COMMAND_TIMEOUT,
         )?;
         let code = self

@@ -1,7 +1,13 @@
 //! `/dashboard/export.csv`: the counted answers the filter selects, one per line, streamed: a
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
-//! memory stays flat whatever the size. `?format=excel` writes what Polish Excel opens directly:
-//! a UTF-8 byte-order mark, semicolons, and decimal commas.
+//! memory stays flat whatever the size. Exports run on their own database connections, a few
+//! at a time (503 when all are busy), and stop when the client stops reading (`[limits]
+//! send_timeout_s`). Answers are coarsened (`analytics::ExportRow`: the day,
+//! no time, id, language, text size or input) and only roles whose purpose needs them get them
+//! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
+//! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
+//! directly: a UTF-8 byte-order mark, semicolons, decimal commas and Polish column headings; the
+//! plain CSV keeps the stable English column names scripts read.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -10,12 +16,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
 use tokio::sync::mpsc::Receiver;
 
 use super::{PageError, View};
 use crate::analytics::{ExportRow, FilterError};
-use crate::dashboard::Viewer;
+use crate::dashboard::{Lang, Viewer};
 use crate::http::AppState;
 use crate::storage::StorageError;
 
@@ -61,12 +66,19 @@ impl Dialect {
         }
     }
 
-    /// A decimal number with `decimals` places in the dialect's notation.
+    /// A decimal number with `decimals` places in the dialect's notation: Polish for Excel.
     pub fn decimal(self, value: f64, decimals: usize) -> String {
-        let text = format!("{value:.decimals$}");
         match self {
-            Dialect::Plain => text,
-            Dialect::Excel => text.replace('.', ","),
+            Dialect::Plain => Lang::En.decimal(value, decimals),
+            Dialect::Excel => Lang::Pl.decimal(value, decimals),
+        }
+    }
+
+    /// A column's heading: the column name itself in plain CSV, its Polish heading for Excel.
+    pub fn heading(self, column: &'static str) -> &'static str {
+        match self {
+            Dialect::Plain => column,
+            Dialect::Excel => polish_heading(column).unwrap_or(column),
         }
     }
 
@@ -104,53 +116,83 @@ fn field_into(field: &str, separator: char, out: &mut String) {
     }
 }
 
-/// The export's columns.
-pub const COLUMNS: [&str; 15] = [
-    "id",
-    "event_time_utc",
-    "event_time_approximate",
+/// The per-answer export's columns.
+pub const COLUMNS: [&str; 8] = [
     "local_day",
-    "local_hour",
     "office",
     "department",
     "desk",
     "question",
     "score",
     "reasons",
-    "language",
-    "larger_text",
-    "input",
     "burst",
 ];
 
+/// The Polish heading of a column of the exports or the monthly report, for Excel.
+fn polish_heading(column: &str) -> Option<&'static str> {
+    Some(match column {
+        "local_day" => "Dzień",
+        "office" => "Urząd",
+        "department" => "Wydział",
+        "desk" => "Stanowisko",
+        "question" => "Pytanie",
+        "score" => "Ocena (1–4)",
+        "reasons" => "Powody",
+        "burst" => "Seria ocen (1 = tak)",
+        "withheld" => "Ukryte: za mało odpowiedzi (1 = tak)",
+        "id" => "Identyfikator",
+        "section" => "Sekcja",
+        "name" => "Nazwa",
+        "month" => "Miesiąc",
+        "responses" => "Liczba odpowiedzi",
+        "csat_percent" => "Odsetek zadowolonych (%)",
+        "mean" => "Średnia ocena (1–4)",
+        "score_1" => "Bardzo źle (1)",
+        "score_2" => "Źle (2)",
+        "score_3" => "Dobrze (3)",
+        "score_4" => "Bardzo dobrze (4)",
+        "previous_month" => "Poprzedni miesiąc",
+        "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
+        "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
+        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        _ => return None,
+    })
+}
+
 fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
-    let time = DateTime::from_timestamp_millis(row.event_utc_ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default();
     let flag = |b: bool| if b { "1" } else { "0" };
-    let mut line = String::with_capacity(200);
+    let mut line = String::with_capacity(120);
     dialect.line(
         &[
-            row.id.as_str(),
-            &time,
-            flag(row.event_approximate),
-            &row.local_day,
-            &row.local_hour.to_string(),
+            row.local_day.as_str(),
             &row.office_id,
             &row.department_id,
             &row.desk_id,
             &row.question,
             &row.score.to_string(),
             &row.reasons,
-            &row.language,
-            flag(row.larger_text),
-            &row.input,
             flag(row.burst),
         ],
         &mut line,
     );
     out.extend_from_slice(line.as_bytes());
 }
+
+/// The aggregate export's columns: a withheld desk-day has its place and day, and no figure.
+pub const DAY_COLUMNS: [&str; 12] = [
+    "local_day",
+    "office",
+    "department",
+    "desk",
+    "question",
+    "withheld",
+    "responses",
+    "csat_percent",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+];
 
 /// Export chunks as a body stream; an error ends the body early (the client sees a cut
 /// download, never a wrong one), logged here.
@@ -170,8 +212,84 @@ impl futures_core::Stream for Chunks {
     }
 }
 
+/// The filter's file name: `ocena-{from}-{to}[-{office}]{suffix}.csv`.
+fn file_name(view: &View, suffix: &str) -> String {
+    format!(
+        "ocena-{}-{}{}{suffix}.csv",
+        view.filter.from,
+        view.filter.to,
+        view.filter
+            .office
+            .as_deref()
+            .map(|o| format!("-{o}"))
+            .unwrap_or_default()
+    )
+}
+
+fn csv_headers(filename: &str) -> [(axum::http::HeaderName, String); 3] {
+    [
+        (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ),
+        (CACHE_CONTROL, "no-store".to_owned()),
+    ]
+}
+
+/// `GET /dashboard/export.csv`: the coarsened answers, for roles that may have them.
 #[tracing::instrument(skip_all)]
 pub async fn csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Response> {
+    let (role, lang) = (viewer.role, viewer.lang);
+    let (view, extras) = View::read(
+        &state,
+        viewer,
+        query.as_deref(),
+        "/dashboard/export.csv",
+        &["format"],
+    )
+    .await
+    .map_err(IntoResponse::into_response)?;
+    if !role.may_export_answers() {
+        return Err(crate::dashboard::refusal::PageError::forbidden(lang).into_response());
+    }
+    if view.filter.language.is_some() {
+        return Err(PageError::from(FilterError {
+            parameter: "language".to_owned(),
+            problem: "the per-answer export leaves each answer's language out, so it cannot be \
+                      filtered by language; use export-days.csv or the pages"
+                .to_owned(),
+        })
+        .into_response());
+    }
+    let dialect = Dialect::parse(&extras).map_err(|e| PageError::from(e).into_response())?;
+    let mut header = String::from(dialect.preamble());
+    dialect.line(&COLUMNS.map(|c| dialect.heading(c)), &mut header);
+    let receiver = state
+        .storage
+        .export_chunks(
+            view.filter.clone(),
+            view.viewer.scope.clone(),
+            header.into_bytes(),
+            state.limits.send_timeout,
+            move |row, out| row_into(dialect, row, out),
+        )
+        .await
+        .map_err(|e| PageError::from(e).into_response())?;
+    Ok((
+        csv_headers(&file_name(&view, "")),
+        Body::from_stream(Chunks(receiver)),
+    )
+        .into_response())
+}
+
+/// `GET /dashboard/export-days.csv`: counts per desk and day, after disclosure control.
+#[tracing::instrument(skip_all)]
+pub async fn days_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     RawQuery(query): RawQuery,
@@ -180,41 +298,47 @@ pub async fn csv(
         &state,
         viewer,
         query.as_deref(),
-        "/dashboard/export.csv",
+        "/dashboard/export-days.csv",
         &["format"],
     )
     .await?;
     let dialect = Dialect::parse(&extras)?;
-    let mut header = String::from(dialect.preamble());
-    dialect.line(&COLUMNS, &mut header);
-    let receiver = state.storage.export_chunks(
-        view.filter.clone(),
-        view.viewer.scope.clone(),
-        header.into_bytes(),
-        move |row, out| row_into(dialect, row, out),
-    );
-    let filename = format!(
-        "ocena-{}-{}{}.csv",
-        view.filter.from,
-        view.filter.to,
-        view.filter
-            .office
-            .as_deref()
-            .map(|o| format!("-{o}"))
-            .unwrap_or_default()
-    );
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        Body::from_stream(Chunks(receiver)),
-    )
-        .into_response())
+    let days = state
+        .storage
+        .desk_days(view.filter.clone(), view.viewer.scope.clone())
+        .await?;
+    let mut out = String::from(dialect.preamble());
+    dialect.line(&DAY_COLUMNS.map(|c| dialect.heading(c)), &mut out);
+    let question = view.filter.question.to_string();
+    for day in &days {
+        let figures = day.counts.figures();
+        let mut fields = vec![
+            day.day.clone(),
+            day.office_id.clone(),
+            day.department_id.clone(),
+            day.desk_id.clone(),
+            question.clone(),
+            if day.counts.is_withheld() { "1" } else { "0" }.to_owned(),
+            day.counts
+                .shown_responses()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            figures
+                .as_ref()
+                .map(|f| dialect.decimal(f.csat_percent, 1))
+                .unwrap_or_default(),
+        ];
+        for i in 0..4 {
+            fields.push(
+                figures
+                    .as_ref()
+                    .map(|f| f.distribution[i].to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        dialect.line(&fields, &mut out);
+    }
+    Ok((csv_headers(&file_name(&view, "-dni")), out).into_response())
 }
 
 #[cfg(test)]
@@ -231,5 +355,18 @@ mod tests {
         assert_eq!(out, "a,b;\"c;d\"\r\n");
         assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
         assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+    }
+
+    #[test]
+    fn excel_headings_are_polish_for_every_column() {
+        let report = crate::dashboard::pages::reports::CSV_COLUMNS;
+        for column in COLUMNS.iter().chain(&DAY_COLUMNS).chain(&report) {
+            assert!(
+                polish_heading(column).is_some(),
+                "{column} has no Polish heading"
+            );
+            assert_eq!(Dialect::Plain.heading(column), *column);
+        }
+        assert_eq!(Dialect::Excel.heading("score"), "Ocena (1–4)");
     }
 }

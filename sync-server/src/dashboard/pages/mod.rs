@@ -9,7 +9,7 @@ pub mod reports;
 pub mod standards;
 
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use model::{Question, StandardId};
@@ -17,6 +17,7 @@ use model::{Question, StandardId};
 use super::layout::{Chrome, Section, page};
 use super::{Lang, Viewer, charts, labels};
 use crate::analytics::{Counts, Filter, FilterError, Places, Preset, Step};
+use crate::busy::BUSY_RETRY_AFTER;
 use crate::http::AppState;
 use crate::storage::StorageError;
 
@@ -44,6 +45,16 @@ impl IntoResponse for PageError {
                 StatusCode::NOT_FOUND,
                 "no such office, department, desk or report, or not one you may read".to_owned(),
             ),
+            PageError::Storage(e) if e.busy().is_some() => {
+                tracing::warn!(error = %e, "dashboard page answered 503");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server is busy; try again in {} s",
+                        BUSY_RETRY_AFTER.seconds()
+                    ),
+                )
+            }
             PageError::Storage(e) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "dashboard storage failed");
                 (
@@ -67,12 +78,18 @@ impl IntoResponse for PageError {
                 } }
             }
         };
-        (
+        let mut response = (
             status,
             [(CONTENT_TYPE, "text/html; charset=utf-8")],
             body.into_string(),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, BUSY_RETRY_AFTER.seconds().into());
+        }
+        response
     }
 }
 
@@ -188,10 +205,10 @@ impl View {
                         }
                     }
                 }
-                label for="f-from" { (lang.pick("Od (dla własnego)", "From (custom)"))
+                label for="f-from" { (lang.pick("Od (dla okresu własnego)", "From (custom)"))
                     input #f-from type="date" name="from" value=[(f.preset == Preset::Custom).then(|| f.from.to_string())];
                 }
-                label for="f-to" { (lang.pick("Do (dla własnego)", "To (custom)"))
+                label for="f-to" { (lang.pick("Do (dla okresu własnego)", "To (custom)"))
                     input #f-to type="date" name="to" value=[(f.preset == Preset::Custom).then(|| f.to.to_string())];
                 }
                 label for="f-office" { (lang.pick("Urząd", "Office"))
@@ -238,7 +255,7 @@ impl View {
                         }
                     }
                 }
-                label for="f-step" { (lang.pick("Trend", "Trend"))
+                label for="f-step" { (lang.pick("Przebieg w czasie", "Trend"))
                     select #f-step name="step" {
                         option value="week" selected[f.step == Step::Week] { (lang.pick("tygodniami", "by week")) }
                         option value="month" selected[f.step == Step::Month] { (lang.pick("miesiącami", "by month")) }
@@ -255,8 +272,8 @@ impl View {
                 (period_text(f, lang))
                 @if !f.include_bursts {
                     " " (lang.pick(
-                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 s) są pominięte.",
-                        "Bursts (3 or more overall ratings from one kiosk within 10 s) are left out."))
+                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 sekund) są pominięte.",
+                        "Bursts (3 or more overall ratings from one kiosk within 10 seconds) are left out."))
                 }
             }
         }
@@ -268,8 +285,8 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
     format!(
         "{}: {} – {}; {}: {}.",
         lang.pick("Okres", "Period"),
-        filter.from,
-        filter.to,
+        lang.date(filter.from),
+        lang.date(filter.to),
         lang.pick("pytanie", "question"),
         labels::question(filter.question, lang)
     )
@@ -277,7 +294,7 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
 
 /// A percentage with one decimal in the language's format.
 pub fn percent(lang: Lang, value: f64) -> String {
-    format!("{}%", lang.number(value, 1))
+    lang.percent(value, 1)
 }
 
 /// The figures table: a row per group with responses, CSAT, mean and the four counts; a row
@@ -296,8 +313,8 @@ pub fn figures_table(
             thead { tr {
                 th scope="col" { (first_column) }
                 th.number scope="col" { (lang.pick("Odpowiedzi", "Responses")) }
-                th.number scope="col" { "CSAT" }
-                th.number scope="col" { (lang.pick("Średnia (1–4)", "Mean (1–4)")) }
+                th.number scope="col" { (labels::csat_label(lang)) }
+                th.number scope="col" { (lang.pick("Średnia ocena (1–4)", "Mean (1–4)")) }
                 @for (i, name) in names.iter().enumerate() {
                     th.number scope="col" { (i + 1) " — " (name) }
                 }
@@ -308,7 +325,10 @@ pub fn figures_table(
                         th scope="row" {
                             @if let Some(link) = link { a href=(link) { (label) } } @else { (label) }
                         }
-                        td.number data-responses=(counts.responses()) { (lang.number(counts.responses() as f64, 0)) }
+                        @match counts.shown_responses() {
+                            Some(n) => td.number data-responses=(n) { (lang.number(n as f64, 0)) }
+                            None => td.number.too-few data-responses="withheld" { (charts::withheld(lang)) }
+                        }
                         @match counts.figures() {
                             Some(f) => {
                                 td.number data-csat=(format!("{:.1}", f.csat_percent)) { (percent(lang, f.csat_percent)) }
@@ -328,32 +348,31 @@ pub fn figures_table(
     }
 }
 
-/// The most chosen reasons as a table (only when the figures they explain may be shown).
+/// The most chosen reasons as a table; `None` (the figures they explain are withheld) says so.
 pub fn reasons_table(
     caption: &str,
-    reasons: &[crate::analytics::ReasonCount],
-    responses: i64,
+    reasons: Option<&[crate::analytics::ReasonCount]>,
     lang: Lang,
 ) -> Markup {
     html! {
-        @if responses < crate::analytics::MIN_RESPONSES {
-            p.too-few { (caption) ": " (charts::too_few(lang)) }
-        } @else if reasons.is_empty() {
-            p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
-        } @else {
-            table.reasons {
-                caption { (caption) }
-                thead { tr {
-                    th scope="col" { (lang.pick("Powód", "Reason")) }
-                    th scope="col" { (lang.pick("Standard", "Standard")) }
-                    th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
-                } }
-                tbody {
-                    @for r in reasons {
-                        tr {
-                            td { (labels::reason(&r.reason, lang)) }
-                            td { (r.question) }
-                            td.number { (lang.number(r.chosen as f64, 0)) }
+        @match reasons {
+            None => p.too-few { (caption) ": " (charts::too_few(lang)) }
+            Some([]) => p { (caption) ": " (lang.pick("nikt nie wskazał powodu.", "no reasons were given.")) }
+            Some(reasons) => {
+                table.reasons {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { (lang.pick("Powód", "Reason")) }
+                        th scope="col" { (lang.pick("Standard", "Standard")) }
+                        th.number scope="col" { (lang.pick("Liczba wskazań", "Chosen")) }
+                    } }
+                    tbody {
+                        @for r in reasons {
+                            tr {
+                                td { (labels::reason(&r.reason, lang)) }
+                                td { (r.question) }
+                                td.number { (lang.number(r.chosen as f64, 0)) }
+                            }
                         }
                     }
                 }
@@ -369,16 +388,26 @@ pub fn trend_section(
     points: &[crate::analytics::TrendPoint],
     lang: Lang,
 ) -> Markup {
+    // Each point's first day in the language's date format (the stored ISO date stays the row id).
+    let labels: Vec<String> = points
+        .iter()
+        .map(|p| {
+            chrono::NaiveDate::parse_from_str(&p.start, "%Y-%m-%d")
+                .map_or_else(|_| p.start.clone(), |day| lang.date(day))
+        })
+        .collect();
     let chart_points: Vec<charts::TrendPoint<'_>> = points
         .iter()
-        .map(|p| charts::TrendPoint {
-            label: &p.start,
+        .zip(&labels)
+        .map(|(p, label)| charts::TrendPoint {
+            label,
             counts: p.counts,
         })
         .collect();
     let rows: Vec<_> = points
         .iter()
-        .map(|p| (p.start.clone(), p.start.clone(), None, p.counts))
+        .zip(&labels)
+        .map(|(p, label)| (p.start.clone(), label.clone(), None, p.counts))
         .collect();
     html! {
         h2 { (heading) }
@@ -387,7 +416,7 @@ pub fn trend_section(
         } @else {
             (charts::trend_line(id, heading, &chart_points, lang))
             details {
-                summary { (lang.pick("Liczby trendu (tabela)", "Trend figures (table)")) }
+                summary { (lang.pick("Dane wykresu (tabela)", "Trend figures (table)")) }
                 (figures_table(heading, lang.pick("Od dnia", "Starting"), &rows, lang))
             }
         }

@@ -72,10 +72,19 @@ pub async fn page(
             usage.larger_text,
         ),
     ];
-    let total = usage.normal_text.responses() + usage.larger_text.responses();
-    let title = lang.pick("Wzorce", "Patterns");
+    // The share is shown only when both counts are: it would otherwise give a withheld one back.
+    let larger_share = match (
+        usage.normal_text.shown_responses(),
+        usage.larger_text.shown_responses(),
+    ) {
+        (Some(normal), Some(larger)) if normal + larger > 0 => {
+            Some(100.0 * larger as f64 / (normal + larger) as f64)
+        }
+        _ => None,
+    };
+    let title = lang.pick("Dni, godziny i języki", "Days, hours and languages");
     let heat_title = lang.pick(
-        "CSAT według dnia tygodnia i godziny (czas warszawski)",
+        "Odsetek zadowolonych według dnia tygodnia i godziny (czas warszawski)",
         "CSAT by weekday and hour (Warsaw time)",
     );
     let body = html! {
@@ -85,11 +94,11 @@ pub async fn page(
             p { (lang.pick("Brak odpowiedzi w tym okresie.", "No responses in this period.")) }
         } @else {
             p { (lang.pick(
-                "W każdej komórce CSAT w procentach; ciemniej = wyższy. Kreska i kreskowanie: mniej niż 5 odpowiedzi.",
-                "Each cell shows CSAT in percent; darker = higher. A dash and hatching: fewer than 5 responses.")) }
+                "Każda komórka podaje odsetek zadowolonych w procentach: im ciemniejsza, tym wyższy. Kreska i kreskowanie: mniej niż 5 odpowiedzi.",
+                "Each cell shows CSAT in percent: the darker, the higher. A dash and hatching: fewer than 5 responses.")) }
             (charts::heatmap("heatmap", heat_title, &chart_cells, lang))
             details {
-                summary { (lang.pick("Liczby mapy (tabela)", "Heatmap figures (table)")) }
+                summary { (lang.pick("Dane mapy (tabela)", "Heatmap figures (table)")) }
                 (figures_table(heat_title, lang.pick("Dzień i godzina", "Day and hour"), &heat_rows, lang))
             }
         }
@@ -101,9 +110,9 @@ pub async fn page(
         }
         (figures_table(lang.pick("Języki", "Languages"), lang.pick("Język", "Language"), &language_rows, lang))
         h2 { (lang.pick("Tryb większego tekstu", "Larger-text mode")) }
-        @if total > 0 {
+        @if let Some(share) = larger_share {
             p { (lang.pick("Większy tekst był włączony przy ", "The larger text was on for "))
-                (percent(lang, 100.0 * usage.larger_text.responses() as f64 / total as f64))
+                (percent(lang, share))
                 (lang.pick(" odpowiedzi.", " of answers.")) }
         }
         (figures_table(lang.pick("Wielkość tekstu", "Text size"), lang.pick("Tryb", "Mode"), &text_rows, lang))

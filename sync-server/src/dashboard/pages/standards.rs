@@ -74,7 +74,7 @@ pub async fn page(
             .storage
             .top_reasons(filter, scope.clone(), REASONS_PER_STANDARD)
             .await?;
-        per_standard.push((id, answered, reasons));
+        per_standard.push((id, reasons));
     }
     let title = lang.pick("Standardy obsługi I–XIII", "Service standards I–XIII");
     let body = html! {
@@ -91,9 +91,9 @@ pub async fn page(
         @if per_standard.is_empty() {
             p { (lang.pick("Brak ocen standardów w tym okresie.", "No standard was rated in this period.")) }
         }
-        @for (id, answered, reasons) in &per_standard {
+        @for (id, reasons) in &per_standard {
             h3 { (labels::question(Question::Standard(*id), lang)) }
-            (reasons_table(lang.pick("Najczęstsze powody", "Most chosen reasons"), reasons, answered.responses(), lang))
+            (reasons_table(lang.pick("Najczęstsze powody", "Most chosen reasons"), reasons.as_deref(), lang))
         }
     };
     Ok(view.page(Section::Standards, title, &body))

@@ -247,7 +247,11 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, SqliteBackend) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = SqliteBackend::open(&dir.path().join("s.db"), 1).expect("open");
+        let db = SqliteBackend::open(
+            &dir.path().join("s.db"),
+            &crate::storage::Connections::default(),
+        )
+        .expect("open");
         db.seed_offices().expect("offices");
         (dir, db)
     }

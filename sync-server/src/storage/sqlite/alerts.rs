@@ -7,6 +7,7 @@ use crate::alerts::delivery::Channel;
 use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
+use crate::analytics::Disclosure;
 use crate::storage::{AlertListing, DeliveryState, PendingDelivery, StorageError};
 
 /// Delivery attempts before a notification is given up (the alert stays on the dashboard).
@@ -63,11 +64,12 @@ fn rule_at(r: &Row<'_>, at: usize) -> rusqlite::Result<AlertRule> {
 
 pub fn add_rule(
     tx: &Transaction<'_>,
+    disclosure: Disclosure,
     kind: RuleKind,
     office_id: Option<&str>,
     now_ms: i64,
 ) -> Result<AlertRule, StorageError> {
-    kind.check().map_err(StorageError::Invalid)?;
+    kind.check(disclosure).map_err(StorageError::Invalid)?;
     if let Some(office) = office_id {
         let known = tx
             .query_row("SELECT 1 FROM offices WHERE id = ?1", [office], |_| Ok(()))
@@ -137,10 +139,12 @@ pub fn readings(
     conn: &Connection,
     rule: &AlertRule,
     now_ms: i64,
+    disclosure: Disclosure,
 ) -> Result<Vec<Reading>, StorageError> {
     let office = rule.office_id.as_deref();
     match rule.kind {
         RuleKind::DeskCsat { window, .. } => {
+            let window = window.at_least(disclosure);
             let mut desks = conn.prepare_cached(
                 "SELECT id, office_id FROM desks WHERE ?1 IS NULL OR office_id = ?1 ORDER BY id",
             )?;

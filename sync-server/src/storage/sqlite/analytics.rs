@@ -7,8 +7,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::analytics::{
-    Counts, ExportRow, Filter, Group, HeatCell, Level, Place, Places, ReasonCount, Step,
-    TrendPoint, Usage,
+    Counts, DeskCounts, DeskDay, ExportRow, Filter, Group, HeatCell, Level, Place, Places,
+    ReasonCount, Step, TrendPoint, Usage,
 };
 use crate::dashboard::Scope;
 use crate::storage::StorageError;
@@ -136,6 +136,140 @@ pub(super) fn breakdown(
                 id: r.get(0)?,
                 office_id: r.get(1)?,
                 counts: counts_at(r, 2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The SQL and values of [`desk_counts`].
+fn desk_counts_query(filter: &Filter, every_question: bool) -> (String, Vec<Value>) {
+    let everywhere = Filter {
+        office: None,
+        department: None,
+        desk: None,
+        ..filter.clone()
+    };
+    let dims = Dimensions {
+        question: !every_question,
+        every_question,
+        ..ROLLUP_DAYS
+    };
+    let c = conditions(&everywhere, &Scope::AllOffices, dims);
+    let sql = format!(
+        "SELECT r.question, d.office_id, d.department_id, r.desk_id, {SUMS}
+         FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.question, r.desk_id ORDER BY r.question, r.desk_id",
+        c.sql
+    );
+    (sql, c.values)
+}
+
+/// Counts per desk of every office, with its question, for disclosure control: the filter's
+/// period, language and bursts, but not its places (the decision is made over all of them), and
+/// its question or, with `every_question`, each question.
+pub(super) fn desk_counts(
+    conn: &Connection,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, DeskCounts)>, StorageError> {
+    let (sql, values) = desk_counts_query(filter, every_question);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(values), |r| {
+            Ok((
+                r.get(0)?,
+                DeskCounts {
+                    office_id: r.get(1)?,
+                    department_id: r.get(2)?,
+                    desk_id: r.get(3)?,
+                    counts: counts_at(r, 4)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The SQL and values of [`desk_language_counts`].
+fn desk_language_counts_query(filter: &Filter, every_question: bool) -> (String, Vec<Value>) {
+    let every_language = Filter {
+        office: None,
+        department: None,
+        desk: None,
+        language: None,
+        ..filter.clone()
+    };
+    let dims = Dimensions {
+        question: !every_question,
+        every_question,
+        ..ROLLUP_DAYS
+    };
+    let c = conditions(&every_language, &Scope::AllOffices, dims);
+    let sql = format!(
+        "SELECT r.question, r.language, d.office_id, d.department_id, r.desk_id, {SUMS}
+         FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.question, r.language, r.desk_id
+         ORDER BY r.question, r.language, r.desk_id",
+        c.sql
+    );
+    (sql, c.values)
+}
+
+/// As [`desk_counts`], per language too and whatever the filter's language: what a language
+/// filter's figures must agree with.
+pub(super) fn desk_language_counts(
+    conn: &Connection,
+    filter: &Filter,
+    every_question: bool,
+) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
+    let (sql, values) = desk_language_counts_query(filter, every_question);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(values), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                DeskCounts {
+                    office_id: r.get(2)?,
+                    department_id: r.get(3)?,
+                    desk_id: r.get(4)?,
+                    counts: counts_at(r, 5)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The SQL and values of [`desk_days`].
+fn desk_days_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
+    let c = conditions(filter, scope, ROLLUP_DAYS);
+    let sql = format!(
+        "SELECT d.office_id, d.department_id, r.desk_id, r.day, {SUMS}
+         FROM rollups r JOIN desks d ON d.id = r.desk_id
+         WHERE {} GROUP BY r.desk_id, r.day ORDER BY d.office_id, d.department_id, r.desk_id, r.day",
+        c.sql
+    );
+    (sql, c.values)
+}
+
+/// Counts per desk and day (the aggregate export), by office, department, desk and day.
+pub(super) fn desk_days(
+    conn: &Connection,
+    filter: &Filter,
+    scope: &Scope,
+) -> Result<Vec<DeskDay>, StorageError> {
+    let (sql, values) = desk_days_query(filter, scope);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(values), |r| {
+            Ok(DeskDay {
+                office_id: r.get(0)?,
+                department_id: r.get(1)?,
+                desk_id: r.get(2)?,
+                day: r.get(3)?,
+                counts: counts_at(r, 4)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -347,7 +481,8 @@ pub(super) fn places(conn: &Connection, scope: &Scope) -> Result<Places, Storage
 }
 
 /// Calls `each` with every counted answer the filter selects, desk by desk in id order, each
-/// desk's by event time; stops early when `each` returns false. Rows are read one at a time, so
+/// desk's by day and then by content (never by time, so the order cannot tie a row to a
+/// visit); stops early when `each` returns false. Rows are read one at a time, so
 /// memory stays flat however many there are.
 pub(super) fn export(
     conn: &Connection,
@@ -373,8 +508,7 @@ pub(super) fn export(
         })
         .collect();
     let mut sql = String::from(
-        "SELECT id, event_utc_ms, event_approximate, local_day, local_hour, question, score,
-                reasons, language, larger_text, input, burst
+        "SELECT local_day, question, score, reasons, burst
          FROM answers INDEXED BY answers_desk_day
          WHERE desk_id = ?1 AND local_day >= ?2 AND local_day <= ?3 AND counted = 1
            AND question = ?4 AND (?5 IS NULL OR language = ?5)",
@@ -382,7 +516,7 @@ pub(super) fn export(
     if !filter.include_bursts {
         sql.push_str(" AND burst = 0");
     }
-    sql.push_str(" ORDER BY local_day, event_utc_ms");
+    sql.push_str(" ORDER BY local_day, score, reasons, burst");
     let mut stmt = conn.prepare_cached(&sql)?;
     for desk in desks {
         let desk_id = desk.desk_id.unwrap_or_default();
@@ -396,21 +530,14 @@ pub(super) fn export(
         ])?;
         while let Some(r) = rows.next()? {
             let row = ExportRow {
-                id: r.get(0)?,
-                event_utc_ms: r.get(1)?,
-                event_approximate: r.get(2)?,
-                local_day: r.get(3)?,
-                local_hour: r.get(4)?,
+                local_day: r.get(0)?,
                 office_id: desk.office_id.clone(),
                 department_id: department_id.clone(),
                 desk_id: desk_id.clone(),
-                question: r.get(5)?,
-                score: r.get(6)?,
-                reasons: r.get(7)?,
-                language: r.get(8)?,
-                larger_text: r.get(9)?,
-                input: r.get(10)?,
-                burst: r.get(11)?,
+                question: r.get(1)?,
+                score: r.get(2)?,
+                reasons: r.get(3)?,
+                burst: r.get(4)?,
             };
             if !each(&row) {
                 return Ok(());
@@ -462,6 +589,7 @@ mod tests {
                     reasons_query(filter, &scope, 10),
                     heatmap_query(filter, &scope),
                     usage_query(filter, &scope),
+                    desk_days_query(filter, &scope),
                 ];
                 for level in [
                     Level::Office,
@@ -471,14 +599,23 @@ mod tests {
                 ] {
                     queries.push(breakdown_query(filter, &scope, level));
                 }
-                for (sql, values) in queries {
+                // Disclosure control decides over every office, whatever the scope.
+                let everywhere = [
+                    desk_counts_query(filter, false),
+                    desk_counts_query(filter, true),
+                    desk_language_counts_query(filter, false),
+                    desk_language_counts_query(filter, true),
+                ];
+                for (sql, values) in queries.into_iter().chain(everywhere) {
                     let plan = plan(&conn, &sql, values);
                     assert!(!plan.contains("answers"), "{sql}: {plan}");
                     assert!(
                         !plan.contains("SCAN r"),
                         "a period is read along an index, not by scanning the rollups: {sql}: {plan}"
                     );
-                    if scope != Scope::AllOffices {
+                    let everywhere = sql.contains("GROUP BY r.question, r.desk_id")
+                        || sql.contains("GROUP BY r.question, r.language, r.desk_id");
+                    if scope != Scope::AllOffices && !everywhere {
                         assert!(
                             sql.contains("d.office_id = ?"),
                             "the scope is in the query: {sql}"

@@ -1,16 +1,20 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
-//! conflict, rejected) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert;
+//! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
+//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id purged for retention stays
+//! taken: the insert is conditional on its absence there);
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord};
+use model::{Question, RatingRecord, StandardId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
+use super::offered;
 use super::tally::{Counted, Tally};
+use crate::admission;
 use crate::storage::{Kiosk, StorageError};
 
 /// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
@@ -22,6 +26,7 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
+    let offered = offered::list(tx, kiosk.desk_id.as_str())?;
     let mut tally = Tally::default();
     // The event times of the overall ratings this batch stored: bursts are looked for once per
     // batch, around them, rather than once per rating.
@@ -30,9 +35,9 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
-            Ok(RecordReceipt {
-                id: record.id,
-                outcome: one(
+            let outcome = match refusal(kiosk, record, &offered) {
+                Some(reason) => RecordOutcome::Rejected { reason },
+                None => one(
                     tx,
                     kiosk,
                     batch,
@@ -41,6 +46,10 @@ pub(super) fn batch(
                     &mut tally,
                     &mut overall_times,
                 )?,
+            };
+            Ok(RecordReceipt {
+                id: record.id,
+                outcome,
             })
         })
         .collect::<Result<_, StorageError>>()?;
@@ -57,7 +66,25 @@ pub(super) fn batch(
     Ok(BatchReceipt { results })
 }
 
-/// Stores one record of a batch and returns its outcome.
+/// Why `record` from `kiosk` is not stored at all, if it is not: another desk's, not admitted
+/// (see [`admission::check_record`]), or superseding itself.
+fn refusal(kiosk: &Kiosk, record: &RatingRecord, offered: &[StandardId]) -> Option<String> {
+    if record.desk_id != kiosk.desk_id {
+        return Some(format!(
+            "record is for desk {}, but this kiosk is enrolled at desk {}",
+            record.desk_id, kiosk.desk_id
+        ));
+    }
+    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
+        return Some(problem.to_string());
+    }
+    if record.supersedes == Some(record.id) {
+        return Some("a record cannot supersede itself".to_owned());
+    }
+    None
+}
+
+/// Stores one admitted record of a batch and returns its outcome.
 fn one(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -67,19 +94,6 @@ fn one(
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
 ) -> Result<RecordOutcome, StorageError> {
-    if record.desk_id != kiosk.desk_id {
-        return Ok(RecordOutcome::Rejected {
-            reason: format!(
-                "record is for desk {}, but this kiosk is enrolled at desk {}",
-                record.desk_id, kiosk.desk_id
-            ),
-        });
-    }
-    if record.supersedes == Some(record.id) {
-        return Ok(RecordOutcome::Rejected {
-            reason: "a record cannot supersede itself".to_owned(),
-        });
-    }
     let content = serde_json::to_string(record)
         .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
     let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();
@@ -96,7 +110,27 @@ fn one(
         )?
         .query_row(params![id, kiosk.id], |r| r.get(0))
         .optional()?;
-    let counted = superseded_by.is_none();
+    // The same, and a correction of an answer already purged for retention: the purged one stays
+    // counted in the rollups, so this one is kept but not counted (never both).
+    let superseded_by = match superseded_by {
+        Some(newer) => Some(newer),
+        None => tx
+            .prepare_cached(
+                "SELECT id FROM purged_answers INDEXED BY purged_answers_supersedes
+                 WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1 LIMIT 1",
+            )?
+            .query_row(params![id, kiosk.id], |r| r.get(0))
+            .optional()?,
+    };
+    let corrects_purged = match record.supersedes {
+        Some(old) => tx
+            .prepare_cached("SELECT 1 FROM purged_answers WHERE id = ?1 AND kiosk_id = ?2")?
+            .query_row(params![old.to_string(), kiosk.id], |_| Ok(()))
+            .optional()?
+            .is_some(),
+        None => false,
+    };
+    let counted = superseded_by.is_none() && !corrects_purged;
 
     let sent = &batch.sent;
     let inserted = tx
@@ -107,8 +141,9 @@ fn one(
                  sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
                  superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
                  event_approximate, local_day, local_hour)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31
+             WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
@@ -170,8 +205,11 @@ fn one(
     Ok(RecordOutcome::Stored)
 }
 
-/// The id is already stored: a duplicate if the content is the same, else a conflict (the first
-/// is kept, the second logged).
+/// What a conflict log keeps as the first content of an answer purged for retention.
+const PURGED_CONTENT: &str = "(purged: older than the answers' retention)";
+
+/// The id is already stored, or was and has been purged: a duplicate if the content is the
+/// same, else a conflict (the first is kept, the second logged).
 fn settle_existing(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -180,9 +218,16 @@ fn settle_existing(
     content: &str,
     received_ms: i64,
 ) -> Result<RecordOutcome, StorageError> {
-    let (first_hash, first_content): (Vec<u8>, String) = tx
+    let stored: Option<(Vec<u8>, String)> = tx
         .prepare_cached("SELECT content_sha256, content FROM answers WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (first_hash, first_content) = match stored {
+        Some(stored) => stored,
+        None => tx
+            .prepare_cached("SELECT content_sha256 FROM purged_answers WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, PURGED_CONTENT.to_owned())))?,
+    };
     if first_hash == hash {
         return Ok(RecordOutcome::Duplicate);
     }
