@@ -505,14 +505,19 @@ impl<'a> Scenario<'a> {
             "systemctl show -p MainPID --value ocena-kiosk",
             COMMAND_TIMEOUT,
         )?;
+        // The packages' disk was mounted for the install, before the power cuts' reboots.
         shell.check(
             &format!(
-                "cd /mnt/packages && DEBIAN_FRONTEND=noninteractive apt-get install -y ./{}",
+                "(mountpoint -q /mnt/packages || mount -o ro LABEL=ocena-pkgs /mnt/packages) \
+                 && cd /mnt/packages && DEBIAN_FRONTEND=noninteractive apt-get install -y ./{}",
                 self.packages.upgrade
             ),
             Duration::from_secs(300),
         )?;
-        let version = shell.check("dpkg-query -W -f='${Version}' ocena-kiosk", COMMAND_TIMEOUT)?;
+        let version = shell.check(
+            "dpkg-query -W -f='${Version}\\n' ocena-kiosk",
+            COMMAND_TIMEOUT,
+        )?;
         ensure!(
             version.trim() == self.packages.upgrade_version,
             "after the upgrade dpkg has ocena-kiosk {}, not {}",
