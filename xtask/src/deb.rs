@@ -183,7 +183,7 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
     let postinst = dpkg_deb_field(package, "postinst")?;
     let postrm = dpkg_deb_field(package, "postrm")?;
     let unit_path = "./usr/lib/systemd/system/ocena-kiosk.service";
-    let checks: [(&str, bool); 10] = [
+    let checks: [(&str, bool); 11] = [
         ("Architecture: arm64", info.contains("Architecture: arm64")),
         (
             "the kiosk binary in /usr/bin",
@@ -203,6 +203,10 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
         (
             "INSTALL.md",
             contents.contains("./usr/share/doc/ocena-kiosk/INSTALL.md"),
+        ),
+        (
+            "the udev rule giving the gpio group the GPIO devices",
+            contents.contains("./usr/lib/udev/rules.d/60-ocena-kiosk.rules"),
         ),
         (
             "postinst creating the system user",

@@ -16,6 +16,7 @@ mod deb_server;
 mod fuzz;
 mod i18n;
 mod pi;
+mod pi_system;
 mod screenshots;
 
 #[derive(Debug, Parser)]
@@ -43,6 +44,16 @@ enum Chore {
     /// Build the Raspberry Pi's Debian package (cargo-deb) from the pi-build binary and check
     /// that it holds the service, the configuration and the user set-up.
     Deb,
+    /// The packaged kiosk in an emulated arm64 machine (QEMU, Debian 12, DRM display, touch):
+    /// install, enroll, screen, tap to the aggregator, watchdog, power cuts, upgrade and purge.
+    PiSystemTest {
+        /// How many times to cut the power while answers are recorded (30 for the long run).
+        #[arg(long, default_value_t = 5)]
+        power_cuts: usize,
+        /// Install a deliberately broken package instead, to see the test name the fault.
+        #[arg(long = "break", value_enum)]
+        breakage: Option<pi_system::Breakage>,
+    },
     /// Build the aggregator's Debian package (cargo-deb, this machine's architecture) and check
     /// it: contents, an unpacked install, `systemd-analyze verify` and `security`.
     DebServer,
@@ -79,6 +90,10 @@ fn main() -> anyhow::Result<()> {
         Chore::PiBuild => pi::build().map(drop),
         Chore::PiTest => pi::test(),
         Chore::Deb => deb::run().map(drop),
+        Chore::PiSystemTest {
+            power_cuts,
+            breakage,
+        } => pi_system::run(power_cuts, breakage),
         Chore::DebServer => deb_server::run().map(drop),
         Chore::Fuzz { seconds, target } => fuzz::run(seconds, target.as_deref()),
         Chore::ApiFuzz {
