@@ -142,7 +142,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => {
-            let opened = Store::open(&config.data_dir)?;
+            // The out-of-service screen shows only the fault's code: say which one this is.
+            let opened = Store::open(&config.data_dir).map_err(|e| {
+                let code = e.screen_code();
+                anyhow::Error::new(e).context(format!(
+                    "answers cannot be stored (code {code} on the out-of-service screen)"
+                ))
+            })?;
             if let Some(moved) = &opened.moved_aside {
                 println!(
                     "warning: the database was corrupt and was moved to {}",
@@ -170,7 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode> {
     let clock = SystemClock::new();
-    let client = SyncClient::new(server)?;
+    let client = SyncClient::new(server, &config.sync)?;
     let response = client
         .enroll(&EnrollRequest {
             code: code.trim().to_owned(),
@@ -194,7 +200,7 @@ fn enroll(config: &Config, server: &str, code: &str) -> anyhow::Result<ExitCode>
 fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
     let enrollment = Enrollment::load(&config.data_dir)?
         .context("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")?;
-    let client = SyncClient::new(&enrollment.server)?.with_token(&enrollment.token);
+    let client = SyncClient::new(&enrollment.server, &config.sync)?.with_token(&enrollment.token);
     let clock = SystemClock::new();
     let mut store = Store::open(&config.data_dir)?.store;
     let deadline = Instant::now() + timeout;

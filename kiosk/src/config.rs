@@ -21,6 +21,19 @@ pub struct Config {
     pub display_power: DisplayPower,
     /// The desk's buttons, presence sensor, LED and backlight (the `[hardware]` table).
     pub hardware: HardwareConfig,
+    /// How the kiosk reaches the aggregator (the `[sync]` table).
+    pub sync: SyncSettings,
+}
+
+/// How the kiosk trusts the aggregator (the `[sync]` table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// Trust only this CA (PEM) for the aggregator's certificate instead of the system's roots.
+    /// Checked at start to exist and hold a certificate.
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain `http://` to an aggregator that is not on this machine: only for a lab
+    /// network, logged loudly at every use. Loopback (127.0.0.0/8, ::1, localhost) needs no leave.
+    pub allow_insecure_http: bool,
 }
 
 /// The survey shown at one desk.
@@ -151,6 +164,16 @@ struct RawConfig {
     display: RawDisplay,
     #[serde(default)]
     hardware: HardwareConfig,
+    #[serde(default)]
+    sync: RawSync,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    allow_insecure_http: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -401,6 +424,7 @@ impl Config {
         };
 
         let display_power = validate_display_power(d, &invalid)?;
+        let sync = validate_sync(raw.sync, &invalid)?;
         raw.hardware
             .validate()
             .map_err(|source| ConfigError::Hardware {
@@ -423,6 +447,7 @@ impl Config {
             display,
             display_power,
             hardware: raw.hardware,
+            sync,
         })
     }
 
@@ -451,6 +476,7 @@ impl Config {
             // The desk's own parts stay as the local file says; only the survey comes from afar.
             display: RawDisplay::default(),
             hardware: HardwareConfig::default(),
+            sync: RawSync::default(),
         };
         let origin = PathBuf::from(format!(
             "survey revision {} from the aggregator",
@@ -460,6 +486,7 @@ impl Config {
         config.display = self.display;
         config.display_power = self.display_power;
         config.hardware = self.hardware.clone();
+        config.sync = self.sync.clone();
         Ok(config)
     }
 
@@ -469,6 +496,35 @@ impl Config {
         Self::parse(&text, Path::new("<built-in example>"))
             .unwrap_or_else(|e| panic!("the built-in example config is invalid: {e}"))
     }
+}
+
+/// The `[sync]` table: a CA file must exist and hold at least one PEM certificate (the sync client
+/// parses it; a file that cannot even be read is reported here, at start, with its name).
+fn validate_sync(
+    raw: RawSync,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<SyncSettings, ConfigError> {
+    if let Some(ca_file) = &raw.ca_file {
+        let text = std::fs::read_to_string(ca_file).map_err(|e| {
+            invalid(
+                "sync.ca_file",
+                format!("cannot read {}: {e}", ca_file.display()),
+            )
+        })?;
+        if !text.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(invalid(
+                "sync.ca_file",
+                format!(
+                    "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    ca_file.display()
+                ),
+            ));
+        }
+    }
+    Ok(SyncSettings {
+        ca_file: raw.ca_file,
+        allow_insecure_http: raw.allow_insecure_http,
+    })
 }
 
 /// The `[display]` keys that say when the backlight dims and switches off.

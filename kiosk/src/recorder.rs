@@ -13,14 +13,32 @@ use model::{RatingRecord, RecordedTime};
 
 use crate::clock::Clock;
 use crate::report::error_chain;
-use crate::store::{Answer, Store};
+use crate::store::{Answer, Store, StoreError};
 
 /// Whether the kiosk can take answers right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
     Ready,
-    /// Answers cannot be stored; the text is for staff (names the file and the fault).
-    OutOfService(String),
+    /// Answers cannot be stored.
+    OutOfService(Fault),
+}
+
+/// Why answers cannot be stored: a code the screen shows and the technical text for staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// [`StoreError::screen_code`]: the only part of the fault a client sees.
+    pub code: &'static str,
+    /// Names the file and the fault; logged and never shown to clients.
+    pub detail: String,
+}
+
+impl Fault {
+    pub fn of(error: &StoreError) -> Fault {
+        Fault {
+            code: error.screen_code(),
+            detail: error_chain(error),
+        }
+    }
 }
 
 /// Called on the recorder thread once an answer is durable.
@@ -158,7 +176,7 @@ impl Worker {
             Some(store) => store,
             None => match Store::open(&self.data_dir) {
                 Ok(opened) => opened.store,
-                Err(e) => return self.set_health(Health::OutOfService(error_chain(&e))),
+                Err(e) => return self.set_health(Health::OutOfService(Fault::of(&e))),
             },
         };
         // A failed write drops `store`, so the next try reopens: that also moves a database
@@ -170,13 +188,13 @@ impl Worker {
                         on_stored(record);
                     }
                 }
-                Err(e) => return self.set_health(Health::OutOfService(error_chain(&e))),
+                Err(e) => return self.set_health(Health::OutOfService(Fault::of(&e))),
             }
         }
         if self.health != Some(Health::Ready)
             && let Err(e) = store.probe_writable()
         {
-            return self.set_health(Health::OutOfService(error_chain(&e)));
+            return self.set_health(Health::OutOfService(Fault::of(&e)));
         }
         self.store = Some(store);
         self.set_health(Health::Ready);
@@ -188,8 +206,8 @@ impl Worker {
         }
         match &health {
             Health::Ready => tracing::info!(data_dir = %self.data_dir.display(), "storage ready"),
-            Health::OutOfService(why) => {
-                tracing::error!(data_dir = %self.data_dir.display(), %why, queued = self.queue.len(), "out of service: answers cannot be stored");
+            Health::OutOfService(fault) => {
+                tracing::error!(data_dir = %self.data_dir.display(), code = fault.code, why = %fault.detail, queued = self.queue.len(), "out of service: answers cannot be stored");
             }
         }
         self.health = Some(health.clone());

@@ -26,8 +26,8 @@ pub fn simulate(
         config.data_dir.clone(),
         clock,
         Box::new(|health| {
-            if let Health::OutOfService(why) = health {
-                tracing::error!(%why, "simulated visits wait: storage is out of service");
+            if let Health::OutOfService(fault) = health {
+                tracing::error!(code = fault.code, why = %fault.detail, "simulated visits wait: storage is out of service");
             }
         }),
     );
@@ -65,7 +65,7 @@ pub fn simulate(
             match visit.step().clone() {
                 Step::Question { .. } if rng.random_bool(0.12) => visit.skip(),
                 // Some questions assume a contact the client did not have (a phone call…).
-                Step::Question { .. } if rng.random_bool(0.06) => {
+                Step::Question { .. } if visit.offers_not_applicable() && rng.random_bool(0.3) => {
                     let answer = visit.not_applicable(client.input);
                     store(&mut visit, answer)?;
                 }

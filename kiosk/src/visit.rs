@@ -133,15 +133,27 @@ impl Visit {
         Some((number, questions.len()))
     }
 
+    /// Whether the question on screen offers "does not apply": a standard's question that
+    /// assumes a contact the client may not have had (`Standard::may_not_apply`).
+    pub fn offers_not_applicable(&self) -> bool {
+        match self.step {
+            Step::Question { standard } => self.catalogue.standard(standard).may_not_apply,
+            _ => false,
+        }
+    }
+
     /// A face was chosen (touch or button) for the question on screen.
     pub fn rate(&mut self, score: Score, input: InputKind) -> Option<Answer> {
         self.give(model::Answer::Score(score), input)
     }
 
-    /// "Does not apply" on a standard's question: recorded as its own answer (unlike Skip, which
-    /// records nothing), with no reasons; the next question follows once it is durable. The
-    /// overall rating does not offer it.
+    /// "Does not apply" on a standard's question that offers it: recorded as its own answer
+    /// (unlike Skip, which records nothing), with no reasons; the next question follows once it
+    /// is durable. The overall rating and the other standards do not offer it.
     pub fn not_applicable(&mut self, input: InputKind) -> Option<Answer> {
+        if !self.offers_not_applicable() {
+            return None;
+        }
         self.give(model::Answer::NotApplicable, input)
     }
 

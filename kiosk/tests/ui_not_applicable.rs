@@ -1,7 +1,8 @@
-//! UI tests of "Not applicable": on every standard question a desk can ask, in every language, by
-//! touch (normal and larger text, where it sits in the bottom bar) and by the desk's buttons alone (focus ring, hold, spoken
-//! confirmation), it is stored as its own kind of answer — no score, no reasons — and the next
-//! question follows, while Skip stores nothing.
+//! UI tests of "Not applicable": on every standard question that may not apply to a visit (V, VI,
+//! VII, XII, XIII: the catalogue's `may_not_apply`), in every language, by touch (normal and larger
+//! text) and by the desk's buttons alone (focus ring, hold, spoken confirmation), it is stored as
+//! its own kind of answer — no score, no reasons — and the next question follows; the other
+//! questions neither show nor speak it; Skip stores nothing.
 
 mod common;
 
@@ -18,12 +19,13 @@ use ui::translations::Translations;
 
 const LANGUAGES: [&str; 4] = ["pl", "en", "uk", "de"];
 
-/// The label of the control, in each language, as the brief names it.
+/// The label of the control, in each language, as the brief names it (German "Entfällt", not the
+/// agreement scales' "Trifft nicht zu": docs/glossary.md).
 const LABELS: [(&str, &str); 4] = [
     ("pl", "Nie dotyczy"),
     ("en", "Not applicable"),
     ("uk", "Не стосується"),
-    ("de", "Trifft nicht zu"),
+    ("de", "Entfällt"),
 ];
 
 #[test]
@@ -65,6 +67,13 @@ fn asked(language: &str) -> Vec<StandardId> {
         .collect()
 }
 
+/// Whether `standard`'s question offers "Not applicable".
+fn offers(standard: StandardId) -> bool {
+    Catalogue::ordinance_4216_2018()
+        .standard(standard)
+        .may_not_apply
+}
+
 fn label(language: &str) -> &'static str {
     LABELS
         .iter()
@@ -85,7 +94,8 @@ fn assert_question(kiosk: &Kiosk, language: &str, standard: StandardId) {
     assert_eq!(kiosk.adapter().get_question(), expected, "{language}");
 }
 
-/// Every standard answered "not applicable" after a good overall rating, all stored as such.
+/// Every standard that offers it answered "not applicable" after a good overall rating (the
+/// others skipped), all stored as such.
 fn assert_stored_as_not_applicable(
     kiosk: &Kiosk,
     language: &str,
@@ -94,7 +104,12 @@ fn assert_stored_as_not_applicable(
 ) {
     let records = kiosk.records();
     let expected: Vec<Question> = std::iter::once(Question::Overall)
-        .chain(asked(language).into_iter().map(Question::Standard))
+        .chain(
+            asked(language)
+                .into_iter()
+                .filter(|&id| offers(id))
+                .map(Question::Standard),
+        )
         .collect();
     let questions: Vec<Question> = records.iter().map(|r| r.question).collect();
     assert_eq!(questions, expected, "{language}");
@@ -130,6 +145,16 @@ async fn by_touch(language: &'static str, larger_text: bool) {
     for standard in asked(language) {
         kiosk.until_screen(Screen::Question).await;
         assert_question(&kiosk, language, standard);
+        if !offers(standard) {
+            assert!(
+                kiosk.try_find("Not applicable").is_none(),
+                "{language}: standard {standard} shows {:?}",
+                label(language)
+            );
+            kiosk.tap("Skip");
+            wait_for_next(&kiosk, language, standard).await;
+            continue;
+        }
         let button = kiosk.find("Not applicable");
         assert_eq!(
             button.accessible_label().as_deref(),
@@ -177,12 +202,16 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
         buttons.hold(Button::ReadAloud);
         pass_time(0.05);
     };
-    let move_to = |id: &str| {
+    // Moves the focus to `id`; returns the ids it passed on the way.
+    let move_to = |id: &str| -> Vec<String> {
+        let mut passed = Vec::new();
         for _ in 0..40 {
             press(Button::ReadAloud);
-            if kiosk.adapter().get_focused() == id {
-                return;
+            let focused = kiosk.adapter().get_focused().to_string();
+            if focused == id {
+                return passed;
             }
+            passed.push(focused);
         }
         panic!(
             "the focus never reached {id:?}; labels: {:?}",
@@ -213,8 +242,23 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
     for standard in asked(language) {
         kiosk.until_screen(Screen::Question).await;
         assert_question(&kiosk, language, standard);
+        if !offers(standard) {
+            // Neither offered aloud (the previous answer's confirmation may name it) nor
+            // reachable: the focus goes from the faces to Skip.
+            let choice = format!(", {}", label(language));
+            assert!(!said().contains(&choice), "{language}: {}", said());
+            let passed = move_to("skip");
+            assert!(
+                !passed.iter().any(|id| id == "not-applicable"),
+                "{language}: standard {standard}: {passed:?}"
+            );
+            hold();
+            wait_for_next(&kiosk, language, standard).await;
+            continue;
+        }
         // The question is read by itself, offering "not applicable" among the choices.
-        assert!(said().contains(label(language)), "{language}: {}", said());
+        let choice = format!(", {}", label(language));
+        assert!(said().contains(&choice), "{language}: {}", said());
         move_to("not-applicable");
         assert_eq!(said(), format!("{}.", label(language)));
         assert_ring_around(&kiosk, label(language));
@@ -253,23 +297,26 @@ fn assert_ring_around(kiosk: &Kiosk, label: &str) {
 
 /// Skip moves on and stores nothing; "Not applicable" stores one answer: they are told apart.
 async fn skip_stores_nothing_and_not_applicable_stores_one_answer() {
-    let kiosk = Kiosk::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = kiosk::config::Config::example(dir.path().join("data"));
+    config.desk.standards = vec![StandardId::V, StandardId::XII, StandardId::IV];
+    let kiosk = Kiosk::start_with(config, dir);
     kiosk.tap("Very good");
     kiosk.until_screen(Screen::AskMore).await;
     kiosk.tap("Yes");
     kiosk.until_screen(Screen::Question).await;
-    assert_question(&kiosk, "pl", StandardId::IV);
+    assert_question(&kiosk, "pl", StandardId::V);
     kiosk.tap("Skip");
-    wait_for_next(&kiosk, "pl", StandardId::IV).await;
-    assert_question(&kiosk, "pl", StandardId::III);
+    wait_for_next(&kiosk, "pl", StandardId::V).await;
+    assert_question(&kiosk, "pl", StandardId::XII);
     assert_eq!(kiosk.records().len(), 1, "a skip records nothing");
     kiosk.tap("Not applicable");
-    wait_for_next(&kiosk, "pl", StandardId::III).await;
-    assert_question(&kiosk, "pl", StandardId::II);
+    wait_for_next(&kiosk, "pl", StandardId::XII).await;
+    assert_question(&kiosk, "pl", StandardId::IV);
     let records = kiosk.records();
     assert_eq!(records.len(), 2);
     assert_eq!(
         (records[1].question, records[1].answer),
-        (Question::Standard(StandardId::III), Answer::NotApplicable)
+        (Question::Standard(StandardId::XII), Answer::NotApplicable)
     );
 }

@@ -157,6 +157,10 @@ pub struct Standard {
     /// English msgid of the client-facing question, written from the standard's items; empty for
     /// standards clients are never asked about.
     pub question: &'static str,
+    /// Whether the question assumes a contact the client may not have had (it is worded "If
+    /// you phoned…", "If you had a tax matter…"): only then does the kiosk offer "does not apply"
+    /// beside the faces, and only then does the aggregator admit that answer.
+    pub may_not_apply: bool,
     /// Reasons offered after a low score; empty for standards clients never rate.
     pub reasons: &'static [Reason],
 }
@@ -258,6 +262,26 @@ mod tests {
     }
 
     #[test]
+    fn does_not_apply_is_offered_exactly_where_the_question_is_conditional() {
+        let offering: Vec<StandardId> = Catalogue::ordinance_4216_2018()
+            .standards()
+            .iter()
+            .filter(|s| s.may_not_apply)
+            .map(|s| s.id)
+            .collect();
+        use StandardId::{V, VI, VII, XII, XIII};
+        assert_eq!(offering, [V, VI, VII, XII, XIII]);
+        for standard in Catalogue::ordinance_4216_2018().standards() {
+            assert_eq!(
+                standard.may_not_apply,
+                standard.question.starts_with("If "),
+                "standard {}: a question that may not apply is worded \"If …\"",
+                standard.id
+            );
+        }
+    }
+
+    #[test]
     fn standards_never_asked_have_no_question_and_no_reasons() {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             if standard.rateability == Rateability::Never {
@@ -275,8 +299,9 @@ mod tests {
     fn every_text_is_written_and_reasons_fit_a_chip() {
         for standard in Catalogue::ordinance_4216_2018().standards() {
             assert!(!standard.title_pl.is_empty() && !standard.short_title.is_empty());
+            // Chips are paged, but a client should not have to read more than two pages.
             assert!(
-                standard.reasons.len() <= 8,
+                standard.reasons.len() <= 12,
                 "{} has too many reasons",
                 standard.id
             );

@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 mod ids;
+mod integer;
 #[cfg(feature = "openapi")]
 mod openapi;
 mod record;

@@ -10,9 +10,15 @@ use crate::catalogue::StandardId;
 use crate::ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId, is_slug};
 
 /// A rating on the four-face scale: 1 very bad, 2 bad, 3 good, 4 very good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "i64", into = "u8")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "u8")]
 pub struct Score(u8);
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Score, D::Error> {
+        Score::try_from(crate::integer::signed(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
 
 impl Score {
     pub const VERY_BAD: Score = Score(1);
@@ -176,13 +182,25 @@ impl FromStr for InputKind {
 pub struct RecordedTime {
     /// The kiosk's wall clock in milliseconds since the Unix epoch, UTC; trustworthy only when
     /// `clock_synchronized` is true.
+    #[serde(deserialize_with = "crate::integer::signed")]
     pub wall_clock_ms: i64,
     /// The Linux boot id (`/proc/sys/kernel/random/boot_id`) of the boot the answer was given in.
     pub boot_id: String,
     /// CLOCK_BOOTTIME in nanoseconds: time since that boot, including suspend.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
     pub boottime_ns: u64,
     /// Whether the system clock was NTP-synchronised when the answer was given.
     pub clock_synchronized: bool,
+}
+
+impl RecordedTime {
+    /// Longest boot id the aggregator accepts, of `A-Z`, `a-z`, `0-9`, `-` and `_`. Linux's
+    /// (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
+    pub const MAX_BOOT_ID_CHARS: usize = 64;
+    /// The latest wall clock the aggregator accepts: 9999-12-31T23:59:59.999Z, the last instant
+    /// with a four-digit year. The earliest is 0 (1970-01-01), where a Raspberry Pi without a
+    /// real-time clock starts.
+    pub const LATEST_WALL_CLOCK_MS: i64 = 253_402_300_799_999;
 }
 
 /// What a client answered to one question: a score, or that the question does not apply to their
@@ -271,6 +289,7 @@ pub(crate) struct WireRecord {
     id: RecordId,
     visit_id: VisitId,
     /// Kiosk-local sequence number, strictly increasing in the order answers were stored.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
     sequence: u64,
     desk_id: DeskId,
     question: Question,
@@ -382,8 +401,6 @@ mod tests {
         };
         let json = serde_json::to_string(&record).expect("serializes");
         assert!(json.contains(r#""question":"IV""#) && json.contains(r#""score":2"#));
-        let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
-        assert_eq!(back, record);
         assert!(
             !json.contains("not_applicable"),
             "a score reads as before: {json}"
@@ -392,6 +409,14 @@ mod tests {
         assert_eq!(back, record);
         let bad = json.replace(r#""score":2"#, r#""score":9"#);
         assert!(serde_json::from_str::<RatingRecord>(&bad).is_err());
+        // JSON Schema's integers: 2.0 is the score 2, 2.5 is no score.
+        let integral = json.replace(r#""score":2"#, r#""score":2.0"#);
+        assert_eq!(
+            serde_json::from_str::<RatingRecord>(&integral).expect("2.0 is 2"),
+            record
+        );
+        let fraction = json.replace(r#""score":2"#, r#""score":2.5"#);
+        assert!(serde_json::from_str::<RatingRecord>(&fraction).is_err());
     }
 
     fn standard_record(answer: Answer) -> RatingRecord {

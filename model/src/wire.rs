@@ -88,8 +88,10 @@ impl RecordOutcome {
 pub struct Heartbeat {
     pub kiosk_version: String,
     /// Records not yet acknowledged.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
     pub backlog: u64,
     /// Wall clock of the oldest unacknowledged record, if any.
+    #[serde(default, deserialize_with = "crate::integer::optional_signed")]
     pub oldest_unsynced_ms: Option<i64>,
     pub last_error: Option<String>,
     pub clock: RecordedTime,

@@ -465,7 +465,7 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                         serde_json::json!({
                             "id": alert.id,
                             "rule_id": alert.rule.id,
-                            "rule": alert.rule.describe(false),
+                            "rule": alert.rule.describe(crate::lang::Lang::En),
                             "subject": alert.subject,
                             "office_id": alert.office_id,
                             "raised_at_ms": alert.raised_at_ms,
@@ -498,9 +498,9 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
                         alert.id,
                         alert.office_id,
                         alert.subject,
-                        alert.measurement(false),
+                        alert.measurement(crate::lang::Lang::En),
                         alert.rule.id,
-                        alert.rule.describe(false)
+                        alert.rule.describe(crate::lang::Lang::En)
                     );
                 }
             }
@@ -539,7 +539,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             };
             let office = add.office.map(|o| slug("office", &o)).transpose()?;
             let rule = storage.add_alert_rule(kind, office, now).await?;
-            println!("rule #{} added: {}", rule.id, rule.describe(false));
+            println!(
+                "rule #{} added: {}",
+                rule.id,
+                rule.describe(crate::lang::Lang::En)
+            );
         }
         AlertRuleCommand::List => {
             let rules = storage.alert_rules().await?;
@@ -548,7 +552,11 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
             }
             for rule in rules {
                 let state = if rule.enabled { "enabled" } else { "disabled" };
-                println!("#{} {state:8} {}", rule.id, rule.describe(false));
+                println!(
+                    "#{} {state:8} {}",
+                    rule.id,
+                    rule.describe(crate::lang::Lang::En)
+                );
             }
         }
         AlertRuleCommand::Disable { id } | AlertRuleCommand::Enable { id } => {

@@ -834,16 +834,60 @@ fn admin_token_sha256(token: Option<String>) -> Result<Option<[u8; 32]>, ConfigE
         return Ok(None);
     };
     let token = token.trim();
-    if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+    if let Some(weakness) = admin_token_weakness(token) {
         return Err(ConfigError::InvalidEnvironment {
             variable: ENV_ADMIN_TOKEN,
             message: format!(
-                "the admin token must be at least {MIN_ADMIN_TOKEN_CHARS} characters \
-                 (e.g. `openssl rand -base64 32`), or unset to disable the admin API"
+                "the admin token {weakness}; use a random one (e.g. `openssl rand -base64 32`), \
+                 or unset the variable to disable the admin API"
             ),
         });
     }
     Ok(Some(credentials::sha256(token)))
+}
+
+/// Fewest different characters an admin token may have (a random 32-character hex token has
+/// about 14, a base64 one about 24).
+const MIN_ADMIN_TOKEN_DISTINCT: usize = 10;
+
+/// Why `token` is too weak to guard the admin API, if it is: it must be at least
+/// [`MIN_ADMIN_TOKEN_CHARS`] printable characters without spaces, and not obviously made by
+/// hand: too few different characters, a repeated pattern (`passwordpassword…`), or mostly runs
+/// such as `aaaa` or `abcd`.
+fn admin_token_weakness(token: &str) -> Option<String> {
+    let chars: Vec<char> = token.chars().collect();
+    if chars.len() < MIN_ADMIN_TOKEN_CHARS {
+        return Some(format!(
+            "has {} characters, fewer than {MIN_ADMIN_TOKEN_CHARS}",
+            chars.len()
+        ));
+    }
+    if chars.iter().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("contains spaces or control characters".to_owned());
+    }
+    let distinct = chars.iter().collect::<std::collections::HashSet<_>>().len();
+    if distinct < MIN_ADMIN_TOKEN_DISTINCT {
+        return Some(format!(
+            "has only {distinct} different characters (at least {MIN_ADMIN_TOKEN_DISTINCT})"
+        ));
+    }
+    let repeats = (1..=chars.len() / 2)
+        .find(|&period| chars.iter().zip(&chars[period..]).all(|(a, b)| a == b));
+    if let Some(period) = repeats {
+        return Some(format!(
+            "repeats the same {period} characters over and over"
+        ));
+    }
+    let runs = chars
+        .windows(2)
+        .filter(|pair| (i64::from(u32::from(pair[1])) - i64::from(u32::from(pair[0]))).abs() <= 1)
+        .count();
+    if runs * 2 > chars.len() - 1 {
+        return Some(
+            "is mostly runs of equal or consecutive characters (like aaaa or abcd)".into(),
+        );
+    }
+    None
 }
 
 #[cfg(test)]
@@ -984,8 +1028,17 @@ mod tests {
         assert_eq!(s.rate_limit, RateLimits::default());
         assert_eq!(s.limits, Limits::default());
         assert_eq!(s.proxies, TrustedProxies::default());
-        assert_eq!(s.dashboard, DashboardSettings::default());
-        assert!(!s.secure_cookies(), "the example listens on loopback");
+        assert_eq!(
+            s.dashboard,
+            DashboardSettings {
+                behind_tls_proxy: true,
+                ..DashboardSettings::default()
+            }
+        );
+        assert!(
+            s.dashboard.behind_tls_proxy && s.secure_cookies(),
+            "the example is for production, behind the TLS proxy: its cookie is Secure"
+        );
         assert_eq!(s.admin_token_sha256, None, "never from the file");
     }
 
@@ -994,11 +1047,33 @@ mod tests {
         assert_eq!(admin_token_sha256(None).expect("unset is fine"), None);
         let err = admin_token_sha256(Some("short".into())).expect_err("too short");
         assert!(err.to_string().contains(ENV_ADMIN_TOKEN), "{err}");
-        let token = "a".repeat(MIN_ADMIN_TOKEN_CHARS);
-        assert_eq!(
-            admin_token_sha256(Some(token.clone())).expect("long enough"),
-            Some(credentials::sha256(&token))
-        );
+        // `openssl rand -base64 32` and `openssl rand -hex 16`.
+        for token in [
+            "q9Zr1CKjP0Hc3+Yk8wG2xF/7uTnVbLm5aE6sDdR4oWi=",
+            "8c1f2e9b07a4d3665f0e1b2c9d8a7f34",
+        ] {
+            assert_eq!(
+                admin_token_sha256(Some(token.to_owned())).expect("random enough"),
+                Some(credentials::sha256(token))
+            );
+        }
+        for (weak, why) in [
+            ("a".repeat(MIN_ADMIN_TOKEN_CHARS), "different characters"),
+            ("Password123!".repeat(3), "repeats the same 12 characters"),
+            (
+                "0123456789abcdef".repeat(2),
+                "repeats the same 16 characters",
+            ),
+            ("abcdefghijklmnopqrstuvwxyz012345".to_owned(), "runs"),
+            ("correct horse battery staple xyzzy".to_owned(), "spaces"),
+        ] {
+            let err = admin_token_sha256(Some(weak.clone())).expect_err(&weak);
+            let text = err.to_string();
+            assert!(
+                text.contains(ENV_ADMIN_TOKEN) && text.contains(why),
+                "{weak}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl Anchor {
     pub fn from_receipt(sent: &RecordedTime, received_ms: i64) -> Anchor {
         Anchor {
             boot_id: sent.boot_id.clone(),
-            offset_ms: received_ms - boottime_ms(sent),
+            offset_ms: received_ms.saturating_sub(boottime_ms(sent)),
             source: AnchorSource::ServerReceipt,
         }
     }
@@ -75,7 +75,7 @@ impl Anchor {
     pub fn from_synchronised(reading: &RecordedTime) -> Option<Anchor> {
         reading.clock_synchronized.then(|| Anchor {
             boot_id: reading.boot_id.clone(),
-            offset_ms: reading.wall_clock_ms - boottime_ms(reading),
+            offset_ms: reading.wall_clock_ms.saturating_sub(boottime_ms(reading)),
             source: AnchorSource::SynchronisedClock,
         })
     }
@@ -158,7 +158,9 @@ pub fn best_anchor<'a>(boot_id: &str, anchors: &'a [Anchor]) -> Option<&'a Ancho
 pub fn place(recorded: &RecordedTime, anchors: &[Anchor], bounds: Bounds) -> Placement {
     let (earliest, latest) = (bounds.earliest_ms, bounds.latest_ms.max(bounds.earliest_ms));
     if let Some(anchor) = best_anchor(&recorded.boot_id, anchors) {
-        let utc_ms = (boottime_ms(recorded) + anchor.offset_ms).clamp(earliest, latest);
+        let utc_ms = boottime_ms(recorded)
+            .saturating_add(anchor.offset_ms)
+            .clamp(earliest, latest);
         return Placement::Exact { utc_ms };
     }
     let utc_ms = if (earliest..=latest).contains(&recorded.wall_clock_ms) {

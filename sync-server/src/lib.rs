@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod alerts;
 pub mod analytics;
 pub mod busy;
@@ -15,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod event_time;
 pub mod http;
+pub mod lang;
 pub mod passwords;
 pub mod proxies;
 pub mod rate_limit;

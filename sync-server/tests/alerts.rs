@@ -13,7 +13,8 @@ use model::{
     StandardId, VisitId,
 };
 use sync_server::alerts::delivery::{
-    Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, WebhookSettings, signature,
+    Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, TIMESTAMP_HEADER, WebhookSettings,
+    verify_signature,
 };
 use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
@@ -178,8 +179,8 @@ async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, messages)
 }
 
-/// A webhook request's body and its signature header.
-type Received = (Vec<u8>, Option<String>);
+/// A webhook request's body, its signature header and its timestamp header.
+type Received = (Vec<u8>, Option<String>, Option<String>);
 
 #[derive(Clone, Default)]
 struct Webhook {
@@ -195,14 +196,17 @@ async fn webhook_server() -> (String, Webhook) {
         headers: HeaderMap,
         body: axum::body::Bytes,
     ) -> StatusCode {
-        let signature = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        hook.received
-            .lock()
-            .expect("lock")
-            .push((body.to_vec(), signature));
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        hook.received.lock().expect("lock").push((
+            body.to_vec(),
+            header(SIGNATURE_HEADER),
+            header(TIMESTAMP_HEADER),
+        ));
         let mut failures = hook.failures_left.lock().expect("lock");
         if *failures > 0 {
             *failures -= 1;
@@ -247,19 +251,25 @@ fn webhook_events(hook: &Webhook) -> Vec<serde_json::Value> {
         .lock()
         .expect("lock")
         .iter()
-        .map(|(body, signature)| {
-            assert_eq!(
-                signature.as_deref(),
-                Some(signature_of(body).as_str()),
-                "every webhook is signed with the shared secret"
+        .map(|(body, signature, timestamp)| {
+            let signature = signature.as_deref().expect("every webhook is signed");
+            let now_s = chrono::Utc::now().timestamp();
+            assert!(
+                verify_signature(WEBHOOK_SECRET, signature, body, now_s),
+                "signed with the shared secret, just now: {signature}"
+            );
+            let timestamp = timestamp.as_deref().expect("the timestamp header");
+            assert!(
+                signature.starts_with(&format!("t={timestamp},v1=")),
+                "the header's time is the signed one: {signature}"
+            );
+            assert!(
+                !verify_signature(WEBHOOK_SECRET, signature, body, now_s + 6 * 60),
+                "a receiver refuses the same request replayed six minutes later"
             );
             serde_json::from_slice(body).expect("webhook JSON")
         })
         .collect()
-}
-
-fn signature_of(body: &[u8]) -> String {
-    signature(WEBHOOK_SECRET, body)
 }
 
 #[tokio::test]

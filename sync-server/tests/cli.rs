@@ -535,6 +535,78 @@ fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
 }
 
 #[test]
+fn a_weak_admin_token_is_refused_at_start_naming_the_variable() {
+    let cli = Cli::new();
+    let run = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sync-server"))
+            .arg("--config")
+            .arg(cli.dir.path().join("absent.toml"))
+            .arg("seed-offices")
+            .env("OCENA_SERVER_DATABASE", cli.dir.path().join("server.db"))
+            .env("OCENA_ADMIN_TOKEN", token)
+            .output()
+            .expect("sync-server runs")
+    };
+    for weak in ["a".repeat(40), "ocena".repeat(8), "x".repeat(10)] {
+        let out = run(&weak);
+        assert!(!out.status.success(), "{weak} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("OCENA_ADMIN_TOKEN"), "{err}");
+    }
+    let out = run("Zq3v9LrT1xKp8wE2mN5bH7cJ0dF4gY6sAuRiOoPlQkWe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Mode bits of `path`, without the file type.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+}
+
+#[test]
+fn the_database_and_its_wal_and_shm_are_private_whatever_the_umask() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("server.db");
+    // `umask 000` would leave a default SQLite file world-writable (0666).
+    let mut serve = Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_sync-server"))
+        .arg("--config")
+        .arg(dir.path().join("absent.toml"))
+        .arg("serve")
+        .env("OCENA_SERVER_DATABASE", &database)
+        .env("OCENA_SERVER_LISTEN", "127.0.0.1:0")
+        .env_remove("OCENA_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sync-server serves");
+    let files = ["server.db", "server.db-wal", "server.db-shm"].map(|f| dir.path().join(f));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !files.iter().all(|f| f.exists()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never made its files"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let modes: Vec<(String, u32)> = files
+        .iter()
+        .map(|f| (f.display().to_string(), mode(f)))
+        .collect();
+    serve.kill().expect("stopped");
+    serve.wait().expect("reaped");
+    for (file, mode) in modes {
+        assert_eq!(mode, 0o600, "{file} has mode {mode:o}");
+    }
+}
+
+#[test]
 fn purge_deletes_by_the_configured_retention_and_a_lower_k_is_refused() {
     let cli = Cli::with_desk();
     let out = cli.ok(&["purge"]);

@@ -80,7 +80,12 @@ impl Server {
                     department_id: department.into(),
                     name: format!("Stanowisko {desk}"),
                     internal_service: false,
-                    standards: vec![StandardId::IV, StandardId::III],
+                    standards: vec![
+                        StandardId::IV,
+                        StandardId::III,
+                        StandardId::V,
+                        StandardId::VI,
+                    ],
                     languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
                     default_language: LanguageTag::polish(),
                 })
@@ -552,6 +557,10 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
             &[
                 (300, O, 4, NONE),
                 (290, iv, 1, &["iv-interrupted"]),
+                (285, iv, 1, &["iv-interrupted"]),
+                (280, iv, 2, &["iv-interrupted"]),
+                (275, iv, 1, &["iv-interrupted"]),
+                (270, iv, 2, &["iv-interrupted"]),
                 (240, O, 2, NONE),
                 (200, O, 3, NONE),
                 (100, O, 4, NONE),
@@ -607,7 +616,7 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     assert_eq!(row_figures(&with_bursts, "wso").0, Some(11));
     assert!(
         page.contains("Przerywano mi"),
-        "the reason after a low score, in Polish"
+        "the reason after low scores (5 of standard IV), in Polish"
     );
 
     // The CSV of the same filter holds exactly the page's answers.
@@ -634,11 +643,15 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     let csv_csat = 100.0 * good as f64 / scores.len() as f64;
     assert_eq!(Some(format!("{csv_csat:.1}").parse().expect("csat")), csat);
 
-    // Polish Excel: a byte-order mark, semicolons, the same rows.
+    // Polish Excel: a byte-order mark, semicolons, Polish headings, the same rows.
     let (_, excel) = server
         .get("/dashboard/export.csv?office=plock&format=excel")
         .await;
-    assert!(excel.starts_with("\u{feff}local_day;office;"));
+    assert!(
+        excel.starts_with("\u{feff}Dzień;Urząd;Wydział;Stanowisko;"),
+        "{}",
+        excel.lines().next().unwrap_or_default()
+    );
     assert_eq!(excel.lines().count(), csv.lines().count());
     let (_, included) = server
         .get("/dashboard/export.csv?office=plock&bursts=include")
@@ -669,7 +682,9 @@ async fn the_monthly_report_compares_with_the_previous_month() {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(csv.starts_with("\u{feff}section;id;name;month;responses;csat_percent"));
+    assert!(csv.starts_with(
+        "\u{feff}Sekcja;Identyfikator;Nazwa;Miesiąc;Liczba odpowiedzi;Odsetek zadowolonych (%)"
+    ));
     assert!(csv.contains(&format!(
         "overall;overall;Ocena ogólna;{month};6;100,0;4,00;0;0;0;6;"
     )));
@@ -1153,11 +1168,11 @@ async fn not_applicable(
 async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores() {
     let server = Server::spawn().await;
     let kiosk = server.kiosk("plock-wso-01").await;
-    let iv = Question::Standard(StandardId::IV);
+    let v = Question::Standard(StandardId::V);
     let scores: Vec<(i64, Question, u8, &[&str])> = [4, 3, 2, 4, 1, 3]
         .into_iter()
         .enumerate()
-        .map(|(i, s)| (90 + 5 * i64::try_from(i).expect("i"), iv, s, NONE))
+        .map(|(i, s)| (90 + 5 * i64::try_from(i).expect("i"), v, s, NONE))
         .collect();
     server.answers(&kiosk, &scores).await;
     let figures = |breakdown: &Value| -> Value {
@@ -1165,9 +1180,9 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
             .as_array()
             .expect("groups")
             .iter()
-            .find(|g| g["id"] == "IV")
+            .find(|g| g["id"] == "V")
             .cloned()
-            .expect("IV")
+            .expect("V")
     };
     let (_, before) = server.json("/api/v1/stats/breakdown?by=question").await;
     let before = figures(&before);
@@ -1175,7 +1190,7 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
     assert_eq!(before["not_applicable"], 0);
 
     // Four "does not apply" answers; the same batch again is a duplicate, counted once.
-    let (outcomes, batch) = not_applicable(&server, &kiosk, iv, 4).await;
+    let (outcomes, batch) = not_applicable(&server, &kiosk, v, 4).await;
     assert_eq!(outcomes, vec![RecordOutcome::Stored; 4]);
     let again = server
         .storage
@@ -1197,7 +1212,7 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
     }
     assert_eq!(after["not_applicable"], 4);
     assert_eq!(after["not_applicable_percent"], 40.0, "4 of 10 answers");
-    let (_, overall) = server.json("/api/v1/stats/trend?standard=IV").await;
+    let (_, overall) = server.json("/api/v1/stats/trend?standard=V").await;
     let points = overall["points"].as_array().expect("points");
     let total: i64 = points
         .iter()
@@ -1208,7 +1223,7 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
     // The standards page: the scores' row as before, and the share beside it.
     let (status, page) = server.get("/dashboard/standards").await;
     assert_eq!(status, StatusCode::OK);
-    let (responses, csat) = row_figures(&page, "IV");
+    let (responses, csat) = row_figures(&page, "V");
     assert_eq!(responses, Some(6));
     assert_eq!(csat, Some(66.7));
     assert!(page.contains("data-not-applicable=\"4\""), "the count");
@@ -1217,12 +1232,12 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
         "the share"
     );
     assert!(page.contains("Udział „nie dotyczy”"));
-    // The overview of standard IV shows its share per place too.
-    let (_, overview) = server.get("/dashboard?standard=IV").await;
+    // The overview of standard V shows its share per place too.
+    let (_, overview) = server.get("/dashboard?standard=V").await;
     assert!(overview.contains("data-not-applicable-share=\"40.0\""));
 
     // The export: four rows without a score, flagged; the report's CSV: the count and share.
-    let (_, csv) = server.get("/dashboard/export.csv?standard=IV").await;
+    let (_, csv) = server.get("/dashboard/export.csv?standard=V").await;
     let flagged: Vec<&str> = csv
         .lines()
         .skip(1)
@@ -1236,7 +1251,230 @@ async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores(
         .await;
     let line = report
         .lines()
-        .find(|l| l.starts_with("standard,IV,"))
-        .expect("IV in the report");
+        .find(|l| l.starts_with("standard,V,"))
+        .expect("V in the report");
     assert!(line.ends_with(",4,40.0"), "{line}");
+}
+
+#[tokio::test]
+async fn does_not_apply_shares_follow_disclosure_control_on_every_channel() {
+    let server = Server::spawn().await;
+    server
+        .storage
+        .add_desk(NewDesk {
+            id: "plock-wso-03".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wso".into(),
+            name: "Stanowisko plock-wso-03".into(),
+            internal_service: false,
+            standards: vec![StandardId::V, StandardId::VI],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+    let (v, vi) = (
+        Question::Standard(StandardId::V),
+        Question::Standard(StandardId::VI),
+    );
+    let scores = |n: i64| -> Vec<(i64, Question, u8, &'static [&'static str])> {
+        (0..n).map(|i| (100 + 3 * i, v, 3, NONE)).collect()
+    };
+    // wso's desks on V: 0 scores and 2 "does not apply"; 10 and 3; 20 and 6. The first has no
+    // score to hide, but its 2 answers are too few, and the second is withheld beside it, or
+    // wso's 11 minus 3 and 6 would give its 2 back. Gąbin: 7 answers, all "does not apply".
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    not_applicable(&server, &wso_01, v, 2).await;
+    not_applicable(&server, &wso_01, vi, 3).await;
+    let wso_02 = server.kiosk("plock-wso-02").await;
+    server.answers(&wso_02, &scores(10)).await;
+    not_applicable(&server, &wso_02, v, 3).await;
+    let wso_03 = server.kiosk("plock-wso-03").await;
+    server.answers(&wso_03, &scores(20)).await;
+    not_applicable(&server, &wso_03, v, 6).await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    not_applicable(&server, &gabin, v, 7).await;
+
+    // The page: wso's desks, and Płock's departments.
+    let shown_na = |page: &str, id: &str| -> Option<i64> {
+        let table = &page[page
+            .find("figures not-applicable")
+            .expect("the share table")..];
+        let start = table
+            .find(&format!("data-id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no share row {id}"));
+        let row = &table[start..start + table[start..].find("</tr>").expect("row end")];
+        row.split("data-not-applicable=\"").nth(1).map(|rest| {
+            rest[..rest.find('"').expect("quote")]
+                .parse()
+                .expect("count")
+        })
+    };
+    let (_, desks) = server
+        .get("/dashboard?office=plock&department=wso&standard=V")
+        .await;
+    assert_eq!(
+        ["plock-wso-01", "plock-wso-02", "plock-wso-03"].map(|d| shown_na(&desks, d)),
+        [None, None, Some(6)],
+        "{desks}"
+    );
+    let (_, departments) = server.get("/dashboard?office=plock&standard=V").await;
+    assert_eq!(shown_na(&departments, "wso"), Some(11));
+    let (_, offices) = server.get("/dashboard?standard=V").await;
+    assert_eq!(shown_na(&offices, "gabin"), Some(7), "7 answers are enough");
+    assert!(offices.contains("data-not-applicable-share=\"100.0\""));
+
+    // The stats API: the same cells withheld.
+    let (_, by_desk) = server
+        .json("/api/v1/stats/breakdown?by=desk&office=plock&department=wso&standard=V")
+        .await;
+    let groups: Vec<(String, Option<i64>, bool)> = by_desk["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["id"].as_str().expect("id").to_owned(),
+                g["not_applicable"].as_i64(),
+                g["not_applicable_percent"].is_number(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("plock-wso-01".to_owned(), None, false),
+            ("plock-wso-02".to_owned(), None, false),
+            ("plock-wso-03".to_owned(), Some(6), true),
+        ]
+    );
+    for path in [
+        "/api/v1/stats/trend?desk=plock-wso-01&standard=V",
+        "/api/v1/stats/trend?desk=plock-wso-02&standard=V",
+    ] {
+        let (_, trend) = server.json(path).await;
+        let points = trend["points"].as_array().expect("points");
+        assert!(
+            points.iter().all(|p| p["not_applicable"].is_null()),
+            "{path}: {trend}"
+        );
+    }
+
+    // The monthly report and its CSV: VI's 3 answers show no count, V's 11 do.
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/plock/{month}.csv"))
+        .await;
+    let tail = |id: &str| -> Vec<String> {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("standard,{id},")))
+            .unwrap_or_else(|| panic!("no {id} in {csv}"));
+        line.rsplitn(3, ',').take(2).map(str::to_owned).collect()
+    };
+    assert_eq!(tail("V"), ["26.8", "11"]);
+    assert_eq!(tail("VI"), ["", ""]);
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/plock/{month}"))
+        .await;
+    assert!(!report.contains("data-not-applicable=\"3\""), "{report}");
+    assert!(report.contains("data-not-applicable=\"11\""), "{report}");
+
+    // The aggregate export: a withheld desk-day shows no count either.
+    let (_, days) = server
+        .get("/dashboard/export-days.csv?office=plock&standard=V")
+        .await;
+    for row in days.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let expected = match fields[3] {
+            "plock-wso-03" => "6",
+            _ => "",
+        };
+        assert_eq!(fields[12], expected, "{row}");
+    }
+}
+
+#[tokio::test]
+async fn reasons_show_only_shown_standards_and_counts_of_at_least_five() {
+    let server = Server::spawn().await;
+    let (iii, iv) = (
+        Question::Standard(StandardId::III),
+        Question::Standard(StandardId::IV),
+    );
+    // Gąbin: 50 overall ratings, but only 2 answers to standard IV, both with a reason.
+    let gabin = server.kiosk("gabin-fin-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend([
+        (400, iv, 1, &["iv-interrupted"][..]),
+        (405, iv, 2, &["iv-interrupted"][..]),
+    ]);
+    server.answers(&gabin, &answers).await;
+    // Płock: 50 overall ratings and 10 answers to standard III, 3 of them with a reason.
+    let plock = server.kiosk("plock-wso-01").await;
+    let mut answers = spaced(50, 3);
+    answers.extend((0..10).map(|i| {
+        let reasons: &[&str] = if i < 3 { &["iii-untidy"] } else { NONE };
+        (400 + 5 * i, iii, if i < 3 { 1 } else { 4 }, reasons)
+    }));
+    server.answers(&plock, &answers).await;
+
+    // Gąbin's standard IV is withheld, so its reason is too, on every channel.
+    let (_, standards) = server.get("/dashboard/standards?office=gabin").await;
+    assert!(!standards.contains("Przerywano mi"), "{standards}");
+    let (_, overview) = server.get("/dashboard?office=gabin").await;
+    assert!(!overview.contains("Przerywano mi"), "{overview}");
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/gabin/{month}"))
+        .await;
+    assert!(!report.contains("Przerywano mi"), "{report}");
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/gabin/{month}.csv"))
+        .await;
+    assert!(!csv.contains("iv-interrupted"), "{csv}");
+    // Płock's standard III is shown (10 answers), but its reason was chosen only 3 times.
+    for path in [
+        "/api/v1/stats/reasons?office=gabin",
+        "/api/v1/stats/reasons?office=plock",
+        "/api/v1/stats/reasons?office=plock&standard=III",
+        "/api/v1/stats/reasons",
+    ] {
+        let (status, body) = server.json(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            body["reasons"].as_array().map(Vec::len),
+            Some(0),
+            "{path}: {body}"
+        );
+    }
+    let (_, by_question) = server
+        .json("/api/v1/stats/breakdown?by=question&office=plock")
+        .await;
+    let iii_group = api_groups(&by_question)
+        .into_iter()
+        .find(|(id, _)| id == "III");
+    assert_eq!(
+        iii_group,
+        Some(("III".to_owned(), Some(10))),
+        "{by_question}"
+    );
+}
+
+#[tokio::test]
+async fn the_per_answer_export_refuses_a_language_filter() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("gabin-fin-01").await;
+    let uk = "uk".parse::<LanguageTag>().expect("uk");
+    server.answers_in(&kiosk, &uk, &spaced(10, 3)).await;
+    // With the filter every row would be tagged as Ukrainian: the language the export leaves out.
+    let (status, body) = server
+        .get("/dashboard/export.csv?desk=gabin-fin-01&language=uk")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("language"), "{body}");
+    assert!(!body.contains("local_day"), "{body}");
+    // Without it the answers are given, with no language.
+    let (status, body) = server.get("/dashboard/export.csv?desk=gabin-fin-01").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 11, "{body}");
 }

@@ -179,7 +179,7 @@ impl InProcessServer {
             now,
             now + 3_600_000,
         ))?;
-        let client = SyncClient::new(&self.url)?;
+        let client = SyncClient::new(&self.url, &Default::default())?;
         let response = client.enroll(&EnrollRequest {
             code,
             kiosk_version: "bench".into(),

@@ -225,11 +225,12 @@ impl TestKiosk {
         let data_dir = dir.join(desk);
         std::fs::create_dir_all(&data_dir)?;
         let installer = Boot::new(boot_id, real_now() - HOUR, Wall::Ahead(0));
-        let response = SyncClient::new(&server.url())?.enroll(&EnrollRequest {
-            code: server.enrollment_code(desk)?,
-            kiosk_version: "0.1.0-clock-test".into(),
-            clock: installer.reading_at(real_now()),
-        })?;
+        let response =
+            SyncClient::new(&server.url(), &Default::default())?.enroll(&EnrollRequest {
+                code: server.enrollment_code(desk)?,
+                kiosk_version: "0.1.0-clock-test".into(),
+                clock: installer.reading_at(real_now()),
+            })?;
         Ok(TestKiosk {
             desk: desk.to_owned(),
             store: Store::open(&data_dir)?.store,
@@ -277,7 +278,7 @@ impl TestKiosk {
     /// Heartbeat and push the whole backlog from `boot`, running now.
     fn sync(&mut self, server: &Server, boot: &Boot) -> anyhow::Result<()> {
         let live = LiveBoot(boot.clone());
-        let client = SyncClient::new(&server.url())?.with_token(&self.token);
+        let client = SyncClient::new(&server.url(), &Default::default())?.with_token(&self.token);
         client.heartbeat(&kiosk::sync::heartbeat(self.store.status()?, &live))?;
         let report = push_backlog(&mut self.store, &client, &live)?;
         anyhow::ensure!(

@@ -48,7 +48,7 @@ async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope()
     let page = admin.get("/dashboard/alerts").await.expect("page");
     let html = page.text().await.expect("body");
     assert!(
-        html.contains("CSAT stanowiska poniżej 80% w ostatnich 5 odpowiedziach"),
+        html.contains("odsetek zadowolonych na stanowisku poniżej 80% w ostatnich 5 odpowiedziach"),
         "{html}"
     );
     assert!(
@@ -97,7 +97,7 @@ async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope()
     };
     assert!(html.contains(PLOCK_DESK), "{html}");
     // The last five of Płock's six: 2, 1, 4, 3, 1 → two satisfied of five.
-    assert!(html.contains("CSAT 40% z 5 odpowiedzi"), "{html}");
+    assert!(html.contains("40% zadowolonych z 5 odpowiedzi"), "{html}");
     assert!(!html.contains(GABIN_DESK), "Gąbin's desk is fine: {html}");
 
     let viewer = sign_in(&base, VIEWER.0, VIEWER.1).await.expect("viewer");

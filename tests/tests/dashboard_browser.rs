@@ -143,7 +143,7 @@ async fn the_dashboard_in_a_browser() {
     let notice = text(client, "p.notice[role=status]").await;
     assert!(notice.contains(&fleet.plock.id), "{notice}");
     let row = text(client, &format!("tr[data-kiosk='{}']", fleet.plock.id)).await;
-    assert!(row.contains("unieważniony"), "{row}");
+    assert!(row.contains("wyrejestrowany"), "{row}");
     assert_eq!(
         heartbeat(&base, &fleet.plock).await.expect("heartbeat"),
         StatusCode::UNAUTHORIZED

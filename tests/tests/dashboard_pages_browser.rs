@@ -311,7 +311,7 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         .await
         .expect("text");
     assert!(row.contains(PLOCK_DESK), "{row}");
-    assert!(row.contains("CSAT 80% z 5 odpowiedzi"), "{row}");
+    assert!(row.contains("80% zadowolonych z 5 odpowiedzi"), "{row}");
     assert!(!row.contains(GABIN_DESK), "{row}");
     browser
         .screenshot("alerts-raised")

@@ -8,8 +8,8 @@ mod dashboard_support;
 use std::time::{Duration, Instant};
 
 use dashboard_support::{
-    ADMIN, GABIN_DESK, PLOCK_DESK, VIEWER, attempt_sign_in, fleet, heartbeat, http, location,
-    sign_in,
+    ADMIN, GABIN_DESK, PLOCK_DESK, VIEWER, attempt_sign_in, attempt_sign_in_from, fleet, heartbeat,
+    http, location, sign_in,
 };
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -465,18 +465,24 @@ async fn behind_a_tls_proxy_the_session_cookie_is_host_prefixed_and_secure() {
         login_cookie.starts_with("__Host-ocena_login=") && login_cookie.ends_with("; Secure"),
         "{login_cookie}"
     );
-    let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in");
-    assert!(
-        session.cookie.starts_with("__Host-ocena_session="),
-        "{}",
-        session.cookie
-    );
-    let signed_in = attempt_sign_in(&base, ADMIN.0, ADMIN.1)
+    // The browser posts from the proxy's https origin; a plain-http origin is refused there.
+    let origin = base.replacen("http://", "https://", 1);
+    let from_http = attempt_sign_in(&base, ADMIN.0, ADMIN.1)
+        .await
+        .expect("from http");
+    assert_eq!(from_http.status, StatusCode::FORBIDDEN);
+    let first = attempt_sign_in_from(&base, &origin, ADMIN.0, ADMIN.1)
+        .await
+        .expect("sign in");
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let first = first.cookie.expect("cookie");
+    assert!(first.starts_with("__Host-ocena_session="), "{first}");
+    let signed_in = attempt_sign_in_from(&base, &origin, ADMIN.0, ADMIN.1)
         .await
         .expect("again");
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     let fresh = signed_in.cookie.expect("cookie");
-    assert_ne!(fresh, session.cookie, "every sign-in gets a new session id");
+    assert_ne!(fresh, first, "every sign-in gets a new session id");
     // The plain-http name means nothing here.
     let plain = fresh.replacen("__Host-ocena_session=", "ocena_session=", 1);
     let refused = http()

@@ -56,25 +56,29 @@ pub fn run() -> anyhow::Result<PathBuf> {
             String::from_utf8_lossy(&built.stderr)
         );
     }
-    // cargo-deb prints the package's path on success (on stdout or stderr, by version).
-    let printed = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&built.stdout),
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let package = printed
-        .lines()
-        .map(str::trim)
-        .rfind(|line| line.ends_with(".deb"))
-        .map(PathBuf::from)
-        .with_context(|| format!("cargo deb did not print the package's path:\n{printed}"))?;
+    let package = printed_package(&built)?;
     inspect(&package)?;
     println!("Raspberry Pi package: {}", package.display());
     Ok(package)
 }
 
+/// The package cargo-deb built: it prints the path on success (on stdout or stderr, by version).
+pub(crate) fn printed_package(built: &std::process::Output) -> anyhow::Result<PathBuf> {
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&built.stdout),
+        String::from_utf8_lossy(&built.stderr)
+    );
+    printed
+        .lines()
+        .map(str::trim)
+        .rfind(|line| line.ends_with(".deb"))
+        .map(PathBuf::from)
+        .with_context(|| format!("cargo deb did not print the package's path:\n{printed}"))
+}
+
 /// Installs the pinned cargo-deb unless that version is already there.
-fn ensure_cargo_deb() -> anyhow::Result<()> {
+pub(crate) fn ensure_cargo_deb() -> anyhow::Result<()> {
     let installed = Command::new("cargo")
         .args(["deb", "--version"])
         .output()
@@ -179,7 +183,7 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
     let postinst = dpkg_deb_field(package, "postinst")?;
     let postrm = dpkg_deb_field(package, "postrm")?;
     let unit_path = "./usr/lib/systemd/system/ocena-kiosk.service";
-    let checks: [(&str, bool); 10] = [
+    let checks: [(&str, bool); 11] = [
         ("Architecture: arm64", info.contains("Architecture: arm64")),
         (
             "the kiosk binary in /usr/bin",
@@ -199,6 +203,10 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
         (
             "INSTALL.md",
             contents.contains("./usr/share/doc/ocena-kiosk/INSTALL.md"),
+        ),
+        (
+            "the udev rule giving the gpio group the GPIO devices",
+            contents.contains("./usr/lib/udev/rules.d/60-ocena-kiosk.rules"),
         ),
         (
             "postinst creating the system user",
@@ -248,7 +256,7 @@ fn inspect(package: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn dpkg_deb(args: &[&str], package: &Path) -> anyhow::Result<String> {
+pub(crate) fn dpkg_deb(args: &[&str], package: &Path) -> anyhow::Result<String> {
     let out = Command::new("dpkg-deb")
         .args(args)
         .arg(package)
@@ -266,7 +274,7 @@ fn dpkg_deb(args: &[&str], package: &Path) -> anyhow::Result<String> {
 }
 
 /// One control member (`postinst`, `conffiles`…), empty if the package has none.
-fn dpkg_deb_field(package: &Path, member: &str) -> anyhow::Result<String> {
+pub(crate) fn dpkg_deb_field(package: &Path, member: &str) -> anyhow::Result<String> {
     let out = Command::new("dpkg-deb")
         .arg("--info")
         .arg(package)
@@ -281,7 +289,7 @@ fn dpkg_deb_field(package: &Path, member: &str) -> anyhow::Result<String> {
 }
 
 /// A file of the package's data, read through `dpkg-deb --fsys-tarfile` and tar.
-fn extract_file(package: &Path, path: &str) -> anyhow::Result<String> {
+pub(crate) fn extract_file(package: &Path, path: &str) -> anyhow::Result<String> {
     let tar = Command::new("sh")
         .arg("-c")
         .arg("dpkg-deb --fsys-tarfile \"$0\" | tar -xOf - \"$1\"")

@@ -1,6 +1,6 @@
 //! Ocena's chores behind `cargo xtask`: the quick start, the full test run with its system
 //! packages, screenshots of every kiosk screen, translation upkeep, and the Raspberry Pi build,
-//! its tests under qemu and its Debian package.
+//! its tests under qemu and its Debian package, and the aggregator's package.
 
 #![forbid(unsafe_code)]
 
@@ -10,9 +10,13 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod api_fuzz;
 mod deb;
+mod deb_server;
+mod fuzz;
 mod i18n;
 mod pi;
+mod pi_system;
 mod screenshots;
 
 #[derive(Debug, Parser)]
@@ -40,6 +44,38 @@ enum Chore {
     /// Build the Raspberry Pi's Debian package (cargo-deb) from the pi-build binary and check
     /// that it holds the service, the configuration and the user set-up.
     Deb,
+    /// The packaged kiosk in an emulated arm64 machine (QEMU, Debian 12, DRM display, touch):
+    /// install, enroll, screen, tap to the aggregator, watchdog, power cuts, upgrade and purge.
+    PiSystemTest {
+        /// How many times to cut the power while answers are recorded (30 for the long run).
+        #[arg(long, default_value_t = 5)]
+        power_cuts: usize,
+        /// Install a deliberately broken package instead, to see the test name the fault.
+        #[arg(long = "break", value_enum)]
+        breakage: Option<pi_system::Breakage>,
+    },
+    /// Build the aggregator's Debian package (cargo-deb, this machine's architecture) and check
+    /// it: contents, an unpacked install, `systemd-analyze verify` and `security`.
+    DebServer,
+    /// Run every cargo-fuzz target in `fuzz/` for a while each (installs cargo-fuzz if missing).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Only this target (default: all, one after another).
+        #[arg(long)]
+        target: Option<String>,
+    },
+    /// Run schemathesis from the aggregator's OpenAPI document against a seeded server on
+    /// loopback (installs schemathesis from PyPI into the target directory if missing).
+    ApiFuzz {
+        /// Test cases per operation.
+        #[arg(long, default_value_t = 20)]
+        max_examples: u32,
+        /// Time budget for the whole run, in seconds.
+        #[arg(long, default_value_t = 600)]
+        max_seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +90,16 @@ fn main() -> anyhow::Result<()> {
         Chore::PiBuild => pi::build().map(drop),
         Chore::PiTest => pi::test(),
         Chore::Deb => deb::run().map(drop),
+        Chore::PiSystemTest {
+            power_cuts,
+            breakage,
+        } => pi_system::run(power_cuts, breakage),
+        Chore::DebServer => deb_server::run().map(drop),
+        Chore::Fuzz { seconds, target } => fuzz::run(seconds, target.as_deref()),
+        Chore::ApiFuzz {
+            max_examples,
+            max_seconds,
+        } => api_fuzz::run(max_examples, max_seconds),
     }
 }
 

@@ -99,7 +99,10 @@ pub fn controls(visit: &Visit, health: &Health) -> Vec<Control> {
         }
         (Health::Ready, Step::Question { .. }) => {
             let mut controls = faces().to_vec();
-            controls.extend([Control::NotApplicable, Control::Skip, Control::Finish]);
+            if visit.offers_not_applicable() {
+                controls.push(Control::NotApplicable);
+            }
+            controls.extend([Control::Skip, Control::Finish]);
             controls
         }
         (Health::Ready, Step::Reasons { standard, .. }) => {
@@ -262,22 +265,34 @@ mod tests {
     }
 
     #[test]
-    fn a_question_offers_the_faces_not_applicable_skip_and_finish_in_reading_order() {
-        let mut visit = visit();
+    fn a_question_that_may_not_apply_offers_not_applicable_between_faces_and_skip() {
+        let mut desk = Config::example("/unused").desk;
+        desk.standards = vec![StandardId::V, StandardId::IV];
+        let mut visit = Visit::new(Arc::new(desk));
         let overall = visit.rate(Score::GOOD, InputKind::Button);
         store(&mut visit, overall);
         visit.tell_more();
-        let controls = controls(&visit, &Health::Ready);
+        // V (the phone) may not apply.
+        let controls_v = controls(&visit, &Health::Ready);
         let mut expected: Vec<Control> = Score::ALL.map(Control::Face).to_vec();
         expected.extend([Control::NotApplicable, Control::Skip, Control::Finish]);
-        assert_eq!(controls[..expected.len()], expected[..]);
+        assert_eq!(controls_v[..expected.len()], expected[..]);
         assert_eq!(Control::NotApplicable.id(), "not-applicable");
+        // IV (direct service) always applies: no such control.
+        visit.skip();
+        let controls_iv = controls(&visit, &Health::Ready);
+        assert!(!controls_iv.contains(&Control::NotApplicable));
+        assert_eq!(controls_iv[4], Control::Skip);
     }
 
     #[test]
     fn out_of_service_offers_only_the_bar() {
         let visit = visit();
-        let controls = controls(&visit, &Health::OutOfService("disk full".into()));
+        let fault = crate::recorder::Fault {
+            code: "S1",
+            detail: "disk full".into(),
+        };
+        let controls = controls(&visit, &Health::OutOfService(fault));
         assert!(
             controls
                 .iter()

@@ -54,7 +54,10 @@ pub fn utterance(visit: &Visit, health: &Health) -> String {
         (Health::Ready, Step::Question { standard }) => {
             let standard = catalogue.standard(*standard);
             let mut choices = faces();
-            choices.extend([ui(NOT_APPLICABLE), ui("Skip")]);
+            if visit.offers_not_applicable() {
+                choices.push(ui(NOT_APPLICABLE));
+            }
+            choices.push(ui("Skip"));
             vec![
                 translate(catalog, &standard.question_context(), standard.question),
                 list(&choices),
@@ -417,12 +420,20 @@ mod tests {
             ("pl", "Nie dotyczy"),
             ("en", "Not applicable"),
             ("uk", "Не стосується"),
-            ("de", "Trifft nicht zu"),
+            ("de", "Entfällt"),
         ] {
-            let mut v = visit(language);
+            let mut desk = Config::example("/unused").desk;
+            desk.standards = vec![StandardId::IV, StandardId::XIII];
+            let mut v = Visit::new(Arc::new(desk));
+            v.choose_language(&language.parse().expect("a language"));
             let overall = v.rate(Score::GOOD, InputKind::Button);
             store(&mut v, overall);
             v.tell_more();
+            // IV always applies: not offered, not said.
+            let screen = utterance(&v, &Health::Ready);
+            assert!(!screen.contains(label), "{language}: {screen}");
+            v.skip();
+            // XIII (a tax or property matter) may not apply.
             let screen = utterance(&v, &Health::Ready);
             assert!(screen.contains(label), "{language}: {screen}");
             assert_eq!(
@@ -445,7 +456,10 @@ mod tests {
             output: speech::Output::Nowhere,
             ..speech::SpeechConfig::default()
         });
-        let out_of_service = Health::OutOfService("database: disk full".into());
+        let out_of_service = Health::OutOfService(crate::recorder::Fault {
+            code: "S1",
+            detail: "database: disk full".into(),
+        });
         for language in ["pl", "en", "uk", "de"] {
             let text = screen_with_hint(&visit(language), &out_of_service, true);
             let audio = speaker

@@ -112,7 +112,10 @@ mod tests {
     fn storage_and_enrollment_problems_put_the_kiosk_out_of_service() {
         let mut light = StatusLight::new();
         light.sync(enrolled(0, Some(1)));
-        light.health(&Health::OutOfService("disk full".into()));
+        light.health(&Health::OutOfService(crate::recorder::Fault {
+            code: "S1",
+            detail: "disk full".into(),
+        }));
         assert_eq!(light.state(), LedState::OutOfService);
         light.health(&Health::Ready);
         assert_eq!(light.state(), LedState::AllSynced);

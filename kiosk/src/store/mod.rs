@@ -103,6 +103,19 @@ impl StoreError {
         )
     }
 
+    /// The short code the out-of-service screen shows instead of this technical text, so staff can
+    /// look the fault up (INSTALL.md, "Codes on the out-of-service screen"); the text itself goes to
+    /// the log and to `kiosk status`.
+    pub fn screen_code(&self) -> &'static str {
+        match self {
+            StoreError::DiskFull { .. } => "S1",
+            StoreError::NotWritable { .. } => "S2",
+            StoreError::CorruptAndStuck { .. } => "S3",
+            StoreError::Sqlite { .. } | StoreError::BadRow { .. } => "S4",
+            StoreError::TooNew { .. } => "S5",
+        }
+    }
+
     pub(crate) fn from_sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
         use rusqlite::ErrorCode;
         match source.sqlite_error_code() {

@@ -127,7 +127,7 @@ impl Round<'_> {
                 return Ok(());
             }
         };
-        let client = match SyncClient::new(&enrollment.server) {
+        let client = match SyncClient::new(&enrollment.server, &self.local.sync) {
             Ok(client) => client.with_token(&enrollment.token),
             Err(e) => {
                 // An enrollment naming a server that cannot be used is no enrollment.

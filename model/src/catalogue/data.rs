@@ -16,6 +16,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Representing the office",
         rateability: Rateability::Clients,
         question: "Were you greeted and helped, even with a matter for another desk?",
+        may_not_apply: false,
         reasons: &[
             // from: Witaj się z Klientami i współpracownikami, których spotykasz w budynku Urzędu.
             Reason {
@@ -61,6 +62,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Staff appearance",
         rateability: Rateability::Clients,
         question: "Did the staff member look neat, with a visible name badge?",
+        may_not_apply: false,
         reasons: &[
             // from: Umieść w widocznym miejscu identyfikator z Twoim imieniem.
             Reason {
@@ -100,6 +102,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Workstation",
         rateability: Rateability::Clients,
         question: "Was the desk tidy, with the forms and leaflets you needed at hand?",
+        may_not_apply: false,
         reasons: &[
             // from: Utrzymuj czystość i porządek na stanowisku pracy.
             Reason {
@@ -117,7 +120,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iii-hard-to-find",
                 kind: Avoid,
-                text: "Information or forms were hard to find",
+                text: "Staff struggled to find papers or forms",
             },
             // from: Nie przechowuj przedmiotów niezwiązanych z wykonywaną pracą w miejscach widocznych dla Klienta (np. rzeczy osobistych).
             Reason {
@@ -139,12 +142,19 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Direct service",
         rateability: Rateability::Clients,
         question: "Was the staff member kind and attentive, and did they explain things clearly?",
+        may_not_apply: false,
         reasons: &[
             // from: Okazuj każdemu Klientowi życzliwość i należyty szacunek.
             Reason {
                 code: "iv-unfriendly",
                 kind: Remember,
-                text: "Unfriendly or disrespectful",
+                text: "Staff were unfriendly or disrespectful",
+            },
+            // from: Traktuj Klientów w jednakowy sposób, niezależnie od ich wyglądu lub statusu społecznego.
+            Reason {
+                code: "iv-unequal-treatment",
+                kind: Remember,
+                text: "I was treated worse than others",
             },
             // from: Wysłuchaj Klienta, nie przerywaj jego wypowiedzi.
             Reason {
@@ -156,7 +166,19 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "iv-unclear-info",
                 kind: Remember,
-                text: "Unclear which documents or deadlines",
+                text: "Not told what to bring, where or by when",
+            },
+            // from: Jeśli musisz opuścić stanowisko pracy – wyjaśnij powód i określ szacunkowy czas nieobecności.
+            Reason {
+                code: "iv-left-without-explanation",
+                kind: Remember,
+                text: "Staff left the desk without a word",
+            },
+            // from: Pamiętaj, że Twoim priorytetem jest bezpośrednia obsługa Klienta. Jeśli podczas obsługi musisz odebrać połączenie – skróć rozmowę telefoniczną do minimum [...] i niezwłocznie powróć do obsługi bezpośredniej.
+            Reason {
+                code: "iv-long-call",
+                kind: Remember,
+                text: "A long phone call while serving me",
             },
             // from: Nie używaj zbyt specjalistycznego, hermetycznego, niezrozumiałego języka (pojęć, definicji, nazw procedur lub aktów prawnych) podczas rozmowy z Klientem.
             Reason {
@@ -195,7 +217,8 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa klienta podczas rozmowy telefonicznej",
         short_title: "Telephone service",
         rateability: Rateability::Clients,
-        question: "Was your phone call answered quickly and handled politely?",
+        question: "If you phoned the office, was the call answered quickly and handled politely?",
+        may_not_apply: true,
         reasons: &[
             // from: Odbieraj telefon nie później niż po trzecim sygnale.
             Reason {
@@ -246,7 +269,8 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "komunikacja elektroniczna i świadczenie e-usług",
         short_title: "E-mail and e-services",
         rateability: Rateability::Clients,
-        question: "Did you get a prompt, polite and clear reply to your e-mail?",
+        question: "If you e-mailed the office, did you get a prompt, polite and clear reply?",
+        may_not_apply: true,
         reasons: &[
             // from: Udziel odpowiedzi na wiadomości przesłane pocztą elektroniczną nie później niż 24 godziny od ich otrzymania (termin obowiązuje wyłącznie w dni robocze).
             Reason {
@@ -298,6 +322,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Difficult situations",
         rateability: Rateability::Clients,
         question: "If there was a refusal or complaint, was it handled calmly and with understanding?",
+        may_not_apply: true,
         reasons: &[
             // from: W przypadku załatwienia sprawy Klienta w sposób negatywny – niezwłocznie przekaz tę informację w sposób asertywny wraz z uzasadnieniem (podaniem przyczyny i podstawy prawnej).
             Reason {
@@ -343,6 +368,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Seniors and people with disabilities",
         rateability: Rateability::Clients,
         question: "Did you get any help you needed, in a way that suited you?",
+        may_not_apply: false,
         reasons: &[
             // from: Przekazuj informacje bez nadmiernego pośpiechu [...].
             Reason {
@@ -384,7 +410,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "viii-comments",
                 kind: Avoid,
-                text: "Comments on my age, health or situation",
+                text: "Negative comments on my age or health",
             },
         ],
     },
@@ -394,6 +420,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Foreign clients",
         rateability: Rateability::ForeignLanguageClients,
         question: "Were you helped in a language you understand, and treated with respect?",
+        may_not_apply: false,
         reasons: &[
             // from: Po zidentyfikowaniu Klienta obcojęzycznego skieruj go do pracownika Urzędu, który będzie mógł udzielić informacji w tym języku.
             Reason {
@@ -429,7 +456,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "ix-remarks-on-origin",
                 kind: Avoid,
-                text: "Remarks about my origin or appearance",
+                text: "Negative comments on my origin or looks",
             },
         ],
     },
@@ -439,6 +466,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Aggressive clients",
         rateability: Rateability::Never,
         question: "",
+        may_not_apply: false,
         reasons: &[],
     },
     Standard {
@@ -447,6 +475,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Internal clients",
         rateability: Rateability::InternalServiceDesks,
         question: "As a colleague, were you served as promptly and kindly as any client?",
+        may_not_apply: false,
         reasons: &[
             // from: Traktuj Klienta wewnętrznego jako równie istotnego, jak zewnętrzny.
             Reason {
@@ -491,7 +520,8 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa przedsiębiorcy",
         short_title: "Entrepreneurs",
         rateability: Rateability::Clients,
-        question: "Was your business matter handled quickly, with clear and practical advice?",
+        question: "If you came on business, was it handled quickly, with clear and practical advice?",
+        may_not_apply: true,
         reasons: &[
             // from: Dostosuj sposób obsługi do indywidualnych potrzeb Klientów (z podziałem na różne segmenty [...]).
             Reason {
@@ -521,7 +551,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "xii-not-to-the-point",
                 kind: Remember,
-                text: "Long-winded, not to the point",
+                text: "Long-winded answers, not to the point",
             },
             // from: Nie powielaj negatywnych stereotypów względem przedsiębiorców.
             Reason {
@@ -533,7 +563,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
             Reason {
                 code: "xii-lectured",
                 kind: Avoid,
-                text: "Lectured instead of shown the errors",
+                text: "I was lectured, not shown my errors",
             },
         ],
     },
@@ -542,7 +572,8 @@ pub(super) static STANDARDS: [Standard; 13] = [
         title_pl: "obsługa w zakresie podatków oraz zarządzania nieruchomościami",
         short_title: "Taxes and property",
         rateability: Rateability::Clients,
-        question: "Was your tax or property matter explained clearly, including possible relief?",
+        question: "If you had a tax or property matter, was it explained clearly, including any relief?",
+        may_not_apply: true,
         reasons: &[
             // from: Udzielaj poprawnych merytorycznie i wyczerpujących informacji w kwestiach związanych z zarządzaniem nieruchomościami oraz podatkowych [...].
             Reason {

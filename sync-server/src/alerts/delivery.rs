@@ -1,6 +1,8 @@
 //! Delivering alert notifications: e-mail over SMTP (lettre) and a JSON webhook signed with
-//! HMAC-SHA256. Each configured channel gets each raise and clear once; failures are returned as
-//! text for the delivery log, and [`monitor`](super::monitor) retries them.
+//! HMAC-SHA256 over a timestamp and the body. Each configured channel gets each raise and clear
+//! once; failures are returned as text for the delivery log, with every URL cut to its scheme and
+//! host (incoming-webhook URLs usually carry their secret), and [`monitor`](super::monitor)
+//! retries them.
 
 use std::time::Duration;
 
@@ -12,12 +14,19 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::{AlertEvent, AlertRecord};
+use super::{AlertEvent, AlertRecord, RuleKind};
+use crate::lang::Lang;
 
 /// How long one delivery attempt may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
-/// The webhook header carrying `sha256=<hex HMAC of the body>` when a secret is configured.
-pub const SIGNATURE_HEADER: &str = "X-Ocena-Signature";
+/// The webhook header carrying `t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` when a
+/// secret is configured (Stripe's scheme): the signed time lets a receiver refuse a replay.
+pub const SIGNATURE_HEADER: &str = "Ocena-Signature";
+/// The webhook header carrying the same Unix seconds as the signature's `t=`.
+pub const TIMESTAMP_HEADER: &str = "Ocena-Timestamp";
+/// How old a signed webhook request a receiver should still accept, in seconds;
+/// [`verify_signature`] is the receiver's check.
+pub const SIGNATURE_TOLERANCE_S: i64 = 5 * 60;
 
 /// A way of telling people about alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +80,8 @@ pub struct EmailSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
     pub url: reqwest::Url,
-    /// HMAC key from `OCENA_WEBHOOK_SECRET`; without it requests are unsigned.
+    /// HMAC key from `OCENA_WEBHOOK_SECRET`; without it requests are unsigned (and the server
+    /// says so loudly at start).
     pub secret: Option<String>,
 }
 
@@ -84,50 +94,43 @@ pub struct Notification {
 
 impl Notification {
     /// A one-line summary: "Alert: desk plock-wso-03 — CSAT 52% of 50 responses".
-    pub fn summary(&self, polish: bool) -> String {
-        let what = match (self.event, polish) {
-            (AlertEvent::Raised, true) => "Alert",
-            (AlertEvent::Raised, false) => "Alert",
-            (AlertEvent::Cleared, true) => "Alert zakończony",
-            (AlertEvent::Cleared, false) => "Alert cleared",
+    pub fn summary(&self, lang: Lang) -> String {
+        let what = match self.event {
+            AlertEvent::Raised => "Alert",
+            AlertEvent::Cleared => lang.pick("Alert zakończony", "Alert cleared"),
         };
         format!(
             "{what}: {} — {}",
             self.alert.subject,
-            self.alert.measurement(polish)
+            self.alert.measurement(lang)
         )
     }
 
+    /// The e-mail in Polish, then in English, each with its own number and date format and a
+    /// sentence saying what the satisfaction figure is.
     fn email_body(&self) -> String {
         let alert = &self.alert;
-        let when = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| {
-                    t.with_timezone(&crate::event_time::REPORT_TIME_ZONE)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default()
-        };
-        let mut body = format!(
-            "{}\n\nReguła: {}\nUrząd: {}\nPodniesiony: {}\n",
-            self.summary(true),
-            alert.rule.describe(true),
-            alert.office_id,
-            when(alert.raised_at_ms),
-        );
-        if let Some(cleared) = alert.cleared_at_ms {
-            body.push_str(&format!("Zakończony: {}\n", when(cleared)));
-        }
-        body.push_str(&format!(
-            "\n---\n{}\n\nRule: {}\nOffice: {}\nRaised: {}\n",
-            self.summary(false),
-            alert.rule.describe(false),
-            alert.office_id,
-            when(alert.raised_at_ms),
-        ));
-        if let Some(cleared) = alert.cleared_at_ms {
-            body.push_str(&format!("Cleared: {}\n", when(cleared)));
+        let mut body = String::new();
+        for (lang, [rule, office, raised, cleared]) in [
+            (Lang::Pl, ["Reguła", "Urząd", "Zgłoszono", "Zakończono"]),
+            (Lang::En, ["Rule", "Office", "Raised", "Cleared"]),
+        ] {
+            if lang == Lang::En {
+                body.push_str("\n---\n");
+            }
+            body.push_str(&format!(
+                "{}\n\n{rule}: {}\n{office}: {}\n{raised}: {}\n",
+                self.summary(lang),
+                alert.rule.describe(lang),
+                alert.office_id,
+                lang.local_time(alert.raised_at_ms),
+            ));
+            if let Some(at) = alert.cleared_at_ms {
+                body.push_str(&format!("{cleared}: {}\n", lang.local_time(at)));
+            }
+            if matches!(alert.rule.kind, RuleKind::DeskCsat { .. }) {
+                body.push_str(&format!("\n{}\n", lang.csat_meaning()));
+            }
         }
         body.push_str("\nOcena — /dashboard/alerts\n");
         body
@@ -208,6 +211,14 @@ impl Channels {
             .transpose()?;
         let webhook = webhook
             .map(|settings| {
+                if settings.secret.is_none() {
+                    tracing::warn!(
+                        webhook = %redact_urls(settings.url.as_str()),
+                        "alert webhook requests are UNSIGNED: anyone who learns the URL can send \
+                         fake alerts and a captured request can be replayed; set \
+                         OCENA_WEBHOOK_SECRET unless the receiver cannot check signatures"
+                    );
+                }
                 let client = reqwest::Client::builder()
                     .timeout(DELIVERY_TIMEOUT)
                     .user_agent(concat!("ocena-sync-server/", env!("CARGO_PKG_VERSION")))
@@ -230,12 +241,19 @@ impl Channels {
         channels
     }
 
-    /// Sends one notification on one channel; the error text goes to the delivery log.
+    /// Sends one notification on one channel; the error text goes to the delivery log, its URLs
+    /// cut to scheme and host.
     pub async fn deliver(
         &self,
         channel: Channel,
         notification: &Notification,
     ) -> Result<(), String> {
+        self.attempt(channel, notification)
+            .await
+            .map_err(|error| redact_urls(&error))
+    }
+
+    async fn attempt(&self, channel: Channel, notification: &Notification) -> Result<(), String> {
         match channel {
             Channel::Email => {
                 let (settings, transport) = self
@@ -262,7 +280,7 @@ async fn send_email(
 ) -> Result<(), String> {
     let mut message = Message::builder()
         .from(settings.from.clone())
-        .subject(format!("[Ocena] {}", notification.summary(true)));
+        .subject(format!("[Ocena] {}", notification.summary(Lang::Pl)));
     for to in &settings.to {
         message = message.to(to.clone());
     }
@@ -277,14 +295,98 @@ async fn send_email(
         .map_err(|e| format!("SMTP {}:{}: {e}", settings.smtp_host, settings.smtp_port))
 }
 
-/// The `sha256=<hex>` signature of `body` under `secret`.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+/// The HMAC-SHA256 of `"<timestamp_s>.<body>"` under `secret`.
+fn signed_mac(secret: &str, timestamp_s: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(timestamp_s.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    let digest = mac.finalize().into_bytes();
+    mac
+}
+
+/// The [`SIGNATURE_HEADER`] value for `body` sent at `timestamp_s` (Unix seconds):
+/// `t=<timestamp_s>,v1=<hex HMAC-SHA256 of "<timestamp_s>.<body>">`.
+pub fn signature(secret: &str, timestamp_s: i64, body: &[u8]) -> String {
+    let digest = signed_mac(secret, timestamp_s, body)
+        .finalize()
+        .into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("t={timestamp_s},v1={hex}")
+}
+
+/// The receiver's check, as a reference: `header` is a valid signature of `body` under `secret`,
+/// made at most [`SIGNATURE_TOLERANCE_S`] before (or after, for clock skew) `now_s`. Compares in
+/// constant time.
+pub fn verify_signature(secret: &str, header: &str, body: &[u8], now_s: i64) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", hex)) => signatures.push(hex),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
+    if now_s.abs_diff(timestamp) > SIGNATURE_TOLERANCE_S.unsigned_abs() {
+        return false;
+    }
+    signatures.into_iter().any(|hex| {
+        decode_hex(hex).is_some_and(|expected| {
+            signed_mac(secret, timestamp, body)
+                .verify_slice(&expected)
+                .is_ok()
+        })
+    })
+}
+
+/// An error and its sources, joined by ": ".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// `text` with every URL in it cut to its scheme and host (and port): `https://chat.example/…`.
+/// Incoming-webhook URLs carry their secret in the path or query, and a user name and password
+/// may sit before the host; none of it belongs in a log, a database row or a page.
+pub fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let ends_url = |c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ',');
+        let url_end = after.find(ends_url).unwrap_or(after.len());
+        let authority_end = after[..url_end].find(['/', '?', '#']).unwrap_or(url_end);
+        let authority = &after[..authority_end];
+        let host = authority.rsplit('@').next().unwrap_or(authority);
+        out.push_str(&rest[..at + 3]);
+        out.push_str(host);
+        if url_end > authority_end || host.len() < authority.len() {
+            out.push_str("/…");
+        }
+        rest = &after[url_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 async fn post_webhook(
@@ -297,28 +399,34 @@ async fn post_webhook(
         event: notification.event.as_str(),
         alert_id: alert.id,
         rule_id: alert.rule.id,
-        rule: alert.rule.describe(false),
+        rule: alert.rule.describe(Lang::En),
         subject: &alert.subject,
         office_id: &alert.office_id,
         raised_at_ms: alert.raised_at_ms,
         cleared_at_ms: alert.cleared_at_ms,
         value: alert.value,
         responses: alert.responses,
-        summary_pl: notification.summary(true),
-        summary_en: notification.summary(false),
+        summary_pl: notification.summary(Lang::Pl),
+        summary_en: notification.summary(Lang::En),
     };
     let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
     let mut request = client
         .post(settings.url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json");
     if let Some(secret) = &settings.secret {
-        request = request.header(SIGNATURE_HEADER, signature(secret, &body));
+        let timestamp_s = chrono::Utc::now().timestamp();
+        request = request
+            .header(TIMESTAMP_HEADER, timestamp_s)
+            .header(SIGNATURE_HEADER, signature(secret, timestamp_s, &body));
     }
-    let response = request
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("webhook {}: {e}", settings.url))?;
+    let response = request.body(body).send().await.map_err(|e| {
+        // reqwest names the whole URL; the caller redacts what is left.
+        format!(
+            "webhook {}: {}",
+            settings.url,
+            error_chain(&e.without_url())
+        )
+    })?;
     let status = response.status();
     if status.is_success() {
         Ok(())
@@ -332,11 +440,113 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_are_hex_hmac_sha256() {
-        // RFC 4231 test case 2.
+    fn signatures_are_hex_hmac_sha256_of_the_timestamp_and_the_body() {
+        // The MAC of exactly the bytes "<t>.<body>", computed independently.
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").expect("key");
+        mac.update(b"1700000000.{\"a\":1}");
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let header = signature("Jefe", 1_700_000_000, br#"{"a":1}"#);
+        assert_eq!(header, format!("t=1700000000,v1={expected}"));
+    }
+
+    #[test]
+    fn receivers_accept_fresh_signatures_and_refuse_replays_and_forgeries() {
+        let body = br#"{"event":"raised"}"#;
+        let t = 1_700_000_000;
+        let header = signature("secret", t, body);
+        assert!(verify_signature("secret", &header, body, t));
+        assert!(verify_signature("secret", &header, body, t + 300));
+        assert!(
+            !verify_signature("secret", &header, body, t + 301),
+            "replayed"
+        );
+        assert!(!verify_signature("other", &header, body, t), "wrong key");
+        assert!(
+            !verify_signature("secret", &header, br#"{"event":"cleared"}"#, t),
+            "body changed"
+        );
+        let moved = header.replace("t=1700000000", "t=1700000200");
+        assert!(
+            !verify_signature("secret", &moved, body, t + 200),
+            "time changed"
+        );
+        assert!(!verify_signature("secret", "v1=00", body, t), "no time");
+    }
+
+    #[test]
+    fn urls_are_cut_to_scheme_and_host() {
         assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            redact_urls("webhook https://hooks.example/services/T0/B0/XyZsecret?token=abc: boom"),
+            "webhook https://hooks.example/… boom"
+        );
+        assert_eq!(
+            redact_urls("(https://user:pw@chat.example:8443) and http://h/"),
+            "(https://chat.example:8443/…) and http://h/…"
+        );
+        assert_eq!(
+            redact_urls("SMTP smtp.example:587: refused"),
+            "SMTP smtp.example:587: refused"
+        );
+        assert_eq!(
+            redact_urls("see http://host.example"),
+            "see http://host.example"
+        );
+    }
+
+    #[test]
+    fn the_email_writes_numbers_and_dates_in_each_language() {
+        use super::super::{AlertRule, CsatWindow};
+        let rule = |kind| AlertRule {
+            id: 1,
+            kind,
+            office_id: None,
+            enabled: true,
+            created_at_ms: 0,
+        };
+        // 2026-11-03 13:05 UTC, 14:05 in Warsaw.
+        let raised_at_ms = 1_793_711_100_000;
+        let mail = |kind, value, responses| {
+            Notification {
+                event: AlertEvent::Raised,
+                alert: AlertRecord {
+                    id: 1,
+                    rule: rule(kind),
+                    subject: "plock-wso-03".into(),
+                    office_id: "plock".into(),
+                    raised_at_ms,
+                    cleared_at_ms: None,
+                    value,
+                    responses,
+                },
+            }
+            .email_body()
+        };
+        let silent = mail(RuleKind::KioskSilent { hours: 4 }, 5.26, None);
+        assert!(silent.contains("brak połączenia od 5,3 h"), "{silent}");
+        assert!(silent.contains("not seen for 5.3 h"), "{silent}");
+        assert!(silent.contains("Zgłoszono: 03.11.2026, 14:05"), "{silent}");
+        assert!(silent.contains("Raised: 3 Nov 2026, 14:05"), "{silent}");
+        let csat = mail(
+            RuleKind::DeskCsat {
+                below_percent: 60,
+                window: CsatWindow::LastResponses(50),
+            },
+            52.0,
+            Some(1_250),
+        );
+        assert!(
+            csat.contains("52% zadowolonych z 1250 odpowiedzi"),
+            "{csat}"
+        );
+        assert!(csat.contains("CSAT 52% of 1,250 responses"), "{csat}");
+        assert!(
+            csat.contains("Odsetek zadowolonych: oceny dobre"),
+            "the figure is explained"
         );
     }
 

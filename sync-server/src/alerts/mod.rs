@@ -9,6 +9,7 @@ pub mod monitor;
 use std::fmt;
 
 use crate::analytics::Disclosure;
+use crate::lang::Lang;
 
 /// What a rule watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,21 +111,20 @@ pub struct AlertRule {
 
 impl AlertRule {
     /// The rule in words, for pages, messages and the CLI.
-    pub fn describe(&self, polish: bool) -> String {
-        let office = match (&self.office_id, polish) {
-            (Some(office), true) => format!(" (urząd {office})"),
-            (Some(office), false) => format!(" (office {office})"),
-            (None, _) => String::new(),
+    pub fn describe(&self, lang: Lang) -> String {
+        let office = match &self.office_id {
+            Some(office) => format!(" ({} {office})", lang.pick("urząd", "office")),
+            None => String::new(),
         };
-        let text = match (self.kind, polish) {
+        let text = match (self.kind, lang) {
             (
                 RuleKind::DeskCsat {
                     below_percent,
                     window,
                 },
-                true,
+                Lang::Pl,
             ) => format!(
-                "CSAT stanowiska poniżej {below_percent}% {}",
+                "odsetek zadowolonych na stanowisku poniżej {below_percent}% {}",
                 match window {
                     CsatWindow::LastResponses(n) => format!("w ostatnich {n} odpowiedziach"),
                     CsatWindow::LastDays(n) => format!("w ostatnich {n} dniach"),
@@ -135,7 +135,7 @@ impl AlertRule {
                     below_percent,
                     window,
                 },
-                false,
+                Lang::En,
             ) => format!(
                 "desk CSAT below {below_percent}% over {}",
                 match window {
@@ -143,10 +143,10 @@ impl AlertRule {
                     CsatWindow::LastDays(n) => format!("the last {n} days"),
                 }
             ),
-            (RuleKind::KioskSilent { hours }, true) => {
-                format!("kiosk bez kontaktu dłużej niż {hours} h")
+            (RuleKind::KioskSilent { hours }, Lang::Pl) => {
+                format!("brak połączenia z kioskiem dłużej niż {hours} h")
             }
-            (RuleKind::KioskSilent { hours }, false) => {
+            (RuleKind::KioskSilent { hours }, Lang::En) => {
                 format!("kiosk not seen for more than {hours} h")
             }
         };
@@ -298,21 +298,27 @@ pub struct AlertRecord {
 }
 
 impl AlertRecord {
-    /// What was measured, in words.
-    pub fn measurement(&self, polish: bool) -> String {
-        match (self.rule.kind, polish) {
-            (RuleKind::DeskCsat { .. }, true) => format!(
-                "CSAT {:.0}% z {} odpowiedzi",
-                self.value,
-                self.responses.unwrap_or(0)
+    /// What was measured, in words, with the language's number format.
+    pub fn measurement(&self, lang: Lang) -> String {
+        let responses = self.responses.unwrap_or(0);
+        match self.rule.kind {
+            RuleKind::DeskCsat { .. } => match lang {
+                Lang::Pl => format!(
+                    "{} zadowolonych z {} odpowiedzi",
+                    lang.percent(self.value, 0),
+                    lang.number(responses as f64, 0)
+                ),
+                Lang::En => format!(
+                    "CSAT {} of {} responses",
+                    lang.percent(self.value, 0),
+                    lang.number(responses as f64, 0)
+                ),
+            },
+            RuleKind::KioskSilent { .. } => format!(
+                "{} {} h",
+                lang.pick("brak połączenia od", "not seen for"),
+                lang.number(self.value, 1)
             ),
-            (RuleKind::DeskCsat { .. }, false) => format!(
-                "CSAT {:.0}% of {} responses",
-                self.value,
-                self.responses.unwrap_or(0)
-            ),
-            (RuleKind::KioskSilent { .. }, true) => format!("brak kontaktu od {:.1} h", self.value),
-            (RuleKind::KioskSilent { .. }, false) => format!("not seen for {:.1} h", self.value),
         }
     }
 }

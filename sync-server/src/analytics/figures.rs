@@ -1,8 +1,8 @@
 //! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
 //! CSAT (share of scores 3–4), mean and distribution. A cell is shown only when
-//! [`disclosure`](super::disclosure) has not withheld it; below [`MIN_RESPONSES`] it never is.
-//! "Does not apply" answers are counted beside the scores, never among them: they show only as
-//! their share of a standard's answers, under the same disclosure decision.
+//! [`disclosure`](super::disclosure) has not withheld it: that decision, with the configured
+//! `k`, is the only rule. "Does not apply" answers are counted beside the scores, never among
+//! them: they show only as their share of a standard's answers, under the same decision.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -37,11 +37,9 @@ impl Counts {
         (!self.is_withheld()).then_some(responses)
     }
 
-    /// Whether the cell shows nothing: withheld by disclosure control, or (as a last guard for
-    /// counts that never went through it) from 1 to [`MIN_RESPONSES`] − 1 answers.
+    /// Whether the cell shows nothing: withheld by disclosure control.
     pub fn is_withheld(&self) -> bool {
-        let responses = self.responses();
-        self.withheld || (responses > 0 && responses < MIN_RESPONSES)
+        self.withheld
     }
 
     /// These counts with `not_applicable` "does not apply" answers.
@@ -62,17 +60,20 @@ impl Counts {
         self.responses() + self.not_applicable
     }
 
-    /// The "does not apply" count a page may print: `None` when the cell is withheld or holds
-    /// fewer than [`MIN_RESPONSES`] answers in all.
+    /// The "does not apply" count a page may print: `None` when withheld (disclosure control
+    /// weighs a cell's answers with "does not apply" as well as its scores).
     pub fn shown_not_applicable(&self) -> Option<i64> {
-        (!self.is_withheld() && self.answers() >= MIN_RESPONSES).then_some(self.not_applicable)
+        (!self.is_withheld()).then_some(self.not_applicable)
     }
 
     /// The share of answers that said "does not apply", in percent; `None` when its count is not
-    /// shown ([`Counts::shown_not_applicable`]).
+    /// shown ([`Counts::shown_not_applicable`]) or the cell is empty.
     pub fn not_applicable_percent(&self) -> Option<f64> {
         let not_applicable = self.shown_not_applicable()?;
         let answers = self.answers();
+        if answers == 0 {
+            return None;
+        }
         #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
         let (not_applicable, total) = (not_applicable as f64, answers as f64);
         Some(100.0 * not_applicable / total)
@@ -154,7 +155,7 @@ pub struct Cell {
     /// Counts of scores 1, 2, 3 and 4.
     pub distribution: Option<[i64; 4]>,
     /// "Does not apply" answers in the cell: not scores, never in `responses`, CSAT or mean;
-    /// null when the cell is withheld or holds fewer than 5 answers in all.
+    /// null when the cell is withheld (its scores, or its answers with these, are too few).
     pub not_applicable: Option<i64>,
     /// Their share of every answer (scores and "does not apply") in percent; null as above.
     pub not_applicable_percent: Option<f64>,
@@ -165,10 +166,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn four_responses_show_no_score_and_five_do() {
-        let four = Counts::new([1, 0, 0, 3]);
-        assert_eq!(four.figures(), None);
-        let cell = four.cell();
+    fn a_withheld_cell_shows_nothing_and_a_shown_one_its_figures() {
+        let withheld = Counts {
+            scores: [1, 0, 0, 30],
+            not_applicable: 0,
+            withheld: true,
+        };
+        assert_eq!(withheld.figures(), None);
+        let cell = withheld.cell();
         assert!(cell.too_few_responses);
         assert_eq!(
             (cell.responses, cell.csat_percent, cell.mean),
@@ -176,11 +181,20 @@ mod tests {
         );
         assert_eq!(cell.distribution, None);
 
-        let five = Counts::new([1, 1, 0, 3]).figures().expect("five responses");
+        let five = Counts::new([1, 1, 0, 3]).figures().expect("shown");
         assert_eq!(five.responses, 5);
         assert!((five.csat_percent - 60.0).abs() < 1e-9);
         assert!((five.mean - 15.0 / 5.0).abs() < 1e-9);
         assert!((five.shares_percent[3] - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn withholding_is_disclosure_controls_decision_alone() {
+        // Not withheld by disclosure control (which applies the configured k): shown, however
+        // few its answers; no second, constant rule here.
+        let four = Counts::new([0, 0, 2, 2]);
+        assert!(!four.is_withheld());
+        assert_eq!(four.shown_responses(), Some(4));
     }
 
     #[test]
@@ -195,13 +209,8 @@ mod tests {
         let cell = with.cell();
         assert_eq!((cell.responses, cell.not_applicable), (Some(5), Some(15)));
         assert_eq!(cell.csat_percent, scores.cell().csat_percent);
-        // Four answers show no share, whatever they are.
-        assert_eq!(
-            Counts::new([0, 0, 1, 0])
-                .with_not_applicable(3)
-                .not_applicable_percent(),
-            None
-        );
+        // An empty cell has no share.
+        assert_eq!(Counts::default().not_applicable_percent(), None);
         // Only "does not apply": no score figures, but the share.
         let only = Counts::default().with_not_applicable(6);
         assert_eq!(only.figures(), None);

@@ -83,6 +83,8 @@ pub enum Step {
 }
 
 impl Step {
+    pub const ALL: [Step; 2] = [Step::Week, Step::Month];
+
     pub fn code(self) -> &'static str {
         match self {
             Step::Week => "week",
@@ -163,10 +165,23 @@ fn slug(parameter: &str, value: &str) -> Result<String, FilterError> {
     }
 }
 
+/// The ids [`slug`] accepts, as a regular expression for the API's description.
+pub fn id_pattern() -> String {
+    format!("^[a-z0-9][a-z0-9-]{{0,{}}}$", MAX_ID_CHARS - 1)
+}
+
+/// The years a filter's dates may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// The dates [`date`] accepts (`YYYY-MM-DD` in [`YEARS`]), as a regular expression for the API's
+/// description. It leaves out 29 February, which a pattern cannot tell from a leap year's.
+pub const DATE_PATTERN: &str = "^(20[0-9]{2}|2100)-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|\
+(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$";
+
 fn date(parameter: &str, value: &str) -> Result<NaiveDate, FilterError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .ok()
-        .filter(|d| (2000..=2100).contains(&d.year()) && value.len() == 10)
+        .filter(|d| YEARS.contains(&d.year()) && value.len() == 10)
         .ok_or_else(|| {
             problem(
                 parameter,

@@ -25,6 +25,13 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 4] = [
+        Level::Office,
+        Level::Department,
+        Level::Desk,
+        Level::Question,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Level::Office => "office",
@@ -35,14 +42,7 @@ impl Level {
     }
 
     pub fn parse(code: &str) -> Option<Level> {
-        [
-            Level::Office,
-            Level::Department,
-            Level::Desk,
-            Level::Question,
-        ]
-        .into_iter()
-        .find(|l| l.code() == code)
+        Level::ALL.into_iter().find(|l| l.code() == code)
     }
 }
 

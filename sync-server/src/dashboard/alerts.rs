@@ -7,8 +7,6 @@ use axum::http::Uri;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::TimeZone;
-use chrono_tz::Europe::Warsaw;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -16,7 +14,8 @@ use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Section, page};
 use super::refusal::PageError;
 use super::viewer::Viewer;
-use super::{Lang, Role};
+use super::{Lang, Role, labels};
+use crate::alerts::delivery::redact_urls;
 use crate::alerts::{AlertRule, CsatWindow, RuleKind};
 use crate::http::AppState;
 use crate::storage::{AlertListing, DeliveryState};
@@ -24,34 +23,31 @@ use crate::storage::{AlertListing, DeliveryState};
 /// Alerts listed at most (open ones first, then the newest).
 const LISTED: usize = 300;
 
-fn local_time(ms: i64) -> String {
-    Warsaw.timestamp_millis_opt(ms).single().map_or_else(
-        || "—".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-    )
-}
-
-fn polish(lang: Lang) -> bool {
-    lang == Lang::Pl
-}
-
-fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
+/// One delivery's state. Only admins see why a delivery failed (they configure the channels),
+/// and even they see URLs cut to scheme and host, rows stored before that rule included.
+fn delivery_text(lang: Lang, delivery: &DeliveryState, show_errors: bool) -> String {
     let channel = match delivery.channel.as_str() {
         "email" => lang.pick("e-mail", "e-mail"),
         _ => lang.pick("webhook", "webhook"),
     };
     let event = match delivery.event.as_str() {
-        "raised" => lang.pick("alert", "raised"),
+        "raised" => lang.pick("zgłoszenie", "raised"),
         _ => lang.pick("zakończenie", "cleared"),
     };
     match (&delivery.delivered_at_ms, &delivery.last_error) {
         (Some(at), _) => format!(
             "{channel} ({event}): {} {}",
             lang.pick("wysłano", "sent"),
-            local_time(*at)
+            lang.local_time(*at)
         ),
-        (None, Some(error)) => format!(
-            "{channel} ({event}): {} {} — {error}",
+        (None, Some(error)) if show_errors => format!(
+            "{channel} ({event}): {} {} — {}",
+            lang.pick("nieudane próby:", "failed attempts:"),
+            delivery.attempts,
+            redact_urls(error)
+        ),
+        (None, Some(_)) => format!(
+            "{channel} ({event}): {} {}",
             lang.pick("nieudane próby:", "failed attempts:"),
             delivery.attempts
         ),
@@ -59,7 +55,9 @@ fn delivery_text(lang: Lang, delivery: &DeliveryState) -> String {
     }
 }
 
-fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -> Markup {
+fn alerts_table(viewer: &Viewer, id: &str, caption: &str, alerts: &[&AlertListing]) -> Markup {
+    let lang = viewer.lang;
+    let show_errors = viewer.role == Role::Admin;
     let caption_id = format!("{id}-caption");
     html! {
         div.table-scroll role="region" aria-labelledby=(caption_id) tabindex="0" {
@@ -70,8 +68,8 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                     th scope="col" { (lang.pick("Dotyczy", "Subject")) }
                     th scope="col" { (lang.pick("Pomiar", "Measured")) }
                     th scope="col" { (lang.pick("Reguła", "Rule")) }
-                    th scope="col" { (lang.pick("Podniesiony", "Raised")) }
-                    th scope="col" { (lang.pick("Zakończony", "Cleared")) }
+                    th scope="col" { (lang.pick("Zgłoszono", "Raised")) }
+                    th scope="col" { (lang.pick("Zakończono", "Cleared")) }
                     th scope="col" { (lang.pick("Powiadomienia", "Notifications")) }
                 } }
                 tbody {
@@ -80,17 +78,17 @@ fn alerts_table(lang: Lang, id: &str, caption: &str, alerts: &[&AlertListing]) -
                         tr data-alert=(alert.id) {
                             td { (alert.office_id) }
                             td { (alert.subject) }
-                            td { (alert.measurement(polish(lang))) }
-                            td { "#" (alert.rule.id) " " (alert.rule.describe(polish(lang))) }
-                            td { (local_time(alert.raised_at_ms)) }
-                            td { (alert.cleared_at_ms.map_or_else(|| lang.pick("trwa", "open").to_owned(), local_time)) }
+                            td { (alert.measurement(lang)) }
+                            td { "#" (alert.rule.id) " " (alert.rule.describe(lang)) }
+                            td { (lang.local_time(alert.raised_at_ms)) }
+                            td { (alert.cleared_at_ms.map_or_else(|| lang.pick("trwa", "open").to_owned(), |ms| lang.local_time(ms))) }
                             td {
                                 @if listing.deliveries.is_empty() {
-                                    (lang.pick("brak kanałów — tylko na tej stronie", "no channels — this page only"))
+                                    (lang.pick("brak skonfigurowanych powiadomień — alert widać tylko na tej stronie", "no channels — this page only"))
                                 } @else {
                                     ul.plain {
                                         @for delivery in &listing.deliveries {
-                                            li { (delivery_text(lang, delivery)) }
+                                            li { (delivery_text(lang, delivery, show_errors)) }
                                         }
                                     }
                                 }
@@ -124,8 +122,8 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
                         @for rule in rules {
                             tr data-rule=(rule.id) {
                                 td { (rule.id) }
-                                td { (rule.describe(polish(lang))) }
-                                td { (if rule.enabled { lang.pick("działa", "active") } else { lang.pick("wstrzymana", "stopped") }) }
+                                td { (rule.describe(lang)) }
+                                td { (if rule.enabled { lang.pick("aktywna", "active") } else { lang.pick("wstrzymana", "stopped") }) }
                                 @if admin {
                                     td {
                                         form method="post" action="/dashboard/alerts/rules/toggle" {
@@ -150,7 +148,12 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
             form.rule-form method="post" action="/dashboard/alerts/rules" {
                 input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                 fieldset {
-                    legend { (lang.pick("Gdy CSAT stanowiska spadnie", "When a desk's CSAT falls")) }
+                    legend {
+                        @match lang {
+                            Lang::Pl => "Gdy odsetek zadowolonych na stanowisku spadnie",
+                            Lang::En => { "When a desk's " (labels::csat_label(lang)) " falls" }
+                        }
+                    }
                     label { (lang.pick("poniżej (%)", "below (%)"))
                         input type="number" name="csat_below" min="1" max="100" inputmode="numeric";
                     }
@@ -162,7 +165,7 @@ fn rules_section(viewer: &Viewer, rules: &[AlertRule], offices: &[(String, Strin
                     }
                 }
                 fieldset {
-                    legend { (lang.pick("Albo gdy kiosk milczy", "Or when a kiosk is silent")) }
+                    legend { (lang.pick("Albo gdy kiosk nie łączy się z serwerem", "Or when a kiosk is not heard from")) }
                     label { (lang.pick("dłużej niż (godziny)", "for more than (hours)"))
                         input type="number" name="silent_hours" min="1" max="2160" inputmode="numeric";
                     }
@@ -210,20 +213,20 @@ pub async fn show(
         .partition(|l| l.alert.cleared_at_ms.is_none());
     let body = html! {
         p { (lang.pick(
-            "Reguły są sprawdzane co minutę. Alert trwa, dopóki stanowisko nie wróci powyżej progu albo kiosk nie odezwie się ponownie; zakończone zostają w historii. Mniej niż 5 odpowiedzi niczego nie rozstrzyga.",
+            "Reguły są sprawdzane co minutę. Alert trwa, dopóki wynik stanowiska nie wróci powyżej progu albo kiosk nie połączy się ponownie; zakończone alerty pozostają w historii. Przy mniej niż 5 odpowiedziach alert nie jest ani zgłaszany, ani zamykany.",
             "Rules are checked every minute. An alert stays open until the desk is back above the threshold or the kiosk is heard from again; cleared ones stay in the history. Fewer than 5 responses decide nothing."
         )) }
         h2 #open { (lang.pick("Otwarte alerty", "Open alerts")) " (" (open.len()) ")" }
         @if open.is_empty() {
             p #no-open-alerts { (lang.pick("Brak otwartych alertów.", "No open alerts.")) }
         } @else {
-            (alerts_table(lang, "open-alerts", lang.pick("Otwarte alerty", "Open alerts"), &open))
+            (alerts_table(&viewer, "open-alerts", lang.pick("Otwarte alerty", "Open alerts"), &open))
         }
         h2 #history { (lang.pick("Historia", "History")) }
         @if history.is_empty() {
             p { (lang.pick("Brak zakończonych alertów.", "No cleared alerts.")) }
         } @else {
-            (alerts_table(lang, "alert-history", lang.pick("Zakończone alerty", "Cleared alerts"), &history))
+            (alerts_table(&viewer, "alert-history", lang.pick("Zakończone alerty", "Cleared alerts"), &history))
         }
         (rules_section(&viewer, &rules, &offices))
     };
@@ -319,7 +322,7 @@ pub async fn add_rule(
         },
         Err(_) => lang
             .pick(
-                "Podaj próg CSAT z liczbą ostatnich odpowiedzi albo dni, albo liczbę godzin ciszy kiosku — liczbami całkowitymi.",
+                "Podaj próg odsetka zadowolonych z liczbą ostatnich odpowiedzi albo dni, albo liczbę godzin bez połączenia z kioskiem — liczbami całkowitymi.",
                 "Give a CSAT threshold with a number of last responses or days, or a kiosk's hours of silence — as whole numbers.",
             )
             .to_owned(),

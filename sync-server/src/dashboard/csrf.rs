@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::refusal::PageError;
-use super::session::{same_origin, secrets_equal};
+use super::session::secrets_equal;
 use super::viewer::Viewer;
 use crate::http::AppState;
 
@@ -28,7 +28,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let (mut parts, body) = request.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
         let refuse = || PageError::bad_form(viewer.lang).into_response();
-        if !same_origin(&parts.headers) {
+        if !state.sessions.same_origin(&parts.headers) {
             return Err(refuse());
         }
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)

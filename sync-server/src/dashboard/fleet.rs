@@ -8,8 +8,6 @@ use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::TimeZone;
-use chrono_tz::Europe::Warsaw;
 use maud::{Markup, html};
 use model::wire::ApiError;
 use serde::{Deserialize, Serialize};
@@ -58,13 +56,6 @@ fn office_name(id: &str) -> &str {
         .map_or(id, |(_, name)| name)
 }
 
-fn local_time(ms: i64) -> String {
-    Warsaw.timestamp_millis_opt(ms).single().map_or_else(
-        || "—".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-    )
-}
-
 fn clock_text(lang: Lang, kiosk: &FleetKiosk) -> String {
     let status = &kiosk.status;
     let Some(drift_ms) = status.clock_drift_ms else {
@@ -76,8 +67,11 @@ fn clock_text(lang: Lang, kiosk: &FleetKiosk) -> String {
     };
     #[allow(clippy::cast_precision_loss)]
     let seconds = lang.number(drift_ms as f64 / 1000.0, 0);
-    let warning = if drift_ms.abs() > DRIFT_WARNING_MS {
-        lang.pick(" — uwaga: zegar odbiega", " — warning: clock is off")
+    let warning = if drift_ms.unsigned_abs() > DRIFT_WARNING_MS.unsigned_abs() {
+        lang.pick(
+            " — uwaga: zegar kiosku odbiega od czasu serwera",
+            " — warning: the kiosk's clock is off",
+        )
     } else {
         ""
     };
@@ -96,8 +90,8 @@ fn fleet_table(viewer: &Viewer, kiosks: &[FleetKiosk]) -> Markup {
                     th scope="col" { (lang.pick("Stanowisko", "Desk")) }
                     th scope="col" { (lang.pick("Ostatni kontakt", "Last seen")) }
                     th scope="col" { (lang.pick("Wersja", "Version")) }
-                    th scope="col" .number { (lang.pick("Zaległe", "Backlog")) }
-                    th scope="col" { (lang.pick("Najstarsze niewysłane", "Oldest unsynced")) }
+                    th scope="col" .number { (lang.pick("Niewysłane odpowiedzi", "Backlog")) }
+                    th scope="col" { (lang.pick("Najstarsza niewysłana", "Oldest unsynced")) }
                     th scope="col" { (lang.pick("Zegar", "Clock")) }
                     th scope="col" { (lang.pick("Ostatni błąd", "Last error")) }
                     th scope="col" { (lang.pick("Stan", "Status")) }
@@ -109,15 +103,15 @@ fn fleet_table(viewer: &Viewer, kiosks: &[FleetKiosk]) -> Markup {
                         tr data-kiosk=(status.id) {
                             td { (kiosk.office_name) }
                             td { (kiosk.desk_name) br; small { (status.desk_id) } }
-                            td { (status.last_seen_ms.map_or_else(|| lang.pick("nigdy", "never").to_owned(), local_time)) }
+                            td { (status.last_seen_ms.map_or_else(|| lang.pick("nigdy", "never").to_owned(), |ms| lang.local_time(ms))) }
                             td { (status.version) }
                             td.number { (status.backlog.map_or_else(|| "—".to_owned(), |b| lang.number(b as f64, 0))) }
-                            td { (status.oldest_unsynced_ms.map_or_else(|| "—".to_owned(), local_time)) }
+                            td { (status.oldest_unsynced_ms.map_or_else(|| "—".to_owned(), |ms| lang.local_time(ms))) }
                             td { (clock_text(lang, kiosk)) }
                             td { (status.last_error.as_deref().unwrap_or("—")) }
                             td {
                                 @if let Some(revoked) = status.revoked_at_ms {
-                                    (lang.pick("unieważniony ", "revoked ")) (local_time(revoked))
+                                    (lang.pick("wyrejestrowany ", "revoked ")) (lang.local_time(revoked))
                                 } @else {
                                     (lang.pick("aktywny", "active"))
                                 }
@@ -131,8 +125,8 @@ fn fleet_table(viewer: &Viewer, kiosks: &[FleetKiosk]) -> Markup {
                                             input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                                             input type="hidden" name="kiosk" value=(status.id);
                                             button.danger type="submit"
-                                                aria-label=(format!("{} {}", lang.pick("Unieważnij kiosk", "Revoke kiosk"), status.desk_id)) {
-                                                (lang.pick("Unieważnij", "Revoke"))
+                                                aria-label=(format!("{} {}", lang.pick("Wyrejestruj kiosk", "Revoke kiosk"), status.desk_id)) {
+                                                (lang.pick("Wyrejestruj", "Revoke"))
                                             }
                                         }
                                     }
@@ -211,7 +205,7 @@ pub async fn show(
         .filter(|id| kiosks.iter().any(|k| k.status.id == *id));
     let body = html! {
         @if let Some(id) = revoked {
-            p.notice role="status" { (lang.pick("Unieważniono kiosk ", "Revoked kiosk ")) (id) "." }
+            p.notice role="status" { (lang.pick("Wyrejestrowano kiosk ", "Revoked kiosk ")) (id) "." }
         }
         @if kiosks.is_empty() {
             p { (lang.pick("Brak kiosków w tym zakresie.", "No kiosks in this scope.")) }
@@ -264,7 +258,7 @@ pub async fn issue_code(
             strong { (desk.survey.desk_name) } " (" (desk_id.as_str()) ")"
         }
         p.enrollment-code #enrollment-code { (code) }
-        p { (lang.pick("Ważny do ", "Valid until ")) (local_time(expires_ms))
+        p { (lang.pick("Ważny do ", "Valid until ")) (lang.local_time(expires_ms))
             (lang.pick(". Kod jest pokazywany tylko raz i nie da się go odczytać ponownie.",
                        ". The code is shown only once and cannot be read again.")) }
         p { a href="/dashboard/fleet" { (lang.pick("Wróć do listy kiosków", "Back to the kiosks")) } }
@@ -297,7 +291,7 @@ pub async fn revoke(
     if form.confirm.as_deref() != Some("yes") {
         let body = html! {
             p {
-                (lang.pick("Czy na pewno unieważnić kiosk przy stanowisku ", "Really revoke the kiosk at desk "))
+                (lang.pick("Czy na pewno wyrejestrować kiosk przy stanowisku ", "Really revoke the kiosk at desk "))
                 strong { (kiosk.desk_name) } " (" (kiosk.status.desk_id) ", " (kiosk.office_name) ")? "
                 (lang.pick(
                     "Jego token przestanie działać od razu; kiosk trzeba będzie zarejestrować ponownie nowym kodem.",
@@ -308,14 +302,14 @@ pub async fn revoke(
                 input type="hidden" name=(FIELD) value=(viewer.csrf_token);
                 input type="hidden" name="kiosk" value=(kiosk.status.id);
                 input type="hidden" name="confirm" value="yes";
-                button.danger #confirm-revoke type="submit" { (lang.pick("Tak, unieważnij", "Yes, revoke")) }
+                button.danger #confirm-revoke type="submit" { (lang.pick("Tak, wyrejestruj", "Yes, revoke")) }
                 " "
                 a.button href="/dashboard/fleet" { (lang.pick("Anuluj", "Cancel")) }
             }
         };
         return Ok(page(
             &viewer.chrome(Some(Section::Fleet), Section::Fleet.path()),
-            lang.pick("Unieważnienie kiosku", "Revoke a kiosk"),
+            lang.pick("Wyrejestrowanie kiosku", "Revoke a kiosk"),
             &body,
         )
         .into_response());

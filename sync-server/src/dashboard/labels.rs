@@ -1,9 +1,12 @@
 //! Names the dashboard shows for catalogue items: standards by their ordinance titles, and the
 //! reasons clients chose, in Polish from the kiosk's own Polish translation (the same words the
-//! client read) or in English from the catalogue.
+//! client read) or in English from the catalogue. Also the name of the satisfaction figure, which
+//! Polish spells out and English abbreviates as "CSAT", explained wherever it is shown.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use maud::{Markup, html};
 
 use model::catalogue::Catalogue;
 use model::{Question, StandardId};
@@ -64,6 +67,35 @@ fn unquote(literal: &str) -> String {
         }
     }
     out
+}
+
+/// The satisfaction figure's name as a column or chart label: "Odsetek zadowolonych", "CSAT".
+pub fn csat(lang: Lang) -> &'static str {
+    lang.csat_name()
+}
+
+/// What the satisfaction figure is, in a sentence: the explanation shown with [`csat`].
+pub fn csat_meaning(lang: Lang) -> &'static str {
+    lang.csat_meaning()
+}
+
+/// A satisfaction value in words, as charts write it: "80% zadowolonych", "CSAT 80%".
+pub fn csat_value(lang: Lang, percent: &str) -> String {
+    match lang {
+        Lang::Pl => format!("{percent} zadowolonych"),
+        Lang::En => format!("CSAT {percent}"),
+    }
+}
+
+/// [`csat`] as markup: English's abbreviation carries its meaning (`<abbr title>`); Polish names
+/// the figure in full, and every page explains it in its footer.
+pub fn csat_label(lang: Lang) -> Markup {
+    html! {
+        @match lang {
+            Lang::Pl => (csat(lang)),
+            Lang::En => abbr title=(csat_meaning(lang)) { (csat(lang)) },
+        }
+    }
 }
 
 /// A reason's text in `lang`; an unknown code (a retired reason) is shown as it is stored.

@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Lang, Role, STYLESHEET_PATH};
+use super::{Lang, Role, STYLESHEET_PATH, labels};
 
 /// The dashboard's sections, in menu order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Section {
         match self {
             Section::Overview => lang.pick("Przegląd", "Overview"),
             Section::Standards => lang.pick("Standardy", "Standards"),
-            Section::Patterns => lang.pick("Wzorce", "Patterns"),
+            Section::Patterns => lang.pick("Dni, godziny i języki", "Days, hours and languages"),
             Section::Reports => lang.pick("Raporty", "Reports"),
             Section::Alerts => lang.pick("Alerty", "Alerts"),
             Section::Fleet => lang.pick("Kioski", "Kiosks"),
@@ -129,6 +129,7 @@ pub fn page(chrome: &Chrome<'_>, title: &str, body: &Markup) -> Markup {
                         "Ocena — monitorowanie Standardów Obsługi Klienta (zarządzenie 4216/2018, §3). Nie zbieramy danych osobowych.",
                         "Ocena — monitoring the Customer Service Standards (ordinance 4216/2018, §3). No personal data is collected."
                     )) }
+                    p { (labels::csat_meaning(lang)) }
                 }
             }
         }

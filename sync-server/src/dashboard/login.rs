@@ -19,7 +19,7 @@ use super::Lang;
 use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Chrome, page};
 use super::refusal::PageError;
-use super::session::{local_path, new_secret, same_origin, secrets_equal};
+use super::session::{local_path, new_secret, secrets_equal};
 use crate::config::MAX_SIGN_IN_SLOW_DOWN;
 use crate::credentials;
 use crate::dashboard::users::MAX_USERNAME_CHARS;
@@ -136,7 +136,7 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     let lang = lang_of(Some(&form.lang));
     let next = local_path(&form.next).unwrap_or(HOME).to_owned();
-    let form_ok = same_origin(&headers)
+    let form_ok = state.sessions.same_origin(&headers)
         && state
             .sessions
             .login_token(&headers)

@@ -8,7 +8,6 @@ pub mod charts;
 pub mod csrf;
 pub mod fleet;
 pub mod labels;
-pub mod lang;
 pub mod layout;
 pub mod login;
 pub mod pages;
@@ -27,8 +26,8 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+pub use crate::lang::Lang;
 pub use access::{Role, Scope};
-pub use lang::Lang;
 pub use viewer::Viewer;
 
 use crate::http::AppState;

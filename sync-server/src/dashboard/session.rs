@@ -116,14 +116,28 @@ pub fn secrets_equal(sent: &str, expected: &str) -> bool {
     credentials::hashes_equal(&credentials::sha256(sent), &credentials::sha256(expected))
 }
 
-/// Whether a POST comes from a page of this server: its `Origin` (or, without one, its
-/// `Referer`) must name the host the request was sent to. A request with neither is refused.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+impl SessionPolicy {
+    /// Whether a POST comes from a page of this server: its `Origin` (or, without one, its
+    /// `Referer`) must name the host the request was sent to, over `https://` whenever cookies
+    /// are `Secure` (behind the TLS proxy, or listening beyond loopback); `http://` passes only
+    /// for local development on loopback. A request with neither header is refused.
+    pub fn same_origin(self, headers: &HeaderMap) -> bool {
+        let schemes: &[&str] = if self.secure {
+            &["https://"]
+        } else {
+            &["http://", "https://"]
+        };
+        same_origin(headers, schemes)
+    }
+}
+
+/// Whether the request's `Origin` (or `Referer`) is `host` over one of `schemes`.
+fn same_origin(headers: &HeaderMap, schemes: &[&str]) -> bool {
     let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
     let matches = |origin: &str| {
-        ["http://", "https://"].iter().any(|scheme| {
+        schemes.iter().any(|scheme| {
             origin.strip_prefix(scheme).is_some_and(|rest| {
                 rest == host
                     || rest
@@ -203,6 +217,7 @@ mod tests {
 
     #[test]
     fn only_posts_from_this_host_pass_the_origin_check() {
+        let same_origin = |headers: &HeaderMap| same_origin(headers, &["http://", "https://"]);
         let host = ("host", "127.0.0.1:8080");
         assert!(same_origin(&headers(&[
             host,
@@ -226,6 +241,23 @@ mod tests {
         ])));
         assert!(!same_origin(&headers(&[host])), "neither header");
         assert!(!same_origin(&headers(&[host, ("origin", "null")])));
+    }
+
+    #[test]
+    fn behind_tls_only_https_origins_pass() {
+        let policy = |secure| SessionPolicy {
+            idle_ms: 1,
+            absolute_ms: 1,
+            secure,
+        };
+        let host = ("host", "ocena.plock.eu");
+        let http = headers(&[host, ("origin", "http://ocena.plock.eu")]);
+        let https = headers(&[host, ("origin", "https://ocena.plock.eu")]);
+        let http_referer = headers(&[host, ("referer", "http://ocena.plock.eu/dashboard")]);
+        assert!(policy(true).same_origin(&https));
+        assert!(!policy(true).same_origin(&http), "plain http behind TLS");
+        assert!(!policy(true).same_origin(&http_referer));
+        assert!(policy(false).same_origin(&http), "loopback development");
     }
 
     #[test]

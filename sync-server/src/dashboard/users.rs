@@ -6,8 +6,6 @@ use axum::extract::{Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::TimeZone;
-use chrono_tz::Europe::Warsaw;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -83,13 +81,6 @@ pub struct UsersQuery {
     user: Option<String>,
 }
 
-fn local_date(ms: i64) -> String {
-    Warsaw
-        .timestamp_millis_opt(ms)
-        .single()
-        .map_or_else(String::new, |t| t.format("%Y-%m-%d").to_string())
-}
-
 /// The users page; `address` is the page's own address, for the language switch.
 fn users_page(
     viewer: &Viewer,
@@ -122,7 +113,7 @@ fn users_page(
                             td { (user.username) }
                             td { (role_title(lang, user.role)) }
                             td { (user.office_id.as_deref().unwrap_or("—")) }
-                            td { (local_date(user.created_at_ms)) }
+                            td { (lang.local_date(user.created_at_ms)) }
                             td { @if user.disabled_at_ms.is_some() { (lang.pick("wyłączone", "disabled")) } @else { (lang.pick("aktywne", "active")) } }
                             td {
                                 form.inline method="post" action="/dashboard/users/password" {

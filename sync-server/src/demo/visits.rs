@@ -263,7 +263,9 @@ impl DeskVisits {
             .take(wanted);
         for standard in asked.collect::<Vec<_>>() {
             at += rng.random_range(6 * SECOND_MS..16 * SECOND_MS);
-            if rng.random_bool(not_applicable_chance(standard)) {
+            if catalogue.standard(standard).may_not_apply
+                && rng.random_bool(not_applicable_chance(standard))
+            {
                 let question = Question::Standard(standard);
                 records.push(self.record(rng, &client, question, Answer::NotApplicable, at, boot));
                 continue;
@@ -347,13 +349,15 @@ fn standard_effect(period: &Period, standard: StandardId, date: NaiveDate) -> f6
 }
 
 /// How often a standard's question does not apply to a visit: most clients never phoned or
-/// wrote, and few come on business or with a tax matter.
+/// wrote, few had a refusal or complaint, and few come on business or with a tax matter. Only
+/// the questions that offer "does not apply" (`Standard::may_not_apply`) are asked.
 fn not_applicable_chance(standard: StandardId) -> f64 {
     match standard {
         StandardId::V | StandardId::VI => 0.4,
+        StandardId::VII => 0.6,
         StandardId::XII => 0.3,
         StandardId::XIII => 0.5,
-        _ => 0.03,
+        _ => 0.0,
     }
 }
 

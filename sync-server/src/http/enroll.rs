@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, ClientIp, Error, check_version, now_ms, parse_json};
+use crate::admission;
 use crate::credentials;
 use crate::storage::NewKiosk;
 
@@ -36,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 410, description = "The code was used already (`code_used`) or has expired (`code_expired`)", body = ApiError),
         (status = 413, description = "Body over 1 MiB after decompression (`body_too_large`)", body = ApiError),
         (status = 415, description = "A `Content-Encoding` other than gzip (`unsupported_media_type`)", body = ApiError),
-        (status = 422, description = "Well-formed JSON that is not a valid request (`invalid_body`)", body = ApiError),
+        (status = 422, description = "Well-formed JSON that is not a valid request, or whose clock has a malformed boot id or a wall clock outside 1970–9999 (`invalid_body`)", body = ApiError),
         (status = 429, description = "Too many enrollment attempts from this address (`rate_limited`)", body = ApiError,
             headers(("Retry-After" = u64, description = "Seconds until an attempt can succeed"))),
         (status = 500, description = "The server failed (`internal`); try again later", body = ApiError),
@@ -55,6 +56,8 @@ async fn enroll(
         .map_err(Error::RateLimited)?;
     let request: EnrollRequest = parse_json(body)?;
     check_version(&request.kiosk_version)?;
+    admission::check_clock("clock", &request.clock)
+        .map_err(|e| Error::InvalidBody(e.to_string()))?;
     let token = credentials::new_token();
     let kiosk = NewKiosk {
         id: credentials::new_kiosk_id(),

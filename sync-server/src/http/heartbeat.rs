@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::{
     AppState, Authenticated, Error, MAX_LAST_ERROR_CHARS, check_version, now_ms, parse_json,
 };
+use crate::admission;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(heartbeat))
@@ -33,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "The admin token used on a kiosk route (`forbidden`)", body = ApiError),
         (status = 413, description = "Body over 1 MiB after decompression (`body_too_large`)", body = ApiError),
         (status = 415, description = "A `Content-Encoding` other than gzip (`unsupported_media_type`)", body = ApiError),
-        (status = 422, description = "Well-formed JSON that is not a valid heartbeat (`invalid_body`)", body = ApiError),
+        (status = 422, description = "Well-formed JSON that is not a valid heartbeat, or whose clock has a malformed boot id or a wall clock outside 1970–9999 (`invalid_body`)", body = ApiError),
         (status = 429, description = "This kiosk sends too often, or this address sent too many unknown tokens (`rate_limited`)", body = ApiError,
             headers(("Retry-After" = u64, description = "Seconds until a request can succeed"))),
         (status = 500, description = "The server failed (`internal`); try again later", body = ApiError),
@@ -47,6 +48,7 @@ async fn heartbeat(
 ) -> Result<Json<DeskSurvey>, Error> {
     let mut heartbeat: Heartbeat = parse_json(body)?;
     check_version(&heartbeat.kiosk_version)?;
+    admission::check_heartbeat(&heartbeat).map_err(|e| Error::InvalidBody(e.to_string()))?;
     heartbeat.last_error = heartbeat
         .last_error
         .map(|e| e.chars().take(MAX_LAST_ERROR_CHARS).collect());

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -119,6 +120,7 @@ pub fn app(state: AppState) -> Router {
             read_body_in_time,
         ))
         .layer(axum::middleware::map_response(error_bodies_as_json))
+        .layer(axum::middleware::map_response(never_cached_never_sniffed))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -168,6 +170,18 @@ async fn error_bodies_as_json(response: Response) -> Response {
         message: format!("{} {reason}", status.as_u16()),
     };
     (status, Json(body)).into_response()
+}
+
+/// Every response (API JSON, dashboard pages and data, errors) is per-client and typed: not kept
+/// by browsers or proxies (`Cache-Control: no-store`, unless a route chose its own caching, as
+/// the stylesheet does) and never content-sniffed (`X-Content-Type-Options: nosniff`).
+async fn never_cached_never_sniffed(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The client's address, the key of every per-address rate limit (IPv6 by its /64): the peer's,

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{AppState, Authenticated, Error, now_ms, parse_json};
+use crate::admission;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(ingest))
@@ -19,6 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// Stores a kiosk's batch (at most 500 records, oldest first) in one transaction and answers with
 /// one outcome per record, in the batch's order. Every outcome but `rejected` settles the record.
+/// A record is `rejected`, and nothing of it stored, when it is for another desk, rates a
+/// standard its desk's survey has never offered, gives reasons the catalogue does not offer for
+/// that standard (or after a score of 3 or 4, or on the overall rating), is in a language no
+/// translation is shipped for, or carries a malformed boot id or a wall clock outside
+/// 1970–9999.
 #[utoipa::path(
     post,
     path = "/records",
@@ -32,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "The admin token used on a kiosk route (`forbidden`)", body = ApiError),
         (status = 413, description = "Body over 1 MiB after decompression (`body_too_large`), or more than 500 records (`batch_too_large`)", body = ApiError),
         (status = 415, description = "A `Content-Encoding` other than gzip (`unsupported_media_type`)", body = ApiError),
-        (status = 422, description = "Well-formed JSON that is not a valid batch (`invalid_body`)", body = ApiError),
+        (status = 422, description = "Well-formed JSON that is not a valid batch, or whose `sent` clock has a malformed boot id or a wall clock outside 1970–9999 (`invalid_body`)", body = ApiError),
         (status = 429, description = "This kiosk sends too often, or this address sent too many unknown tokens (`rate_limited`)", body = ApiError,
             headers(("Retry-After" = u64, description = "Seconds until a request can succeed"))),
         (status = 500, description = "The server failed (`internal`); try again later", body = ApiError),
@@ -48,6 +54,7 @@ async fn ingest(
     if batch.records.len() > MAX_BATCH_RECORDS {
         return Err(Error::BatchTooLarge(batch.records.len()));
     }
+    admission::check_clock("sent", &batch.sent).map_err(|e| Error::InvalidBody(e.to_string()))?;
     let receipt = state.storage.ingest(kiosk, batch, now_ms()).await?;
     let stored = receipt
         .results

@@ -25,7 +25,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(usage))
 }
 
-/// The filter every stats endpoint takes (all optional; empty values count as absent).
+/// The filter every stats endpoint takes (all optional; empty values count as absent). The
+/// values each parameter accepts are written into the document from the parser's own rules by
+/// [`super::openapi`]; rules between parameters are in their descriptions and answer 400.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(
@@ -33,23 +35,26 @@ pub fn router() -> OpenApiRouter<AppState> {
     reason = "describes the query for the OpenAPI document only"
 )]
 pub struct FilterParams {
-    /// `last7`, `last30` (default), `last90`, `this-month`, `last-month`, `this-year` or `custom`.
+    /// `last7`, `last30` (default), `last90`, `this-month`, `last-month`, `this-year` or `custom`
+    /// (with `from` and `to`; no other period goes with them).
     period: Option<String>,
-    /// First day (Europe/Warsaw) of a custom period, `YYYY-MM-DD`.
+    /// First day (Europe/Warsaw) of a custom period, `YYYY-MM-DD` in 2000-2100; needs `to`; the
+    /// period may be at most 1098 days (3 × 366).
     from: Option<String>,
-    /// Last day (included) of a custom period, `YYYY-MM-DD`.
+    /// Last day (included) of a custom period, `YYYY-MM-DD` in 2000-2100; needs `from`, not
+    /// before it.
     to: Option<String>,
     /// An office id, e.g. `plock`.
     office: Option<String>,
     /// A department id of `office` (needs `office`).
     department: Option<String>,
     /// A desk id, e.g. `plock-wso-03`.
-    desk: Option<String>,
+    desk: Option<model::DeskId>,
     /// `overall` (default) or a standard `I`…`XIII`.
-    standard: Option<String>,
+    standard: Option<model::Question>,
     /// A client language code: `pl`, `uk`, `en`, `de`.
-    language: Option<String>,
-    /// `include` counts overall ratings flagged as bursts; left out by default.
+    language: Option<model::LanguageTag>,
+    /// `include` counts overall ratings flagged as bursts; `exclude` (default) leaves them out.
     bursts: Option<String>,
     /// The trend's step: `week` or `month` (default: weeks up to 91 days, months beyond).
     step: Option<String>,
@@ -254,7 +259,8 @@ pub struct Reasons {
 /// Most chosen reasons
 ///
 /// The ten reasons chosen most often after low scores: of the filter's standard, or of every
-/// standard when the filter is on the overall rating.
+/// standard when the filter is on the overall rating; each only when chosen at least
+/// `min_responses` times and when its standard's figures for the place are shown.
 #[utoipa::path(
     get,
     path = "/stats/reasons",

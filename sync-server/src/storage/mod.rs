@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod schema;
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +36,12 @@ pub enum StorageError {
         path: String,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("cannot create database file {path}")]
+    Create {
+        path: String,
+        #[source]
+        source: std::io::Error,
     },
     #[error("the storage task stopped unexpectedly")]
     TaskFailed(#[from] tokio::task::JoinError),
@@ -536,7 +543,7 @@ impl Storage {
                     .iter()
                     .find(|(q, _)| *q == question)
                     .is_some_and(|(_, w)| w.contains(&node))
-                    || disclosure.too_few(group.counts.responses());
+                    || disclosure.too_few(&group.counts);
             }
             Ok(groups)
         })
@@ -566,7 +573,9 @@ impl Storage {
     }
 
     /// The most chosen reasons, or `None` when the figures they explain are withheld or there
-    /// are none.
+    /// are none. A reason is shown only when chosen at least `k` times and when its standard's
+    /// figures for the place are shown (under the overall filter the reasons come from every
+    /// standard, each with its own decision).
     pub async fn top_reasons(
         &self,
         filter: Filter,
@@ -578,7 +587,38 @@ impl Storage {
             if here.figures().is_none() {
                 return Ok(None);
             }
-            b.top_reasons(&filter, &scope, limit).map(Some)
+            let mut standard_shown: HashMap<String, bool> = HashMap::new();
+            let mut shown = Vec::new();
+            for reason in b.top_reasons(&filter, &scope, usize::MAX)? {
+                if shown.len() == limit {
+                    break;
+                }
+                if reason.chosen < disclosure.min_responses() {
+                    continue;
+                }
+                let standard_is_shown = match standard_shown.get(&reason.question) {
+                    Some(known) => *known,
+                    None => {
+                        let known = match reason.question.parse::<model::Question>() {
+                            Ok(question) if question == filter.question => true,
+                            Ok(question) => {
+                                let standard = Filter {
+                                    question,
+                                    ..filter.clone()
+                                };
+                                place(b, disclosure, &standard, &scope)?.figures().is_some()
+                            }
+                            Err(_) => false,
+                        };
+                        standard_shown.insert(reason.question.clone(), known);
+                        known
+                    }
+                };
+                if standard_is_shown {
+                    shown.push(reason);
+                }
+            }
+            Ok(Some(shown))
         })
         .await
     }
@@ -647,8 +687,7 @@ impl Storage {
                 for d in desk_days.iter() {
                     total.add(d.counts);
                 }
-                let desk_withheld =
-                    withheld.contains(&desk) || disclosure.too_few(total.responses());
+                let desk_withheld = withheld.contains(&desk) || disclosure.too_few(&total);
                 disclosure.protect_parts(desk_withheld, desk_days, |d| &mut d.counts);
             }
             Ok(days)
@@ -818,15 +857,19 @@ fn withheld_by_question(
                 .collect();
             for node in places {
                 // The place's languages as the patterns page orders them.
-                let mut languages: Vec<(&str, i64)> = Vec::new();
+                let mut languages: Vec<(&str, Counts)> = Vec::new();
                 for (l, d) in rows.iter().filter(|(_, d)| node.covers(d)) {
                     match languages.iter_mut().find(|(code, _)| code == l) {
-                        Some((_, n)) => *n += d.counts.responses(),
-                        None => languages.push((l, d.counts.responses())),
+                        Some((_, counts)) => counts.add(d.counts),
+                        None => languages.push((l, d.counts)),
                     }
                 }
-                languages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                let sizes: Vec<i64> = languages.iter().map(|(_, n)| *n).collect();
+                languages.sort_by(|a, b| {
+                    b.1.responses()
+                        .cmp(&a.1.responses())
+                        .then_with(|| a.0.cmp(b.0))
+                });
+                let sizes: Vec<Counts> = languages.iter().map(|(_, c)| *c).collect();
                 let parts = disclosure.withheld_parts(place_withheld.contains(&node), &sizes);
                 let mine = languages
                     .iter()
@@ -910,8 +953,7 @@ fn place(
         total.add(desk.counts);
     }
     let decided = withheld_by_question(backend, disclosure, filter, false)?;
-    total.withheld =
-        decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(total.responses());
+    total.withheld = decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(&total);
     Ok(total)
 }
 

@@ -304,11 +304,32 @@ CREATE TABLE purged_answers (
 CREATE INDEX purged_answers_supersedes ON purged_answers(supersedes) WHERE supersedes IS NOT NULL;
 "#,
     r#"
--- v7: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
+-- v7: every standard a desk's survey has offered, now or before. A kiosk may sync answers given
+-- under an earlier survey days later, so ingest admits a standard once offered and rejects one
+-- never offered (crate::admission). Filled from today's surveys and the answers already stored.
+CREATE TABLE desk_standards_offered (
+    desk_id  TEXT NOT NULL REFERENCES desks(id),
+    standard TEXT NOT NULL,
+    PRIMARY KEY (desk_id, standard)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    WITH RECURSIVE split(desk_id, standard, rest) AS (
+        SELECT id, '', standards || ',' FROM desks
+        UNION ALL
+        SELECT desk_id, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+        FROM split WHERE rest <> ''
+    )
+    SELECT desk_id, standard FROM split WHERE standard <> '';
+INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
+    SELECT DISTINCT a.desk_id, a.question FROM answers a JOIN desks d ON d.id = a.desk_id
+    WHERE a.question <> 'overall';
+"#,
+    r#"
+-- v8: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
 -- NULL when `not_applicable` is 1. SQLite cannot relax NOT NULL in place, so `answers` is
 -- rebuilt once (every row copied, every index made again); the rollups count such answers in a
 -- column of their own, beside the four scores, and never in them.
-CREATE TABLE answers_v6 (
+CREATE TABLE answers_v8 (
     id                      TEXT PRIMARY KEY,
     kiosk_id                TEXT NOT NULL REFERENCES kiosks(id),
     desk_id                 TEXT NOT NULL,
@@ -344,7 +365,7 @@ CREATE TABLE answers_v6 (
     burst                   INTEGER NOT NULL DEFAULT 0,
     CHECK ((score IS NULL) = (not_applicable = 1))
 ) STRICT;
-INSERT INTO answers_v6 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+INSERT INTO answers_v8 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
         not_applicable, reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
         boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
         sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
@@ -357,7 +378,7 @@ INSERT INTO answers_v6 (id, kiosk_id, desk_id, visit_id, sequence, question, sco
         event_earliest_ms, event_latest_ms, event_approximate, local_day, local_hour, burst
     FROM answers;
 DROP TABLE answers;
-ALTER TABLE answers_v6 RENAME TO answers;
+ALTER TABLE answers_v8 RENAME TO answers;
 CREATE INDEX answers_supersedes ON answers(supersedes, sequence) WHERE supersedes IS NOT NULL;
 CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
 CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
@@ -408,7 +429,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("open");
         conn.pragma_update(None, "foreign_keys", "ON").expect("fks");
         let tx = conn.transaction().expect("tx");
-        for (i, sql) in (1i64..).zip(&MIGRATIONS[..5]) {
+        // Every migration before v8, the one that rebuilds `answers`.
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..7]) {
             tx.execute_batch(sql).expect("older migration");
             tx.pragma_update(None, "user_version", i).expect("version");
         }
@@ -429,7 +451,9 @@ mod tests {
                  'b', 1, 1, '{}', x'01', 2, 2, 'b', 2, 1, NULL, 1, 1, 1, 1, 0, '2026-11-02', 9,
                  0);
              INSERT INTO rollups (desk_id, question, day, language, larger_text, burst, score_2,
-                 reasons) VALUES ('desk', 'IV', '2026-11-02', 'pl', 0, 0, 1, 1);",
+                 reasons) VALUES ('desk', 'IV', '2026-11-02', 'pl', 0, 0, 1, 1);
+             INSERT INTO purged_answers VALUES ('p', 'k', x'02', NULL);
+             INSERT INTO desk_standards_offered VALUES ('desk', 'IV');",
         )
         .expect("old rows");
         tx.commit().expect("commit");
@@ -464,6 +488,15 @@ mod tests {
             )
             .expect("indexes");
         assert_eq!(indexes, 5, "every index of answers is made again");
+        let kept: (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM purged_answers),
+                        (SELECT count(*) FROM desk_standards_offered)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("v6 and v7 tables");
+        assert_eq!(kept, (1, 1), "the tombstones and offered standards stay");
         assert!(
             conn.execute("UPDATE answers SET score = NULL WHERE id = 'a'", [],)
                 .is_err(),

@@ -17,7 +17,9 @@ mod analytics;
 pub mod bursts;
 mod event_times;
 mod ingest;
+mod offered;
 mod pool;
+mod private_file;
 mod retention;
 mod tally;
 
@@ -78,6 +80,10 @@ impl SqliteBackend {
             path: path.display().to_string(),
             source,
         };
+        private_file::create_private(path).map_err(|source| StorageError::Create {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut writer = Connection::open(path).map_err(open_err)?;
         configure(&writer).map_err(open_err)?;
         // Ingest, enrollment and heartbeat together use more statements than the default 16.
@@ -393,7 +399,7 @@ impl Backend for SqliteBackend {
             }
             // Checked as stored, exactly what kiosks will receive; an error rolls the insert back.
             survey::check(&survey(tx, desk.id.as_str())?)?;
-            Ok(())
+            offered::note(tx, desk.id.as_str(), &desk.standards)
         })
     }
 
@@ -476,6 +482,7 @@ impl Backend for SqliteBackend {
                     edited.thank_you_s,
                 ],
             )?;
+            offered::note(tx, id.as_str(), &edited.standards)?;
             Ok(DeskEditOutcome::Changed(survey(tx, id.as_str())?))
         })
     }
@@ -857,7 +864,7 @@ mod tests {
             department_id: "wso".into(),
             name: "Stanowisko 3".into(),
             internal_service: false,
-            standards: vec![StandardId::IV, StandardId::IX],
+            standards: vec![StandardId::IV, StandardId::IX, StandardId::V],
             languages: vec![LanguageTag::polish()],
             default_language: LanguageTag::polish(),
         })

@@ -252,6 +252,17 @@ pub async fn attempt_sign_in(
     username: &str,
     password: &str,
 ) -> anyhow::Result<Attempt> {
+    attempt_sign_in_from(base, base, username, password).await
+}
+
+/// Signs in with the form posted from `origin`: behind a TLS proxy, the browser's origin is the
+/// proxy's `https://` one while the test reaches the server itself over plain http.
+pub async fn attempt_sign_in_from(
+    base: &str,
+    origin: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<Attempt> {
     let client = http();
     let form = client.get(format!("{base}/dashboard/login")).send().await?;
     let login_cookie =
@@ -260,7 +271,7 @@ pub async fn attempt_sign_in(
     let response = client
         .post(format!("{base}/dashboard/login"))
         .header(COOKIE, login_cookie)
-        .header(ORIGIN, base)
+        .header(ORIGIN, origin)
         .form(&[
             ("csrf_token", token.as_str()),
             ("username", username),

@@ -6,7 +6,8 @@
 //! no time, id, language, text size or input) and only roles whose purpose needs them get them
 //! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
 //! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
-//! directly: a UTF-8 byte-order mark, semicolons, and decimal commas.
+//! directly: a UTF-8 byte-order mark, semicolons, decimal commas and Polish column headings; the
+//! plain CSV keeps the stable English column names scripts read.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -19,7 +20,7 @@ use tokio::sync::mpsc::Receiver;
 
 use super::{PageError, View};
 use crate::analytics::{ExportRow, FilterError};
-use crate::dashboard::Viewer;
+use crate::dashboard::{Lang, Viewer};
 use crate::http::AppState;
 use crate::storage::StorageError;
 
@@ -65,12 +66,19 @@ impl Dialect {
         }
     }
 
-    /// A decimal number with `decimals` places in the dialect's notation.
+    /// A decimal number with `decimals` places in the dialect's notation: Polish for Excel.
     pub fn decimal(self, value: f64, decimals: usize) -> String {
-        let text = format!("{value:.decimals$}");
         match self {
-            Dialect::Plain => text,
-            Dialect::Excel => text.replace('.', ","),
+            Dialect::Plain => Lang::En.decimal(value, decimals),
+            Dialect::Excel => Lang::Pl.decimal(value, decimals),
+        }
+    }
+
+    /// A column's heading: the column name itself in plain CSV, its Polish heading for Excel.
+    pub fn heading(self, column: &'static str) -> &'static str {
+        match self {
+            Dialect::Plain => column,
+            Dialect::Excel => polish_heading(column).unwrap_or(column),
         }
     }
 
@@ -121,6 +129,40 @@ pub const COLUMNS: [&str; 9] = [
     "burst",
 ];
 
+/// The Polish heading of a column of the exports or the monthly report, for Excel.
+fn polish_heading(column: &str) -> Option<&'static str> {
+    Some(match column {
+        "local_day" => "Dzień",
+        "office" => "Urząd",
+        "department" => "Wydział",
+        "desk" => "Stanowisko",
+        "question" => "Pytanie",
+        "score" => "Ocena (1–4)",
+        "reasons" => "Powody",
+        "burst" => "Seria ocen (1 = tak)",
+        "withheld" => "Ukryte: za mało odpowiedzi (1 = tak)",
+        "id" => "Identyfikator",
+        "section" => "Sekcja",
+        "name" => "Nazwa",
+        "month" => "Miesiąc",
+        "responses" => "Liczba odpowiedzi",
+        "csat_percent" => "Odsetek zadowolonych (%)",
+        "mean" => "Średnia ocena (1–4)",
+        "score_1" => "Bardzo źle (1)",
+        "score_2" => "Źle (2)",
+        "score_3" => "Dobrze (3)",
+        "score_4" => "Bardzo dobrze (4)",
+        "previous_month" => "Poprzedni miesiąc",
+        "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
+        "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
+        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        "not_applicable" => "Nie dotyczy (1 = tak)",
+        "not_applicable_answers" => "Liczba odpowiedzi „nie dotyczy”",
+        "not_applicable_percent" => "Odsetek odpowiedzi „nie dotyczy” (%)",
+        _ => return None,
+    })
+}
+
 fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
     let flag = |b: bool| if b { "1" } else { "0" };
     let mut line = String::with_capacity(120);
@@ -142,7 +184,7 @@ fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
 }
 
 /// The aggregate export's columns: a withheld desk-day has its place and day, and no figure.
-pub const DAY_COLUMNS: [&str; 12] = [
+pub const DAY_COLUMNS: [&str; 13] = [
     "local_day",
     "office",
     "department",
@@ -155,6 +197,7 @@ pub const DAY_COLUMNS: [&str; 12] = [
     "score_2",
     "score_3",
     "score_4",
+    "not_applicable_answers",
 ];
 
 /// Export chunks as a body stream; an error ends the body early (the client sees a cut
@@ -220,9 +263,18 @@ pub async fn csv(
     if !role.may_export_answers() {
         return Err(crate::dashboard::refusal::PageError::forbidden(lang).into_response());
     }
+    if view.filter.language.is_some() {
+        return Err(PageError::from(FilterError {
+            parameter: "language".to_owned(),
+            problem: "the per-answer export leaves each answer's language out, so it cannot be \
+                      filtered by language; use export-days.csv or the pages"
+                .to_owned(),
+        })
+        .into_response());
+    }
     let dialect = Dialect::parse(&extras).map_err(|e| PageError::from(e).into_response())?;
     let mut header = String::from(dialect.preamble());
-    dialect.line(&COLUMNS, &mut header);
+    dialect.line(&COLUMNS.map(|c| dialect.heading(c)), &mut header);
     let receiver = state
         .storage
         .export_chunks(
@@ -262,7 +314,7 @@ pub async fn days_csv(
         .desk_days(view.filter.clone(), view.viewer.scope.clone())
         .await?;
     let mut out = String::from(dialect.preamble());
-    dialect.line(&DAY_COLUMNS, &mut out);
+    dialect.line(&DAY_COLUMNS.map(|c| dialect.heading(c)), &mut out);
     let question = view.filter.question.to_string();
     for day in &days {
         let figures = day.counts.figures();
@@ -290,6 +342,12 @@ pub async fn days_csv(
                     .unwrap_or_default(),
             );
         }
+        fields.push(
+            day.counts
+                .shown_not_applicable()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        );
         dialect.line(&fields, &mut out);
     }
     Ok((csv_headers(&file_name(&view, "-dni")), out).into_response())
@@ -309,5 +367,18 @@ mod tests {
         assert_eq!(out, "a,b;\"c;d\"\r\n");
         assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
         assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+    }
+
+    #[test]
+    fn excel_headings_are_polish_for_every_column() {
+        let report = crate::dashboard::pages::reports::CSV_COLUMNS;
+        for column in COLUMNS.iter().chain(&DAY_COLUMNS).chain(&report) {
+            assert!(
+                polish_heading(column).is_some(),
+                "{column} has no Polish heading"
+            );
+            assert_eq!(Dialect::Plain.heading(column), *column);
+        }
+        assert_eq!(Dialect::Excel.heading("score"), "Ocena (1–4)");
     }
 }

@@ -205,10 +205,10 @@ impl View {
                         }
                     }
                 }
-                label for="f-from" { (lang.pick("Od (dla własnego)", "From (custom)"))
+                label for="f-from" { (lang.pick("Od (dla okresu własnego)", "From (custom)"))
                     input #f-from type="date" name="from" value=[(f.preset == Preset::Custom).then(|| f.from.to_string())];
                 }
-                label for="f-to" { (lang.pick("Do (dla własnego)", "To (custom)"))
+                label for="f-to" { (lang.pick("Do (dla okresu własnego)", "To (custom)"))
                     input #f-to type="date" name="to" value=[(f.preset == Preset::Custom).then(|| f.to.to_string())];
                 }
                 label for="f-office" { (lang.pick("Urząd", "Office"))
@@ -255,7 +255,7 @@ impl View {
                         }
                     }
                 }
-                label for="f-step" { (lang.pick("Trend", "Trend"))
+                label for="f-step" { (lang.pick("Przebieg w czasie", "Trend"))
                     select #f-step name="step" {
                         option value="week" selected[f.step == Step::Week] { (lang.pick("tygodniami", "by week")) }
                         option value="month" selected[f.step == Step::Month] { (lang.pick("miesiącami", "by month")) }
@@ -272,8 +272,8 @@ impl View {
                 (period_text(f, lang))
                 @if !f.include_bursts {
                     " " (lang.pick(
-                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 s) są pominięte.",
-                        "Bursts (3 or more overall ratings from one kiosk within 10 s) are left out."))
+                        "Serie (co najmniej 3 oceny ogólne z jednego kiosku w ciągu 10 sekund) są pominięte.",
+                        "Bursts (3 or more overall ratings from one kiosk within 10 seconds) are left out."))
                 }
             }
         }
@@ -285,8 +285,8 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
     format!(
         "{}: {} – {}; {}: {}.",
         lang.pick("Okres", "Period"),
-        filter.from,
-        filter.to,
+        lang.date(filter.from),
+        lang.date(filter.to),
         lang.pick("pytanie", "question"),
         labels::question(filter.question, lang)
     )
@@ -294,7 +294,7 @@ pub fn period_text(filter: &Filter, lang: Lang) -> String {
 
 /// A percentage with one decimal in the language's format.
 pub fn percent(lang: Lang, value: f64) -> String {
-    format!("{}%", lang.number(value, 1))
+    lang.percent(value, 1)
 }
 
 /// The figures table: a row per group with responses, CSAT, mean and the four counts; a row
@@ -313,8 +313,8 @@ pub fn figures_table(
             thead { tr {
                 th scope="col" { (first_column) }
                 th.number scope="col" { (lang.pick("Odpowiedzi", "Responses")) }
-                th.number scope="col" { "CSAT" }
-                th.number scope="col" { (lang.pick("Średnia (1–4)", "Mean (1–4)")) }
+                th.number scope="col" { (labels::csat_label(lang)) }
+                th.number scope="col" { (lang.pick("Średnia ocena (1–4)", "Mean (1–4)")) }
                 @for (i, name) in names.iter().enumerate() {
                     th.number scope="col" { (i + 1) " — " (name) }
                 }
@@ -351,7 +351,7 @@ pub fn figures_table(
 /// The "does not apply" share per row (a standard's question): every answer, those that said the
 /// question did not apply to the visit, and their share. These answers are not scores: the
 /// figures table's responses, CSAT and mean leave them out. A row that disclosure control
-/// withholds, or with fewer than 5 answers in all, shows none of the three. `rows` as for
+/// withholds (it weighs these answers too) shows none of the three. `rows` as for
 /// [`figures_table`].
 pub fn not_applicable_table(
     caption: &str,
@@ -406,7 +406,7 @@ pub fn reasons_table(
                     thead { tr {
                         th scope="col" { (lang.pick("Powód", "Reason")) }
                         th scope="col" { (lang.pick("Standard", "Standard")) }
-                        th.number scope="col" { (lang.pick("Wskazań", "Chosen")) }
+                        th.number scope="col" { (lang.pick("Liczba wskazań", "Chosen")) }
                     } }
                     tbody {
                         @for r in reasons {
@@ -430,16 +430,26 @@ pub fn trend_section(
     points: &[crate::analytics::TrendPoint],
     lang: Lang,
 ) -> Markup {
+    // Each point's first day in the language's date format (the stored ISO date stays the row id).
+    let labels: Vec<String> = points
+        .iter()
+        .map(|p| {
+            chrono::NaiveDate::parse_from_str(&p.start, "%Y-%m-%d")
+                .map_or_else(|_| p.start.clone(), |day| lang.date(day))
+        })
+        .collect();
     let chart_points: Vec<charts::TrendPoint<'_>> = points
         .iter()
-        .map(|p| charts::TrendPoint {
-            label: &p.start,
+        .zip(&labels)
+        .map(|(p, label)| charts::TrendPoint {
+            label,
             counts: p.counts,
         })
         .collect();
     let rows: Vec<_> = points
         .iter()
-        .map(|p| (p.start.clone(), p.start.clone(), None, p.counts))
+        .zip(&labels)
+        .map(|(p, label)| (p.start.clone(), label.clone(), None, p.counts))
         .collect();
     html! {
         h2 { (heading) }
@@ -448,7 +458,7 @@ pub fn trend_section(
         } @else {
             (charts::trend_line(id, heading, &chart_points, lang))
             details {
-                summary { (lang.pick("Liczby trendu (tabela)", "Trend figures (table)")) }
+                summary { (lang.pick("Dane wykresu (tabela)", "Trend figures (table)")) }
                 (figures_table(heading, lang.pick("Od dnia", "Starting"), &rows, lang))
             }
         }

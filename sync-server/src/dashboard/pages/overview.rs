@@ -83,19 +83,19 @@ pub async fn page(
                 (not_applicable_table(&caption, &first_column, &rows, lang))
             }
         }
-        (trend_section("trend", &format!("{} — {title}", lang.pick("Trend CSAT", "CSAT trend")), &trend, lang))
+        (trend_section("trend", &format!("{} — {title}", lang.pick("Odsetek zadowolonych w czasie", "CSAT trend")), &trend, lang))
         h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }
         (reasons_table(lang.pick("Powody", "Reasons"), reasons.as_deref(), lang))
         p.no-print {
             @if view.viewer.role.may_export_answers() {
                 a.button href=(view.link("/dashboard/export.csv", |_| {})) { (lang.pick("Pobierz odpowiedzi (CSV)", "Download answers (CSV)")) }
                 " "
-                a.button href=(format!("{}&format=excel", view.link("/dashboard/export.csv", |_| {}))) { (lang.pick("CSV dla Excela (średniki)", "CSV for Excel (semicolons)")) }
+                a.button href=(format!("{}&format=excel", view.link("/dashboard/export.csv", |_| {}))) { (lang.pick("Odpowiedzi dla Excela (średniki, przecinek dziesiętny)", "Answers for Polish Excel (semicolons, decimal comma, Polish headings)")) }
                 " "
             }
             a.button href=(view.link("/dashboard/export-days.csv", |_| {})) { (lang.pick("Pobierz dzienne liczby stanowisk (CSV)", "Download desk counts per day (CSV)")) }
             " "
-            a.button href=(format!("{}&format=excel", view.link("/dashboard/export-days.csv", |_| {}))) { (lang.pick("Dzienne liczby dla Excela", "Counts per day for Excel")) }
+            a.button href=(format!("{}&format=excel", view.link("/dashboard/export-days.csv", |_| {}))) { (lang.pick("Dzienne liczby dla Excela (średniki, przecinek dziesiętny)", "Counts per day for Polish Excel (semicolons, decimal comma, Polish headings)")) }
         }
     };
     Ok(view.page(Section::Overview, &title, &body))

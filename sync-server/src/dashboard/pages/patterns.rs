@@ -82,9 +82,9 @@ pub async fn page(
         }
         _ => None,
     };
-    let title = lang.pick("Wzorce", "Patterns");
+    let title = lang.pick("Dni, godziny i języki", "Days, hours and languages");
     let heat_title = lang.pick(
-        "CSAT według dnia tygodnia i godziny (czas warszawski)",
+        "Odsetek zadowolonych według dnia tygodnia i godziny (czas warszawski)",
         "CSAT by weekday and hour (Warsaw time)",
     );
     let body = html! {
@@ -94,11 +94,11 @@ pub async fn page(
             p { (lang.pick("Brak odpowiedzi w tym okresie.", "No responses in this period.")) }
         } @else {
             p { (lang.pick(
-                "W każdej komórce CSAT w procentach; ciemniej = wyższy. Kreska i kreskowanie: mniej niż 5 odpowiedzi.",
-                "Each cell shows CSAT in percent; darker = higher. A dash and hatching: fewer than 5 responses.")) }
+                "Każda komórka podaje odsetek zadowolonych w procentach: im ciemniejsza, tym wyższy. Kreska i kreskowanie: mniej niż 5 odpowiedzi.",
+                "Each cell shows CSAT in percent: the darker, the higher. A dash and hatching: fewer than 5 responses.")) }
             (charts::heatmap("heatmap", heat_title, &chart_cells, lang))
             details {
-                summary { (lang.pick("Liczby mapy (tabela)", "Heatmap figures (table)")) }
+                summary { (lang.pick("Dane mapy (tabela)", "Heatmap figures (table)")) }
                 (figures_table(heat_title, lang.pick("Dzień i godzina", "Day and hour"), &heat_rows, lang))
             }
         }

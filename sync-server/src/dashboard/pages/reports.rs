@@ -131,18 +131,9 @@ fn change(line: &Line) -> Option<f64> {
     Some(line.now.figures()?.csat_percent - line.before.figures()?.csat_percent)
 }
 
+/// The change for its column, whose heading names the unit (percentage points).
 fn change_text(line: &Line, lang: Lang) -> String {
-    match change(line) {
-        Some(points) => {
-            let sign = if points > 0.05 { "+" } else { "" };
-            format!(
-                "{sign}{} {}",
-                lang.number(points, 1),
-                lang.pick("p.p.", "pp")
-            )
-        }
-        None => "–".to_owned(),
-    }
+    change(line).map_or_else(|| "–".to_owned(), |points| lang.signed_points(points))
 }
 
 fn lines_table(caption: &str, first: &str, lines: &[Line], previous: &str, lang: Lang) -> Markup {
@@ -153,11 +144,16 @@ fn lines_table(caption: &str, first: &str, lines: &[Line], previous: &str, lang:
     html! {
         (figures_table(caption, first, &rows, lang))
         table.changes {
-            caption { (caption) ": " (lang.pick("zmiana wobec", "change against")) " " (previous) }
+            caption { (caption) ": " (lang.pick("zmiana w porównaniu z miesiącem", "change against")) " " (previous) }
             thead { tr {
                 th scope="col" { (first) }
-                th.number scope="col" { "CSAT " (previous) }
-                th.number scope="col" { (lang.pick("Zmiana CSAT", "CSAT change")) }
+                th.number scope="col" { (labels::csat_label(lang)) ", " (previous) }
+                th.number scope="col" {
+                    @match lang {
+                        Lang::Pl => "Zmiana odsetka zadowolonych (w punktach procentowych)",
+                        Lang::En => { "Change in " (labels::csat_label(lang)) " (percentage points)" }
+                    }
+                }
             } }
             tbody {
                 @for l in lines {
@@ -246,11 +242,14 @@ pub async fn report(
             .into_response());
     }
     let lang = view.lang();
+    // The months in words for the page; the CSV keeps `2026-11`.
+    let month_name = lang.month(first);
+    let previous_name = lang.month(first.checked_sub_months(Months::new(1)).unwrap_or(first));
     let title = format!(
         "{} — {} {}",
         report.office_name,
         lang.pick("raport miesięczny", "monthly report"),
-        report.month
+        month_name
     );
     let csv_link = format!("{path}.csv");
     let body = html! {
@@ -262,48 +261,48 @@ pub async fn report(
             a.button href=(format!("{csv_link}?format=excel")) { (lang.pick("CSV dla Excela", "CSV for Excel")) }
         }
         h2 { (lang.pick("Ocena ogólna", "Overall rating")) }
-        (lines_table(&report.month, lang.pick("Pytanie", "Question"), std::slice::from_ref(&report.total), &report.previous_month, lang))
+        (lines_table(&month_name, lang.pick("Pytanie", "Question"), std::slice::from_ref(&report.total), &previous_name, lang))
         h2 { (lang.pick("Według standardu", "By standard")) }
         @if report.standards.is_empty() {
             p { (lang.pick("Żaden standard nie był oceniany.", "No standard was rated.")) }
         } @else {
-            (lines_table(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, &report.previous_month, lang))
+            (lines_table(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, &previous_name, lang))
             @let rows: Vec<_> = report.standards.iter().map(|l| (l.id.clone(), l.name.clone(), None, l.now)).collect();
             (not_applicable_table(lang.pick("Odpowiedzi „nie dotyczy” (nie są ocenami)", "Not-applicable answers (not scores)"), lang.pick("Standard", "Standard"), &rows, lang))
         }
         h2 { (lang.pick("Według wydziału", "By department")) }
-        (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &report.previous_month, lang))
+        (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &previous_name, lang))
         h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }
         (reasons_table(lang.pick("Powody", "Reasons"), report.reasons.as_deref(), lang))
     };
     Ok(view.page(Section::Reports, &title, &body).into_response())
 }
 
+/// The report CSV's columns (Polish headings for Excel: `Dialect::heading`).
+pub const CSV_COLUMNS: [&str; 17] = [
+    "section",
+    "id",
+    "name",
+    "month",
+    "responses",
+    "csat_percent",
+    "mean",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+    "previous_month",
+    "previous_responses",
+    "previous_csat_percent",
+    "csat_change_points",
+    "not_applicable_answers",
+    "not_applicable_percent",
+];
+
 /// The report as CSV: one line per overall, standard and department row.
 fn report_csv(report: &Report, dialect: Dialect) -> String {
     let mut out = String::from(dialect.preamble());
-    dialect.line(
-        &[
-            "section",
-            "id",
-            "name",
-            "month",
-            "responses",
-            "csat_percent",
-            "mean",
-            "score_1",
-            "score_2",
-            "score_3",
-            "score_4",
-            "previous_month",
-            "previous_responses",
-            "previous_csat_percent",
-            "csat_change_points",
-            "not_applicable",
-            "not_applicable_percent",
-        ],
-        &mut out,
-    );
+    dialect.line(&CSV_COLUMNS.map(|c| dialect.heading(c)), &mut out);
     let sections = std::iter::once(("overall", &report.total))
         .chain(report.standards.iter().map(|l| ("standard", l)))
         .chain(report.departments.iter().map(|l| ("department", l)));
@@ -330,7 +329,7 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             or_empty(line.before.shown_responses().map(|n| n.to_string())),
             or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(change(line).map(|c| dialect.decimal(c, 1))),
-            line.now.not_applicable.to_string(),
+            or_empty(line.now.shown_not_applicable().map(|n| n.to_string())),
             or_empty(
                 line.now
                     .not_applicable_percent()
@@ -366,21 +365,21 @@ pub async fn index(
     let lang = view.lang();
     let today = Filter::today();
     let this_month = today.with_day(1).unwrap_or(today);
-    let months: Vec<String> = (0..MONTHS_LISTED)
+    let months: Vec<(String, String)> = (0..MONTHS_LISTED)
         .filter_map(|n| this_month.checked_sub_months(Months::new(n)))
-        .map(|d| format!("{:04}-{:02}", d.year(), d.month()))
+        .map(|d| (format!("{:04}-{:02}", d.year(), d.month()), lang.month(d)))
         .collect();
     let suffix = if lang == Lang::En { "?lang=en" } else { "" };
     let title = lang.pick("Raporty miesięczne", "Monthly reports");
     let body = html! {
         p { (lang.pick(
-            "Raport miesięczny urzędu: odpowiedzi, CSAT i rozkład według standardu i wydziału, zmiana wobec poprzedniego miesiąca, najczęstsze powody.",
+            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen.",
             "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons.")) }
         @for office in &view.places.offices {
             h2 { (office.name) }
             ul.months {
-                @for month in &months {
-                    li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (month) } }
+                @for (month, name) in &months {
+                    li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (name) } }
                 }
             }
         }

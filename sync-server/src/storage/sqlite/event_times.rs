@@ -9,6 +9,7 @@ use model::{RatingRecord, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::tally::{Counted, Tally};
+use crate::admission;
 use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
 use crate::storage::{Kiosk, StorageError};
 
@@ -146,8 +147,13 @@ pub(super) fn record_batch_anchors(
 ) -> Result<(), StorageError> {
     let mut anchors = vec![Anchor::from_receipt(&batch.sent, received_ms)];
     anchors.extend(Anchor::from_synchronised(&batch.sent));
-    // One synchronised reading per boot suffices (they agree to NTP's precision).
-    for record in &batch.records {
+    // One synchronised reading per boot suffices (they agree to NTP's precision). A reading
+    // ingest will reject (a malformed boot id, an absurd wall clock) proves nothing.
+    let readable = batch
+        .records
+        .iter()
+        .filter(|r| admission::check_clock("recorded", &r.recorded).is_ok());
+    for record in readable {
         if let Some(anchor) = Anchor::from_synchronised(&record.recorded)
             && !anchors
                 .iter()

@@ -1,17 +1,20 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
-//! conflict, rejected) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert
-//! (an id purged for retention stays taken: the insert is conditional on its absence there);
+//! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
+//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id purged for retention stays
+//! taken: the insert is conditional on its absence there);
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord};
+use model::{Question, RatingRecord, StandardId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
+use super::offered;
 use super::tally::{Counted, Tally};
+use crate::admission;
 use crate::storage::{Kiosk, StorageError};
 
 /// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
@@ -23,6 +26,7 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
+    let offered = offered::list(tx, kiosk.desk_id.as_str())?;
     let mut tally = Tally::default();
     // The event times of the overall ratings this batch stored: bursts are looked for once per
     // batch, around them, rather than once per rating.
@@ -31,9 +35,9 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
-            Ok(RecordReceipt {
-                id: record.id,
-                outcome: one(
+            let outcome = match refusal(kiosk, record, &offered) {
+                Some(reason) => RecordOutcome::Rejected { reason },
+                None => one(
                     tx,
                     kiosk,
                     batch,
@@ -42,6 +46,10 @@ pub(super) fn batch(
                     &mut tally,
                     &mut overall_times,
                 )?,
+            };
+            Ok(RecordReceipt {
+                id: record.id,
+                outcome,
             })
         })
         .collect::<Result<_, StorageError>>()?;
@@ -58,7 +66,25 @@ pub(super) fn batch(
     Ok(BatchReceipt { results })
 }
 
-/// Stores one record of a batch and returns its outcome.
+/// Why `record` from `kiosk` is not stored at all, if it is not: another desk's, not admitted
+/// (see [`admission::check_record`]), or superseding itself.
+fn refusal(kiosk: &Kiosk, record: &RatingRecord, offered: &[StandardId]) -> Option<String> {
+    if record.desk_id != kiosk.desk_id {
+        return Some(format!(
+            "record is for desk {}, but this kiosk is enrolled at desk {}",
+            record.desk_id, kiosk.desk_id
+        ));
+    }
+    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
+        return Some(problem.to_string());
+    }
+    if record.supersedes == Some(record.id) {
+        return Some("a record cannot supersede itself".to_owned());
+    }
+    None
+}
+
+/// Stores one admitted record of a batch and returns its outcome.
 fn one(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -68,19 +94,6 @@ fn one(
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
 ) -> Result<RecordOutcome, StorageError> {
-    if record.desk_id != kiosk.desk_id {
-        return Ok(RecordOutcome::Rejected {
-            reason: format!(
-                "record is for desk {}, but this kiosk is enrolled at desk {}",
-                record.desk_id, kiosk.desk_id
-            ),
-        });
-    }
-    if record.supersedes == Some(record.id) {
-        return Ok(RecordOutcome::Rejected {
-            reason: "a record cannot supersede itself".to_owned(),
-        });
-    }
     let content = serde_json::to_string(record)
         .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
     let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();

@@ -1,0 +1,271 @@
+//! What the aggregator admits from a kiosk: a token proves which kiosk is talking, not that what
+//! it says makes sense. A record must rate a standard its desk's survey has offered, with reasons
+//! the catalogue offers for that standard after a low score, or say "does not apply" only where
+//! the catalogue offers that, in a language the kiosk ships; every
+//! clock reading (records, a batch's send time, heartbeats, enrollment) must carry a bounded boot
+//! id and a wall clock inside the years a calendar can show. Pure rules, no IO: storage asks them
+//! inside the batch's transaction, the HTTP layer for single readings.
+
+use model::wire::Heartbeat;
+use model::{Answer, Catalogue, DeskId, Question, RatingRecord, RecordedTime, StandardId};
+
+use crate::survey::SHIPPED_LANGUAGES;
+
+/// Longest boot id accepted. Linux's (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
+pub const MAX_BOOT_ID_CHARS: usize = 64;
+/// The latest wall clock accepted: 9999-12-31T23:59:59.999Z, the last instant with a four-digit
+/// year. The earliest is 0 (1970-01-01), where a Raspberry Pi without a real-time clock starts.
+pub const LATEST_WALL_CLOCK_MS: i64 = 253_402_300_799_999;
+
+/// Why a kiosk's record or clock reading is not admitted; the text goes back to the kiosk (as a
+/// record's `rejected` reason or a 422 message), so it names the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Inadmissible {
+    #[error(
+        "{field}.boot_id must be 1-{MAX_BOOT_ID_CHARS} characters from A-Z, a-z, 0-9, '-' and '_'"
+    )]
+    BootId { field: &'static str },
+    #[error(
+        "{field} {value} is outside 0 (1970-01-01) to {LATEST_WALL_CLOCK_MS} (9999-12-31) \
+         milliseconds"
+    )]
+    WallClock { field: &'static str, value: i64 },
+    #[error("standard {standard} has never been in the survey of desk {desk}")]
+    NotOffered { standard: StandardId, desk: DeskId },
+    #[error("reason {reason:?} is not one the catalogue offers for standard {standard}")]
+    UnknownReason {
+        reason: String,
+        standard: StandardId,
+    },
+    #[error("reason {0:?} is given twice")]
+    ReasonTwice(String),
+    #[error("the overall rating offers no reasons")]
+    ReasonsOnOverall,
+    #[error("reasons are offered only after a score of 1 or 2, not {0}")]
+    ReasonsOnHighScore(u8),
+    #[error(
+        "standard {0} does not offer \"does not apply\": its question assumes no contact the \
+         client may not have had"
+    )]
+    NotApplicableNotOffered(StandardId),
+    #[error(
+        "no translation is shipped for language {0:?} (available: {shipped})",
+        shipped = SHIPPED_LANGUAGES.join(", ")
+    )]
+    Language(String),
+}
+
+/// Checks one record from a kiosk of `desk`, whose survey has offered the standards `offered`
+/// (now or before: a kiosk may sync answers given under an earlier survey days later).
+pub fn check_record(
+    record: &RatingRecord,
+    desk: &DeskId,
+    offered: &[StandardId],
+) -> Result<(), Inadmissible> {
+    check_clock("recorded", &record.recorded)?;
+    if !SHIPPED_LANGUAGES.contains(&record.language.as_str()) {
+        return Err(Inadmissible::Language(record.language.to_string()));
+    }
+    let standard = match record.question {
+        Question::Overall if record.reasons.is_empty() => return Ok(()),
+        Question::Overall => return Err(Inadmissible::ReasonsOnOverall),
+        Question::Standard(standard) => standard,
+    };
+    if !offered.contains(&standard) {
+        return Err(Inadmissible::NotOffered {
+            standard,
+            desk: desk.clone(),
+        });
+    }
+    let catalogue = Catalogue::ordinance_4216_2018();
+    // The wire form has already refused a score beside the flag, neither, and reasons with
+    // "does not apply" (`RatingRecord::check_answer`).
+    match record.answer {
+        Answer::Score(score) if !record.reasons.is_empty() && !score.is_low() => {
+            return Err(Inadmissible::ReasonsOnHighScore(score.value()));
+        }
+        Answer::NotApplicable if !catalogue.standard(standard).may_not_apply => {
+            return Err(Inadmissible::NotApplicableNotOffered(standard));
+        }
+        Answer::Score(_) | Answer::NotApplicable => {}
+    }
+    for (i, reason) in record.reasons.iter().enumerate() {
+        if catalogue
+            .standard(standard)
+            .reason(reason.as_str())
+            .is_none()
+        {
+            return Err(Inadmissible::UnknownReason {
+                reason: reason.to_string(),
+                standard,
+            });
+        }
+        if record.reasons[..i].contains(reason) {
+            return Err(Inadmissible::ReasonTwice(reason.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks one clock reading; `field` names it in the message (e.g. `sent`, `clock`).
+pub fn check_clock(field: &'static str, reading: &RecordedTime) -> Result<(), Inadmissible> {
+    let boot_id = &reading.boot_id;
+    let well_formed = (1..=MAX_BOOT_ID_CHARS).contains(&boot_id.len())
+        && boot_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(Inadmissible::BootId { field });
+    }
+    check_wall_clock(wall_clock_field(field), reading.wall_clock_ms)
+}
+
+/// Checks a heartbeat's clock and its oldest unsynced record's wall clock.
+pub fn check_heartbeat(heartbeat: &Heartbeat) -> Result<(), Inadmissible> {
+    check_clock("clock", &heartbeat.clock)?;
+    match heartbeat.oldest_unsynced_ms {
+        Some(ms) => check_wall_clock("oldest_unsynced_ms", ms),
+        None => Ok(()),
+    }
+}
+
+fn check_wall_clock(field: &'static str, value: i64) -> Result<(), Inadmissible> {
+    if (0..=LATEST_WALL_CLOCK_MS).contains(&value) {
+        Ok(())
+    } else {
+        Err(Inadmissible::WallClock { field, value })
+    }
+}
+
+/// `<reading>.wall_clock_ms` for the readings the wire format has.
+fn wall_clock_field(reading: &'static str) -> &'static str {
+    match reading {
+        "recorded" => "recorded.wall_clock_ms",
+        "sent" => "sent.wall_clock_ms",
+        _ => "clock.wall_clock_ms",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use model::{InputKind, LanguageTag, RecordId, Score, VisitId};
+
+    use super::*;
+
+    fn desk() -> DeskId {
+        "plock-wso-03".parse().expect("desk")
+    }
+
+    fn record(question: Question, answer: impl Into<Answer>, reasons: &[&str]) -> RatingRecord {
+        RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 1,
+            desk_id: desk(),
+            question,
+            answer: answer.into(),
+            reasons: reasons
+                .iter()
+                .map(|r| r.parse().expect("reason code"))
+                .collect(),
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Touch,
+            supersedes: None,
+            recorded: RecordedTime {
+                wall_clock_ms: 1_795_428_000_000,
+                boot_id: "4f1c2d9e-0000-4000-8000-000000000000".into(),
+                boottime_ns: 1,
+                clock_synchronized: true,
+            },
+        }
+    }
+
+    const OFFERED: [StandardId; 3] = [StandardId::IV, StandardId::III, StandardId::V];
+
+    #[test]
+    fn records_the_kiosk_can_produce_are_admitted() {
+        let iv = Question::Standard(StandardId::IV);
+        for record in [
+            record(Question::Overall, Score::VERY_BAD, &[]),
+            record(iv, Score::BAD, &["iv-interrupted"]),
+            record(iv, Score::VERY_GOOD, &[]),
+            record(
+                Question::Standard(StandardId::V),
+                Answer::NotApplicable,
+                &[],
+            ),
+        ] {
+            assert_eq!(check_record(&record, &desk(), &OFFERED), Ok(()));
+        }
+    }
+
+    #[test]
+    fn records_outside_the_catalogue_or_the_survey_are_not() {
+        let iv = Question::Standard(StandardId::IV);
+        let cases = [
+            (
+                record(Question::Standard(StandardId::II), Score::GOOD, &[]),
+                "never been in the survey",
+            ),
+            (
+                record(Question::Standard(StandardId::X), Score::GOOD, &[]),
+                "standard X",
+            ),
+            (record(iv, Score::BAD, &["iii-queue"]), "\"iii-queue\""),
+            (record(iv, Score::BAD, &["made-up"]), "\"made-up\""),
+            (
+                record(iv, Score::BAD, &["iv-interrupted", "iv-interrupted"]),
+                "twice",
+            ),
+            (
+                record(iv, Score::GOOD, &["iv-interrupted"]),
+                "score of 1 or 2",
+            ),
+            (
+                record(Question::Overall, Score::BAD, &["iv-interrupted"]),
+                "overall",
+            ),
+            (
+                record(iv, Answer::NotApplicable, &[]),
+                "standard IV does not offer \"does not apply\"",
+            ),
+        ];
+        for (record, expected) in cases {
+            let err = check_record(&record, &desk(), &OFFERED).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let mut french = record(Question::Overall, Score::GOOD, &[]);
+        french.language = "fr".parse().expect("tag");
+        assert!(check_record(&french, &desk(), &OFFERED).is_err());
+    }
+
+    #[test]
+    fn clock_readings_need_a_bounded_boot_id_and_a_calendar_wall_clock() {
+        let good = record(Question::Overall, Score::GOOD, &[]).recorded;
+        assert_eq!(check_clock("sent", &good), Ok(()));
+        for boot_id in [String::new(), "b".repeat(65), "a b".into(), "ü".into()] {
+            let reading = RecordedTime {
+                boot_id,
+                ..good.clone()
+            };
+            assert_eq!(
+                check_clock("sent", &reading),
+                Err(Inadmissible::BootId { field: "sent" })
+            );
+        }
+        for wall_clock_ms in [i64::MIN, -1, LATEST_WALL_CLOCK_MS + 1, i64::MAX] {
+            let reading = RecordedTime {
+                wall_clock_ms,
+                ..good.clone()
+            };
+            let err = check_clock("sent", &reading).expect_err("absurd clock");
+            assert!(err.to_string().contains("sent.wall_clock_ms"), "{err}");
+        }
+        let epoch = RecordedTime {
+            wall_clock_ms: 0,
+            ..good
+        };
+        assert_eq!(check_clock("clock", &epoch), Ok(()), "a Pi without RTC");
+    }
+}
