@@ -20,6 +20,7 @@ use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
 use sync_server::analytics::Disclosure;
 use sync_server::credentials;
+use sync_server::dashboard::Scope;
 use sync_server::storage::{Connections, Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -303,7 +304,10 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
             failed: 0
         }
     );
-    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    let alerts = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(alerts.len(), 1);
     let alert = &alerts[0].alert;
     assert_eq!(
@@ -355,7 +359,10 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
     let later = now + 3 * HOUR;
     let cleared = monitor.round(later).await.expect("round");
     assert_eq!(cleared.raised_or_cleared, 1);
-    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    let alerts = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(
         alerts[0].alert.cleared_at_ms,
         Some(later),
@@ -394,7 +401,10 @@ async fn a_silent_kiosk_is_raised_and_a_failing_webhook_is_retried_after_back_of
         (first.raised_or_cleared, first.delivered, first.failed),
         (1, 1, 1)
     );
-    let listing = storage.alert_listing(None, 10).await.expect("listing");
+    let listing = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     let webhook = listing[0]
         .deliveries
         .iter()
@@ -549,7 +559,10 @@ async fn no_alert_mail_reports_a_figure_from_fewer_than_k_responses() {
     rate(&k10, &kiosk, 8, T0 + 10 * MINUTE, &[1, 4, 4]).await;
     let round = monitor.round(T0 + HOUR).await.expect("round");
     assert_eq!(round.raised_or_cleared, 1);
-    let alerts = k10.alert_listing(None, 10).await.expect("listing");
+    let alerts = k10
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(alerts[0].alert.rule.id, narrow.id);
     assert_eq!(alerts[0].alert.responses, Some(10));
     let mail = mails.lock().expect("lock").join("\n---\n");

@@ -101,6 +101,17 @@ impl Server {
     /// A signed-in session of a new user, as the `Cookie` header that carries it (sessions are
     /// made directly in storage: signing in is the sign-in tests' business).
     async fn session(&self, username: &str, role: Role, office: Option<&str>) -> String {
+        self.session_in(username, role, office, None).await
+    }
+
+    /// [`Server::session`] of a user bound to `department` of `office` as well.
+    async fn session_in(
+        &self,
+        username: &str,
+        role: Role,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> String {
         let now = now_ms();
         let user_id = self
             .storage
@@ -110,6 +121,9 @@ impl Server {
                     password_hash: "not used: the session is made directly".into(),
                     role,
                     office_id: office.map(str::to_owned),
+                    department_id: department.map(str::to_owned),
+                    email: None,
+                    lang: sync_server::dashboard::Lang::Pl,
                 },
                 now,
             )
@@ -472,6 +486,171 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
         .get(&format!("/dashboard/reports/gabin/{month}"))
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_department_scope_reads_only_its_department_and_others_are_not_found() {
+    let server = Server::spawn().await;
+    // A second department in Płock, beside wso.
+    server
+        .storage
+        .add_department(
+            "plock".into(),
+            "wgk".into(),
+            "Wydział Gospodarki Komunalnej".into(),
+        )
+        .await
+        .expect("department");
+    server
+        .storage
+        .add_desk(NewDesk {
+            id: "plock-wgk-01".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wgk".into(),
+            name: "Stanowisko plock-wgk-01".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+    let wso = server.kiosk("plock-wso-01").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    server.answers(&wso, &spaced(6, 4)).await;
+    server.answers(&wgk, &spaced(8, 1)).await;
+    server.answers(&gabin, &spaced(7, 2)).await;
+    let storage = &server.storage;
+    let today = Filter::today();
+    let wso_only = Scope::Department {
+        office: "plock".into(),
+        department: "wso".into(),
+    };
+
+    // In the queries: the office's figure within the scope is the department's.
+    let everything = Filter::default_for(today);
+    let offices = storage
+        .breakdown(everything.clone(), wso_only.clone(), Level::Office)
+        .await
+        .expect("breakdown");
+    assert_eq!(offices.len(), 1);
+    assert_eq!(
+        (offices[0].id.as_str(), offices[0].counts.responses()),
+        ("plock", 6)
+    );
+    let total = storage
+        .total(everything.clone(), wso_only.clone())
+        .await
+        .expect("total");
+    assert_eq!(total.responses(), 6, "not Płock's 14");
+    let (asking_wgk, _) =
+        Filter::parse("office=plock&department=wgk", today, NONE).expect("filter");
+    let trend = storage
+        .trend(asking_wgk.clone(), wso_only.clone())
+        .await
+        .expect("trend");
+    assert!(trend.is_empty(), "{trend:?}");
+    let places = storage.places(wso_only.clone()).await.expect("places");
+    assert!(!places.covers(&asking_wgk), "the page refuses it first");
+    assert_eq!(places.desks.len(), 2, "wso's two desks: {:?}", places.desks);
+
+    // A signed-in head of wso, editing URLs and calling the API.
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    let (status, page) = ewa.get("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "plock-wso-01").0, Some(6), "{page}");
+    assert!(
+        !page.contains("plock-wgk-01")
+            && !page.contains("Gąbin")
+            && !page.contains("data-responses=\"14\""),
+        "{page}"
+    );
+    let month = today.format("%Y-%m").to_string();
+    for path in [
+        "/dashboard?office=gabin".to_owned(),
+        "/dashboard?office=plock&department=wgk".to_owned(),
+        "/dashboard?desk=plock-wgk-01".to_owned(),
+        "/dashboard?desk=gabin-fin-01".to_owned(),
+        "/dashboard/standards?office=plock&department=wgk".to_owned(),
+        "/dashboard/patterns?desk=plock-wgk-01".to_owned(),
+        "/dashboard/export-days.csv?office=plock&department=wgk".to_owned(),
+        "/dashboard/export-days.csv?office=gabin".to_owned(),
+        format!("/dashboard/reports/plock/{month}"),
+        format!("/dashboard/reports/plock/{month}.csv"),
+        format!("/dashboard/reports/gabin/{month}"),
+    ] {
+        let (status, body) = ewa.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.contains("data-responses"), "{path} shows no figures");
+    }
+    for path in [
+        "/api/v1/stats/breakdown?by=desk&office=plock&department=wgk",
+        "/api/v1/stats/breakdown?by=desk&desk=plock-wgk-01",
+        "/api/v1/stats/trend?office=gabin",
+    ] {
+        let (status, body) = ewa.json(path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{path}"
+        );
+    }
+    for (by, expected) in [
+        ("desk", vec![("plock-wso-01", Some(6))]),
+        ("department", vec![("wso", Some(6))]),
+        ("office", vec![("plock", Some(6))]),
+    ] {
+        let (status, body) = ewa.json(&format!("/api/v1/stats/breakdown?by={by}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let groups: Vec<(String, Option<i64>)> = api_groups(&body);
+        let expected: Vec<(String, Option<i64>)> = expected
+            .into_iter()
+            .map(|(id, n)| (id.to_owned(), n))
+            .collect();
+        assert_eq!(groups, expected, "by {by}");
+    }
+    let (status, body) = ewa.json("/api/v1/dashboard/kiosks").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kiosk_desks: Vec<&str> = body
+        .as_array()
+        .expect("kiosks")
+        .iter()
+        .filter_map(|k| k["desk_id"].as_str())
+        .collect();
+    assert_eq!(kiosk_desks, ["plock-wso-01"], "{body}");
+    let (status, _) = ewa.json("/api/v1/dashboard/kiosks?office=gabin").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Their export: counts per desk and day of wso only, while the office has rows of two
+    // departments (as an analyst's export shows).
+    let (status, _) = ewa.get("/dashboard/export.csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no answers one by one");
+    let export_departments = |csv: &str| -> std::collections::BTreeSet<String> {
+        csv.lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(2).map(str::to_owned))
+            .collect()
+    };
+    let (_, all) = server.get("/dashboard/export-days.csv?office=plock").await;
+    assert_eq!(
+        export_departments(&all),
+        ["wgk".to_owned(), "wso".to_owned()].into(),
+        "{all}"
+    );
+    let (status, csv) = ewa.get("/dashboard/export-days.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(export_departments(&csv), ["wso".to_owned()].into(), "{csv}");
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(3) == Some("plock-wso-01")),
+        "{csv}"
+    );
 }
 
 #[tokio::test]

@@ -190,8 +190,10 @@ pub async fn show(
     uri: Uri,
 ) -> Result<Markup, PageError> {
     let lang = viewer.lang;
-    let office = viewer.scope.office().map(str::to_owned);
-    let listing = state.storage.alert_listing(office, LISTED).await?;
+    let listing = state
+        .storage
+        .alert_listing(viewer.scope.clone(), LISTED)
+        .await?;
     let rules: Vec<AlertRule> = state
         .storage
         .alert_rules()

@@ -380,12 +380,10 @@ pub trait Backend: Send + Sync + 'static {
         channels: &[Channel],
         now_ms: i64,
     ) -> Result<usize, StorageError>;
-    /// Alerts (open first, then newest) of `office`, or of every office if `None`.
-    fn alert_listing(
-        &self,
-        office: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AlertListing>, StorageError>;
+    /// Alerts (open first, then newest) within `scope`: of its office, and for a department
+    /// scope only those about its desks and their kiosks.
+    fn alert_listing(&self, scope: &Scope, limit: usize)
+    -> Result<Vec<AlertListing>, StorageError>;
     fn pending_deliveries(
         &self,
         now_ms: i64,
@@ -420,8 +418,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Option<ActiveSession>, StorageError>;
     fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError>;
     fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError>;
-    /// Every kiosk with its office and desk, only `office`'s when given (the viewer's scope).
-    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError>;
+    /// Every kiosk with its office and desk, only `office`'s (and `department`'s) when given
+    /// (the viewer's scope).
+    fn fleet(
+        &self,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<Vec<FleetKiosk>, StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -527,7 +530,17 @@ impl Storage {
             for group in &mut groups {
                 let (question, node) = match level {
                     Level::Question => (group.id.clone(), here.clone()),
-                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
+                    // Under a department scope the office's row holds only that department.
+                    Level::Office => match scope.department() {
+                        Some(department) => (
+                            filter.question.to_string(),
+                            Node::Department {
+                                office: group.id.clone(),
+                                department: department.to_owned(),
+                            },
+                        ),
+                        None => (filter.question.to_string(), Node::Office(group.id.clone())),
+                    },
                     Level::Department => (
                         filter.question.to_string(),
                         Node::Department {
@@ -783,8 +796,8 @@ impl Storage {
     off_runtime!(fn open_alerts() -> Vec<OpenAlert> = |b| b.open_alerts());
     off_runtime!(fn apply_alert_changes(changes: Vec<Change>, channels: Vec<Channel>, now_ms: i64) -> usize
         = |b| b.apply_alert_changes(&changes, &channels, now_ms));
-    off_runtime!(fn alert_listing(office: Option<String>, limit: usize) -> Vec<AlertListing>
-        = |b| b.alert_listing(office.as_deref(), limit));
+    off_runtime!(fn alert_listing(scope: Scope, limit: usize) -> Vec<AlertListing>
+        = |b| b.alert_listing(&scope, limit));
     off_runtime!(fn pending_deliveries(now_ms: i64, limit: usize) -> Vec<PendingDelivery>
         = |b| b.pending_deliveries(now_ms, limit));
     off_runtime!(fn record_delivery(alert_id: i64, event: AlertEvent, channel: Channel, outcome: Result<(), String>, now_ms: i64) -> ()
@@ -803,7 +816,8 @@ impl Storage {
     off_runtime!(fn set_session_lang(id_sha256: [u8; 32], lang: Lang) -> ()
         = |b| b.set_session_lang(id_sha256, lang));
     off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
-    off_runtime!(fn fleet(office: Option<String>) -> Vec<FleetKiosk> = |b| b.fleet(office.as_deref()));
+    off_runtime!(fn fleet(office: Option<String>, department: Option<String>) -> Vec<FleetKiosk>
+        = |b| b.fleet(office.as_deref(), department.as_deref()));
 }
 
 /// Disclosure control's decision over every office for the filter's question (or, with

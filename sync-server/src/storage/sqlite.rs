@@ -741,10 +741,10 @@ impl Backend for SqliteBackend {
 
     fn alert_listing(
         &self,
-        office: Option<&str>,
+        scope: &Scope,
         limit: usize,
     ) -> Result<Vec<AlertListing>, StorageError> {
-        self.read(|conn| alerts::listing(conn, office, limit))
+        self.read(|conn| alerts::listing(conn, scope, limit))
     }
 
     fn pending_deliveries(
@@ -816,16 +816,20 @@ impl Backend for SqliteBackend {
         self.write(|tx| accounts::delete_session(tx, id_sha256))
     }
 
-    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError> {
+    fn fleet(
+        &self,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<Vec<FleetKiosk>, StorageError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {KIOSK_STATUS_COLUMNS}, d.office_id, o.name, d.department_id, d.name
                  FROM kiosks k JOIN desks d ON d.id = k.desk_id JOIN offices o ON o.id = d.office_id
-                 WHERE ?1 IS NULL OR d.office_id = ?1
+                 WHERE (?1 IS NULL OR d.office_id = ?1) AND (?2 IS NULL OR d.department_id = ?2)
                  ORDER BY d.office_id, d.department_id, k.desk_id, k.id"
             ))?;
             let rows = stmt
-                .query_map([office], |r| {
+                .query_map([office, department], |r| {
                     Ok(FleetKiosk {
                         status: kiosk_status(r, 0)?,
                         office_id: r.get(10)?,

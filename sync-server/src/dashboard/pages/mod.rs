@@ -113,11 +113,12 @@ impl View {
         path: &str,
         extra: &[&str],
     ) -> Result<(View, Vec<(String, String)>), PageError> {
-        let (mut filter, extras) = Filter::parse(query.unwrap_or(""), Filter::today(), extra)?;
+        let (filter, extras) = Filter::parse(query.unwrap_or(""), Filter::today(), extra)?;
         let places = state.storage.places(viewer.scope.clone()).await?;
         if !places.covers(&filter) {
             return Err(PageError::NotFound);
         }
+        let mut filter = filter.within(&viewer.scope);
         if let Some(desk) = filter.desk.as_ref().and_then(|d| places.desk(d.as_str())) {
             filter.office = Some(desk.office_id.clone());
             filter.department.clone_from(&desk.department_id);

@@ -14,7 +14,7 @@ use super::export::Dialect;
 use super::{PageError, View, figures_table, percent, reasons_table};
 use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
 use crate::dashboard::layout::Section;
-use crate::dashboard::{Lang, Viewer, charts, labels};
+use crate::dashboard::{Lang, Scope, Viewer, charts, labels};
 use crate::http::AppState;
 use crate::storage::Storage;
 
@@ -183,8 +183,10 @@ fn month_range(month: &str) -> Result<(NaiveDate, NaiveDate), PageError> {
     })
 }
 
-/// Refuses filter choices a report does not take: its office and month are in its path.
-fn only_bursts_and_language(filter: &Filter) -> Result<(), PageError> {
+/// Refuses filter choices a report does not take: its office and month are in its path (a
+/// department viewer's filter carries its own department, put there by [`View::read`]).
+pub(super) fn only_bursts_and_language(filter: &Filter, scope: &Scope) -> Result<(), PageError> {
+    let pinned = Filter::default_for(filter.to).within(scope);
     let refused = |parameter: &str| {
         Err(PageError::BadFilter(FilterError {
             parameter: parameter.to_owned(),
@@ -194,7 +196,9 @@ fn only_bursts_and_language(filter: &Filter) -> Result<(), PageError> {
     if filter.preset != Preset::Last30Days {
         return refused("period");
     }
-    if filter.office.is_some() || filter.department.is_some() || filter.desk.is_some() {
+    if (&filter.office, &filter.department, &filter.desk)
+        != (&pinned.office, &pinned.department, &pinned.desk)
+    {
         return refused("office");
     }
     if filter.question != Question::Overall {
@@ -216,13 +220,13 @@ pub async fn report(
 ) -> Result<Response, PageError> {
     let path = format!("/dashboard/reports/{office}/{month}");
     let (view, extras) = View::read(&state, viewer, query.as_deref(), &path, &["format"]).await?;
-    only_bursts_and_language(&view.filter)?;
+    only_bursts_and_language(&view.filter, &view.viewer.scope)?;
     let (month, as_csv) = match month.strip_suffix(".csv") {
         Some(month) => (month.to_owned(), true),
         None => (month, false),
     };
     let (first, last) = month_range(&month)?;
-    if view.places.office_name(&office).is_none() {
+    if view.places.office_name(&office).is_none() || !view.viewer.scope.covers_office(&office) {
         return Err(PageError::NotFound);
     }
     let report = build(&state.storage, &view, &office, first, last).await?;
@@ -351,7 +355,7 @@ pub async fn index(
     RawQuery(query): RawQuery,
 ) -> Result<Markup, PageError> {
     let (view, _) = View::read(&state, viewer, query.as_deref(), "/dashboard/reports", &[]).await?;
-    only_bursts_and_language(&view.filter)?;
+    only_bursts_and_language(&view.filter, &view.viewer.scope)?;
     let lang = view.lang();
     let today = Filter::today();
     let this_month = today.with_day(1).unwrap_or(today);

@@ -8,6 +8,7 @@ use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
 use crate::analytics::Disclosure;
+use crate::dashboard::Scope;
 use crate::storage::{AlertListing, DeliveryState, PendingDelivery, StorageError};
 
 /// Delivery attempts before a notification is given up (the alert stays on the dashboard).
@@ -304,21 +305,31 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<AlertRecord> {
     })
 }
 
-/// Alerts newest first, open or not, of `office` (every office if `None`), with their deliveries.
+/// Alerts newest first, open or not, within `scope`, with their deliveries. An alert's subject
+/// is a desk (CSAT rules) or a kiosk (silence rules); a department scope reads only those of its
+/// own desks.
 pub fn listing(
     conn: &Connection,
-    office: Option<&str>,
+    scope: &Scope,
     limit: usize,
 ) -> Result<Vec<AlertListing>, StorageError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ALERT_COLUMNS} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-         WHERE ?1 IS NULL OR a.office_id = ?1
+         WHERE (?1 IS NULL OR a.office_id = ?1)
+           AND (?2 IS NULL OR EXISTS (
+                SELECT 1 FROM desks d LEFT JOIN kiosks k ON k.desk_id = d.id
+                WHERE d.office_id = a.office_id AND d.department_id = ?2
+                  AND (d.id = a.subject OR k.id = a.subject)))
          ORDER BY a.cleared_at_ms IS NOT NULL, coalesce(a.cleared_at_ms, a.raised_at_ms) DESC, a.id DESC
-         LIMIT ?2"
+         LIMIT ?3"
     ))?;
     let alerts: Vec<AlertRecord> = stmt
         .query_map(
-            params![office, i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![
+                scope.office(),
+                scope.department(),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
             alert_from_row,
         )?
         .collect::<rusqlite::Result<_>>()?;
