@@ -491,30 +491,7 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
 #[tokio::test]
 async fn a_department_scope_reads_only_its_department_and_others_are_not_found() {
     let server = Server::spawn().await;
-    // A second department in Płock, beside wso.
-    server
-        .storage
-        .add_department(
-            "plock".into(),
-            "wgk".into(),
-            "Wydział Gospodarki Komunalnej".into(),
-        )
-        .await
-        .expect("department");
-    server
-        .storage
-        .add_desk(NewDesk {
-            id: "plock-wgk-01".parse().expect("desk"),
-            office_id: "plock".into(),
-            department_id: "wgk".into(),
-            name: "Stanowisko plock-wgk-01".into(),
-            internal_service: false,
-            standards: vec![StandardId::IV],
-            languages: vec![LanguageTag::polish()],
-            default_language: LanguageTag::polish(),
-        })
-        .await
-        .expect("desk");
+    add_wgk(&server).await;
     let wso = server.kiosk("plock-wso-01").await;
     let wgk = server.kiosk("plock-wgk-01").await;
     let gabin = server.kiosk("gabin-fin-01").await;
@@ -869,6 +846,152 @@ async fn the_monthly_report_compares_with_the_previous_month() {
         .get(&format!("/dashboard/reports/plock/{month}?office=gabin"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the office is in the path");
+}
+
+/// A second department in Płock, `wgk`, with one desk `plock-wgk-01` offering standard IV.
+async fn add_wgk(server: &Server) {
+    server
+        .storage
+        .add_department(
+            "plock".into(),
+            "wgk".into(),
+            "Wydział Gospodarki Komunalnej".into(),
+        )
+        .await
+        .expect("department");
+    server
+        .storage
+        .add_desk(NewDesk {
+            id: "plock-wgk-01".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wgk".into(),
+            name: "Stanowisko plock-wgk-01".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+}
+
+#[tokio::test]
+async fn a_department_report_equals_the_dashboard_for_the_same_month_and_reaches_only_its_head() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    let wso_02 = server.kiosk("plock-wso-02").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    const IV: Question = Question::Standard(StandardId::IV);
+    let mut answers = spaced(6, 4);
+    let interrupted: &[&str] = &["iv-interrupted"];
+    for (i, score) in [1, 2, 1, 4, 3, 2, 1].into_iter().enumerate() {
+        let reasons = if score <= 2 { interrupted } else { NONE };
+        answers.push((200 + 5 * i64::try_from(i).expect("i"), IV, score, reasons));
+    }
+    server.answers(&wso_01, &answers).await;
+    server.answers(&wso_02, &spaced(5, 3)).await;
+    server.answers(&wgk, &spaced(8, 1)).await;
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (first, last) = Filter::month(&month).expect("month");
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+
+    let (status, page) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Wydział Spraw Obywatelskich"), "{page}");
+    // The dashboard's figures for the same filter, as an analyst reads them from the API.
+    let filter = format!("office=plock&department=wso&period=custom&from={first}&to={last}");
+    for (by, ids) in [
+        ("question", vec!["overall", "IV"]),
+        ("desk", vec!["plock-wso-01", "plock-wso-02"]),
+    ] {
+        let (status, body) = server
+            .json(&format!("/api/v1/stats/breakdown?by={by}&{filter}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for id in ids {
+            let group = body["groups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .find(|g| g["id"] == id)
+                .unwrap_or_else(|| panic!("{id} in {body}"));
+            let dashboard = (
+                group["responses"].as_i64(),
+                group["csat_percent"]
+                    .as_f64()
+                    .map(|c| (c * 10.0).round() / 10.0),
+            );
+            assert_eq!(row_figures(&page, id), dashboard, "{id}");
+        }
+    }
+    assert_eq!(row_figures(&page, "overall"), (Some(11), Some(100.0)));
+    assert_eq!(row_figures(&page, "IV"), (Some(7), Some(28.6)));
+    assert_eq!(row_figures(&page, "plock-wso-02"), (Some(5), Some(100.0)));
+    assert!(
+        !page.contains("plock-wgk-01"),
+        "not another department's desk"
+    );
+    assert!(
+        page.contains("Przerywano mi"),
+        "the reason chosen five times is listed: {page}"
+    );
+
+    let (status, csv) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}.csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with("section,id,name,month,responses,csat_percent"),
+        "{csv}"
+    );
+    let line = |id: &str| {
+        csv.lines()
+            .find(|l| l.split(',').nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("{id}: {csv}"))
+            .split(',')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("overall")[4..6], ["11", "100.0"]);
+    assert_eq!(
+        line("plock-wso-01")[4..11],
+        ["6", "100.0", "4.00", "0", "0", "0", "6"]
+    );
+    assert_eq!(line("IV")[4..6], ["7", "28.6"]);
+    assert!(csv.contains("reason,iv-interrupted,"), "{csv}");
+
+    // Another department or office is not found, as for an office viewer; the office report
+    // would show the other department, so it is not the head's either.
+    for path in [
+        format!("/dashboard/reports/plock/wgk/{month}"),
+        format!("/dashboard/reports/plock/wgk/{month}.csv"),
+        format!("/dashboard/reports/gabin/fin/{month}"),
+        format!("/dashboard/reports/plock/{month}"),
+    ] {
+        let (status, body) = ewa.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (status, index) = ewa.get("/dashboard/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(index.contains("/dashboard/reports/plock/wso/"), "{index}");
+    assert!(
+        !index.contains("/dashboard/reports/plock/wgk/")
+            && !index.contains(&format!("/dashboard/reports/plock/{month}")),
+        "{index}"
+    );
+    // The analyst reads every department's report, the other department's too.
+    let (status, page) = server
+        .get(&format!("/dashboard/reports/plock/wgk/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "plock-wgk-01"), (Some(8), Some(0.0)));
 }
 
 #[tokio::test]

@@ -64,6 +64,10 @@ pub fn router() -> Router<AppState> {
             "/dashboard/reports/{office}/{month}",
             get(pages::reports::report),
         )
+        .route(
+            "/dashboard/reports/{office}/{department}/{month}",
+            get(pages::department_report::report),
+        )
         .route("/dashboard/login", get(login::show).post(login::submit))
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/fleet", get(fleet::show))

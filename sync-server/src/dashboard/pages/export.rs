@@ -155,6 +155,11 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
         "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
         "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        "year_before_month" => "Ten sam miesiąc przed rokiem",
+        "year_before_csat_percent" => "Odsetek zadowolonych przed rokiem (%)",
+        "year_change_points" => {
+            "Zmiana odsetka zadowolonych w porównaniu z rokiem poprzednim (punkty procentowe)"
+        }
         _ => return None,
     })
 }

@@ -2,6 +2,7 @@
 //! reports) and what they share: the filter read from the URL and checked against the viewer's
 //! scope, the filter form, the figures table, and HTML error pages naming what was wrong.
 
+pub mod department_report;
 pub mod export;
 pub mod overview;
 pub mod patterns;

@@ -365,15 +365,36 @@ pub async fn index(
         .collect();
     let suffix = if lang == Lang::En { "?lang=en" } else { "" };
     let title = lang.pick("Raporty miesięczne", "Monthly reports");
+    let last_month = crate::department_reports::Month::of(this_month).previous();
+    let department_link = |office: &str, department: &str| {
+        format!(
+            "{}{suffix}",
+            crate::department_reports::report_path(office, department, last_month)
+        )
+    };
+    let scope = &view.viewer.scope;
     let body = html! {
         p { (lang.pick(
-            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen.",
-            "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons.")) }
+            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen. Raport wydziału (dla jego kierownika, § 5 ust. 1 zarządzenia): to samo według standardu i stanowiska, także w porównaniu z tym samym miesiącem przed rokiem.",
+            "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons. A department's report (for its head, §5.1 of the ordinance): the same by standard and desk, also against the same month a year before.")) }
         @for office in &view.places.offices {
             h2 { (office.name) }
-            ul.months {
-                @for (month, name) in &months {
-                    li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (name) } }
+            @if scope.covers_office(&office.office_id) {
+                ul.months {
+                    @for (month, name) in &months {
+                        li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (name) } }
+                    }
+                }
+            }
+            @let departments: Vec<_> = view.places.departments.iter().filter(|d| d.office_id == office.office_id).collect();
+            @if !departments.is_empty() {
+                h3 { (lang.pick("Raporty wydziałów za", "Departments' reports for")) " " (last_month.name(lang)) }
+                ul.departments {
+                    @for d in departments {
+                        @if let Some(id) = &d.department_id {
+                            li { a href=(department_link(&office.office_id, id)) { (d.name) } }
+                        }
+                    }
                 }
             }
         }
