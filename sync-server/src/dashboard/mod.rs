@@ -12,6 +12,7 @@ pub mod layout;
 pub mod login;
 pub mod pages;
 pub mod refusal;
+pub mod report_mail;
 pub mod session;
 pub mod users;
 pub mod viewer;
@@ -77,6 +78,10 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/alerts", get(alerts::show))
         .route("/dashboard/alerts/rules", post(alerts::add_rule))
         .route("/dashboard/alerts/rules/toggle", post(alerts::toggle_rule))
+        .route(
+            "/dashboard/alerts/department-reports/resend",
+            post(report_mail::resend),
+        )
         .route("/dashboard/users/disable", post(users::disable))
         .route("/dashboard/users/password", post(users::set_password))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

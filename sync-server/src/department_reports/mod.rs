@@ -7,7 +7,7 @@
 //! dashboard for the same month. The page and CSV are in `dashboard/pages/department_report.rs`,
 //! the e-mail and its delivery round in [`delivery`].
 
-
+pub mod delivery;
 
 use chrono::{Datelike, Months, NaiveDate};
 use model::{Question, StandardId};

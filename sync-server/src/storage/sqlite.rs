@@ -15,6 +15,7 @@ mod accounts;
 mod alerts;
 mod analytics;
 pub mod bursts;
+mod department_reports;
 mod event_times;
 mod ingest;
 mod offered;
@@ -26,8 +27,8 @@ mod tally;
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
     DeskEditOutcome, FleetKiosk, Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser,
-    PendingDelivery, PurgeSummary, Rollup, StorageError, TokenLookup, User, UserCredentials,
-    schema,
+    PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup, StorageError,
+    TokenLookup, User, UserCredentials, schema,
 };
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
@@ -764,6 +765,46 @@ impl Backend for SqliteBackend {
         now_ms: i64,
     ) -> Result<(), StorageError> {
         self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
+    }
+
+    fn queue_department_reports(&self, month: &str, now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|tx| department_reports::queue(tx, month, now_ms))
+    }
+
+    fn claim_department_report(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<ReportDelivery>, StorageError> {
+        self.write(|tx| department_reports::claim(tx, now_ms, lease_ms))
+    }
+
+    fn record_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| department_reports::record(tx, user_id, month, outcome, now_ms))
+    }
+
+    fn department_report_deliveries(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ReportDeliveryState>, StorageError> {
+        self.read(|conn| department_reports::listing(conn, scope, limit))
+    }
+
+    fn resend_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.write(|tx| department_reports::resend(tx, user_id, month, by, now_ms))
     }
 
     fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError> {

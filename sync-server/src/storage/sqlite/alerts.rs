@@ -17,6 +17,18 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 10;
 const FIRST_RETRY_DELAY_MS: i64 = 60_000;
 const MAX_RETRY_DELAY_MS: i64 = 6 * 3_600_000;
 
+/// When a notification that has failed `attempts` times is tried again: after exponential
+/// back-off from `now_ms`, or never after [`MAX_DELIVERY_ATTEMPTS`]. Alerts' notifications and
+/// the department reports' e-mails are retried by this one rule.
+pub fn next_attempt_ms(attempts: i64, now_ms: i64) -> Option<i64> {
+    (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
+        let delay = FIRST_RETRY_DELAY_MS
+            .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
+            .min(MAX_RETRY_DELAY_MS);
+        now_ms.saturating_add(delay)
+    })
+}
+
 const RULE_COLUMNS: &str = "id, kind, office_id, csat_below_percent, last_responses, last_days, silent_hours, enabled, created_at_ms";
 
 fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<AlertRule> {
@@ -429,12 +441,7 @@ pub fn record_delivery(
             params![alert_id, event.as_str(), channel.as_str(), attempts, now_ms],
         )?,
         Err(error) => {
-            let next = (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
-                let delay = FIRST_RETRY_DELAY_MS
-                    .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
-                    .min(MAX_RETRY_DELAY_MS);
-                now_ms.saturating_add(delay)
-            });
+            let next = next_attempt_ms(attempts, now_ms);
             tx.execute(
                 "UPDATE alert_deliveries SET attempts = ?4, next_attempt_ms = ?5, last_error = ?6
                  WHERE alert_id = ?1 AND event = ?2 AND channel = ?3",
