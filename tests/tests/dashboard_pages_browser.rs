@@ -1,7 +1,7 @@
 //! The dashboard's analytics pages in headless Chromium against the real `sync-server`, with
 //! answers sent by enrolled kiosks: overview, drill-down to a desk, standards, patterns, the
-//! reports list and a monthly report, in Polish and English; then an alert rule added on the
-//! alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
+//! reports list, an office's and a department's monthly report, in Polish and English; then an
+//! alert rule added on the alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
 //! each is saved under `target/screenshots/dashboard/`.
 
 mod dashboard_support;
@@ -103,6 +103,14 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         (
             "analytics-report",
             format!("/dashboard/reports/plock/{month}?bursts=include"),
+        ),
+        (
+            "analytics-department-report",
+            format!("/dashboard/reports/plock/wso/{month}?bursts=include"),
+        ),
+        (
+            "analytics-department-report-en",
+            format!("/dashboard/reports/plock/wso/{month}?bursts=include&lang=en"),
         ),
     ];
     for (name, path) in pages {

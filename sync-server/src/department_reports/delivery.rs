@@ -265,17 +265,17 @@ pub fn compose(report: &DepartmentReport, lang: Lang, link: &str) -> ComposedMai
     );
     let greeting = lang.pick("Szanowni Państwo,", "Dear Sir or Madam,");
     let intro = format!(
-        "{} {} ({}), {} {}. {}",
+        "{} {} {}: {} ({}). {}",
+        lang.pick("przesyłamy raport miesięczny za", "here is the monthly report for"),
+        month.name(lang),
         lang.pick(
-            "przesyłamy raport miesięczny z monitorowania Standardów Obsługi Klienta w komórce organizacyjnej",
-            "here is the monthly report on the monitoring of the Customer Service Standards in the organizational unit",
+            "z monitorowania przestrzegania Standardów Obsługi Klienta w komórce organizacyjnej",
+            "on the monitoring of the Customer Service Standards in the organizational unit",
         ),
         report.department_name,
         report.office_name,
-        lang.pick("za", "for"),
-        month.name(lang),
         lang.pick(
-            "Raport otrzymują kierownicy komórek organizacyjnych, którzy zgodnie z § 5 ust. 1 zarządzenia nr 4216/2018 monitorują przestrzeganie Standardów.",
+            "Raport otrzymują kierownicy komórek organizacyjnych, którzy zgodnie z §\u{a0}5 ust.\u{a0}1 zarządzenia nr 4216/2018 monitorują przestrzeganie Standardów.",
             "Heads of organizational units receive it because §5.1 of ordinance 4216/2018 makes them monitor that the Standards are kept.",
         ),
     );
@@ -430,6 +430,111 @@ fn html_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::ReasonCount;
+
+    /// Wydział Spraw Obywatelskich in October 2026: 40 overall answers, standard IV down from
+    /// September, one reason chosen often enough to be listed.
+    fn report() -> DepartmentReport {
+        let counts = |scores: [i64; 4]| Counts::new(scores);
+        let line = |id: &str, name: &str, now, previous, year_before| Line {
+            id: id.into(),
+            name: name.into(),
+            now,
+            previous,
+            year_before,
+        };
+        DepartmentReport {
+            office_id: "plock".into(),
+            office_name: "Urząd Miasta Płocka".into(),
+            department_id: "wso".into(),
+            department_name: "Wydział Spraw Obywatelskich".into(),
+            month: Month::parse("2026-10").expect("month"),
+            include_bursts: false,
+            total: line(
+                "overall",
+                "Ocena ogólna",
+                counts([2, 4, 14, 20]),
+                counts([1, 3, 10, 16]),
+                Counts::default(),
+            ),
+            standards: vec![line(
+                "IV",
+                "IV — Staranność",
+                counts([4, 4, 1, 1]),
+                counts([0, 1, 4, 5]),
+                counts([1, 1, 1, 1]),
+            )],
+            desks: vec![],
+            reasons: Some(vec![ReasonCount {
+                question: "IV".into(),
+                reason: "iv-interrupted".into(),
+                chosen: 6,
+            }]),
+        }
+    }
+
+    #[test]
+    fn the_e_mail_speaks_the_recipients_language_and_links_to_the_page() {
+        let report = report();
+        let url: reqwest::Url = "https://ocena.plock.eu/".parse().expect("url");
+        let link = report_link(Some(&url), &report, Lang::Pl);
+        assert_eq!(
+            link,
+            "https://ocena.plock.eu/dashboard/reports/plock/wso/2026-10"
+        );
+        let polish = compose(&report, Lang::Pl, &link);
+        assert_eq!(
+            polish.subject,
+            "[Ocena] Raport miesięczny za październik 2026: Wydział Spraw Obywatelskich"
+        );
+        for expected in [
+            "Szanowni Państwo,",
+            "Ocena ogólna: 40 odpowiedzi, odsetek zadowolonych 85,0%.",
+            "Poprzedni miesiąc (wrzesień 2026): 30 odpowiedzi, odsetek zadowolonych 86,7%.",
+            "Ten sam miesiąc przed rokiem (październik 2025): brak odpowiedzi.",
+            "- IV — Staranność: −70,0 punktu procentowego",
+            "- Przerywano mi (IV): 6",
+            "https://ocena.plock.eu/dashboard/reports/plock/wso/2026-10\n",
+        ] {
+            assert!(
+                polish.text.contains(expected),
+                "{expected}: {}",
+                polish.text
+            );
+        }
+        assert!(polish.html.starts_with("<!DOCTYPE html><html lang=\"pl\">"));
+        assert!(
+            polish
+                .html
+                .contains("href=\"https://ocena.plock.eu/dashboard/reports/plock/wso/2026-10\"")
+        );
+        let link = report_link(Some(&url), &report, Lang::En);
+        let english = compose(&report, Lang::En, &link);
+        assert_eq!(
+            english.subject,
+            "[Ocena] Monthly report for October 2026: Wydział Spraw Obywatelskich"
+        );
+        for expected in [
+            "Dear Sir or Madam,",
+            "Overall rating: 40 responses, CSAT 85.0%.",
+            "Same month a year before (October 2025): no responses.",
+            "- IV — Staranność: −70.0 percentage points",
+            "- I was interrupted (IV): 6",
+            "/dashboard/reports/plock/wso/2026-10?lang=en",
+        ] {
+            assert!(
+                english.text.contains(expected),
+                "{expected}: {}",
+                english.text
+            );
+        }
+        assert!(english.html.contains("<html lang=\"en\">"));
+        // Without the dashboard's address, the path alone.
+        assert_eq!(
+            report_link(None, &report, Lang::Pl),
+            "/dashboard/reports/plock/wso/2026-10"
+        );
+    }
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")

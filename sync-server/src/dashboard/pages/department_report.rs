@@ -152,7 +152,7 @@ pub async fn report(
     let csv_link = format!("{path}.csv");
     let body = html! {
         p { (report.office_name) ". " (lang.pick(
-            "Monitorowanie przestrzegania Standardów Obsługi Klienta przez kierownika komórki organizacyjnej (zarządzenie nr 4216/2018, § 5 ust. 1). Serie ocen są pominięte, chyba że wybrano inaczej; wyniki z mniej niż 5 odpowiedzi nie są pokazywane.",
+            "Monitorowanie przestrzegania Standardów Obsługi Klienta przez kierownika komórki organizacyjnej (zarządzenie nr 4216/2018, §\u{a0}5 ust.\u{a0}1). Serie ocen są pominięte, chyba że wybrano inaczej; wyniki z mniej niż 5 odpowiedzi nie są pokazywane.",
             "Monitoring by the head of the organizational unit that the Customer Service Standards are kept (ordinance 4216/2018, §5.1). Bursts are left out unless chosen; figures from fewer than 5 responses are not shown.")) }
         p { (lang.csat_meaning()) }
         nav.no-print aria-label=(lang.pick("Inne miesiące", "Other months")) {

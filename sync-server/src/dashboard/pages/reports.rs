@@ -375,7 +375,7 @@ pub async fn index(
     let scope = &view.viewer.scope;
     let body = html! {
         p { (lang.pick(
-            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen. Raport wydziału (dla jego kierownika, § 5 ust. 1 zarządzenia): to samo według standardu i stanowiska, także w porównaniu z tym samym miesiącem przed rokiem.",
+            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen. Raport wydziału (dla jego kierownika, §\u{a0}5 ust.\u{a0}1 zarządzenia): to samo według standardu i stanowiska, także w porównaniu z tym samym miesiącem przed rokiem.",
             "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons. A department's report (for its head, §5.1 of the ordinance): the same by standard and desk, also against the same month a year before.")) }
         @for office in &view.places.offices {
             h2 { (office.name) }
