@@ -603,6 +603,14 @@ async fn a_department_scope_reads_only_its_department_and_others_are_not_found()
     let (status, _) = ewa.json("/api/v1/dashboard/kiosks?office=gabin").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
+    let (status, help) = ewa.get("/dashboard/help").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(help.contains("kierownik wydziału (Twoja rola)"), "{help}");
+    assert!(
+        help.contains("Tylko swój wydział w swoim urzędzie"),
+        "{help}"
+    );
+
     // Their export: counts per desk and day of wso only, while the office has rows of two
     // departments (as an analyst's export shows).
     let (status, _) = ewa.get("/dashboard/export.csv").await;

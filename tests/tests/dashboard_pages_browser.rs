@@ -108,6 +108,7 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
             "analytics-department-report",
             format!("/dashboard/reports/plock/wso/{month}?bursts=include"),
         ),
+        ("help", "/dashboard/help".to_owned()),
         (
             "analytics-department-report-en",
             format!("/dashboard/reports/plock/wso/{month}?bursts=include&lang=en"),

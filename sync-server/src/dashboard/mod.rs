@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod charts;
 pub mod csrf;
 pub mod fleet;
+pub mod help;
 pub mod labels;
 pub mod layout;
 pub mod login;
@@ -75,6 +76,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/fleet/enrollment-code", post(fleet::issue_code))
         .route("/dashboard/fleet/revoke", post(fleet::revoke))
         .route("/dashboard/users", get(users::show).post(users::add))
+        .route("/dashboard/help", get(help::show))
         .route("/dashboard/alerts", get(alerts::show))
         .route("/dashboard/alerts/rules", post(alerts::add_rule))
         .route("/dashboard/alerts/rules/toggle", post(alerts::toggle_rule))
