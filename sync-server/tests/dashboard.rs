@@ -605,7 +605,10 @@ async fn a_department_scope_reads_only_its_department_and_others_are_not_found()
 
     let (status, help) = ewa.get("/dashboard/help").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(help.contains("kierownik wydziału (Twoja rola)"), "{help}");
+    assert!(
+        help.contains("kierownik wydziału (rola tego konta)"),
+        "{help}"
+    );
     assert!(
         help.contains("Tylko swój wydział w swoim urzędzie"),
         "{help}"

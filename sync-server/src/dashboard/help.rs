@@ -48,7 +48,7 @@ pub async fn show(viewer: Viewer, uri: Uri) -> Markup {
                         tr data-role=(role.as_str()) {
                             th scope="row" {
                                 (role_title(lang, role))
-                                @if role == viewer.role { " " (lang.pick("(Twoja rola)", "(your role)")) }
+                                @if role == viewer.role { " " (lang.pick("(rola tego konta)", "(this account's role)")) }
                             }
                             td { (role_sees(lang, role)) }
                         }
