@@ -1,7 +1,8 @@
 //! The dashboard's data against a real server on port 0: cells below 5 responses withheld on
-//! pages and in the API, scope enforced in the queries, every filter parameter refused or
-//! rendered inert, bursts left out unless asked, the CSV's numbers equal to the page's, the
-//! monthly report, and the stats routes in the OpenAPI document.
+//! pages and in the API, an office's and a department's scope enforced in the queries, every
+//! filter parameter refused or rendered inert, bursts left out unless asked, the CSV's numbers
+//! equal to the page's, the office's and the department's monthly reports, the report e-mails on
+//! the alerts page, and the stats routes in the OpenAPI document.
 
 use model::wire::{RecordBatch, RecordOutcome};
 use model::{
@@ -122,7 +123,8 @@ impl Server {
                     role,
                     office_id: office.map(str::to_owned),
                     department_id: department.map(str::to_owned),
-                    email: None,
+                    // Heads of departments get their monthly report by e-mail.
+                    email: department.map(|_| format!("{username}@plock.test")),
                     lang: sync_server::dashboard::Lang::Pl,
                 },
                 now,
@@ -1003,6 +1005,111 @@ async fn a_department_report_equals_the_dashboard_for_the_same_month_and_reaches
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(row_figures(&page, "plock-wgk-01"), (Some(8), Some(0.0)));
+}
+
+#[tokio::test]
+async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    server
+        .session_in("greg", Role::DepartmentViewer, Some("plock"), Some("wgk"))
+        .await;
+    let adam = server.as_user(server.session("adam", Role::Admin, None).await);
+    let storage = &server.storage;
+    let now = now_ms();
+    assert_eq!(
+        storage
+            .queue_department_reports("2026-10".into(), now)
+            .await
+            .expect("queue"),
+        2,
+        "the two heads with an address"
+    );
+    // Ewa's was sent; greg's relay refused it.
+    for outcome in [
+        Ok(()),
+        Err("SMTP smtp.plock.test:587: 451 try again later".to_owned()),
+    ] {
+        let claimed = storage
+            .claim_department_report(now, 60_000)
+            .await
+            .expect("claim")
+            .expect("a due e-mail");
+        storage
+            .record_department_report(claimed.user_id, claimed.month, outcome, now)
+            .await
+            .expect("record");
+    }
+    let rows = |page: &str| -> Vec<String> {
+        page.split("data-recipient=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let (status, page) = ewa.get("/dashboard/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&page), ["ewa"], "a head sees only its department's");
+    assert!(page.contains("wysłano"), "{page}");
+    assert!(!page.contains("Wyślij ponownie"), "only admins send again");
+    let (_, page) = adam.get("/dashboard/alerts?lang=en").await;
+    assert_eq!(
+        rows(&page),
+        ["greg", "ewa"],
+        "by department, then recipient"
+    );
+    assert!(page.contains("failed attempts: 1"), "{page}");
+    assert!(page.contains("451 try again later"), "admins see why");
+
+    let ewa_id = storage
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.username == "ewa")
+        .expect("ewa")
+        .id;
+    let resend = |who: &Server, month: &str| {
+        who.client
+            .post(format!(
+                "{}/dashboard/alerts/department-reports/resend",
+                who.base
+            ))
+            .header(COOKIE, &who.cookie)
+            .header(reqwest::header::ORIGIN, &who.base)
+            .form(&[
+                ("csrf_token", "csrf"),
+                ("user_id", &ewa_id.to_string()),
+                ("month", month),
+            ])
+            .send()
+    };
+    let refused = resend(&ewa, "2026-10").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let bad = resend(&adam, "2026-13").await.expect("post");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let unknown = resend(&adam, "2026-09").await.expect("post");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let done = resend(&adam, "2026-10").await.expect("post");
+    assert_eq!(
+        done.status(),
+        StatusCode::OK,
+        "redirected back to the alerts page"
+    );
+    let states = storage
+        .department_report_deliveries(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
+    let mine = states.iter().find(|s| s.username == "ewa").expect("ewa's");
+    assert_eq!(
+        (mine.delivered_at_ms, mine.resent_by.as_deref()),
+        (None, Some("adam")),
+        "due again, with who asked"
+    );
 }
 
 #[tokio::test]
