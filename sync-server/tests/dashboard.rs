@@ -1113,6 +1113,122 @@ async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again
 }
 
 #[tokio::test]
+async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_that_exists() {
+    let server = Server::spawn().await;
+    let adam = server.as_user(server.session("adam", Role::Admin, None).await);
+    let add = |department: &str| {
+        adam.client
+            .post(format!("{}/dashboard/users", adam.base))
+            .header(COOKIE, &adam.cookie)
+            .header(reqwest::header::ORIGIN, &adam.base)
+            .form(&[
+                ("csrf_token", "csrf"),
+                ("username", "ewa"),
+                ("role", "department_viewer"),
+                ("office", "plock"),
+                ("department", department),
+                ("email", "ewa@plock.test"),
+                ("lang", "en"),
+                ("password", "a long password here"),
+            ])
+            .send()
+    };
+    let refused = add("xyz").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("page");
+    assert!(
+        page.contains("unknown department &quot;xyz&quot; in office &quot;plock&quot;"),
+        "{page}"
+    );
+    let missing = add("").await.expect("post");
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing
+            .text()
+            .await
+            .expect("page")
+            .contains("Wydział podaje się tylko dla roli „kierownik wydziału”")
+    );
+    assert!(
+        !server
+            .storage
+            .users()
+            .await
+            .expect("users")
+            .iter()
+            .any(|u| u.username == "ewa"),
+        "nothing stored"
+    );
+    let added = add("wso").await.expect("post");
+    assert_eq!(added.status(), StatusCode::OK, "redirected to the list");
+    let ewa = server
+        .storage
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.username == "ewa")
+        .expect("added");
+    assert_eq!(
+        (
+            ewa.role,
+            ewa.office_id.as_deref(),
+            ewa.department_id.as_deref(),
+            ewa.email.as_deref(),
+            ewa.lang
+        ),
+        (
+            Role::DepartmentViewer,
+            Some("plock"),
+            Some("wso"),
+            Some("ewa@plock.test"),
+            Lang::En
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_department_viewer_gets_no_figure_the_disclosure_rules_withhold_from_anyone() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let wso = server.kiosk("plock-wso-01").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    // Płock's nine answers are shown; wgk's three are too few, and wso's six would give them
+    // back (9 − 6), so wso is withheld for everyone, its own head included.
+    server.answers(&wso, &spaced(6, 4)).await;
+    server.answers(&wgk, &spaced(3, 1)).await;
+    let (_, body) = server
+        .json("/api/v1/stats/breakdown?by=department&office=plock")
+        .await;
+    assert_eq!(
+        api_groups(&body),
+        [("wgk".to_owned(), None), ("wso".to_owned(), None)]
+    );
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    for by in ["office", "department", "question"] {
+        let (status, body) = ewa.json(&format!("/api/v1/stats/breakdown?by={by}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            api_groups(&body)
+                .iter()
+                .all(|(_, responses)| responses.is_none()),
+            "by {by}: {body}"
+        );
+    }
+    let (_, page) = ewa.get("/dashboard").await;
+    assert!(!page.contains("data-responses=\"6\""), "{page}");
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(row_figures(&report, "overall"), (None, None), "{report}");
+}
+
+#[tokio::test]
 async fn the_openapi_document_lists_the_stats_routes() {
     let server = Server::spawn().await;
     let (status, document) = server.json("/api/v1/openapi.json").await;
