@@ -29,7 +29,7 @@ pub fn state_text(lang: Lang, d: &ReportDeliveryState, now_ms: i64, show_errors:
         .map(|by| {
             format!(
                 " ({} {by})",
-                lang.pick("ponownie na prośbę", "sent again by")
+                lang.pick("ponownie, na prośbę użytkownika", "again, asked by")
             )
         })
         .unwrap_or_default();

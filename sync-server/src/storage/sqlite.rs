@@ -1350,4 +1350,59 @@ mod tests {
         assert_eq!(status.clock_drift_ms, Some(259_200_000));
         assert_eq!(status.clock_synchronized, Some(false));
     }
+
+    #[test]
+    fn a_department_scope_lists_only_the_alerts_about_its_desks_and_their_kiosks() {
+        let (_dir, db) = open();
+        enroll(&db, 1);
+        db.add_department("plock", "wgk", "Wydział Gospodarki Komunalnej")
+            .expect("department");
+        db.add_desk(&NewDesk {
+            id: "plock-wgk-01".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wgk".into(),
+            name: "Stanowisko 1".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .expect("desk");
+        let rule = db
+            .add_alert_rule(
+                Disclosure::default(),
+                RuleKind::KioskSilent { hours: 4 },
+                None,
+                0,
+            )
+            .expect("rule");
+        let raise = |subject: &str| Change::Raise {
+            rule_id: rule.id,
+            subject: subject.into(),
+            office_id: "plock".into(),
+            value: 5.0,
+            responses: None,
+        };
+        let changes = [raise("k1"), raise(DESK), raise("plock-wgk-01")];
+        assert_eq!(db.apply_alert_changes(&changes, &[], 1).expect("raise"), 3);
+        let subjects = |scope: Scope| {
+            let mut found: Vec<String> = db
+                .alert_listing(&scope, 10)
+                .expect("listing")
+                .into_iter()
+                .map(|l| l.alert.subject)
+                .collect();
+            found.sort();
+            found
+        };
+        let department = |department: &str| Scope::Department {
+            office: "plock".into(),
+            department: department.into(),
+        };
+        assert_eq!(subjects(department("wso")), ["k1", DESK]);
+        assert_eq!(subjects(department("wgk")), ["plock-wgk-01"]);
+        assert_eq!(subjects(Scope::Office("plock".into())).len(), 3);
+        assert!(subjects(Scope::Office("gabin".into())).is_empty());
+        assert_eq!(subjects(Scope::AllOffices).len(), 3);
+    }
 }
