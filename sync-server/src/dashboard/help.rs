@@ -2,6 +2,7 @@
 //! departments receive by e-mail, and why some cells show no figure. Every signed-in user may
 //! read it; the viewer's own role is marked.
 
+use axum::extract::State;
 use axum::http::Uri;
 use maud::{Markup, html};
 
@@ -9,6 +10,8 @@ use super::layout::{Section, page};
 use super::users::role_title;
 use super::viewer::Viewer;
 use super::{Lang, Role};
+use crate::department_reports::small_counts_note;
+use crate::http::AppState;
 
 /// What `role` sees and may do, in a sentence.
 pub fn role_sees(lang: Lang, role: Role) -> &'static str {
@@ -32,8 +35,9 @@ pub fn role_sees(lang: Lang, role: Role) -> &'static str {
     }
 }
 
-pub async fn show(viewer: Viewer, uri: Uri) -> Markup {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, uri: Uri) -> Markup {
     let lang = viewer.lang;
+    let k = state.storage.disclosure().min_responses();
     let body = html! {
         h2 #roles { (lang.pick("Kto co widzi", "Who sees what")) }
         div.table-scroll role="region" aria-labelledby="roles-caption" tabindex="0" {
@@ -66,10 +70,13 @@ pub async fn show(viewer: Viewer, uri: Uri) -> Markup {
             "On the first working day of a month, a head of department whose account has an e-mail address receives the department's report for the previous month in their language: responses and CSAT against the previous month and the same month a year before, the standards that moved most and the most chosen reasons, with a link to the full report (by standard and desk, printable and as CSV). Its delivery state is shown on the Alerts page."
         )) }
         h2 #too-few { (lang.pick("Dlaczego niektóre komórki są puste", "Why some cells are empty")) }
-        p { (lang.pick(
-            "Żaden wynik nie jest pokazywany, jeśli pochodzi z mniej niż 5 odpowiedzi, ani jeśli dałoby się go obliczyć, odejmując pokazane wyniki od pokazanej sumy. Ta sama zasada obowiązuje na stronach, w raportach, plikach CSV, API i wiadomościach e-mail, dla każdej roli.",
-            "No figure is shown that comes from fewer than 5 responses, nor one that could be worked out by subtracting shown figures from a shown total. The same rule applies to pages, reports, CSV files, the API and e-mails, for every role."
-        )) }
+        p {
+            (small_counts_note(lang, k)) " "
+            (lang.pick(
+                "Nie jest też pokazywany wynik, który dałoby się obliczyć, odejmując pokazane wyniki od pokazanej sumy. Ta sama zasada obowiązuje na stronach, w raportach, plikach CSV, API i wiadomościach e-mail, dla każdej roli.",
+                "Nor is one that could be worked out by subtracting shown figures from a shown total. The same rule applies to pages, reports, CSV files, the API and e-mails, for every role."
+            ))
+        }
     };
     page(
         &viewer.chrome(

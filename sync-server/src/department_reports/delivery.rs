@@ -161,7 +161,12 @@ impl ReportMailer {
             .parse()
             .map_err(|e| format!("stored address {:?}: {e}", claimed.email))?;
         let link = report_link(self.dashboard_url.as_ref(), &report, claimed.lang);
-        let composed = compose(&report, claimed.lang, &link);
+        let composed = compose(
+            &report,
+            claimed.lang,
+            &link,
+            self.storage.disclosure().min_responses(),
+        );
         let domain = claimed
             .email
             .rsplit_once('@')
@@ -254,8 +259,14 @@ fn overall_sentence(total: &Line, month: Month, lang: Lang) -> String {
     )
 }
 
-/// The e-mail for `report` in `lang`, linking to `link`.
-pub fn compose(report: &DepartmentReport, lang: Lang, link: &str) -> ComposedMail {
+/// The e-mail for `report` in `lang`, linking to `link`; `min_responses` is disclosure
+/// control's `k`.
+pub fn compose(
+    report: &DepartmentReport,
+    lang: Lang,
+    link: &str,
+    min_responses: i64,
+) -> ComposedMail {
     let month = report.month;
     let subject = format!(
         "[Ocena] {} {}: {}",
@@ -326,10 +337,7 @@ pub fn compose(report: &DepartmentReport, lang: Lang, link: &str) -> ComposedMai
         "Pełny raport (według standardu i stanowiska, z porównaniem z poprzednim miesiącem i z tym samym miesiącem przed rokiem, do wydruku i w formacie CSV):",
         "The full report (by standard and desk, against the previous month and the same month a year before, printable and as CSV):",
     );
-    let privacy = lang.pick(
-        "Wyniki z mniej niż 5 odpowiedzi nie są pokazywane.",
-        "Figures from fewer than 5 responses are not shown.",
-    );
+    let privacy = super::small_counts_note(lang, min_responses);
     let automatic = lang.pick(
         "Wiadomość została wysłana automatycznie przez system Ocena; prosimy na nią nie odpowiadać.",
         "This message was sent automatically by Ocena; please do not reply to it.",
@@ -355,7 +363,7 @@ pub fn compose(report: &DepartmentReport, lang: Lang, link: &str) -> ComposedMai
         [greeting, &intro, &overall],
         (movers_heading, &movers, no_movers),
         (reasons_heading, &reasons, no_reasons),
-        [full, lang.csat_meaning(), privacy, automatic],
+        [full, lang.csat_meaning(), &privacy, automatic],
     )
     .into_string();
     ComposedMail {
@@ -482,7 +490,7 @@ mod tests {
             link,
             "https://ocena.plock.eu/dashboard/reports/plock/wso/2026-10"
         );
-        let polish = compose(&report, Lang::Pl, &link);
+        let polish = compose(&report, Lang::Pl, &link, 5);
         assert_eq!(
             polish.subject,
             "[Ocena] Raport miesięczny za październik 2026: Wydział Spraw Obywatelskich"
@@ -509,7 +517,7 @@ mod tests {
                 .contains("href=\"https://ocena.plock.eu/dashboard/reports/plock/wso/2026-10\"")
         );
         let link = report_link(Some(&url), &report, Lang::En);
-        let english = compose(&report, Lang::En, &link);
+        let english = compose(&report, Lang::En, &link, 5);
         assert_eq!(
             english.subject,
             "[Ocena] Monthly report for October 2026: Wydział Spraw Obywatelskich"
@@ -529,6 +537,16 @@ mod tests {
             );
         }
         assert!(english.html.contains("<html lang=\"en\">"));
+        assert!(
+            polish
+                .text
+                .contains("Wyniki z mniej niż 5 odpowiedzi nie są pokazywane.")
+        );
+        let raised_k = compose(&report, Lang::Pl, "/x", 10);
+        assert!(
+            raised_k.text.contains("z mniej niż 10 odpowiedzi"),
+            "k as configured"
+        );
         // Without the dashboard's address, the path alone.
         assert_eq!(
             report_link(None, &report, Lang::Pl),

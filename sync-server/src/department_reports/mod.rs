@@ -257,6 +257,15 @@ impl DepartmentReport {
     }
 }
 
+/// The sentence saying which figures a report leaves out: those from fewer than `k` answers
+/// (`[privacy] min_responses`).
+pub fn small_counts_note(lang: Lang, k: i64) -> String {
+    match lang {
+        Lang::Pl => format!("Wyniki z mniej niż {k} odpowiedzi nie są pokazywane."),
+        Lang::En => format!("Figures from fewer than {k} responses are not shown."),
+    }
+}
+
 /// `/dashboard/reports/{office}/{department}/{YYYY-MM}`.
 pub fn report_path(office: &str, department: &str, month: Month) -> String {
     format!("/dashboard/reports/{office}/{department}/{}", month.code())

@@ -448,6 +448,15 @@ mod tests {
         };
         assert!(add("xyz").is_err(), "an unknown department");
         add("wso").expect("a head of wso");
+        let ewa: i64 = conn
+            .query_row("SELECT id FROM users WHERE username = 'ewa'", [], |r| {
+                r.get(0)
+            })
+            .expect("ewa");
+        assert_eq!(
+            ewa, 8,
+            "ids go on after the rebuilt table's (AUTOINCREMENT kept)"
+        );
         let bad_session = conn.execute(
             "INSERT INTO sessions VALUES (x'02', 99, 'csrf', 'pl', 1, 2, 3)",
             [],

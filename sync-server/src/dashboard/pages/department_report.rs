@@ -14,7 +14,7 @@ use super::{PageError, View, figures_table, percent, reasons_table};
 use crate::analytics::FilterError;
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, charts, labels};
-use crate::department_reports::{DepartmentReport, Line, Month, report_path};
+use crate::department_reports::{DepartmentReport, Line, Month, report_path, small_counts_note};
 use crate::http::AppState;
 
 /// The change in percentage points, or a dash when either month is withheld or empty.
@@ -152,8 +152,9 @@ pub async fn report(
     let csv_link = format!("{path}.csv");
     let body = html! {
         p { (report.office_name) ". " (lang.pick(
-            "Monitorowanie przestrzegania Standardów Obsługi Klienta przez kierownika komórki organizacyjnej (zarządzenie nr 4216/2018, §\u{a0}5 ust.\u{a0}1). Serie ocen są pominięte, chyba że wybrano inaczej; wyniki z mniej niż 5 odpowiedzi nie są pokazywane.",
-            "Monitoring by the head of the organizational unit that the Customer Service Standards are kept (ordinance 4216/2018, §5.1). Bursts are left out unless chosen; figures from fewer than 5 responses are not shown.")) }
+            "Monitorowanie przestrzegania Standardów Obsługi Klienta przez kierownika komórki organizacyjnej (zarządzenie nr 4216/2018, §\u{a0}5 ust.\u{a0}1). Serie ocen są pominięte, chyba że wybrano inaczej.",
+            "Monitoring by the head of the organizational unit that the Customer Service Standards are kept (ordinance 4216/2018, §5.1). Bursts are left out unless chosen."))
+            " " (small_counts_note(lang, state.storage.disclosure().min_responses())) }
         p { (lang.csat_meaning()) }
         nav.no-print aria-label=(lang.pick("Inne miesiące", "Other months")) {
             a href=(format!("{}{suffix}", report_path(&office, &department, month.previous()))) { "← " (month.previous().name(lang)) }
