@@ -429,6 +429,9 @@ async fn analyst_session(storage: &Storage) -> anyhow::Result<String> {
                         password_hash: "not used: the session is made directly".into(),
                         role: Role::Analyst,
                         office_id: None,
+                        department_id: None,
+                        email: None,
+                        lang: sync_server::dashboard::Lang::Pl,
                     },
                     now,
                 )

@@ -456,7 +456,9 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
         }
         Command::AlertRule(command) => alert_rule(storage, command, now).await?,
         Command::Alerts(AlertsCommand::List { json }) => {
-            let alerts = storage.alert_listing(None, 1_000).await?;
+            let alerts = storage
+                .alert_listing(crate::dashboard::Scope::AllOffices, 1_000)
+                .await?;
             if json {
                 let rows: Vec<_> = alerts
                     .iter()

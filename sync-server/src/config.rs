@@ -122,6 +122,9 @@ pub struct AlertSettings {
     pub email: Option<EmailSettings>,
     /// `[alerts.webhook]`; no webhook without it.
     pub webhook: Option<WebhookSettings>,
+    /// `dashboard_url`: the dashboard's public address (`https://ocena.plock.eu`), from which
+    /// e-mails link to their page; without it they name the page's path only.
+    pub dashboard_url: Option<reqwest::Url>,
 }
 
 /// The `[dashboard]` section: how long a sign-in lasts and how its cookie is sent.
@@ -275,6 +278,7 @@ struct RawPrivacy {
 #[serde(deny_unknown_fields)]
 struct RawAlerts {
     check_every_s: Option<u64>,
+    dashboard_url: Option<String>,
     email: Option<RawEmail>,
     webhook: Option<RawWebhook>,
 }
@@ -729,6 +733,7 @@ impl Default for AlertSettings {
             check_every: Duration::from_secs(DEFAULT_ALERT_CHECK_S),
             email: None,
             webhook: None,
+            dashboard_url: None,
         }
     }
 }
@@ -820,10 +825,32 @@ fn alert_settings(
             Ok(WebhookSettings { url, secret: None })
         })
         .transpose()?;
+    let dashboard_url = raw
+        .dashboard_url
+        .as_deref()
+        .map(|text| {
+            let url = reqwest::Url::parse(text).map_err(|e| {
+                invalid(
+                    "alerts.dashboard_url",
+                    format!("{text:?} is not a URL ({e})"),
+                )
+            })?;
+            if !matches!(url.scheme(), "https" | "http") || url.cannot_be_a_base() {
+                return Err(invalid(
+                    "alerts.dashboard_url",
+                    format!(
+                        "{text:?} must be an http(s) address such as \"https://ocena.plock.eu\""
+                    ),
+                ));
+            }
+            Ok(url)
+        })
+        .transpose()?;
     Ok(AlertSettings {
         check_every: Duration::from_secs(check_every_s),
         email,
         webhook,
+        dashboard_url,
     })
 }
 
@@ -1018,6 +1045,34 @@ mod tests {
                 message.contains(key) && message.contains("server.toml"),
                 "{message}"
             );
+        }
+    }
+
+    #[test]
+    fn the_dashboard_url_for_e_mail_links_is_an_http_address() {
+        let s = parse("database = \"x.db\"\n[alerts]\ndashboard_url = \"https://ocena.plock.eu\"")
+            .expect("valid");
+        assert_eq!(
+            s.alerts.dashboard_url.as_ref().map(reqwest::Url::as_str),
+            Some("https://ocena.plock.eu/")
+        );
+        assert_eq!(
+            parse("database = \"x.db\"")
+                .expect("valid")
+                .alerts
+                .dashboard_url,
+            None
+        );
+        for bad in [
+            "ocena.plock.eu",
+            "mailto:wo@plock.eu",
+            "ftp://ocena.plock.eu",
+        ] {
+            let err = parse(&format!(
+                "database = \"x.db\"\n[alerts]\ndashboard_url = \"{bad}\""
+            ))
+            .expect_err(bad);
+            assert!(err.to_string().contains("`alerts.dashboard_url`"), "{err}");
         }
     }
 

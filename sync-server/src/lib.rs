@@ -14,6 +14,7 @@ pub mod connections;
 pub mod credentials;
 pub mod dashboard;
 pub mod demo;
+pub mod department_reports;
 pub mod event_time;
 pub mod http;
 pub mod lang;

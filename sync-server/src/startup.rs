@@ -1,6 +1,6 @@
 //! Builds the running server from [`Settings`]: opens the storage, binds the listener (port 0
-//! picks a free port), starts the alert monitor, and serves (within [`crate::connections`]'
-//! budgets) until Ctrl-C or SIGTERM. Tests drive exactly this.
+//! picks a free port), starts the alert monitor and the department reports' mailer, and serves
+//! (within [`crate::connections`]' budgets) until Ctrl-C or SIGTERM. Tests drive exactly this.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::alerts::delivery::{ChannelError, Channels};
 use crate::alerts::monitor::Monitor;
 use crate::config::{Limits, Settings};
 use crate::dashboard::session::SessionPolicy;
+use crate::department_reports::delivery::ReportMailer;
 use crate::http::{AppState, Limiters, app};
 use crate::passwords::PasswordSlots;
 use crate::storage::{Connections, Storage, StorageError};
@@ -38,6 +39,7 @@ pub struct Application {
     router: Router,
     storage: Storage,
     monitor: Monitor,
+    report_mailer: ReportMailer,
     alert_check_every: std::time::Duration,
     limits: Limits,
     answer_retention_months: u32,
@@ -59,6 +61,11 @@ impl Application {
             settings.alerts.email.clone(),
             settings.alerts.webhook.clone(),
         )?;
+        let report_mailer = ReportMailer::new(
+            storage.clone(),
+            channels.clone(),
+            settings.alerts.dashboard_url.clone(),
+        );
         let monitor = Monitor::new(storage.clone(), channels);
         let bind = |source| StartupError::Bind {
             address: settings.listen,
@@ -90,6 +97,7 @@ impl Application {
             router,
             storage,
             monitor,
+            report_mailer,
             alert_check_every: settings.alerts.check_every,
             limits,
             answer_retention_months: settings.privacy.answer_retention_months,
@@ -115,6 +123,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "sync-server listening");
         let monitor = tokio::spawn(self.monitor.run(self.alert_check_every));
+        let reports = tokio::spawn(self.report_mailer.run(self.alert_check_every));
         let retention = tokio::spawn(crate::retention::run(
             self.storage.clone(),
             self.answer_retention_months,
@@ -122,6 +131,7 @@ impl Application {
         ));
         crate::connections::serve(self.listener, self.router, self.limits, shutdown_signal()).await;
         monitor.abort();
+        reports.abort();
         retention.abort();
         Ok(())
     }

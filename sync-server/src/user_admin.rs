@@ -7,8 +7,8 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
-use crate::dashboard::Role;
 use crate::dashboard::users::parse_username;
+use crate::dashboard::{Lang, Role};
 use crate::passwords;
 use crate::storage::{NewUser, Storage};
 
@@ -19,13 +19,29 @@ pub enum AdminCommand {
     Create {
         #[arg(long)]
         username: String,
-        /// admin, analyst or office_viewer.
+        /// admin, analyst, office_viewer or department_viewer.
         #[arg(long, default_value = "admin")]
         role: String,
-        /// The office an office_viewer reads, e.g. gabin.
-        #[arg(long)]
-        office: Option<String>,
+        #[command(flatten)]
+        place: UserPlace,
     },
+}
+
+/// Where an office or department viewer belongs, and where mail to the user goes.
+#[derive(Debug, clap::Args)]
+pub struct UserPlace {
+    /// The office an office_viewer or department_viewer reads, e.g. plock.
+    #[arg(long)]
+    office: Option<String>,
+    /// The department of --office a department_viewer reads, e.g. wso.
+    #[arg(long)]
+    department: Option<String>,
+    /// Where the user's mail goes (a department_viewer's monthly report), e.g. ewa@plock.eu.
+    #[arg(long)]
+    email: Option<String>,
+    /// The language of that mail: pl (default) or en.
+    #[arg(long, default_value = "pl")]
+    lang: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,14 +50,13 @@ pub enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// admin, analyst or office_viewer.
+        /// admin, analyst, office_viewer or department_viewer.
         #[arg(long)]
         role: String,
-        /// The office an office_viewer reads, e.g. gabin (only for office_viewer).
-        #[arg(long)]
-        office: Option<String>,
+        #[command(flatten)]
+        place: UserPlace,
     },
-    /// List dashboard users: name, role, office and whether disabled.
+    /// List dashboard users: name, role, office, department, e-mail and whether disabled.
     List,
     /// Disable a user and end its sessions.
     Disable {
@@ -56,8 +71,9 @@ pub enum UserCommand {
 }
 
 fn parse_role(text: &str) -> anyhow::Result<Role> {
-    Role::parse(text.trim())
-        .with_context(|| format!("invalid --role {text:?}: use admin, analyst or office_viewer"))
+    Role::parse(text.trim()).with_context(|| {
+        format!("invalid --role {text:?}: use admin, analyst, office_viewer or department_viewer")
+    })
 }
 
 /// A new password: prompted twice without echo on a terminal, else one line of standard input.
@@ -92,23 +108,39 @@ async fn hash(password: String) -> anyhow::Result<String> {
     Ok(tokio::task::spawn_blocking(move || passwords::hash(&password)).await?)
 }
 
+/// `text` trimmed, or `None` when empty.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
 async fn add(
     storage: &Storage,
     username: &str,
     role: &str,
-    office: Option<String>,
+    place: UserPlace,
 ) -> anyhow::Result<()> {
     let username = parse_username(username)?;
     let role = parse_role(role)?;
-    let office = office
-        .map(|o| o.trim().to_owned())
-        .filter(|o| !o.is_empty());
-    match (role, &office) {
-        (Role::OfficeViewer, None) => bail!("an office_viewer needs --office, e.g. --office gabin"),
-        (Role::Admin | Role::Analyst, Some(_)) => {
+    let office = given(place.office);
+    let department = given(place.department);
+    let email = given(place.email);
+    let Some(lang) = Lang::parse(place.lang.trim()) else {
+        bail!("invalid --lang {:?}: use pl or en", place.lang);
+    };
+    match (role, &office, &department) {
+        (Role::OfficeViewer, None, _) => {
+            bail!("an office_viewer needs --office, e.g. --office gabin")
+        }
+        (Role::DepartmentViewer, None, _) | (Role::DepartmentViewer, _, None) => bail!(
+            "a department_viewer needs --office and --department, e.g. --office plock --department wso"
+        ),
+        (Role::Admin | Role::Analyst, Some(_), _) => {
             bail!(
-                "--office is only for --role office_viewer; admins and analysts read every office"
+                "--office is only for office_viewer and department_viewer; admins and analysts read every office"
             )
+        }
+        (Role::Admin | Role::Analyst | Role::OfficeViewer, _, Some(_)) => {
+            bail!("--department is only for --role department_viewer")
         }
         _ => {}
     }
@@ -121,6 +153,9 @@ async fn add(
                 password_hash,
                 role,
                 office_id: office,
+                department_id: department,
+                email,
+                lang,
             },
             now_ms,
         )
@@ -135,8 +170,8 @@ pub async fn admin(storage: &Storage, command: AdminCommand) -> anyhow::Result<(
         AdminCommand::Create {
             username,
             role,
-            office,
-        } => add(storage, &username, &role, office).await,
+            place,
+        } => add(storage, &username, &role, place).await,
     }
 }
 
@@ -145,16 +180,18 @@ pub async fn user(storage: &Storage, command: UserCommand) -> anyhow::Result<()>
         UserCommand::Add {
             username,
             role,
-            office,
-        } => add(storage, &username, &role, office).await,
+            place,
+        } => add(storage, &username, &role, place).await,
         UserCommand::List => {
-            println!("username\trole\toffice\tstate");
+            println!("username\trole\toffice\tdepartment\temail\tstate");
             for user in storage.users().await? {
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}",
                     user.username,
                     user.role.as_str(),
                     user.office_id.as_deref().unwrap_or("-"),
+                    user.department_id.as_deref().unwrap_or("-"),
+                    user.email.as_deref().unwrap_or("-"),
                     if user.disabled_at_ms.is_some() {
                         "disabled"
                     } else {

@@ -12,6 +12,7 @@ use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
 };
+use support::smtp::SmtpServer;
 use sync_server::alerts::delivery::{
     Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, TIMESTAMP_HEADER, WebhookSettings,
     verify_signature,
@@ -20,9 +21,11 @@ use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
 use sync_server::analytics::Disclosure;
 use sync_server::credentials;
+use sync_server::dashboard::Scope;
 use sync_server::storage::{Connections, Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+mod support;
 
 const DESK: &str = "gabin-ogolny-01";
 /// 2026-11-23 10:00 UTC.
@@ -129,54 +132,10 @@ async fn rate(storage: &Storage, kiosk: &Kiosk, first_sequence: u64, start_ms: i
         .expect("ingest");
 }
 
-/// A minimal SMTP server: accepts every message and keeps it.
-async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
-    let port = listener.local_addr().expect("address").port();
-    let messages = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&messages);
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let kept = Arc::clone(&kept);
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 test ESMTP\r\n").await.ok();
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = &mut data {
-                        if line == "." {
-                            kept.lock().expect("lock").push(std::mem::take(body));
-                            data = None;
-                            write.write_all(b"250 queued\r\n").await.ok();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.ok();
-                            return;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.ok();
-                }
-            });
-        }
-    });
-    (port, messages)
+/// The loopback SMTP server of `support::smtp`, and its port.
+async fn smtp_server() -> (u16, SmtpServer) {
+    let server = SmtpServer::start().await;
+    (server.port, server)
 }
 
 /// A webhook request's body, its signature header and its timestamp header.
@@ -303,7 +262,10 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
             failed: 0
         }
     );
-    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    let alerts = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(alerts.len(), 1);
     let alert = &alerts[0].alert;
     assert_eq!(
@@ -324,7 +286,7 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
             .all(|d| d.delivered_at_ms == Some(now))
     );
 
-    let mail = mails.lock().expect("lock").join("\n---\n");
+    let mail = mails.all_data();
     assert!(
         mail.contains("Subject: [Ocena] Alert: gabin-ogolny-01"),
         "{mail}"
@@ -355,7 +317,10 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
     let later = now + 3 * HOUR;
     let cleared = monitor.round(later).await.expect("round");
     assert_eq!(cleared.raised_or_cleared, 1);
-    let alerts = storage.alert_listing(None, 10).await.expect("listing");
+    let alerts = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(
         alerts[0].alert.cleared_at_ms,
         Some(later),
@@ -364,7 +329,7 @@ async fn a_weak_desk_is_raised_once_notified_by_mail_and_webhook_and_cleared_whe
     let events = webhook_events(&hook);
     assert_eq!(events.last().expect("event")["event"], "cleared");
     assert_eq!(
-        mails.lock().expect("lock").len(),
+        mails.accepted().len(),
         2,
         "one mail for the raise, one for the clear"
     );
@@ -394,7 +359,10 @@ async fn a_silent_kiosk_is_raised_and_a_failing_webhook_is_retried_after_back_of
         (first.raised_or_cleared, first.delivered, first.failed),
         (1, 1, 1)
     );
-    let listing = storage.alert_listing(None, 10).await.expect("listing");
+    let listing = storage
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     let webhook = listing[0]
         .deliveries
         .iter()
@@ -544,15 +512,18 @@ async fn no_alert_mail_reports_a_figure_from_fewer_than_k_responses() {
         monitor.round(T0 + HOUR).await.expect("round"),
         RoundSummary::default()
     );
-    assert!(mails.lock().expect("lock").is_empty());
+    assert!(mails.accepted().is_empty());
     // Three more: ten, and the mail reports ten responses, not the rule's five.
     rate(&k10, &kiosk, 8, T0 + 10 * MINUTE, &[1, 4, 4]).await;
     let round = monitor.round(T0 + HOUR).await.expect("round");
     assert_eq!(round.raised_or_cleared, 1);
-    let alerts = k10.alert_listing(None, 10).await.expect("listing");
+    let alerts = k10
+        .alert_listing(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
     assert_eq!(alerts[0].alert.rule.id, narrow.id);
     assert_eq!(alerts[0].alert.responses, Some(10));
-    let mail = mails.lock().expect("lock").join("\n---\n");
+    let mail = mails.all_data();
     assert!(mail.contains("z 10 odpowiedzi"), "{mail}");
     assert!(mail.contains("of 10 responses"), "{mail}");
 }

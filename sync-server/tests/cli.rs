@@ -460,7 +460,7 @@ fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
                 "gabin",
             ],
             "a long password here\n",
-            "--office is only for --role office_viewer",
+            "--office is only for office_viewer and department_viewer",
         ),
         (
             vec![
@@ -508,7 +508,7 @@ fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
     let list = cli.ok(&["user", "list"]);
     assert_eq!(
         list,
-        "username\trole\toffice\tstate\nanna\tadmin\t-\tactive\nbob\toffice_viewer\tgabin\tactive\n"
+        "username\trole\toffice\tdepartment\temail\tstate\nanna\tadmin\t-\t-\t-\tactive\nbob\toffice_viewer\tgabin\t-\t-\tactive\n"
     );
 
     let before = cli.password_hash("bob");
@@ -520,7 +520,7 @@ fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
     cli.ok(&["user", "disable", "--username", "bob"]);
     assert!(
         cli.ok(&["user", "list"])
-            .contains("bob\toffice_viewer\tgabin\tdisabled")
+            .contains("bob\toffice_viewer\tgabin\t-\t-\tdisabled")
     );
     let err = cli.fails(&["user", "disable", "--username", "carol"]);
     assert!(err.contains("unknown user \"carol\""), "{err}");
@@ -532,6 +532,90 @@ fn the_first_admin_and_other_users_are_managed_from_the_command_line() {
     // There is no way to pass a password as an argument.
     let err = cli.fails(&["admin", "create", "--username", "eve", "--password", "x"]);
     assert!(err.contains("--password"), "{err}");
+}
+
+#[test]
+fn a_head_of_department_is_added_for_a_department_that_exists() {
+    let cli = Cli::new();
+    cli.ok(&["seed-offices"]);
+    cli.ok(&[
+        "department",
+        "add",
+        "--office",
+        "plock",
+        "--id",
+        "wso",
+        "--name",
+        "Wydział Spraw Obywatelskich",
+    ]);
+    let head = |office: &str, department: &str, lang: &str| {
+        vec![
+            "user".to_owned(),
+            "add".to_owned(),
+            "--username".to_owned(),
+            "ewa".to_owned(),
+            "--role".to_owned(),
+            "department_viewer".to_owned(),
+            "--office".to_owned(),
+            office.to_owned(),
+            "--department".to_owned(),
+            department.to_owned(),
+            "--email".to_owned(),
+            "ewa@plock.test".to_owned(),
+            "--lang".to_owned(),
+            lang.to_owned(),
+        ]
+    };
+    let password = "a long password here\n";
+    for (args, expected) in [
+        (
+            head("plock", "xyz", "pl"),
+            "unknown department \"xyz\" in office \"plock\"",
+        ),
+        (
+            head("gabin", "wso", "pl"),
+            "unknown department \"wso\" in office \"gabin\"",
+        ),
+        (head("plock", "wso", "de"), "invalid --lang \"de\""),
+        (
+            head("plock", "wso", "pl")[..6].to_vec(),
+            "needs --office and --department",
+        ),
+        (
+            vec![
+                "user".to_owned(),
+                "add".to_owned(),
+                "--username".to_owned(),
+                "olga".to_owned(),
+                "--role".to_owned(),
+                "office_viewer".to_owned(),
+                "--office".to_owned(),
+                "plock".to_owned(),
+                "--department".to_owned(),
+                "wso".to_owned(),
+            ],
+            "--department is only for --role department_viewer",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = cli.fails_with_input(&args, password);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert_eq!(
+        cli.ok(&["user", "list"]),
+        "username\trole\toffice\tdepartment\temail\tstate\n",
+        "nothing stored by the refused ones"
+    );
+    let args = head("plock", "wso", "en");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(
+        cli.ok_with_input(&args, password).trim(),
+        "user ewa added as department_viewer"
+    );
+    assert!(
+        cli.ok(&["user", "list"])
+            .contains("ewa\tdepartment_viewer\tplock\twso\tewa@plock.test\tactive"),
+    );
 }
 
 #[test]

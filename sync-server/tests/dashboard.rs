@@ -1,7 +1,8 @@
 //! The dashboard's data against a real server on port 0: cells below 5 responses withheld on
-//! pages and in the API, scope enforced in the queries, every filter parameter refused or
-//! rendered inert, bursts left out unless asked, the CSV's numbers equal to the page's, the
-//! monthly report, and the stats routes in the OpenAPI document.
+//! pages and in the API, an office's and a department's scope enforced in the queries, every
+//! filter parameter refused or rendered inert, bursts left out unless asked, the CSV's numbers
+//! equal to the page's, the office's and the department's monthly reports, the report e-mails on
+//! the alerts page, and the stats routes in the OpenAPI document.
 
 use model::wire::{RecordBatch, RecordOutcome};
 use model::{
@@ -106,6 +107,17 @@ impl Server {
     /// A signed-in session of a new user, as the `Cookie` header that carries it (sessions are
     /// made directly in storage: signing in is the sign-in tests' business).
     async fn session(&self, username: &str, role: Role, office: Option<&str>) -> String {
+        self.session_in(username, role, office, None).await
+    }
+
+    /// [`Server::session`] of a user bound to `department` of `office` as well.
+    async fn session_in(
+        &self,
+        username: &str,
+        role: Role,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> String {
         let now = now_ms();
         let user_id = self
             .storage
@@ -115,6 +127,10 @@ impl Server {
                     password_hash: "not used: the session is made directly".into(),
                     role,
                     office_id: office.map(str::to_owned),
+                    department_id: department.map(str::to_owned),
+                    // Heads of departments get their monthly report by e-mail.
+                    email: department.map(|_| format!("{username}@plock.test")),
+                    lang: sync_server::dashboard::Lang::Pl,
                 },
                 now,
             )
@@ -480,6 +496,159 @@ async fn an_office_scope_reads_only_its_office_and_other_offices_are_not_found()
 }
 
 #[tokio::test]
+async fn a_department_scope_reads_only_its_department_and_others_are_not_found() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let wso = server.kiosk("plock-wso-01").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    server.answers(&wso, &spaced(6, 4)).await;
+    server.answers(&wgk, &spaced(8, 1)).await;
+    server.answers(&gabin, &spaced(7, 2)).await;
+    let storage = &server.storage;
+    let today = Filter::today();
+    let wso_only = Scope::Department {
+        office: "plock".into(),
+        department: "wso".into(),
+    };
+
+    // In the queries: the office's figure within the scope is the department's.
+    let everything = Filter::default_for(today);
+    let offices = storage
+        .breakdown(everything.clone(), wso_only.clone(), Level::Office)
+        .await
+        .expect("breakdown");
+    assert_eq!(offices.len(), 1);
+    assert_eq!(
+        (offices[0].id.as_str(), offices[0].counts.responses()),
+        ("plock", 6)
+    );
+    let total = storage
+        .total(everything.clone(), wso_only.clone())
+        .await
+        .expect("total");
+    assert_eq!(total.responses(), 6, "not Płock's 14");
+    let (asking_wgk, _) =
+        Filter::parse("office=plock&department=wgk", today, NONE).expect("filter");
+    let trend = storage
+        .trend(asking_wgk.clone(), wso_only.clone())
+        .await
+        .expect("trend");
+    assert!(trend.is_empty(), "{trend:?}");
+    let places = storage.places(wso_only.clone()).await.expect("places");
+    assert!(!places.covers(&asking_wgk), "the page refuses it first");
+    assert_eq!(places.desks.len(), 2, "wso's two desks: {:?}", places.desks);
+
+    // A signed-in head of wso, editing URLs and calling the API.
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    let (status, page) = ewa.get("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "plock-wso-01").0, Some(6), "{page}");
+    assert!(
+        !page.contains("plock-wgk-01")
+            && !page.contains("Gąbin")
+            && !page.contains("data-responses=\"14\""),
+        "{page}"
+    );
+    let month = today.format("%Y-%m").to_string();
+    for path in [
+        "/dashboard?office=gabin".to_owned(),
+        "/dashboard?office=plock&department=wgk".to_owned(),
+        "/dashboard?desk=plock-wgk-01".to_owned(),
+        "/dashboard?desk=gabin-fin-01".to_owned(),
+        "/dashboard/standards?office=plock&department=wgk".to_owned(),
+        "/dashboard/patterns?desk=plock-wgk-01".to_owned(),
+        "/dashboard/export-days.csv?office=plock&department=wgk".to_owned(),
+        "/dashboard/export-days.csv?office=gabin".to_owned(),
+        format!("/dashboard/reports/plock/{month}"),
+        format!("/dashboard/reports/plock/{month}.csv"),
+        format!("/dashboard/reports/gabin/{month}"),
+    ] {
+        let (status, body) = ewa.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.contains("data-responses"), "{path} shows no figures");
+    }
+    for path in [
+        "/api/v1/stats/breakdown?by=desk&office=plock&department=wgk",
+        "/api/v1/stats/breakdown?by=desk&desk=plock-wgk-01",
+        "/api/v1/stats/trend?office=gabin",
+    ] {
+        let (status, body) = ewa.json(path).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{path}"
+        );
+    }
+    for (by, expected) in [
+        ("desk", vec![("plock-wso-01", Some(6))]),
+        ("department", vec![("wso", Some(6))]),
+        ("office", vec![("plock", Some(6))]),
+    ] {
+        let (status, body) = ewa.json(&format!("/api/v1/stats/breakdown?by={by}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let groups: Vec<(String, Option<i64>)> = api_groups(&body);
+        let expected: Vec<(String, Option<i64>)> = expected
+            .into_iter()
+            .map(|(id, n)| (id.to_owned(), n))
+            .collect();
+        assert_eq!(groups, expected, "by {by}");
+    }
+    let (status, body) = ewa.json("/api/v1/dashboard/kiosks").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kiosk_desks: Vec<&str> = body
+        .as_array()
+        .expect("kiosks")
+        .iter()
+        .filter_map(|k| k["desk_id"].as_str())
+        .collect();
+    assert_eq!(kiosk_desks, ["plock-wso-01"], "{body}");
+    let (status, _) = ewa.json("/api/v1/dashboard/kiosks?office=gabin").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, help) = ewa.get("/dashboard/help").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        help.contains("kierownik wydziału (rola tego konta)"),
+        "{help}"
+    );
+    assert!(
+        help.contains("Tylko swój wydział w swoim urzędzie"),
+        "{help}"
+    );
+
+    // Their export: counts per desk and day of wso only, while the office has rows of two
+    // departments (as an analyst's export shows).
+    let (status, _) = ewa.get("/dashboard/export.csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no answers one by one");
+    let export_departments = |csv: &str| -> std::collections::BTreeSet<String> {
+        csv.lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(2).map(str::to_owned))
+            .collect()
+    };
+    let (_, all) = server.get("/dashboard/export-days.csv?office=plock").await;
+    assert_eq!(
+        export_departments(&all),
+        ["wgk".to_owned(), "wso".to_owned()].into(),
+        "{all}"
+    );
+    let (status, csv) = ewa.get("/dashboard/export-days.csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(export_departments(&csv), ["wso".to_owned()].into(), "{csv}");
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(3) == Some("plock-wso-01")),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
 async fn sql_and_script_like_values_are_refused_or_rendered_inert() {
     let server = Server::spawn().await;
     let kiosk = server.kiosk("plock-wso-01").await;
@@ -698,6 +867,373 @@ async fn the_monthly_report_compares_with_the_previous_month() {
         .get(&format!("/dashboard/reports/plock/{month}?office=gabin"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the office is in the path");
+}
+
+/// A second department in Płock, `wgk`, with one desk `plock-wgk-01` offering standard IV.
+async fn add_wgk(server: &Server) {
+    server
+        .storage
+        .add_department(
+            "plock".into(),
+            "wgk".into(),
+            "Wydział Gospodarki Komunalnej".into(),
+        )
+        .await
+        .expect("department");
+    server
+        .storage
+        .add_desk(NewDesk {
+            id: "plock-wgk-01".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wgk".into(),
+            name: "Stanowisko plock-wgk-01".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+}
+
+#[tokio::test]
+async fn a_department_report_equals_the_dashboard_for_the_same_month_and_reaches_only_its_head() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    let wso_02 = server.kiosk("plock-wso-02").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    const IV: Question = Question::Standard(StandardId::IV);
+    let mut answers = spaced(6, 4);
+    let interrupted: &[&str] = &["iv-interrupted"];
+    for (i, score) in [1, 2, 1, 4, 3, 2, 1].into_iter().enumerate() {
+        let reasons = if score <= 2 { interrupted } else { NONE };
+        answers.push((200 + 5 * i64::try_from(i).expect("i"), IV, score, reasons));
+    }
+    server.answers(&wso_01, &answers).await;
+    server.answers(&wso_02, &spaced(5, 3)).await;
+    server.answers(&wgk, &spaced(8, 1)).await;
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (first, last) = Filter::month(&month).expect("month");
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+
+    let (status, page) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Wydział Spraw Obywatelskich"), "{page}");
+    // The dashboard's figures for the same filter, as an analyst reads them from the API.
+    let filter = format!("office=plock&department=wso&period=custom&from={first}&to={last}");
+    for (by, ids) in [
+        ("question", vec!["overall", "IV"]),
+        ("desk", vec!["plock-wso-01", "plock-wso-02"]),
+    ] {
+        let (status, body) = server
+            .json(&format!("/api/v1/stats/breakdown?by={by}&{filter}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for id in ids {
+            let group = body["groups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .find(|g| g["id"] == id)
+                .unwrap_or_else(|| panic!("{id} in {body}"));
+            let dashboard = (
+                group["responses"].as_i64(),
+                group["csat_percent"]
+                    .as_f64()
+                    .map(|c| (c * 10.0).round() / 10.0),
+            );
+            assert_eq!(row_figures(&page, id), dashboard, "{id}");
+        }
+    }
+    assert_eq!(row_figures(&page, "overall"), (Some(11), Some(100.0)));
+    assert_eq!(row_figures(&page, "IV"), (Some(7), Some(28.6)));
+    assert_eq!(row_figures(&page, "plock-wso-02"), (Some(5), Some(100.0)));
+    assert!(
+        !page.contains("plock-wgk-01"),
+        "not another department's desk"
+    );
+    assert!(
+        page.contains("Przerywano mi"),
+        "the reason chosen five times is listed: {page}"
+    );
+
+    let (status, csv) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}.csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with("section,id,name,month,responses,csat_percent"),
+        "{csv}"
+    );
+    let line = |id: &str| {
+        csv.lines()
+            .find(|l| l.split(',').nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("{id}: {csv}"))
+            .split(',')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("overall")[4..6], ["11", "100.0"]);
+    assert_eq!(
+        line("plock-wso-01")[4..11],
+        ["6", "100.0", "4.00", "0", "0", "0", "6"]
+    );
+    assert_eq!(line("IV")[4..6], ["7", "28.6"]);
+    assert!(csv.contains("reason,iv-interrupted,"), "{csv}");
+
+    // Another department or office is not found, as for an office viewer; the office report
+    // would show the other department, so it is not the head's either.
+    for path in [
+        format!("/dashboard/reports/plock/wgk/{month}"),
+        format!("/dashboard/reports/plock/wgk/{month}.csv"),
+        format!("/dashboard/reports/gabin/fin/{month}"),
+        format!("/dashboard/reports/plock/{month}"),
+    ] {
+        let (status, body) = ewa.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (status, index) = ewa.get("/dashboard/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(index.contains("/dashboard/reports/plock/wso/"), "{index}");
+    assert!(
+        !index.contains("/dashboard/reports/plock/wgk/")
+            && !index.contains(&format!("/dashboard/reports/plock/{month}")),
+        "{index}"
+    );
+    // The analyst reads every department's report, the other department's too.
+    let (status, page) = server
+        .get(&format!("/dashboard/reports/plock/wgk/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(row_figures(&page, "plock-wgk-01"), (Some(8), Some(0.0)));
+}
+
+#[tokio::test]
+async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    server
+        .session_in("greg", Role::DepartmentViewer, Some("plock"), Some("wgk"))
+        .await;
+    let adam = server.as_user(server.session("adam", Role::Admin, None).await);
+    let storage = &server.storage;
+    let now = now_ms();
+    assert_eq!(
+        storage
+            .queue_department_reports("2026-10".into(), now)
+            .await
+            .expect("queue"),
+        2,
+        "the two heads with an address"
+    );
+    // Ewa's was sent; greg's relay refused it.
+    for outcome in [
+        Ok(()),
+        Err("SMTP smtp.plock.test:587: 451 try again later".to_owned()),
+    ] {
+        let claimed = storage
+            .claim_department_report(now, 60_000)
+            .await
+            .expect("claim")
+            .expect("a due e-mail");
+        storage
+            .record_department_report(claimed.user_id, claimed.month, outcome, now)
+            .await
+            .expect("record");
+    }
+    let rows = |page: &str| -> Vec<String> {
+        page.split("data-recipient=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let (status, page) = ewa.get("/dashboard/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&page), ["ewa"], "a head sees only its department's");
+    assert!(page.contains("wysłano"), "{page}");
+    assert!(!page.contains("Wyślij ponownie"), "only admins send again");
+    let (_, page) = adam.get("/dashboard/alerts?lang=en").await;
+    assert_eq!(
+        rows(&page),
+        ["greg", "ewa"],
+        "by department, then recipient"
+    );
+    assert!(page.contains("failed attempts: 1"), "{page}");
+    assert!(page.contains("451 try again later"), "admins see why");
+
+    let ewa_id = storage
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.username == "ewa")
+        .expect("ewa")
+        .id;
+    let resend = |who: &Server, month: &str| {
+        who.client
+            .post(format!(
+                "{}/dashboard/alerts/department-reports/resend",
+                who.base
+            ))
+            .header(COOKIE, &who.cookie)
+            .header(reqwest::header::ORIGIN, &who.base)
+            .form(&[
+                ("csrf_token", "csrf"),
+                ("user_id", &ewa_id.to_string()),
+                ("month", month),
+            ])
+            .send()
+    };
+    let refused = resend(&ewa, "2026-10").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let bad = resend(&adam, "2026-13").await.expect("post");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let unknown = resend(&adam, "2026-09").await.expect("post");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let done = resend(&adam, "2026-10").await.expect("post");
+    assert_eq!(
+        done.status(),
+        StatusCode::OK,
+        "redirected back to the alerts page"
+    );
+    let states = storage
+        .department_report_deliveries(Scope::AllOffices, 10)
+        .await
+        .expect("listing");
+    let mine = states.iter().find(|s| s.username == "ewa").expect("ewa's");
+    assert_eq!(
+        (mine.delivered_at_ms, mine.resent_by.as_deref()),
+        (None, Some("adam")),
+        "due again, with who asked"
+    );
+}
+
+#[tokio::test]
+async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_that_exists() {
+    let server = Server::spawn().await;
+    let adam = server.as_user(server.session("adam", Role::Admin, None).await);
+    let add = |department: &str| {
+        adam.client
+            .post(format!("{}/dashboard/users", adam.base))
+            .header(COOKIE, &adam.cookie)
+            .header(reqwest::header::ORIGIN, &adam.base)
+            .form(&[
+                ("csrf_token", "csrf"),
+                ("username", "ewa"),
+                ("role", "department_viewer"),
+                ("office", "plock"),
+                ("department", department),
+                ("email", "ewa@plock.test"),
+                ("lang", "en"),
+                ("password", "a long password here"),
+            ])
+            .send()
+    };
+    let refused = add("xyz").await.expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("page");
+    assert!(
+        page.contains("unknown department &quot;xyz&quot; in office &quot;plock&quot;"),
+        "{page}"
+    );
+    let missing = add("").await.expect("post");
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing
+            .text()
+            .await
+            .expect("page")
+            .contains("Wydział podaje się tylko dla roli „kierownik wydziału”")
+    );
+    assert!(
+        !server
+            .storage
+            .users()
+            .await
+            .expect("users")
+            .iter()
+            .any(|u| u.username == "ewa"),
+        "nothing stored"
+    );
+    let added = add("wso").await.expect("post");
+    assert_eq!(added.status(), StatusCode::OK, "redirected to the list");
+    let ewa = server
+        .storage
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.username == "ewa")
+        .expect("added");
+    assert_eq!(
+        (
+            ewa.role,
+            ewa.office_id.as_deref(),
+            ewa.department_id.as_deref(),
+            ewa.email.as_deref(),
+            ewa.lang
+        ),
+        (
+            Role::DepartmentViewer,
+            Some("plock"),
+            Some("wso"),
+            Some("ewa@plock.test"),
+            Lang::En
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_department_viewer_gets_no_figure_the_disclosure_rules_withhold_from_anyone() {
+    let server = Server::spawn().await;
+    add_wgk(&server).await;
+    let wso = server.kiosk("plock-wso-01").await;
+    let wgk = server.kiosk("plock-wgk-01").await;
+    // Płock's nine answers are shown; wgk's three are too few, and wso's six would give them
+    // back (9 − 6), so wso is withheld for everyone, its own head included.
+    server.answers(&wso, &spaced(6, 4)).await;
+    server.answers(&wgk, &spaced(3, 1)).await;
+    let (_, body) = server
+        .json("/api/v1/stats/breakdown?by=department&office=plock")
+        .await;
+    assert_eq!(
+        api_groups(&body),
+        [("wgk".to_owned(), None), ("wso".to_owned(), None)]
+    );
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    for by in ["office", "department", "question"] {
+        let (status, body) = ewa.json(&format!("/api/v1/stats/breakdown?by={by}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            api_groups(&body)
+                .iter()
+                .all(|(_, responses)| responses.is_none()),
+            "by {by}: {body}"
+        );
+    }
+    let (_, page) = ewa.get("/dashboard").await;
+    assert!(!page.contains("data-responses=\"6\""), "{page}");
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = ewa
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(row_figures(&report, "overall"), (None, None), "{report}");
 }
 
 #[tokio::test]
@@ -1392,6 +1928,67 @@ async fn does_not_apply_shares_follow_disclosure_control_on_every_channel() {
         };
         assert_eq!(fields[12], expected, "{row}");
     }
+}
+
+#[tokio::test]
+async fn a_department_report_shows_the_does_not_apply_share_as_disclosure_control_allows() {
+    let server = Server::spawn().await;
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    let (v, vi) = (
+        Question::Standard(StandardId::V),
+        Question::Standard(StandardId::VI),
+    );
+    // V: 6 scores and 4 "does not apply" (shown: 40 %); VI: 3 "does not apply" (too few).
+    let scores: Vec<(i64, Question, u8, &[&str])> =
+        (0..6).map(|i| (100 + 5 * i, v, 3, NONE)).collect();
+    server.answers(&wso_01, &scores).await;
+    not_applicable(&server, &wso_01, v, 4).await;
+    not_applicable(&server, &wso_01, vi, 3).await;
+    let month = Filter::today().format("%Y-%m").to_string();
+
+    let (status, page) = server
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let shares = &page[page
+        .find("figures not-applicable")
+        .expect("the share table")..];
+    assert!(shares.contains("data-not-applicable=\"4\""), "{shares}");
+    assert!(shares.contains("data-not-applicable-share=\"40.0\""));
+    assert!(
+        !shares.contains("data-not-applicable=\"3\""),
+        "VI's 3: {shares}"
+    );
+    // The scores of V are as without its "does not apply" answers.
+    assert_eq!(row_figures(&page, "V"), (Some(6), Some(100.0)));
+
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/plock/wso/{month}.csv"))
+        .await;
+    let header = csv.lines().next().expect("header");
+    assert!(
+        header.ends_with(",not_applicable_answers,not_applicable_percent"),
+        "{header}"
+    );
+    let ending = |id: &str| -> String {
+        let line = csv
+            .lines()
+            .find(|l| l.split(',').nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("{id}: {csv}"));
+        line.rsplitn(3, ',').take(2).collect::<Vec<_>>().join("|")
+    };
+    assert_eq!(ending("V"), "40.0|4");
+    assert_eq!(ending("VI"), "|", "withheld");
+    assert_eq!(ending("overall"), "|", "the overall question has none");
+    let (_, excel) = server
+        .get(&format!(
+            "/dashboard/reports/plock/wso/{month}.csv?format=excel"
+        ))
+        .await;
+    assert!(
+        excel.contains("Odsetek odpowiedzi „nie dotyczy” (%)"),
+        "{excel}"
+    );
 }
 
 #[tokio::test]

@@ -141,6 +141,9 @@ impl Server {
                     password_hash: hash,
                     role,
                     office_id: None,
+                    department_id: None,
+                    email: None,
+                    lang: sync_server::dashboard::Lang::Pl,
                 },
                 now_ms(),
             )

@@ -104,6 +104,9 @@ impl Server {
                     password_hash: "not used".into(),
                     role: Role::Analyst,
                     office_id: None,
+                    department_id: None,
+                    email: None,
+                    lang: sync_server::dashboard::Lang::Pl,
                 },
                 now,
             )

@@ -217,6 +217,9 @@ impl Server {
                     password_hash: "not used: the session is made directly".into(),
                     role,
                     office_id: office.map(str::to_owned),
+                    department_id: None,
+                    email: None,
+                    lang: sync_server::dashboard::Lang::Pl,
                 },
                 now,
             )

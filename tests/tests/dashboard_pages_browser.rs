@@ -1,7 +1,7 @@
 //! The dashboard's analytics pages in headless Chromium against the real `sync-server`, with
 //! answers sent by enrolled kiosks: overview, drill-down to a desk, standards, patterns, the
-//! reports list and a monthly report, in Polish and English; then an alert rule added on the
-//! alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
+//! reports list, an office's and a department's monthly report, in Polish and English; then an
+//! alert rule added on the alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
 //! each is saved under `target/screenshots/dashboard/`.
 
 mod dashboard_support;
@@ -103,6 +103,15 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         (
             "analytics-report",
             format!("/dashboard/reports/plock/{month}?bursts=include"),
+        ),
+        (
+            "analytics-department-report",
+            format!("/dashboard/reports/plock/wso/{month}?bursts=include"),
+        ),
+        ("help", "/dashboard/help".to_owned()),
+        (
+            "analytics-department-report-en",
+            format!("/dashboard/reports/plock/wso/{month}?bursts=include&lang=en"),
         ),
     ];
     for (name, path) in pages {
@@ -319,6 +328,48 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         .expect("screenshot");
     browser
         .check_accessibility("alerts-raised")
+        .await
+        .unwrap_or_else(|e| panic!("alerts: {e:#}"));
+
+    // The heads of departments' monthly e-mails on the same page: one sent, one refused by the
+    // relay (rows written as the mailer writes them; `sync-server/tests/department_reports.rs`
+    // sends them through SMTP).
+    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
+    db.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    let now = chrono::Utc::now().timestamp_millis();
+    db.execute_batch(&format!(
+        "INSERT INTO users (username, password_hash, role, office_id, department_id, email, lang,
+                            created_at_ms)
+         VALUES ('ewa', 'x', 'department_viewer', 'plock', 'wso', 'ewa@plock.test', 'pl', {now}),
+                ('jan', 'x', 'department_viewer', 'plock', 'wso', 'jan@plock.test', 'en', {now});
+         INSERT INTO department_report_deliveries (user_id, month, office_id, department_id,
+                 created_at_ms, attempts, next_attempt_ms, delivered_at_ms, last_error)
+         SELECT id, '2026-11', 'plock', 'wso', {now}, 1,
+                CASE username WHEN 'jan' THEN {now} + 60000 END,
+                CASE username WHEN 'ewa' THEN {now} END,
+                CASE username WHEN 'jan' THEN 'SMTP smtp.plock.test:587: 451 try again later' END
+         FROM users WHERE username IN ('ewa', 'jan');"
+    ))
+    .expect("report e-mails");
+    drop(db);
+    client
+        .goto(&format!(
+            "{base}/dashboard/alerts?lang=pl#department-reports"
+        ))
+        .await
+        .expect("alerts");
+    let rows = client
+        .find_all(Locator::Css("#report-mail tr[data-recipient]"))
+        .await
+        .expect("report e-mails");
+    assert_eq!(rows.len(), 2);
+    browser
+        .screenshot("alerts-department-reports")
+        .await
+        .expect("screenshot");
+    browser
+        .check_accessibility("alerts-department-reports")
         .await
         .unwrap_or_else(|e| panic!("alerts: {e:#}"));
     browser.close().await.expect("close");

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
@@ -137,6 +137,18 @@ impl Notification {
     }
 }
 
+/// An e-mail to one person (a head of department's monthly report), as plain text and HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: Mailbox,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The same id for every attempt at the same message (`<…@…>` without the brackets), so a
+    /// mail client shows a copy sent twice once.
+    pub message_id: String,
+}
+
 /// The JSON a webhook receives.
 #[derive(Debug, Serialize)]
 pub struct WebhookPayload<'a> {
@@ -239,6 +251,36 @@ impl Channels {
             channels.push(Channel::Webhook);
         }
         channels
+    }
+
+    /// Whether e-mail is configured (`[alerts.email]`).
+    pub fn has_email(&self) -> bool {
+        self.email.is_some()
+    }
+
+    /// Sends `mail` through the same SMTP relay as the alerts, from their sender; the error
+    /// text is for the delivery log.
+    pub async fn send_mail(&self, mail: &Mail) -> Result<(), String> {
+        let (settings, transport) = self
+            .email
+            .as_ref()
+            .ok_or("e-mail is not configured ([alerts.email])")?;
+        let message = Message::builder()
+            .from(settings.from.clone())
+            .to(mail.to.clone())
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{}>", mail.message_id)))
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|e| format!("cannot build the e-mail: {e}"))?;
+        transport.send(message).await.map(drop).map_err(|e| {
+            redact_urls(&format!(
+                "SMTP {}:{}: {e}",
+                settings.smtp_host, settings.smtp_port
+            ))
+        })
     }
 
     /// Sends one notification on one channel; the error text goes to the delivery log, its URLs

@@ -48,7 +48,8 @@ pub enum Node {
 
 impl Node {
     /// The place a filter's figures are about, within a viewer's scope: its desk, department or
-    /// office, else the viewer's own office, else every office.
+    /// office (a department viewer's own department for its office), else the viewer's own
+    /// department or office, else every office.
     pub fn of(filter: &Filter, scope: &Scope) -> Node {
         match (&filter.office, &filter.department, &filter.desk) {
             (_, _, Some(desk)) => Node::Desk(desk.to_string()),
@@ -56,10 +57,21 @@ impl Node {
                 office: office.clone(),
                 department: department.clone(),
             },
-            (Some(office), None, None) => Node::Office(office.clone()),
-            (None, _, None) => match scope.office() {
-                Some(own) => Node::Office(own.to_owned()),
-                None => Node::All,
+            (Some(office), None, None) => match scope.department() {
+                // A department viewer's office is only ever its department.
+                Some(own) => Node::Department {
+                    office: office.clone(),
+                    department: own.to_owned(),
+                },
+                None => Node::Office(office.clone()),
+            },
+            (None, _, None) => match (scope.office(), scope.department()) {
+                (Some(office), Some(department)) => Node::Department {
+                    office: office.to_owned(),
+                    department: department.to_owned(),
+                },
+                (Some(own), None) => Node::Office(own.to_owned()),
+                (None, _) => Node::All,
             },
         }
     }

@@ -435,6 +435,20 @@ impl Filter {
         }
     }
 
+    /// This filter pinned to a department scope's own office and department unless it names a
+    /// desk (which [`super::Places::covers`] has then found within them), so its figures are
+    /// about the department and never labelled as its office's; other scopes leave it as it is.
+    pub fn within(self, scope: &crate::dashboard::Scope) -> Filter {
+        match (scope.office(), scope.department(), &self.desk) {
+            (Some(office), Some(department), None) => Filter {
+                office: Some(office.to_owned()),
+                department: Some(department.to_owned()),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
     /// The Europe/Warsaw date now.
     pub fn today() -> NaiveDate {
         chrono::Utc::now()

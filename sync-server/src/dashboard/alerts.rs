@@ -190,8 +190,10 @@ pub async fn show(
     uri: Uri,
 ) -> Result<Markup, PageError> {
     let lang = viewer.lang;
-    let office = viewer.scope.office().map(str::to_owned);
-    let listing = state.storage.alert_listing(office, LISTED).await?;
+    let listing = state
+        .storage
+        .alert_listing(viewer.scope.clone(), LISTED)
+        .await?;
     let rules: Vec<AlertRule> = state
         .storage
         .alert_rules()
@@ -208,6 +210,10 @@ pub async fn show(
         .filter(|(id, _)| viewer.scope.allows_office(id))
         .map(|(id, name)| ((*id).to_owned(), (*name).to_owned()))
         .collect();
+    let report_mail = state
+        .storage
+        .department_report_deliveries(viewer.scope.clone(), super::report_mail::LISTED)
+        .await?;
     let (open, history): (Vec<&AlertListing>, Vec<&AlertListing>) = listing
         .iter()
         .partition(|l| l.alert.cleared_at_ms.is_none());
@@ -229,6 +235,7 @@ pub async fn show(
             (alerts_table(&viewer, "alert-history", lang.pick("Zakończone alerty", "Cleared alerts"), &history))
         }
         (rules_section(&viewer, &rules, &offices))
+        (super::report_mail::section(&viewer, &report_mail, chrono::Utc::now().timestamp_millis()))
     };
     Ok(page(
         &viewer.chrome(

@@ -43,9 +43,14 @@ fn office_filter(viewer: &Viewer, asked: Option<&str>) -> Result<Option<String>,
             Err(PageError::forbidden(viewer.lang))
         }
         (Some(office), _) => Ok(Some(office.to_owned())),
-        (None, Scope::Office(own)) => Ok(Some(own.clone())),
+        (None, Scope::Office(own) | Scope::Department { office: own, .. }) => Ok(Some(own.clone())),
         (None, Scope::AllOffices) => Ok(None),
     }
+}
+
+/// The department a viewer's scope limits the fleet to, if any.
+fn department_filter(viewer: &Viewer) -> Option<String> {
+    viewer.scope.department().map(str::to_owned)
 }
 
 /// An office's official name, or its id for an office outside the pilot's five.
@@ -193,7 +198,10 @@ pub async fn show(
 ) -> Result<Markup, PageError> {
     let lang = viewer.lang;
     let office = office_filter(&viewer, query.office.as_deref())?;
-    let kiosks = state.storage.fleet(office).await?;
+    let kiosks = state
+        .storage
+        .fleet(office, department_filter(&viewer))
+        .await?;
     let codes = if viewer.role == Role::Admin {
         Some(enrollment_section(&state, &viewer).await?)
     } else {
@@ -284,7 +292,7 @@ pub async fn revoke(
 ) -> Result<Response, PageError> {
     viewer.require_admin()?;
     let lang = viewer.lang;
-    let fleet = state.storage.fleet(None).await?;
+    let fleet = state.storage.fleet(None, None).await?;
     let Some(kiosk) = fleet.iter().find(|k| k.status.id == form.kiosk) else {
         return Err(PageError::NotFound { lang });
     };
@@ -382,7 +390,10 @@ async fn api(
 ) -> Result<impl IntoResponse, crate::http::Error> {
     let office = office_filter(&viewer, query.office.as_deref())
         .map_err(|_| crate::http::Error::Forbidden("this office is outside your scope"))?;
-    let kiosks = state.storage.fleet(office).await?;
+    let kiosks = state
+        .storage
+        .fleet(office, department_filter(&viewer))
+        .await?;
     let entries: Vec<FleetEntry> = kiosks
         .into_iter()
         .map(|k| FleetEntry {

@@ -15,10 +15,11 @@ pub enum Section {
     Alerts,
     Fleet,
     Users,
+    Help,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Overview,
         Section::Standards,
         Section::Patterns,
@@ -26,6 +27,7 @@ impl Section {
         Section::Alerts,
         Section::Fleet,
         Section::Users,
+        Section::Help,
     ];
 
     pub fn path(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Section {
             Section::Alerts => "/dashboard/alerts",
             Section::Fleet => "/dashboard/fleet",
             Section::Users => "/dashboard/users",
+            Section::Help => "/dashboard/help",
         }
     }
 
@@ -49,6 +52,7 @@ impl Section {
             Section::Alerts => lang.pick("Alerty", "Alerts"),
             Section::Fleet => lang.pick("Kioski", "Kiosks"),
             Section::Users => lang.pick("Użytkownicy", "Users"),
+            Section::Help => lang.pick("Pomoc", "Help"),
         }
     }
 

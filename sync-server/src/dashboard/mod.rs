@@ -7,11 +7,13 @@ pub mod alerts;
 pub mod charts;
 pub mod csrf;
 pub mod fleet;
+pub mod help;
 pub mod labels;
 pub mod layout;
 pub mod login;
 pub mod pages;
 pub mod refusal;
+pub mod report_mail;
 pub mod session;
 pub mod users;
 pub mod viewer;
@@ -64,15 +66,24 @@ pub fn router() -> Router<AppState> {
             "/dashboard/reports/{office}/{month}",
             get(pages::reports::report),
         )
+        .route(
+            "/dashboard/reports/{office}/{department}/{month}",
+            get(pages::department_report::report),
+        )
         .route("/dashboard/login", get(login::show).post(login::submit))
         .route("/dashboard/logout", post(login::logout))
         .route("/dashboard/fleet", get(fleet::show))
         .route("/dashboard/fleet/enrollment-code", post(fleet::issue_code))
         .route("/dashboard/fleet/revoke", post(fleet::revoke))
         .route("/dashboard/users", get(users::show).post(users::add))
+        .route("/dashboard/help", get(help::show))
         .route("/dashboard/alerts", get(alerts::show))
         .route("/dashboard/alerts/rules", post(alerts::add_rule))
         .route("/dashboard/alerts/rules/toggle", post(alerts::toggle_rule))
+        .route(
+            "/dashboard/alerts/department-reports/resend",
+            post(report_mail::resend),
+        )
         .route("/dashboard/users/disable", post(users::disable))
         .route("/dashboard/users/password", post(users::set_password))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

@@ -50,6 +50,7 @@ pub fn role_title(lang: Lang, role: Role) -> &'static str {
         Role::Admin => lang.pick("administrator", "admin"),
         Role::Analyst => lang.pick("analityk", "analyst"),
         Role::OfficeViewer => lang.pick("podgląd urzędu", "office viewer"),
+        Role::DepartmentViewer => lang.pick("kierownik wydziału", "head of department"),
     }
 }
 
@@ -102,6 +103,8 @@ fn users_page(
                     th scope="col" { (lang.pick("Użytkownik", "User")) }
                     th scope="col" { (lang.pick("Rola", "Role")) }
                     th scope="col" { (lang.pick("Urząd", "Office")) }
+                    th scope="col" { (lang.pick("Wydział", "Department")) }
+                    th scope="col" { (lang.pick("E-mail (język)", "E-mail (language)")) }
                     th scope="col" { (lang.pick("Utworzono", "Created")) }
                     th scope="col" { (lang.pick("Stan", "Status")) }
                     th scope="col" { (lang.pick("Nowe hasło", "New password")) }
@@ -113,6 +116,8 @@ fn users_page(
                             td { (user.username) }
                             td { (role_title(lang, user.role)) }
                             td { (user.office_id.as_deref().unwrap_or("—")) }
+                            td { (user.department_id.as_deref().unwrap_or("—")) }
+                            td { @if let Some(email) = &user.email { (email) " (" (user.lang.code()) ")" } @else { "—" } }
                             td { (lang.local_date(user.created_at_ms)) }
                             td { @if user.disabled_at_ms.is_some() { (lang.pick("wyłączone", "disabled")) } @else { (lang.pick("aktywne", "active")) } }
                             td {
@@ -158,18 +163,36 @@ fn users_page(
             p {
                 label for="new-role" { (lang.pick("Rola", "Role")) }
                 select #new-role name="role" {
-                    @for role in [Role::OfficeViewer, Role::Analyst, Role::Admin] {
+                    @for role in [Role::DepartmentViewer, Role::OfficeViewer, Role::Analyst, Role::Admin] {
                         option value=(role.as_str()) { (role_title(lang, role)) }
                     }
                 }
             }
             p {
-                label for="new-office" { (lang.pick("Urząd (tylko dla podglądu urzędu)", "Office (office viewers only)")) }
+                label for="new-office" { (lang.pick("Urząd (tylko dla podglądu urzędu i kierownika wydziału)", "Office (office viewers and heads of department only)")) }
                 select #new-office name="office" {
                     option value="" { "—" }
                     @for (id, name) in OFFICES {
                         option value=(id) { (name) }
                     }
+                }
+            }
+            p {
+                label for="new-department" { (lang.pick("Wydział (tylko dla kierownika wydziału)", "Department (heads of department only)")) }
+                input #new-department type="text" name="department" maxlength="64"
+                    autocomplete="off" autocapitalize="none" spellcheck="false"
+                    aria-describedby="department-hint";
+                small #department-hint { (lang.pick("Identyfikator wydziału w wybranym urzędzie, np. wso.", "The department's id in the chosen office, e.g. wso.")) }
+            }
+            p {
+                label for="new-email" { (lang.pick("E-mail (na raport miesięczny kierownika wydziału)", "E-mail (for a head of department's monthly report)")) }
+                input #new-email type="email" name="email" maxlength="254" autocomplete="off";
+            }
+            p {
+                label for="new-lang" { (lang.pick("Język wiadomości", "Language of the e-mail")) }
+                select #new-lang name="lang" {
+                    option value="pl" { "polski" }
+                    option value="en" lang="en" { "English" }
                 }
             }
             p {
@@ -262,6 +285,12 @@ pub struct AddForm {
     #[serde(default)]
     office: String,
     #[serde(default)]
+    department: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
     password: String,
 }
 
@@ -284,11 +313,22 @@ pub async fn add(
     let Some(role) = Role::parse(&form.role) else {
         return Err(PageError::Invalid { lang });
     };
-    let office = Some(form.office.trim().to_owned()).filter(|o| !o.is_empty());
-    if (role == Role::OfficeViewer) != office.is_some() {
+    let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let office = given(&form.office);
+    let department = given(&form.department);
+    let email = given(&form.email);
+    let mail_lang = Lang::parse(form.lang.trim()).unwrap_or_default();
+    if role.needs_office() != office.is_some() {
         let text = lang.pick(
-            "Urząd wybiera się tylko dla roli „podgląd urzędu” i jest dla niej wymagany.",
-            "An office is chosen only for the office viewer role, and it needs one.",
+            "Urząd wybiera się tylko dla ról „podgląd urzędu” i „kierownik wydziału” i jest dla nich wymagany.",
+            "An office is chosen only for the office viewer and head of department roles, and they need one.",
+        );
+        return refused(&state, &viewer, text.into()).await;
+    }
+    if role.needs_department() != department.is_some() {
+        let text = lang.pick(
+            "Wydział podaje się tylko dla roli „kierownik wydziału” i jest dla niej wymagany.",
+            "A department is given only for the head of department role, and it needs one.",
         );
         return refused(&state, &viewer, text.into()).await;
     }
@@ -305,6 +345,9 @@ pub async fn add(
                 password_hash,
                 role,
                 office_id: office,
+                department_id: department,
+                email,
+                lang: mail_lang,
             },
             now_ms,
         )

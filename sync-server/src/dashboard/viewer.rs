@@ -142,16 +142,20 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(session) = found else {
             return Err(sign_in(true));
         };
-        let scope = match (session.user.role, session.user.office_id) {
-            (Role::OfficeViewer, Some(office)) => Scope::Office(office),
-            (Role::OfficeViewer, None) => {
+        let user = session.user;
+        let scope = match (user.role, user.office_id, user.department_id) {
+            (Role::OfficeViewer, Some(office), _) => Scope::Office(office),
+            (Role::DepartmentViewer, Some(office), Some(department)) => {
+                Scope::Department { office, department }
+            }
+            (Role::OfficeViewer | Role::DepartmentViewer, _, _) => {
                 // The schema forbids it; refuse rather than widen the scope.
                 return Err(refuse(
                     PageError::forbidden(lang),
-                    Error::Forbidden("this account has no office"),
+                    Error::Forbidden("this account has no office or department"),
                 ));
             }
-            (Role::Admin | Role::Analyst, _) => Scope::AllOffices,
+            (Role::Admin | Role::Analyst, _, _) => Scope::AllOffices,
         };
         let lang = match asked_lang {
             Some(asked) if asked != session.lang => {
@@ -164,9 +168,9 @@ impl FromRequestParts<AppState> for Viewer {
             None => session.lang,
         };
         Ok(Viewer {
-            user_id: session.user.id,
-            username: session.user.username,
-            role: session.user.role,
+            user_id: user.id,
+            username: user.username,
+            role: user.role,
             scope,
             lang,
             csrf_token: session.csrf_token,

@@ -105,7 +105,7 @@ async fn read(
     if !places.covers(&filter) {
         return Err(Error::NotVisible);
     }
-    Ok((filter, extras))
+    Ok((filter.within(&viewer.scope), extras))
 }
 
 /// Counts per office, department, desk or question.

@@ -5,7 +5,8 @@ use crate::dashboard::{Lang, Role};
 
 use super::KioskStatus;
 
-/// A user to add. `office_id` is set exactly for office viewers.
+/// A user to add. `office_id` is set exactly for office and department viewers,
+/// `department_id` exactly for department viewers.
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: String,
@@ -13,6 +14,11 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: Role,
     pub office_id: Option<String>,
+    pub department_id: Option<String>,
+    /// Where what is mailed to the user goes (a department viewer's monthly report).
+    pub email: Option<String>,
+    /// The language of what is mailed to the user.
+    pub lang: Lang,
 }
 
 /// A dashboard user as listed for admins.
@@ -22,6 +28,9 @@ pub struct User {
     pub username: String,
     pub role: Role,
     pub office_id: Option<String>,
+    pub department_id: Option<String>,
+    pub email: Option<String>,
+    pub lang: Lang,
     pub created_at_ms: i64,
     pub disabled_at_ms: Option<i64>,
 }

@@ -237,6 +237,40 @@ pub struct PendingDelivery {
     pub attempts: i64,
 }
 
+/// A department report e-mail claimed for sending: who receives which month's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportDelivery {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub lang: Lang,
+    pub office_id: String,
+    pub department_id: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+}
+
+/// Where one department report e-mail stands, for the alerts and notifications page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportDeliveryState {
+    pub user_id: i64,
+    pub username: String,
+    pub office_id: String,
+    pub department_id: String,
+    pub month: String,
+    pub attempts: i64,
+    pub delivered_at_ms: Option<i64>,
+    /// A round holds it until then (it is being sent, or its round stopped mid-way).
+    pub claimed_until_ms: Option<i64>,
+    /// When it is tried next; `None` once delivered or given up.
+    pub next_attempt_ms: Option<i64>,
+    pub last_error: Option<String>,
+    /// The admin who asked for it to be sent again, if one did.
+    pub resent_by: Option<String>,
+}
+
 /// What a retention purge deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PurgeSummary {
@@ -382,12 +416,10 @@ pub trait Backend: Send + Sync + 'static {
         channels: &[Channel],
         now_ms: i64,
     ) -> Result<usize, StorageError>;
-    /// Alerts (open first, then newest) of `office`, or of every office if `None`.
-    fn alert_listing(
-        &self,
-        office: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AlertListing>, StorageError>;
+    /// Alerts (open first, then newest) within `scope`: of its office, and for a department
+    /// scope only those about its desks and their kiosks.
+    fn alert_listing(&self, scope: &Scope, limit: usize)
+    -> Result<Vec<AlertListing>, StorageError>;
     fn pending_deliveries(
         &self,
         now_ms: i64,
@@ -401,6 +433,40 @@ pub trait Backend: Send + Sync + 'static {
         outcome: &Result<(), String>,
         now_ms: i64,
     ) -> Result<(), StorageError>;
+    // Department reports' e-mail (crate::department_reports::delivery).
+    /// Queues `month`'s report for every enabled head of department with an address, once per
+    /// recipient and month however often it is called; returns the rows added.
+    fn queue_department_reports(&self, month: &str, now_ms: i64) -> Result<usize, StorageError>;
+    /// Claims the oldest due report e-mail until `now_ms + lease_ms`, committed before it is
+    /// sent.
+    fn claim_department_report(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<ReportDelivery>, StorageError>;
+    /// Records one attempt of a claimed e-mail and ends its claim.
+    fn record_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+    /// The report e-mails within `scope`, newest month first.
+    fn department_report_deliveries(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ReportDeliveryState>, StorageError>;
+    /// Makes a recipient's e-mail of `month` due again (an admin's "send again"); false when
+    /// there is none or a round is sending it now.
+    fn resend_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError>;
     /// Adds a dashboard user; a taken username or an unknown office is [`StorageError::Invalid`].
     fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError>;
     /// Every dashboard user, by username.
@@ -422,8 +488,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Option<ActiveSession>, StorageError>;
     fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError>;
     fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError>;
-    /// Every kiosk with its office and desk, only `office`'s when given (the viewer's scope).
-    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError>;
+    /// Every kiosk with its office and desk, only `office`'s (and `department`'s) when given
+    /// (the viewer's scope).
+    fn fleet(
+        &self,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<Vec<FleetKiosk>, StorageError>;
 }
 
 /// The storage the server and the CLI use: cheap to clone, async, never blocks the runtime.
@@ -529,7 +600,17 @@ impl Storage {
             for group in &mut groups {
                 let (question, node) = match level {
                     Level::Question => (group.id.clone(), here.clone()),
-                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
+                    // Under a department scope the office's row holds only that department.
+                    Level::Office => match scope.department() {
+                        Some(department) => (
+                            filter.question.to_string(),
+                            Node::Department {
+                                office: group.id.clone(),
+                                department: department.to_owned(),
+                            },
+                        ),
+                        None => (filter.question.to_string(), Node::Office(group.id.clone())),
+                    },
                     Level::Department => (
                         filter.question.to_string(),
                         Node::Department {
@@ -784,12 +865,22 @@ impl Storage {
     off_runtime!(fn open_alerts() -> Vec<OpenAlert> = |b| b.open_alerts());
     off_runtime!(fn apply_alert_changes(changes: Vec<Change>, channels: Vec<Channel>, now_ms: i64) -> usize
         = |b| b.apply_alert_changes(&changes, &channels, now_ms));
-    off_runtime!(fn alert_listing(office: Option<String>, limit: usize) -> Vec<AlertListing>
-        = |b| b.alert_listing(office.as_deref(), limit));
+    off_runtime!(fn alert_listing(scope: Scope, limit: usize) -> Vec<AlertListing>
+        = |b| b.alert_listing(&scope, limit));
     off_runtime!(fn pending_deliveries(now_ms: i64, limit: usize) -> Vec<PendingDelivery>
         = |b| b.pending_deliveries(now_ms, limit));
     off_runtime!(fn record_delivery(alert_id: i64, event: AlertEvent, channel: Channel, outcome: Result<(), String>, now_ms: i64) -> ()
         = |b| b.record_delivery(alert_id, event, channel, &outcome, now_ms));
+    off_runtime!(fn queue_department_reports(month: String, now_ms: i64) -> usize
+        = |b| b.queue_department_reports(&month, now_ms));
+    off_runtime!(fn claim_department_report(now_ms: i64, lease_ms: i64) -> Option<ReportDelivery>
+        = |b| b.claim_department_report(now_ms, lease_ms));
+    off_runtime!(fn record_department_report(user_id: i64, month: String, outcome: Result<(), String>, now_ms: i64) -> ()
+        = |b| b.record_department_report(user_id, &month, &outcome, now_ms));
+    off_runtime!(fn department_report_deliveries(scope: Scope, limit: usize) -> Vec<ReportDeliveryState>
+        = |b| b.department_report_deliveries(&scope, limit));
+    off_runtime!(fn resend_department_report(user_id: i64, month: String, by: String, now_ms: i64) -> bool
+        = |b| b.resend_department_report(user_id, &month, &by, now_ms));
     off_runtime!(fn add_user(user: NewUser, now_ms: i64) -> i64 = |b| b.add_user(&user, now_ms));
     off_runtime!(fn users() -> Vec<User> = |b| b.users());
     off_runtime!(fn user_credentials(username: String) -> Option<UserCredentials>
@@ -804,7 +895,8 @@ impl Storage {
     off_runtime!(fn set_session_lang(id_sha256: [u8; 32], lang: Lang) -> ()
         = |b| b.set_session_lang(id_sha256, lang));
     off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
-    off_runtime!(fn fleet(office: Option<String>) -> Vec<FleetKiosk> = |b| b.fleet(office.as_deref()));
+    off_runtime!(fn fleet(office: Option<String>, department: Option<String>) -> Vec<FleetKiosk>
+        = |b| b.fleet(office.as_deref(), department.as_deref()));
 }
 
 /// Disclosure control's decision over every office for the filter's question (or, with

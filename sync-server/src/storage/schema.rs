@@ -325,11 +325,77 @@ INSERT OR IGNORE INTO desk_standards_offered (desk_id, standard)
     WHERE a.question <> 'overall';
 "#,
     r#"
--- v8: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
+-- v8: heads of departments (§5.1 of the ordinance). A `department_viewer` is bound to one office
+-- and one department; every user may have an e-mail address and a language for what is mailed
+-- to them (Polish unless chosen). SQLite cannot change a CHECK in place, so `users` is rebuilt
+-- (ids kept), and `sessions`, whose rows point at users, with it.
+CREATE TABLE users_v8 (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    username       TEXT NOT NULL UNIQUE,
+    password_hash  TEXT NOT NULL,
+    role           TEXT NOT NULL
+        CHECK (role IN ('admin', 'analyst', 'office_viewer', 'department_viewer')),
+    office_id      TEXT REFERENCES offices(id),
+    department_id  TEXT,
+    email          TEXT,
+    lang           TEXT NOT NULL DEFAULT 'pl' CHECK (lang IN ('pl', 'en')),
+    created_at_ms  INTEGER NOT NULL,
+    disabled_at_ms INTEGER,
+    CHECK ((role IN ('office_viewer', 'department_viewer')) = (office_id IS NOT NULL)),
+    CHECK ((role = 'department_viewer') = (department_id IS NOT NULL)),
+    FOREIGN KEY (office_id, department_id) REFERENCES departments(office_id, id)
+) STRICT;
+INSERT INTO users_v8 (id, username, password_hash, role, office_id, created_at_ms,
+        disabled_at_ms)
+    SELECT id, username, password_hash, role, office_id, created_at_ms, disabled_at_ms FROM users;
+CREATE TABLE sessions_v8 (
+    id_sha256     BLOB PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users_v8(id),
+    csrf_token    TEXT NOT NULL,
+    lang          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+) STRICT;
+INSERT INTO sessions_v8 SELECT id_sha256, user_id, csrf_token, lang, created_at_ms, last_seen_ms,
+    expires_at_ms FROM sessions;
+DROP TABLE sessions;
+DROP TABLE users;
+-- Renaming rewrites sessions_v8's reference to `users`.
+ALTER TABLE users_v8 RENAME TO users;
+ALTER TABLE sessions_v8 RENAME TO sessions;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expiry ON sessions(expires_at_ms);
+CREATE INDEX users_department ON users(office_id, department_id) WHERE department_id IS NOT NULL;
+
+-- The monthly department report mailed to each head (crate::department_reports): one row per
+-- recipient and month, inserted once (the key) and claimed in a transaction before each attempt
+-- (`claimed_until_ms`), so a restart or a second process never sends it twice; retried like
+-- alerts' notifications. An admin's "send again" makes a delivered row due again.
+CREATE TABLE department_report_deliveries (
+    user_id          INTEGER NOT NULL REFERENCES users(id),
+    month            TEXT NOT NULL,
+    office_id        TEXT NOT NULL,
+    department_id    TEXT NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms  INTEGER,
+    claimed_until_ms INTEGER,
+    delivered_at_ms  INTEGER,
+    last_error       TEXT,
+    resent_by        TEXT,
+    PRIMARY KEY (user_id, month),
+    FOREIGN KEY (office_id, department_id) REFERENCES departments(office_id, id)
+) STRICT;
+CREATE INDEX department_report_deliveries_due ON department_report_deliveries(next_attempt_ms)
+    WHERE delivered_at_ms IS NULL;
+"#,
+    r#"
+-- v9: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
 -- NULL when `not_applicable` is 1. SQLite cannot relax NOT NULL in place, so `answers` is
 -- rebuilt once (every row copied, every index made again); the rollups count such answers in a
 -- column of their own, beside the four scores, and never in them.
-CREATE TABLE answers_v8 (
+CREATE TABLE answers_v9 (
     id                      TEXT PRIMARY KEY,
     kiosk_id                TEXT NOT NULL REFERENCES kiosks(id),
     desk_id                 TEXT NOT NULL,
@@ -365,7 +431,7 @@ CREATE TABLE answers_v8 (
     burst                   INTEGER NOT NULL DEFAULT 0,
     CHECK ((score IS NULL) = (not_applicable = 1))
 ) STRICT;
-INSERT INTO answers_v8 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+INSERT INTO answers_v9 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
         not_applicable, reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
         boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
         sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
@@ -378,7 +444,7 @@ INSERT INTO answers_v8 (id, kiosk_id, desk_id, visit_id, sequence, question, sco
         event_earliest_ms, event_latest_ms, event_approximate, local_day, local_hour, burst
     FROM answers;
 DROP TABLE answers;
-ALTER TABLE answers_v8 RENAME TO answers;
+ALTER TABLE answers_v9 RENAME TO answers;
 CREATE INDEX answers_supersedes ON answers(supersedes, sequence) WHERE supersedes IS NOT NULL;
 CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
 CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
@@ -414,6 +480,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn v8_keeps_users_and_their_sessions_and_adds_heads_of_departments() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "foreign_keys", "ON").expect("fk");
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..7]) {
+            conn.execute_batch(sql).expect("migration");
+            conn.pragma_update(None, "user_version", i)
+                .expect("version");
+        }
+        conn.execute_batch(
+            "INSERT INTO offices VALUES ('plock', 'Urząd Miasta Płocka');
+             INSERT INTO departments VALUES ('plock', 'wso', 'Wydział Spraw Obywatelskich');
+             INSERT INTO users (id, username, password_hash, role, office_id, created_at_ms)
+                 VALUES (7, 'olga', 'h', 'office_viewer', 'plock', 1);
+             INSERT INTO sessions VALUES (x'01', 7, 'csrf', 'en', 1, 2, 3);",
+        )
+        .expect("v7 rows");
+        migrate(&mut conn).expect("to v8");
+        let kept: (String, String, String, i64) = conn
+            .query_row(
+                "SELECT u.username, u.role, u.lang, s.user_id FROM sessions s
+                 JOIN users u ON u.id = s.user_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("the session and its user");
+        assert_eq!(
+            kept,
+            ("olga".into(), "office_viewer".into(), "pl".into(), 7)
+        );
+        let add = |department: &str| {
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role, office_id, department_id,
+                                    created_at_ms)
+                 VALUES ('ewa', 'h', 'department_viewer', 'plock', ?1, 1)",
+                [department],
+            )
+        };
+        assert!(add("xyz").is_err(), "an unknown department");
+        add("wso").expect("a head of wso");
+        let ewa: i64 = conn
+            .query_row("SELECT id FROM users WHERE username = 'ewa'", [], |r| {
+                r.get(0)
+            })
+            .expect("ewa");
+        assert_eq!(
+            ewa, 8,
+            "ids go on after the rebuilt table's (AUTOINCREMENT kept)"
+        );
+        let bad_session = conn.execute(
+            "INSERT INTO sessions VALUES (x'02', 99, 'csrf', 'pl', 1, 2, 3)",
+            [],
+        );
+        assert!(bad_session.is_err(), "sessions still point at users");
+    }
+
+    #[test]
     fn migrating_twice_is_harmless() {
         let mut conn = Connection::open_in_memory().expect("open");
         migrate(&mut conn).expect("first");
@@ -429,8 +551,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("open");
         conn.pragma_update(None, "foreign_keys", "ON").expect("fks");
         let tx = conn.transaction().expect("tx");
-        // Every migration before v8, the one that rebuilds `answers`.
-        for (i, sql) in (1i64..).zip(&MIGRATIONS[..7]) {
+        // Every migration before v9, the one that rebuilds `answers`.
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..8]) {
             tx.execute_batch(sql).expect("older migration");
             tx.pragma_update(None, "user_version", i).expect("version");
         }

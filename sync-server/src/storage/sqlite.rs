@@ -15,6 +15,7 @@ mod accounts;
 mod alerts;
 mod analytics;
 pub mod bursts;
+mod department_reports;
 mod event_times;
 mod ingest;
 mod offered;
@@ -26,8 +27,8 @@ mod tally;
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
     DeskEditOutcome, FleetKiosk, Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser,
-    PendingDelivery, PurgeSummary, Rollup, StorageError, TokenLookup, User, UserCredentials,
-    schema,
+    PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup, StorageError,
+    TokenLookup, User, UserCredentials, schema,
 };
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
@@ -742,10 +743,10 @@ impl Backend for SqliteBackend {
 
     fn alert_listing(
         &self,
-        office: Option<&str>,
+        scope: &Scope,
         limit: usize,
     ) -> Result<Vec<AlertListing>, StorageError> {
-        self.read(|conn| alerts::listing(conn, office, limit))
+        self.read(|conn| alerts::listing(conn, scope, limit))
     }
 
     fn pending_deliveries(
@@ -765,6 +766,46 @@ impl Backend for SqliteBackend {
         now_ms: i64,
     ) -> Result<(), StorageError> {
         self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
+    }
+
+    fn queue_department_reports(&self, month: &str, now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|tx| department_reports::queue(tx, month, now_ms))
+    }
+
+    fn claim_department_report(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<ReportDelivery>, StorageError> {
+        self.write(|tx| department_reports::claim(tx, now_ms, lease_ms))
+    }
+
+    fn record_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        outcome: &Result<(), String>,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| department_reports::record(tx, user_id, month, outcome, now_ms))
+    }
+
+    fn department_report_deliveries(
+        &self,
+        scope: &Scope,
+        limit: usize,
+    ) -> Result<Vec<ReportDeliveryState>, StorageError> {
+        self.read(|conn| department_reports::listing(conn, scope, limit))
+    }
+
+    fn resend_department_report(
+        &self,
+        user_id: i64,
+        month: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        self.write(|tx| department_reports::resend(tx, user_id, month, by, now_ms))
     }
 
     fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError> {
@@ -817,16 +858,20 @@ impl Backend for SqliteBackend {
         self.write(|tx| accounts::delete_session(tx, id_sha256))
     }
 
-    fn fleet(&self, office: Option<&str>) -> Result<Vec<FleetKiosk>, StorageError> {
+    fn fleet(
+        &self,
+        office: Option<&str>,
+        department: Option<&str>,
+    ) -> Result<Vec<FleetKiosk>, StorageError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {KIOSK_STATUS_COLUMNS}, d.office_id, o.name, d.department_id, d.name
                  FROM kiosks k JOIN desks d ON d.id = k.desk_id JOIN offices o ON o.id = d.office_id
-                 WHERE ?1 IS NULL OR d.office_id = ?1
+                 WHERE (?1 IS NULL OR d.office_id = ?1) AND (?2 IS NULL OR d.department_id = ?2)
                  ORDER BY d.office_id, d.department_id, k.desk_id, k.id"
             ))?;
             let rows = stmt
-                .query_map([office], |r| {
+                .query_map([office, department], |r| {
                     Ok(FleetKiosk {
                         status: kiosk_status(r, 0)?,
                         office_id: r.get(10)?,
@@ -1394,5 +1439,60 @@ mod tests {
         let status = &db.kiosks().expect("kiosks")[0];
         assert_eq!(status.clock_drift_ms, Some(259_200_000));
         assert_eq!(status.clock_synchronized, Some(false));
+    }
+
+    #[test]
+    fn a_department_scope_lists_only_the_alerts_about_its_desks_and_their_kiosks() {
+        let (_dir, db) = open();
+        enroll(&db, 1);
+        db.add_department("plock", "wgk", "Wydział Gospodarki Komunalnej")
+            .expect("department");
+        db.add_desk(&NewDesk {
+            id: "plock-wgk-01".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wgk".into(),
+            name: "Stanowisko 1".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .expect("desk");
+        let rule = db
+            .add_alert_rule(
+                Disclosure::default(),
+                RuleKind::KioskSilent { hours: 4 },
+                None,
+                0,
+            )
+            .expect("rule");
+        let raise = |subject: &str| Change::Raise {
+            rule_id: rule.id,
+            subject: subject.into(),
+            office_id: "plock".into(),
+            value: 5.0,
+            responses: None,
+        };
+        let changes = [raise("k1"), raise(DESK), raise("plock-wgk-01")];
+        assert_eq!(db.apply_alert_changes(&changes, &[], 1).expect("raise"), 3);
+        let subjects = |scope: Scope| {
+            let mut found: Vec<String> = db
+                .alert_listing(&scope, 10)
+                .expect("listing")
+                .into_iter()
+                .map(|l| l.alert.subject)
+                .collect();
+            found.sort();
+            found
+        };
+        let department = |department: &str| Scope::Department {
+            office: "plock".into(),
+            department: department.into(),
+        };
+        assert_eq!(subjects(department("wso")), ["k1", DESK]);
+        assert_eq!(subjects(department("wgk")), ["plock-wgk-01"]);
+        assert_eq!(subjects(Scope::Office("plock".into())).len(), 3);
+        assert!(subjects(Scope::Office("gabin".into())).is_empty());
+        assert_eq!(subjects(Scope::AllOffices).len(), 3);
     }
 }

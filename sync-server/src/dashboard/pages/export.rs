@@ -159,6 +159,11 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "not_applicable" => "Nie dotyczy (1 = tak)",
         "not_applicable_answers" => "Liczba odpowiedzi „nie dotyczy”",
         "not_applicable_percent" => "Odsetek odpowiedzi „nie dotyczy” (%)",
+        "year_before_month" => "Ten sam miesiąc przed rokiem",
+        "year_before_csat_percent" => "Odsetek zadowolonych przed rokiem (%)",
+        "year_change_points" => {
+            "Zmiana odsetka zadowolonych w porównaniu z rokiem poprzednim (punkty procentowe)"
+        }
         _ => return None,
     })
 }

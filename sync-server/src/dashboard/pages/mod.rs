@@ -2,6 +2,7 @@
 //! reports) and what they share: the filter read from the URL and checked against the viewer's
 //! scope, the filter form, the figures table, and HTML error pages naming what was wrong.
 
+pub mod department_report;
 pub mod export;
 pub mod overview;
 pub mod patterns;
@@ -113,11 +114,12 @@ impl View {
         path: &str,
         extra: &[&str],
     ) -> Result<(View, Vec<(String, String)>), PageError> {
-        let (mut filter, extras) = Filter::parse(query.unwrap_or(""), Filter::today(), extra)?;
+        let (filter, extras) = Filter::parse(query.unwrap_or(""), Filter::today(), extra)?;
         let places = state.storage.places(viewer.scope.clone()).await?;
         if !places.covers(&filter) {
             return Err(PageError::NotFound);
         }
+        let mut filter = filter.within(&viewer.scope);
         if let Some(desk) = filter.desk.as_ref().and_then(|d| places.desk(d.as_str())) {
             filter.office = Some(desk.office_id.clone());
             filter.department.clone_from(&desk.department_id);

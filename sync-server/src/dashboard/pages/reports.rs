@@ -14,7 +14,7 @@ use super::export::Dialect;
 use super::{PageError, View, figures_table, not_applicable_table, percent, reasons_table};
 use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
 use crate::dashboard::layout::Section;
-use crate::dashboard::{Lang, Viewer, charts, labels};
+use crate::dashboard::{Lang, Scope, Viewer, charts, labels};
 use crate::http::AppState;
 use crate::storage::Storage;
 
@@ -183,8 +183,10 @@ fn month_range(month: &str) -> Result<(NaiveDate, NaiveDate), PageError> {
     })
 }
 
-/// Refuses filter choices a report does not take: its office and month are in its path.
-fn only_bursts_and_language(filter: &Filter) -> Result<(), PageError> {
+/// Refuses filter choices a report does not take: its office and month are in its path (a
+/// department viewer's filter carries its own department, put there by [`View::read`]).
+pub(super) fn only_bursts_and_language(filter: &Filter, scope: &Scope) -> Result<(), PageError> {
+    let pinned = Filter::default_for(filter.to).within(scope);
     let refused = |parameter: &str| {
         Err(PageError::BadFilter(FilterError {
             parameter: parameter.to_owned(),
@@ -194,7 +196,9 @@ fn only_bursts_and_language(filter: &Filter) -> Result<(), PageError> {
     if filter.preset != Preset::Last30Days {
         return refused("period");
     }
-    if filter.office.is_some() || filter.department.is_some() || filter.desk.is_some() {
+    if (&filter.office, &filter.department, &filter.desk)
+        != (&pinned.office, &pinned.department, &pinned.desk)
+    {
         return refused("office");
     }
     if filter.question != Question::Overall {
@@ -216,13 +220,13 @@ pub async fn report(
 ) -> Result<Response, PageError> {
     let path = format!("/dashboard/reports/{office}/{month}");
     let (view, extras) = View::read(&state, viewer, query.as_deref(), &path, &["format"]).await?;
-    only_bursts_and_language(&view.filter)?;
+    only_bursts_and_language(&view.filter, &view.viewer.scope)?;
     let (month, as_csv) = match month.strip_suffix(".csv") {
         Some(month) => (month.to_owned(), true),
         None => (month, false),
     };
     let (first, last) = month_range(&month)?;
-    if view.places.office_name(&office).is_none() {
+    if view.places.office_name(&office).is_none() || !view.viewer.scope.covers_office(&office) {
         return Err(PageError::NotFound);
     }
     let report = build(&state.storage, &view, &office, first, last).await?;
@@ -299,6 +303,24 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "not_applicable_percent",
 ];
 
+/// A report CSV line's "does not apply" count and share: for a standard's line (the overall
+/// question has no such answers), empty when disclosure control withholds them.
+pub fn not_applicable_fields(section: &str, counts: &Counts, dialect: Dialect) -> [String; 2] {
+    if section != "standard" {
+        return [String::new(), String::new()];
+    }
+    [
+        counts
+            .shown_not_applicable()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        counts
+            .not_applicable_percent()
+            .map(|p| dialect.decimal(p, 1))
+            .unwrap_or_default(),
+    ]
+}
+
 /// The report as CSV: one line per overall, standard and department row.
 fn report_csv(report: &Report, dialect: Dialect) -> String {
     let mut out = String::from(dialect.preamble());
@@ -329,13 +351,8 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             or_empty(line.before.shown_responses().map(|n| n.to_string())),
             or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(change(line).map(|c| dialect.decimal(c, 1))),
-            or_empty(line.now.shown_not_applicable().map(|n| n.to_string())),
-            or_empty(
-                line.now
-                    .not_applicable_percent()
-                    .map(|p| dialect.decimal(p, 1)),
-            ),
         ]);
+        fields.extend(not_applicable_fields(section, &line.now, dialect));
         dialect.line(&fields, &mut out);
     }
     for reason in report.reasons.iter().flatten() {
@@ -361,7 +378,7 @@ pub async fn index(
     RawQuery(query): RawQuery,
 ) -> Result<Markup, PageError> {
     let (view, _) = View::read(&state, viewer, query.as_deref(), "/dashboard/reports", &[]).await?;
-    only_bursts_and_language(&view.filter)?;
+    only_bursts_and_language(&view.filter, &view.viewer.scope)?;
     let lang = view.lang();
     let today = Filter::today();
     let this_month = today.with_day(1).unwrap_or(today);
@@ -371,15 +388,36 @@ pub async fn index(
         .collect();
     let suffix = if lang == Lang::En { "?lang=en" } else { "" };
     let title = lang.pick("Raporty miesięczne", "Monthly reports");
+    let last_month = crate::department_reports::Month::of(this_month).previous();
+    let department_link = |office: &str, department: &str| {
+        format!(
+            "{}{suffix}",
+            crate::department_reports::report_path(office, department, last_month)
+        )
+    };
+    let scope = &view.viewer.scope;
     let body = html! {
         p { (lang.pick(
-            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen.",
-            "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons.")) }
+            "Raport miesięczny urzędu: liczba odpowiedzi, odsetek zadowolonych i rozkład ocen według standardu i wydziału, zmiana w porównaniu z poprzednim miesiącem, najczęstsze powody niskich ocen. Raport wydziału (dla jego kierownika, §\u{a0}5 ust.\u{a0}1 zarządzenia): to samo według standardu i stanowiska, także w porównaniu z tym samym miesiącem przed rokiem.",
+            "An office's monthly report: responses, CSAT and distribution by standard and department, change against the previous month, most chosen reasons. A department's report (for its head, §5.1 of the ordinance): the same by standard and desk, also against the same month a year before.")) }
         @for office in &view.places.offices {
             h2 { (office.name) }
-            ul.months {
-                @for (month, name) in &months {
-                    li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (name) } }
+            @if scope.covers_office(&office.office_id) {
+                ul.months {
+                    @for (month, name) in &months {
+                        li { a href=(format!("/dashboard/reports/{}/{month}{suffix}", office.office_id)) { (name) } }
+                    }
+                }
+            }
+            @let departments: Vec<_> = view.places.departments.iter().filter(|d| d.office_id == office.office_id).collect();
+            @if !departments.is_empty() {
+                h3 { (lang.pick("Raporty wydziałów za", "Departments' reports for")) " " (last_month.name(lang)) }
+                ul.departments {
+                    @for d in departments {
+                        @if let Some(id) = &d.department_id {
+                            li { a href=(department_link(&office.office_id, id)) { (d.name) } }
+                        }
+                    }
                 }
             }
         }

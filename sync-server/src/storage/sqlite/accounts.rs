@@ -6,8 +6,11 @@ use super::exists;
 use crate::dashboard::{Lang, Role};
 use crate::storage::{ActiveSession, NewSession, NewUser, StorageError, User, UserCredentials};
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.role, u.office_id, u.created_at_ms, u.disabled_at_ms";
+const USER_COLUMNS: &str = "u.id, u.username, u.role, u.office_id, u.created_at_ms, \
+     u.disabled_at_ms, u.department_id, u.email, u.lang";
+
+/// How many columns [`USER_COLUMNS`] has.
+const USER_COLUMN_COUNT: usize = 9;
 
 fn user(r: &Row<'_>) -> rusqlite::Result<Result<User, StorageError>> {
     let role: String = r.get(2)?;
@@ -21,6 +24,9 @@ fn user(r: &Row<'_>) -> rusqlite::Result<Result<User, StorageError>> {
         office_id: r.get(3)?,
         created_at_ms: r.get(4)?,
         disabled_at_ms: r.get(5)?,
+        department_id: r.get(6)?,
+        email: r.get(7)?,
+        lang: Lang::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
     }))
 }
 
@@ -39,9 +45,14 @@ pub(super) fn add_user(
             user.username
         )));
     }
-    if (user.role == Role::OfficeViewer) != user.office_id.is_some() {
+    if user.role.needs_office() != user.office_id.is_some() {
         return Err(StorageError::Invalid(
-            "an office viewer needs an office, and only an office viewer has one".into(),
+            "an office or department viewer needs an office, and only they have one".into(),
+        ));
+    }
+    if user.role.needs_department() != user.department_id.is_some() {
+        return Err(StorageError::Invalid(
+            "a department viewer needs a department, and only a department viewer has one".into(),
         ));
     }
     if let Some(office) = &user.office_id
@@ -49,14 +60,36 @@ pub(super) fn add_user(
     {
         return Err(StorageError::Invalid(format!("unknown office {office:?}")));
     }
+    if let (Some(office), Some(department)) = (&user.office_id, &user.department_id)
+        && !exists(
+            tx,
+            "SELECT 1 FROM departments WHERE office_id = ?1 AND id = ?2",
+            [office, department],
+        )?
+    {
+        return Err(StorageError::Invalid(format!(
+            "unknown department {department:?} in office {office:?} (`sync-server desk list` shows each office's departments)"
+        )));
+    }
+    if let Some(email) = &user.email
+        && email.parse::<lettre::Address>().is_err()
+    {
+        return Err(StorageError::Invalid(format!(
+            "{email:?} is not an e-mail address"
+        )));
+    }
     tx.execute(
-        "INSERT INTO users (username, password_hash, role, office_id, created_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO users (username, password_hash, role, office_id, department_id, email, lang,
+                            created_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             user.username,
             user.password_hash,
             user.role.as_str(),
             user.office_id,
+            user.department_id,
+            user.email,
+            user.lang.code(),
             now_ms
         ],
     )?;
@@ -81,7 +114,7 @@ pub(super) fn user_credentials(
         .query_row(
             &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"),
             [username],
-            |r| Ok((user(r)?, r.get::<_, String>(6)?)),
+            |r| Ok((user(r)?, r.get::<_, String>(USER_COLUMN_COUNT)?)),
         )
         .optional()?;
     found
@@ -181,9 +214,9 @@ pub(super) fn session(
             |r| {
                 Ok((
                     user(r)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, i64>(8)?,
+                    r.get::<_, String>(USER_COLUMN_COUNT)?,
+                    r.get::<_, String>(USER_COLUMN_COUNT + 1)?,
+                    r.get::<_, i64>(USER_COLUMN_COUNT + 2)?,
                 ))
             },
         )
@@ -263,6 +296,9 @@ mod tests {
                 password_hash: "$argon2id$stand-in".into(),
                 role,
                 office_id: office.map(str::to_owned),
+                department_id: None,
+                email: None,
+                lang: Lang::Pl,
             },
             0,
         )
@@ -288,17 +324,12 @@ mod tests {
         user(&db, "anna", Role::Admin, None);
         let problems = [
             ("anna", Role::Analyst, None, "taken"),
-            (
-                "bob",
-                Role::OfficeViewer,
-                None,
-                "office viewer needs an office",
-            ),
+            ("bob", Role::OfficeViewer, None, "viewer needs an office"),
             (
                 "bob",
                 Role::Analyst,
                 Some("gabin"),
-                "office viewer needs an office",
+                "viewer needs an office",
             ),
             (
                 "bob",
@@ -315,6 +346,9 @@ mod tests {
                         password_hash: "h".into(),
                         role,
                         office_id: office.map(str::to_owned),
+                        department_id: None,
+                        email: None,
+                        lang: Lang::Pl,
                     },
                     0,
                 )
@@ -328,6 +362,79 @@ mod tests {
         let users = db.users().expect("users");
         assert_eq!(users.len(), 2);
         assert_eq!(users[1].office_id.as_deref(), Some("gabin"));
+    }
+
+    #[test]
+    fn a_department_viewer_needs_a_department_of_its_office_and_a_real_address() {
+        let (_dir, db) = open();
+        db.add_department("plock", "wso", "Wydział Spraw Obywatelskich")
+            .expect("department");
+        let head = |name: &str, office: Option<&str>, department: Option<&str>, email: &str| {
+            db.add_user(
+                &NewUser {
+                    username: name.into(),
+                    password_hash: "h".into(),
+                    role: Role::DepartmentViewer,
+                    office_id: office.map(str::to_owned),
+                    department_id: department.map(str::to_owned),
+                    email: Some(email.into()),
+                    lang: Lang::En,
+                },
+                0,
+            )
+        };
+        for (office, department, email, expected) in [
+            (Some("plock"), None, "a@plock.test", "needs a department"),
+            (None, Some("wso"), "a@plock.test", "needs an office"),
+            (
+                Some("plock"),
+                Some("xyz"),
+                "a@plock.test",
+                "unknown department \"xyz\" in office \"plock\"",
+            ),
+            (
+                Some("gabin"),
+                Some("wso"),
+                "a@plock.test",
+                "unknown department \"wso\" in office \"gabin\"",
+            ),
+            (
+                Some("plock"),
+                Some("wso"),
+                "not an address",
+                "not an e-mail",
+            ),
+        ] {
+            let err = head("ewa", office, department, email).expect_err(expected);
+            assert!(
+                matches!(&err, StorageError::Invalid(m) if m.contains(expected)),
+                "{err}"
+            );
+        }
+        head("ewa", Some("plock"), Some("wso"), "ewa@plock.test").expect("a head of wso");
+        let users = db.users().expect("users");
+        assert_eq!(users.len(), 1, "nothing stored by the refused ones");
+        assert_eq!(users[0].department_id.as_deref(), Some("wso"));
+        assert_eq!(users[0].email.as_deref(), Some("ewa@plock.test"));
+        assert_eq!(users[0].lang, Lang::En);
+        let err = db
+            .add_user(
+                &NewUser {
+                    username: "adam".into(),
+                    password_hash: "h".into(),
+                    role: Role::Analyst,
+                    office_id: None,
+                    department_id: Some("wso".into()),
+                    email: None,
+                    lang: Lang::Pl,
+                },
+                0,
+            )
+            .expect_err("an analyst with a department");
+        assert!(
+            err.to_string().contains("only a department viewer"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
 use crate::analytics::Disclosure;
+use crate::dashboard::Scope;
 use crate::storage::{AlertListing, DeliveryState, PendingDelivery, StorageError};
 
 /// Delivery attempts before a notification is given up (the alert stays on the dashboard).
@@ -15,6 +16,18 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 10;
 /// First retry delay; doubled per attempt up to [`MAX_RETRY_DELAY_MS`].
 const FIRST_RETRY_DELAY_MS: i64 = 60_000;
 const MAX_RETRY_DELAY_MS: i64 = 6 * 3_600_000;
+
+/// When a notification that has failed `attempts` times is tried again: after exponential
+/// back-off from `now_ms`, or never after [`MAX_DELIVERY_ATTEMPTS`]. Alerts' notifications and
+/// the department reports' e-mails are retried by this one rule.
+pub fn next_attempt_ms(attempts: i64, now_ms: i64) -> Option<i64> {
+    (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
+        let delay = FIRST_RETRY_DELAY_MS
+            .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
+            .min(MAX_RETRY_DELAY_MS);
+        now_ms.saturating_add(delay)
+    })
+}
 
 const RULE_COLUMNS: &str = "id, kind, office_id, csat_below_percent, last_responses, last_days, silent_hours, enabled, created_at_ms";
 
@@ -304,21 +317,31 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<AlertRecord> {
     })
 }
 
-/// Alerts newest first, open or not, of `office` (every office if `None`), with their deliveries.
+/// Alerts newest first, open or not, within `scope`, with their deliveries. An alert's subject
+/// is a desk (CSAT rules) or a kiosk (silence rules); a department scope reads only those of its
+/// own desks.
 pub fn listing(
     conn: &Connection,
-    office: Option<&str>,
+    scope: &Scope,
     limit: usize,
 ) -> Result<Vec<AlertListing>, StorageError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ALERT_COLUMNS} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-         WHERE ?1 IS NULL OR a.office_id = ?1
+         WHERE (?1 IS NULL OR a.office_id = ?1)
+           AND (?2 IS NULL OR EXISTS (
+                SELECT 1 FROM desks d LEFT JOIN kiosks k ON k.desk_id = d.id
+                WHERE d.office_id = a.office_id AND d.department_id = ?2
+                  AND (d.id = a.subject OR k.id = a.subject)))
          ORDER BY a.cleared_at_ms IS NOT NULL, coalesce(a.cleared_at_ms, a.raised_at_ms) DESC, a.id DESC
-         LIMIT ?2"
+         LIMIT ?3"
     ))?;
     let alerts: Vec<AlertRecord> = stmt
         .query_map(
-            params![office, i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![
+                scope.office(),
+                scope.department(),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
             alert_from_row,
         )?
         .collect::<rusqlite::Result<_>>()?;
@@ -418,12 +441,7 @@ pub fn record_delivery(
             params![alert_id, event.as_str(), channel.as_str(), attempts, now_ms],
         )?,
         Err(error) => {
-            let next = (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
-                let delay = FIRST_RETRY_DELAY_MS
-                    .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
-                    .min(MAX_RETRY_DELAY_MS);
-                now_ms.saturating_add(delay)
-            });
+            let next = next_attempt_ms(attempts, now_ms);
             tx.execute(
                 "UPDATE alert_deliveries SET attempts = ?4, next_attempt_ms = ?5, last_error = ?6
                  WHERE alert_id = ?1 AND event = ?2 AND channel = ?3",

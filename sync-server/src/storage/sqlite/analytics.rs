@@ -61,6 +61,9 @@ fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
     if let Some(own) = scope.office() {
         c.push("d.office_id = ?", own.to_owned());
     }
+    if let Some(own) = scope.department() {
+        c.push("d.department_id = ?", own.to_owned());
+    }
     if let Some(office) = &filter.office {
         c.push("d.office_id = ?", office.clone());
     }
@@ -434,9 +437,11 @@ pub(super) fn usage(
     Ok(usage)
 }
 
-/// The offices, departments and desks `scope` may read.
+/// The offices, departments and desks `scope` may read: a department scope reads its office's
+/// name and nothing else of the office but that department and its desks.
 pub(super) fn places(conn: &Connection, scope: &Scope) -> Result<Places, StorageError> {
     let own = scope.office();
+    let own_department = scope.department();
     let offices = conn
         .prepare_cached("SELECT id, name FROM offices WHERE ?1 IS NULL OR id = ?1 ORDER BY rowid")?
         .query_map([own], |r| {
@@ -450,10 +455,11 @@ pub(super) fn places(conn: &Connection, scope: &Scope) -> Result<Places, Storage
         .collect::<rusqlite::Result<_>>()?;
     let departments = conn
         .prepare_cached(
-            "SELECT office_id, id, name FROM departments WHERE ?1 IS NULL OR office_id = ?1
+            "SELECT office_id, id, name FROM departments
+             WHERE (?1 IS NULL OR office_id = ?1) AND (?2 IS NULL OR id = ?2)
              ORDER BY office_id, id",
         )?
-        .query_map([own], |r| {
+        .query_map([own, own_department], |r| {
             Ok(Place {
                 office_id: r.get(0)?,
                 department_id: Some(r.get(1)?),
@@ -465,9 +471,10 @@ pub(super) fn places(conn: &Connection, scope: &Scope) -> Result<Places, Storage
     let desks = conn
         .prepare_cached(
             "SELECT office_id, department_id, id, name FROM desks
-             WHERE ?1 IS NULL OR office_id = ?1 ORDER BY office_id, department_id, id",
+             WHERE (?1 IS NULL OR office_id = ?1) AND (?2 IS NULL OR department_id = ?2)
+             ORDER BY office_id, department_id, id",
         )?
-        .query_map([own], |r| {
+        .query_map([own, own_department], |r| {
             Ok(Place {
                 office_id: r.get(0)?,
                 department_id: Some(r.get(1)?),
@@ -586,7 +593,15 @@ mod tests {
                 .expect("filter")
                 .0,
         ];
-        for scope in [Scope::AllOffices, Scope::Office("gabin".into())] {
+        let department = Scope::Department {
+            office: "plock".into(),
+            department: "wso".into(),
+        };
+        for scope in [
+            Scope::AllOffices,
+            Scope::Office("gabin".into()),
+            department.clone(),
+        ] {
             for filter in &filters {
                 let mut queries = vec![
                     trend_query(filter, &scope),
@@ -623,6 +638,12 @@ mod tests {
                         assert!(
                             sql.contains("d.office_id = ?"),
                             "the scope is in the query: {sql}"
+                        );
+                    }
+                    if scope == department && !everywhere {
+                        assert!(
+                            sql.contains("d.department_id = ?"),
+                            "the department scope is in the query: {sql}"
                         );
                     }
                 }
