@@ -1229,6 +1229,37 @@ async fn a_department_viewer_gets_no_figure_the_disclosure_rules_withhold_from_a
 }
 
 #[tokio::test]
+async fn grouping_above_the_chosen_desk_gives_back_no_desk_withheld_as_a_complement() {
+    let server = Server::spawn().await;
+    let small = server.kiosk("plock-wso-01").await;
+    let large = server.kiosk("plock-wso-02").await;
+    // wso's nine answers are shown; desk 01's two are too few, so desk 02's seven are withheld
+    // beside them (9 − 7 = 2).
+    server.answers(&small, &spaced(2, 1)).await;
+    server.answers(&large, &spaced(7, 4)).await;
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    for viewer in [&server, &ewa] {
+        let (_, body) = viewer.json("/api/v1/stats/breakdown?by=desk").await;
+        let desks = api_groups(&body);
+        assert!(desks.iter().all(|(_, n)| n.is_none()), "{desks:?}");
+        for by in ["office", "department", "desk", "question"] {
+            let path = format!("/api/v1/stats/breakdown?by={by}&desk=plock-wso-02");
+            let (status, body) = viewer.json(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let groups = api_groups(&body);
+            assert!(
+                groups.iter().all(|(_, n)| n.is_none()),
+                "{path}: desk 02 is withheld, whatever it is grouped by: {groups:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_openapi_document_lists_the_stats_routes() {
     let server = Server::spawn().await;
     let (status, document) = server.json("/api/v1/openapi.json").await;

@@ -598,17 +598,7 @@ impl Storage {
             for group in &mut groups {
                 let (question, node) = match level {
                     Level::Question => (group.id.clone(), here.clone()),
-                    // Under a department scope the office's row holds only that department.
-                    Level::Office => match scope.department() {
-                        Some(department) => (
-                            filter.question.to_string(),
-                            Node::Department {
-                                office: group.id.clone(),
-                                department: department.to_owned(),
-                            },
-                        ),
-                        None => (filter.question.to_string(), Node::Office(group.id.clone())),
-                    },
+                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
                     Level::Department => (
                         filter.question.to_string(),
                         Node::Department {
@@ -618,6 +608,9 @@ impl Storage {
                     ),
                     Level::Desk => (filter.question.to_string(), Node::Desk(group.id.clone())),
                 };
+                // Grouped above the place the filter (or a department scope) narrows to, a
+                // group holds only that place's answers and is withheld as it is.
+                let node = node.or_narrower(&here);
                 group.counts.withheld |= withheld
                     .iter()
                     .find(|(q, _)| *q == question)
