@@ -248,6 +248,8 @@ pub struct ReportDelivery {
     pub month: String,
     /// Attempts made so far.
     pub attempts: i64,
+    /// How many times an admin has sent it again (each time a new message).
+    pub resends: i64,
 }
 
 /// Where one department report e-mail stands, for the alerts and notifications page.

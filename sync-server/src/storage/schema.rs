@@ -390,6 +390,11 @@ CREATE TABLE department_report_deliveries (
 CREATE INDEX department_report_deliveries_due ON department_report_deliveries(next_attempt_ms)
     WHERE delivered_at_ms IS NULL;
 "#,
+    r#"
+-- v9: how many times an admin has sent a report e-mail again, so each send-again is a new
+-- message (its own Message-ID) rather than a copy that mail services drop as already received.
+ALTER TABLE department_report_deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.

@@ -35,7 +35,7 @@ pub fn claim(
     let found = tx
         .query_row(
             "SELECT d.user_id, u.username, u.email, u.lang, d.office_id, d.department_id,
-                    d.month, d.attempts
+                    d.month, d.attempts, d.resends
              FROM department_report_deliveries d JOIN users u ON u.id = d.user_id
              WHERE d.delivered_at_ms IS NULL AND d.next_attempt_ms IS NOT NULL
                AND d.next_attempt_ms <= ?1
@@ -53,6 +53,7 @@ pub fn claim(
                     department_id: r.get(5)?,
                     month: r.get(6)?,
                     attempts: r.get(7)?,
+                    resends: r.get(8)?,
                 })
             },
         )
@@ -161,7 +162,7 @@ pub fn resend(
 ) -> Result<bool, StorageError> {
     let changed = tx.execute(
         "UPDATE department_report_deliveries SET delivered_at_ms = NULL, next_attempt_ms = ?3,
-             attempts = 0, last_error = NULL, resent_by = ?4
+             attempts = 0, last_error = NULL, resent_by = ?4, resends = resends + 1
          WHERE user_id = ?1 AND month = ?2
            AND (claimed_until_ms IS NULL OR claimed_until_ms <= ?3)",
         params![user_id, month, now_ms, by],
