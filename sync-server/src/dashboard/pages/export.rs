@@ -165,11 +165,13 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "previous_month" => "Poprzedni miesiąc",
         "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
         "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
-        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        "csat_change_points" => {
+            "Zmiana odsetka zadowolonych w porównaniu z poprzednim miesiącem (w punktach procentowych)"
+        }
         "year_before_month" => "Ten sam miesiąc przed rokiem",
-        "year_before_csat_percent" => "Odsetek zadowolonych przed rokiem (%)",
+        "year_before_csat_percent" => "Odsetek zadowolonych w tym samym miesiącu przed rokiem (%)",
         "year_change_points" => {
-            "Zmiana odsetka zadowolonych w porównaniu z rokiem poprzednim (punkty procentowe)"
+            "Zmiana odsetka zadowolonych w porównaniu z tym samym miesiącem przed rokiem (w punktach procentowych)"
         }
         _ => return None,
     })
