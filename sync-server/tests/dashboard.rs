@@ -1116,7 +1116,7 @@ async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again
 async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_that_exists() {
     let server = Server::spawn().await;
     let adam = server.as_user(server.session("adam", Role::Admin, None).await);
-    let add = |department: &str| {
+    let add_head = |department: &str, email: &str| {
         adam.client
             .post(format!("{}/dashboard/users", adam.base))
             .header(COOKIE, &adam.cookie)
@@ -1127,17 +1127,26 @@ async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_t
                 ("role", "department_viewer"),
                 ("office", "plock"),
                 ("department", department),
-                ("email", "ewa@plock.test"),
+                ("email", email),
                 ("lang", "en"),
                 ("password", "a long password here"),
             ])
             .send()
     };
+    let add = |department: &str| add_head(department, "ewa@plock.test");
     let refused = add("xyz").await.expect("post");
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.expect("page");
+    // In the admin's language (Polish here), naming the department.
     assert!(
-        page.contains("unknown department &quot;xyz&quot; in office &quot;plock&quot;"),
+        page.contains("Urząd Miasta Płocka nie ma wydziału o identyfikatorze „xyz”"),
+        "{page}"
+    );
+    let bad_address = add_head("wso", "ewa at plock").await.expect("post");
+    assert_eq!(bad_address.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bad_address.text().await.expect("page");
+    assert!(
+        page.contains("„ewa at plock” nie jest poprawnym adresem e-mail"),
         "{page}"
     );
     let missing = add("").await.expect("post");
