@@ -1110,6 +1110,28 @@ async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again
         (None, Some("adam")),
         "due again, with who asked"
     );
+
+    // A head disabled before their e-mail went: no round sends it, and the page says so rather
+    // than promising another attempt.
+    assert!(
+        storage
+            .disable_user("greg".into(), now_ms())
+            .await
+            .expect("disable")
+    );
+    let (_, page) = adam.get("/dashboard/alerts?lang=en").await;
+    let greg = &page[page.find("data-recipient=\"greg\"").expect("greg's row")..];
+    let greg = &greg[..greg.find("</tr>").expect("row end")];
+    assert!(
+        greg.contains("not sent: the recipient's account is disabled"),
+        "{greg}"
+    );
+    assert!(!greg.contains("next"), "{greg}");
+    let (_, page) = adam.get("/dashboard/alerts?lang=pl").await;
+    assert!(
+        page.contains("nie wysłano: konto odbiorcy jest wyłączone"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -269,6 +269,8 @@ pub struct ReportDeliveryState {
     pub last_error: Option<String>,
     /// The admin who asked for it to be sent again, if one did.
     pub resent_by: Option<String>,
+    /// Whether the recipient's account is disabled (no round sends to it).
+    pub recipient_disabled: bool,
 }
 
 /// What a retention purge deleted.

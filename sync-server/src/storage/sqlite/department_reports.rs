@@ -119,7 +119,7 @@ pub fn listing(
     let mut stmt = conn.prepare_cached(
         "SELECT d.user_id, u.username, d.office_id, d.department_id, d.month, d.attempts,
                 d.delivered_at_ms, d.claimed_until_ms, d.next_attempt_ms, d.last_error,
-                d.resent_by
+                d.resent_by, u.disabled_at_ms IS NOT NULL
          FROM department_report_deliveries d JOIN users u ON u.id = d.user_id
          WHERE (?1 IS NULL OR d.office_id = ?1) AND (?2 IS NULL OR d.department_id = ?2)
          ORDER BY d.month DESC, d.office_id, d.department_id, u.username LIMIT ?3",
@@ -144,6 +144,7 @@ pub fn listing(
                     next_attempt_ms: r.get(8)?,
                     last_error: r.get(9)?,
                     resent_by: r.get(10)?,
+                    recipient_disabled: r.get(11)?,
                 })
             },
         )?
