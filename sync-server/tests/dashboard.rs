@@ -1118,13 +1118,35 @@ async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again
         (None, Some("adam")),
         "due again, with who asked"
     );
+
+    // A head disabled before their e-mail went: no round sends it, and the page says so rather
+    // than promising another attempt.
+    assert!(
+        storage
+            .disable_user("greg".into(), now_ms())
+            .await
+            .expect("disable")
+    );
+    let (_, page) = adam.get("/dashboard/alerts?lang=en").await;
+    let greg = &page[page.find("data-recipient=\"greg\"").expect("greg's row")..];
+    let greg = &greg[..greg.find("</tr>").expect("row end")];
+    assert!(
+        greg.contains("not sent: the recipient's account is disabled"),
+        "{greg}"
+    );
+    assert!(!greg.contains("next"), "{greg}");
+    let (_, page) = adam.get("/dashboard/alerts?lang=pl").await;
+    assert!(
+        page.contains("nie wysłano: konto odbiorcy jest wyłączone"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
 async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_that_exists() {
     let server = Server::spawn().await;
     let adam = server.as_user(server.session("adam", Role::Admin, None).await);
-    let add = |department: &str| {
+    let add_head = |department: &str, email: &str| {
         adam.client
             .post(format!("{}/dashboard/users", adam.base))
             .header(COOKIE, &adam.cookie)
@@ -1135,17 +1157,26 @@ async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_t
                 ("role", "department_viewer"),
                 ("office", "plock"),
                 ("department", department),
-                ("email", "ewa@plock.test"),
+                ("email", email),
                 ("lang", "en"),
                 ("password", "a long password here"),
             ])
             .send()
     };
+    let add = |department: &str| add_head(department, "ewa@plock.test");
     let refused = add("xyz").await.expect("post");
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.expect("page");
+    // In the admin's language (Polish here), naming the department.
     assert!(
-        page.contains("unknown department &quot;xyz&quot; in office &quot;plock&quot;"),
+        page.contains("Urząd Miasta Płocka nie ma wydziału o identyfikatorze „xyz”"),
+        "{page}"
+    );
+    let bad_address = add_head("wso", "ewa at plock").await.expect("post");
+    assert_eq!(bad_address.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bad_address.text().await.expect("page");
+    assert!(
+        page.contains("„ewa at plock” nie jest poprawnym adresem e-mail"),
         "{page}"
     );
     let missing = add("").await.expect("post");
@@ -1234,6 +1265,37 @@ async fn a_department_viewer_gets_no_figure_the_disclosure_rules_withhold_from_a
         .get(&format!("/dashboard/reports/plock/wso/{month}"))
         .await;
     assert_eq!(row_figures(&report, "overall"), (None, None), "{report}");
+}
+
+#[tokio::test]
+async fn grouping_above_the_chosen_desk_gives_back_no_desk_withheld_as_a_complement() {
+    let server = Server::spawn().await;
+    let small = server.kiosk("plock-wso-01").await;
+    let large = server.kiosk("plock-wso-02").await;
+    // wso's nine answers are shown; desk 01's two are too few, so desk 02's seven are withheld
+    // beside them (9 − 7 = 2).
+    server.answers(&small, &spaced(2, 1)).await;
+    server.answers(&large, &spaced(7, 4)).await;
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    for viewer in [&server, &ewa] {
+        let (_, body) = viewer.json("/api/v1/stats/breakdown?by=desk").await;
+        let desks = api_groups(&body);
+        assert!(desks.iter().all(|(_, n)| n.is_none()), "{desks:?}");
+        for by in ["office", "department", "desk", "question"] {
+            let path = format!("/api/v1/stats/breakdown?by={by}&desk=plock-wso-02");
+            let (status, body) = viewer.json(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let groups = api_groups(&body);
+            assert!(
+                groups.iter().all(|(_, n)| n.is_none()),
+                "{path}: desk 02 is withheld, whatever it is grouped by: {groups:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

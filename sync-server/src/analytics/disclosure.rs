@@ -78,6 +78,26 @@ impl Node {
 }
 
 impl Node {
+    /// How far down the place is: every office, an office, a department, a desk.
+    fn depth(&self) -> u8 {
+        match self {
+            Node::All => 0,
+            Node::Office(_) => 1,
+            Node::Department { .. } => 2,
+            Node::Desk(_) => 3,
+        }
+    }
+
+    /// This place, or `within` when that is further down: a breakdown's group coarser than the
+    /// place its filter names (by office, with a desk chosen) holds only that place's answers.
+    pub fn or_narrower(self, within: &Node) -> Node {
+        if within.depth() > self.depth() {
+            within.clone()
+        } else {
+            self
+        }
+    }
+
     /// Whether `desk` is in this place.
     pub fn covers(&self, desk: &DeskCounts) -> bool {
         match self {
@@ -367,6 +387,19 @@ mod tests {
         assert!(!withheld.contains(&Node::Office("plock".into())));
         assert!(!withheld.contains(&Node::Office("gabin".into())));
         assert!(!withheld.contains(&Node::All));
+    }
+
+    #[test]
+    fn a_group_above_the_chosen_place_is_that_place() {
+        let desk = Node::Desk("plock-wso-02".into());
+        assert_eq!(Node::Office("plock".into()).or_narrower(&desk), desk);
+        let office = Node::Office("plock".into());
+        let department = Node::Department {
+            office: "plock".into(),
+            department: "wso".into(),
+        };
+        assert_eq!(department.clone().or_narrower(&office), department);
+        assert_eq!(office.clone().or_narrower(&Node::All), office);
     }
 
     #[test]

@@ -250,6 +250,8 @@ pub struct ReportDelivery {
     pub month: String,
     /// Attempts made so far.
     pub attempts: i64,
+    /// How many times an admin has sent it again (each time a new message).
+    pub resends: i64,
 }
 
 /// Where one department report e-mail stands, for the alerts and notifications page.
@@ -269,6 +271,8 @@ pub struct ReportDeliveryState {
     pub last_error: Option<String>,
     /// The admin who asked for it to be sent again, if one did.
     pub resent_by: Option<String>,
+    /// Whether the recipient's account is disabled (no round sends to it).
+    pub recipient_disabled: bool,
 }
 
 /// What a retention purge deleted.
@@ -600,17 +604,7 @@ impl Storage {
             for group in &mut groups {
                 let (question, node) = match level {
                     Level::Question => (group.id.clone(), here.clone()),
-                    // Under a department scope the office's row holds only that department.
-                    Level::Office => match scope.department() {
-                        Some(department) => (
-                            filter.question.to_string(),
-                            Node::Department {
-                                office: group.id.clone(),
-                                department: department.to_owned(),
-                            },
-                        ),
-                        None => (filter.question.to_string(), Node::Office(group.id.clone())),
-                    },
+                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
                     Level::Department => (
                         filter.question.to_string(),
                         Node::Department {
@@ -620,6 +614,9 @@ impl Storage {
                     ),
                     Level::Desk => (filter.question.to_string(), Node::Desk(group.id.clone())),
                 };
+                // Grouped above the place the filter (or a department scope) narrows to, a
+                // group holds only that place's answers and is withheld as it is.
+                let node = node.or_narrower(&here);
                 group.counts.withheld |= withheld
                     .iter()
                     .find(|(q, _)| *q == question)

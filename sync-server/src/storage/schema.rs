@@ -391,11 +391,16 @@ CREATE INDEX department_report_deliveries_due ON department_report_deliveries(ne
     WHERE delivered_at_ms IS NULL;
 "#,
     r#"
--- v9: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
+-- v9: how many times an admin has sent a report e-mail again, so each send-again is a new
+-- message (its own Message-ID) rather than a copy that mail services drop as already received.
+ALTER TABLE department_report_deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- v10: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
 -- NULL when `not_applicable` is 1. SQLite cannot relax NOT NULL in place, so `answers` is
 -- rebuilt once (every row copied, every index made again); the rollups count such answers in a
 -- column of their own, beside the four scores, and never in them.
-CREATE TABLE answers_v9 (
+CREATE TABLE answers_v10 (
     id                      TEXT PRIMARY KEY,
     kiosk_id                TEXT NOT NULL REFERENCES kiosks(id),
     desk_id                 TEXT NOT NULL,
@@ -431,7 +436,7 @@ CREATE TABLE answers_v9 (
     burst                   INTEGER NOT NULL DEFAULT 0,
     CHECK ((score IS NULL) = (not_applicable = 1))
 ) STRICT;
-INSERT INTO answers_v9 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+INSERT INTO answers_v10 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
         not_applicable, reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
         boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
         sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
@@ -444,7 +449,7 @@ INSERT INTO answers_v9 (id, kiosk_id, desk_id, visit_id, sequence, question, sco
         event_earliest_ms, event_latest_ms, event_approximate, local_day, local_hour, burst
     FROM answers;
 DROP TABLE answers;
-ALTER TABLE answers_v9 RENAME TO answers;
+ALTER TABLE answers_v10 RENAME TO answers;
 CREATE INDEX answers_supersedes ON answers(supersedes, sequence) WHERE supersedes IS NOT NULL;
 CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
 CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
@@ -551,8 +556,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("open");
         conn.pragma_update(None, "foreign_keys", "ON").expect("fks");
         let tx = conn.transaction().expect("tx");
-        // Every migration before v9, the one that rebuilds `answers`.
-        for (i, sql) in (1i64..).zip(&MIGRATIONS[..8]) {
+        // Every migration before v10, the one that rebuilds `answers`.
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..9]) {
             tx.execute_batch(sql).expect("older migration");
             tx.pragma_update(None, "user_version", i).expect("version");
         }

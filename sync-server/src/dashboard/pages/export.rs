@@ -94,10 +94,21 @@ impl Dialect {
     }
 }
 
+/// Whether `field` is a plain signed number: digits with at most one decimal point or comma
+/// (the Polish dialect's), as [`Dialect::decimal`] writes them.
+fn is_plain_number(field: &str) -> bool {
+    let digits = field.strip_prefix(['-', '+']).unwrap_or(field);
+    let (whole, fraction) = digits.split_once(['.', ',']).unwrap_or((digits, ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One field: quoted when it holds the separator, a quote or a line break; a leading `=`, `+`,
-/// `-` or `@` is defused with an apostrophe so a spreadsheet never runs it as a formula.
+/// `-` or `@` is defused with an apostrophe so a spreadsheet never runs it as a formula, unless
+/// the field is a plain number (a fall of `-2,5` points stays a number for Excel).
 fn field_into(field: &str, separator: char, out: &mut String) {
-    let formula = field.starts_with(['=', '+', '-', '@']) && field.parse::<f64>().is_err();
+    let formula = field.starts_with(['=', '+', '-', '@']) && !is_plain_number(field);
     let needs_quotes = formula || field.contains([separator, '"', '\n', '\r']);
     if needs_quotes {
         out.push('"');
@@ -155,14 +166,16 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "previous_month" => "Poprzedni miesiąc",
         "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
         "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
-        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        "csat_change_points" => {
+            "Zmiana odsetka zadowolonych w porównaniu z poprzednim miesiącem (w punktach procentowych)"
+        }
         "not_applicable" => "Nie dotyczy (1 = tak)",
         "not_applicable_answers" => "Liczba odpowiedzi „nie dotyczy”",
         "not_applicable_percent" => "Odsetek odpowiedzi „nie dotyczy” (%)",
         "year_before_month" => "Ten sam miesiąc przed rokiem",
-        "year_before_csat_percent" => "Odsetek zadowolonych przed rokiem (%)",
+        "year_before_csat_percent" => "Odsetek zadowolonych w tym samym miesiącu przed rokiem (%)",
         "year_change_points" => {
-            "Zmiana odsetka zadowolonych w porównaniu z rokiem poprzednim (punkty procentowe)"
+            "Zmiana odsetka zadowolonych w porównaniu z tym samym miesiącem przed rokiem (w punktach procentowych)"
         }
         _ => return None,
     })
@@ -372,6 +385,15 @@ mod tests {
         assert_eq!(out, "a,b;\"c;d\"\r\n");
         assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
         assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+        // A fall in percentage points stays a number in both dialects; only formulas and
+        // number-like words a spreadsheet would evaluate are defused.
+        let mut out = String::new();
+        let fall = Dialect::Excel.decimal(-2.54, 1);
+        Dialect::Excel.line(&[fall.as_str(), "-inf", "-1e5", "+2", "-"], &mut out);
+        assert_eq!(out, "-2,5;\"'-inf\";\"'-1e5\";+2;\"'-\"\r\n");
+        let mut out = String::new();
+        Dialect::Plain.line(&[Dialect::Plain.decimal(-2.54, 1)], &mut out);
+        assert_eq!(out, "-2.5\r\n");
     }
 
     #[test]
