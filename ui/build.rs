@@ -12,6 +12,13 @@ use std::path::Path;
 
 fn main() {
     write_shipped_translations();
+    #[cfg(feature = "screens")]
+    compile_screens();
+}
+
+/// The .slint screens, with the translations bundled (the `screens` feature).
+#[cfg(feature = "screens")]
+fn compile_screens() {
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_bundled_translations("translations")

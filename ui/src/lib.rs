@@ -2,14 +2,18 @@
 //!
 //! Rust reaches the screens through the `KioskAdapter` and `Theme` globals of [`KioskWindow`]
 //! (see `adapter.slint` and `theme.slint`); [`translations`] translates the texts Rust provides,
-//! [`spoken`] lists the texts the kiosk only speaks.
+//! [`spoken`] lists the texts the kiosk only speaks. The screens are the default `screens`
+//! feature; without it the crate is the translations alone, free of Slint (the kiosk's
+//! configuration and the fuzz targets use it so).
 
 /// The code Slint generates from `kiosk.slint`; it is not held to the workspace's lints.
+#[cfg(feature = "screens")]
 #[allow(clippy::all, clippy::unwrap_used, clippy::todo)]
 mod generated {
     slint::include_modules!();
 }
 
+#[cfg(feature = "screens")]
 pub use generated::*;
 
 pub mod spoken;

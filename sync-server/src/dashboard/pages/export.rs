@@ -2,15 +2,18 @@
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
 //! memory stays flat whatever the size. Exports run on their own database connections, a few
 //! at a time (503 when all are busy), and stop when the client stops reading (`[limits]
-//! send_timeout_s`). Answers are coarsened (`analytics::ExportRow`: the day,
+//! send_timeout_s`) or at their deadline (`[limits] export_timeout_s`), however slowly the
+//! client reads. Answers are coarsened (`analytics::ExportRow`: the day,
 //! no time, id, language, text size or input) and only roles whose purpose needs them get them
 //! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
 //! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
 //! directly: a UTF-8 byte-order mark, semicolons, decimal commas and Polish column headings; the
 //! plain CSV keeps the stable English column names scripts read.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -220,16 +223,56 @@ pub const DAY_COLUMNS: [&str; 13] = [
 
 /// Export chunks as a body stream; an error ends the body early (the client sees a cut
 /// download, never a wrong one), logged here.
-struct Chunks(Receiver<Result<Vec<u8>, StorageError>>);
+/// The export's chunks as the response body, cut off with an error at its deadline
+/// (`[limits] export_timeout_s`): a client reading just fast enough to pass the send timeout
+/// cannot hold an export slot for longer. An error aborts the response, so the client sees an
+/// incomplete download, never a short file that looks whole.
+struct Chunks {
+    receiver: Receiver<Result<Vec<u8>, StorageError>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    ended: bool,
+}
+
+impl Chunks {
+    fn new(receiver: Receiver<Result<Vec<u8>, StorageError>>, timeout: Duration) -> Chunks {
+        Chunks {
+            receiver,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+            ended: false,
+        }
+    }
+}
+
+/// Why an export's download was cut off.
+#[derive(Debug, thiserror::Error)]
+enum ExportCut {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the export took longer than {0:?} (`[limits] export_timeout_s`)")]
+    Deadline(Duration),
+}
 
 impl futures_core::Stream for Chunks {
-    type Item = Result<Bytes, StorageError>;
+    type Item = Result<Bytes, ExportCut>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|chunk| {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            // Dropping the receiver stops the reader at its next chunk, freeing its slot.
+            self.ended = true;
+            self.receiver.close();
+            tracing::warn!(timeout = ?self.timeout, "export cut off at its deadline");
+            return Poll::Ready(Some(Err(ExportCut::Deadline(self.timeout))));
+        }
+        self.receiver.poll_recv(cx).map(|chunk| {
             chunk.map(|result| {
-                result.map(Bytes::from).inspect_err(|e| {
-                    tracing::error!(error = %e, source = ?std::error::Error::source(e), "export failed mid-stream");
+                result.map(Bytes::from).map_err(|e| {
+                    tracing::error!(error = %e, source = ?std::error::Error::source(&e), "export failed mid-stream");
+                    ExportCut::from(e)
                 })
             })
         })
@@ -306,7 +349,7 @@ pub async fn csv(
         .map_err(|e| PageError::from(e).into_response())?;
     Ok((
         csv_headers(&file_name(&view, "")),
-        Body::from_stream(Chunks(receiver)),
+        Body::from_stream(Chunks::new(receiver, state.limits.export_timeout)),
     )
         .into_response())
 }
@@ -394,6 +437,25 @@ mod tests {
         let mut out = String::new();
         Dialect::Plain.line(&[Dialect::Plain.decimal(-2.54, 1)], &mut out);
         assert_eq!(out, "-2.5\r\n");
+    }
+
+    #[tokio::test]
+    async fn an_export_still_running_at_its_deadline_is_cut_off_with_an_error() {
+        use http_body_util::BodyExt;
+
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        sender
+            .send(Ok(b"answer_id,day\r\n".to_vec()))
+            .await
+            .expect("room for a chunk");
+        // The reader is still working (its sender stays open): only the deadline ends the body.
+        let body = Body::from_stream(Chunks::new(receiver, Duration::from_millis(100)));
+        let read = tokio::time::timeout(Duration::from_secs(10), body.collect())
+            .await
+            .expect("the deadline ends the download");
+        let error = read.expect_err("an incomplete download, not a short file");
+        assert!(error.to_string().contains("export_timeout_s"), "{error}");
+        assert!(sender.is_closed(), "the reader is told to stop");
     }
 
     #[test]
