@@ -1336,6 +1336,121 @@ mod tests {
         assert_eq!(rollups.iter().map(|r| r.reasons).sum::<i64>(), 0);
     }
 
+    /// Every non-empty rollup cell (daily, hourly, per reason), and the same cells recounted
+    /// from the counted answers: they must be equal cell by cell, not only in sum.
+    fn rollups_and_recount(db: &SqliteBackend) -> (Vec<String>, Vec<String>) {
+        db.read(|conn| {
+            let rows = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                conn.prepare(sql)?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect()
+            };
+            let stored = [
+                "SELECT 'd|' || desk_id || '|' || question || '|' || day || '|' || language || '|'
+                        || larger_text || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable || '|' || reasons
+                 FROM rollups WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     + reasons <> 0",
+                "SELECT 'h|' || desk_id || '|' || question || '|' || day || '|' || hour || '|'
+                        || language || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable
+                 FROM rollup_hours WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     <> 0",
+                "SELECT 'r|' || desk_id || '|' || question || '|' || day || '|' || language || '|'
+                        || burst || '|' || reason || '|' || chosen
+                 FROM rollup_reasons WHERE chosen <> 0",
+            ];
+            let recounted = [
+                "SELECT 'd|' || desk_id || '|' || question || '|' || local_day || '|' || language
+                        || '|' || larger_text || '|' || burst || '|' || total(score IS 1) || ','
+                        || total(score IS 2) || ',' || total(score IS 3) || ','
+                        || total(score IS 4) || ',' || total(not_applicable) || '|'
+                        || total(reasons <> '')
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, local_day, language, larger_text, burst",
+                "SELECT 'h|' || desk_id || '|' || question || '|' || local_day || '|' || local_hour
+                        || '|' || language || '|' || burst || '|' || total(score IS 1) || ','
+                        || total(score IS 2) || ',' || total(score IS 3) || ','
+                        || total(score IS 4) || ',' || total(not_applicable)
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, local_day, local_hour, language, burst",
+                "SELECT 'r|' || desk_id || '|' || question || '|' || local_day || '|' || language
+                        || '|' || burst || '|' || reasons || '|' || count(*)
+                 FROM answers WHERE counted = 1 AND reasons <> ''
+                 GROUP BY desk_id, question, local_day, language, burst, reasons",
+            ];
+            let mut all = (Vec::new(), Vec::new());
+            for sql in stored {
+                all.0.extend(rows(sql)?);
+            }
+            for sql in recounted {
+                // total() is a float: "1.0" is the rollups' "1".
+                all.1
+                    .extend(rows(sql)?.into_iter().map(|r| r.replace(".0", "")));
+            }
+            all.0.sort();
+            all.1.sort();
+            Ok(all)
+        })
+        .expect("rollups and recount")
+    }
+
+    #[test]
+    fn rollups_equal_a_recount_of_answers_cell_by_cell_whatever_order_corrections_arrive_in() {
+        use model::Answer;
+        let reason = |code: &str| vec![code.parse().expect("reason")];
+        // A low score, its reasons, then "does not apply", then a score with another reason:
+        // each correcting the one before, as a kiosk's or an admin tool's corrections may.
+        let a = standard_record(Answer::Score(Score::VERY_BAD));
+        let mut b = RatingRecord {
+            reasons: reason("v-slow-answer"),
+            supersedes: Some(a.id),
+            ..standard_record(Answer::Score(Score::VERY_BAD))
+        };
+        b.sequence = 2;
+        let mut c = standard_record(Answer::NotApplicable);
+        c.supersedes = Some(b.id);
+        c.sequence = 3;
+        let mut d = RatingRecord {
+            reasons: reason("v-no-callback"),
+            supersedes: Some(c.id),
+            ..standard_record(Answer::Score(Score::BAD))
+        };
+        d.sequence = 4;
+        let chain = [a, b, c, d];
+        let orders: [[usize; 4]; 8] = [
+            [0, 1, 2, 3],
+            [3, 2, 1, 0],
+            [0, 3, 1, 2],
+            [2, 0, 3, 1],
+            [1, 3, 0, 2],
+            [0, 2, 1, 3],
+            [3, 0, 2, 1],
+            [1, 2, 3, 0],
+        ];
+        for order in orders {
+            let (_dir, db) = open();
+            let kiosk = enroll(&db, 1);
+            for i in order {
+                ingest(&db, &kiosk, std::slice::from_ref(&chain[i]));
+                let (stored, recounted) = rollups_and_recount(&db);
+                assert_eq!(stored, recounted, "arrival order {order:?}, after {i}");
+            }
+            let (stored, _) = rollups_and_recount(&db);
+            assert!(
+                stored
+                    .iter()
+                    .any(|c| c.starts_with("r|") && c.contains("v-no-callback|1")),
+                "only the last answer counts: {stored:?}"
+            );
+            assert_eq!(
+                stored.iter().filter(|c| c.starts_with("r|")).count(),
+                1,
+                "{stored:?}"
+            );
+        }
+    }
+
     #[test]
     fn another_kiosk_cannot_uncount_an_answer() {
         let (_dir, db) = open();
