@@ -133,11 +133,11 @@ impl Visit {
         Some((number, questions.len()))
     }
 
-    /// Whether the question on screen offers "does not apply": a standard's question that
-    /// assumes a contact the client may not have had (`Standard::may_not_apply`).
+    /// Whether the question on screen offers "does not apply": every standard's question
+    /// (`Standard::may_not_apply`), never the overall one.
     pub fn offers_not_applicable(&self) -> bool {
         match self.step {
-            Step::Question { standard } => self.catalogue.standard(standard).may_not_apply,
+            Step::Question { standard } => self.catalogue.standard(standard).may_not_apply(),
             _ => false,
         }
     }

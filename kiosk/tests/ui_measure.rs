@@ -78,8 +78,6 @@ struct Shot {
     idle_prompt: bool,
     /// Reasons screen: which page of chips (clamped to the last).
     reason_page: usize,
-    /// Question screen: "Not applicable" is offered (a standard that may not apply).
-    not_applicable: bool,
 }
 
 const fn shot(name: &'static str, screen: Screen) -> Shot {
@@ -89,11 +87,10 @@ const fn shot(name: &'static str, screen: Screen) -> Shot {
         can_change_answer: false,
         idle_prompt: false,
         reason_page: 0,
-        not_applicable: true,
     }
 }
 
-const SHOTS: [Shot; 12] = [
+const SHOTS: [Shot; 11] = [
     shot("home", Screen::Home),
     Shot {
         can_change_answer: true,
@@ -102,10 +99,6 @@ const SHOTS: [Shot; 12] = [
     shot("ask-more-final", Screen::AskMore),
     shot("change-answer", Screen::ChangeAnswer),
     shot("question", Screen::Question),
-    Shot {
-        not_applicable: false,
-        ..shot("question-always-applies", Screen::Question)
-    },
     shot("reasons", Screen::Reasons),
     Shot {
         reason_page: 1,
@@ -673,7 +666,7 @@ fn show(window: &KioskWindow, shot: Shot, question: &str, reasons: &[String]) {
     adapter.set_question(question.into());
     adapter.set_question_number(2);
     adapter.set_question_count(4);
-    adapter.set_not_applicable_offered(shot.not_applicable);
+    adapter.set_not_applicable_offered(true);
     adapter.set_desk_name(DESK_NAME.into());
     adapter.set_out_of_service_code(OUT_OF_SERVICE_CODE.into());
     let per_page = usize::try_from(window.get_reasons_per_page())

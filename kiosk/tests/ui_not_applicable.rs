@@ -1,8 +1,7 @@
-//! UI tests of "Not applicable": on every standard question that may not apply to a visit (V, VI,
-//! VII, XII, XIII: the catalogue's `may_not_apply`), in every language, by touch (normal and larger
-//! text) and by the desk's buttons alone (focus ring, hold, spoken confirmation), it is stored as
-//! its own kind of answer — no score, no reasons — and the next question follows; the other
-//! questions neither show nor speak it; Skip stores nothing.
+//! UI tests of "Not applicable": on every standard question (the catalogue's `may_not_apply`), in
+//! every language, by touch (normal and larger text) and by the desk's buttons alone (focus ring,
+//! hold, spoken confirmation), it is stored as its own kind of answer — no score, no reasons — and
+//! the next question follows; the overall question neither shows nor speaks it.
 
 mod common;
 
@@ -67,13 +66,6 @@ fn asked(language: &str) -> Vec<StandardId> {
         .collect()
 }
 
-/// Whether `standard`'s question offers "Not applicable".
-fn offers(standard: StandardId) -> bool {
-    Catalogue::ordinance_4216_2018()
-        .standard(standard)
-        .may_not_apply
-}
-
 fn label(language: &str) -> &'static str {
     LABELS
         .iter()
@@ -104,12 +96,7 @@ fn assert_stored_as_not_applicable(
 ) {
     let records = kiosk.records();
     let expected: Vec<Question> = std::iter::once(Question::Overall)
-        .chain(
-            asked(language)
-                .into_iter()
-                .filter(|&id| offers(id))
-                .map(Question::Standard),
-        )
+        .chain(asked(language).into_iter().map(Question::Standard))
         .collect();
     let questions: Vec<Question> = records.iter().map(|r| r.question).collect();
     assert_eq!(questions, expected, "{language}");
@@ -139,22 +126,16 @@ async fn by_touch(language: &'static str, larger_text: bool) {
     if larger_text {
         kiosk.tap("Larger text");
     }
+    assert!(
+        kiosk.try_find("Not applicable").is_none(),
+        "{language}: the overall question offers it"
+    );
     kiosk.tap("Good");
     kiosk.until_screen(Screen::AskMore).await;
     kiosk.tap("Yes");
     for standard in asked(language) {
         kiosk.until_screen(Screen::Question).await;
         assert_question(&kiosk, language, standard);
-        if !offers(standard) {
-            assert!(
-                kiosk.try_find("Not applicable").is_none(),
-                "{language}: standard {standard} shows {:?}",
-                label(language)
-            );
-            kiosk.tap("Skip");
-            wait_for_next(&kiosk, language, standard).await;
-            continue;
-        }
         let button = kiosk.find("Not applicable");
         assert_eq!(
             button.accessible_label().as_deref(),
@@ -242,20 +223,6 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
     for standard in asked(language) {
         kiosk.until_screen(Screen::Question).await;
         assert_question(&kiosk, language, standard);
-        if !offers(standard) {
-            // Neither offered aloud (the previous answer's confirmation may name it) nor
-            // reachable: the focus goes from the faces to Skip.
-            let choice = format!(", {}", label(language));
-            assert!(!said().contains(&choice), "{language}: {}", said());
-            let passed = move_to("skip");
-            assert!(
-                !passed.iter().any(|id| id == "not-applicable"),
-                "{language}: standard {standard}: {passed:?}"
-            );
-            hold();
-            wait_for_next(&kiosk, language, standard).await;
-            continue;
-        }
         // The question is read by itself, offering "not applicable" among the choices.
         let choice = format!(", {}", label(language));
         assert!(said().contains(&choice), "{language}: {}", said());

@@ -157,10 +157,6 @@ pub struct Standard {
     /// English msgid of the client-facing question, written from the standard's items; empty for
     /// standards clients are never asked about.
     pub question: &'static str,
-    /// Whether the question assumes a contact the client may not have had (it is worded "If
-    /// you phoned…", "If you had a tax matter…"): only then does the kiosk offer "does not apply"
-    /// beside the faces, and only then does the aggregator admit that answer.
-    pub may_not_apply: bool,
     /// Reasons offered after a low score; empty for standards clients never rate.
     pub reasons: &'static [Reason],
 }
@@ -174,6 +170,14 @@ impl Standard {
     /// The gettext msgctxt of this standard's short title.
     pub fn title_context(&self) -> String {
         format!("title {}", self.id)
+    }
+
+    /// Whether a client may answer this standard's question "does not apply": on every question
+    /// clients are asked (a client who did not phone, or whose visit had nothing to do with a
+    /// standard, says so rather than skipping or rating what did not happen). The kiosk offers it
+    /// beside the faces exactly where this holds, and the aggregator admits it only there.
+    pub fn may_not_apply(&self) -> bool {
+        self.rateability != Rateability::Never
     }
 
     /// Finds one of this standard's reasons by code.
@@ -262,22 +266,27 @@ mod tests {
     }
 
     #[test]
-    fn does_not_apply_is_offered_exactly_where_the_question_is_conditional() {
+    fn does_not_apply_is_offered_on_every_question_and_contacts_are_worded_conditionally() {
         let offering: Vec<StandardId> = Catalogue::ordinance_4216_2018()
             .standards()
             .iter()
-            .filter(|s| s.may_not_apply)
+            .filter(|s| s.may_not_apply())
             .map(|s| s.id)
             .collect();
+        let asked: Vec<StandardId> = Catalogue::ordinance_4216_2018()
+            .standards()
+            .iter()
+            .filter(|s| !s.question.is_empty())
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(offering, asked);
+        assert!(!offering.contains(&StandardId::X), "X is never asked");
+        // The questions that assume a contact (the phone, e-mail, a refusal, business, a tax
+        // or property matter) are worded "If …", as VII already was.
         use StandardId::{V, VI, VII, XII, XIII};
-        assert_eq!(offering, [V, VI, VII, XII, XIII]);
-        for standard in Catalogue::ordinance_4216_2018().standards() {
-            assert_eq!(
-                standard.may_not_apply,
-                standard.question.starts_with("If "),
-                "standard {}: a question that may not apply is worded \"If …\"",
-                standard.id
-            );
+        for id in [V, VI, VII, XII, XIII] {
+            let question = Catalogue::ordinance_4216_2018().standard(id).question;
+            assert!(question.starts_with("If "), "standard {id}: {question}");
         }
     }
 

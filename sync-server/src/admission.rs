@@ -1,7 +1,7 @@
 //! What the aggregator admits from a kiosk: a token proves which kiosk is talking, not that what
 //! it says makes sense. A record must rate a standard its desk's survey has offered, with reasons
-//! the catalogue offers for that standard after a low score, or say "does not apply" only where
-//! the catalogue offers that, in a language the kiosk ships; every
+//! the catalogue offers for that standard after a low score, or say "does not apply" (any
+//! standard clients are asked about), in a language the kiosk ships; every
 //! clock reading (records, a batch's send time, heartbeats, enrollment) must carry a bounded boot
 //! id and a wall clock inside the years a calendar can show. Pure rules, no IO: storage asks them
 //! inside the batch's transaction, the HTTP layer for single readings.
@@ -43,10 +43,7 @@ pub enum Inadmissible {
     ReasonsOnOverall,
     #[error("reasons are offered only after a score of 1 or 2, not {0}")]
     ReasonsOnHighScore(u8),
-    #[error(
-        "standard {0} does not offer \"does not apply\": its question assumes no contact the \
-         client may not have had"
-    )]
+    #[error("standard {0} does not offer \"does not apply\": clients are never asked about it")]
     NotApplicableNotOffered(StandardId),
     #[error(
         "no translation is shipped for language {0:?} (available: {shipped})",
@@ -84,7 +81,7 @@ pub fn check_record(
         Answer::Score(score) if !record.reasons.is_empty() && !score.is_low() => {
             return Err(Inadmissible::ReasonsOnHighScore(score.value()));
         }
-        Answer::NotApplicable if !catalogue.standard(standard).may_not_apply => {
+        Answer::NotApplicable if !catalogue.standard(standard).may_not_apply() => {
             return Err(Inadmissible::NotApplicableNotOffered(standard));
         }
         Answer::Score(_) | Answer::NotApplicable => {}
@@ -226,15 +223,25 @@ mod tests {
                 record(Question::Overall, Score::BAD, &["iv-interrupted"]),
                 "overall",
             ),
-            (
-                record(iv, Answer::NotApplicable, &[]),
-                "standard IV does not offer \"does not apply\"",
-            ),
         ];
         for (record, expected) in cases {
             let err = check_record(&record, &desk(), &OFFERED).expect_err(expected);
             assert!(err.to_string().contains(expected), "{err}");
         }
+        // Every standard clients are asked about offers "does not apply"; X is never asked,
+        // even by a survey that somehow named it.
+        let not_applicable_on_x = record(
+            Question::Standard(StandardId::X),
+            Answer::NotApplicable,
+            &[],
+        );
+        let err = check_record(&not_applicable_on_x, &desk(), &[StandardId::X])
+            .expect_err("X offers no answer");
+        assert!(
+            err.to_string()
+                .contains("standard X does not offer \"does not apply\""),
+            "{err}"
+        );
         let mut french = record(Question::Overall, Score::GOOD, &[]);
         french.language = "fr".parse().expect("tag");
         assert!(check_record(&french, &desk(), &OFFERED).is_err());

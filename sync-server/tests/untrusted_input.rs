@@ -353,14 +353,14 @@ async fn records_outside_the_catalogue_or_the_desks_survey_are_rejected_one_by_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn does_not_apply_is_admitted_only_where_offered_and_only_well_formed() {
+async fn does_not_apply_is_admitted_on_every_standard_and_only_well_formed() {
     let server = Server::spawn().await;
     let token = server.enroll().await;
     let (iv, v) = (
         Question::Standard(StandardId::IV),
         Question::Standard(StandardId::V),
     );
-    // V (the phone) may not apply to a visit; IV (direct service) always does.
+    // Every standard clients are asked about offers it: V (the phone) and IV (direct service).
     let outcomes = server
         .send(
             &token,
@@ -370,16 +370,8 @@ async fn does_not_apply_is_admitted_only_where_offered_and_only_well_formed() {
             ],
         )
         .await;
-    assert_eq!(outcomes[0], RecordOutcome::Stored);
-    assert!(
-        rejected_because(
-            &outcomes[1],
-            "standard IV does not offer \"does not apply\""
-        ),
-        "{:?}",
-        outcomes[1]
-    );
-    assert_eq!(server.answers_stored(), 1);
+    assert_eq!(outcomes, [RecordOutcome::Stored, RecordOutcome::Stored]);
+    assert_eq!(server.answers_stored(), 2);
 
     // Malformed answers do not parse: the batch is refused whole, naming the problem.
     let well_formed = serde_json::to_value(RecordBatch {
@@ -407,14 +399,14 @@ async fn does_not_apply_is_admitted_only_where_offered_and_only_well_formed() {
         let body = response.text().await.expect("body");
         assert!(body.contains(problem), "{problem:?} not in {body}");
     }
-    assert_eq!(server.answers_stored(), 1, "nothing of a refused batch");
+    assert_eq!(server.answers_stored(), 2, "nothing of a refused batch");
     // The integral float reader reads 1.0 as the score 1 beside the null of another record.
     let mut scored = well_formed.clone();
     scored["records"][0]["score"] = json!(1.0);
     scored["records"][0]["not_applicable"] = json!(false);
     let response = server.post("/records", &token, &scored).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(server.answers_stored(), 2);
+    assert_eq!(server.answers_stored(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

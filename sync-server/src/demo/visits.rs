@@ -263,7 +263,7 @@ impl DeskVisits {
             .take(wanted);
         for standard in asked.collect::<Vec<_>>() {
             at += rng.random_range(6 * SECOND_MS..16 * SECOND_MS);
-            if catalogue.standard(standard).may_not_apply
+            if catalogue.standard(standard).may_not_apply()
                 && rng.random_bool(not_applicable_chance(standard))
             {
                 let question = Question::Standard(standard);
@@ -349,8 +349,9 @@ fn standard_effect(period: &Period, standard: StandardId, date: NaiveDate) -> f6
 }
 
 /// How often a standard's question does not apply to a visit: most clients never phoned or
-/// wrote, few had a refusal or complaint, and few come on business or with a tax matter. Only
-/// the questions that offer "does not apply" (`Standard::may_not_apply`) are asked.
+/// wrote, few had a refusal or complaint, and few come on business or with a tax matter. Every
+/// standard's question offers "does not apply" (`Standard::may_not_apply`); the demo's clients
+/// use it only where the question assumes a contact.
 fn not_applicable_chance(standard: StandardId) -> f64 {
     match standard {
         StandardId::V | StandardId::VI => 0.4,
