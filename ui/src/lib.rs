@@ -1,7 +1,8 @@
 //! The kiosk's Slint user interface, compiled from the .slint files in this crate.
 //!
 //! Rust reaches the screens through the `KioskAdapter` and `Theme` globals of [`KioskWindow`]
-//! (see `adapter.slint` and `theme.slint`); [`translations`] translates the texts Rust provides,
+//! (see `adapter.slint` and `theme.slint`); [`translations`] (the `i18n` crate) translates the texts
+//! Rust provides,
 //! [`spoken`] lists the texts the kiosk only speaks.
 
 /// The code Slint generates from `kiosk.slint`; it is not held to the workspace's lints.
@@ -13,4 +14,4 @@ mod generated {
 pub use generated::*;
 
 pub mod spoken;
-pub mod translations;
+pub use i18n as translations;
