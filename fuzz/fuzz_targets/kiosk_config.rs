@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use kiosk::config::Config;
+use kiosk_config::Config;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use kiosk::config::{Config, EXAMPLE};
+use kiosk_config::{Config, EXAMPLE};
 use libfuzzer_sys::fuzz_target;
 use model::wire::DeskSurvey;
 

@@ -59,7 +59,7 @@ fn answer(visit_id: VisitId) -> Answer {
         visit_id,
         desk_id: "plock-wso-03".parse().expect("desk"),
         question: Question::Overall,
-        score: Score::GOOD,
+        answer: Score::GOOD.into(),
         reasons: vec![],
         language: LanguageTag::polish(),
         larger_text: false,
@@ -155,6 +155,7 @@ fn render_times(app: &KioskApp, frames: usize) {
             .window()
             .set_size(slint::PhysicalSize::new(width, height));
         theme.set_px_per_mm(px_per_mm);
+        theme.set_px_per_mm_across(px_per_mm);
         for larger in [false, true] {
             theme.set_larger_text(larger);
             for screen in [Screen::Home, Screen::Reasons] {

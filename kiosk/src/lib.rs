@@ -5,10 +5,12 @@
 
 #![forbid(unsafe_code)]
 
+/// The configuration file and the desk survey (the `kiosk-config` crate, free of Slint).
+pub use kiosk_config as config;
+
 pub mod app;
 pub mod cli;
 pub mod clock;
-pub mod config;
 pub mod hw_test;
 pub mod recorder;
 pub mod report;

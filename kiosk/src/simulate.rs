@@ -64,6 +64,11 @@ pub fn simulate(
         loop {
             match visit.step().clone() {
                 Step::Question { .. } if rng.random_bool(0.12) => visit.skip(),
+                // Some questions assume a contact the client did not have (a phone call…).
+                Step::Question { .. } if visit.offers_not_applicable() && rng.random_bool(0.3) => {
+                    let answer = visit.not_applicable(client.input);
+                    store(&mut visit, answer)?;
+                }
                 Step::Question { .. } => {
                     let answer = visit.rate(client.score(&mut rng), client.input);
                     store(&mut visit, answer)?;

@@ -44,7 +44,7 @@ enum Pending {
     Overall,
     Standard {
         standard: StandardId,
-        score: Score,
+        answer: model::Answer,
     },
     Reasons {
         standard: StandardId,
@@ -133,28 +133,56 @@ impl Visit {
         Some((number, questions.len()))
     }
 
+    /// Whether the question on screen offers "does not apply": a standard's question that
+    /// assumes a contact the client may not have had (`Standard::may_not_apply`).
+    pub fn offers_not_applicable(&self) -> bool {
+        match self.step {
+            Step::Question { standard } => self.catalogue.standard(standard).may_not_apply,
+            _ => false,
+        }
+    }
+
     /// A face was chosen (touch or button) for the question on screen.
     pub fn rate(&mut self, score: Score, input: InputKind) -> Option<Answer> {
+        self.give(model::Answer::Score(score), input)
+    }
+
+    /// "Does not apply" on a standard's question that offers it: recorded as its own answer
+    /// (unlike Skip, which records nothing), with no reasons; the next question follows once it
+    /// is durable. The overall rating and the other standards do not offer it.
+    pub fn not_applicable(&mut self, input: InputKind) -> Option<Answer> {
+        if !self.offers_not_applicable() {
+            return None;
+        }
+        self.give(model::Answer::NotApplicable, input)
+    }
+
+    fn give(&mut self, given: model::Answer, input: InputKind) -> Option<Answer> {
         if self.pending.is_some() {
             return None;
         }
-        let (question, supersedes, pending) = match self.step {
-            Step::Home => {
+        let (question, supersedes, pending) = match (self.step.clone(), given) {
+            (Step::Home, model::Answer::Score(_)) => {
                 self.visit_id = VisitId::new_random();
                 self.overall = None;
                 self.done.clear();
                 (Question::Overall, None, Pending::Overall)
             }
-            Step::ChangeAnswer => (Question::Overall, self.overall, Pending::Overall),
-            Step::Question { standard } => (
+            (Step::ChangeAnswer, model::Answer::Score(_)) => {
+                (Question::Overall, self.overall, Pending::Overall)
+            }
+            (Step::Question { standard }, _) => (
                 Question::Standard(standard),
                 None,
-                Pending::Standard { standard, score },
+                Pending::Standard {
+                    standard,
+                    answer: given,
+                },
             ),
             _ => return None,
         };
         self.pending = Some(pending);
-        Some(self.answer(question, score, Vec::new(), supersedes, input))
+        Some(self.answer(question, given, Vec::new(), supersedes, input))
     }
 
     /// The answer last returned is durable: move on.
@@ -170,8 +198,11 @@ impl Visit {
                     can_change_answer: true,
                 };
             }
-            Some(Pending::Standard { standard, score }) => {
-                if score.is_low() && !self.catalogue.standard(standard).reasons.is_empty() {
+            Some(Pending::Standard { standard, answer }) => {
+                if let model::Answer::Score(score) = answer
+                    && score.is_low()
+                    && !self.catalogue.standard(standard).reasons.is_empty()
+                {
                     self.step = Step::Reasons {
                         standard,
                         scored: record.id,
@@ -347,7 +378,7 @@ impl Visit {
         });
         Some(self.answer(
             Question::Standard(standard),
-            score,
+            model::Answer::Score(score),
             selected,
             Some(scored),
             input,
@@ -377,7 +408,7 @@ impl Visit {
     fn answer(
         &self,
         question: Question,
-        score: Score,
+        given: model::Answer,
         reasons: Vec<ReasonCode>,
         supersedes: Option<RecordId>,
         input: InputKind,
@@ -386,7 +417,7 @@ impl Visit {
             visit_id: self.visit_id,
             desk_id: self.survey.desk_id.clone(),
             question,
-            score,
+            answer: given,
             reasons,
             language: self.language.clone(),
             larger_text: self.larger_text,

@@ -42,7 +42,7 @@ async fn face_buttons_rate_the_question_on_screen() {
     let records = kiosk.records();
     let seen: Vec<_> = records
         .iter()
-        .map(|r| (r.question, r.score, r.input))
+        .map(|r| (r.question, r.answer.score().expect("a score"), r.input))
         .collect();
     assert_eq!(
         seen,

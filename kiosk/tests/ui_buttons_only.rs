@@ -381,7 +381,14 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     let records = kiosk.records();
     let seen: Vec<_> = records
         .iter()
-        .map(|r| (r.question, r.score, r.reasons.len(), r.supersedes.is_some()))
+        .map(|r| {
+            (
+                r.question,
+                r.answer.score().expect("a score"),
+                r.reasons.len(),
+                r.supersedes.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
@@ -444,7 +451,10 @@ async fn a_face_button_held_rates_once() {
     let records = kiosk.records();
     assert_eq!(records.len(), 1);
     assert_eq!(
-        (records[0].score, records[0].input),
+        (
+            records[0].answer.score().expect("a score"),
+            records[0].input
+        ),
         (Score::VERY_GOOD, InputKind::Button)
     );
 }

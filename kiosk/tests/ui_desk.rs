@@ -76,7 +76,7 @@ fn answers(kiosk: &Kiosk) -> Vec<(Question, Score, InputKind)> {
     kiosk
         .records()
         .iter()
-        .map(|r| (r.question, r.score, r.input))
+        .map(|r| (r.question, r.answer.score().expect("a score"), r.input))
         .collect()
 }
 

@@ -71,11 +71,17 @@ fn the_question_and_its_faces_are_one_screen_and_one_touch() {
         let records = kiosk.records();
         assert_eq!(records.len(), 2, "{records:?}");
         assert_eq!(
-            (records[0].question, records[0].score),
+            (
+                records[0].question,
+                records[0].answer.score().expect("a score")
+            ),
             (Question::Overall, Score::GOOD)
         );
         assert_eq!(
-            (records[1].question, records[1].score),
+            (
+                records[1].question,
+                records[1].answer.score().expect("a score")
+            ),
             (Question::Standard(StandardId::IV), Score::VERY_GOOD)
         );
         assert!(records.iter().all(|r| r.larger_text));

@@ -60,7 +60,7 @@ fn ask_more_and_reasons_keep_their_full_texts_and_page_by_arrows() {
             .iter()
             .rfind(|r| r.question == Question::Standard(StandardId::IV))
             .expect("standard IV rated");
-        assert_eq!(low.score, Score::BAD);
+        assert_eq!(low.answer.score().expect("a score"), Score::BAD);
         let reasons: Vec<&str> = low.reasons.iter().map(|r| r.as_str()).collect();
         assert_eq!(reasons, [second.code.as_str()], "{records:?}");
         assert!(low.larger_text);

@@ -78,6 +78,8 @@ struct Shot {
     idle_prompt: bool,
     /// Reasons screen: which page of chips (clamped to the last).
     reason_page: usize,
+    /// Question screen: "Not applicable" is offered (a standard that may not apply).
+    not_applicable: bool,
 }
 
 const fn shot(name: &'static str, screen: Screen) -> Shot {
@@ -87,10 +89,11 @@ const fn shot(name: &'static str, screen: Screen) -> Shot {
         can_change_answer: false,
         idle_prompt: false,
         reason_page: 0,
+        not_applicable: true,
     }
 }
 
-const SHOTS: [Shot; 11] = [
+const SHOTS: [Shot; 12] = [
     shot("home", Screen::Home),
     Shot {
         can_change_answer: true,
@@ -99,6 +102,10 @@ const SHOTS: [Shot; 11] = [
     shot("ask-more-final", Screen::AskMore),
     shot("change-answer", Screen::ChangeAnswer),
     shot("question", Screen::Question),
+    Shot {
+        not_applicable: false,
+        ..shot("question-always-applies", Screen::Question)
+    },
     shot("reasons", Screen::Reasons),
     Shot {
         reason_page: 1,
@@ -666,6 +673,7 @@ fn show(window: &KioskWindow, shot: Shot, question: &str, reasons: &[String]) {
     adapter.set_question(question.into());
     adapter.set_question_number(2);
     adapter.set_question_count(4);
+    adapter.set_not_applicable_offered(shot.not_applicable);
     adapter.set_desk_name(DESK_NAME.into());
     adapter.set_out_of_service_code(OUT_OF_SERVICE_CODE.into());
     let per_page = usize::try_from(window.get_reasons_per_page())
@@ -833,6 +841,20 @@ fn measure_every_screen() -> String {
                                 height_mm: extent.1.height_mm.max(sizes.height_mm),
                                 drawn_mm: extent.1.drawn_mm.max(sizes.drawn_mm),
                             };
+                        }
+                        // "Not applicable", for the review (`--nocapture`); measured above as
+                        // every target is.
+                        if shot.name == "question" {
+                            let label = ui_text(language, "Not applicable");
+                            let control = ElementHandle::find_by_accessible_label(window, &label)
+                                .find(|e| e.is_valid() && e.size().width > 0.0)
+                                .unwrap_or_else(|| panic!("{place}: no {label:?}"));
+                            let r = Rect::of(&control);
+                            println!(
+                                "not applicable {place}: {:.1} × {:.1} mm",
+                                need.mm_across(r.w),
+                                need.mm_down(r.h)
+                            );
                         }
                         shots += 1;
                     }

@@ -29,7 +29,7 @@ async fn a_tap_is_a_durable_record_before_the_thank_you() {
     assert_eq!(records.len(), 1);
     let r = &records[0];
     assert_eq!(
-        (r.question, r.score, r.input),
+        (r.question, r.answer.score().expect("a score"), r.input),
         (Question::Overall, Score::VERY_GOOD, InputKind::Touch)
     );
     assert_eq!(r.desk_id.as_str(), "plock-wso-03");
@@ -97,7 +97,7 @@ async fn the_whole_follow_up_flow_with_reasons() {
     let records = kiosk.records();
     let questions: Vec<_> = records
         .iter()
-        .map(|r| (r.question, r.score.value()))
+        .map(|r| (r.question, r.answer.score().expect("a score").value()))
         .collect();
     assert_eq!(
         questions,
@@ -130,7 +130,10 @@ async fn change_my_answer_supersedes_the_first_tap() {
     let records = kiosk.records();
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].supersedes, Some(records[0].id));
-    assert_eq!(records[1].score, Score::VERY_GOOD);
+    assert_eq!(
+        records[1].answer.score().expect("a score"),
+        Score::VERY_GOOD
+    );
 
     // The offer to change lasts only a few seconds.
     pass_time(kiosk.config.timing.change_answer_window.as_secs_f64() + 0.5);

@@ -74,7 +74,7 @@ async fn a_full_disk_keeps_the_answer_and_recovers() {
     .await;
     let records = kiosk.records();
     assert_eq!(records.len(), 2);
-    assert_eq!(records[1].score.value(), 1);
+    assert_eq!(records[1].answer.score().expect("a score").value(), 1);
 }
 
 async fn a_data_directory_turned_read_only_keeps_the_answer_and_recovers() {

@@ -135,27 +135,27 @@ async fn visit(larger_text: bool) -> Touches {
     let records = kiosk.records();
     let answers: Vec<_> = records
         .iter()
-        .map(|r| (r.question, r.score, r.reasons.len(), r.larger_text))
+        .map(|r| (r.question, r.answer.score(), r.reasons.len(), r.larger_text))
         .collect();
     assert_eq!(
         answers,
         [
-            (Question::Overall, Score::GOOD, 0, larger_text),
+            (Question::Overall, Some(Score::GOOD), 0, larger_text),
             (
                 Question::Standard(StandardId::III),
-                Score::VERY_GOOD,
+                Some(Score::VERY_GOOD),
                 0,
                 larger_text
             ),
             (
                 Question::Standard(StandardId::II),
-                Score::VERY_BAD,
+                Some(Score::VERY_BAD),
                 0,
                 larger_text
             ),
             (
                 Question::Standard(StandardId::II),
-                Score::VERY_BAD,
+                Some(Score::VERY_BAD),
                 1,
                 larger_text
             ),

@@ -157,6 +157,10 @@ pub struct Standard {
     /// English msgid of the client-facing question, written from the standard's items; empty for
     /// standards clients are never asked about.
     pub question: &'static str,
+    /// Whether the question assumes a contact the client may not have had (it is worded "If
+    /// you phoned…", "If you had a tax matter…"): only then does the kiosk offer "does not apply"
+    /// beside the faces, and only then does the aggregator admit that answer.
+    pub may_not_apply: bool,
     /// Reasons offered after a low score; empty for standards clients never rate.
     pub reasons: &'static [Reason],
 }
@@ -254,6 +258,26 @@ mod tests {
                 );
                 assert!(standard.question.ends_with('?'), "{} question", standard.id);
             }
+        }
+    }
+
+    #[test]
+    fn does_not_apply_is_offered_exactly_where_the_question_is_conditional() {
+        let offering: Vec<StandardId> = Catalogue::ordinance_4216_2018()
+            .standards()
+            .iter()
+            .filter(|s| s.may_not_apply)
+            .map(|s| s.id)
+            .collect();
+        use StandardId::{V, VI, VII, XII, XIII};
+        assert_eq!(offering, [V, VI, VII, XII, XIII]);
+        for standard in Catalogue::ordinance_4216_2018().standards() {
+            assert_eq!(
+                standard.may_not_apply,
+                standard.question.starts_with("If "),
+                "standard {}: a question that may not apply is worded \"If …\"",
+                standard.id
+            );
         }
     }
 

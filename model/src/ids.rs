@@ -23,6 +23,14 @@ pub enum ParseError {
     UnknownInputKind(String),
     #[error("invalid id {0:?}: expected a UUID")]
     InvalidId(String),
+    #[error("a record has both a score and \"not_applicable\": true; it is one or the other")]
+    ScoreAndNotApplicable,
+    #[error("a record has neither a score nor \"not_applicable\": true")]
+    NoAnswer,
+    #[error("the overall question cannot be answered \"not applicable\"; only a standard's can")]
+    OverallNotApplicable,
+    #[error("a \"not applicable\" answer takes no reasons")]
+    ReasonsWithNotApplicable,
 }
 
 /// True for 1..=64 characters of `a-z`, `0-9`, `-`, `_`: the shape of desk ids and reason codes.

@@ -1,6 +1,8 @@
 //! The wire format's integers as JSON Schema counts them: a number whose fractional part is zero
 //! is an integer, so `4961444.0` is read as 4961444, as the OpenAPI document promises. Fractions
-//! (`4.5`), non-numbers and values outside the field's range are still refused.
+//! (`4.5`), non-numbers and values outside the field's range are still refused. The number is the
+//! double nearest its text (serde_json's `float_roundtrip`, set for the workspace), as in every
+//! JSON Schema validator, so the server and the document agree on which numbers are integral.
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
@@ -99,6 +101,21 @@ mod tests {
                 optional: None
             })
         );
+    }
+
+    #[test]
+    fn integral_numbers_near_the_doubles_precision_are_read_exactly() {
+        // Written as Python writes an integral float; a parse one step off reads
+        // 2251799813685247.25 and refuses it as a fraction (found by schemathesis).
+        assert_eq!(
+            read(r#"{"signed": 2251799813685247.0, "unsigned": 4503599627370495.0}"#),
+            Ok(Fields {
+                signed: 2_251_799_813_685_247,
+                unsigned: 4_503_599_627_370_495,
+                optional: None
+            })
+        );
+        assert!(read(r#"{"signed": 2251799813685247.25, "unsigned": 1}"#).is_err());
     }
 
     #[test]

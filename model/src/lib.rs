@@ -15,4 +15,4 @@ pub mod wire;
 
 pub use catalogue::{Catalogue, Rateability, Reason, ReasonKind, Standard, StandardId};
 pub use ids::{DeskId, LanguageTag, ParseError, RecordId, VisitId};
-pub use record::{InputKind, Question, RatingRecord, ReasonCode, RecordedTime, Score};
+pub use record::{Answer, InputKind, Question, RatingRecord, ReasonCode, RecordedTime, Score};

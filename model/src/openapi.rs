@@ -7,7 +7,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::catalogue::StandardId;
 use crate::ids::{DeskId, LanguageTag, RecordId, VisitId};
-use crate::record::{Question, ReasonCode, Score};
+use crate::record::{Question, RatingRecord, ReasonCode, Score, WireRecord};
 
 /// `a-z`, `0-9`, `-` and `_`, 1-64 characters: desk ids and reason codes.
 const SLUG_PATTERN: &str = "^[a-z0-9_-]{1,64}$";
@@ -61,3 +61,17 @@ schema!(RecordId => string("One answer's id, unique forever across the fleet")
 
 schema!(VisitId => string("Groups the answers one client gave in one visit")
     .format(Some(SchemaFormat::Custom("uuid".to_owned()))));
+
+/// A record's JSON form is [`WireRecord`]'s (a nullable `score` and `not_applicable`), not the
+/// Rust struct's `answer` enum.
+impl PartialSchema for RatingRecord {
+    fn schema() -> RefOr<Schema> {
+        WireRecord::schema()
+    }
+}
+
+impl ToSchema for RatingRecord {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        WireRecord::schemas(schemas);
+    }
+}

@@ -203,27 +203,156 @@ impl RecordedTime {
     pub const LATEST_WALL_CLOCK_MS: i64 = 253_402_300_799_999;
 }
 
+/// What a client answered to one question: a score, or that the question does not apply to their
+/// visit (they did not phone, had no tax matter…). "Does not apply" is its own answer, not a
+/// missing one (that is a skip, which records nothing) and not a score: it never counts in CSAT,
+/// means or the distribution, and it takes no reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Answer {
+    Score(Score),
+    NotApplicable,
+}
+
+impl Answer {
+    /// The score, if this answer is one.
+    pub fn score(self) -> Option<Score> {
+        match self {
+            Answer::Score(score) => Some(score),
+            Answer::NotApplicable => None,
+        }
+    }
+
+    pub fn is_not_applicable(self) -> bool {
+        self == Answer::NotApplicable
+    }
+}
+
+impl From<Score> for Answer {
+    fn from(score: Score) -> Answer {
+        Answer::Score(score)
+    }
+}
+
 /// One answer as stored on the kiosk and sent to the aggregator; never edited once stored.
 ///
 /// A client who corrects an answer ("change my answer", or adding reasons) produces a new record
 /// that names the one it `supersedes`: the first may already have been synced.
+///
+/// On the wire a score is `"score": 1…4`, exactly as before "does not apply" existed, and "does
+/// not apply" is `"score": null, "not_applicable": true` (see [`WireRecord`]). A record is
+/// parsed whole: "does not apply" only to a standard's question and never with reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(try_from = "WireRecord", into = "WireRecord")]
 pub struct RatingRecord {
     pub id: RecordId,
     pub visit_id: VisitId,
     /// Kiosk-local sequence number, strictly increasing in the order answers were stored.
-    #[serde(deserialize_with = "crate::integer::unsigned")]
     pub sequence: u64,
     pub desk_id: DeskId,
     pub question: Question,
-    pub score: Score,
+    pub answer: Answer,
     pub reasons: Vec<ReasonCode>,
     pub language: LanguageTag,
     pub larger_text: bool,
     pub input: InputKind,
     pub supersedes: Option<RecordId>,
     pub recorded: RecordedTime,
+}
+
+impl RatingRecord {
+    /// Checks the rules that tie the answer to the question and the reasons: the one place they
+    /// live (the wire, the kiosk's store and the aggregator's answers table all go through it).
+    pub fn check_answer(
+        question: Question,
+        answer: Answer,
+        reasons: &[ReasonCode],
+    ) -> Result<(), ParseError> {
+        match answer {
+            Answer::Score(_) => Ok(()),
+            Answer::NotApplicable if question == Question::Overall => {
+                Err(ParseError::OverallNotApplicable)
+            }
+            Answer::NotApplicable if !reasons.is_empty() => {
+                Err(ParseError::ReasonsWithNotApplicable)
+            }
+            Answer::NotApplicable => Ok(()),
+        }
+    }
+}
+
+/// A [`RatingRecord`]'s JSON form. Old kiosks send `score` alone; `not_applicable` is left out
+/// when false, so a scored record reads exactly as it always did.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RatingRecord))]
+pub(crate) struct WireRecord {
+    id: RecordId,
+    visit_id: VisitId,
+    /// Kiosk-local sequence number, strictly increasing in the order answers were stored.
+    #[serde(deserialize_with = "crate::integer::unsigned")]
+    sequence: u64,
+    desk_id: DeskId,
+    question: Question,
+    /// 1 very bad … 4 very good; null (or absent) when the answer is "does not apply".
+    #[serde(default)]
+    score: Option<Score>,
+    /// True when the client chose "does not apply" (a standard's question only, no reasons, no
+    /// score); absent or false for a score.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    not_applicable: bool,
+    reasons: Vec<ReasonCode>,
+    language: LanguageTag,
+    larger_text: bool,
+    input: InputKind,
+    supersedes: Option<RecordId>,
+    recorded: RecordedTime,
+}
+
+impl TryFrom<WireRecord> for RatingRecord {
+    type Error = ParseError;
+    fn try_from(wire: WireRecord) -> Result<Self, ParseError> {
+        let answer = match (wire.score, wire.not_applicable) {
+            (Some(score), false) => Answer::Score(score),
+            (None, true) => Answer::NotApplicable,
+            (Some(_), true) => return Err(ParseError::ScoreAndNotApplicable),
+            (None, false) => return Err(ParseError::NoAnswer),
+        };
+        RatingRecord::check_answer(wire.question, answer, &wire.reasons)?;
+        Ok(RatingRecord {
+            id: wire.id,
+            visit_id: wire.visit_id,
+            sequence: wire.sequence,
+            desk_id: wire.desk_id,
+            question: wire.question,
+            answer,
+            reasons: wire.reasons,
+            language: wire.language,
+            larger_text: wire.larger_text,
+            input: wire.input,
+            supersedes: wire.supersedes,
+            recorded: wire.recorded,
+        })
+    }
+}
+
+impl From<RatingRecord> for WireRecord {
+    fn from(record: RatingRecord) -> WireRecord {
+        WireRecord {
+            id: record.id,
+            visit_id: record.visit_id,
+            sequence: record.sequence,
+            desk_id: record.desk_id,
+            question: record.question,
+            score: record.answer.score(),
+            not_applicable: record.answer.is_not_applicable(),
+            reasons: record.reasons,
+            language: record.language,
+            larger_text: record.larger_text,
+            input: record.input,
+            supersedes: record.supersedes,
+            recorded: record.recorded,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -257,7 +386,7 @@ mod tests {
             sequence: 7,
             desk_id: "plock-wso-03".parse().expect("valid desk"),
             question: Question::Standard(StandardId::IV),
-            score: Score::BAD,
+            answer: Answer::Score(Score::BAD),
             reasons: vec!["iv-interrupted".parse().expect("valid code")],
             language: "uk".parse().expect("valid language"),
             larger_text: true,
@@ -272,6 +401,10 @@ mod tests {
         };
         let json = serde_json::to_string(&record).expect("serializes");
         assert!(json.contains(r#""question":"IV""#) && json.contains(r#""score":2"#));
+        assert!(
+            !json.contains("not_applicable"),
+            "a score reads as before: {json}"
+        );
         let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, record);
         let bad = json.replace(r#""score":2"#, r#""score":9"#);
@@ -284,5 +417,84 @@ mod tests {
         );
         let fraction = json.replace(r#""score":2"#, r#""score":2.5"#);
         assert!(serde_json::from_str::<RatingRecord>(&fraction).is_err());
+    }
+
+    fn standard_record(answer: Answer) -> RatingRecord {
+        RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 8,
+            desk_id: "plock-wso-03".parse().expect("valid desk"),
+            question: Question::Standard(StandardId::V),
+            answer,
+            reasons: Vec::new(),
+            language: "pl".parse().expect("valid language"),
+            larger_text: false,
+            input: InputKind::Button,
+            supersedes: None,
+            recorded: RecordedTime {
+                wall_clock_ms: 1_763_900_000_000,
+                boot_id: "4f1c2d9e-0000-4000-8000-000000000000".into(),
+                boottime_ns: 1,
+                clock_synchronized: true,
+            },
+        }
+    }
+
+    #[test]
+    fn not_applicable_survives_its_wire_form_as_null_score_and_a_flag() {
+        let record = standard_record(Answer::NotApplicable);
+        let json = serde_json::to_string(&record).expect("serializes");
+        assert!(
+            json.contains(r#""score":null"#) && json.contains(r#""not_applicable":true"#),
+            "{json}"
+        );
+        let back: RatingRecord = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, record);
+        // `score` may also be left out altogether.
+        let without_score = json.replace(r#""score":null,"#, "");
+        let back: RatingRecord = serde_json::from_str(&without_score).expect("deserializes");
+        assert_eq!(back.answer, Answer::NotApplicable);
+    }
+
+    #[test]
+    fn an_old_kiosks_record_still_means_the_same() {
+        // The shape every kiosk sent before "does not apply": a score and no flag.
+        let old = r#"{"id":"7d0f6a51-3c3e-4b8e-9a57-2f9a1d1e0b11",
+            "visit_id":"0c4c7b8e-25a1-4c4f-8a53-0b7b8c2d9e10","sequence":1,
+            "desk_id":"plock-wso-03","question":"IV","score":3,"reasons":[],"language":"pl",
+            "larger_text":false,"input":"touch","supersedes":null,
+            "recorded":{"wall_clock_ms":1763900000000,"boot_id":"b","boottime_ns":5,
+            "clock_synchronized":true}}"#;
+        let record: RatingRecord = serde_json::from_str(old).expect("an old record parses");
+        assert_eq!(record.answer, Answer::Score(Score::GOOD));
+        let with_false = old.replace(r#""score":3,"#, r#""score":3,"not_applicable":false,"#);
+        let record: RatingRecord = serde_json::from_str(&with_false).expect("parses");
+        assert_eq!(record.answer, Answer::Score(Score::GOOD));
+    }
+
+    #[test]
+    fn contradictory_or_missing_answers_are_refused_naming_the_problem() {
+        let json =
+            serde_json::to_string(&standard_record(Answer::Score(Score::BAD))).expect("serializes");
+        let both = json.replace(r#""score":2"#, r#""score":2,"not_applicable":true"#);
+        let neither = json.replace(r#""score":2"#, r#""score":null"#);
+        let overall = serde_json::to_string(&standard_record(Answer::NotApplicable))
+            .expect("serializes")
+            .replace(r#""question":"V""#, r#""question":"overall""#);
+        let with_reasons = serde_json::to_string(&standard_record(Answer::NotApplicable))
+            .expect("serializes")
+            .replace(r#""reasons":[]"#, r#""reasons":["v-no-answer"]"#);
+        for (json, problem) in [
+            (both, "both a score and"),
+            (neither, "neither a score nor"),
+            (overall, "overall question cannot"),
+            (with_reasons, "takes no reasons"),
+        ] {
+            let error = serde_json::from_str::<RatingRecord>(&json)
+                .expect_err("refused")
+                .to_string();
+            assert!(error.contains(problem), "{problem:?} not in {error:?}");
+        }
     }
 }

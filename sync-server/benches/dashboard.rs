@@ -212,7 +212,7 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
                         sequence: sequence[index],
                         desk_id: kiosk.desk_id.clone(),
                         question,
-                        score,
+                        answer: score.into(),
                         reasons,
                         language: lang.clone(),
                         larger_text,

@@ -1,12 +1,13 @@
 //! What the aggregator admits from a kiosk: a token proves which kiosk is talking, not that what
 //! it says makes sense. A record must rate a standard its desk's survey has offered, with reasons
-//! the catalogue offers for that standard after a low score, in a language the kiosk ships; every
+//! the catalogue offers for that standard after a low score, or say "does not apply" only where
+//! the catalogue offers that, in a language the kiosk ships; every
 //! clock reading (records, a batch's send time, heartbeats, enrollment) must carry a bounded boot
 //! id and a wall clock inside the years a calendar can show. Pure rules, no IO: storage asks them
 //! inside the batch's transaction, the HTTP layer for single readings.
 
 use model::wire::Heartbeat;
-use model::{Catalogue, DeskId, Question, RatingRecord, RecordedTime, StandardId};
+use model::{Answer, Catalogue, DeskId, Question, RatingRecord, RecordedTime, StandardId};
 
 /// Longest boot id accepted. Linux's (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
 pub const MAX_BOOT_ID_CHARS: usize = 64;
@@ -41,6 +42,11 @@ pub enum Inadmissible {
     #[error("reasons are offered only after a score of 1 or 2, not {0}")]
     ReasonsOnHighScore(u8),
     #[error(
+        "standard {0} does not offer \"does not apply\": its question assumes no contact the \
+         client may not have had"
+    )]
+    NotApplicableNotOffered(StandardId),
+    #[error(
         "no translation is shipped for language {0:?} (available: {shipped})",
         shipped = i18n::LANGUAGES.join(", ")
     )]
@@ -69,10 +75,18 @@ pub fn check_record(
             desk: desk.clone(),
         });
     }
-    if !record.reasons.is_empty() && !record.score.is_low() {
-        return Err(Inadmissible::ReasonsOnHighScore(record.score.value()));
-    }
     let catalogue = Catalogue::ordinance_4216_2018();
+    // The wire form has already refused a score beside the flag, neither, and reasons with
+    // "does not apply" (`RatingRecord::check_answer`).
+    match record.answer {
+        Answer::Score(score) if !record.reasons.is_empty() && !score.is_low() => {
+            return Err(Inadmissible::ReasonsOnHighScore(score.value()));
+        }
+        Answer::NotApplicable if !catalogue.standard(standard).may_not_apply => {
+            return Err(Inadmissible::NotApplicableNotOffered(standard));
+        }
+        Answer::Score(_) | Answer::NotApplicable => {}
+    }
     for (i, reason) in record.reasons.iter().enumerate() {
         if catalogue
             .standard(standard)
@@ -140,14 +154,14 @@ mod tests {
         "plock-wso-03".parse().expect("desk")
     }
 
-    fn record(question: Question, score: Score, reasons: &[&str]) -> RatingRecord {
+    fn record(question: Question, answer: impl Into<Answer>, reasons: &[&str]) -> RatingRecord {
         RatingRecord {
             id: RecordId::new_random(),
             visit_id: VisitId::new_random(),
             sequence: 1,
             desk_id: desk(),
             question,
-            score,
+            answer: answer.into(),
             reasons: reasons
                 .iter()
                 .map(|r| r.parse().expect("reason code"))
@@ -165,7 +179,7 @@ mod tests {
         }
     }
 
-    const OFFERED: [StandardId; 2] = [StandardId::IV, StandardId::III];
+    const OFFERED: [StandardId; 3] = [StandardId::IV, StandardId::III, StandardId::V];
 
     #[test]
     fn records_the_kiosk_can_produce_are_admitted() {
@@ -174,6 +188,11 @@ mod tests {
             record(Question::Overall, Score::VERY_BAD, &[]),
             record(iv, Score::BAD, &["iv-interrupted"]),
             record(iv, Score::VERY_GOOD, &[]),
+            record(
+                Question::Standard(StandardId::V),
+                Answer::NotApplicable,
+                &[],
+            ),
         ] {
             assert_eq!(check_record(&record, &desk(), &OFFERED), Ok(()));
         }
@@ -204,6 +223,10 @@ mod tests {
             (
                 record(Question::Overall, Score::BAD, &["iv-interrupted"]),
                 "overall",
+            ),
+            (
+                record(iv, Answer::NotApplicable, &[]),
+                "standard IV does not offer \"does not apply\"",
             ),
         ];
         for (record, expected) in cases {

@@ -73,6 +73,9 @@ pub struct Limits {
     pub max_wait: Duration,
     /// CSV exports streamed at once, each on its own database connection (not the readers').
     pub concurrent_exports: usize,
+    /// The longest one CSV export may stream, however steadily its client reads; then its
+    /// download is cut off and its slot freed.
+    pub export_timeout: Duration,
     /// Argon2id hashes computed at once (19 MiB each).
     pub concurrent_password_hashes: usize,
 }
@@ -86,6 +89,7 @@ impl Default for Limits {
             send_timeout: Duration::from_secs(30),
             max_wait: Duration::from_secs(5),
             concurrent_exports: 2,
+            export_timeout: Duration::from_secs(600),
             concurrent_password_hashes: 4,
         }
     }
@@ -187,7 +191,7 @@ impl Default for RateLimits {
     fn default() -> RateLimits {
         RateLimits {
             // Staff enrolling a room of kiosks from one address: ten at once, then one every
-            // 10 s. Guessing a 10-symbol code (31^10 ≈ 8·10^14) at that rate is hopeless.
+            // 10 s. Guessing a 10-symbol code (32^10 ≈ 1.1·10^15) at that rate is hopeless.
             enroll: Rate {
                 burst: 10,
                 per_minute: 6.0,
@@ -317,6 +321,7 @@ struct RawLimits {
     send_timeout_s: Option<u64>,
     max_wait_ms: Option<u64>,
     concurrent_exports: Option<usize>,
+    export_timeout_s: Option<u64>,
     concurrent_password_hashes: Option<usize>,
 }
 
@@ -349,6 +354,9 @@ struct RawRate {
 const MAX_BURST: u32 = 100_000;
 /// Largest `per_minute` accepted.
 const MAX_PER_MINUTE: f64 = 1_000_000.0;
+/// Smallest `per_minute` accepted: one a day, so an empty bucket's `Retry-After` (up to a day)
+/// is a duration a clock can hold.
+const MIN_PER_MINUTE: f64 = 1.0 / 1440.0;
 
 /// Fills a [`Rate`] from its section, keeping the default for a missing key.
 fn rate(
@@ -366,10 +374,13 @@ fn rate(
         ));
     }
     let per_minute = raw.per_minute.unwrap_or(default.per_minute);
-    if !(per_minute > 0.0 && per_minute <= MAX_PER_MINUTE) {
+    if !(MIN_PER_MINUTE..=MAX_PER_MINUTE).contains(&per_minute) {
         return Err(invalid(
             per_minute_key,
-            format!("{per_minute} is not a rate above 0 and at most {MAX_PER_MINUTE}"),
+            format!(
+                "{per_minute} is not a rate from one a day ({MIN_PER_MINUTE:.6}) to \
+                 {MAX_PER_MINUTE} a minute"
+            ),
         ));
     }
     Ok(Rate { burst, per_minute })
@@ -626,6 +637,11 @@ fn limits(
             "limits.concurrent_exports",
             "exports",
             invalid,
+        )?,
+        export_timeout: seconds(
+            raw.export_timeout_s,
+            defaults.export_timeout,
+            "limits.export_timeout_s",
         )?,
         concurrent_password_hashes: in_range(
             raw.concurrent_password_hashes,
@@ -970,6 +986,18 @@ mod tests {
                 "`rate_limit.bad_token.per_minute`",
             ),
             (
+                "[rate_limit.login_ip]\nper_minute = 1e-300",
+                "`rate_limit.login_ip.per_minute`",
+            ),
+            (
+                "[rate_limit.login_user]\nper_minute = 0.0001",
+                "`rate_limit.login_user.per_minute`",
+            ),
+            (
+                "[rate_limit.enroll]\nper_minute = inf",
+                "`rate_limit.enroll.per_minute`",
+            ),
+            (
                 "[rate_limit.bad_token]\nburst = 100001",
                 "`rate_limit.bad_token.burst`",
             ),
@@ -1025,6 +1053,10 @@ mod tests {
             (
                 "[limits]\nconcurrent_exports = 0",
                 "`limits.concurrent_exports`",
+            ),
+            (
+                "[limits]\nexport_timeout_s = 0",
+                "`limits.export_timeout_s`",
             ),
             (
                 "[limits]\nconcurrent_password_hashes = 1000",

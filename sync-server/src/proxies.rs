@@ -95,32 +95,31 @@ impl ForwardedHeader {
         }
     }
 
-    /// The hops the header lists, nearest the client first; `None` for one that names no
+    /// The hops the header lists, nearest the server first (the order they are walked in), read
+    /// one at a time so a long header costs only the hops walked; `None` for one that names no
     /// address (`unknown`, an obfuscated name, garbage).
-    fn hops(self, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    fn hops_from_the_right(self, headers: &HeaderMap) -> impl Iterator<Item = Option<IpAddr>> {
         let name = match self {
             ForwardedHeader::XForwardedFor => "x-forwarded-for",
             ForwardedHeader::Forwarded => "forwarded",
         };
-        let mut hops = Vec::new();
-        for value in headers.get_all(name) {
-            let Ok(value) = value.to_str() else {
-                hops.push(None);
-                continue;
-            };
-            for element in value.split(',') {
-                let hop = match self {
-                    ForwardedHeader::XForwardedFor => parse_node(element),
-                    ForwardedHeader::Forwarded => element
-                        .split(';')
-                        .filter_map(|pair| pair.split_once('='))
-                        .find(|(key, _)| key.trim().eq_ignore_ascii_case("for"))
-                        .and_then(|(_, node)| parse_node(node)),
+        headers.get_all(name).iter().rev().flat_map(
+            move |value| -> Box<dyn Iterator<Item = Option<IpAddr>>> {
+                let Ok(value) = value.to_str() else {
+                    return Box::new(std::iter::once(None));
                 };
-                hops.push(hop);
-            }
-        }
-        hops
+                Box::new(value.rsplit(',').map(move |element| {
+                    match self {
+                        ForwardedHeader::XForwardedFor => parse_node(element),
+                        ForwardedHeader::Forwarded => element
+                            .split(';')
+                            .filter_map(|pair| pair.split_once('='))
+                            .find(|(key, _)| key.trim().eq_ignore_ascii_case("for"))
+                            .and_then(|(_, node)| parse_node(node)),
+                    }
+                }))
+            },
+        )
     }
 }
 
@@ -137,6 +136,10 @@ fn parse_node(text: &str) -> Option<IpAddr> {
     text.parse::<std::net::SocketAddr>().ok().map(|s| s.ip())
 }
 
+/// The most hops read from a forwarding header, more than any real chain of trusted proxies has:
+/// a header may hold thousands of client-written entries, and only the walk's end matters.
+pub const MAX_TRUSTED_HOPS: usize = 16;
+
 /// The reverse proxies whose forwarding header is believed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrustedProxies {
@@ -152,13 +155,18 @@ impl TrustedProxies {
     /// The client of a request that arrived from `peer` with `headers`: `peer` itself unless it
     /// is a trusted proxy; then the rightmost hop of the forwarding header that is not a trusted
     /// proxy (the addresses left of it were written by the client and prove nothing). A hop
-    /// without an address stops the walk at the last address known.
+    /// without an address stops the walk at the last address known, and so does the
+    /// [`MAX_TRUSTED_HOPS`]th trusted hop.
     pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let mut client = peer.to_canonical();
         if !self.trusts(client) {
             return client;
         }
-        for hop in self.header.hops(headers).into_iter().rev() {
+        for hop in self
+            .header
+            .hops_from_the_right(headers)
+            .take(MAX_TRUSTED_HOPS)
+        {
             let Some(hop) = hop else {
                 return client;
             };
@@ -264,6 +272,30 @@ mod tests {
         assert_eq!(
             trusted.client_address(ip("10.0.0.1"), &with_port),
             ip("2001:db8::7")
+        );
+    }
+
+    #[test]
+    fn the_walk_stops_after_the_longest_chain_of_trusted_hops() {
+        let trusted = proxies(&["10.0.0.0/8"], ForwardedHeader::XForwardedFor);
+        let proxy = |i: usize| IpAddr::from([10, 0, (i / 256) as u8, (i % 256) as u8]);
+        // The client, then `n` trusted proxies; the last one is the peer.
+        let chain = |n: usize| {
+            let mut hops = vec!["203.0.113.5".to_owned()];
+            hops.extend((0..n).map(|i| proxy(i).to_string()));
+            headers(&[("x-forwarded-for", &hops.join(", "))])
+        };
+        let peer = ip("10.255.0.1");
+        assert_eq!(
+            trusted.client_address(peer, &chain(MAX_TRUSTED_HOPS - 1)),
+            ip("203.0.113.5"),
+            "a chain within the bound is walked to its client"
+        );
+        let long = 5000;
+        assert_eq!(
+            trusted.client_address(peer, &chain(long)),
+            proxy(long - MAX_TRUSTED_HOPS),
+            "the walk ends at the {MAX_TRUSTED_HOPS}th hop from the right"
         );
     }
 

@@ -109,7 +109,7 @@ async fn rate(storage: &Storage, kiosk: &Kiosk, first_sequence: u64, start_ms: i
             sequence: first_sequence + i,
             desk_id: DESK.parse().expect("desk"),
             question: Question::Overall,
-            score: Score::try_from(i64::from(score)).expect("score"),
+            answer: Score::try_from(i64::from(score)).expect("score").into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: false,

@@ -211,7 +211,7 @@ fn record(desk_id: &str, score: u8, sequence: u64) -> RatingRecord {
         sequence,
         desk_id: desk(desk_id),
         question: Question::Standard(StandardId::IV),
-        score: Score::try_from(i64::from(score)).expect("score"),
+        answer: Score::try_from(i64::from(score)).expect("score").into(),
         reasons: vec![],
         language: LanguageTag::polish(),
         larger_text: false,
@@ -346,7 +346,7 @@ async fn same_id_with_different_content_is_a_conflict_and_the_first_is_kept() {
         .ingest(&kiosk.token, std::slice::from_ref(&first))
         .await;
     let mut second = first.clone();
-    second.score = Score::VERY_BAD;
+    second.answer = Score::VERY_BAD.into();
     let outcomes = server.ingest(&kiosk.token, &[second]).await;
     assert_eq!(outcomes, vec![RecordOutcome::Conflict]);
     assert_eq!(server.answers().await, 1);

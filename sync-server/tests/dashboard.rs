@@ -81,7 +81,12 @@ impl Server {
                     department_id: department.into(),
                     name: format!("Stanowisko {desk}"),
                     internal_service: false,
-                    standards: vec![StandardId::IV, StandardId::III],
+                    standards: vec![
+                        StandardId::IV,
+                        StandardId::III,
+                        StandardId::V,
+                        StandardId::VI,
+                    ],
                     languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
                     default_language: LanguageTag::polish(),
                 })
@@ -208,7 +213,7 @@ impl Server {
                     sequence: u64::try_from(i).expect("index") + 1,
                     desk_id: kiosk.desk_id.clone(),
                     question: *question,
-                    score: Score::try_from(i64::from(*score)).expect("score"),
+                    answer: Score::try_from(i64::from(*score)).expect("score").into(),
                     reasons: reasons
                         .iter()
                         .map(|r| (*r).to_owned().try_into().expect("reason"))
@@ -743,7 +748,7 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
             sequence: 100 + u64::try_from(i).expect("i"),
             desk_id: two.desk_id.clone(),
             question: O,
-            score: Score::VERY_GOOD,
+            answer: Score::VERY_GOOD.into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: false,
@@ -789,13 +794,16 @@ async fn bursts_are_left_out_unless_included_and_the_csv_matches_the_page() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("local_day,office,department,desk,question,score,reasons,burst"),
+        Some("local_day,office,department,desk,question,score,not_applicable,reasons,burst"),
         "coarsened: the day, no time, id, language, text size or input"
     );
     let scores: Vec<u8> = lines
         .map(|l| {
             let fields: Vec<&str> = l.split(',').collect();
-            assert_eq!((fields[1], fields[4], fields[7]), ("plock", "overall", "0"));
+            assert_eq!(
+                (fields[1], fields[4], fields[6], fields[8]),
+                ("plock", "overall", "0", "0")
+            );
             fields[5].parse().expect("score")
         })
         .collect();
@@ -1110,13 +1118,35 @@ async fn report_e_mails_are_listed_within_the_scope_and_an_admin_sends_one_again
         (None, Some("adam")),
         "due again, with who asked"
     );
+
+    // A head disabled before their e-mail went: no round sends it, and the page says so rather
+    // than promising another attempt.
+    assert!(
+        storage
+            .disable_user("greg".into(), now_ms())
+            .await
+            .expect("disable")
+    );
+    let (_, page) = adam.get("/dashboard/alerts?lang=en").await;
+    let greg = &page[page.find("data-recipient=\"greg\"").expect("greg's row")..];
+    let greg = &greg[..greg.find("</tr>").expect("row end")];
+    assert!(
+        greg.contains("not sent: the recipient's account is disabled"),
+        "{greg}"
+    );
+    assert!(!greg.contains("next"), "{greg}");
+    let (_, page) = adam.get("/dashboard/alerts?lang=pl").await;
+    assert!(
+        page.contains("nie wysłano: konto odbiorcy jest wyłączone"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
 async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_that_exists() {
     let server = Server::spawn().await;
     let adam = server.as_user(server.session("adam", Role::Admin, None).await);
-    let add = |department: &str| {
+    let add_head = |department: &str, email: &str| {
         adam.client
             .post(format!("{}/dashboard/users", adam.base))
             .header(COOKIE, &adam.cookie)
@@ -1127,17 +1157,26 @@ async fn a_head_of_department_is_added_on_the_users_page_only_for_a_department_t
                 ("role", "department_viewer"),
                 ("office", "plock"),
                 ("department", department),
-                ("email", "ewa@plock.test"),
+                ("email", email),
                 ("lang", "en"),
                 ("password", "a long password here"),
             ])
             .send()
     };
+    let add = |department: &str| add_head(department, "ewa@plock.test");
     let refused = add("xyz").await.expect("post");
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.expect("page");
+    // In the admin's language (Polish here), naming the department.
     assert!(
-        page.contains("unknown department &quot;xyz&quot; in office &quot;plock&quot;"),
+        page.contains("Urząd Miasta Płocka nie ma wydziału o identyfikatorze „xyz”"),
+        "{page}"
+    );
+    let bad_address = add_head("wso", "ewa at plock").await.expect("post");
+    assert_eq!(bad_address.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = bad_address.text().await.expect("page");
+    assert!(
+        page.contains("„ewa at plock” nie jest poprawnym adresem e-mail"),
         "{page}"
     );
     let missing = add("").await.expect("post");
@@ -1226,6 +1265,37 @@ async fn a_department_viewer_gets_no_figure_the_disclosure_rules_withhold_from_a
         .get(&format!("/dashboard/reports/plock/wso/{month}"))
         .await;
     assert_eq!(row_figures(&report, "overall"), (None, None), "{report}");
+}
+
+#[tokio::test]
+async fn grouping_above_the_chosen_desk_gives_back_no_desk_withheld_as_a_complement() {
+    let server = Server::spawn().await;
+    let small = server.kiosk("plock-wso-01").await;
+    let large = server.kiosk("plock-wso-02").await;
+    // wso's nine answers are shown; desk 01's two are too few, so desk 02's seven are withheld
+    // beside them (9 − 7 = 2).
+    server.answers(&small, &spaced(2, 1)).await;
+    server.answers(&large, &spaced(7, 4)).await;
+    let ewa = server.as_user(
+        server
+            .session_in("ewa", Role::DepartmentViewer, Some("plock"), Some("wso"))
+            .await,
+    );
+    for viewer in [&server, &ewa] {
+        let (_, body) = viewer.json("/api/v1/stats/breakdown?by=desk").await;
+        let desks = api_groups(&body);
+        assert!(desks.iter().all(|(_, n)| n.is_none()), "{desks:?}");
+        for by in ["office", "department", "desk", "question"] {
+            let path = format!("/api/v1/stats/breakdown?by={by}&desk=plock-wso-02");
+            let (status, body) = viewer.json(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let groups = api_groups(&body);
+            assert!(
+                groups.iter().all(|(_, n)| n.is_none()),
+                "{path}: desk 02 is withheld, whatever it is grouped by: {groups:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -1556,9 +1626,9 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
     // Exports: answers one by one only to the Organizational Department's roles, coarsened;
     // an office viewer gets counts per desk and day after the same control.
     let (_, answers) = server.get("/dashboard/export.csv?office=plock").await;
-    assert!(
-        answers.starts_with("local_day,office,department,desk,question,score,reasons,burst\r\n")
-    );
+    assert!(answers.starts_with(
+        "local_day,office,department,desk,question,score,not_applicable,reasons,burst\r\n"
+    ));
     let viewer = server.as_user(
         server
             .session("piotr", Role::OfficeViewer, Some("plock"))
@@ -1644,6 +1714,343 @@ async fn a_language_filter_gives_back_no_language_its_patterns_withhold() {
         .json("/api/v1/stats/breakdown?by=desk&language=pl")
         .await;
     assert_eq!(api_groups(&body), [("gabin-fin-01".to_owned(), Some(40))]);
+}
+
+/// "Does not apply" answers to `question` from `kiosk`, five minutes apart from 30 minutes ago,
+/// sent in their wire form (as a kiosk's batch is read); returns each record's outcome.
+async fn not_applicable(
+    server: &Server,
+    kiosk: &Kiosk,
+    question: Question,
+    n: u64,
+) -> (Vec<RecordOutcome>, RecordBatch) {
+    let now = now_ms();
+    let records = (0..n)
+        .map(|i| RatingRecord {
+            id: RecordId::new_random(),
+            visit_id: VisitId::new_random(),
+            sequence: 1_000 + i,
+            desk_id: kiosk.desk_id.clone(),
+            question,
+            answer: model::Answer::NotApplicable,
+            reasons: Vec::new(),
+            language: LanguageTag::polish(),
+            larger_text: false,
+            input: InputKind::Button,
+            supersedes: None,
+            recorded: reading(now - (30 + 5 * i64::try_from(i).expect("i")) * MINUTE),
+        })
+        .collect();
+    let batch = RecordBatch {
+        sent: reading(now),
+        records,
+    };
+    let wire = serde_json::to_string(&batch).expect("json");
+    assert!(
+        wire.contains(r#""score":null,"not_applicable":true"#),
+        "{wire}"
+    );
+    let batch: RecordBatch = serde_json::from_str(&wire).expect("the wire form reads back");
+    let receipt = server
+        .storage
+        .ingest(kiosk.clone(), batch.clone(), now)
+        .await
+        .expect("ingest");
+    (
+        receipt.results.into_iter().map(|r| r.outcome).collect(),
+        batch,
+    )
+}
+
+#[tokio::test]
+async fn not_applicable_answers_count_once_as_a_share_and_never_move_the_scores() {
+    let server = Server::spawn().await;
+    let kiosk = server.kiosk("plock-wso-01").await;
+    let v = Question::Standard(StandardId::V);
+    let scores: Vec<(i64, Question, u8, &[&str])> = [4, 3, 2, 4, 1, 3]
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (90 + 5 * i64::try_from(i).expect("i"), v, s, NONE))
+        .collect();
+    server.answers(&kiosk, &scores).await;
+    let figures = |breakdown: &Value| -> Value {
+        breakdown["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == "V")
+            .cloned()
+            .expect("V")
+    };
+    let (_, before) = server.json("/api/v1/stats/breakdown?by=question").await;
+    let before = figures(&before);
+    assert_eq!(before["responses"], 6);
+    assert_eq!(before["not_applicable"], 0);
+
+    // Four "does not apply" answers; the same batch again is a duplicate, counted once.
+    let (outcomes, batch) = not_applicable(&server, &kiosk, v, 4).await;
+    assert_eq!(outcomes, vec![RecordOutcome::Stored; 4]);
+    let again = server
+        .storage
+        .ingest(kiosk.clone(), batch, now_ms())
+        .await
+        .expect("ingest");
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.outcome == RecordOutcome::Duplicate)
+    );
+
+    let (status, after) = server.json("/api/v1/stats/breakdown?by=question").await;
+    assert_eq!(status, StatusCode::OK);
+    let after = figures(&after);
+    for unchanged in ["responses", "csat_percent", "mean", "distribution"] {
+        assert_eq!(after[unchanged], before[unchanged], "{unchanged}");
+    }
+    assert_eq!(after["not_applicable"], 4);
+    assert_eq!(after["not_applicable_percent"], 40.0, "4 of 10 answers");
+    let (_, overall) = server.json("/api/v1/stats/trend?standard=V").await;
+    let points = overall["points"].as_array().expect("points");
+    let total: i64 = points
+        .iter()
+        .map(|p| p["responses"].as_i64().expect("responses"))
+        .sum();
+    assert_eq!(total, 6, "the trend's responses are scores only");
+
+    // The standards page: the scores' row as before, and the share beside it.
+    let (status, page) = server.get("/dashboard/standards").await;
+    assert_eq!(status, StatusCode::OK);
+    let (responses, csat) = row_figures(&page, "V");
+    assert_eq!(responses, Some(6));
+    assert_eq!(csat, Some(66.7));
+    assert!(page.contains("data-not-applicable=\"4\""), "the count");
+    assert!(
+        page.contains("data-not-applicable-share=\"40.0\""),
+        "the share"
+    );
+    assert!(page.contains("Udział „nie dotyczy”"));
+    // The overview of standard V shows its share per place too.
+    let (_, overview) = server.get("/dashboard?standard=V").await;
+    assert!(overview.contains("data-not-applicable-share=\"40.0\""));
+
+    // The export: four rows without a score, flagged; the report's CSV: the count and share.
+    let (_, csv) = server.get("/dashboard/export.csv?standard=V").await;
+    let flagged: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(6) == Some("1"))
+        .collect();
+    assert_eq!(flagged.len(), 4, "{csv}");
+    assert!(flagged.iter().all(|l| l.split(',').nth(5) == Some("")));
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/plock/{month}.csv"))
+        .await;
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("standard,V,"))
+        .expect("V in the report");
+    assert!(line.ends_with(",4,40.0"), "{line}");
+}
+
+#[tokio::test]
+async fn does_not_apply_shares_follow_disclosure_control_on_every_channel() {
+    let server = Server::spawn().await;
+    server
+        .storage
+        .add_desk(NewDesk {
+            id: "plock-wso-03".parse().expect("desk"),
+            office_id: "plock".into(),
+            department_id: "wso".into(),
+            name: "Stanowisko plock-wso-03".into(),
+            internal_service: false,
+            standards: vec![StandardId::V, StandardId::VI],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        })
+        .await
+        .expect("desk");
+    let (v, vi) = (
+        Question::Standard(StandardId::V),
+        Question::Standard(StandardId::VI),
+    );
+    let scores = |n: i64| -> Vec<(i64, Question, u8, &'static [&'static str])> {
+        (0..n).map(|i| (100 + 3 * i, v, 3, NONE)).collect()
+    };
+    // wso's desks on V: 0 scores and 2 "does not apply"; 10 and 3; 20 and 6. The first has no
+    // score to hide, but its 2 answers are too few, and the second is withheld beside it, or
+    // wso's 11 minus 3 and 6 would give its 2 back. Gąbin: 7 answers, all "does not apply".
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    not_applicable(&server, &wso_01, v, 2).await;
+    not_applicable(&server, &wso_01, vi, 3).await;
+    let wso_02 = server.kiosk("plock-wso-02").await;
+    server.answers(&wso_02, &scores(10)).await;
+    not_applicable(&server, &wso_02, v, 3).await;
+    let wso_03 = server.kiosk("plock-wso-03").await;
+    server.answers(&wso_03, &scores(20)).await;
+    not_applicable(&server, &wso_03, v, 6).await;
+    let gabin = server.kiosk("gabin-fin-01").await;
+    not_applicable(&server, &gabin, v, 7).await;
+
+    // The page: wso's desks, and Płock's departments.
+    let shown_na = |page: &str, id: &str| -> Option<i64> {
+        let table = &page[page
+            .find("figures not-applicable")
+            .expect("the share table")..];
+        let start = table
+            .find(&format!("data-id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no share row {id}"));
+        let row = &table[start..start + table[start..].find("</tr>").expect("row end")];
+        row.split("data-not-applicable=\"").nth(1).map(|rest| {
+            rest[..rest.find('"').expect("quote")]
+                .parse()
+                .expect("count")
+        })
+    };
+    let (_, desks) = server
+        .get("/dashboard?office=plock&department=wso&standard=V")
+        .await;
+    assert_eq!(
+        ["plock-wso-01", "plock-wso-02", "plock-wso-03"].map(|d| shown_na(&desks, d)),
+        [None, None, Some(6)],
+        "{desks}"
+    );
+    let (_, departments) = server.get("/dashboard?office=plock&standard=V").await;
+    assert_eq!(shown_na(&departments, "wso"), Some(11));
+    let (_, offices) = server.get("/dashboard?standard=V").await;
+    assert_eq!(shown_na(&offices, "gabin"), Some(7), "7 answers are enough");
+    assert!(offices.contains("data-not-applicable-share=\"100.0\""));
+
+    // The stats API: the same cells withheld.
+    let (_, by_desk) = server
+        .json("/api/v1/stats/breakdown?by=desk&office=plock&department=wso&standard=V")
+        .await;
+    let groups: Vec<(String, Option<i64>, bool)> = by_desk["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["id"].as_str().expect("id").to_owned(),
+                g["not_applicable"].as_i64(),
+                g["not_applicable_percent"].is_number(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("plock-wso-01".to_owned(), None, false),
+            ("plock-wso-02".to_owned(), None, false),
+            ("plock-wso-03".to_owned(), Some(6), true),
+        ]
+    );
+    for path in [
+        "/api/v1/stats/trend?desk=plock-wso-01&standard=V",
+        "/api/v1/stats/trend?desk=plock-wso-02&standard=V",
+    ] {
+        let (_, trend) = server.json(path).await;
+        let points = trend["points"].as_array().expect("points");
+        assert!(
+            points.iter().all(|p| p["not_applicable"].is_null()),
+            "{path}: {trend}"
+        );
+    }
+
+    // The monthly report and its CSV: VI's 3 answers show no count, V's 11 do.
+    let month = Filter::today().format("%Y-%m").to_string();
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/plock/{month}.csv"))
+        .await;
+    let tail = |id: &str| -> Vec<String> {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("standard,{id},")))
+            .unwrap_or_else(|| panic!("no {id} in {csv}"));
+        line.rsplitn(3, ',').take(2).map(str::to_owned).collect()
+    };
+    assert_eq!(tail("V"), ["26.8", "11"]);
+    assert_eq!(tail("VI"), ["", ""]);
+    let (_, report) = server
+        .get(&format!("/dashboard/reports/plock/{month}"))
+        .await;
+    assert!(!report.contains("data-not-applicable=\"3\""), "{report}");
+    assert!(report.contains("data-not-applicable=\"11\""), "{report}");
+
+    // The aggregate export: a withheld desk-day shows no count either.
+    let (_, days) = server
+        .get("/dashboard/export-days.csv?office=plock&standard=V")
+        .await;
+    for row in days.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let expected = match fields[3] {
+            "plock-wso-03" => "6",
+            _ => "",
+        };
+        assert_eq!(fields[12], expected, "{row}");
+    }
+}
+
+#[tokio::test]
+async fn a_department_report_shows_the_does_not_apply_share_as_disclosure_control_allows() {
+    let server = Server::spawn().await;
+    let wso_01 = server.kiosk("plock-wso-01").await;
+    let (v, vi) = (
+        Question::Standard(StandardId::V),
+        Question::Standard(StandardId::VI),
+    );
+    // V: 6 scores and 4 "does not apply" (shown: 40 %); VI: 3 "does not apply" (too few).
+    let scores: Vec<(i64, Question, u8, &[&str])> =
+        (0..6).map(|i| (100 + 5 * i, v, 3, NONE)).collect();
+    server.answers(&wso_01, &scores).await;
+    not_applicable(&server, &wso_01, v, 4).await;
+    not_applicable(&server, &wso_01, vi, 3).await;
+    let month = Filter::today().format("%Y-%m").to_string();
+
+    let (status, page) = server
+        .get(&format!("/dashboard/reports/plock/wso/{month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let shares = &page[page
+        .find("figures not-applicable")
+        .expect("the share table")..];
+    assert!(shares.contains("data-not-applicable=\"4\""), "{shares}");
+    assert!(shares.contains("data-not-applicable-share=\"40.0\""));
+    assert!(
+        !shares.contains("data-not-applicable=\"3\""),
+        "VI's 3: {shares}"
+    );
+    // The scores of V are as without its "does not apply" answers.
+    assert_eq!(row_figures(&page, "V"), (Some(6), Some(100.0)));
+
+    let (_, csv) = server
+        .get(&format!("/dashboard/reports/plock/wso/{month}.csv"))
+        .await;
+    let header = csv.lines().next().expect("header");
+    assert!(
+        header.ends_with(",not_applicable_answers,not_applicable_percent"),
+        "{header}"
+    );
+    let ending = |id: &str| -> String {
+        let line = csv
+            .lines()
+            .find(|l| l.split(',').nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("{id}: {csv}"));
+        line.rsplitn(3, ',').take(2).collect::<Vec<_>>().join("|")
+    };
+    assert_eq!(ending("V"), "40.0|4");
+    assert_eq!(ending("VI"), "|", "withheld");
+    assert_eq!(ending("overall"), "|", "the overall question has none");
+    let (_, excel) = server
+        .get(&format!(
+            "/dashboard/reports/plock/wso/{month}.csv?format=excel"
+        ))
+        .await;
+    assert!(
+        excel.contains("Odsetek odpowiedzi „nie dotyczy” (%)"),
+        "{excel}"
+    );
 }
 
 #[tokio::test]

@@ -41,14 +41,14 @@ fn count(db: &Connection, sql: &str) -> i64 {
 }
 
 /// Per rollup cell (desk, question, day, language, larger text): counts of scores 1-4 and of
-/// answers with reasons.
-type Cells = BTreeMap<(String, String, String, String, bool), ([i64; 4], i64)>;
+/// "does not apply" (the fifth), and of answers with reasons.
+type Cells = BTreeMap<(String, String, String, String, bool), ([i64; 5], i64)>;
 
 fn rollups(db: &Connection) -> Cells {
     let mut stmt = db
         .prepare(
             "SELECT desk_id, question, day, language, larger_text, score_1, score_2, score_3,
-                    score_4, reasons FROM rollups",
+                    score_4, not_applicable, reasons FROM rollups",
         )
         .expect("rollups");
     let mut cells = Cells::new();
@@ -56,13 +56,16 @@ fn rollups(db: &Connection) -> Cells {
         .query_map([], |r| {
             Ok((
                 (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                ([r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?], r.get(9)?),
+                (
+                    [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+                    r.get(10)?,
+                ),
             ))
         })
         .expect("rows");
     // A cell's ordinary and burst rows (the burst flag is a rollup dimension) add up.
     for row in rows {
-        let (key, value): (_, ([i64; 4], i64)) = row.expect("row");
+        let (key, value): (_, ([i64; 5], i64)) = row.expect("row");
         let cell = cells.entry(key).or_default();
         for (total, n) in cell.0.iter_mut().zip(value.0) {
             *total += n;
@@ -76,7 +79,8 @@ fn rollups(db: &Connection) -> Cells {
 fn counted_answers(db: &Connection) -> Cells {
     let mut stmt = db
         .prepare(
-            "SELECT desk_id, question, local_day, language, larger_text, score, reasons <> ''
+            "SELECT desk_id, question, local_day, language, larger_text,
+                    coalesce(score, 5), reasons <> ''
              FROM answers WHERE counted = 1",
         )
         .expect("answers");
@@ -91,6 +95,7 @@ fn counted_answers(db: &Connection) -> Cells {
         })
         .expect("rows");
     for row in rows {
+        // Scores 1-4, and "does not apply" (no score) as the fifth count.
         let (key, score, has_reasons) = row.expect("row");
         let cell = cells.entry(key).or_default();
         cell.0[usize::from(score) - 1] += 1;
@@ -145,7 +150,7 @@ fn two_weeks_of_demo_data_look_like_production_and_a_second_run_refuses() {
     assert_eq!(
         count(
             &db,
-            "SELECT sum(score_1 + score_2 + score_3 + score_4) FROM rollup_hours"
+            "SELECT sum(score_1 + score_2 + score_3 + score_4 + not_applicable) FROM rollup_hours"
         ),
         count(&db, "SELECT count(*) FROM answers WHERE counted = 1")
     );
@@ -193,6 +198,20 @@ fn two_weeks_of_demo_data_look_like_production_and_a_second_run_refuses() {
         ) == 0
     );
     assert!(count(&db, "SELECT count(DISTINCT language) FROM answers") == 4);
+    // Some standards did not apply to the visit: counted as such, never as a score.
+    let not_applicable = count(&db, "SELECT count(*) FROM answers WHERE not_applicable = 1");
+    assert!(
+        not_applicable > 50,
+        "{not_applicable} not-applicable answers"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM answers WHERE not_applicable = 1
+             AND (score IS NOT NULL OR reasons <> '' OR question = 'overall')"
+        ),
+        0
+    );
 
     // Event times are exact: placed from the synchronised clocks, not estimated.
     assert_eq!(

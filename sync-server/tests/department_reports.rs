@@ -114,7 +114,7 @@ async fn offices_with_answers(storage: &Storage) {
                 sequence: i + 1,
                 desk_id: desk.parse().expect("desk"),
                 question: Question::Overall,
-                score: Score::try_from(score).expect("score"),
+                answer: Score::try_from(score).expect("score").into(),
                 reasons: vec![],
                 language: LanguageTag::polish(),
                 larger_text: false,
@@ -429,6 +429,20 @@ async fn each_head_receives_one_report_per_month_across_a_restart_in_the_middle_
         .expect("round");
     assert_eq!(resent.delivered, 1);
     assert_eq!(smtp.count_to("ewa@plock.test"), 2);
+    // A new message, not another copy of the first: mail services drop a message whose
+    // Message-ID the mailbox already holds, which would swallow the admin's send-again.
+    let message_ids: std::collections::BTreeSet<String> = smtp
+        .accepted()
+        .into_iter()
+        .filter(|m| m.recipients.iter().any(|r| r.contains("ewa@plock.test")))
+        .filter_map(|m| {
+            m.data
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(message_ids.len(), 2, "{message_ids:?}");
     let states = storage
         .department_report_deliveries(
             Scope::Department {

@@ -591,6 +591,22 @@ async fn a_trickled_body_gets_408_after_the_body_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_no_route_is_answered_without_reading_its_body() {
+    let server = Server::spawn(None, |_| {}).await;
+    for path in ["/api/v1/no-such-route", "/no-such-page"] {
+        let mut stream = TcpStream::connect(server.address).await.expect("connect");
+        // A megabyte announced, a few bytes sent: answered at once, nothing waited for.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             content-length: 1000000\r\n\r\n{{\"a\""
+        );
+        stream.write_all(head.as_bytes()).await.expect("head");
+        let answer = status_line(&mut stream, Duration::from_secs(2)).await;
+        assert_eq!(answer, "HTTP/1.1 404", "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_cap_get_503_and_are_closed() {
     let server = Server::spawn(None, |s| {
         s.limits.max_connections = 8;

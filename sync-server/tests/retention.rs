@@ -7,7 +7,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use model::wire::{RecordBatch, RecordOutcome};
 use model::{
-    DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
+    Answer, DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
 };
 use reqwest::StatusCode;
@@ -89,7 +89,7 @@ impl Server {
                     department_id: department.into(),
                     name: format!("Stanowisko {desk}"),
                     internal_service: false,
-                    standards: vec![StandardId::IV],
+                    standards: vec![StandardId::IV, StandardId::V],
                     languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
                     default_language: LanguageTag::polish(),
                 })
@@ -206,7 +206,8 @@ impl Server {
 }
 
 /// Three years of answers at a desk: on every third day, eight visits (overall and standard IV,
-/// a reason after a low IV, Ukrainian and the larger text now and then).
+/// a reason after a low IV, Ukrainian and the larger text now and then; every other visit also
+/// answers V, the phone, half of them "does not apply").
 fn history(desk: &str, first_sequence: u64, today_ms: i64, seed: u64) -> Vec<RatingRecord> {
     let desk_id: DeskId = desk.parse().expect("desk");
     let mut records = Vec::new();
@@ -226,7 +227,7 @@ fn history(desk: &str, first_sequence: u64, today_ms: i64, seed: u64) -> Vec<Rat
                 sequence,
                 desk_id: desk_id.clone(),
                 question,
-                score,
+                answer: Answer::Score(score),
                 reasons: reasons
                     .into_iter()
                     .map(|r| r.to_owned().try_into().expect("reason"))
@@ -239,6 +240,15 @@ fn history(desk: &str, first_sequence: u64, today_ms: i64, seed: u64) -> Vec<Rat
             };
             records.push(base(Question::Overall, overall, vec![], sequence));
             sequence += 1;
+            if n.is_multiple_of(2) {
+                let mut v = base(Question::Standard(StandardId::V), overall, vec![], sequence);
+                if n.is_multiple_of(4) {
+                    v.answer = Answer::NotApplicable;
+                }
+                v.recorded = reading(at + 10_000);
+                records.push(v);
+                sequence += 1;
+            }
             let low = n.is_multiple_of(3);
             let iv_score = if low { Score::BAD } else { Score::GOOD };
             let reasons = if low { vec!["iv-interrupted"] } else { vec![] };
@@ -286,11 +296,13 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
         format!("/dashboard?{whole}&office=plock&department=wso"),
         format!("/dashboard?{whole}&desk=gabin-fin-01"),
         format!("/dashboard?{whole}&standard=IV&bursts=include"),
+        format!("/dashboard?{whole}&standard=V"),
         format!("/dashboard/standards?{whole}"),
         format!("/dashboard/patterns?{whole}"),
         format!("/dashboard/patterns?{whole}&language=uk"),
         format!("/api/v1/stats/breakdown?by=desk&{whole}"),
         format!("/api/v1/stats/breakdown?by=question&{whole}&office=plock"),
+        format!("/api/v1/stats/breakdown?by=desk&{whole}&standard=V"),
         format!("/api/v1/stats/trend?{whole}"),
         format!("/api/v1/stats/trend?{period}&desk=plock-wso-02&step=week"),
         format!("/api/v1/stats/reasons?{whole}&standard=IV"),
@@ -310,13 +322,24 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
         month = month.checked_add_months(Months::new(1)).expect("next");
     }
     let before = server.everything(&paths).await;
+    let (_, standards) = before
+        .iter()
+        .find(|(path, _)| path.starts_with("/dashboard/standards"))
+        .expect("the standards page");
+    assert!(
+        standards.contains("data-not-applicable-share="),
+        "the share of \"does not apply\" is among the figures kept: {standards}"
+    );
     let old_export = format!(
         "/dashboard/export.csv?period=custom&from={first}&to={}",
         today - chrono::Days::new(2 * 366)
     );
+    let old = server.get(&old_export).await;
+    assert!(old.lines().count() > 100, "old answers are there to purge");
+    let old_v = server.get(&format!("{old_export}&standard=V")).await;
     assert!(
-        server.get(&old_export).await.lines().count() > 100,
-        "old answers are there to purge"
+        old_v.lines().any(|l| l.split(',').nth(6) == Some("1")),
+        "old \"does not apply\" answers are among them"
     );
 
     let summary = server.storage.purge(24, today).await.expect("purge");
@@ -361,13 +384,14 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
     // The same id with other content is a conflict, never a second answer.
     // (Another score on the same side of the scale, so the reasons it carries stay admissible.)
     let mut changed = purged[0].clone();
-    let other: i64 = match changed.score.value() {
+    let score = changed.answer.score().expect("a scored answer");
+    let other: i64 = match score.value() {
         1 => 2,
         2 => 1,
         3 => 4,
         _ => 3,
     };
-    changed.score = Score::try_from(other).expect("a score");
+    changed.answer = Score::try_from(other).expect("a score").into();
     assert_eq!(
         server.send(&kiosks[0], vec![changed]).await,
         vec![RecordOutcome::Conflict]
@@ -378,7 +402,7 @@ async fn a_purge_deletes_old_answers_and_changes_no_page_report_or_figure() {
         id: RecordId::new_random(),
         sequence: original.sequence + 1_000_000,
         supersedes: Some(original.id),
-        score: Score::VERY_GOOD,
+        answer: Score::VERY_GOOD.into(),
         reasons: vec![],
         recorded: reading(original.recorded.wall_clock_ms + 5_000),
         ..original.clone()

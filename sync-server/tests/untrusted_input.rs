@@ -1,13 +1,14 @@
 //! What a kiosk token holder can send and what the server's operator can misconfigure, against a
-//! real server on port 0: records outside the catalogue or the desk's survey rejected one by one
+//! real server on port 0: records outside the catalogue or the desk's survey (or "does not apply"
+//! where it is not offered) rejected one by one, malformed answers refused whole,
 //! with nothing stored, unbounded boot ids and overflowing clocks refused while every dashboard
 //! page still answers, webhook URLs (and their secrets) kept off the alerts page, API answers
 //! never cached or sniffed, and forms behind the TLS proxy accepted only from `https://`.
 
 use model::wire::{EnrollRequest, EnrollResponse, Heartbeat, RecordBatch, RecordOutcome};
 use model::{
-    InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score, StandardId,
-    VisitId,
+    Answer, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
+    StandardId, VisitId,
 };
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, COOKIE, ORIGIN, X_CONTENT_TYPE_OPTIONS};
@@ -55,14 +56,19 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
     }
 }
 
-fn record(question: Question, score: Score, reasons: &[&str], sequence: u64) -> RatingRecord {
+fn record(
+    question: Question,
+    answer: impl Into<Answer>,
+    reasons: &[&str],
+    sequence: u64,
+) -> RatingRecord {
     RatingRecord {
         id: RecordId::new_random(),
         visit_id: VisitId::new_random(),
         sequence,
         desk_id: DESK.parse().expect("desk"),
         question,
-        score,
+        answer: answer.into(),
         reasons: reasons
             .iter()
             .map(|r| r.parse().expect("reason code"))
@@ -80,7 +86,7 @@ impl Server {
         Server::spawn_with(DashboardSettings::default()).await
     }
 
-    /// A server with one Płock desk asking IV and III.
+    /// A server with one Płock desk asking IV, III and V.
     async fn spawn_with(dashboard: DashboardSettings) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let settings = Settings {
@@ -113,7 +119,7 @@ impl Server {
                 department_id: "wso".into(),
                 name: "Stanowisko 3".into(),
                 internal_service: false,
-                standards: vec![StandardId::IV, StandardId::III],
+                standards: vec![StandardId::IV, StandardId::III, StandardId::V],
                 languages: vec![LanguageTag::polish()],
                 default_language: LanguageTag::polish(),
             })
@@ -344,6 +350,71 @@ async fn records_outside_the_catalogue_or_the_desks_survey_are_rejected_one_by_o
         .await;
     assert_eq!(outcomes[0], RecordOutcome::Stored);
     assert!(rejected_because(&outcomes[1], "standard II has never been"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn does_not_apply_is_admitted_only_where_offered_and_only_well_formed() {
+    let server = Server::spawn().await;
+    let token = server.enroll().await;
+    let (iv, v) = (
+        Question::Standard(StandardId::IV),
+        Question::Standard(StandardId::V),
+    );
+    // V (the phone) may not apply to a visit; IV (direct service) always does.
+    let outcomes = server
+        .send(
+            &token,
+            &[
+                record(v, Answer::NotApplicable, &[], 1),
+                record(iv, Answer::NotApplicable, &[], 2),
+            ],
+        )
+        .await;
+    assert_eq!(outcomes[0], RecordOutcome::Stored);
+    assert!(
+        rejected_because(
+            &outcomes[1],
+            "standard IV does not offer \"does not apply\""
+        ),
+        "{:?}",
+        outcomes[1]
+    );
+    assert_eq!(server.answers_stored(), 1);
+
+    // Malformed answers do not parse: the batch is refused whole, naming the problem.
+    let well_formed = serde_json::to_value(RecordBatch {
+        sent: clock(now_ms()),
+        records: vec![record(v, Answer::NotApplicable, &[], 3)],
+    })
+    .expect("json");
+    // (the problem named, the field spoilt, its value)
+    let malformed = [
+        ("neither a score nor", "not_applicable", json!(false)),
+        ("both a score and", "score", json!(2)),
+        ("takes no reasons", "reasons", json!(["v-slow-answer"])),
+        ("overall question cannot", "question", json!("overall")),
+        ("an integer", "score", json!(2.5)),
+    ];
+    for (problem, field, value) in malformed {
+        let mut batch = well_formed.clone();
+        batch["records"][0][field] = value;
+        let response = server.post("/records", &token, &batch).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{problem}"
+        );
+        let body = response.text().await.expect("body");
+        assert!(body.contains(problem), "{problem:?} not in {body}");
+    }
+    assert_eq!(server.answers_stored(), 1, "nothing of a refused batch");
+    // The integral float reader reads 1.0 as the score 1 beside the null of another record.
+    let mut scored = well_formed.clone();
+    scored["records"][0]["score"] = json!(1.0);
+    scored["records"][0]["not_applicable"] = json!(false);
+    let response = server.post("/records", &token, &scored).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.answers_stored(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,7 +217,7 @@ fn make_records(count: usize) -> Vec<RatingRecord> {
                 sequence: u64::try_from(i).expect("small") + 1,
                 desk_id: desk.clone(),
                 question,
-                score,
+                answer: score.into(),
                 reasons,
                 language: LanguageTag::polish(),
                 larger_text: i % 7 == 0,
@@ -260,7 +260,7 @@ fn raw_insert(path: &Path, records: &[RatingRecord]) -> anyhow::Result<f64> {
                     r.visit_id.to_string(),
                     i64::try_from(r.sequence)?,
                     r.question.to_string(),
-                    r.score.value(),
+                    r.answer.score().map(Score::value),
                     r.reasons
                         .iter()
                         .map(ToString::to_string)
@@ -292,7 +292,7 @@ fn drain_backlog(server: &InProcessServer, dir: &Path, count: usize) -> anyhow::
             visit_id: VisitId::new_random(),
             desk_id: desk.clone(),
             question: Question::Overall,
-            score: Score::ALL[i % 4],
+            answer: Score::ALL[i % 4].into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: false,

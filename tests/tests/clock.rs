@@ -257,7 +257,7 @@ impl TestKiosk {
                 } else {
                     Question::Standard(StandardId::IV)
                 },
-                score: Score::GOOD,
+                answer: Score::GOOD.into(),
                 reasons: vec![],
                 language: LanguageTag::polish(),
                 larger_text: false,

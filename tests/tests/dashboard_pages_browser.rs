@@ -231,6 +231,7 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
             "desk",
             "question",
             "score",
+            "not_applicable",
             "reasons",
             "burst"
         ]

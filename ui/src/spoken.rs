@@ -55,7 +55,7 @@ pub const SWITCH_OFF: Spoken = Spoken {
 /// Confirms a rating once it is stored.
 pub const YOUR_ANSWER: Spoken = Spoken {
     msgid: "Your answer: {0}.",
-    note: "Spoken once a rating is saved; {0} is the face's label (\"Very good\").",
+    note: "Spoken once an answer is saved; {0} is the face's label (\"Very good\") or \"Not applicable\".",
 };
 
 /// Confirms reasons once they are stored.

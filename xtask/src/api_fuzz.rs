@@ -20,6 +20,9 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const USER: &str = "api-fuzz";
 /// The desk whose kiosk the run enrolls (one of the demo's).
 const DESK: &str = "plock-wso-03";
+/// Fresh enrollment codes schemathesis may put in `POST /enroll` bodies, so that it reaches the
+/// success path and the answer's schema, not only `401 invalid_code`.
+const ENROLLMENT_CODES: usize = 10;
 
 /// The checks run: server errors, undocumented statuses, content types, headers and bodies that
 /// break the document, and schema-valid requests the server refuses.
@@ -75,6 +78,9 @@ pub fn run(max_examples: u32, max_seconds: u64) -> anyhow::Result<()> {
         bail!("sync-server admin create failed");
     }
     let code = cli(&["enroll-code", "--desk", DESK])?;
+    let codes_for_the_fuzzer = (0..ENROLLMENT_CODES)
+        .map(|_| cli(&["enroll-code", "--desk", DESK]))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let admin_token = random_hex(32)?;
     let log = std::fs::File::create(dir.join("server.log"))?;
@@ -96,7 +102,7 @@ pub fn run(max_examples: u32, max_seconds: u64) -> anyhow::Result<()> {
     let settings = dir.join("schemathesis.toml");
     std::fs::write(
         &settings,
-        schemathesis_config(&kiosk_token, &admin_token, &session),
+        schemathesis_config(&kiosk_token, &admin_token, &session, &codes_for_the_fuzzer),
     )?;
     println!("Running schemathesis against http://{address} ({max_examples} cases per operation)…");
     let mut fuzzer = KillOnDrop(
@@ -164,8 +170,19 @@ fn server_config(address: SocketAddr, database: &Path) -> String {
 /// Each security scheme of the document with its credential; operations under `/stats/` may
 /// answer a schema-valid query 400, because OpenAPI cannot state rules between parameters (a
 /// custom period needs both `from` and `to`, in order, at most three years apart; a department
-/// needs its office), which each parameter's description states instead.
-fn schemathesis_config(kiosk_token: &str, admin_token: &str, session: &str) -> String {
+/// needs its office), which each parameter's description states instead. `POST /enroll` draws
+/// its code from `codes` most of the time (a code drawn again after its use answers 410).
+fn schemathesis_config(
+    kiosk_token: &str,
+    admin_token: &str,
+    session: &str,
+    codes: &[String],
+) -> String {
+    let codes = codes
+        .iter()
+        .map(|code| format!("{code:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"[auth.openapi.kiosk_token]
 bearer = "{kiosk_token}"
@@ -176,9 +193,17 @@ bearer = "{admin_token}"
 [auth.openapi.session_cookie]
 api_key = "{session}"
 
+[dictionaries.enrollment_codes]
+values = [{codes}]
+
 [[operations]]
 include-path-regex = "^/api/v1/stats/"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+
+[[operations]]
+include-name = "POST /api/v1/enroll"
+parameters = {{ "body.code" = {{ dictionary = "enrollment_codes", probability = 0.9 }} }}
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "410"]
 "#
     )
 }
@@ -405,6 +430,16 @@ mod tests {
             json_string(&reply.body, "token").as_deref(),
             Some("t0k-en_")
         );
+    }
+
+    #[test]
+    fn enrollment_draws_its_codes_from_the_seeded_ones() {
+        let config = schemathesis_config("k", "a", "s", &["AB3CD".into(), "EF4GH".into()]);
+        assert!(
+            config.contains("values = [\"AB3CD\", \"EF4GH\"]"),
+            "{config}"
+        );
+        assert!(config.contains(r#""body.code" = { dictionary = "enrollment_codes""#));
     }
 
     #[test]

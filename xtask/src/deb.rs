@@ -114,7 +114,7 @@ pub fn packaged_config(example: &str) -> anyhow::Result<String> {
     let data_dir_line = "data_dir = \"/var/lib/ocena\"";
     if !example.lines().any(|line| line == data_dir_line) {
         bail!(
-            "kiosk/kiosk.example.toml no longer has the line `{data_dir_line}` this step rewrites"
+            "kiosk-config/kiosk.example.toml no longer has the line `{data_dir_line}` this step rewrites"
         );
     }
     let mut config = example.replacen(
@@ -126,7 +126,7 @@ pub fn packaged_config(example: &str) -> anyhow::Result<String> {
         let simulator = "backend = \"simulator\"";
         if !config.lines().any(|line| line.trim() == simulator) {
             bail!(
-                "kiosk/kiosk.example.toml's [hardware] table has no line `{simulator}` to turn into gpio"
+                "kiosk-config/kiosk.example.toml's [hardware] table has no line `{simulator}` to turn into gpio"
             );
         }
         config = config.replacen(simulator, "backend = \"gpio\"", 1);
@@ -137,7 +137,7 @@ pub fn packaged_config(example: &str) -> anyhow::Result<String> {
 }
 
 fn write_packaged_config(path: &Path) -> anyhow::Result<()> {
-    let example_path = workspace_root().join("kiosk/kiosk.example.toml");
+    let example_path = workspace_root().join("kiosk-config/kiosk.example.toml");
     let example = std::fs::read_to_string(&example_path)
         .with_context(|| format!("cannot read {}", example_path.display()))?;
     std::fs::write(path, packaged_config(&example)?)

@@ -183,7 +183,7 @@ fn install_axe_core() -> anyhow::Result<PathBuf> {
 
 /// Where the demo listens; override with OCENA_DEMO_LISTEN (e.g. 127.0.0.1:9090).
 const DEMO_LISTEN: &str = "127.0.0.1:8080";
-/// The demo desk the local kiosk joins: the one `kiosk/kiosk.example.toml` names.
+/// The demo desk the local kiosk joins: the one `kiosk-config/kiosk.example.toml` names.
 const DEMO_DESK: &str = "plock-wso-03";
 
 /// The demo's dashboard admin; its password is new at every run.
@@ -272,7 +272,7 @@ fn run() -> anyhow::Result<()> {
     wait_for_listener(&listen, &mut aggregator)?;
 
     let kiosk_config = demo.join("kiosk.toml");
-    let example = std::fs::read_to_string(root.join("kiosk/kiosk.example.toml"))?;
+    let example = std::fs::read_to_string(root.join("kiosk-config/kiosk.example.toml"))?;
     let data_dir = demo.join("kiosk-data");
     std::fs::write(
         &kiosk_config,

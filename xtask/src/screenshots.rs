@@ -37,7 +37,13 @@ impl Panel {
     /// Pixels per millimetre as the kiosk draws them: the denser axis
     /// (`kiosk::config::Display::pixels_per_mm`).
     fn px_per_mm(&self) -> f32 {
-        (self.width as f32 / self.width_mm).max(self.height as f32 / self.height_mm)
+        self.px_per_mm_across()
+            .max(self.height as f32 / self.height_mm)
+    }
+
+    /// Pixels per millimetre across the panel (`Theme.px-per-mm-across`).
+    fn px_per_mm_across(&self) -> f32 {
+        self.width as f32 / self.width_mm
     }
 }
 
@@ -197,6 +203,9 @@ pub fn run(out_dir: &Path) -> Result<()> {
             .window()
             .set_size(PhysicalSize::new(panel.width, panel.height));
         window.global::<Theme>().set_px_per_mm(panel.px_per_mm());
+        window
+            .global::<Theme>()
+            .set_px_per_mm_across(panel.px_per_mm_across());
 
         for lang in LANGUAGES {
             slint::select_bundled_translation(lang)
@@ -232,8 +241,11 @@ pub fn run(out_dir: &Path) -> Result<()> {
                     if let Some(position) = pressed {
                         release(&window, position);
                     }
-                    let min_side = target_mm * panel.px_per_mm();
-                    for problem in audit(&window, min_side, !shot.idle_prompt) {
+                    let min_size = LogicalSize::new(
+                        target_mm * panel.px_per_mm_across(),
+                        target_mm * panel.height as f32 / panel.height_mm,
+                    );
+                    for problem in audit(&window, min_size, !shot.idle_prompt) {
                         problems.push(format!("{}/{name}: {problem}", panel.name));
                     }
                     count += 1;
@@ -322,10 +334,10 @@ fn release(window: &KioskWindow, pressed_at: LogicalPosition) {
     window.window().dispatch_event(WindowEvent::PointerExited);
 }
 
-/// Checks every touch target on screen: it has an accessible label, both its sides are at least
-/// `min_side` pixels, it lies inside the window, and (unless a modal covers the screen) it overlaps
+/// Checks every touch target on screen: it has an accessible label, it is at least `min_size`
+/// pixels (the target's millimetres across and down the panel), it lies inside the window, and (unless a modal covers the screen) it overlaps
 /// no other target.
-fn audit(window: &KioskWindow, min_side: f32, check_overlap: bool) -> Vec<String> {
+fn audit(window: &KioskWindow, min_size: LogicalSize, check_overlap: bool) -> Vec<String> {
     let size = window
         .window()
         .size()
@@ -355,10 +367,10 @@ fn audit(window: &KioskWindow, min_side: f32, check_overlap: bool) -> Vec<String
         if label.is_empty() {
             problems.push(format!("a target at {at:?} has no accessible label"));
         }
-        if extent.width + 0.5 < min_side || extent.height + 0.5 < min_side {
+        if extent.width + 0.5 < min_size.width || extent.height + 0.5 < min_size.height {
             problems.push(format!(
-                "{label:?} is {:.0}×{:.0} px, under the {min_side:.0} px target size",
-                extent.width, extent.height
+                "{label:?} is {:.0}×{:.0} px, under the {:.0}×{:.0} px target size",
+                extent.width, extent.height, min_size.width, min_size.height
             ));
         }
         if at.x < -0.5

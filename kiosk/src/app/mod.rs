@@ -218,6 +218,7 @@ fn connect(window: &KioskWindow, state: &Rc<State>) {
     adapter.on_tell_more(with(|s| s.update(Visit::tell_more)));
     adapter.on_finish(with(|s| s.act(|v| v.finish(InputKind::Touch))));
     adapter.on_change_answer(with(|s| s.update(Visit::change_answer)));
+    adapter.on_not_applicable(with(|s| s.act(|v| v.not_applicable(InputKind::Touch))));
     adapter.on_skip(with(|s| s.update(Visit::skip)));
     adapter.on_reasons_done(with(|s| s.act(|v| v.reasons_done(InputKind::Touch))));
     adapter.on_toggle_larger_text(with(|s| s.update(Visit::toggle_larger_text)));
@@ -385,6 +386,7 @@ impl State {
             Control::Yes => self.update(Visit::tell_more),
             Control::Finish => self.act(|v| v.finish(InputKind::Button)),
             Control::ChangeAnswer => self.update(Visit::change_answer),
+            Control::NotApplicable => self.act(|v| v.not_applicable(InputKind::Button)),
             Control::Skip => self.update(Visit::skip),
             Control::Done => self.act(|v| v.reasons_done(InputKind::Button)),
             Control::Reason(code) => {

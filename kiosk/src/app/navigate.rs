@@ -20,6 +20,8 @@ pub enum Control {
     Yes,
     Finish,
     ChangeAnswer,
+    /// "Not applicable" on a standard's question.
+    NotApplicable,
     Skip,
     /// A reason chip, by its catalogue code.
     Reason(&'static str),
@@ -37,6 +39,7 @@ impl Control {
             Control::Yes => "yes".to_owned(),
             Control::Finish => "finish".to_owned(),
             Control::ChangeAnswer => "change-answer".to_owned(),
+            Control::NotApplicable => "not-applicable".to_owned(),
             Control::Skip => "skip".to_owned(),
             Control::Reason(code) => format!("reason:{code}"),
             Control::Done => "done".to_owned(),
@@ -96,6 +99,9 @@ pub fn controls(visit: &Visit, health: &Health) -> Vec<Control> {
         }
         (Health::Ready, Step::Question { .. }) => {
             let mut controls = faces().to_vec();
+            if visit.offers_not_applicable() {
+                controls.push(Control::NotApplicable);
+            }
             controls.extend([Control::Skip, Control::Finish]);
             controls
         }
@@ -256,6 +262,27 @@ mod tests {
         expected.push(Control::LargerText);
         assert_eq!(controls, expected);
         assert!(controls.contains(&language("uk")));
+    }
+
+    #[test]
+    fn a_question_that_may_not_apply_offers_not_applicable_between_faces_and_skip() {
+        let mut desk = Config::example("/unused").desk;
+        desk.standards = vec![StandardId::V, StandardId::IV];
+        let mut visit = Visit::new(Arc::new(desk));
+        let overall = visit.rate(Score::GOOD, InputKind::Button);
+        store(&mut visit, overall);
+        visit.tell_more();
+        // V (the phone) may not apply.
+        let controls_v = controls(&visit, &Health::Ready);
+        let mut expected: Vec<Control> = Score::ALL.map(Control::Face).to_vec();
+        expected.extend([Control::NotApplicable, Control::Skip, Control::Finish]);
+        assert_eq!(controls_v[..expected.len()], expected[..]);
+        assert_eq!(Control::NotApplicable.id(), "not-applicable");
+        // IV (direct service) always applies: no such control.
+        visit.skip();
+        let controls_iv = controls(&visit, &Health::Ready);
+        assert!(!controls_iv.contains(&Control::NotApplicable));
+        assert_eq!(controls_iv[4], Control::Skip);
     }
 
     #[test]

@@ -28,9 +28,9 @@ pub fn setup(window: &KioskWindow, config: &Config) {
         })
         .collect();
     adapter.set_languages(ModelRc::new(VecModel::from(languages)));
-    window
-        .global::<Theme>()
-        .set_px_per_mm(config.display.pixels_per_mm());
+    let theme = window.global::<Theme>();
+    theme.set_px_per_mm(config.display.pixels_per_mm());
+    theme.set_px_per_mm_across(config.display.horizontal_pixels_per_mm());
     // Never rely on the system locale: the desk's default language is the starting point.
     select_language(window, &config.desk.default_language);
 }
@@ -86,6 +86,7 @@ pub fn present(
         (Health::Ready, Step::Question { standard }) => {
             let standard = catalogue.standard(*standard);
             adapter.set_question(tr(&standard.question_context(), standard.question));
+            adapter.set_not_applicable_offered(visit.offers_not_applicable());
             if let Some((number, count)) = visit.progress() {
                 adapter.set_question_number(number as i32);
                 adapter.set_question_count(count as i32);

@@ -14,6 +14,9 @@ use crate::visit::{Step, Visit};
 /// The faces, as labelled on screen.
 const FACES: [&str; 4] = ["Very bad", "Bad", "Good", "Very good"];
 
+/// The "does not apply" choice, as labelled on screen.
+const NOT_APPLICABLE: &str = "Not applicable";
+
 /// The text to speak for the screen the visit is on.
 pub fn utterance(visit: &Visit, health: &Health) -> String {
     let translations = Translations::bundled();
@@ -51,6 +54,9 @@ pub fn utterance(visit: &Visit, health: &Health) -> String {
         (Health::Ready, Step::Question { standard }) => {
             let standard = catalogue.standard(*standard);
             let mut choices = faces();
+            if visit.offers_not_applicable() {
+                choices.push(ui(NOT_APPLICABLE));
+            }
             choices.push(ui("Skip"));
             vec![
                 translate(catalog, &standard.question_context(), standard.question),
@@ -118,6 +124,7 @@ pub fn control(visit: &Visit, control: &Control) -> (LanguageTag, String) {
         Control::Yes => words.ui("Yes"),
         Control::Finish => words.ui("Finish"),
         Control::ChangeAnswer => words.ui("Change my answer"),
+        Control::NotApplicable => words.ui(NOT_APPLICABLE),
         Control::Skip => words.ui("Skip"),
         Control::Done => words.ui("Done"),
         Control::Reason(code) => {
@@ -161,14 +168,17 @@ pub fn language_chosen(visit: &Visit, health: &Health) -> String {
     ])
 }
 
-/// Confirms a stored answer: the face chosen, or that the reasons are saved.
+/// Confirms a stored answer: the face chosen, "Not applicable", or that the reasons are saved.
 pub fn stored(visit: &Visit, record: &RatingRecord) -> String {
     let words = Words::new(visit.language());
-    if record.reasons.is_empty() {
-        words.format(spoken::YOUR_ANSWER, &words.face(record.score))
-    } else {
-        words.spoken(spoken::REASONS_SAVED)
+    if !record.reasons.is_empty() {
+        return words.spoken(spoken::REASONS_SAVED);
     }
+    let answer = match record.answer {
+        model::Answer::Score(score) => words.face(score),
+        model::Answer::NotApplicable => words.ui(NOT_APPLICABLE),
+    };
+    words.format(spoken::YOUR_ANSWER, &answer)
 }
 
 /// A face button pressed where nothing is rated.
@@ -402,6 +412,40 @@ mod tests {
         let reasons = v.reasons_done(InputKind::Button);
         let record = store(&mut v, reasons);
         assert_eq!(stored(&v, &record), "Your reasons are saved.");
+    }
+
+    #[test]
+    fn not_applicable_is_offered_said_and_confirmed_in_the_language_on_screen() {
+        for (language, label) in [
+            ("pl", "Nie dotyczy"),
+            ("en", "Not applicable"),
+            ("uk", "Не стосується"),
+            ("de", "Entfällt"),
+        ] {
+            let mut desk = Config::example("/unused").desk;
+            desk.standards = vec![StandardId::IV, StandardId::XIII];
+            let mut v = Visit::new(Arc::new(desk));
+            v.choose_language(&language.parse().expect("a language"));
+            let overall = v.rate(Score::GOOD, InputKind::Button);
+            store(&mut v, overall);
+            v.tell_more();
+            // IV always applies: not offered, not said.
+            let screen = utterance(&v, &Health::Ready);
+            assert!(!screen.contains(label), "{language}: {screen}");
+            v.skip();
+            // XIII (a tax or property matter) may not apply.
+            let screen = utterance(&v, &Health::Ready);
+            assert!(screen.contains(label), "{language}: {screen}");
+            assert_eq!(
+                control(&v, &Control::NotApplicable).1,
+                format!("{label}."),
+                "{language}"
+            );
+            let not_applicable = v.not_applicable(InputKind::Button);
+            let record = store(&mut v, not_applicable);
+            let confirmed = stored(&v, &record);
+            assert!(confirmed.contains(label), "{language}: {confirmed}");
+        }
     }
 
     /// The real espeak-ng (installed by `cargo xtask test`) makes audio of every screen's reading;

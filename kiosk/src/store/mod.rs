@@ -29,7 +29,8 @@ pub struct Answer {
     pub visit_id: VisitId,
     pub desk_id: DeskId,
     pub question: Question,
-    pub score: Score,
+    /// A score, or "does not apply" (a standard's question only, never with reasons).
+    pub answer: model::Answer,
     pub reasons: Vec<ReasonCode>,
     pub language: LanguageTag,
     pub larger_text: bool,
@@ -46,7 +47,7 @@ impl Answer {
             sequence,
             desk_id: self.desk_id,
             question: self.question,
-            score: self.score,
+            answer: self.answer,
             reasons: self.reasons,
             language: self.language,
             larger_text: self.larger_text,
@@ -183,11 +184,12 @@ pub struct Store {
 
 const INSERT_ANSWER: &str = "INSERT INTO answers (id, visit_id, desk_id, question, score, reasons, \
      language, larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns, \
-     clock_synchronized) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+     clock_synchronized, not_applicable) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 const SELECT_ANSWER: &str = "SELECT sequence, id, visit_id, desk_id, question, score, reasons, \
      language, larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns, \
-     clock_synchronized FROM answers";
+     clock_synchronized, not_applicable FROM answers";
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, moving a corrupt file aside.
@@ -220,7 +222,7 @@ impl Store {
                     answer.visit_id.to_string(),
                     answer.desk_id.as_str(),
                     answer.question.to_string(),
-                    answer.score.value(),
+                    answer.answer.score().map(Score::value),
                     reasons,
                     answer.language.as_str(),
                     answer.larger_text,
@@ -230,6 +232,7 @@ impl Store {
                     recorded.boot_id,
                     boottime_to_sql(recorded.boottime_ns),
                     recorded.clock_synchronized,
+                    answer.answer.is_not_applicable(),
                 ])
             })
             .map_err(err)?;
@@ -504,7 +507,18 @@ fn parse_row(row: &rusqlite::Row<'_>, sequence: i64) -> Result<RatingRecord, Str
         sequence: u64::try_from(sequence).map_err(|e| e.to_string())?,
         desk_id: text(row, 3)?.parse().map_err(s)?,
         question: text(row, 4)?.parse().map_err(s)?,
-        score: Score::try_from(get_i64(5)?).map_err(s)?,
+        answer: match (
+            row.get::<_, Option<i64>>(5).map_err(|e| e.to_string())?,
+            get_bool(15)?,
+        ) {
+            (Some(score), false) => model::Answer::Score(Score::try_from(score).map_err(s)?),
+            (None, true) => model::Answer::NotApplicable,
+            (score, not_applicable) => {
+                return Err(format!(
+                    "score {score:?} with not_applicable {not_applicable}: one or the other"
+                ));
+            }
+        },
         reasons: reasons_from_text(&text(row, 6)?)?,
         language: text(row, 7)?.parse().map_err(s)?,
         larger_text: get_bool(8)?,

@@ -8,7 +8,7 @@ fn answer(question: Question, score: Score) -> Answer {
         visit_id: VisitId::new_random(),
         desk_id: "plock-wso-03".parse().expect("desk id"),
         question,
-        score,
+        answer: score.into(),
         reasons: vec![],
         language: LanguageTag::polish(),
         larger_text: false,
@@ -46,6 +46,9 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
     correction.supersedes = Some(first.id);
     let second = store.record(correction, at()).expect("record");
     assert_eq!((first.sequence, second.sequence), (1, 2));
+    let mut not_applicable = answer(Question::Standard(StandardId::V), Score::GOOD);
+    not_applicable.answer = model::Answer::NotApplicable;
+    let third = store.record(not_applicable, at()).expect("record");
     drop(store);
 
     let store = open(dir.path());
@@ -56,7 +59,7 @@ fn a_recorded_answer_reads_back_identically_after_reopening() {
             Ok(())
         })
         .expect("read");
-    assert_eq!(all, vec![first, second]);
+    assert_eq!(all, vec![first, second, third]);
 }
 
 #[test]
@@ -122,14 +125,18 @@ fn export_writes_one_json_record_per_line() {
             at(),
         )
         .expect("record");
+    let mut not_applicable = answer(Question::Standard(StandardId::V), Score::GOOD);
+    not_applicable.answer = model::Answer::NotApplicable;
+    let c = store.record(not_applicable, at()).expect("record");
     let mut out = Vec::new();
-    assert_eq!(store.export_json_lines(&mut out).expect("export"), 2);
+    assert_eq!(store.export_json_lines(&mut out).expect("export"), 3);
     let lines: Vec<RatingRecord> = String::from_utf8(out)
         .expect("utf-8")
         .lines()
         .map(|l| serde_json::from_str(l).expect("json record"))
         .collect();
-    assert_eq!(lines, vec![a, b]);
+    assert_eq!(lines, vec![a, b, c]);
+    assert_eq!(lines[2].answer, model::Answer::NotApplicable);
 }
 
 #[test]
@@ -336,4 +343,18 @@ fn the_outbox_counts_what_still_has_to_be_sent() {
         },
         "acknowledged and rejected records no longer wait"
     );
+}
+
+#[test]
+fn a_not_applicable_answer_that_breaks_the_records_rules_is_refused_by_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    let mut overall = answer(Question::Overall, Score::GOOD);
+    overall.answer = model::Answer::NotApplicable;
+    assert!(store.record(overall, at()).is_err());
+    let mut with_reasons = answer(Question::Standard(StandardId::IV), Score::GOOD);
+    with_reasons.answer = model::Answer::NotApplicable;
+    with_reasons.reasons = vec!["iv-jargon".parse().expect("code")];
+    assert!(store.record(with_reasons, at()).is_err());
+    assert_eq!(store.outbox().expect("outbox").waiting, 0, "nothing stored");
 }

@@ -231,3 +231,64 @@ fn a_good_score_on_a_standard_offers_no_reasons() {
         }
     );
 }
+
+#[test]
+fn does_not_apply_is_recorded_as_its_own_answer_and_moves_on() {
+    let mut desk = Config::example(PathBuf::from("/unused")).desk;
+    desk.standards = vec![StandardId::V, StandardId::IV, StandardId::XII];
+    let mut v = Visit::new(Arc::new(desk));
+    let mut log = Vec::new();
+    assert_eq!(
+        v.not_applicable(InputKind::Touch),
+        None,
+        "the overall rating does not offer it"
+    );
+    let overall = v.rate(Score::GOOD, InputKind::Touch);
+    store(&mut v, overall, &mut log);
+    assert_eq!(
+        v.not_applicable(InputKind::Touch),
+        None,
+        "nor does Tell us more?"
+    );
+    v.tell_more();
+
+    assert!(v.offers_not_applicable(), "V, the phone, may not apply");
+    let not_applicable = v.not_applicable(InputKind::Button);
+    assert!(v.is_recording());
+    assert_eq!(
+        v.not_applicable(InputKind::Button),
+        None,
+        "a second press while recording is ignored"
+    );
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::V
+        },
+        "the screen waits until it is durable"
+    );
+    store(&mut v, not_applicable, &mut log);
+    assert_eq!(
+        v.step(),
+        &Step::Question {
+            standard: StandardId::IV
+        },
+        "no reasons follow: the next question"
+    );
+    assert_eq!(log[1].question, Question::Standard(StandardId::V));
+    assert_eq!(log[1].answer, model::Answer::NotApplicable);
+    assert!(log[1].reasons.is_empty() && log[1].supersedes.is_none());
+    assert_eq!(log[1].input, InputKind::Button);
+
+    // IV always applies: not offered, nothing recorded.
+    assert!(!v.offers_not_applicable());
+    assert_eq!(v.not_applicable(InputKind::Touch), None);
+    assert!(!v.is_recording());
+    // Skip records nothing; "does not apply" on the last question thanks the client.
+    v.skip();
+    let last = v.not_applicable(InputKind::Touch);
+    store(&mut v, last, &mut log);
+    assert_eq!(v.step(), &Step::ThankYou);
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[2].question, Question::Standard(StandardId::XII));
+}

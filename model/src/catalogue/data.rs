@@ -16,6 +16,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Representing the office",
         rateability: Rateability::Clients,
         question: "Were you greeted and helped, even with a matter for another desk?",
+        may_not_apply: false,
         reasons: &[
             // from: Witaj się z Klientami i współpracownikami, których spotykasz w budynku Urzędu.
             Reason {
@@ -61,6 +62,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Staff appearance",
         rateability: Rateability::Clients,
         question: "Did the staff member look neat, with a visible name badge?",
+        may_not_apply: false,
         reasons: &[
             // from: Umieść w widocznym miejscu identyfikator z Twoim imieniem.
             Reason {
@@ -100,6 +102,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Workstation",
         rateability: Rateability::Clients,
         question: "Was the desk tidy, with the forms and leaflets you needed at hand?",
+        may_not_apply: false,
         reasons: &[
             // from: Utrzymuj czystość i porządek na stanowisku pracy.
             Reason {
@@ -139,6 +142,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Direct service",
         rateability: Rateability::Clients,
         question: "Was the staff member kind and attentive, and did they explain things clearly?",
+        may_not_apply: false,
         reasons: &[
             // from: Okazuj każdemu Klientowi życzliwość i należyty szacunek.
             Reason {
@@ -214,6 +218,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Telephone service",
         rateability: Rateability::Clients,
         question: "If you phoned the office, was the call answered quickly and handled politely?",
+        may_not_apply: true,
         reasons: &[
             // from: Odbieraj telefon nie później niż po trzecim sygnale.
             Reason {
@@ -265,6 +270,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "E-mail and e-services",
         rateability: Rateability::Clients,
         question: "If you e-mailed the office, did you get a prompt, polite and clear reply?",
+        may_not_apply: true,
         reasons: &[
             // from: Udziel odpowiedzi na wiadomości przesłane pocztą elektroniczną nie później niż 24 godziny od ich otrzymania (termin obowiązuje wyłącznie w dni robocze).
             Reason {
@@ -316,6 +322,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Difficult situations",
         rateability: Rateability::Clients,
         question: "If there was a refusal or complaint, was it handled calmly and with understanding?",
+        may_not_apply: true,
         reasons: &[
             // from: W przypadku załatwienia sprawy Klienta w sposób negatywny – niezwłocznie przekaz tę informację w sposób asertywny wraz z uzasadnieniem (podaniem przyczyny i podstawy prawnej).
             Reason {
@@ -361,6 +368,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Seniors and people with disabilities",
         rateability: Rateability::Clients,
         question: "Did you get any help you needed, in a way that suited you?",
+        may_not_apply: false,
         reasons: &[
             // from: Przekazuj informacje bez nadmiernego pośpiechu [...].
             Reason {
@@ -412,6 +420,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Foreign clients",
         rateability: Rateability::ForeignLanguageClients,
         question: "Were you helped in a language you understand, and treated with respect?",
+        may_not_apply: false,
         reasons: &[
             // from: Po zidentyfikowaniu Klienta obcojęzycznego skieruj go do pracownika Urzędu, który będzie mógł udzielić informacji w tym języku.
             Reason {
@@ -457,6 +466,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Aggressive clients",
         rateability: Rateability::Never,
         question: "",
+        may_not_apply: false,
         reasons: &[],
     },
     Standard {
@@ -465,6 +475,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Internal clients",
         rateability: Rateability::InternalServiceDesks,
         question: "As a colleague, were you served as promptly and kindly as any client?",
+        may_not_apply: false,
         reasons: &[
             // from: Traktuj Klienta wewnętrznego jako równie istotnego, jak zewnętrzny.
             Reason {
@@ -510,6 +521,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Entrepreneurs",
         rateability: Rateability::Clients,
         question: "If you came on business, was it handled quickly, with clear and practical advice?",
+        may_not_apply: true,
         reasons: &[
             // from: Dostosuj sposób obsługi do indywidualnych potrzeb Klientów (z podziałem na różne segmenty [...]).
             Reason {
@@ -561,6 +573,7 @@ pub(super) static STANDARDS: [Standard; 13] = [
         short_title: "Taxes and property",
         rateability: Rateability::Clients,
         question: "If you had a tax or property matter, was it explained clearly, including any relief?",
+        may_not_apply: true,
         reasons: &[
             // from: Udzielaj poprawnych merytorycznie i wyczerpujących informacji w kwestiach związanych z zarządzaniem nieruchomościami oraz podatkowych [...].
             Reason {

@@ -7,6 +7,12 @@
 //! further cells, smallest first, until the withheld cells together hold at least `k` answers;
 //! and a place withheld as such a complement has its own breakdowns withheld too, so its total
 //! cannot be rebuilt from below. [`Counts::withheld`] carries the decision to the renderers.
+//!
+//! A cell shows two kinds of figure: its scores' (responses, CSAT, mean, distribution) and the
+//! share of its answers that said "does not apply". Both are weighed: a cell is too small when
+//! its scores or its answers with "does not apply" are from 1 to `k` − 1, and the complements
+//! are chosen for each of the two sizes, so neither kind of figure can be worked out from fewer
+//! than `k` answers.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,8 +22,8 @@ use crate::dashboard::Scope;
 /// Largest `min_responses` accepted: above it a pilot's desks would show nothing.
 pub const MAX_MIN_RESPONSES: i64 = 1_000;
 
-/// Office → department → (desk, responses), in a stable order.
-type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, i64)>>>;
+/// Office → department → (desk, counts), in a stable order.
+type Tree<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, Counts)>>>;
 
 /// The rule, with its `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +78,26 @@ impl Node {
 }
 
 impl Node {
+    /// How far down the place is: every office, an office, a department, a desk.
+    fn depth(&self) -> u8 {
+        match self {
+            Node::All => 0,
+            Node::Office(_) => 1,
+            Node::Department { .. } => 2,
+            Node::Desk(_) => 3,
+        }
+    }
+
+    /// This place, or `within` when that is further down: a breakdown's group coarser than the
+    /// place its filter names (by office, with a desk chosen) holds only that place's answers.
+    pub fn or_narrower(self, within: &Node) -> Node {
+        if within.depth() > self.depth() {
+            within.clone()
+        } else {
+            self
+        }
+    }
+
     /// Whether `desk` is in this place.
     pub fn covers(&self, desk: &DeskCounts) -> bool {
         match self {
@@ -135,20 +161,40 @@ impl Disclosure {
         self.min_responses
     }
 
-    /// Whether `responses` answers are too few to show (none at all are shown as none).
-    pub fn too_few(self, responses: i64) -> bool {
-        responses > 0 && responses < self.min_responses
+    /// Whether `answers` answers are too few to show (none at all are shown as none).
+    fn too_few_answers(self, answers: i64) -> bool {
+        answers > 0 && answers < self.min_responses
     }
 
-    /// Which of `parts` (cells adding up to a total) must be withheld: every part with too few
+    /// Whether a cell is too small to show: its scores, or its answers with "does not apply",
+    /// are from 1 to `k` − 1.
+    pub fn too_few(self, counts: &Counts) -> bool {
+        self.too_few_answers(counts.responses()) || self.too_few_answers(counts.answers())
+    }
+
+    /// Which of `parts` (cells adding up to a total) must be withheld, by
+    /// [`Disclosure::withheld_sizes`] for their scores and for their answers with "does not
+    /// apply": a part withheld by either is withheld.
+    pub fn withheld_parts(self, total_withheld: bool, parts: &[Counts]) -> Vec<bool> {
+        let scores: Vec<i64> = parts.iter().map(Counts::responses).collect();
+        let answers: Vec<i64> = parts.iter().map(Counts::answers).collect();
+        self.withheld_sizes(total_withheld, &scores)
+            .into_iter()
+            .zip(self.withheld_sizes(total_withheld, &answers))
+            .map(|(by_scores, by_answers)| by_scores || by_answers)
+            .collect()
+    }
+
+    /// Which of `parts` (sizes adding up to a total) must be withheld: every part with too few
     /// answers; and while the withheld parts hold fewer than `k` answers together, the smallest
     /// part still shown as well, so the total minus the shown parts never gives fewer than `k`
-    /// answers. When the total itself is withheld, every part with answers is.
-    pub fn withheld_parts(self, total_withheld: bool, parts: &[i64]) -> Vec<bool> {
+    /// answers. When the total itself is withheld, every part with answers is. (Withholding more
+    /// parts, as the other size's decision may, only adds to the withheld answers.)
+    fn withheld_sizes(self, total_withheld: bool, parts: &[i64]) -> Vec<bool> {
         if total_withheld {
             return parts.iter().map(|&n| n > 0).collect();
         }
-        let mut withheld: Vec<bool> = parts.iter().map(|&n| self.too_few(n)).collect();
+        let mut withheld: Vec<bool> = parts.iter().map(|&n| self.too_few_answers(n)).collect();
         let mut hidden: i64 = parts
             .iter()
             .zip(&withheld)
@@ -179,10 +225,10 @@ impl Disclosure {
         parts: &mut [T],
         counts: impl Fn(&mut T) -> &mut Counts,
     ) {
-        let sizes: Vec<i64> = parts.iter_mut().map(|p| counts(p).responses()).collect();
+        let cells: Vec<Counts> = parts.iter_mut().map(|p| *counts(p)).collect();
         for (part, withheld) in parts
             .iter_mut()
-            .zip(self.withheld_parts(total_withheld, &sizes))
+            .zip(self.withheld_parts(total_withheld, &cells))
         {
             counts(part).withheld |= withheld;
         }
@@ -198,26 +244,25 @@ impl Disclosure {
                 .or_default()
                 .entry(d.department_id.as_str())
                 .or_default()
-                .push((d.desk_id.as_str(), d.counts.responses()));
+                .push((d.desk_id.as_str(), d.counts));
         }
         let mut out = Withheld::default();
-        let total: i64 = desks.iter().map(|d| d.counts.responses()).sum();
-        let all_withheld = self.too_few(total);
+        let all_withheld = self.too_few(&sum(desks.iter().map(|d| &d.counts)));
         if all_withheld {
             out.nodes.insert(Node::All);
         }
-        let office_sizes: Vec<i64> = tree
+        let office_sizes: Vec<Counts> = tree
             .values()
-            .map(|deps| deps.values().flatten().map(|(_, n)| n).sum())
+            .map(|deps| sum(deps.values().flatten().map(|(_, c)| c)))
             .collect();
         let offices_withheld = self.withheld_parts(all_withheld, &office_sizes);
         for ((office, departments), office_withheld) in tree.iter().zip(offices_withheld) {
             if office_withheld {
                 out.nodes.insert(Node::Office((*office).to_owned()));
             }
-            let sizes: Vec<i64> = departments
+            let sizes: Vec<Counts> = departments
                 .values()
-                .map(|desks| desks.iter().map(|(_, n)| n).sum())
+                .map(|desks| sum(desks.iter().map(|(_, c)| c)))
                 .collect();
             let departments_withheld = self.withheld_parts(office_withheld, &sizes);
             for ((department, desks), department_withheld) in
@@ -229,7 +274,7 @@ impl Disclosure {
                         department: (*department).to_owned(),
                     });
                 }
-                let sizes: Vec<i64> = desks.iter().map(|(_, n)| *n).collect();
+                let sizes: Vec<Counts> = desks.iter().map(|(_, c)| *c).collect();
                 for ((desk, _), desk_withheld) in desks
                     .iter()
                     .zip(self.withheld_parts(department_withheld, &sizes))
@@ -242,6 +287,13 @@ impl Disclosure {
         }
         out
     }
+}
+
+/// The counts of `cells` together.
+fn sum<'a>(cells: impl Iterator<Item = &'a Counts>) -> Counts {
+    let mut total = Counts::default();
+    cells.for_each(|c| total.add(*c));
+    total
 }
 
 #[cfg(test)]
@@ -264,32 +316,32 @@ mod tests {
         // An office total of 132: departments of 2, 50, 80. Without the second cell,
         // 132 − 50 − 80 = 2 would give the hidden one back.
         assert_eq!(
-            k5().withheld_parts(false, &[2, 50, 80]),
+            k5().withheld_sizes(false, &[2, 50, 80]),
             vec![true, true, false]
         );
         // Two small parts holding 5 or more together protect each other.
         assert_eq!(
-            k5().withheld_parts(false, &[3, 4, 80]),
+            k5().withheld_sizes(false, &[3, 4, 80]),
             vec![true, true, false]
         );
         // Two holding fewer than 5 together take a third.
         assert_eq!(
-            k5().withheld_parts(false, &[1, 2, 9, 80]),
+            k5().withheld_sizes(false, &[1, 2, 9, 80]),
             vec![true, true, true, false]
         );
         // Empty parts are known to be empty: they protect nothing and are shown as empty.
         assert_eq!(
-            k5().withheld_parts(false, &[2, 0, 7]),
+            k5().withheld_sizes(false, &[2, 0, 7]),
             vec![true, false, true]
         );
         // Nothing small, nothing withheld.
         assert_eq!(
-            k5().withheld_parts(false, &[5, 6, 0]),
+            k5().withheld_sizes(false, &[5, 6, 0]),
             vec![false, false, false]
         );
         // A withheld total withholds every part with answers.
         assert_eq!(
-            k5().withheld_parts(true, &[3, 0, 50]),
+            k5().withheld_sizes(true, &[3, 0, 50]),
             vec![true, false, true]
         );
     }
@@ -298,7 +350,7 @@ mod tests {
     fn a_larger_k_withholds_more() {
         let k10 = Disclosure::new(10).expect("k");
         assert_eq!(
-            k10.withheld_parts(false, &[7, 12, 40]),
+            k10.withheld_sizes(false, &[7, 12, 40]),
             vec![true, true, false]
         );
     }
@@ -335,6 +387,19 @@ mod tests {
         assert!(!withheld.contains(&Node::Office("plock".into())));
         assert!(!withheld.contains(&Node::Office("gabin".into())));
         assert!(!withheld.contains(&Node::All));
+    }
+
+    #[test]
+    fn a_group_above_the_chosen_place_is_that_place() {
+        let desk = Node::Desk("plock-wso-02".into());
+        assert_eq!(Node::Office("plock".into()).or_narrower(&desk), desk);
+        let office = Node::Office("plock".into());
+        let department = Node::Department {
+            office: "plock".into(),
+            department: "wso".into(),
+        };
+        assert_eq!(department.clone().or_narrower(&office), department);
+        assert_eq!(office.clone().or_narrower(&Node::All), office);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The figures every cell of the dashboard shows, from the counts of the four faces: responses,
 //! CSAT (share of scores 3–4), mean and distribution. A cell is shown only when
 //! [`disclosure`](super::disclosure) has not withheld it: that decision, with the configured
-//! `k`, is the only rule.
+//! `k`, is the only rule. "Does not apply" answers are counted beside the scores, never among
+//! them: they show only as their share of a standard's answers, under the same decision.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,10 +11,12 @@ use utoipa::ToSchema;
 /// `[privacy] min_responses`, which may only be raised.
 pub const MIN_RESPONSES: i64 = 5;
 
-/// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s.
+/// Counted answers of one cell by score: `scores[0]` is the number of 1s, `scores[3]` of 4s;
+/// and the "does not apply" answers, which are not scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub scores: [i64; 4],
+    pub not_applicable: i64,
     /// Set by [`Disclosure`](super::Disclosure): the cell shows no figure at all, not even its
     /// response count (too few answers, or a complement that would let them be worked out).
     pub withheld: bool,
@@ -23,6 +26,7 @@ impl Counts {
     pub fn new(scores: [i64; 4]) -> Counts {
         Counts {
             scores,
+            not_applicable: 0,
             withheld: false,
         }
     }
@@ -38,8 +42,41 @@ impl Counts {
         self.withheld
     }
 
+    /// These counts with `not_applicable` "does not apply" answers.
+    pub fn with_not_applicable(self, not_applicable: i64) -> Counts {
+        Counts {
+            not_applicable,
+            ..self
+        }
+    }
+
+    /// Scores given: what CSAT, mean and distribution are computed from.
     pub fn responses(&self) -> i64 {
         self.scores.iter().sum()
+    }
+
+    /// Every answer: the scores and the "does not apply" answers.
+    pub fn answers(&self) -> i64 {
+        self.responses() + self.not_applicable
+    }
+
+    /// The "does not apply" count a page may print: `None` when withheld (disclosure control
+    /// weighs a cell's answers with "does not apply" as well as its scores).
+    pub fn shown_not_applicable(&self) -> Option<i64> {
+        (!self.is_withheld()).then_some(self.not_applicable)
+    }
+
+    /// The share of answers that said "does not apply", in percent; `None` when its count is not
+    /// shown ([`Counts::shown_not_applicable`]) or the cell is empty.
+    pub fn not_applicable_percent(&self) -> Option<f64> {
+        let not_applicable = self.shown_not_applicable()?;
+        let answers = self.answers();
+        if answers == 0 {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^52")]
+        let (not_applicable, total) = (not_applicable as f64, answers as f64);
+        Some(100.0 * not_applicable / total)
     }
 
     /// Adds another cell's counts to this one (a sum of cells is not withheld until disclosure
@@ -48,6 +85,7 @@ impl Counts {
         for (mine, theirs) in self.scores.iter_mut().zip(other.scores) {
             *mine += theirs;
         }
+        self.not_applicable += other.not_applicable;
     }
 
     /// The scores' figures, or `None` when the cell is withheld or empty.
@@ -81,6 +119,8 @@ impl Counts {
             csat_percent: figures.as_ref().map(|f| f.csat_percent),
             mean: figures.as_ref().map(|f| f.mean),
             distribution: figures.map(|f| f.distribution),
+            not_applicable: self.shown_not_applicable(),
+            not_applicable_percent: self.not_applicable_percent(),
         }
     }
 }
@@ -114,6 +154,11 @@ pub struct Cell {
     pub mean: Option<f64>,
     /// Counts of scores 1, 2, 3 and 4.
     pub distribution: Option<[i64; 4]>,
+    /// "Does not apply" answers in the cell: not scores, never in `responses`, CSAT or mean;
+    /// null when the cell is withheld (its scores, or its answers with these, are too few).
+    pub not_applicable: Option<i64>,
+    /// Their share of every answer (scores and "does not apply") in percent; null as above.
+    pub not_applicable_percent: Option<f64>,
 }
 
 #[cfg(test)]
@@ -124,6 +169,7 @@ mod tests {
     fn a_withheld_cell_shows_nothing_and_a_shown_one_its_figures() {
         let withheld = Counts {
             scores: [1, 0, 0, 30],
+            not_applicable: 0,
             withheld: true,
         };
         assert_eq!(withheld.figures(), None);
@@ -149,5 +195,32 @@ mod tests {
         let four = Counts::new([0, 0, 2, 2]);
         assert!(!four.is_withheld());
         assert_eq!(four.shown_responses(), Some(4));
+    }
+
+    #[test]
+    fn not_applicable_answers_never_move_csat_mean_or_distribution() {
+        let scores = Counts::new([1, 1, 0, 3]);
+        let with = scores.with_not_applicable(15);
+        assert_eq!(with.responses(), 5);
+        assert_eq!(with.answers(), 20);
+        assert_eq!(with.figures(), scores.figures());
+        let share = with.not_applicable_percent().expect("20 answers");
+        assert!((share - 75.0).abs() < 1e-9);
+        let cell = with.cell();
+        assert_eq!((cell.responses, cell.not_applicable), (Some(5), Some(15)));
+        assert_eq!(cell.csat_percent, scores.cell().csat_percent);
+        // An empty cell has no share.
+        assert_eq!(Counts::default().not_applicable_percent(), None);
+        // Only "does not apply": no score figures, but the share.
+        let only = Counts::default().with_not_applicable(6);
+        assert_eq!(only.figures(), None);
+        assert_eq!(only.not_applicable_percent(), Some(100.0));
+        // A cell disclosure control withholds shows neither count nor share.
+        let withheld = Counts {
+            withheld: true,
+            ..with
+        };
+        assert_eq!(withheld.cell().not_applicable, None);
+        assert_eq!(withheld.not_applicable_percent(), None);
     }
 }

@@ -165,9 +165,11 @@ pub struct ExportRow {
     pub department_id: String,
     pub desk_id: String,
     pub question: String,
-    pub score: i64,
+    /// 1-4; `None` for a "does not apply" answer.
+    pub score: Option<i64>,
     pub reasons: String,
     pub burst: bool,
+    pub not_applicable: bool,
 }
 
 /// One desk's counted answers on one day, as the aggregate export writes it (after disclosure

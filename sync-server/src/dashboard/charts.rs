@@ -393,8 +393,8 @@ mod tests {
             (
                 "Gąbin".to_owned(),
                 Counts {
-                    scores: [0, 1, 1, 2],
                     withheld: true,
+                    ..Counts::new([0, 1, 1, 2])
                 },
             ),
             ("Płock".to_owned(), Counts::new([1, 1, 4, 4])),
@@ -417,8 +417,8 @@ mod tests {
             TrendPoint {
                 label: "b",
                 counts: Counts {
-                    scores: [0, 0, 1, 1],
                     withheld: true,
+                    ..Counts::new([0, 0, 1, 1])
                 },
             },
             TrendPoint {

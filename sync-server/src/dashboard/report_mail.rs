@@ -34,6 +34,12 @@ pub fn state_text(lang: Lang, d: &ReportDeliveryState, now_ms: i64, show_errors:
         })
         .unwrap_or_default();
     match (d.delivered_at_ms, d.claimed_until_ms, d.next_attempt_ms) {
+        (None, _, _) if d.recipient_disabled => lang
+            .pick(
+                "nie wysłano: konto odbiorcy jest wyłączone",
+                "not sent: the recipient's account is disabled",
+            )
+            .to_owned(),
         (Some(at), _, _) => format!(
             "{} {}{resent}",
             lang.pick("wysłano", "sent"),

@@ -13,7 +13,7 @@ use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Section, page};
 use super::refusal::PageError;
 use super::viewer::Viewer;
-use super::{Lang, Role};
+use super::{Lang, Role, Scope};
 use crate::http::AppState;
 use crate::passwords::{self, PasswordProblem};
 use crate::storage::sqlite::OFFICES;
@@ -331,6 +331,30 @@ pub async fn add(
             "A department is given only for the head of department role, and it needs one.",
         );
         return refused(&state, &viewer, text.into()).await;
+    }
+    if let (Some(office), Some(department)) = (&office, &department) {
+        let places = state.storage.places(Scope::AllOffices).await?;
+        if places.department_name(office, department).is_none() {
+            let office_name = places.office_name(office).unwrap_or(office);
+            let text = match lang {
+                Lang::Pl => format!(
+                    "{office_name} nie ma wydziału o identyfikatorze „{department}” (wydziały urzędów wymienia polecenie sync-server desk list)."
+                ),
+                Lang::En => format!(
+                    "{office_name} has no department with the id \"{department}\" (sync-server desk list names each office's departments)."
+                ),
+            };
+            return refused(&state, &viewer, text).await;
+        }
+    }
+    if let Some(address) = &email
+        && address.parse::<lettre::Address>().is_err()
+    {
+        let text = match lang {
+            Lang::Pl => format!("„{address}” nie jest poprawnym adresem e-mail."),
+            Lang::En => format!("\"{address}\" is not a valid e-mail address."),
+        };
+        return refused(&state, &viewer, text).await;
     }
     if let Err(problem) = passwords::check_new(&form.password) {
         return refused(&state, &viewer, password_problem(lang, &problem)).await;

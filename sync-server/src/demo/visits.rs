@@ -4,8 +4,8 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 use model::{
-    Catalogue, InputKind, LanguageTag, Question, Rateability, RatingRecord, RecordId, RecordedTime,
-    Score, StandardId, VisitId,
+    Answer, Catalogue, InputKind, LanguageTag, Question, Rateability, RatingRecord, RecordId,
+    RecordedTime, Score, StandardId, VisitId,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -231,11 +231,12 @@ impl DeskVisits {
         let mut at = start;
         let mut records = Vec::new();
         let first = score(3.35 + client.experience + normal(rng) * 0.35);
-        records.push(self.record(rng, &client, Question::Overall, first, at, boot));
+        records.push(self.record(rng, &client, Question::Overall, first.into(), at, boot));
         if rng.random_bool(0.04) {
             at += rng.random_range(3 * SECOND_MS..9 * SECOND_MS);
             let changed = score(3.35 + client.experience + normal(rng) * 0.6);
-            let mut correction = self.record(rng, &client, Question::Overall, changed, at, boot);
+            let mut correction =
+                self.record(rng, &client, Question::Overall, changed.into(), at, boot);
             correction.supersedes = Some(records[0].id);
             records.push(correction);
         }
@@ -262,10 +263,17 @@ impl DeskVisits {
             .take(wanted);
         for standard in asked.collect::<Vec<_>>() {
             at += rng.random_range(6 * SECOND_MS..16 * SECOND_MS);
+            if catalogue.standard(standard).may_not_apply
+                && rng.random_bool(not_applicable_chance(standard))
+            {
+                let question = Question::Standard(standard);
+                records.push(self.record(rng, &client, question, Answer::NotApplicable, at, boot));
+                continue;
+            }
             let effect = standard_effect(period, standard, date);
             let given = score(3.35 + client.experience + effect + normal(rng) * 0.45);
             let question = Question::Standard(standard);
-            let scored = self.record(rng, &client, question, given, at, boot);
+            let scored = self.record(rng, &client, question, given.into(), at, boot);
             let scored_id = scored.id;
             records.push(scored);
             let reasons = catalogue.standard(standard).reasons;
@@ -277,7 +285,7 @@ impl DeskVisits {
                     let second = (first + rng.random_range(1..reasons.len())) % reasons.len();
                     chosen.push(reasons[second].reason_code());
                 }
-                let mut with_reasons = self.record(rng, &client, question, given, at, boot);
+                let mut with_reasons = self.record(rng, &client, question, given.into(), at, boot);
                 with_reasons.reasons = chosen;
                 with_reasons.supersedes = Some(scored_id);
                 records.push(with_reasons);
@@ -291,7 +299,7 @@ impl DeskVisits {
         rng: &mut StdRng,
         client: &Client,
         question: Question,
-        score: Score,
+        answer: Answer,
         at: i64,
         boot: &Boot,
     ) -> RatingRecord {
@@ -307,7 +315,7 @@ impl DeskVisits {
                 .parse()
                 .unwrap_or_else(|e| panic!("the demo layout holds an invalid desk id: {e}")),
             question,
-            score,
+            answer,
             reasons: Vec::new(),
             language: client.language.clone(),
             larger_text: client.larger_text,
@@ -338,6 +346,19 @@ fn standard_effect(period: &Period, standard: StandardId, date: NaiveDate) -> f6
     };
     let dipping = standard == DIPPING_STANDARD && (date.year(), date.month()) == period.dip_month();
     if dipping { usual - 0.9 } else { usual }
+}
+
+/// How often a standard's question does not apply to a visit: most clients never phoned or
+/// wrote, few had a refusal or complaint, and few come on business or with a tax matter. Only
+/// the questions that offer "does not apply" (`Standard::may_not_apply`) are asked.
+fn not_applicable_chance(standard: StandardId) -> f64 {
+    match standard {
+        StandardId::V | StandardId::VI => 0.4,
+        StandardId::VII => 0.6,
+        StandardId::XII => 0.3,
+        StandardId::XIII => 0.5,
+        _ => 0.0,
+    }
 }
 
 /// The face a client picks for a feeling of `x` (about 1 to 4).
@@ -471,7 +492,10 @@ mod tests {
             let Question::Standard(id) = record.question else {
                 panic!("reasons on the overall rating: {record:?}");
             };
-            assert!(record.score.is_low(), "reasons after a good score");
+            assert!(
+                record.answer.score().is_some_and(Score::is_low),
+                "reasons after a good score or on not applicable"
+            );
             assert!(record.supersedes.is_some(), "reasons come as a correction");
             for reason in &record.reasons {
                 assert!(
@@ -516,7 +540,7 @@ mod tests {
                 .filter(|d| recent == (d.date >= "2026-11-17".parse().expect("date")))
                 .flat_map(|d| &d.records)
                 .filter(|r| r.desk_id.as_str() == desk && r.question == Question::Overall)
-                .map(|r| r.score)
+                .filter_map(|r| r.answer.score())
                 .collect();
             overall.iter().filter(|s| !s.is_low()).count() as f64 / overall.len() as f64
         };

@@ -171,6 +171,12 @@ impl ReportMailer {
             .email
             .rsplit_once('@')
             .map_or("ocena.invalid", |(_, d)| d);
+        // Every attempt at one message keeps its id (a copy sent twice shows once); an admin's
+        // send-again is a new message, or the recipient's mail service would drop it.
+        let again = match claimed.resends {
+            0 => String::new(),
+            n => format!("-again-{n}"),
+        };
         self.channels
             .send_mail(&Mail {
                 to,
@@ -178,7 +184,7 @@ impl ReportMailer {
                 text: composed.text,
                 html: composed.html,
                 message_id: format!(
-                    "ocena-department-report-{}-{}@{domain}",
+                    "ocena-department-report-{}-{}{again}@{domain}",
                     claimed.month, claimed.user_id
                 ),
             })

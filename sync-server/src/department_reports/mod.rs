@@ -88,7 +88,9 @@ impl Month {
 }
 
 /// One row of the report: this month's counts, the previous month's and the same month's a
-/// year before, each withheld as disclosure control decides for that month.
+/// year before, each withheld as disclosure control decides for that month. A standard's counts
+/// carry its "does not apply" answers (`Counts::not_applicable`), shown as a share beside the
+/// scores under the same decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     /// `overall`, a standard (`I`…`XIII`) or a desk id.
@@ -97,9 +99,6 @@ pub struct Line {
     pub now: Counts,
     pub previous: Counts,
     pub year_before: Counts,
-    // The share of "does not apply" answers per standard belongs here, beside the scores, once
-    // answers can carry it (the `notapplicable` branch adds the answer type); the page's
-    // standards table and the CSV then gain one column each.
 }
 
 impl Line {
@@ -126,7 +125,8 @@ pub struct DepartmentReport {
     pub include_bursts: bool,
     /// The overall question.
     pub total: Line,
-    /// Each standard rated in any of the three months, in the ordinance's order.
+    /// Each standard answered (rated or "does not apply") in any of the three months, in the
+    /// ordinance's order.
     pub standards: Vec<Line>,
     /// Each desk of the department, overall question.
     pub desks: Vec<Line>,
@@ -198,7 +198,7 @@ impl DepartmentReport {
             .into_iter()
             .map(Question::Standard)
             .map(|q| line(&by_question, q.to_string(), labels::question(q, lang)))
-            .filter(|l| l.now.responses() + l.previous.responses() + l.year_before.responses() > 0)
+            .filter(|l| l.now.answers() + l.previous.answers() + l.year_before.answers() > 0)
             .collect();
         let desks = places
             .desks

@@ -106,28 +106,29 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
 }
 
-/// The whole API with its middleware: the body is read whole within the body timeout, gzip
-/// request bodies are decompressed, and the decompressed body is limited to `MAX_BODY_BYTES`
-/// (the dashboard's forms to less, see [`crate::dashboard::MAX_FORM_BYTES`]).
+/// The whole API with its middleware: gzip request bodies are decompressed, and a request that
+/// reached a route has its body, at most `MAX_BODY_BYTES` after decompression (the dashboard's
+/// forms less, see [`crate::dashboard::MAX_FORM_BYTES`]), read whole within the body timeout. A
+/// request for no route is answered 404 without reading its body.
 pub fn app(state: AppState) -> Router {
     let (api, _) = api_router().split_for_parts();
     api.merge(crate::dashboard::router())
-        .fallback(|| async { Error::NotFound })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             read_body_in_time,
         ))
+        .fallback(|| async { Error::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(error_bodies_as_json))
         .layer(axum::middleware::map_response(never_cached_never_sniffed))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Reads the request's body (as sent, at most `MAX_BODY_BYTES`) within the body timeout, before
-/// any handler runs: a client trickling its body ends with 408 rather than holding a handler, a
-/// database connection or a password-hashing slot while it dawdles.
+/// Reads the request's body (decompressed, at most `MAX_BODY_BYTES`) within the body timeout,
+/// before its handler runs: a client trickling its body ends with 408 rather than holding a
+/// handler, a database connection or a password-hashing slot while it dawdles.
 async fn read_body_in_time(
     State(state): State<AppState>,
     request: Request,

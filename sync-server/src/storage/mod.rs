@@ -196,6 +196,8 @@ pub struct Rollup {
     pub scores: [i64; 4],
     /// Counted answers that named at least one reason.
     pub reasons: i64,
+    /// Counted "does not apply" answers (never among the scores).
+    pub not_applicable: i64,
 }
 
 /// How much a database holds: `demo` wants none of it, and reports what it stored.
@@ -248,6 +250,8 @@ pub struct ReportDelivery {
     pub month: String,
     /// Attempts made so far.
     pub attempts: i64,
+    /// How many times an admin has sent it again (each time a new message).
+    pub resends: i64,
 }
 
 /// Where one department report e-mail stands, for the alerts and notifications page.
@@ -267,6 +271,8 @@ pub struct ReportDeliveryState {
     pub last_error: Option<String>,
     /// The admin who asked for it to be sent again, if one did.
     pub resent_by: Option<String>,
+    /// Whether the recipient's account is disabled (no round sends to it).
+    pub recipient_disabled: bool,
 }
 
 /// What a retention purge deleted.
@@ -598,17 +604,7 @@ impl Storage {
             for group in &mut groups {
                 let (question, node) = match level {
                     Level::Question => (group.id.clone(), here.clone()),
-                    // Under a department scope the office's row holds only that department.
-                    Level::Office => match scope.department() {
-                        Some(department) => (
-                            filter.question.to_string(),
-                            Node::Department {
-                                office: group.id.clone(),
-                                department: department.to_owned(),
-                            },
-                        ),
-                        None => (filter.question.to_string(), Node::Office(group.id.clone())),
-                    },
+                    Level::Office => (filter.question.to_string(), Node::Office(group.id.clone())),
                     Level::Department => (
                         filter.question.to_string(),
                         Node::Department {
@@ -618,11 +614,14 @@ impl Storage {
                     ),
                     Level::Desk => (filter.question.to_string(), Node::Desk(group.id.clone())),
                 };
+                // Grouped above the place the filter (or a department scope) narrows to, a
+                // group holds only that place's answers and is withheld as it is.
+                let node = node.or_narrower(&here);
                 group.counts.withheld |= withheld
                     .iter()
                     .find(|(q, _)| *q == question)
                     .is_some_and(|(_, w)| w.contains(&node))
-                    || disclosure.too_few(group.counts.responses());
+                    || disclosure.too_few(&group.counts);
             }
             Ok(groups)
         })
@@ -766,8 +765,7 @@ impl Storage {
                 for d in desk_days.iter() {
                     total.add(d.counts);
                 }
-                let desk_withheld =
-                    withheld.contains(&desk) || disclosure.too_few(total.responses());
+                let desk_withheld = withheld.contains(&desk) || disclosure.too_few(&total);
                 disclosure.protect_parts(desk_withheld, desk_days, |d| &mut d.counts);
             }
             Ok(days)
@@ -948,15 +946,19 @@ fn withheld_by_question(
                 .collect();
             for node in places {
                 // The place's languages as the patterns page orders them.
-                let mut languages: Vec<(&str, i64)> = Vec::new();
+                let mut languages: Vec<(&str, Counts)> = Vec::new();
                 for (l, d) in rows.iter().filter(|(_, d)| node.covers(d)) {
                     match languages.iter_mut().find(|(code, _)| code == l) {
-                        Some((_, n)) => *n += d.counts.responses(),
-                        None => languages.push((l, d.counts.responses())),
+                        Some((_, counts)) => counts.add(d.counts),
+                        None => languages.push((l, d.counts)),
                     }
                 }
-                languages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                let sizes: Vec<i64> = languages.iter().map(|(_, n)| *n).collect();
+                languages.sort_by(|a, b| {
+                    b.1.responses()
+                        .cmp(&a.1.responses())
+                        .then_with(|| a.0.cmp(b.0))
+                });
+                let sizes: Vec<Counts> = languages.iter().map(|(_, c)| *c).collect();
                 let parts = disclosure.withheld_parts(place_withheld.contains(&node), &sizes);
                 let mine = languages
                     .iter()
@@ -1040,8 +1042,7 @@ fn place(
         total.add(desk.counts);
     }
     let decided = withheld_by_question(backend, disclosure, filter, false)?;
-    total.withheld =
-        decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(total.responses());
+    total.withheld = decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(&total);
     Ok(total)
 }
 

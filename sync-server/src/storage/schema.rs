@@ -390,6 +390,82 @@ CREATE TABLE department_report_deliveries (
 CREATE INDEX department_report_deliveries_due ON department_report_deliveries(next_attempt_ms)
     WHERE delivered_at_ms IS NULL;
 "#,
+    r#"
+-- v9: how many times an admin has sent a report e-mail again, so each send-again is a new
+-- message (its own Message-ID) rather than a copy that mail services drop as already received.
+ALTER TABLE department_report_deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- v10: "does not apply" answers (a standard's question only, no reasons). An answer's `score` is
+-- NULL when `not_applicable` is 1. SQLite cannot relax NOT NULL in place, so `answers` is
+-- rebuilt once (every row copied, every index made again); the rollups count such answers in a
+-- column of their own, beside the four scores, and never in them.
+CREATE TABLE answers_v10 (
+    id                      TEXT PRIMARY KEY,
+    kiosk_id                TEXT NOT NULL REFERENCES kiosks(id),
+    desk_id                 TEXT NOT NULL,
+    visit_id                TEXT NOT NULL,
+    sequence                INTEGER NOT NULL,
+    question                TEXT NOT NULL,
+    score                   INTEGER,
+    not_applicable          INTEGER NOT NULL DEFAULT 0,
+    reasons                 TEXT NOT NULL,
+    language                TEXT NOT NULL,
+    larger_text             INTEGER NOT NULL,
+    input                   TEXT NOT NULL,
+    supersedes              TEXT,
+    wall_clock_ms           INTEGER NOT NULL,
+    boot_id                 TEXT NOT NULL,
+    boottime_ns             INTEGER NOT NULL,
+    clock_synchronized      INTEGER NOT NULL,
+    content                 TEXT NOT NULL,
+    content_sha256          BLOB NOT NULL,
+    received_at_ms          INTEGER NOT NULL,
+    sent_wall_clock_ms      INTEGER NOT NULL,
+    sent_boot_id            TEXT NOT NULL,
+    sent_boottime_ns        INTEGER NOT NULL,
+    sent_clock_synchronized INTEGER NOT NULL,
+    superseded_by           TEXT,
+    counted                 INTEGER NOT NULL,
+    event_utc_ms            INTEGER NOT NULL,
+    event_earliest_ms       INTEGER NOT NULL,
+    event_latest_ms         INTEGER NOT NULL,
+    event_approximate       INTEGER NOT NULL,
+    local_day               TEXT NOT NULL,
+    local_hour              INTEGER NOT NULL,
+    burst                   INTEGER NOT NULL DEFAULT 0,
+    CHECK ((score IS NULL) = (not_applicable = 1))
+) STRICT;
+INSERT INTO answers_v10 (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+        not_applicable, reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+        boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
+        sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
+        superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
+        event_approximate, local_day, local_hour, burst)
+    SELECT id, kiosk_id, desk_id, visit_id, sequence, question, score, 0, reasons, language,
+        larger_text, input, supersedes, wall_clock_ms, boot_id, boottime_ns, clock_synchronized,
+        content, content_sha256, received_at_ms, sent_wall_clock_ms, sent_boot_id,
+        sent_boottime_ns, sent_clock_synchronized, superseded_by, counted, event_utc_ms,
+        event_earliest_ms, event_latest_ms, event_approximate, local_day, local_hour, burst
+    FROM answers;
+DROP TABLE answers;
+ALTER TABLE answers_v10 RENAME TO answers;
+CREATE INDEX answers_supersedes ON answers(supersedes, sequence) WHERE supersedes IS NOT NULL;
+CREATE INDEX answers_approximate ON answers(kiosk_id, boot_id) WHERE event_approximate = 1;
+CREATE INDEX answers_kiosk_sequence ON answers(kiosk_id, sequence);
+CREATE INDEX answers_kiosk_question_time ON answers(kiosk_id, question, event_utc_ms);
+CREATE INDEX answers_desk_day ON answers(desk_id, local_day, event_utc_ms);
+
+ALTER TABLE rollups ADD COLUMN not_applicable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollup_hours ADD COLUMN not_applicable INTEGER NOT NULL DEFAULT 0;
+-- The covering indexes of v5, with the new count.
+DROP INDEX rollups_by_question_day;
+CREATE INDEX rollups_by_question_day ON rollups(question, day, burst, desk_id, language,
+    larger_text, score_1, score_2, score_3, score_4, not_applicable, reasons);
+DROP INDEX rollup_hours_by_question_day;
+CREATE INDEX rollup_hours_by_question_day ON rollup_hours(question, day, burst, desk_id, hour,
+    language, score_1, score_2, score_3, score_4, not_applicable);
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
@@ -473,5 +549,85 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .expect("version");
         assert_eq!(usize::try_from(v).ok(), Some(MIGRATIONS.len()));
+    }
+
+    #[test]
+    fn answers_stored_before_not_applicable_survive_its_migration() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "foreign_keys", "ON").expect("fks");
+        let tx = conn.transaction().expect("tx");
+        // Every migration before v10, the one that rebuilds `answers`.
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..9]) {
+            tx.execute_batch(sql).expect("older migration");
+            tx.pragma_update(None, "user_version", i).expect("version");
+        }
+        tx.execute_batch(
+            "INSERT INTO offices VALUES ('o', 'Office');
+             INSERT INTO departments VALUES ('o', 'd', 'Department');
+             INSERT INTO desks VALUES ('desk', 'o', 'd', 'Desk', 0, 'IV', 'pl', 'pl', 60, 20, 5,
+                 8, 1);
+             INSERT INTO kiosks (id, desk_id, token_sha256, enrolled_at_ms, version)
+                 VALUES ('k', 'desk', x'00', 0, '1');
+             INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+                 reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                 boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
+                 sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
+                 superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
+                 event_approximate, local_day, local_hour, burst)
+             VALUES ('a', 'k', 'desk', 'v', 1, 'IV', 2, 'iv-jargon', 'pl', 0, 'touch', NULL, 1,
+                 'b', 1, 1, '{}', x'01', 2, 2, 'b', 2, 1, NULL, 1, 1, 1, 1, 0, '2026-11-02', 9,
+                 0);
+             INSERT INTO rollups (desk_id, question, day, language, larger_text, burst, score_2,
+                 reasons) VALUES ('desk', 'IV', '2026-11-02', 'pl', 0, 0, 1, 1);
+             INSERT INTO purged_answers VALUES ('p', 'k', x'02', NULL);
+             INSERT INTO desk_standards_offered VALUES ('desk', 'IV');",
+        )
+        .expect("old rows");
+        tx.commit().expect("commit");
+
+        migrate(&mut conn).expect("migrated");
+        let (score, not_applicable, reasons, burst): (Option<i64>, i64, String, i64) = conn
+            .query_row(
+                "SELECT score, not_applicable, reasons, burst FROM answers WHERE id = 'a'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("the old answer");
+        assert_eq!(
+            (score, not_applicable, reasons.as_str(), burst),
+            (Some(2), 0, "iv-jargon", 0)
+        );
+        let rollup: (i64, i64) = conn
+            .query_row(
+                "SELECT score_2, not_applicable FROM rollups INDEXED BY rollups_by_question_day
+                 WHERE question = 'IV'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("the old rollup");
+        assert_eq!(rollup, (1, 0));
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'answers'
+                 AND name NOT LIKE 'sqlite_autoindex%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("indexes");
+        assert_eq!(indexes, 5, "every index of answers is made again");
+        let kept: (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM purged_answers),
+                        (SELECT count(*) FROM desk_standards_offered)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("v6 and v7 tables");
+        assert_eq!(kept, (1, 1), "the tombstones and offered standards stay");
+        assert!(
+            conn.execute("UPDATE answers SET score = NULL WHERE id = 'a'", [],)
+                .is_err(),
+            "a score or not applicable, never neither"
+        );
     }
 }

@@ -659,11 +659,11 @@ impl Backend for SqliteBackend {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT desk_id, question, day, language, larger_text, score_1, score_2, score_3,
-                        score_4, reasons
+                        score_4, reasons, not_applicable
                  FROM (SELECT desk_id, question, day, language, larger_text,
                               sum(score_1) AS score_1, sum(score_2) AS score_2,
                               sum(score_3) AS score_3, sum(score_4) AS score_4,
-                              sum(reasons) AS reasons
+                              sum(reasons) AS reasons, sum(not_applicable) AS not_applicable
                        FROM rollups WHERE desk_id = ?1
                        GROUP BY question, day, language, larger_text)
                  ORDER BY question, day, language, larger_text",
@@ -678,6 +678,7 @@ impl Backend for SqliteBackend {
                         larger_text: r.get(4)?,
                         scores: [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
                         reasons: r.get(9)?,
+                        not_applicable: r.get(10)?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
@@ -908,7 +909,7 @@ mod tests {
             department_id: "wso".into(),
             name: "Stanowisko 3".into(),
             internal_service: false,
-            standards: vec![StandardId::IV, StandardId::IX],
+            standards: vec![StandardId::IV, StandardId::IX, StandardId::V],
             languages: vec![LanguageTag::polish()],
             default_language: LanguageTag::polish(),
         })
@@ -957,7 +958,7 @@ mod tests {
             sequence: 1,
             desk_id: DESK.parse().expect("desk"),
             question: Question::Overall,
-            score,
+            answer: score.into(),
             reasons: vec![],
             language: LanguageTag::polish(),
             larger_text: true,
@@ -1212,7 +1213,7 @@ mod tests {
         let kiosk = enroll(&db, 1);
         let first = record(Score::GOOD);
         let mut changed = first.clone();
-        changed.score = Score::BAD;
+        changed.answer = Score::BAD.into();
         let mut self_superseding = record(Score::GOOD);
         self_superseding.supersedes = Some(self_superseding.id);
         let outcomes = ingest(
@@ -1244,6 +1245,210 @@ mod tests {
         assert_eq!(counted(&db), [1, 0, 0, 1]);
         ingest(&db, &kiosk, std::slice::from_ref(&b));
         assert_eq!(counted(&db), [0, 0, 0, 1]);
+    }
+
+    /// A standard's answer: a score or "does not apply".
+    fn standard_record(answer: model::Answer) -> RatingRecord {
+        RatingRecord {
+            question: Question::Standard(model::StandardId::V),
+            answer,
+            ..record(Score::GOOD)
+        }
+    }
+
+    /// Counted answers by rollups (scores 1-4, not applicable) and by the answers table itself,
+    /// daily and hourly: all three must agree.
+    fn counted_three_ways(db: &SqliteBackend) -> ([i64; 5], [i64; 5], [i64; 5]) {
+        db.read(|conn| {
+            let five = |sql: &str| -> rusqlite::Result<[i64; 5]> {
+                conn.query_row(sql, [], |r| {
+                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+                })
+            };
+            Ok((
+                five(
+                    "SELECT coalesce(sum(score_1), 0), coalesce(sum(score_2), 0),
+                            coalesce(sum(score_3), 0), coalesce(sum(score_4), 0),
+                            coalesce(sum(not_applicable), 0) FROM rollups",
+                )?,
+                five(
+                    "SELECT coalesce(sum(score_1), 0), coalesce(sum(score_2), 0),
+                            coalesce(sum(score_3), 0), coalesce(sum(score_4), 0),
+                            coalesce(sum(not_applicable), 0) FROM rollup_hours",
+                )?,
+                five(
+                    "SELECT coalesce(sum(score = 1), 0), coalesce(sum(score = 2), 0),
+                            coalesce(sum(score = 3), 0), coalesce(sum(score = 4), 0),
+                            coalesce(sum(not_applicable), 0) FROM answers WHERE counted = 1",
+                )?,
+            ))
+        })
+        .expect("counts")
+    }
+
+    #[test]
+    fn a_score_replaced_by_not_applicable_and_back_keeps_rollups_equal_to_counted_answers() {
+        use model::Answer;
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let a = standard_record(Answer::Score(Score::VERY_BAD));
+        let mut b = standard_record(Answer::NotApplicable);
+        b.supersedes = Some(a.id);
+        let mut c = standard_record(Answer::Score(Score::GOOD));
+        c.supersedes = Some(b.id);
+        let mut d = standard_record(Answer::NotApplicable);
+        d.supersedes = Some(c.id);
+        let agree = |expected: [i64; 5]| {
+            let (days, hours, answers) = counted_three_ways(&db);
+            assert_eq!((days, hours, answers), (expected, expected, expected));
+        };
+        ingest(&db, &kiosk, std::slice::from_ref(&a));
+        agree([1, 0, 0, 0, 0]);
+        ingest(&db, &kiosk, std::slice::from_ref(&b));
+        agree([0, 0, 0, 0, 1]);
+        ingest(&db, &kiosk, std::slice::from_ref(&c));
+        agree([0, 0, 1, 0, 0]);
+        // Again, exactly once: a resent batch changes nothing.
+        assert_eq!(
+            ingest(&db, &kiosk, &[a.clone(), b.clone(), c.clone()]),
+            vec![
+                RecordOutcome::Duplicate,
+                RecordOutcome::Duplicate,
+                RecordOutcome::Duplicate
+            ]
+        );
+        agree([0, 0, 1, 0, 0]);
+        // Out of order: d's predecessor arrives after it; only d counts.
+        let (_dir2, other) = open();
+        let kiosk = enroll(&other, 1);
+        ingest(&other, &kiosk, std::slice::from_ref(&d));
+        ingest(&other, &kiosk, std::slice::from_ref(&c));
+        ingest(&other, &kiosk, &[a, b]);
+        let (days, hours, answers) = counted_three_ways(&other);
+        assert_eq!(
+            (days, hours, answers),
+            ([0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1])
+        );
+        let rollups = other
+            .rollups(&DESK.parse().expect("desk"))
+            .expect("rollups");
+        assert_eq!(rollups.iter().map(|r| r.not_applicable).sum::<i64>(), 1);
+        assert_eq!(rollups.iter().map(|r| r.reasons).sum::<i64>(), 0);
+    }
+
+    /// Every non-empty rollup cell (daily, hourly, per reason), and the same cells recounted
+    /// from the counted answers: they must be equal cell by cell, not only in sum.
+    fn rollups_and_recount(db: &SqliteBackend) -> (Vec<String>, Vec<String>) {
+        db.read(|conn| {
+            let rows = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                conn.prepare(sql)?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect()
+            };
+            let stored = [
+                "SELECT 'd|' || desk_id || '|' || question || '|' || day || '|' || language || '|'
+                        || larger_text || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable || '|' || reasons
+                 FROM rollups WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     + reasons <> 0",
+                "SELECT 'h|' || desk_id || '|' || question || '|' || day || '|' || hour || '|'
+                        || language || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable
+                 FROM rollup_hours WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     <> 0",
+                "SELECT 'r|' || desk_id || '|' || question || '|' || day || '|' || language || '|'
+                        || burst || '|' || reason || '|' || chosen
+                 FROM rollup_reasons WHERE chosen <> 0",
+            ];
+            let recounted = [
+                "SELECT 'd|' || desk_id || '|' || question || '|' || local_day || '|' || language
+                        || '|' || larger_text || '|' || burst || '|' || total(score IS 1) || ','
+                        || total(score IS 2) || ',' || total(score IS 3) || ','
+                        || total(score IS 4) || ',' || total(not_applicable) || '|'
+                        || total(reasons <> '')
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, local_day, language, larger_text, burst",
+                "SELECT 'h|' || desk_id || '|' || question || '|' || local_day || '|' || local_hour
+                        || '|' || language || '|' || burst || '|' || total(score IS 1) || ','
+                        || total(score IS 2) || ',' || total(score IS 3) || ','
+                        || total(score IS 4) || ',' || total(not_applicable)
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, local_day, local_hour, language, burst",
+                "SELECT 'r|' || desk_id || '|' || question || '|' || local_day || '|' || language
+                        || '|' || burst || '|' || reasons || '|' || count(*)
+                 FROM answers WHERE counted = 1 AND reasons <> ''
+                 GROUP BY desk_id, question, local_day, language, burst, reasons",
+            ];
+            let mut all = (Vec::new(), Vec::new());
+            for sql in stored {
+                all.0.extend(rows(sql)?);
+            }
+            for sql in recounted {
+                // total() is a float: "1.0" is the rollups' "1".
+                all.1
+                    .extend(rows(sql)?.into_iter().map(|r| r.replace(".0", "")));
+            }
+            all.0.sort();
+            all.1.sort();
+            Ok(all)
+        })
+        .expect("rollups and recount")
+    }
+
+    #[test]
+    fn rollups_equal_a_recount_of_answers_cell_by_cell_whatever_order_corrections_arrive_in() {
+        use model::Answer;
+        let reason = |code: &str| vec![code.parse().expect("reason")];
+        // A low score, its reasons, then "does not apply", then a score with another reason:
+        // each correcting the one before, as a kiosk's or an admin tool's corrections may.
+        let a = standard_record(Answer::Score(Score::VERY_BAD));
+        let mut b = RatingRecord {
+            reasons: reason("v-slow-answer"),
+            supersedes: Some(a.id),
+            ..standard_record(Answer::Score(Score::VERY_BAD))
+        };
+        b.sequence = 2;
+        let mut c = standard_record(Answer::NotApplicable);
+        c.supersedes = Some(b.id);
+        c.sequence = 3;
+        let mut d = RatingRecord {
+            reasons: reason("v-no-callback"),
+            supersedes: Some(c.id),
+            ..standard_record(Answer::Score(Score::BAD))
+        };
+        d.sequence = 4;
+        let chain = [a, b, c, d];
+        let orders: [[usize; 4]; 8] = [
+            [0, 1, 2, 3],
+            [3, 2, 1, 0],
+            [0, 3, 1, 2],
+            [2, 0, 3, 1],
+            [1, 3, 0, 2],
+            [0, 2, 1, 3],
+            [3, 0, 2, 1],
+            [1, 2, 3, 0],
+        ];
+        for order in orders {
+            let (_dir, db) = open();
+            let kiosk = enroll(&db, 1);
+            for i in order {
+                ingest(&db, &kiosk, std::slice::from_ref(&chain[i]));
+                let (stored, recounted) = rollups_and_recount(&db);
+                assert_eq!(stored, recounted, "arrival order {order:?}, after {i}");
+            }
+            let (stored, _) = rollups_and_recount(&db);
+            assert!(
+                stored
+                    .iter()
+                    .any(|c| c.starts_with("r|") && c.contains("v-no-callback|1")),
+                "only the last answer counts: {stored:?}"
+            );
+            assert_eq!(
+                stored.iter().filter(|c| c.starts_with("r|")).count(),
+                1,
+                "{stored:?}"
+            );
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub async fn rate(
                 sequence: i + 1,
                 desk_id: desk.parse()?,
                 question: Question::Overall,
-                score: Score::try_from(i64::from(score))?,
+                answer: Score::try_from(i64::from(score))?.into(),
                 reasons: vec![],
                 language: LanguageTag::polish(),
                 larger_text: false,

@@ -103,9 +103,14 @@ pub fn run(power_cuts: usize, breakage: Option<Breakage>) -> anyhow::Result<()> 
             .arg(&overlay),
     )?;
 
-    let px_per_mm =
-        (machine::SCREEN_WIDTH as f32 / 154.08).max(machine::SCREEN_HEIGHT as f32 / 85.92);
-    let expected = screen::expected(aggregator::DESK_NAME, &["pl", "en", "uk", "de"], px_per_mm)?;
+    let px_per_mm_across = machine::SCREEN_WIDTH as f32 / 154.08;
+    let px_per_mm = px_per_mm_across.max(machine::SCREEN_HEIGHT as f32 / 85.92);
+    let expected = screen::expected(
+        aggregator::DESK_NAME,
+        &["pl", "en", "uk", "de"],
+        px_per_mm,
+        px_per_mm_across,
+    )?;
     let mut aggregator = aggregator::Aggregator::set_up(&sync_server, &out.join("aggregator"))?;
     aggregator.start(&out.join("aggregator.log"))?;
 

@@ -125,7 +125,12 @@ pub struct Expected {
 
 /// Renders the home screen as the kiosk shows it at this desk (Polish, the desk's name, the
 /// four configured languages, the 7" display's size), in both text modes.
-pub fn expected(desk_name: &str, languages: &[&str], px_per_mm: f32) -> anyhow::Result<Expected> {
+pub fn expected(
+    desk_name: &str,
+    languages: &[&str],
+    px_per_mm: f32,
+    px_per_mm_across: f32,
+) -> anyhow::Result<Expected> {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         mock_time: true,
         threading: false,
@@ -138,6 +143,9 @@ pub fn expected(desk_name: &str, languages: &[&str], px_per_mm: f32) -> anyhow::
         .window()
         .set_size(PhysicalSize::new(SCREEN_WIDTH, SCREEN_HEIGHT));
     window.global::<Theme>().set_px_per_mm(px_per_mm);
+    window
+        .global::<Theme>()
+        .set_px_per_mm_across(px_per_mm_across);
     let bundled = Translations::bundled();
     let options: Vec<LanguageOption> = languages
         .iter()

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::export::Dialect;
-use super::reports::only_bursts_and_language;
-use super::{PageError, View, figures_table, percent, reasons_table};
+use super::reports::{not_applicable_fields, only_bursts_and_language};
+use super::{PageError, View, figures_table, not_applicable_table, percent, reasons_table};
 use crate::analytics::FilterError;
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, charts, labels};
@@ -174,6 +174,8 @@ pub async fn report(
             p { (lang.pick("Żaden standard nie był oceniany.", "No standard was rated.")) }
         } @else {
             (comparison(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, month, lang))
+            @let rows: Vec<_> = report.standards.iter().map(|l| (l.id.clone(), l.name.clone(), None, l.now)).collect();
+            (not_applicable_table(lang.pick("Odpowiedzi „nie dotyczy” (nie są ocenami)", "Not-applicable answers (not scores)"), lang.pick("Standard", "Standard"), &rows, lang))
         }
         h2 { (lang.pick("Według stanowiska", "By desk")) }
         (comparison(lang.pick("Stanowiska", "Desks"), lang.pick("Stanowisko", "Desk"), &report.desks, month, lang))
@@ -184,7 +186,7 @@ pub async fn report(
 }
 
 /// The department report CSV's columns (Polish headings for Excel: `Dialect::heading`).
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "section",
     "id",
     "name",
@@ -203,6 +205,8 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "year_before_month",
     "year_before_csat_percent",
     "year_change_points",
+    "not_applicable_answers",
+    "not_applicable_percent",
 ];
 
 /// The report as CSV: one line per overall, standard and desk row, then the reasons.
@@ -249,6 +253,7 @@ pub fn report_csv(report: &DepartmentReport, dialect: Dialect) -> String {
                     .map(|c| dialect.decimal(c, 1)),
             ),
         ]);
+        fields.extend(not_applicable_fields(section, &line.now, dialect));
         dialect.line(&fields, &mut out);
     }
     for reason in report.reasons.iter().flatten() {

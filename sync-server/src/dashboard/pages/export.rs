@@ -2,15 +2,18 @@
 //! blocking reader walks the answers along an index and hands over chunks of about 64 KiB, so
 //! memory stays flat whatever the size. Exports run on their own database connections, a few
 //! at a time (503 when all are busy), and stop when the client stops reading (`[limits]
-//! send_timeout_s`). Answers are coarsened (`analytics::ExportRow`: the day,
+//! send_timeout_s`) or at their deadline (`[limits] export_timeout_s`), however slowly the
+//! client reads. Answers are coarsened (`analytics::ExportRow`: the day,
 //! no time, id, language, text size or input) and only roles whose purpose needs them get them
 //! ([`Role::may_export_answers`]). `/dashboard/export-days.csv`, for every role, is counts per
 //! desk and day after disclosure control. `?format=excel` writes what Polish Excel opens
 //! directly: a UTF-8 byte-order mark, semicolons, decimal commas and Polish column headings; the
 //! plain CSV keeps the stable English column names scripts read.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -94,10 +97,21 @@ impl Dialect {
     }
 }
 
+/// Whether `field` is a plain signed number: digits with at most one decimal point or comma
+/// (the Polish dialect's), as [`Dialect::decimal`] writes them.
+fn is_plain_number(field: &str) -> bool {
+    let digits = field.strip_prefix(['-', '+']).unwrap_or(field);
+    let (whole, fraction) = digits.split_once(['.', ',']).unwrap_or((digits, ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// One field: quoted when it holds the separator, a quote or a line break; a leading `=`, `+`,
-/// `-` or `@` is defused with an apostrophe so a spreadsheet never runs it as a formula.
+/// `-` or `@` is defused with an apostrophe so a spreadsheet never runs it as a formula, unless
+/// the field is a plain number (a fall of `-2,5` points stays a number for Excel).
 fn field_into(field: &str, separator: char, out: &mut String) {
-    let formula = field.starts_with(['=', '+', '-', '@']) && field.parse::<f64>().is_err();
+    let formula = field.starts_with(['=', '+', '-', '@']) && !is_plain_number(field);
     let needs_quotes = formula || field.contains([separator, '"', '\n', '\r']);
     if needs_quotes {
         out.push('"');
@@ -117,13 +131,14 @@ fn field_into(field: &str, separator: char, out: &mut String) {
 }
 
 /// The per-answer export's columns.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "local_day",
     "office",
     "department",
     "desk",
     "question",
     "score",
+    "not_applicable",
     "reasons",
     "burst",
 ];
@@ -154,11 +169,16 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "previous_month" => "Poprzedni miesiąc",
         "previous_responses" => "Liczba odpowiedzi w poprzednim miesiącu",
         "previous_csat_percent" => "Odsetek zadowolonych w poprzednim miesiącu (%)",
-        "csat_change_points" => "Zmiana odsetka zadowolonych (punkty procentowe)",
+        "csat_change_points" => {
+            "Zmiana odsetka zadowolonych w porównaniu z poprzednim miesiącem (w punktach procentowych)"
+        }
+        "not_applicable" => "Nie dotyczy (1 = tak)",
+        "not_applicable_answers" => "Liczba odpowiedzi „nie dotyczy”",
+        "not_applicable_percent" => "Odsetek odpowiedzi „nie dotyczy” (%)",
         "year_before_month" => "Ten sam miesiąc przed rokiem",
-        "year_before_csat_percent" => "Odsetek zadowolonych przed rokiem (%)",
+        "year_before_csat_percent" => "Odsetek zadowolonych w tym samym miesiącu przed rokiem (%)",
         "year_change_points" => {
-            "Zmiana odsetka zadowolonych w porównaniu z rokiem poprzednim (punkty procentowe)"
+            "Zmiana odsetka zadowolonych w porównaniu z tym samym miesiącem przed rokiem (w punktach procentowych)"
         }
         _ => return None,
     })
@@ -174,7 +194,8 @@ fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
             &row.department_id,
             &row.desk_id,
             &row.question,
-            &row.score.to_string(),
+            &row.score.map(|s| s.to_string()).unwrap_or_default(),
+            flag(row.not_applicable),
             &row.reasons,
             flag(row.burst),
         ],
@@ -184,7 +205,7 @@ fn row_into(dialect: Dialect, row: &ExportRow, out: &mut Vec<u8>) {
 }
 
 /// The aggregate export's columns: a withheld desk-day has its place and day, and no figure.
-pub const DAY_COLUMNS: [&str; 12] = [
+pub const DAY_COLUMNS: [&str; 13] = [
     "local_day",
     "office",
     "department",
@@ -197,20 +218,61 @@ pub const DAY_COLUMNS: [&str; 12] = [
     "score_2",
     "score_3",
     "score_4",
+    "not_applicable_answers",
 ];
 
 /// Export chunks as a body stream; an error ends the body early (the client sees a cut
 /// download, never a wrong one), logged here.
-struct Chunks(Receiver<Result<Vec<u8>, StorageError>>);
+/// The export's chunks as the response body, cut off with an error at its deadline
+/// (`[limits] export_timeout_s`): a client reading just fast enough to pass the send timeout
+/// cannot hold an export slot for longer. An error aborts the response, so the client sees an
+/// incomplete download, never a short file that looks whole.
+struct Chunks {
+    receiver: Receiver<Result<Vec<u8>, StorageError>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    ended: bool,
+}
+
+impl Chunks {
+    fn new(receiver: Receiver<Result<Vec<u8>, StorageError>>, timeout: Duration) -> Chunks {
+        Chunks {
+            receiver,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+            ended: false,
+        }
+    }
+}
+
+/// Why an export's download was cut off.
+#[derive(Debug, thiserror::Error)]
+enum ExportCut {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the export took longer than {0:?} (`[limits] export_timeout_s`)")]
+    Deadline(Duration),
+}
 
 impl futures_core::Stream for Chunks {
-    type Item = Result<Bytes, StorageError>;
+    type Item = Result<Bytes, ExportCut>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|chunk| {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            // Dropping the receiver stops the reader at its next chunk, freeing its slot.
+            self.ended = true;
+            self.receiver.close();
+            tracing::warn!(timeout = ?self.timeout, "export cut off at its deadline");
+            return Poll::Ready(Some(Err(ExportCut::Deadline(self.timeout))));
+        }
+        self.receiver.poll_recv(cx).map(|chunk| {
             chunk.map(|result| {
-                result.map(Bytes::from).inspect_err(|e| {
-                    tracing::error!(error = %e, source = ?std::error::Error::source(e), "export failed mid-stream");
+                result.map(Bytes::from).map_err(|e| {
+                    tracing::error!(error = %e, source = ?std::error::Error::source(&e), "export failed mid-stream");
+                    ExportCut::from(e)
                 })
             })
         })
@@ -287,7 +349,7 @@ pub async fn csv(
         .map_err(|e| PageError::from(e).into_response())?;
     Ok((
         csv_headers(&file_name(&view, "")),
-        Body::from_stream(Chunks(receiver)),
+        Body::from_stream(Chunks::new(receiver, state.limits.export_timeout)),
     )
         .into_response())
 }
@@ -341,6 +403,12 @@ pub async fn days_csv(
                     .unwrap_or_default(),
             );
         }
+        fields.push(
+            day.counts
+                .shown_not_applicable()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        );
         dialect.line(&fields, &mut out);
     }
     Ok((csv_headers(&file_name(&view, "-dni")), out).into_response())
@@ -360,6 +428,34 @@ mod tests {
         assert_eq!(out, "a,b;\"c;d\"\r\n");
         assert_eq!(Dialect::Excel.decimal(67.54, 1), "67,5");
         assert_eq!(Dialect::Plain.decimal(67.54, 1), "67.5");
+        // A fall in percentage points stays a number in both dialects; only formulas and
+        // number-like words a spreadsheet would evaluate are defused.
+        let mut out = String::new();
+        let fall = Dialect::Excel.decimal(-2.54, 1);
+        Dialect::Excel.line(&[fall.as_str(), "-inf", "-1e5", "+2", "-"], &mut out);
+        assert_eq!(out, "-2,5;\"'-inf\";\"'-1e5\";+2;\"'-\"\r\n");
+        let mut out = String::new();
+        Dialect::Plain.line(&[Dialect::Plain.decimal(-2.54, 1)], &mut out);
+        assert_eq!(out, "-2.5\r\n");
+    }
+
+    #[tokio::test]
+    async fn an_export_still_running_at_its_deadline_is_cut_off_with_an_error() {
+        use http_body_util::BodyExt;
+
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        sender
+            .send(Ok(b"answer_id,day\r\n".to_vec()))
+            .await
+            .expect("room for a chunk");
+        // The reader is still working (its sender stays open): only the deadline ends the body.
+        let body = Body::from_stream(Chunks::new(receiver, Duration::from_millis(100)));
+        let read = tokio::time::timeout(Duration::from_secs(10), body.collect())
+            .await
+            .expect("the deadline ends the download");
+        let error = read.expect_err("an incomplete download, not a short file");
+        assert!(error.to_string().contains("export_timeout_s"), "{error}");
+        assert!(sender.is_closed(), "the reader is told to stop");
     }
 
     #[test]

@@ -360,6 +360,48 @@ pub fn figures_table(
     }
 }
 
+/// The "does not apply" share per row (a standard's question): every answer, those that said the
+/// question did not apply to the visit, and their share. These answers are not scores: the
+/// figures table's responses, CSAT and mean leave them out. A row that disclosure control
+/// withholds (it weighs these answers too) shows none of the three. `rows` as for
+/// [`figures_table`].
+pub fn not_applicable_table(
+    caption: &str,
+    first_column: &str,
+    rows: &[(String, String, Option<String>, Counts)],
+    lang: Lang,
+) -> Markup {
+    html! {
+        table.figures.not-applicable {
+            caption { (caption) }
+            thead { tr {
+                th scope="col" { (first_column) }
+                th.number scope="col" { (lang.pick("Wszystkie odpowiedzi", "All answers")) }
+                th.number scope="col" { (lang.pick("„Nie dotyczy”", "\u{201c}Not applicable\u{201d}")) }
+                th.number scope="col" { (lang.pick("Udział „nie dotyczy”", "Not-applicable share")) }
+            } }
+            tbody {
+                @for (id, label, link, counts) in rows {
+                    tr data-id=(id) {
+                        th scope="row" {
+                            @if let Some(link) = link { a href=(link) { (label) } } @else { (label) }
+                        }
+                        @match (counts.shown_not_applicable(), counts.not_applicable_percent()) {
+                            (Some(not_applicable), Some(share)) => {
+                                td.number { (lang.number(counts.answers() as f64, 0)) }
+                                td.number data-not-applicable=(not_applicable) { (lang.number(not_applicable as f64, 0)) }
+                                td.number data-not-applicable-share=(format!("{share:.1}")) { (percent(lang, share)) }
+                            }
+                            _ if counts.answers() == 0 => td.too-few colspan="3" { (lang.pick("brak odpowiedzi", "no answers")) }
+                            _ => td.too-few colspan="3" { (charts::too_few(lang)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The most chosen reasons as a table; `None` (the figures they explain are withheld) says so.
 pub fn reasons_table(
     caption: &str,

@@ -6,7 +6,7 @@
 use axum::extract::{RawQuery, State};
 use maud::{Markup, html};
 
-use super::{PageError, View, figures_table, reasons_table, trend_section};
+use super::{PageError, View, figures_table, not_applicable_table, reasons_table, trend_section};
 use crate::analytics::{Counts, Group, Level};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Viewer, charts};
@@ -74,6 +74,14 @@ pub async fn page(
             (charts::distribution_bars("distribution", &format!("{title}: {}", lang.pick("rozkład ocen", "distribution of scores")), &chart_rows, lang))
             (charts::score_legend("distribution", lang))
             (figures_table(&title, &first_column, &rows, lang))
+        }
+        @if view.filter.question != model::Question::Overall {
+            @let caption = format!("{title}: {}", lang.pick("udział odpowiedzi „nie dotyczy”", "share of not-applicable answers"));
+            @if rows.is_empty() {
+                (not_applicable_table(&caption, lang.pick("Zakres", "Scope"), std::slice::from_ref(&whole), lang))
+            } @else {
+                (not_applicable_table(&caption, &first_column, &rows, lang))
+            }
         }
         (trend_section("trend", &format!("{} — {title}", lang.pick("Odsetek zadowolonych w czasie", "CSAT trend")), &trend, lang))
         h2 { (lang.pick("Najczęstsze powody niskich ocen", "Most chosen reasons after low scores")) }

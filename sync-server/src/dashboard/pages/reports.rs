@@ -1,6 +1,6 @@
 //! The monthly monitoring report per office (§3 of the ordinance): responses, CSAT and the
-//! distribution overall, per standard and per department, each against the previous month, and
-//! the most chosen reasons; `/dashboard/reports/{office}/{YYYY-MM}` as a printable page, and
+//! distribution overall, per standard and per department, each against the previous month, the
+//! share of "does not apply" answers per standard, and the most chosen reasons; `/dashboard/reports/{office}/{YYYY-MM}` as a printable page, and
 //! with `.csv` appended as CSV (`?format=excel` for Polish Excel). `/dashboard/reports` lists them.
 
 use axum::extract::{Path, RawQuery, State};
@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use model::{Question, StandardId};
 
 use super::export::Dialect;
-use super::{PageError, View, figures_table, percent, reasons_table};
+use super::{PageError, View, figures_table, not_applicable_table, percent, reasons_table};
 use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, Scope, Viewer, charts, labels};
@@ -93,7 +93,7 @@ async fn build(
             now: find(&by_question_now, &q.to_string()),
             before: find(&by_question_before, &q.to_string()),
         })
-        .filter(|l| l.now.responses() + l.before.responses() > 0)
+        .filter(|l| l.now.answers() + l.before.answers() > 0)
         .collect();
     let departments = view
         .places
@@ -271,6 +271,8 @@ pub async fn report(
             p { (lang.pick("Żaden standard nie był oceniany.", "No standard was rated.")) }
         } @else {
             (lines_table(lang.pick("Standardy", "Standards"), lang.pick("Standard", "Standard"), &report.standards, &previous_name, lang))
+            @let rows: Vec<_> = report.standards.iter().map(|l| (l.id.clone(), l.name.clone(), None, l.now)).collect();
+            (not_applicable_table(lang.pick("Odpowiedzi „nie dotyczy” (nie są ocenami)", "Not-applicable answers (not scores)"), lang.pick("Standard", "Standard"), &rows, lang))
         }
         h2 { (lang.pick("Według wydziału", "By department")) }
         (lines_table(lang.pick("Wydziały", "Departments"), lang.pick("Wydział", "Department"), &report.departments, &previous_name, lang))
@@ -281,7 +283,7 @@ pub async fn report(
 }
 
 /// The report CSV's columns (Polish headings for Excel: `Dialect::heading`).
-pub const CSV_COLUMNS: [&str; 15] = [
+pub const CSV_COLUMNS: [&str; 17] = [
     "section",
     "id",
     "name",
@@ -297,7 +299,27 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "previous_responses",
     "previous_csat_percent",
     "csat_change_points",
+    "not_applicable_answers",
+    "not_applicable_percent",
 ];
+
+/// A report CSV line's "does not apply" count and share: for a standard's line (the overall
+/// question has no such answers), empty when disclosure control withholds them.
+pub fn not_applicable_fields(section: &str, counts: &Counts, dialect: Dialect) -> [String; 2] {
+    if section != "standard" {
+        return [String::new(), String::new()];
+    }
+    [
+        counts
+            .shown_not_applicable()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        counts
+            .not_applicable_percent()
+            .map(|p| dialect.decimal(p, 1))
+            .unwrap_or_default(),
+    ]
+}
 
 /// The report as CSV: one line per overall, standard and department row.
 fn report_csv(report: &Report, dialect: Dialect) -> String {
@@ -330,6 +352,7 @@ fn report_csv(report: &Report, dialect: Dialect) -> String {
             or_empty(before.as_ref().map(|f| dialect.decimal(f.csat_percent, 1))),
             or_empty(change(line).map(|c| dialect.decimal(c, 1))),
         ]);
+        fields.extend(not_applicable_fields(section, &line.now, dialect));
         dialect.line(&fields, &mut out);
     }
     for reason in report.reasons.iter().flatten() {

@@ -1,12 +1,13 @@
 //! `/dashboard/standards`: the overall rating and each standard area I–XIII with the ordinance's
-//! titles, for the filter's period and places: responses, CSAT, mean, distribution, and per
-//! standard its most chosen reasons after low scores.
+//! titles, for the filter's period and places: responses, CSAT, mean, distribution, the share of
+//! "does not apply" answers per standard, and per standard its most chosen reasons after low
+//! scores.
 
 use axum::extract::{RawQuery, State};
 use maud::{Markup, html};
 use model::{Question, StandardId};
 
-use super::{PageError, View, figures_table, reasons_table};
+use super::{PageError, View, figures_table, not_applicable_table, reasons_table};
 use crate::analytics::{Counts, Level};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Viewer, charts, labels};
@@ -87,6 +88,11 @@ pub async fn page(
             (charts::score_legend("standards", lang))
         }
         (figures_table(title, lang.pick("Pytanie", "Question"), &rows, lang))
+        h2 { (lang.pick("Pytania, które nie dotyczyły wizyty", "Questions that did not apply to the visit")) }
+        p { (lang.pick(
+            "Klient może odpowiedzieć „Nie dotyczy” (np. nie dzwonił do urzędu). Takie odpowiedzi nie są ocenami: nie wchodzą do CSAT, średniej ani rozkładu.",
+            "A client may answer \u{201c}Not applicable\u{201d} (e.g. they never phoned the office). Such answers are not scores: they are never part of CSAT, the mean or the distribution.")) }
+        (not_applicable_table(lang.pick("Udział odpowiedzi „nie dotyczy” według standardu", "Share of not-applicable answers by standard"), lang.pick("Standard", "Standard"), &rows[1..], lang))
         h2 { (lang.pick("Powody niskich ocen według standardu", "Reasons after low scores by standard")) }
         @if per_standard.is_empty() {
             p { (lang.pick("Brak ocen standardów w tym okresie.", "No standard was rated in this period.")) }

@@ -88,7 +88,9 @@ const ROLLUP_DAYS: Dimensions = Dimensions {
     every_question: false,
 };
 
-const SUMS: &str = "sum(r.score_1), sum(r.score_2), sum(r.score_3), sum(r.score_4)";
+/// A cell's counts, as [`counts_at`] reads them: scores 1-4, then "does not apply".
+const SUMS: &str =
+    "sum(r.score_1), sum(r.score_2), sum(r.score_3), sum(r.score_4), sum(r.not_applicable)";
 
 fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> {
     Ok(Counts::new([
@@ -96,7 +98,8 @@ fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> 
         row.get(first + 1)?,
         row.get(first + 2)?,
         row.get(first + 3)?,
-    ]))
+    ])
+    .with_not_applicable(row.get(first + 4)?))
 }
 
 /// The breakdown's SQL and values.
@@ -515,7 +518,7 @@ pub(super) fn export(
         })
         .collect();
     let mut sql = String::from(
-        "SELECT local_day, question, score, reasons, burst
+        "SELECT local_day, question, score, reasons, burst, not_applicable
          FROM answers INDEXED BY answers_desk_day
          WHERE desk_id = ?1 AND local_day >= ?2 AND local_day <= ?3 AND counted = 1
            AND question = ?4 AND (?5 IS NULL OR language = ?5)",
@@ -545,6 +548,7 @@ pub(super) fn export(
                 score: r.get(2)?,
                 reasons: r.get(3)?,
                 burst: r.get(4)?,
+                not_applicable: r.get(5)?,
             };
             if !each(&row) {
                 return Ok(());

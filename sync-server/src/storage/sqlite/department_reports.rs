@@ -35,7 +35,7 @@ pub fn claim(
     let found = tx
         .query_row(
             "SELECT d.user_id, u.username, u.email, u.lang, d.office_id, d.department_id,
-                    d.month, d.attempts
+                    d.month, d.attempts, d.resends
              FROM department_report_deliveries d JOIN users u ON u.id = d.user_id
              WHERE d.delivered_at_ms IS NULL AND d.next_attempt_ms IS NOT NULL
                AND d.next_attempt_ms <= ?1
@@ -53,6 +53,7 @@ pub fn claim(
                     department_id: r.get(5)?,
                     month: r.get(6)?,
                     attempts: r.get(7)?,
+                    resends: r.get(8)?,
                 })
             },
         )
@@ -118,7 +119,7 @@ pub fn listing(
     let mut stmt = conn.prepare_cached(
         "SELECT d.user_id, u.username, d.office_id, d.department_id, d.month, d.attempts,
                 d.delivered_at_ms, d.claimed_until_ms, d.next_attempt_ms, d.last_error,
-                d.resent_by
+                d.resent_by, u.disabled_at_ms IS NOT NULL
          FROM department_report_deliveries d JOIN users u ON u.id = d.user_id
          WHERE (?1 IS NULL OR d.office_id = ?1) AND (?2 IS NULL OR d.department_id = ?2)
          ORDER BY d.month DESC, d.office_id, d.department_id, u.username LIMIT ?3",
@@ -143,6 +144,7 @@ pub fn listing(
                     next_attempt_ms: r.get(8)?,
                     last_error: r.get(9)?,
                     resent_by: r.get(10)?,
+                    recipient_disabled: r.get(11)?,
                 })
             },
         )?
@@ -161,7 +163,7 @@ pub fn resend(
 ) -> Result<bool, StorageError> {
     let changed = tx.execute(
         "UPDATE department_report_deliveries SET delivered_at_ms = NULL, next_attempt_ms = ?3,
-             attempts = 0, last_error = NULL, resent_by = ?4
+             attempts = 0, last_error = NULL, resent_by = ?4, resends = resends + 1
          WHERE user_id = ?1 AND month = ?2
            AND (claimed_until_ms IS NULL OR claimed_until_ms <= ?3)",
         params![user_id, month, now_ms, by],

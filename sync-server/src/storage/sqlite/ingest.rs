@@ -140,9 +140,9 @@ fn one(
                  boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
                  sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
                  superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
-                 event_approximate, local_day, local_hour)
+                 event_approximate, local_day, local_hour, not_applicable)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32
              WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
         )?
@@ -153,7 +153,7 @@ fn one(
             record.visit_id.to_string(),
             i64::try_from(record.sequence).unwrap_or(i64::MAX),
             record.question.to_string(),
-            record.score.value(),
+            record.answer.score().map(model::Score::value),
             join(&record.reasons),
             record.language.as_str(),
             record.larger_text,
@@ -178,6 +178,7 @@ fn one(
             placed.approximate,
             placed.local_day,
             placed.local_hour,
+            record.answer.is_not_applicable(),
         ])?;
     if inserted == 0 {
         return settle_existing(tx, kiosk, &id, &hash, &content, placer.received_ms());
@@ -191,7 +192,7 @@ fn one(
             language: record.language.to_string(),
             larger_text: record.larger_text,
             burst: false,
-            score: record.score.value(),
+            answer: record.answer,
             reasons: join(&record.reasons),
         };
         tally.add(&answer, 1)?;

@@ -1,10 +1,12 @@
 //! Rollup changes summed in memory during one transaction and written once per cell at its end:
 //! a batch of 200 answers touches a handful of cells, not 200. One counted answer changes three
 //! rollups: the daily one (`rollups`), the hourly one (`rollup_hours`) and, for each reason it
-//! names, `rollup_reasons`.
+//! names, `rollup_reasons`. A "does not apply" answer is counted in the cells' `not_applicable`
+//! column, never among the four scores.
 
 use std::collections::HashMap;
 
+use model::{Answer, Score};
 use rusqlite::{Transaction, params};
 
 use crate::storage::StorageError;
@@ -22,7 +24,7 @@ pub(super) struct Counted {
     pub larger_text: bool,
     /// Whether the answer is an overall rating within a burst (see `bursts.rs`).
     pub burst: bool,
-    pub score: u8,
+    pub answer: Answer,
     /// The reason codes as stored: comma-separated, empty for none.
     pub reasons: String,
 }
@@ -34,7 +36,7 @@ impl Counted {
         Ok(tx
             .prepare_cached(
                 "SELECT desk_id, question, local_day, local_hour, language, larger_text, burst,
-                        score, reasons, counted
+                        score, reasons, counted, not_applicable
                  FROM answers WHERE id = ?1",
             )?
             .query_row([id], |r| {
@@ -47,13 +49,55 @@ impl Counted {
                         language: r.get(4)?,
                         larger_text: r.get(5)?,
                         burst: r.get(6)?,
-                        score: r.get(7)?,
+                        answer: stored_answer(r.get(7)?, r.get(10)?).map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                7,
+                                rusqlite::types::Type::Integer,
+                                e.into(),
+                            )
+                        })?,
                         reasons: r.get(8)?,
                     },
                     r.get(9)?,
                 ))
             })
             .optional()?)
+    }
+}
+
+/// The answer an `answers` row holds: its score, or "does not apply" (`score` NULL).
+pub(super) fn stored_answer(score: Option<i64>, not_applicable: bool) -> Result<Answer, String> {
+    match (score, not_applicable) {
+        (Some(score), false) => Score::try_from(score)
+            .map(Answer::Score)
+            .map_err(|e| e.to_string()),
+        (None, true) => Ok(Answer::NotApplicable),
+        (score, not_applicable) => Err(format!(
+            "score {score:?} stored with not_applicable {not_applicable}"
+        )),
+    }
+}
+
+/// Changes to one rollup cell's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Change {
+    /// Scores 1–4.
+    scores: [i64; 4],
+    not_applicable: i64,
+    /// Answers that named at least one reason (kept in daily cells only).
+    reasons: i64,
+}
+
+impl Change {
+    fn count(&mut self, answer: Answer, delta: i64) {
+        match answer {
+            Answer::Score(score) => self.scores[usize::from(score.value() - 1)] += delta,
+            Answer::NotApplicable => self.not_applicable += delta,
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        *self == Change::default()
     }
 }
 
@@ -93,19 +137,14 @@ struct ReasonCell {
 /// Changes to every rollup this transaction touches.
 #[derive(Debug, Default)]
 pub(super) struct Tally {
-    /// Per cell: changes to the counts of scores 1–4, and to answers with reasons.
-    days: HashMap<DayCell, ([i64; 4], i64)>,
-    hours: HashMap<HourCell, [i64; 4]>,
+    days: HashMap<DayCell, Change>,
+    hours: HashMap<HourCell, Change>,
     reasons: HashMap<ReasonCell, i64>,
 }
 
 impl Tally {
     /// Counts an answer (`delta` +1) or un-counts one (−1).
     pub fn add(&mut self, answer: &Counted, delta: i64) -> Result<(), StorageError> {
-        let index = match answer.score {
-            1..=4 => usize::from(answer.score - 1),
-            other => return Err(StorageError::Corrupt(format!("score {other} stored"))),
-        };
         let day = DayCell {
             desk: answer.desk.clone(),
             question: answer.question.clone(),
@@ -114,10 +153,10 @@ impl Tally {
             larger_text: answer.larger_text,
             burst: answer.burst,
         };
-        let (scores, with_reasons) = self.days.entry(day).or_default();
-        scores[index] += delta;
+        let change = self.days.entry(day).or_default();
+        change.count(answer.answer, delta);
         if !answer.reasons.is_empty() {
-            *with_reasons += delta;
+            change.reasons += delta;
         }
         let hour = HourCell {
             desk: answer.desk.clone(),
@@ -127,7 +166,10 @@ impl Tally {
             language: answer.language.clone(),
             burst: answer.burst,
         };
-        self.hours.entry(hour).or_default()[index] += delta;
+        self.hours
+            .entry(hour)
+            .or_default()
+            .count(answer.answer, delta);
         for reason in answer.reasons.split(',').filter(|r| !r.is_empty()) {
             let cell = ReasonCell {
                 desk: answer.desk.clone(),
@@ -155,17 +197,19 @@ impl Tally {
     pub fn write(self, tx: &Transaction<'_>) -> Result<(), StorageError> {
         let mut days = tx.prepare_cached(
             "INSERT INTO rollups (desk_id, question, day, language, larger_text, burst, score_1,
-                 score_2, score_3, score_4, reasons)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 score_2, score_3, score_4, reasons, not_applicable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (desk_id, question, day, language, larger_text, burst) DO UPDATE SET
                  score_1 = score_1 + excluded.score_1, score_2 = score_2 + excluded.score_2,
                  score_3 = score_3 + excluded.score_3, score_4 = score_4 + excluded.score_4,
-                 reasons = reasons + excluded.reasons",
+                 reasons = reasons + excluded.reasons,
+                 not_applicable = not_applicable + excluded.not_applicable",
         )?;
-        for (cell, (scores, reasons)) in self.days {
-            if scores == [0; 4] && reasons == 0 {
+        for (cell, change) in self.days {
+            if change.is_none() {
                 continue;
             }
+            let scores = change.scores;
             days.execute(params![
                 cell.desk,
                 cell.question,
@@ -177,21 +221,24 @@ impl Tally {
                 scores[1],
                 scores[2],
                 scores[3],
-                reasons
+                change.reasons,
+                change.not_applicable,
             ])?;
         }
         let mut hours = tx.prepare_cached(
             "INSERT INTO rollup_hours (desk_id, question, day, hour, language, burst, score_1,
-                 score_2, score_3, score_4)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 score_2, score_3, score_4, not_applicable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (desk_id, question, day, hour, language, burst) DO UPDATE SET
                  score_1 = score_1 + excluded.score_1, score_2 = score_2 + excluded.score_2,
-                 score_3 = score_3 + excluded.score_3, score_4 = score_4 + excluded.score_4",
+                 score_3 = score_3 + excluded.score_3, score_4 = score_4 + excluded.score_4,
+                 not_applicable = not_applicable + excluded.not_applicable",
         )?;
-        for (cell, scores) in self.hours {
-            if scores == [0; 4] {
+        for (cell, change) in self.hours {
+            if change.is_none() {
                 continue;
             }
+            let scores = change.scores;
             hours.execute(params![
                 cell.desk,
                 cell.question,
@@ -203,6 +250,7 @@ impl Tally {
                 scores[1],
                 scores[2],
                 scores[3],
+                change.not_applicable,
             ])?;
         }
         let mut reasons = tx.prepare_cached(

@@ -1,5 +1,8 @@
 //! The kiosk's TOML configuration: parsed into raw form, then validated into typed settings whose
-//! errors name the file, the key and what is wrong.
+//! errors name the file, the key and what is wrong. A crate of its own (the kiosk re-exports it as
+//! `kiosk::config`) so that it builds, and is fuzzed, without the Slint screens.
+
+#![forbid(unsafe_code)]
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -582,10 +585,7 @@ fn validate_display_power(
 pub const EXAMPLE: &str = include_str!("../kiosk.example.toml");
 
 fn shipped_languages() -> HashSet<LanguageTag> {
-    ui::translations::Translations::bundled()
-        .languages()
-        .cloned()
-        .collect()
+    i18n::Translations::bundled().languages().cloned().collect()
 }
 
 #[cfg(test)]
