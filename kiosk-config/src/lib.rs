@@ -585,10 +585,7 @@ fn validate_display_power(
 pub const EXAMPLE: &str = include_str!("../kiosk.example.toml");
 
 fn shipped_languages() -> HashSet<LanguageTag> {
-    ui::translations::Translations::bundled()
-        .languages()
-        .cloned()
-        .collect()
+    i18n::Translations::bundled().languages().cloned().collect()
 }
 
 #[cfg(test)]

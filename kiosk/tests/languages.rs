@@ -1,5 +1,5 @@
 //! Adding a language is one .po file plus one configuration entry (docs/TRANSLATING.md): every
-//! `ui/translations/<lang>/LC_MESSAGES/ui.po` is bundled, named in its own language, spoken with
+//! `i18n/translations/<lang>/LC_MESSAGES/ui.po` is bundled, named in its own language, spoken with
 //! an espeak-ng voice and accepted in `[languages] enabled`, with no list in the code to extend.
 
 use std::path::Path;
@@ -7,11 +7,11 @@ use std::path::Path;
 use kiosk::config::{Config, EXAMPLE};
 use ui::translations::Translations;
 
-/// The language directories a translator has added under `ui/translations/`.
+/// The language directories a translator has added under `i18n/translations/`.
 fn translation_directories() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/translations");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../i18n/translations");
     let mut codes: Vec<String> = std::fs::read_dir(&root)
-        .expect("ui/translations")
+        .expect("i18n/translations")
         .map(|entry| entry.expect("a directory entry"))
         .filter(|entry| entry.path().join("LC_MESSAGES/ui.po").is_file())
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
@@ -38,7 +38,7 @@ fn every_po_file_is_a_language_the_kiosk_can_show_speak_and_configure() {
     shipped.sort();
     assert_eq!(
         shipped, directories,
-        "every ui/translations/<lang> is bundled, and nothing else"
+        "every i18n/translations/<lang> is bundled, and nothing else"
     );
 
     for catalog in bundled.catalogs() {

@@ -1,7 +1,7 @@
 //! The standards catalogue: the 13 standard areas of Płock ordinance 4216/2018 as reviewable data.
 //!
 //! Client-facing texts here are English gettext msgids; every language (English included) gets its
-//! wording from `ui/translations/<lang>/LC_MESSAGES/ui.po` (Slint's bundled-translation layout, whose
+//! wording from `i18n/translations/<lang>/LC_MESSAGES/ui.po` (Slint's bundled-translation layout, whose
 //! gettext domain is the `ui` crate's name), looked up by the context strings
 //! [`Standard::title_context`], [`Standard::question_context`] and [`Reason::context`], so a
 //! translator works on one file.

@@ -9,8 +9,6 @@
 use model::wire::Heartbeat;
 use model::{Answer, Catalogue, DeskId, Question, RatingRecord, RecordedTime, StandardId};
 
-use crate::survey::SHIPPED_LANGUAGES;
-
 /// Longest boot id accepted. Linux's (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
 pub const MAX_BOOT_ID_CHARS: usize = 64;
 /// The latest wall clock accepted: 9999-12-31T23:59:59.999Z, the last instant with a four-digit
@@ -47,7 +45,7 @@ pub enum Inadmissible {
     NotApplicableNotOffered(StandardId),
     #[error(
         "no translation is shipped for language {0:?} (available: {shipped})",
-        shipped = SHIPPED_LANGUAGES.join(", ")
+        shipped = i18n::LANGUAGES.join(", ")
     )]
     Language(String),
 }
@@ -60,7 +58,7 @@ pub fn check_record(
     offered: &[StandardId],
 ) -> Result<(), Inadmissible> {
     check_clock("recorded", &record.recorded)?;
-    if !SHIPPED_LANGUAGES.contains(&record.language.as_str()) {
+    if !i18n::LANGUAGES.contains(&record.language.as_str()) {
         return Err(Inadmissible::Language(record.language.to_string()));
     }
     let standard = match record.question {

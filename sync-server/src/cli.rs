@@ -162,8 +162,13 @@ pub enum DeskCommand {
         /// Standards asked at this desk, e.g. IV,III,II,IX.
         #[arg(long, value_delimiter = ',')]
         standards: Vec<String>,
-        /// Languages offered, e.g. pl,en,uk,de; the first is the default.
-        #[arg(long, value_delimiter = ',', default_value = "pl,en,uk,de")]
+        /// Languages offered, e.g. pl,en; the first is the default. Without it, every shipped
+        /// language, Polish first.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_values_t = i18n::LANGUAGES.iter().map(|&code| code.to_owned())
+        )]
         languages: Vec<String>,
         /// The desk serves other staff rather than the public.
         #[arg(long)]

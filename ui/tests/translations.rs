@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use model::{Catalogue, Rateability};
-use ui::translations::{Catalog, NATIVE_NAME, Translations};
+use ui::translations::{Catalog, NATIVE_NAME, TRANSLATIONS_DIR, Translations};
 
 /// Longest texts that still fit the 800×480 screen (characters, in every language).
 const MAX_REASON: usize = 40;
@@ -136,7 +136,7 @@ fn every_language_names_itself_distinctly() {
 #[test]
 fn every_po_directory_is_shipped_and_every_shipped_language_has_one() {
     let mut on_disk = Vec::new();
-    for entry in std::fs::read_dir(crate_dir().join("translations")).expect("translations/") {
+    for entry in std::fs::read_dir(TRANSLATIONS_DIR).expect("i18n/translations/") {
         let dir = entry.expect("directory entry").path();
         if dir.join("LC_MESSAGES/ui.po").is_file() {
             on_disk.push(
@@ -155,8 +155,8 @@ fn every_po_directory_is_shipped_and_every_shipped_language_has_one() {
     shipped.sort();
     assert_eq!(
         on_disk, shipped,
-        "Slint bundles every translations/<lang>/LC_MESSAGES/ui.po; list each in SHIPPED \
-         (ui/src/translations.rs) so the catalogue is translated too"
+        "Slint bundles every i18n/translations/<lang>/LC_MESSAGES/ui.po and so must the i18n \
+         crate, so the catalogue is translated too"
     );
 }
 
@@ -258,7 +258,7 @@ fn translations_keep_the_placeholders_of_their_msgid() {
 #[test]
 fn msgfmt_accepts_every_po_file() {
     for language in bundled().languages() {
-        let po = crate_dir().join(format!("translations/{language}/LC_MESSAGES/ui.po"));
+        let po = Path::new(TRANSLATIONS_DIR).join(format!("{language}/LC_MESSAGES/ui.po"));
         let output = Command::new("msgfmt")
             .args([
                 "--check-format",

@@ -1,12 +1,13 @@
 //! `cargo xtask i18n`: regenerates the translation template and merges it into every language's .po.
 //!
-//! The template `ui/translations/ocena.pot` holds the `@tr` strings of the .slint files (extracted by
+//! The template `i18n/translations/ocena.pot` holds the `@tr` strings of the .slint files (extracted by
 //! `slint-tr-extractor`, installed with `cargo install` when missing) followed by the standards
 //! catalogue (from [`model::Catalogue`]), the language's own name and the texts the kiosk only
 //! speaks ([`ui::spoken`]). Each
-//! `ui/translations/<lang>/LC_MESSAGES/ui.po` is then updated with `msgmerge` (new strings appear
+//! `i18n/translations/<lang>/LC_MESSAGES/ui.po` (as [`i18n::directory::po_files`] lists them) is
+//! then updated with `msgmerge` (new strings appear
 //! untranslated, changed ones fuzzy, removed ones are dropped), and a summary says what is left to
-//! translate. See `ui/translations/README.md`.
+//! translate. See `i18n/translations/README.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ pub fn run() -> anyhow::Result<()> {
 /// [`run`] for the workspace at `root`.
 pub fn run_in(root: &Path) -> anyhow::Result<()> {
     let ui = root.join("ui");
-    let translations = ui.join("translations");
+    let translations = root.join("i18n").join("translations");
     ensure_extractor()?;
     require_tool("msgmerge")?;
 
@@ -65,7 +66,9 @@ pub fn run_in(root: &Path) -> anyhow::Result<()> {
         slint_files.len()
     );
 
-    for po in po_files(&translations)? {
+    let po_files = i18n::directory::po_files(&translations)
+        .with_context(|| format!("cannot read {}", translations.display()))?;
+    for (_, po) in po_files {
         merge(&po, &pot_path)?;
     }
     Ok(())
@@ -112,7 +115,7 @@ fn slint_files(ui: &Path) -> anyhow::Result<Vec<PathBuf>> {
         {
             let path = entry?.path();
             if path.is_dir() {
-                if !path.ends_with("translations") && !path.ends_with("target") {
+                if !path.ends_with("target") {
                     walk(&path, ui, out)?;
                 }
             } else if path.extension().is_some_and(|e| e == "slint") {
@@ -123,21 +126,6 @@ fn slint_files(ui: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     let mut files = Vec::new();
     walk(ui, ui, &mut files)?;
-    files.sort();
-    Ok(files)
-}
-
-/// Each language's `<lang>/LC_MESSAGES/ui.po` (the domain is the `ui` crate's name), sorted.
-fn po_files(translations: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(translations)
-        .with_context(|| format!("cannot read {}", translations.display()))?
-    {
-        let po = entry?.path().join("LC_MESSAGES").join("ui.po");
-        if po.is_file() {
-            files.push(po);
-        }
-    }
     files.sort();
     Ok(files)
 }
@@ -293,10 +281,8 @@ mod tests {
     #[test]
     fn spoken_entries_are_the_shipped_template_s_tail() {
         // The template in the repository ends with them, as `run` writes it.
-        let pot = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/translations/ocena.pot"),
-        )
-        .expect("ocena.pot");
+        let pot = std::fs::read_to_string(Path::new(i18n::TRANSLATIONS_DIR).join("ocena.pot"))
+            .expect("ocena.pot");
         let spoken = spoken_entries();
         assert_eq!(
             spoken.matches("msgctxt \"speech\"").count(),

@@ -1,7 +1,7 @@
 //! The catalogue's content, written from the text of ordinance 4216/2018 (`shared/seed/`).
 //!
 //! Texts are English gettext msgids; the wording clients see in every language (English included)
-//! lives in `ui/translations/<lang>/LC_MESSAGES/ui.po`. Each reason names the ordinance item it comes
+//! lives in `i18n/translations/<lang>/LC_MESSAGES/ui.po`. Each reason names the ordinance item it comes
 //! from in a `// from:` comment. Standard X (the aggressive client) is never asked, so it has no
 //! question and no reasons.
 

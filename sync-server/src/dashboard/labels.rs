@@ -1,73 +1,16 @@
 //! Names the dashboard shows for catalogue items: standards by their ordinance titles, and the
 //! reasons clients chose, in Polish from the kiosk's own Polish translation (the same words the
-//! client read) or in English from the catalogue. Also the name of the satisfaction figure, which
+//! client read, through the `i18n` crate) or in English from the catalogue; the clients' languages
+//! by their own names, from the same .po files. Also the name of the satisfaction figure, which
 //! Polish spells out and English abbreviates as "CSAT", explained wherever it is shown.
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
-
+use i18n::Translations;
 use maud::{Markup, html};
 
 use model::catalogue::Catalogue;
-use model::{Question, StandardId};
+use model::{LanguageTag, Question, StandardId};
 
 use super::Lang;
-
-/// The kiosk's Polish translation, whose `reason …` entries name the reasons in Polish.
-const POLISH_PO: &str = include_str!("../../../ui/translations/pl/LC_MESSAGES/ui.po");
-
-/// Polish text per reason code, read once from [`POLISH_PO`].
-static POLISH_REASONS: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| reason_translations(POLISH_PO));
-
-/// The `msgstr` of every `msgctxt "reason CODE"` entry of a .po file.
-fn reason_translations(po: &str) -> HashMap<String, String> {
-    let mut found = HashMap::new();
-    let mut context: Option<String> = None;
-    let mut lines = po.lines().peekable();
-    while let Some(line) = lines.next() {
-        if let Some(rest) = line.strip_prefix("msgctxt ") {
-            context = unquote(rest).strip_prefix("reason ").map(str::to_owned);
-        } else if let Some(rest) = line.strip_prefix("msgstr ") {
-            let mut text = unquote(rest);
-            while let Some(next) = lines.peek().filter(|l| l.starts_with('"')) {
-                text.push_str(&unquote(next));
-                lines.next();
-            }
-            if let Some(code) = context.take()
-                && !text.is_empty()
-            {
-                found.insert(code, text);
-            }
-        } else if line.is_empty() {
-            context = None;
-        }
-    }
-    found
-}
-
-/// The text of a .po string literal: quotes removed, `\"`, `\\` and `\n` unescaped.
-fn unquote(literal: &str) -> String {
-    let inner = literal
-        .trim()
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or("");
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some(other) => out.push(other),
-                None => {}
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// The satisfaction figure's name as a column or chart label: "Odsetek zadowolonych", "CSAT".
 pub fn csat(lang: Lang) -> &'static str {
@@ -101,18 +44,17 @@ pub fn csat_label(lang: Lang) -> Markup {
 /// A reason's text in `lang`; an unknown code (a retired reason) is shown as it is stored.
 pub fn reason(code: &str, lang: Lang) -> String {
     let catalogue = Catalogue::ordinance_4216_2018();
-    let english = catalogue
-        .standards()
-        .iter()
-        .find_map(|s| s.reason(code))
-        .map(|r| r.text);
-    match (lang, english) {
-        (Lang::Pl, Some(english)) => POLISH_REASONS
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| english.to_owned()),
-        (Lang::En, Some(english)) => english.to_owned(),
-        (_, None) => code.to_owned(),
+    let Some(reason) = catalogue.standards().iter().find_map(|s| s.reason(code)) else {
+        return code.to_owned();
+    };
+    match lang {
+        Lang::Pl => Translations::bundled()
+            .get(&LanguageTag::polish())
+            .map_or(reason.text, |polish| {
+                polish.tr(&reason.context(), reason.text)
+            })
+            .to_owned(),
+        Lang::En => reason.text.to_owned(),
     }
 }
 
@@ -140,15 +82,17 @@ pub fn question_text(stored: &str, lang: Lang) -> String {
         .map_or_else(|_| stored.to_owned(), |q| question(q, lang))
 }
 
-/// A language code by the language's own name.
+/// A client's language by its own name ("Українська"), from its .po file; a code with no shipped
+/// translation (a language since removed) as stored.
 pub fn language(code: &str) -> &str {
-    match code {
-        "pl" => "polski",
-        "en" => "English",
-        "uk" => "українська",
-        "de" => "Deutsch",
-        other => other,
-    }
+    language_in(Translations::bundled(), code)
+}
+
+/// [`language`] among `shipped` translations rather than the bundled ones.
+pub fn language_in<'a>(shipped: &'a Translations, code: &'a str) -> &'a str {
+    shipped
+        .by_code(code)
+        .map_or(code, i18n::Catalog::native_name)
 }
 
 #[cfg(test)]
@@ -161,5 +105,12 @@ mod tests {
         assert_eq!(reason("iv-interrupted", Lang::En), "I was interrupted");
         assert_eq!(reason("retired-code", Lang::Pl), "retired-code");
         assert!(question_text("IV", Lang::Pl).starts_with("IV — "));
+    }
+
+    #[test]
+    fn languages_are_named_in_their_own_words() {
+        assert_eq!(language("pl"), "Polski");
+        assert_eq!(language("uk"), "Українська");
+        assert_eq!(language("fr"), "fr", "no .po file: the stored code");
     }
 }

@@ -51,7 +51,8 @@ pub fn office_hours(office: &str) -> Hours {
     }
 }
 
-const ALL: &[&str] = &["pl", "en", "uk", "de"];
+/// Every shipped language (a desk in the city hall offers them all).
+const ALL: &[&str] = i18n::LANGUAGES;
 const PL_EN: &[&str] = &["pl", "en"];
 const PL: &[&str] = &["pl"];
 

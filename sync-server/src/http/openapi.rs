@@ -16,7 +16,6 @@ use utoipa_axum::routes;
 use super::AppState;
 use crate::analytics::Level;
 use crate::analytics::filter::{self, Preset, Step};
-use crate::survey::SHIPPED_LANGUAGES;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(openapi_json))
@@ -39,7 +38,7 @@ pub fn document() -> Value {
 /// accepts (a record it cannot admit still gets a 200 with a `rejected` outcome), and a
 /// schema-driven client or fuzzer knows it.
 fn state_server_rules(document: &mut Value) {
-    let languages = json!(SHIPPED_LANGUAGES);
+    let languages = json!(i18n::LANGUAGES);
     let wall_clock = json!({ "minimum": 0, "maximum": RecordedTime::LATEST_WALL_CLOCK_MS });
     let unsigned = json!({ "minimum": 0, "maximum": u64::MAX });
     let version = json!({
@@ -244,7 +243,7 @@ mod tests {
     fn the_document_states_what_the_server_refuses() {
         let document = document();
         let schemas = &document["components"]["schemas"];
-        assert_eq!(schemas["LanguageTag"]["enum"], json!(SHIPPED_LANGUAGES));
+        assert_eq!(schemas["LanguageTag"]["enum"], json!(i18n::LANGUAGES));
         assert_eq!(
             schemas["RecordBatch"]["properties"]["records"]["maxItems"],
             json!(MAX_BATCH_RECORDS)

@@ -12,8 +12,9 @@ pub mod standards;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
+use i18n::Translations;
 use maud::{Markup, html};
-use model::{Question, StandardId};
+use model::{LanguageTag, Question, StandardId};
 
 use super::layout::{Chrome, Section, page};
 use super::{Lang, Viewer, charts, labels};
@@ -22,8 +23,24 @@ use crate::busy::BUSY_RETRY_AFTER;
 use crate::http::AppState;
 use crate::storage::StorageError;
 
-/// Languages the filter offers (the kiosks' shipped languages).
-const LANGUAGES: [&str; 4] = ["pl", "uk", "en", "de"];
+/// The filter's client-language field: every language in `shipped` (the kiosks' translations,
+/// [`Translations::bundled`] on a page) by its own name, `selected` chosen.
+pub fn language_select(
+    lang: Lang,
+    selected: Option<&LanguageTag>,
+    shipped: &Translations,
+) -> Markup {
+    html! {
+        label for="f-language" { (lang.pick("Język klienta", "Client's language"))
+            select #f-language name="language" {
+                option value="" { (lang.pick("wszystkie", "all")) }
+                @for code in shipped.languages() {
+                    option value=(code) lang=(code) selected[selected == Some(code)] { (labels::language_in(shipped, code.as_str())) }
+                }
+            }
+        }
+    }
+}
 
 /// Why a page could not be shown; each is an HTML page with the right status.
 #[derive(Debug, thiserror::Error)]
@@ -249,14 +266,7 @@ impl View {
                         }
                     }
                 }
-                label for="f-language" { (lang.pick("Język klienta", "Client's language"))
-                    select #f-language name="language" {
-                        option value="" { (lang.pick("wszystkie", "all")) }
-                        @for code in LANGUAGES {
-                            option value=(code) lang=(code) selected[f.language.as_ref().is_some_and(|l| l.as_str() == code)] { (labels::language(code)) }
-                        }
-                    }
-                }
+                (language_select(lang, f.language.as_ref(), Translations::bundled()))
                 label for="f-step" { (lang.pick("Przebieg w czasie", "Trend"))
                     select #f-step name="step" {
                         option value="week" selected[f.step == Step::Week] { (lang.pick("tygodniami", "by week")) }

@@ -1,27 +1,35 @@
-//! Gettext translations for the texts Rust shows (the standards catalogue, language names), read from
-//! the same `translations/<lang>/LC_MESSAGES/ui.po` files Slint bundles for the `@tr` strings.
+//! Ocena's translations, with no UI toolkit: the shipped gettext files
+//! `translations/<lang>/LC_MESSAGES/ui.po`, their reader, and [`LANGUAGES`], the shipped languages
+//! derived from the files that exist (`build.rs`). The kiosk (Slint bundles the same files for the
+//! `@tr` strings of its screens), the aggregator (its survey check, dashboard filter and labels)
+//! and xtask all read translations through this crate, so the aggregator never reads `ui/`.
 //!
-//! Slint translates the literals in the .slint files itself; texts that come from data, such as a
-//! standard's question or a reason chip, are translated here with [`Catalog::tr`] and handed to the
-//! UI already translated. Both read one .po file per language, so a translator edits one file.
+//! Texts that come from data, such as a standard's question or a reason chip, are translated with
+//! [`Catalog::tr`]. One .po file per language holds every text, so a translator edits one file.
 //!
 //! The parser understands what gettext tools write: `msgctxt`, `msgid`, `msgid_plural`, `msgstr`,
 //! `msgstr[n]`, strings continued over several lines, C escapes, comments, `#, fuzzy` flags and
 //! obsolete `#~` entries (ignored). Fuzzy or empty translations are never used: the English msgid
 //! shows instead.
 
+#![forbid(unsafe_code)]
+
+pub mod directory;
+
 use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use model::LanguageTag;
 
-/// The languages the kiosk ships, Polish (the default) first and then by code, with their .po
-/// files: every `translations/<lang>/LC_MESSAGES/ui.po`, listed by `build.rs`.
-///
-/// Adding a language: add `translations/<lang>/LC_MESSAGES/ui.po` (Slint bundles the same
-/// directories), then list the language in the kiosk's configuration (docs/TRANSLATING.md).
-const SHIPPED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/shipped_translations.rs"));
+// `LANGUAGES` and `SHIPPED`: every `translations/<lang>/LC_MESSAGES/ui.po`, listed by `build.rs`.
+// Adding a language is adding its file (docs/TRANSLATING.md); there is no list here to extend.
+include!(concat!(env!("OUT_DIR"), "/shipped_translations.rs"));
+
+/// This crate's translations directory on the machine that built it, for build scripts, tests and
+/// `cargo xtask i18n` (a kiosk or aggregator uses the embedded copies, never this path).
+pub const TRANSLATIONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/translations");
 
 /// The msgctxt and msgid of the entry whose msgstr is a language's own name ("Українська").
 pub const NATIVE_NAME: (&str, &str) = ("language", "native name");
@@ -42,6 +50,30 @@ impl Translations {
         BUNDLED.get_or_init(|| {
             Self::parse(SHIPPED).unwrap_or_else(|e| panic!("a bundled .po file is broken: {e}"))
         })
+    }
+
+    /// Reads every language of a translations directory (as [`directory::po_files`] lists them),
+    /// as [`Self::bundled`] embeds them at build time: for tools and for tests that add a language.
+    pub fn from_directory(translations: &Path) -> Result<Translations, DirectoryError> {
+        let unreadable = |path: &Path, source| DirectoryError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        };
+        let files = directory::po_files(translations)
+            .map_err(|e| unreadable(translations, e))?
+            .into_iter()
+            .map(|(code, po)| {
+                Ok((
+                    code,
+                    std::fs::read_to_string(&po).map_err(|e| unreadable(&po, e))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, DirectoryError>>()?;
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(code, text)| (code.as_str(), text.as_str()))
+            .collect();
+        Ok(Self::parse(&borrowed)?)
     }
 
     /// Parses `(language code, .po text)` pairs, keeping their order.
@@ -73,6 +105,11 @@ impl Translations {
     /// The catalogs, in the order of [`Self::languages`].
     pub fn catalogs(&self) -> impl Iterator<Item = &Catalog> {
         self.catalogs.iter()
+    }
+
+    /// The catalog of the language whose code is `code` ("uk"), if it is among these.
+    pub fn by_code(&self, code: &str) -> Option<&Catalog> {
+        self.catalogs.iter().find(|c| c.language.as_str() == code)
     }
 
     /// The catalog of one language, if it is shipped.
@@ -287,6 +324,42 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
+    }
+}
+
+/// A translations directory that cannot be read, or holds a .po file that does not parse.
+#[derive(Debug)]
+pub enum DirectoryError {
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    Invalid(LoadError),
+}
+
+impl From<LoadError> for DirectoryError {
+    fn from(error: LoadError) -> Self {
+        DirectoryError::Invalid(error)
+    }
+}
+
+impl fmt::Display for DirectoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DirectoryError::Unreadable { path, source } => {
+                write!(f, "cannot read {path}: {source}")
+            }
+            DirectoryError::Invalid(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DirectoryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DirectoryError::Unreadable { source, .. } => Some(source),
+            DirectoryError::Invalid(error) => Some(error),
+        }
     }
 }
 
@@ -727,7 +800,11 @@ msgstr "Nie"
     fn the_bundled_files_parse_with_polish_first() {
         let bundled = Translations::parse(SHIPPED).unwrap_or_else(|e| panic!("{e}"));
         let codes: Vec<_> = bundled.languages().map(LanguageTag::as_str).collect();
-        assert_eq!(codes, ["pl", "de", "en", "uk"]);
+        assert_eq!(
+            codes, LANGUAGES,
+            "LANGUAGES lists the embedded files in their order"
+        );
+        assert_eq!(codes.first(), Some(&"pl"));
         for catalog in bundled.catalogs() {
             assert_eq!(
                 catalog.header("Language"),
@@ -738,5 +815,52 @@ msgstr "Nie"
             .get(&LanguageTag::polish())
             .expect("Polish ships");
         assert_eq!(polish.native_name(), "Polski");
+    }
+
+    #[test]
+    fn a_directory_reads_as_the_build_embeds_it_and_a_new_language_joins_by_its_file() {
+        let from_disk = Translations::from_directory(Path::new(TRANSLATIONS_DIR))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let codes: Vec<_> = from_disk.languages().map(LanguageTag::as_str).collect();
+        assert_eq!(codes, LANGUAGES);
+
+        let copy = tempfile::tempdir().expect("temp dir");
+        for (code, po) in directory::po_files(Path::new(TRANSLATIONS_DIR)).expect("listed") {
+            let dir = copy.path().join(&code).join("LC_MESSAGES");
+            std::fs::create_dir_all(&dir).expect("language dir");
+            std::fs::copy(po, dir.join("ui.po")).expect("copied");
+        }
+        std::fs::create_dir_all(copy.path().join("cs/LC_MESSAGES")).expect("cs dir");
+        std::fs::write(
+            copy.path().join("cs").join(directory::PO_FILE),
+            "msgctxt \"language\"\nmsgid \"native name\"\nmsgstr \"Čeština\"\n",
+        )
+        .expect("cs .po");
+        std::fs::create_dir_all(copy.path().join("xx-notes")).expect("a directory without a .po");
+        let five = Translations::from_directory(copy.path()).unwrap_or_else(|e| panic!("{e}"));
+        let codes: Vec<_> = five.languages().map(LanguageTag::as_str).collect();
+        assert_eq!(codes, ["pl", "cs", "de", "en", "uk"]);
+        assert_eq!(
+            five.by_code("cs").map(Catalog::native_name),
+            Some("Čeština")
+        );
+
+        std::fs::write(
+            copy.path().join("cs").join(directory::PO_FILE),
+            "msgid \"a\"\n",
+        )
+        .expect("broken .po");
+        let error = Translations::from_directory(copy.path()).expect_err("a broken file");
+        assert_eq!(
+            error.to_string(),
+            "cs/LC_MESSAGES/ui.po line 2: an entry ends without msgstr"
+        );
+        let missing = Translations::from_directory(&copy.path().join("none"))
+            .expect_err("no directory")
+            .to_string();
+        assert!(
+            missing.starts_with("cannot read ") && missing.contains("none"),
+            "{missing}"
+        );
     }
 }
