@@ -327,7 +327,7 @@ async fn cells_below_five_responses_show_no_score_anywhere() {
     // would give the four back.
     assert_eq!(row_figures(&page, "plock-wso-01"), (None, None));
     assert_eq!(row_figures(&page, "plock-wso-02"), (None, None));
-    assert!(page.contains("za mało odpowiedzi"));
+    assert!(page.contains("ukryte (ochrona danych)"));
     let (_, office) = server.get("/dashboard?office=plock").await;
     assert_eq!(row_figures(&office, "wso"), (Some(9), Some(66.7)));
 

@@ -18,9 +18,11 @@ pub fn score_names(lang: Lang) -> [&'static str; 4] {
     ]
 }
 
-/// The "too few responses" text every suppressed cell shows.
+/// The text every suppressed cell shows. True of both kinds (`analytics::disclosure`): a cell
+/// with fewer than k answers, and a cell withheld beside one so that it cannot be worked out by
+/// subtraction; the help page's "Why some cells are empty" says which is which may not be shown.
 pub fn too_few(lang: Lang) -> &'static str {
-    lang.pick("za mało odpowiedzi", "too few responses")
+    lang.pick("ukryte (ochrona danych)", "withheld (data protection)")
 }
 
 /// What a withheld cell shows instead of its response count.
@@ -28,7 +30,7 @@ pub fn withheld(lang: Lang) -> &'static str {
     lang.pick("ukryte", "withheld")
 }
 
-/// What a cell without a score says: "no responses" when empty, else "too few responses".
+/// What a cell without a score says: "no responses" when empty, else that it is withheld.
 pub fn no_score(counts: &Counts, lang: Lang) -> &'static str {
     if counts.responses() == 0 && !counts.is_withheld() {
         lang.pick("brak odpowiedzi", "no responses")
@@ -400,7 +402,7 @@ mod tests {
             ("Płock".to_owned(), Counts::new([1, 1, 4, 4])),
         ];
         let svg = distribution_bars("c", "t", &rows, Lang::En).into_string();
-        assert!(svg.contains("too few responses"));
+        assert!(svg.contains("withheld (data protection)"));
         assert!(!svg.contains("(4)"), "a withheld row shows no count: {svg}");
         assert!(svg.contains("CSAT 80%"), "{svg}");
         assert_eq!(svg.matches("CSAT ").count(), 1, "only Płock has a score");
@@ -434,6 +436,6 @@ mod tests {
             .expect("a path");
         assert_eq!(path.matches('M').count(), 2, "two separate pieces: {path}");
         assert!(!path.contains('L'), "no line across the gap: {path}");
-        assert!(svg.contains("b: too few responses"));
+        assert!(svg.contains("b: withheld (data protection)"));
     }
 }

@@ -154,7 +154,7 @@ fn polish_heading(column: &str) -> Option<&'static str> {
         "score" => "Ocena (1–4)",
         "reasons" => "Powody",
         "burst" => "Seria ocen (1 = tak)",
-        "withheld" => "Ukryte: za mało odpowiedzi (1 = tak)",
+        "withheld" => "Ukryte (ochrona danych; 1 = tak)",
         "id" => "Identyfikator",
         "section" => "Sekcja",
         "name" => "Nazwa",

@@ -309,8 +309,8 @@ pub fn percent(lang: Lang, value: f64) -> String {
     lang.percent(value, 1)
 }
 
-/// The figures table: a row per group with responses, CSAT, mean and the four counts; a row
-/// with too few responses shows its count and "too few responses" instead of any score.
+/// The figures table: a row per group with responses, CSAT, mean and the four counts; a
+/// withheld row (disclosure control) shows "withheld" instead of its count and of any score.
 /// `rows`: (id for `data-id`, label, optional link, counts).
 pub fn figures_table(
     caption: &str,
