@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod department_reports;
 pub mod event_time;
+pub mod holidays;
 pub mod http;
 pub mod lang;
 pub mod passwords;

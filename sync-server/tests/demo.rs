@@ -7,8 +7,9 @@ use std::process::{Command, Output};
 
 use chrono::{Datelike, Weekday};
 use rusqlite::Connection;
-use sync_server::demo::calendar::{is_public_holiday, utc_ms_to_warsaw};
+use sync_server::demo::calendar::utc_ms_to_warsaw;
 use sync_server::demo::layout::office_hours;
+use sync_server::holidays::is_public_holiday;
 
 struct Demo {
     dir: tempfile::TempDir,

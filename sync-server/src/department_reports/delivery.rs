@@ -1,6 +1,6 @@
 //! Mailing each department's monthly report to its heads: from the first working day of a month
 //! (weekends and Polish public holidays are not working days; the holidays are
-//! `demo::calendar`'s list), the previous month's report goes to every enabled
+//! `crate::holidays`), the previous month's report goes to every enabled
 //! `department_viewer` with an e-mail address, in the recipient's language, through the alerts'
 //! SMTP relay, with a link to the report's page. Each (recipient, month) is one row, inserted
 //! once and claimed in its own committed transaction before the e-mail is sent: a round stopped
@@ -10,15 +10,15 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate, TimeZone, Weekday};
+use chrono::{NaiveDate, TimeZone};
 use maud::{Markup, html};
 
 use super::{DepartmentReport, Line, Month};
 use crate::alerts::delivery::{Channels, Mail};
 use crate::analytics::Counts;
 use crate::dashboard::{Lang, Scope, charts, labels};
-use crate::demo::calendar::is_public_holiday;
 use crate::event_time::REPORT_TIME_ZONE;
+use crate::holidays::is_working_day;
 use crate::storage::{ReportDelivery, Storage, StorageError};
 
 /// How long a round holds a claimed e-mail: far longer than one SMTP attempt may take (15 s),
@@ -28,11 +28,6 @@ pub const CLAIM_LEASE_MS: i64 = 15 * 60_000;
 const REPORTS_PER_ROUND: usize = 100;
 /// Reasons named in the e-mail (the page lists more).
 const REASONS_IN_MAIL: usize = 3;
-
-/// Whether offices work on `day`: Monday to Friday, not a Polish public holiday.
-pub fn is_working_day(day: NaiveDate) -> bool {
-    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !is_public_holiday(day)
-}
 
 /// The first working day of `month`.
 pub fn first_working_day(month: Month) -> NaiveDate {
