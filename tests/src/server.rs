@@ -214,7 +214,8 @@ impl Server {
                 r.get(0)
             })?;
         let rolled: i64 = db.query_row(
-            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0) FROM rollups",
+            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4 + not_applicable), 0) \
+             FROM rollups",
             [],
             |r| r.get(0),
         )?;
