@@ -47,7 +47,30 @@ fn state_server_rules(document: &mut Value) {
         "pattern": "\\S",
         "description": "The kiosk software's version: not blank",
     });
-    let schemas: [(&str, Option<&str>, Value); 12] = [
+    // `RatingRecord::check_answer`'s rule: a score (1-4) without the flag, or "does not apply":
+    // the flag true, no score, no reasons, on a standard's question (never "overall").
+    let one_answer = json!({
+        "oneOf": [
+            {
+                "required": ["score"],
+                "properties": {
+                    "score": { "type": "integer" },
+                    "not_applicable": { "const": false },
+                },
+            },
+            {
+                "required": ["not_applicable"],
+                "properties": {
+                    "score": { "type": "null" },
+                    "not_applicable": { "const": true },
+                    "reasons": { "maxItems": 0 },
+                    "question": { "not": { "const": "overall" } },
+                },
+            },
+        ],
+    });
+    let schemas: [(&str, Option<&str>, Value); 13] = [
+        ("RatingRecord", None, one_answer),
         ("LanguageTag", None, json!({ "enum": languages })),
         (
             "RecordedTime",
