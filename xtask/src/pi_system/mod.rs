@@ -107,7 +107,8 @@ pub fn run(power_cuts: usize, breakage: Option<Breakage>) -> anyhow::Result<()> 
     let px_per_mm = px_per_mm_across.max(machine::SCREEN_HEIGHT as f32 / 85.92);
     let expected = screen::expected(
         aggregator::DESK_NAME,
-        &["pl", "en", "uk", "de"],
+        // The desk's languages as `sync-server desk add` gives them by default: every shipped one.
+        i18n::LANGUAGES,
         px_per_mm,
         px_per_mm_across,
     )?;
