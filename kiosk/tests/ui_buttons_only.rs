@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use common::{Kiosk, pass_time, run_ui_test};
 use hardware::{Button, Simulator};
-use i_slint_backend_testing::ElementHandle;
 use model::{Catalogue, InputKind, LanguageTag, Question, Score, StandardId};
 use slint::ComponentHandle;
 use speech::{Output, Speaker, SpeechConfig};
@@ -155,27 +154,6 @@ impl Desk {
     }
 }
 
-/// The one visible focus ring, and it surrounds the element labelled `label`.
-fn assert_ring_around(kiosk: &Kiosk, label: &str) {
-    let rings: Vec<ElementHandle> =
-        ElementHandle::find_by_element_type_name(kiosk.app.window(), "FocusRing")
-            .filter(|e| e.is_valid() && e.size().width > 0.0)
-            .collect();
-    assert_eq!(rings.len(), 1, "one focus ring, round {label:?}");
-    let target = ElementHandle::find_by_accessible_label(kiosk.app.window(), label)
-        .find(|e| e.is_valid() && e.size().width > 0.0)
-        .unwrap_or_else(|| panic!("no visible {label:?}; labels: {:?}", kiosk.labels()));
-    let (ring_at, ring_size) = (rings[0].absolute_position(), rings[0].size());
-    let (at, size) = (target.absolute_position(), target.size());
-    assert!(
-        ring_at.x < at.x
-            && ring_at.y < at.y
-            && ring_at.x + ring_size.width > at.x + size.width
-            && ring_at.y + ring_size.height > at.y + size.height,
-        "the ring ({ring_at:?} {ring_size:?}) surrounds {label:?} ({at:?} {size:?})"
-    );
-}
-
 /// Rates low, hears the follow-up, chooses reasons, changes the answer, switches language and
 /// larger text, and finishes, touching nothing; then checks the store.
 async fn button_only_visit(language: &'static str, voice: &'static str) {
@@ -217,7 +195,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
 
     // Language: the language's button introduces itself in its own language and voice.
     desk.move_to(&kiosk, &format!("language:{language}"));
-    assert_ring_around(&kiosk, &words.native_name());
+    kiosk.assert_ring_around(&words.native_name());
     let text = desk.said_in(language, voice);
     assert_eq!(
         text,
@@ -255,7 +233,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
         desk.said_in(language, voice),
         format!("{}.", words.spoken(spoken::SWITCH_ON, &larger_text))
     );
-    assert_ring_around(&kiosk, &larger_text);
+    kiosk.assert_ring_around(&larger_text);
 
     // A low overall rating with a face button; the next screen is read with the confirmation.
     desk.press(Button::VeryBad);
@@ -285,7 +263,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     // Change my answer (offered for as long as the client is on the screen with speech).
     pass_time(kiosk.config.timing.change_answer_window.as_secs_f64() + 1.0);
     desk.move_to(&kiosk, "change-answer");
-    assert_ring_around(&kiosk, &words.ui("Change my answer"));
+    kiosk.assert_ring_around(&words.ui("Change my answer"));
     desk.hold();
     kiosk.until_screen(Screen::ChangeAnswer).await;
     assert_eq!(
@@ -333,7 +311,7 @@ async fn button_only_visit(language: &'static str, voice: &'static str) {
     for reason in [first_reason, last_reason] {
         let label = words.catalogue(&reason.context(), reason.text);
         desk.move_to(&kiosk, &format!("reason:{}", reason.code));
-        assert_ring_around(&kiosk, &label);
+        kiosk.assert_ring_around(&label);
         assert_eq!(
             desk.said_in(language, voice),
             format!("{}.", words.spoken(spoken::NOT_SELECTED, &label))

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use common::{Kiosk, pass_time, run_ui_test};
 use hardware::{Button, Simulator};
-use i_slint_backend_testing::ElementHandle;
 use model::{Answer, Catalogue, InputKind, Question, Rateability, Score, StandardId};
 use speech::{Output, Speaker, SpeechConfig};
 use ui::Screen;
@@ -228,7 +227,7 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
         assert!(said().contains(&choice), "{language}: {}", said());
         move_to("not-applicable");
         assert_eq!(said(), format!("{}.", label(language)));
-        assert_ring_around(&kiosk, label(language));
+        kiosk.assert_ring_around(label(language));
         hold();
         wait_for_next(&kiosk, language, standard).await;
         assert!(
@@ -239,27 +238,6 @@ async fn by_buttons(language: &'static str, larger_text: bool) {
     }
     kiosk.until_screen(Screen::ThankYou).await;
     assert_stored_as_not_applicable(&kiosk, language, larger_text, InputKind::Button);
-}
-
-/// The one visible focus ring surrounds the element labelled `label`.
-fn assert_ring_around(kiosk: &Kiosk, label: &str) {
-    let rings: Vec<ElementHandle> =
-        ElementHandle::find_by_element_type_name(kiosk.app.window(), "FocusRing")
-            .filter(|e| e.is_valid() && e.size().width > 0.0)
-            .collect();
-    assert_eq!(rings.len(), 1, "one focus ring, round {label:?}");
-    let target = ElementHandle::find_by_accessible_label(kiosk.app.window(), label)
-        .find(|e| e.is_valid() && e.size().width > 0.0)
-        .unwrap_or_else(|| panic!("no visible {label:?}; labels: {:?}", kiosk.labels()));
-    let (ring_at, ring_size) = (rings[0].absolute_position(), rings[0].size());
-    let (at, size) = (target.absolute_position(), target.size());
-    assert!(
-        ring_at.x < at.x
-            && ring_at.y < at.y
-            && ring_at.x + ring_size.width > at.x + size.width
-            && ring_at.y + ring_size.height > at.y + size.height,
-        "the ring ({ring_at:?} {ring_size:?}) surrounds {label:?} ({at:?} {size:?})"
-    );
 }
 
 /// Skip moves on and stores nothing; "Not applicable" stores one answer: they are told apart.

@@ -149,6 +149,28 @@ impl Kiosk {
             && ring_at.y + ring_size.height > at.y + size.height
     }
 
+    /// Asserts that the one visible focus ring surrounds the visible element labelled `label`
+    /// (as shown, not translated), naming what it found when it does not.
+    pub fn assert_ring_around(&self, label: &str) {
+        let rings: Vec<ElementHandle> =
+            ElementHandle::find_by_element_type_name(self.app.window(), "FocusRing")
+                .filter(|e| e.is_valid() && e.size().width > 0.0)
+                .collect();
+        assert_eq!(rings.len(), 1, "one focus ring, round {label:?}");
+        let target = ElementHandle::find_by_accessible_label(self.app.window(), label)
+            .find(|e| e.is_valid() && e.size().width > 0.0)
+            .unwrap_or_else(|| panic!("no visible {label:?}; labels: {:?}", self.labels()));
+        let (ring_at, ring_size) = (rings[0].absolute_position(), rings[0].size());
+        let (at, size) = (target.absolute_position(), target.size());
+        assert!(
+            ring_at.x < at.x
+                && ring_at.y < at.y
+                && ring_at.x + ring_size.width > at.x + size.width
+                && ring_at.y + ring_size.height > at.y + size.height,
+            "the ring ({ring_at:?} {ring_size:?}) surrounds {label:?} ({at:?} {size:?})"
+        );
+    }
+
     /// Waits (yielding to the event loop, never sleeping) until the screen is `screen`.
     pub async fn until_screen(&self, screen: Screen) {
         // Out of service, an answer may stay queued ("recording") until the disk takes it.
