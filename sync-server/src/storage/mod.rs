@@ -3,6 +3,8 @@
 //! backend today; a client/server database would be another `Backend`, with `http/` unchanged.
 
 pub mod accounts;
+#[cfg(test)]
+pub mod conformance;
 pub mod schema;
 pub mod sqlite;
 

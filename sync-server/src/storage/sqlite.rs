@@ -15,6 +15,8 @@ mod accounts;
 mod alerts;
 mod analytics;
 pub mod bursts;
+#[cfg(test)]
+mod conformance;
 mod department_reports;
 mod event_times;
 mod ingest;

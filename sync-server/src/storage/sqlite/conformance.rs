@@ -1,0 +1,23 @@
+//! The SQLite backend against the backend conformance suite (`storage::conformance`).
+
+use std::sync::Arc;
+
+use super::SqliteBackend;
+use crate::storage::Connections;
+use crate::storage::conformance::Fresh;
+
+/// A fresh SQLite database in a temporary directory, with the server's connections.
+fn open() -> Fresh {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let connections = Connections {
+        readers: 2,
+        ..Connections::default()
+    };
+    let db = SqliteBackend::open(&dir.path().join("conformance.db"), &connections).expect("open");
+    Fresh {
+        keep_alive: Box::new(dir),
+        db: Arc::new(db),
+    }
+}
+
+crate::backend_conformance_tests!(open);
