@@ -13,12 +13,11 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 use sync_server::analytics::{Filter, Level};
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role, Scope};
-use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
-use sync_server::{Application, Settings};
+
+use crate::support::app::{App, now_ms};
 
 const ADMIN_TOKEN: &str = "dashboard-test-admin-token-0123456789ab";
 /// The session cookie on plain http to a loopback address.
@@ -35,64 +34,36 @@ struct Server {
     _dir: Option<tempfile::TempDir>,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 impl Server {
     /// A server with Płock (department wso: desks 01, 02) and Gąbin (department fin: desk 01).
     async fn spawn() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
-            reader_connections: 2,
-            admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
-            rate_limit: RateLimits::default(),
-            alerts: AlertSettings::default(),
-            dashboard: DashboardSettings::default(),
-            proxies: TrustedProxies::default(),
-            limits: Limits::default(),
-            privacy: PrivacySettings::default(),
-        };
-        let app = Application::build(settings).await.expect("server starts");
-        let storage = app.storage().clone();
-        let base = format!("http://{}", app.address());
-        tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
-        for (office, department, name) in [
-            ("plock", "wso", "Wydział Spraw Obywatelskich"),
-            ("gabin", "fin", "Referat Finansowy"),
-        ] {
-            storage
-                .add_department(office.into(), department.into(), name.into())
-                .await
-                .expect("department");
-        }
-        for (office, department, desk) in [
+        let app = App::spawn(|settings| {
+            settings.admin_token_sha256 = Some(credentials::sha256(ADMIN_TOKEN));
+        })
+        .await;
+        app.add_department("plock", "wso", "Wydział Spraw Obywatelskich")
+            .await;
+        app.add_department("gabin", "fin", "Referat Finansowy")
+            .await;
+        for place in [
             ("plock", "wso", "plock-wso-01"),
             ("plock", "wso", "plock-wso-02"),
             ("gabin", "fin", "gabin-fin-01"),
         ] {
-            storage
-                .add_desk(NewDesk {
-                    id: desk.parse().expect("desk"),
-                    office_id: office.into(),
-                    department_id: department.into(),
-                    name: format!("Stanowisko {desk}"),
-                    internal_service: false,
-                    standards: vec![
-                        StandardId::IV,
-                        StandardId::III,
-                        StandardId::V,
-                        StandardId::VI,
-                    ],
-                    languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
-                    default_language: LanguageTag::polish(),
-                })
-                .await
-                .expect("desk");
+            app.add_desk(
+                place,
+                None,
+                &[
+                    StandardId::IV,
+                    StandardId::III,
+                    StandardId::V,
+                    StandardId::VI,
+                ],
+                &["pl", "uk"],
+            )
+            .await;
         }
+        let (base, storage, dir) = (app.origin(), app.storage.clone(), app.dir);
         let mut server = Server {
             base,
             storage,

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::support::smtp::SmtpServer;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use model::wire::RecordBatch;
@@ -12,7 +13,6 @@ use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
 };
-use support::smtp::SmtpServer;
 use sync_server::alerts::delivery::{
     Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, TIMESTAMP_HEADER, WebhookSettings,
     verify_signature,
@@ -24,8 +24,6 @@ use sync_server::credentials;
 use sync_server::dashboard::Scope;
 use sync_server::storage::{Connections, Kiosk, NewDesk, NewKiosk, Storage, TokenLookup};
 use tokio::net::TcpListener;
-
-mod support;
 
 const DESK: &str = "gabin-ogolny-01";
 /// 2026-11-23 10:00 UTC.

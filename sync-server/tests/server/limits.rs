@@ -8,14 +8,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use model::wire::{EnrollRequest, EnrollResponse, Heartbeat};
-use model::{DeskId, LanguageTag, RecordedTime, StandardId};
+use model::{DeskId, RecordedTime, StandardId};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::dashboard::Role;
 use sync_server::proxies::{ForwardedHeader, TrustedProxies};
-use sync_server::storage::{NewDesk, NewUser, Storage};
-use sync_server::{Application, Settings, credentials, passwords};
+use sync_server::storage::{NewUser, Storage};
+use sync_server::{Settings, credentials, passwords};
+
+use crate::support::app::{App, now_ms};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -27,10 +28,6 @@ struct Server {
     base: String,
     storage: Storage,
     _dir: tempfile::TempDir,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn clock() -> RecordedTime {
@@ -46,53 +43,28 @@ impl Server {
     /// A server with the default settings `adjust` may change, offices seeded, and either the
     /// demo's months of answers or only the desk `DESK`.
     async fn spawn(demo_days: Option<u32>, adjust: impl FnOnce(&mut Settings)) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
-            reader_connections: 2,
-            admin_token_sha256: None,
-            rate_limit: RateLimits::default(),
-            alerts: AlertSettings::default(),
-            dashboard: DashboardSettings::default(),
-            proxies: TrustedProxies::default(),
-            limits: Limits::default(),
-            privacy: PrivacySettings::default(),
-        };
-        adjust(&mut settings);
-        let app = Application::build(settings).await.expect("server starts");
-        let storage = app.storage().clone();
-        let address = app.address();
-        tokio::spawn(app.run_until_stopped());
+        let app = App::spawn_empty(adjust).await;
         if let Some(days) = demo_days {
             let options = sync_server::demo::Options {
                 days,
                 seed: 7,
                 now_ms: now_ms(),
             };
-            sync_server::demo::run(&storage, options)
+            sync_server::demo::run(&app.storage, options)
                 .await
                 .expect("demo data");
         } else {
-            storage.seed_offices().await.expect("offices");
-            storage
-                .add_department("plock".into(), "wso".into(), "Wydział".into())
-                .await
-                .expect("department");
-            storage
-                .add_desk(NewDesk {
-                    id: DESK.parse().expect("desk"),
-                    office_id: "plock".into(),
-                    department_id: "wso".into(),
-                    name: "Stanowisko 3".into(),
-                    internal_service: false,
-                    standards: vec![StandardId::IV, StandardId::III],
-                    languages: vec![LanguageTag::polish()],
-                    default_language: LanguageTag::polish(),
-                })
-                .await
-                .expect("desk");
+            app.storage.seed_offices().await.expect("offices");
+            app.add_department("plock", "wso", "Wydział").await;
+            app.add_desk(
+                ("plock", "wso", DESK),
+                Some("Stanowisko 3"),
+                &[StandardId::IV, StandardId::III],
+                &["pl"],
+            )
+            .await;
         }
+        let (address, storage, dir) = (app.address, app.storage.clone(), app.dir);
         Server {
             address,
             base: format!("http://{address}"),

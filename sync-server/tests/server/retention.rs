@@ -13,12 +13,14 @@ use model::{
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use sync_server::analytics::Filter;
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
+use sync_server::config::PrivacySettings;
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
-use sync_server::proxies::TrustedProxies;
-use sync_server::storage::{Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
-use sync_server::{Application, Settings};
+use sync_server::storage::{Kiosk, NewKiosk, NewSession, NewUser, Storage, TokenLookup};
+
+use sync_server::Settings;
+
+use crate::support::app::{App, now_ms};
 
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MINUTE;
@@ -27,10 +29,6 @@ const DESKS: [(&str, &str, &str); 3] = [
     ("plock", "wso", "plock-wso-02"),
     ("gabin", "fin", "gabin-fin-01"),
 ];
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// The kiosks' one boot, begun four years ago, with a synchronised clock.
 fn reading(wall_clock_ms: i64) -> RecordedTime {
@@ -53,49 +51,22 @@ struct Server {
 
 impl Server {
     async fn spawn() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
-            reader_connections: 2,
-            admin_token_sha256: None,
-            rate_limit: RateLimits::default(),
-            alerts: AlertSettings::default(),
-            dashboard: DashboardSettings::default(),
-            proxies: TrustedProxies::default(),
-            limits: Limits::default(),
+        let app = App::spawn(|settings| {
             // The server's own hourly purge keeps ten years; the test purges 24 months itself.
-            privacy: PrivacySettings {
+            settings.privacy = PrivacySettings {
                 answer_retention_months: 120,
                 ..PrivacySettings::default()
-            },
-        };
-        let app = Application::build(settings).await.expect("server starts");
-        let storage = app.storage().clone();
-        let base = format!("http://{}", app.address());
-        tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
+            };
+        })
+        .await;
         for (office, department) in [("plock", "wso"), ("gabin", "fin")] {
-            storage
-                .add_department(office.into(), department.into(), department.into())
-                .await
-                .expect("department");
+            app.add_department(office, department, department).await;
         }
-        for (office, department, desk) in DESKS {
-            storage
-                .add_desk(NewDesk {
-                    id: desk.parse().expect("desk"),
-                    office_id: office.into(),
-                    department_id: department.into(),
-                    name: format!("Stanowisko {desk}"),
-                    internal_service: false,
-                    standards: vec![StandardId::IV, StandardId::V],
-                    languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
-                    default_language: LanguageTag::polish(),
-                })
-                .await
-                .expect("desk");
+        for place in DESKS {
+            app.add_desk(place, None, &[StandardId::IV, StandardId::V], &["pl", "uk"])
+                .await;
         }
+        let (base, storage, dir) = (app.origin(), app.storage.clone(), app.dir);
         let now = now_ms();
         let user_id = storage
             .add_user(

@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
 use sync_server::alerts::monitor::Monitor;
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
+use sync_server::config::DashboardSettings;
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};
-use sync_server::proxies::TrustedProxies;
-use sync_server::storage::{NewDesk, NewSession, NewUser, Storage, TokenLookup};
+use sync_server::storage::{NewSession, NewUser, Storage, TokenLookup};
 use sync_server::survey::DeskSurveyEdit;
-use sync_server::{Application, Settings};
+
+use crate::support::app::{App, now_ms};
 
 const DESK: &str = "plock-wso-03";
 const MINUTE: i64 = 60_000;
@@ -38,10 +38,6 @@ struct Server {
     database: std::path::PathBuf,
     secure_cookies: bool,
     _dir: tempfile::TempDir,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// A synchronised clock reading at `wall_clock_ms`, in a boot that began a day before now.
@@ -88,43 +84,22 @@ impl Server {
 
     /// A server with one Płock desk asking IV, III and V.
     async fn spawn_with(dashboard: DashboardSettings) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
-            reader_connections: 2,
-            admin_token_sha256: None,
-            rate_limit: RateLimits::default(),
-            alerts: AlertSettings::default(),
-            dashboard,
-            proxies: TrustedProxies::default(),
-            limits: Limits::default(),
-            privacy: PrivacySettings::default(),
-        };
-        let secure_cookies = settings.secure_cookies();
-        let database = settings.database.clone();
-        let app = Application::build(settings).await.expect("server starts");
-        let storage = app.storage().clone();
-        let origin = format!("http://{}", app.address());
-        tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
-        storage
-            .add_department("plock".into(), "wso".into(), "WSO".into())
-            .await
-            .expect("department");
-        storage
-            .add_desk(NewDesk {
-                id: DESK.parse().expect("desk"),
-                office_id: "plock".into(),
-                department_id: "wso".into(),
-                name: "Stanowisko 3".into(),
-                internal_service: false,
-                standards: vec![StandardId::IV, StandardId::III, StandardId::V],
-                languages: vec![LanguageTag::polish()],
-                default_language: LanguageTag::polish(),
-            })
-            .await
-            .expect("desk");
+        let app = App::spawn(|settings| settings.dashboard = dashboard).await;
+        app.add_department("plock", "wso", "WSO").await;
+        app.add_desk(
+            ("plock", "wso", DESK),
+            Some("Stanowisko 3"),
+            &[StandardId::IV, StandardId::III, StandardId::V],
+            &["pl"],
+        )
+        .await;
+        let origin = app.origin();
+        let (storage, database, secure_cookies) = (
+            app.storage.clone(),
+            app.database.clone(),
+            app.secure_cookies,
+        );
+        let dir = app.dir;
         Server {
             api: format!("{origin}/api/v1"),
             origin,

@@ -16,13 +16,12 @@ use model::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sync_server::config::{
-    AlertSettings, DashboardSettings, Limits, PrivacySettings, Rate, RateLimits,
-};
+use sync_server::Settings;
+use sync_server::config::Rate;
 use sync_server::credentials;
-use sync_server::proxies::TrustedProxies;
-use sync_server::storage::{NewDesk, Rollup, Storage};
-use sync_server::{Application, Settings};
+use sync_server::storage::{Rollup, Storage};
+
+use crate::support::app::{App, now_ms};
 
 const DESK: &str = "plock-wso-03";
 const OTHER_DESK: &str = "plock-wso-04";
@@ -51,10 +50,6 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 impl TestServer {
     async fn spawn() -> TestServer {
         TestServer::spawn_with(|_| {}).await
@@ -62,53 +57,27 @@ impl TestServer {
 
     /// A server whose default settings `adjust` may change first.
     async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = Settings {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
-            reader_connections: 2,
-            admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
-            rate_limit: RateLimits::default(),
-            alerts: AlertSettings::default(),
-            dashboard: DashboardSettings::default(),
-            proxies: TrustedProxies::default(),
-            limits: Limits::default(),
-            privacy: PrivacySettings::default(),
-        };
-        adjust(&mut settings);
-        let app = Application::build(settings).await.expect("server starts");
-        let storage = app.storage().clone();
-        let base = format!("http://{}/api/v1", app.address());
-        tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
-        storage
-            .add_department(
-                "plock".into(),
-                "wso".into(),
-                "Wydział Spraw Obywatelskich".into(),
-            )
-            .await
-            .expect("department");
+        let app = App::spawn(|settings| {
+            settings.admin_token_sha256 = Some(credentials::sha256(ADMIN_TOKEN));
+            adjust(settings);
+        })
+        .await;
+        app.add_department("plock", "wso", "Wydział Spraw Obywatelskich")
+            .await;
         for id in [DESK, OTHER_DESK] {
-            storage
-                .add_desk(NewDesk {
-                    id: desk(id),
-                    office_id: "plock".into(),
-                    department_id: "wso".into(),
-                    name: format!("Stanowisko {id}"),
-                    internal_service: false,
-                    standards: vec![StandardId::IV, StandardId::III, StandardId::II],
-                    languages: vec![LanguageTag::polish(), "uk".parse().expect("uk")],
-                    default_language: LanguageTag::polish(),
-                })
-                .await
-                .expect("desk");
+            app.add_desk(
+                ("plock", "wso", id),
+                None,
+                &[StandardId::IV, StandardId::III, StandardId::II],
+                &["pl", "uk"],
+            )
+            .await;
         }
         TestServer {
-            base,
-            storage,
+            base: format!("{}/api/v1", app.origin()),
+            storage: app.storage.clone(),
             client: reqwest::Client::new(),
-            _dir: dir,
+            _dir: app.dir,
         }
     }
 

@@ -4,19 +4,17 @@
 //! retried after the alerts' back-off, each in the recipient's language with a link to the
 //! page, and one sent again by hand.
 
+use crate::support::smtp::SmtpServer;
 use model::wire::RecordBatch;
 use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
 };
-use support::smtp::SmtpServer;
 use sync_server::alerts::delivery::{Channels, EmailSettings, SmtpSecurity};
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role, Scope};
 use sync_server::department_reports::delivery::{CLAIM_LEASE_MS, ReportMailer, RoundSummary};
 use sync_server::storage::{Connections, NewDesk, NewKiosk, NewUser, Storage, TokenLookup};
-
-mod support;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;

@@ -1,0 +1,4 @@
+//! Helpers shared by the aggregator's integration tests.
+
+pub mod app;
+pub mod smtp;
