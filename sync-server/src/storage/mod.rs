@@ -13,6 +13,7 @@ use std::time::Duration;
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
+use crate::access::Scope;
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
@@ -20,11 +21,9 @@ use crate::analytics::{
     Places, ReasonCount, TrendPoint, Usage, Withheld,
 };
 use crate::busy::Busy;
-use crate::dashboard::Scope;
-pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
-
-use crate::dashboard::Lang;
+use crate::lang::Lang;
 use crate::survey::{DeskSurveyEdit, SurveyError};
+pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -30,14 +30,14 @@ use super::{
     PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup, StorageError,
     TokenLookup, User, UserCredentials, schema,
 };
+use crate::access::Scope;
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
     DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places,
     ReasonCount, TrendPoint, Usage,
 };
-use crate::dashboard::Lang;
-use crate::dashboard::Scope;
+use crate::lang::Lang;
 use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
