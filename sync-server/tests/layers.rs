@@ -158,6 +158,39 @@ fn no_circle_among_top_level_modules() {
     );
 }
 
+/// The storage seam is engine-neutral: only the SQLite backend (and its schema) names `rusqlite`,
+/// so no signature or error above it carries an SQLite type.
+#[test]
+fn only_the_sqlite_backend_names_rusqlite() {
+    let crate_root = source_root();
+    let backend = [
+        Path::new("storage/sqlite"),
+        Path::new("storage/sqlite.rs"),
+        Path::new("storage/schema.rs"),
+    ];
+    let mut files = Vec::new();
+    rust_files(&crate_root, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&crate_root).expect("under src");
+        if backend.iter().any(|b| relative.starts_with(b)) {
+            continue;
+        }
+        let code = code_only(&std::fs::read_to_string(&file).expect("source text"));
+        for (n, line) in code.lines().enumerate() {
+            if line.contains("rusqlite") {
+                found.push(format!("{}:{}: {}", relative.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "rusqlite named outside the SQLite backend (map its errors to storage::EngineError):\n{}",
+        found.join("\n")
+    );
+}
+
 /// The test reads itself too: a reference it cannot resolve is a failure, not a silent pass.
 #[test]
 fn the_reader_finds_references_of_every_form() {

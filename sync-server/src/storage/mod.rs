@@ -29,12 +29,12 @@ pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCre
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database error")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] EngineError),
     #[error("cannot open database {path}")]
     Open {
         path: String,
         #[source]
-        source: rusqlite::Error,
+        source: EngineError,
     },
     #[error("cannot create database file {path}")]
     Create {
@@ -60,17 +60,21 @@ impl StorageError {
     pub fn busy(&self) -> Option<Busy> {
         match self {
             StorageError::Busy(busy) => Some(*busy),
-            StorageError::Database(e)
-                if matches!(
-                    e.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-                ) =>
-            {
-                Some(Busy { what: "database" })
-            }
+            StorageError::Database(e) if e.busy => Some(Busy { what: "database" }),
             _ => None,
         }
     }
+}
+
+/// What the database engine reported, in its own words, with no engine's type: a backend turns
+/// its errors into this, so nothing above the seam depends on the engine it uses.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    /// The engine's message, with the messages of the errors beneath it.
+    pub message: String,
+    /// Whether another connection or process held the database past the engine's own wait.
+    pub busy: bool,
 }
 
 /// The database connections a server opens and how long a request waits for one.

@@ -16,6 +16,7 @@ mod alerts;
 mod analytics;
 pub mod bursts;
 mod department_reports;
+mod engine_error;
 mod event_times;
 mod ingest;
 mod offered;
@@ -77,9 +78,9 @@ impl SqliteBackend {
     /// Opens or creates the database at `path`, migrates it, and opens the reader and export
     /// connections `connections` asks for (at least one each).
     pub fn open(path: &Path, connections: &Connections) -> Result<SqliteBackend, StorageError> {
-        let open_err = |source| StorageError::Open {
+        let open_err = |source: rusqlite::Error| StorageError::Open {
             path: path.display().to_string(),
-            source,
+            source: source.into(),
         };
         private_file::create_private(path).map_err(|source| StorageError::Create {
             path: path.display().to_string(),
