@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use model::{Catalogue, DeskId, LanguageTag, StandardId};
 
+use crate::alert_monitor::Monitor;
 use crate::alerts::delivery::Channels;
-use crate::alerts::monitor::Monitor;
 use crate::alerts::{CsatWindow, RuleKind};
 use crate::config::Settings;
 use crate::credentials;
@@ -462,7 +462,7 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
         Command::AlertRule(command) => alert_rule(storage, command, now).await?,
         Command::Alerts(AlertsCommand::List { json }) => {
             let alerts = storage
-                .alert_listing(crate::dashboard::Scope::AllOffices, 1_000)
+                .alert_listing(crate::access::Scope::AllOffices, 1_000)
                 .await?;
             if json {
                 let rows: Vec<_> = alerts

@@ -4,7 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admission;
+pub mod alert_monitor;
 pub mod alerts;
 pub mod analytics;
 pub mod busy;
@@ -20,6 +22,7 @@ pub mod holidays;
 pub mod http;
 pub mod lang;
 pub mod passwords;
+pub mod presentation;
 pub mod proxies;
 pub mod rate_limit;
 pub mod retention;
@@ -28,6 +31,7 @@ pub mod storage;
 pub mod survey;
 pub mod telemetry;
 pub mod user_admin;
+pub mod web;
 
 pub use config::Settings;
 pub use startup::Application;

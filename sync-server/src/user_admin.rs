@@ -7,8 +7,9 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
+use crate::access::Role;
 use crate::dashboard::users::parse_username;
-use crate::dashboard::{Lang, Role};
+use crate::lang::Lang;
 use crate::passwords;
 use crate::storage::{NewUser, Storage};
 

@@ -1,7 +1,7 @@
 //! Delivering alert notifications: e-mail over SMTP (lettre) and a JSON webhook signed with
 //! HMAC-SHA256 over a timestamp and the body. Each configured channel gets each raise and clear
 //! once; failures are returned as text for the delivery log, with every URL cut to its scheme and
-//! host (incoming-webhook URLs usually carry their secret), and [`monitor`](super::monitor)
+//! host (incoming-webhook URLs usually carry their secret), and [`alert_monitor`](crate::alert_monitor)
 //! retries them.
 
 use std::time::Duration;

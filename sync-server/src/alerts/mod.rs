@@ -1,10 +1,10 @@
 //! Alerts for the Organizational Department: rules ("a desk's CSAT over its last 50 responses
-//! falls below 70%", "a kiosk has not been seen for 4 hours"), evaluated by [`monitor`] against
-//! what storage measures, raised and cleared with their history kept, and delivered by e-mail or
-//! webhook ([`delivery`]). The decisions here are pure: readings and open alerts in, changes out.
+//! falls below 70%", "a kiosk has not been seen for 4 hours"), evaluated by
+//! [`crate::alert_monitor`] against what storage measures, raised and cleared with their history
+//! kept, and delivered by e-mail or webhook ([`delivery`]). The decisions here are pure: readings
+//! and open alerts in, changes out.
 
 pub mod delivery;
-pub mod monitor;
 
 use std::fmt;
 

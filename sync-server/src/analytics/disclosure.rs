@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Counts, Filter, MIN_RESPONSES};
-use crate::dashboard::Scope;
+use crate::access::Scope;
 
 /// Largest `min_responses` accepted: above it a pilot's desks would show nothing.
 pub const MAX_MIN_RESPONSES: i64 = 1_000;

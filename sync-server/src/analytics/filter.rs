@@ -358,7 +358,7 @@ impl Filter {
             }
         };
         if let Some(lang) = value("lang")
-            && crate::dashboard::Lang::parse(lang).is_none()
+            && crate::lang::Lang::parse(lang).is_none()
         {
             return Err(problem(
                 "lang",
@@ -438,7 +438,7 @@ impl Filter {
     /// This filter pinned to a department scope's own office and department unless it names a
     /// desk (which [`super::Places::covers`] has then found within them), so its figures are
     /// about the department and never labelled as its office's; other scopes leave it as it is.
-    pub fn within(self, scope: &crate::dashboard::Scope) -> Filter {
+    pub fn within(self, scope: &crate::access::Scope) -> Filter {
         match (scope.office(), scope.department(), &self.desk) {
             (Some(office), Some(department), None) => Filter {
                 office: Some(office.to_owned()),

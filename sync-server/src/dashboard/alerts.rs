@@ -17,8 +17,8 @@ use super::viewer::Viewer;
 use super::{Lang, Role, labels};
 use crate::alerts::delivery::redact_urls;
 use crate::alerts::{AlertRule, CsatWindow, RuleKind};
-use crate::http::AppState;
 use crate::storage::{AlertListing, DeliveryState};
+use crate::web::AppState;
 
 /// Alerts listed at most (open ones first, then the newest).
 const LISTED: usize = 300;

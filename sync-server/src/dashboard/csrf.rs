@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::refusal::PageError;
 use super::session::secrets_equal;
 use super::viewer::Viewer;
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// The form's field carrying the CSRF token.
 pub const FIELD: &str = "csrf_token";

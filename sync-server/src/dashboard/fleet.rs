@@ -1,19 +1,14 @@
 //! The fleet page `/dashboard/fleet`: every kiosk in the viewer's scope with its office, desk,
 //! last contact, version, backlog, clock and last error; admins issue enrollment codes per desk
-//! (each shown once) and revoke kiosks after a confirmation step. Also the same list as JSON at
-//! `/api/v1/dashboard/kiosks`, in the OpenAPI document. The scope is applied in the query, never only in the menu.
+//! (each shown once) and revoke kiosks after a confirmation step. The same list as JSON is
+//! [`crate::http::fleet`]. The scope is applied in the query, never only in the menu.
 
-use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use model::wire::ApiError;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use serde::Deserialize;
 
 use super::csrf::{CsrfForm, FIELD};
 use super::layout::{Section, page};
@@ -21,9 +16,9 @@ use super::refusal::PageError;
 use super::viewer::Viewer;
 use super::{Lang, Role, Scope};
 use crate::credentials;
-use crate::http::AppState;
 use crate::storage::FleetKiosk;
 use crate::storage::sqlite::OFFICES;
+use crate::web::AppState;
 
 /// How long an enrollment code issued here is valid.
 const CODE_VALID_HOURS: i64 = 24;
@@ -37,7 +32,10 @@ pub struct FleetQuery {
 }
 
 /// The office a viewer asked for, if its scope allows it; `None` means every office in scope.
-fn office_filter(viewer: &Viewer, asked: Option<&str>) -> Result<Option<String>, PageError> {
+pub(crate) fn office_filter(
+    viewer: &Viewer,
+    asked: Option<&str>,
+) -> Result<Option<String>, PageError> {
     match (asked.filter(|o| !o.is_empty()), &viewer.scope) {
         (Some(office), scope) if !scope.allows_office(office) => {
             Err(PageError::forbidden(viewer.lang))
@@ -49,7 +47,7 @@ fn office_filter(viewer: &Viewer, asked: Option<&str>) -> Result<Option<String>,
 }
 
 /// The department a viewer's scope limits the fleet to, if any.
-fn department_filter(viewer: &Viewer) -> Option<String> {
+pub(crate) fn department_filter(viewer: &Viewer) -> Option<String> {
     viewer.scope.department().map(str::to_owned)
 }
 
@@ -341,67 +339,4 @@ pub async fn revoke(
         response.headers_mut().insert(LOCATION, location);
     }
     Ok(response)
-}
-
-/// One kiosk in the dashboard's JSON fleet list: where it stands, and its health.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FleetEntry {
-    /// The office the kiosk's desk belongs to, e.g. `gabin`.
-    office_id: String,
-    desk_name: String,
-    #[serde(flatten)]
-    health: crate::http::admin::KioskHealth,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FleetApiQuery {
-    /// Only this office's kiosks (it must be in the viewer's scope).
-    office: Option<String>,
-}
-
-/// The dashboard's JSON routes under `/api/v1`, described in the OpenAPI document.
-pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(api))
-}
-
-/// List the kiosks in the viewer's scope
-///
-/// For a signed-in dashboard user (the session cookie): every kiosk an admin or analyst may read,
-/// only its own office's for an office viewer. Bearer tokens are refused.
-#[utoipa::path(
-    get,
-    path = "/dashboard/kiosks",
-    tag = "dashboard",
-    params(FleetApiQuery),
-    security(("session_cookie" = [])),
-    responses(
-        (status = 200, description = "The kiosks in scope, by office and desk", body = Vec<FleetEntry>),
-        (status = 401, description = "Not signed in, or the session has ended (`unauthorized`)", body = ApiError),
-        (status = 403, description = "A bearer token, or an office outside the viewer's scope (`forbidden`)", body = ApiError),
-        (status = 500, description = "The server failed (`internal`); try again later", body = ApiError),
-    )
-)]
-#[tracing::instrument(skip_all)]
-async fn api(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<FleetApiQuery>,
-) -> Result<impl IntoResponse, crate::http::Error> {
-    let office = office_filter(&viewer, query.office.as_deref())
-        .map_err(|_| crate::http::Error::Forbidden("this office is outside your scope"))?;
-    let kiosks = state
-        .storage
-        .fleet(office, department_filter(&viewer))
-        .await?;
-    let entries: Vec<FleetEntry> = kiosks
-        .into_iter()
-        .map(|k| FleetEntry {
-            office_id: k.office_id,
-            desk_name: k.desk_name,
-            health: k.status.into(),
-        })
-        .collect();
-    // Per-user data: never cached.
-    Ok(([(CACHE_CONTROL, "no-store")], Json(entries)))
 }

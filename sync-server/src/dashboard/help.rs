@@ -11,7 +11,7 @@ use super::users::role_title;
 use super::viewer::Viewer;
 use super::{Lang, Role};
 use crate::department_reports::small_counts_note;
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// What `role` sees and may do, in a sentence.
 pub fn role_sees(lang: Lang, role: Role) -> &'static str {

@@ -23,9 +23,9 @@ use super::session::{local_path, new_secret, secrets_equal};
 use crate::config::MAX_SIGN_IN_SLOW_DOWN;
 use crate::credentials;
 use crate::dashboard::users::MAX_USERNAME_CHARS;
-use crate::http::{AppState, ClientIp};
 use crate::passwords;
 use crate::storage::NewSession;
+use crate::web::{AppState, ClientIp};
 
 /// Where a successful sign-in goes without a `next`.
 const HOME: &str = "/dashboard";

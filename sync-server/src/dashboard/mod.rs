@@ -2,19 +2,15 @@
 //! no scripts from elsewhere. Every page is built from [`layout::page`] in the viewer's [`Lang`],
 //! and reads only what the viewer's [`Scope`] allows.
 
-pub mod access;
 pub mod alerts;
-pub mod charts;
 pub mod csrf;
 pub mod fleet;
 pub mod help;
-pub mod labels;
 pub mod layout;
 pub mod login;
 pub mod pages;
 pub mod refusal;
 pub mod report_mail;
-pub mod session;
 pub mod users;
 pub mod viewer;
 
@@ -28,11 +24,13 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+pub use crate::access::{Role, Scope};
 pub use crate::lang::Lang;
-pub use access::{Role, Scope};
+pub use crate::presentation::{charts, labels};
+pub use crate::web::session;
 pub use viewer::Viewer;
 
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// The dashboard's stylesheet, served by the server itself (no CDN: offices may be offline).
 const STYLESHEET: &str = include_str!("dashboard.css");
@@ -50,8 +48,8 @@ const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'sel
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// The dashboard's pages under `/dashboard` and assets under `/static`; every response carries
-/// the security headers. Its JSON routes are in [`crate::http::api_router`], described in the
-/// OpenAPI document (see [`fleet::api_router`]).
+/// the security headers. Its JSON routes are with the API's in `crate::http` (stats and the
+/// fleet list), described in the OpenAPI document; `crate::startup` merges the two routers.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))

@@ -15,8 +15,8 @@ use super::viewer::Viewer;
 use super::{Lang, Role};
 use crate::alerts::delivery::redact_urls;
 use crate::department_reports::{Month, report_path};
-use crate::http::AppState;
 use crate::storage::ReportDeliveryState;
+use crate::web::AppState;
 
 /// Report e-mails listed at most, newest month first.
 pub const LISTED: usize = 300;

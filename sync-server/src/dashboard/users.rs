@@ -14,10 +14,10 @@ use super::layout::{Section, page};
 use super::refusal::PageError;
 use super::viewer::Viewer;
 use super::{Lang, Role, Scope};
-use crate::http::AppState;
 use crate::passwords::{self, PasswordProblem};
 use crate::storage::sqlite::OFFICES;
 use crate::storage::{NewUser, StorageError, User};
+use crate::web::AppState;
 
 /// Longest username accepted.
 pub const MAX_USERNAME_CHARS: usize = 64;

@@ -14,7 +14,7 @@ use super::layout::{Chrome, Section};
 use super::refusal::PageError;
 use super::{Lang, Role, Scope};
 use crate::credentials;
-use crate::http::{AppState, Error};
+use crate::web::{AppState, Error};
 
 /// Who is asking, what they may read, in which language, and the token their forms must carry.
 #[derive(Debug, Clone)]

@@ -14,11 +14,13 @@ use chrono::{NaiveDate, TimeZone};
 use maud::{Markup, html};
 
 use super::{DepartmentReport, Line, Month};
+use crate::access::Scope;
 use crate::alerts::delivery::{Channels, Mail};
 use crate::analytics::Counts;
-use crate::dashboard::{Lang, Scope, charts, labels};
 use crate::event_time::REPORT_TIME_ZONE;
 use crate::holidays::is_working_day;
+use crate::lang::Lang;
+use crate::presentation::{charts, labels};
 use crate::storage::{ReportDelivery, Storage, StorageError};
 
 /// How long a round holds a claimed e-mail: far longer than one SMTP attempt may take (15 s),

@@ -12,8 +12,10 @@ pub mod delivery;
 use chrono::{Datelike, Months, NaiveDate};
 use model::{Question, StandardId};
 
+use crate::access::Scope;
 use crate::analytics::{Counts, Filter, Group, Level, Places, Preset, ReasonCount, Step};
-use crate::dashboard::{Lang, Scope, labels};
+use crate::lang::Lang;
+use crate::presentation::labels;
 use crate::storage::{Storage, StorageError};
 
 /// Reasons listed at most.

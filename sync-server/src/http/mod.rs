@@ -1,96 +1,29 @@
 //! The HTTP API under `/api/v1`: one module per resource, each with its `router()` carrying its
-//! OpenAPI description, sharing [`AppState`], the bearer-token extractors and the one [`Error`] type.
+//! OpenAPI description, sharing [`AppState`], the bearer-token extractors and the one [`Error`]
+//! type (both from [`crate::web`]). The dashboard's JSON routes are here too ([`stats`],
+//! [`fleet`]); they take the dashboard's `Viewer`, and the dashboard never imports this module.
 
 pub mod admin;
 mod enroll;
-pub mod error;
+pub mod fleet;
 mod heartbeat;
 pub mod openapi;
 mod records;
 pub mod stats;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::net::IpAddr;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::http::HeaderValue;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use model::wire::{ApiError, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
-use tower_http::decompression::RequestDecompressionLayer;
-use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use error::Error;
-
-use crate::config::{Limits, RateLimits};
 use crate::credentials;
-use crate::passwords::PasswordSlots;
-use crate::proxies::TrustedProxies;
-use crate::rate_limit::{RateLimiter, client_key};
-use crate::storage::{Kiosk, Storage, TokenLookup};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Storage,
-    pub limiters: Arc<Limiters>,
-    /// SHA-256 of the admin API token; `None` disables the admin routes.
-    pub admin_token_sha256: Option<[u8; 32]>,
-    /// The dashboard's session timeouts and cookie.
-    pub sessions: crate::dashboard::session::SessionPolicy,
-    /// Whose forwarding headers name the client; see [`ClientIp`].
-    pub proxies: Arc<TrustedProxies>,
-    /// Argon2id runs only in one of these.
-    pub password_slots: PasswordSlots,
-    /// Timeouts and caps.
-    pub limits: Limits,
-}
-
-/// The server's rate limiters, one per policy of [`RateLimits`], each within
-/// [`RateLimits::max_bytes_per_limiter`].
-pub struct Limiters {
-    /// Enrollment attempts per client IP.
-    pub enroll: RateLimiter<IpAddr>,
-    /// Authenticated kiosk requests per kiosk id.
-    pub kiosk: RateLimiter<String>,
-    /// Refused bearer tokens per client IP.
-    pub bad_token: RateLimiter<IpAddr>,
-    /// Dashboard sign-in attempts per client IP.
-    pub login_ip: RateLimiter<IpAddr>,
-    /// Dashboard sign-in attempts per (username, client IP).
-    pub login_user: RateLimiter<(String, IpAddr)>,
-    /// Failed sign-ins per username from every address: past them, attempts are slowed down.
-    pub login_slow_down: RateLimiter<String>,
-}
-
-impl Limiters {
-    pub fn new(limits: RateLimits) -> Limiters {
-        let bytes = limits.max_bytes_per_limiter;
-        Limiters {
-            enroll: RateLimiter::new(limits.enroll, bytes),
-            kiosk: RateLimiter::new(limits.kiosk, bytes),
-            bad_token: RateLimiter::new(limits.bad_token, bytes),
-            login_ip: RateLimiter::new(limits.login_ip, bytes),
-            login_user: RateLimiter::new(limits.login_user, bytes),
-            login_slow_down: RateLimiter::new(limits.login_slow_down, bytes),
-        }
-    }
-}
-
-impl AppState {
-    fn is_admin_token(&self, token_sha256: &[u8; 32]) -> bool {
-        self.admin_token_sha256
-            .is_some_and(|admin| credentials::hashes_equal(&admin, token_sha256))
-    }
-}
+use crate::storage::{Kiosk, TokenLookup};
+use crate::web::{AppState, ClientIp, Error, client_ip};
 
 /// Every route under `/api/v1` with its OpenAPI description: the router and the document come
 /// from this one list, so they cannot disagree.
@@ -101,113 +34,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(heartbeat::router())
         .merge(admin::router())
         .merge(stats::router())
-        .merge(crate::dashboard::fleet::api_router())
+        .merge(fleet::router())
         .merge(openapi::router());
     OpenApiRouter::with_openapi(openapi::base_document()).nest("/api/v1", api)
-}
-
-/// The whole API with its middleware: gzip request bodies are decompressed, and a request that
-/// reached a route has its body, at most `MAX_BODY_BYTES` after decompression (the dashboard's
-/// forms less, see [`crate::dashboard::MAX_FORM_BYTES`]), read whole within the body timeout. A
-/// request for no route is answered 404 without reading its body.
-pub fn app(state: AppState) -> Router {
-    let (api, _) = api_router().split_for_parts();
-    api.merge(crate::dashboard::router())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            read_body_in_time,
-        ))
-        .fallback(|| async { Error::NotFound })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new())
-        .layer(axum::middleware::map_response(error_bodies_as_json))
-        .layer(axum::middleware::map_response(never_cached_never_sniffed))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// Reads the request's body (decompressed, at most `MAX_BODY_BYTES`) within the body timeout,
-/// before its handler runs: a client trickling its body ends with 408 rather than holding a
-/// handler, a database connection or a password-hashing slot while it dawdles.
-async fn read_body_in_time(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let timeout = state.limits.body_read_timeout;
-    let read = tokio::time::timeout(timeout, Limited::new(body, MAX_BODY_BYTES).collect()).await;
-    let bytes = match read {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Error::BodyTooLarge.into_response();
-        }
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "request body not read");
-            return Error::InvalidJson(format!("the request body could not be read: {e}"))
-                .into_response();
-        }
-        Err(_) => return Error::BodyTimeout(timeout).into_response(),
-    };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
-}
-
-/// Gives the error responses that middleware and routing produce themselves (415 for an
-/// unsupported `Content-Encoding`, 405 for a wrong method) an `ApiError` body like all others;
-/// the dashboard's HTML error pages keep theirs.
-async fn error_bodies_as_json(response: Response) -> Response {
-    let status = response.status();
-    let has_own_body = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
-        let v = v.as_bytes();
-        v.starts_with(b"application/json") || v.starts_with(b"text/html")
-    });
-    if !(status.is_client_error() || status.is_server_error()) || has_own_body {
-        return response;
-    }
-    let reason = status.canonical_reason().unwrap_or("error");
-    let body = ApiError {
-        error: reason.to_lowercase().replace([' ', '-'], "_"),
-        message: format!("{} {reason}", status.as_u16()),
-    };
-    (status, Json(body)).into_response()
-}
-
-/// Every response (API JSON, dashboard pages and data, errors) is per-client and typed: not kept
-/// by browsers or proxies (`Cache-Control: no-store`, unless a route chose its own caching, as
-/// the stylesheet does) and never content-sniffed (`X-Content-Type-Options: nosniff`).
-async fn never_cached_never_sniffed(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
-}
-
-/// The client's address, the key of every per-address rate limit (IPv6 by its /64): the peer's,
-/// or the client a trusted proxy forwards (see [`TrustedProxies::client_address`]).
-pub struct ClientIp(pub IpAddr);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, std::convert::Infallible> {
-        Ok(ClientIp(client_ip(parts, state)))
-    }
-}
-
-/// The one place the client's address is decided. The peer comes from `ConnectInfo` (set by
-/// the server for each connection); a router served without it puts every client in one bucket.
-fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    client_key(state.proxies.client_address(peer, &parts.headers))
 }
 
 /// The token of an `Authorization: Bearer` header.

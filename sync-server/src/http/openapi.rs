@@ -212,7 +212,7 @@ pub(super) fn base_document() -> OpenApi {
                 .security_scheme(
                     "session_cookie",
                     SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                        crate::dashboard::session::SECURE_COOKIE,
+                        crate::web::session::SECURE_COOKIE,
                         "A signed-in dashboard session (`ocena_session` on plain http to a \
                          loopback address)",
                     ))),

@@ -1,7 +1,8 @@
 //! What the storage keeps for the dashboard's sign-in: users with their password hashes and
 //! roles, server-side sessions, and the fleet as a viewer's scope may read it.
 
-use crate::dashboard::{Lang, Role};
+use crate::access::Role;
+use crate::lang::Lang;
 
 use super::KioskStatus;
 

@@ -1,7 +1,7 @@
 //! The backend conformance suite: what every [`Backend`] must do, checked through the seam alone
 //! (no SQL, no engine type), so a second engine is proven by the same checks as SQLite.
 //!
-//! A backend's tests call [`backend_conformance_tests!`](crate::backend_conformance_tests) with a
+//! A backend's tests call [`backend_conformance_tests!`] with a
 //! function that opens a fresh, empty backend; each check below becomes one `#[test]`. The
 //! checks cover enrollment, exactly-once ingest with replays and concurrent identical batches,
 //! corrections in every order of arrival, event-time re-placement, every dashboard read equal to
@@ -19,10 +19,10 @@ use model::{
 };
 
 use super::{Backend, CodeProblem, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, TokenLookup};
+use crate::access::{Role, Scope};
 use crate::alerts::delivery::Channel;
 use crate::alerts::{Change, RuleKind};
 use crate::analytics::{Counts, Filter, Level, Preset, Step};
-use crate::dashboard::{Role, Scope};
 use crate::lang::Lang;
 
 /// A fresh, empty backend, and whatever must live as long as it (a temporary directory, a
@@ -36,10 +36,9 @@ pub struct Fresh {
 pub type Open = fn() -> Fresh;
 
 /// Writes one `#[test]` per conformance check for the backend `$open` opens.
-#[macro_export]
 macro_rules! backend_conformance_tests {
     ($open:expr) => {
-        $crate::backend_conformance_tests!(@checks $open;
+        $crate::storage::conformance::backend_conformance_tests!(@checks $open;
             enrollment_spends_a_code_once_and_names_each_problem,
             a_batch_is_stored_once_however_often_it_is_sent,
             identical_batches_sent_at_once_are_stored_once,
@@ -61,6 +60,8 @@ macro_rules! backend_conformance_tests {
         )*
     };
 }
+
+pub(crate) use backend_conformance_tests;
 
 /// 2026-11-23 08:00 UTC, a Monday (09:00 in Warsaw).
 const MONDAY_8_UTC: i64 = 1_795_420_800_000;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use model::wire::{BatchReceipt, DeskSurvey, Heartbeat, RecordBatch};
 use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 
+use crate::access::Scope;
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
@@ -22,22 +23,20 @@ use crate::analytics::{
     Places, ReasonCount, TrendPoint, Usage, Withheld,
 };
 use crate::busy::Busy;
-use crate::dashboard::Scope;
-pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
-
-use crate::dashboard::Lang;
+use crate::lang::Lang;
 use crate::survey::{DeskSurveyEdit, SurveyError};
+pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database error")]
-    Database(#[from] rusqlite::Error),
+    Database(#[source] EngineError),
     #[error("cannot open database {path}")]
     Open {
         path: String,
         #[source]
-        source: rusqlite::Error,
+        source: EngineError,
     },
     #[error("cannot create database file {path}")]
     Create {
@@ -63,17 +62,21 @@ impl StorageError {
     pub fn busy(&self) -> Option<Busy> {
         match self {
             StorageError::Busy(busy) => Some(*busy),
-            StorageError::Database(e)
-                if matches!(
-                    e.sqlite_error_code(),
-                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-                ) =>
-            {
-                Some(Busy { what: "database" })
-            }
+            StorageError::Database(e) if e.busy => Some(Busy { what: "database" }),
             _ => None,
         }
     }
+}
+
+/// What the database engine reported, in its own words, with no engine's type: a backend turns
+/// its errors into this, so nothing above the seam depends on the engine it uses.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    /// The engine's message, with the messages of the errors beneath it.
+    pub message: String,
+    /// Whether another connection or process held the database past the engine's own wait.
+    pub busy: bool,
 }
 
 /// The database connections a server opens and how long a request waits for one.

@@ -18,6 +18,7 @@ pub mod bursts;
 #[cfg(test)]
 mod conformance;
 mod department_reports;
+mod engine_error;
 mod event_times;
 mod ingest;
 mod offered;
@@ -32,14 +33,14 @@ use super::{
     PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup, StorageError,
     TokenLookup, User, UserCredentials, schema,
 };
+use crate::access::Scope;
 use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
     DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Places,
     ReasonCount, TrendPoint, Usage,
 };
-use crate::dashboard::Lang;
-use crate::dashboard::Scope;
+use crate::lang::Lang;
 use crate::survey::{self, DeskSurveyEdit};
 
 /// The offices of the pilot: id and official name.
@@ -79,9 +80,9 @@ impl SqliteBackend {
     /// Opens or creates the database at `path`, migrates it, and opens the reader and export
     /// connections `connections` asks for (at least one each).
     pub fn open(path: &Path, connections: &Connections) -> Result<SqliteBackend, StorageError> {
-        let open_err = |source| StorageError::Open {
+        let open_err = |source: rusqlite::Error| StorageError::Open {
             path: path.display().to_string(),
-            source,
+            source: source.into(),
         };
         private_file::create_private(path).map_err(|source| StorageError::Create {
             path: path.display().to_string(),

@@ -13,11 +13,11 @@ use model::{
     DeskId, InputKind, LanguageTag, Question, RatingRecord, RecordId, RecordedTime, Score,
     StandardId, VisitId,
 };
+use sync_server::alert_monitor::{Monitor, RoundSummary};
 use sync_server::alerts::delivery::{
     Channels, EmailSettings, SIGNATURE_HEADER, SmtpSecurity, TIMESTAMP_HEADER, WebhookSettings,
     verify_signature,
 };
-use sync_server::alerts::monitor::{Monitor, RoundSummary};
 use sync_server::alerts::{CsatWindow, RuleKind};
 use sync_server::analytics::Disclosure;
 use sync_server::credentials;

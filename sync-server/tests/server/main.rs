@@ -9,6 +9,7 @@ mod demo;
 mod department_reports;
 mod kiosk_api;
 mod languages;
+mod layers;
 mod limits;
 mod retention;
 mod support;

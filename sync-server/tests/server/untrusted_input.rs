@@ -13,9 +13,9 @@ use model::{
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, COOKIE, ORIGIN, X_CONTENT_TYPE_OPTIONS};
 use serde_json::{Value, json};
+use sync_server::alert_monitor::Monitor;
 use sync_server::alerts::RuleKind;
 use sync_server::alerts::delivery::{Channels, WebhookSettings};
-use sync_server::alerts::monitor::Monitor;
 use sync_server::config::DashboardSettings;
 use sync_server::credentials;
 use sync_server::dashboard::{Lang, Role};

@@ -15,7 +15,7 @@ use crate::analytics::FilterError;
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, charts, labels};
 use crate::department_reports::{DepartmentReport, Line, Month, report_path, small_counts_note};
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// The change in percentage points, or a dash when either month is withheld or empty.
 fn change_text(change: Option<f64>, lang: Lang) -> String {

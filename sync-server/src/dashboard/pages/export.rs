@@ -24,8 +24,8 @@ use tokio::sync::mpsc::Receiver;
 use super::{PageError, View};
 use crate::analytics::{ExportRow, FilterError};
 use crate::dashboard::{Lang, Viewer};
-use crate::http::AppState;
 use crate::storage::StorageError;
+use crate::web::AppState;
 
 /// The CSV dialect: plain (comma, point) or for Polish Excel (semicolon, comma, BOM).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,8 +20,8 @@ use super::layout::{Chrome, Section, page};
 use super::{Lang, Viewer, charts, labels};
 use crate::analytics::{Counts, Filter, FilterError, Places, Preset, Step};
 use crate::busy::BUSY_RETRY_AFTER;
-use crate::http::AppState;
 use crate::storage::StorageError;
+use crate::web::AppState;
 
 /// The filter's client-language field: every language in `shipped` (the kiosks' translations,
 /// [`Translations::bundled`] on a page) by its own name, `selected` chosen.

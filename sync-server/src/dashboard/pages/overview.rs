@@ -10,7 +10,7 @@ use super::{PageError, View, figures_table, not_applicable_table, reasons_table,
 use crate::analytics::{Counts, Group, Level};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Viewer, charts};
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// How many reasons the pages list.
 pub const TOP_REASONS: usize = 10;

@@ -8,7 +8,7 @@ use super::{PageError, View, figures_table, percent};
 use crate::analytics::Counts;
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Viewer, charts, labels};
-use crate::http::AppState;
+use crate::web::AppState;
 
 #[tracing::instrument(skip_all)]
 pub async fn page(

@@ -15,8 +15,8 @@ use super::{PageError, View, figures_table, not_applicable_table, percent, reaso
 use crate::analytics::{Counts, Filter, FilterError, Group, Level, Preset, ReasonCount};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Lang, Scope, Viewer, charts, labels};
-use crate::http::AppState;
 use crate::storage::Storage;
+use crate::web::AppState;
 
 /// Months offered on the reports index.
 const MONTHS_LISTED: u32 = 12;

@@ -11,7 +11,7 @@ use super::{PageError, View, figures_table, not_applicable_table, reasons_table}
 use crate::analytics::{Counts, Level};
 use crate::dashboard::layout::Section;
 use crate::dashboard::{Viewer, charts, labels};
-use crate::http::AppState;
+use crate::web::AppState;
 
 /// Reasons listed under each standard.
 const REASONS_PER_STANDARD: usize = 5;

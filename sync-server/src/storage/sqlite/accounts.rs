@@ -3,7 +3,8 @@
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::exists;
-use crate::dashboard::{Lang, Role};
+use crate::access::Role;
+use crate::lang::Lang;
 use crate::storage::{ActiveSession, NewSession, NewUser, StorageError, User, UserCredentials};
 
 const USER_COLUMNS: &str = "u.id, u.username, u.role, u.office_id, u.created_at_ms, \
@@ -272,7 +273,8 @@ pub(super) fn delete_session(
 
 #[cfg(test)]
 mod tests {
-    use crate::dashboard::{Lang, Role};
+    use crate::access::Role;
+    use crate::lang::Lang;
     use crate::storage::sqlite::SqliteBackend;
     use crate::storage::{Backend, NewSession, NewUser, StorageError};
 

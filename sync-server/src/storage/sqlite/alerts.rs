@@ -3,12 +3,12 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use crate::access::Scope;
 use crate::alerts::delivery::Channel;
 use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
 use crate::analytics::Disclosure;
-use crate::dashboard::Scope;
 use crate::storage::{AlertListing, DeliveryState, PendingDelivery, StorageError};
 
 /// Delivery attempts before a notification is given up (the alert stays on the dashboard).

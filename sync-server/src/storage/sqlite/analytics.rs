@@ -6,11 +6,11 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
+use crate::access::Scope;
 use crate::analytics::{
     Counts, DeskCounts, DeskDay, ExportRow, Filter, Group, HeatCell, Level, Place, Places,
     ReasonCount, Step, TrendPoint, Usage,
 };
-use crate::dashboard::Scope;
 use crate::storage::StorageError;
 
 /// A `WHERE` clause and the values bound to its placeholders, in order.

@@ -20,4 +20,4 @@ fn open() -> Fresh {
     }
 }
 
-crate::backend_conformance_tests!(open);
+crate::storage::conformance::backend_conformance_tests!(open);

@@ -6,7 +6,8 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::alerts::next_attempt_ms;
-use crate::dashboard::{Lang, Scope};
+use crate::access::Scope;
+use crate::lang::Lang;
 use crate::storage::{ReportDelivery, ReportDeliveryState, StorageError};
 
 /// Queues `month`'s report for every enabled head of department with an e-mail address; a

@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use model::catalogue::Catalogue;
 use model::{LanguageTag, Question, StandardId};
 
-use super::Lang;
+use crate::lang::Lang;
 
 /// The satisfaction figure's name as a column or chart label: "Odsetek zadowolonych", "CSAT".
 pub fn csat(lang: Lang) -> &'static str {

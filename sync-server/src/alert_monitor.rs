@@ -1,11 +1,12 @@
 //! The alert monitor: every `check_every`, evaluates each rule against fresh readings, applies
 //! the raises and clears, then sends the notifications that are due (retrying failed ones with
-//! back-off). Runs inside `sync-server serve`; `sync-server alerts check` runs one round.
+//! back-off). Runs inside `sync-server serve`; `sync-server alerts check` runs one round. It
+//! stands above storage; the rules in [`crate::alerts`] know nothing of storage or of it.
 
 use std::time::Duration;
 
-use super::delivery::{Channels, Notification};
-use super::evaluate;
+use crate::alerts::delivery::{Channels, Notification};
+use crate::alerts::evaluate;
 use crate::storage::{Storage, StorageError};
 
 /// Notifications sent per round at most; the rest wait for the next round.

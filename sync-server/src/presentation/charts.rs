@@ -5,8 +5,9 @@
 
 use maud::{Markup, html};
 
-use super::{Lang, labels};
+use super::labels;
 use crate::analytics::Counts;
+use crate::lang::Lang;
 
 /// The four faces' names, worst first.
 pub fn score_names(lang: Lang) -> [&'static str; 4] {
