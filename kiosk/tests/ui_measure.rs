@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::run_ui_test;
+use common::{PANELS, run_ui_test};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use kiosk::app::KioskApp;
 use kiosk::clock::SystemClock;
@@ -56,18 +56,6 @@ const EDGE_MARGIN_MM: f32 = 3.0;
 /// the kiosk). They are recognised by their text, which the test itself sets.
 const DESK_NAME: &str = "Wydział Spraw Obywatelskich — stanowisko 3";
 const OUT_OF_SERVICE_CODE: &str = "S1";
-
-/// The panels measured: the official 7" display, and a 7"-class 1280×800 panel (Touch Display
-/// 2 is 720×1280 portrait, ≈ 155×88 mm; a landscape 7" 1280×800 is ≈ 150.7×94.2 mm).
-const DISPLAYS: [Display; 2] = [
-    Display::RASPBERRY_PI_7_INCH,
-    Display {
-        width_px: 1280,
-        height_px: 800,
-        width_mm: 150.7,
-        height_mm: 94.2,
-    },
-];
 
 /// One state of the window to measure.
 #[derive(Clone, Copy)]
@@ -755,7 +743,7 @@ fn measure_every_screen() -> String {
         let mut capitals = 0;
         let mut normal_faces = HashMap::<(String, &str), FaceSizes>::new();
         let mut face_extent = BTreeMap::<(String, &str, &str), (FaceSizes, FaceSizes)>::new();
-        for display in &DISPLAYS {
+        for display in &PANELS {
             let dir = tempfile::tempdir().expect("tempdir");
             let config = config_for(display, &dir.path().join("data"));
             let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("app");
