@@ -4,20 +4,12 @@
 
 mod common;
 
-use common::{Kiosk, run_ui_test};
+use common::{Kiosk, PANEL_15_6_INCH, run_ui_test};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use kiosk::config::{Config, Display};
+use kiosk::config::Config;
 use model::{Catalogue, StandardId};
 use slint::{ComponentHandle as _, Model as _};
 use ui::{Screen, Theme};
-
-/// A 15.6" 1920×1080 panel (344.2 × 193.6 mm), twice as wide and tall as the 7" ones.
-const PANEL_15_6_INCH: Display = Display {
-    width_px: 1920,
-    height_px: 1080,
-    width_mm: 344.2,
-    height_mm: 193.6,
-};
 
 #[test]
 fn a_larger_panel_shows_more_reasons_side_by_side() {

@@ -29,6 +29,15 @@ pub const PANELS: [Display; 2] = [
     },
 ];
 
+/// A panel larger than the 7" ones, to show that larger-text mode uses the room: 15.6" 1920×1080,
+/// 344.2 × 193.6 mm.
+pub const PANEL_15_6_INCH: Display = Display {
+    width_px: 1920,
+    height_px: 1080,
+    width_mm: 344.2,
+    height_mm: 193.6,
+};
+
 /// Runs `scenario` inside the Slint event loop of the testing backend (mocked time).
 pub fn run_ui_test<F: Future<Output = ()> + 'static>(scenario: impl FnOnce() -> F + 'static) {
     // Mocked time for timers, an event loop for the recorder's replies, and the real software
