@@ -1,5 +1,6 @@
 //! Measures contrast, touch-target size and spacing, capital-letter height and text fit on every
-//! rendered screen, in every language, both text modes, at 800×480 and 1280×800 (WCAG 1.4.3,
+//! rendered screen, in every language, both text modes, at 800×480 and 1280×800 (`PANELS`) and
+//! on a 15.6" 1920×1080 panel, where larger-text reasons stand two to a row (WCAG 1.4.3,
 //! 1.4.6, 2.5.5; EN 301 549 5.1.4), from the pixels of the software renderer and the geometry
 //! of the elements; in larger-text mode also the margin from the panel's edge and the faces'
 //! size against the normal mode's. The PNGs land in `target/tmp/a11y/<resolution>/` for review.
@@ -14,7 +15,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::run_ui_test;
+use common::{PANEL_15_6_INCH, PANELS, run_ui_test};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot as _};
 use kiosk::app::KioskApp;
 use kiosk::clock::SystemClock;
@@ -56,18 +57,6 @@ const EDGE_MARGIN_MM: f32 = 3.0;
 /// the kiosk). They are recognised by their text, which the test itself sets.
 const DESK_NAME: &str = "Wydział Spraw Obywatelskich — stanowisko 3";
 const OUT_OF_SERVICE_CODE: &str = "S1";
-
-/// The panels measured: the official 7" display, and a 7"-class 1280×800 panel (Touch Display
-/// 2 is 720×1280 portrait, ≈ 155×88 mm; a landscape 7" 1280×800 is ≈ 150.7×94.2 mm).
-const DISPLAYS: [Display; 2] = [
-    Display::RASPBERRY_PI_7_INCH,
-    Display {
-        width_px: 1280,
-        height_px: 800,
-        width_mm: 150.7,
-        height_mm: 94.2,
-    },
-];
 
 /// One state of the window to measure.
 #[derive(Clone, Copy)]
@@ -755,7 +744,7 @@ fn measure_every_screen() -> String {
         let mut capitals = 0;
         let mut normal_faces = HashMap::<(String, &str), FaceSizes>::new();
         let mut face_extent = BTreeMap::<(String, &str, &str), (FaceSizes, FaceSizes)>::new();
-        for display in &DISPLAYS {
+        for display in PANELS.iter().chain([&PANEL_15_6_INCH]) {
             let dir = tempfile::tempdir().expect("tempdir");
             let config = config_for(display, &dir.path().join("data"));
             let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("app");
@@ -854,7 +843,11 @@ fn measure_every_screen() -> String {
                 }
             }
         }
-        assert_eq!(shots, 2 * 4 * 2 * SHOTS.len(), "every combination rendered");
+        assert_eq!(
+            shots,
+            (PANELS.len() + 1) * 4 * 2 * SHOTS.len(),
+            "every combination rendered"
+        );
         // The faces' sizes, for the review (`--nocapture`): the smallest and largest over the
         // four languages.
         for ((resolution, mode, screen), (least, most)) in &face_extent {

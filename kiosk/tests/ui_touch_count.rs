@@ -1,15 +1,17 @@
-//! Counts the touches a client needs for the same answers in normal and in larger-text mode: to
-//! rate the visit, to go on to the standards, to skip or rate a standard, to give a low score and
-//! pick a reason, and to finish. Larger-text mode shows each question with its faces, so it never
-//! needs more touches than normal mode; only a reason beyond the first page costs page turns,
-//! and larger-text pages are shorter (that count is printed for the review, not hidden).
+//! Counts the touches a client needs for the same answers in normal and in larger-text mode, on
+//! both panels: to rate the visit, to go on to the standards, to skip or rate a standard, to give
+//! a low score and pick a reason, and to finish. Larger-text mode shows each question with its
+//! faces, so it never needs more touches than normal mode for these; a reason beyond the first
+//! page costs page turns, and larger-text pages are shorter (two reasons against four on both
+//! panels: ACCESSIBILITY.md, Known gaps), so that cost is asserted as it stands.
 
 mod common;
 
 use std::cell::Cell;
 
-use common::{Kiosk, run_ui_test};
-use model::{Question, Score, StandardId};
+use common::{Kiosk, PANELS, run_ui_test};
+use kiosk::config::{Config, Display};
+use model::{Catalogue, Question, Score, StandardId};
 use slint::{ComponentHandle as _, Model as _};
 use ui::{Screen, Theme};
 
@@ -41,14 +43,21 @@ struct Touches {
     pick_a_reason_and_go_on: u32,
     skip_a_standard: u32,
     finish: u32,
+    /// The tap to pick the standard's first reason (on the first page).
+    pick_the_first_reason: u32,
     /// Page turns and the tap to pick the standard's last reason (not part of the visit's answers).
     pick_the_last_reason: u32,
+    /// Reasons a page (`KioskWindow::get_reasons_per_page`), for the messages.
+    reasons_per_page: u32,
 }
 
-/// A kiosk at the example desk (it asks IV, III and II), in the mode chosen; choosing the mode is
-/// not counted.
-fn kiosk_in(larger_text: bool) -> Kiosk {
-    let kiosk = Kiosk::start();
+/// A kiosk at the example desk (it asks IV, III and II) on `panel`, in the mode chosen; choosing
+/// the mode is not counted.
+fn kiosk_in(larger_text: bool, panel: Display) -> Kiosk {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::example(dir.path().join("data"));
+    config.display = panel;
+    let kiosk = Kiosk::start_with(config, dir);
     if larger_text {
         kiosk.tap("Larger text");
     }
@@ -61,8 +70,8 @@ fn kiosk_in(larger_text: bool) -> Kiosk {
 
 /// Two visits with the same answers in either mode: Good overall, IV skipped, Very good on III,
 /// Very bad on II with its first reason; then a visit that finishes at its first standard.
-async fn visit(larger_text: bool) -> Touches {
-    let kiosk = kiosk_in(larger_text);
+async fn visit(larger_text: bool, panel: Display) -> Touches {
+    let kiosk = kiosk_in(larger_text, panel);
     let finger = Finger {
         kiosk: &kiosk,
         touches: Cell::new(0),
@@ -104,6 +113,7 @@ async fn visit(larger_text: bool) -> Touches {
             .map(|c| c.code.to_string())
             .collect()
     };
+    let reasons_per_page = u32::try_from(kiosk.app.window().get_reasons_per_page()).expect("count");
     let first_chip = kiosk.adapter().get_reasons().row_data(0).expect("a chip");
     let pages = kiosk.adapter().get_reason_page_count();
     for page in 1..pages {
@@ -126,10 +136,11 @@ async fn visit(larger_text: bool) -> Touches {
     assert!(codes().contains(&first_chip.code.to_string()));
 
     finger.tap(&first_chip.label);
+    let pick_the_first_reason = finger.count();
     finger.tap("Done");
     // II was the last standard: the visit is over.
     kiosk.until_screen(Screen::ThankYou).await;
-    let pick_a_reason_and_go_on = finger.count();
+    let pick_a_reason_and_go_on = pick_the_first_reason + finger.count();
 
     // The same answers were recorded, in the mode used.
     let records = kiosk.records();
@@ -164,7 +175,7 @@ async fn visit(larger_text: bool) -> Touches {
     );
 
     // Finishing at the first standard: one touch on Finish.
-    let kiosk = kiosk_in(larger_text);
+    let kiosk = kiosk_in(larger_text, panel);
     let finger = Finger {
         kiosk: &kiosk,
         touches: Cell::new(0),
@@ -185,36 +196,68 @@ async fn visit(larger_text: bool) -> Touches {
         pick_a_reason_and_go_on,
         skip_a_standard,
         finish,
+        pick_the_first_reason,
         pick_the_last_reason,
+        reasons_per_page,
     }
 }
 
+/// Reasons a page in normal and in larger-text mode on each of `PANELS`.
+const REASONS_PER_PAGE: [(u32, u32); 2] = [(4, 2), (4, 2)];
+
 #[test]
-fn larger_text_needs_no_more_touches_than_normal_mode() {
+fn the_same_answers_take_as_many_touches_in_both_modes_on_both_panels() {
     run_ui_test(|| async {
-        let normal = visit(false).await;
-        let larger = visit(true).await;
-        println!("touches, normal mode: {normal:?}");
-        println!("touches, larger text: {larger:?}");
-        let expected = Touches {
-            rate_the_visit: 1,
-            go_on_to_the_standards: 1,
-            rate_a_standard: 1,
-            give_a_low_score: 1,
-            // The reason's chip, then Done.
-            pick_a_reason_and_go_on: 2,
-            skip_a_standard: 1,
-            finish: 1,
-            ..normal
-        };
-        assert_eq!(normal, expected, "normal mode");
-        assert_eq!(
-            larger,
-            Touches {
-                pick_the_last_reason: larger.pick_the_last_reason,
-                ..expected
-            },
-            "larger text: the same touches for the same answers"
-        );
+        // The visit's low score is on II: its last reason is on its last page.
+        let reasons_of_ii = u32::try_from(
+            Catalogue::ordinance_4216_2018()
+                .standard(StandardId::II)
+                .reasons
+                .len(),
+        )
+        .expect("count");
+        for (panel, (normal_per_page, larger_per_page)) in PANELS.into_iter().zip(REASONS_PER_PAGE)
+        {
+            let size = format!("{}×{}", panel.width_px, panel.height_px);
+            let normal = visit(false, panel).await;
+            let larger = visit(true, panel).await;
+            println!("touches at {size}, normal mode: {normal:?}");
+            println!("touches at {size}, larger text: {larger:?}");
+            assert_eq!(
+                (normal.reasons_per_page, larger.reasons_per_page),
+                (normal_per_page, larger_per_page),
+                "{size}: reasons a page (normal, larger text)"
+            );
+            let expected = Touches {
+                rate_the_visit: 1,
+                go_on_to_the_standards: 1,
+                rate_a_standard: 1,
+                give_a_low_score: 1,
+                // The reason's chip, then Done.
+                pick_a_reason_and_go_on: 2,
+                skip_a_standard: 1,
+                finish: 1,
+                pick_the_first_reason: 1,
+                // The page turns to the last page, then the chip.
+                pick_the_last_reason: reasons_of_ii.div_ceil(normal_per_page),
+                reasons_per_page: normal_per_page,
+            };
+            assert_eq!(normal, expected, "{size}, normal mode");
+            // The same touches for the same answers; the last reason costs the page turns of
+            // shorter pages.
+            assert_eq!(
+                larger,
+                Touches {
+                    pick_the_last_reason: reasons_of_ii.div_ceil(larger_per_page),
+                    reasons_per_page: larger_per_page,
+                    ..expected
+                },
+                "{size}, larger text"
+            );
+            println!(
+                "{size}: the last of II's {reasons_of_ii} reasons takes {} touches in normal mode, {} in larger text",
+                normal.pick_the_last_reason, larger.pick_the_last_reason
+            );
+        }
     });
 }

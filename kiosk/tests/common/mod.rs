@@ -13,9 +13,30 @@ use std::time::{Duration, Instant};
 use i_slint_backend_testing::ElementHandle;
 use kiosk::app::KioskApp;
 use kiosk::clock::SystemClock;
-use kiosk::config::Config;
+use kiosk::config::{Config, Display};
 use slint::ComponentHandle;
 use ui::{KioskAdapter, Screen};
+
+/// The panels the UI is measured on: the official 7" display, and a 7"-class 1280×800 panel (Touch
+/// Display 2 is 720×1280 portrait, ≈ 155×88 mm; a landscape 7" 1280×800 is ≈ 150.7×94.2 mm).
+pub const PANELS: [Display; 2] = [
+    Display::RASPBERRY_PI_7_INCH,
+    Display {
+        width_px: 1280,
+        height_px: 800,
+        width_mm: 150.7,
+        height_mm: 94.2,
+    },
+];
+
+/// A panel larger than the 7" ones, to show that larger-text mode uses the room: 15.6" 1920×1080,
+/// 344.2 × 193.6 mm.
+pub const PANEL_15_6_INCH: Display = Display {
+    width_px: 1920,
+    height_px: 1080,
+    width_mm: 344.2,
+    height_mm: 193.6,
+};
 
 /// Runs `scenario` inside the Slint event loop of the testing backend (mocked time).
 pub fn run_ui_test<F: Future<Output = ()> + 'static>(scenario: impl FnOnce() -> F + 'static) {
@@ -51,11 +72,13 @@ impl Kiosk {
         Self::start_with(config, dir)
     }
 
+    /// The kiosk of `config`, its window the size of the configured panel.
     pub fn start_with(config: Config, dir: tempfile::TempDir) -> Kiosk {
         let app = KioskApp::new(&config, Arc::new(SystemClock::new())).expect("kiosk app");
-        app.window()
-            .window()
-            .set_size(slint::PhysicalSize::new(800, 480));
+        app.window().window().set_size(slint::PhysicalSize::new(
+            config.display.width_px,
+            config.display.height_px,
+        ));
         app.window().show().expect("show");
         Kiosk {
             app,
