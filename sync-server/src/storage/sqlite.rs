@@ -981,6 +981,46 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_conflict_logs_the_first_record_as_it_arrived_though_its_json_is_not_stored() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let first = RatingRecord {
+            reasons: vec!["v-slow-answer".parse().expect("reason")],
+            supersedes: Some(RecordId::new_random()),
+            sequence: 7,
+            ..standard_record(model::Answer::Score(Score::VERY_BAD))
+        };
+        let second = RatingRecord {
+            answer: Score::GOOD.into(),
+            reasons: vec![],
+            ..first.clone()
+        };
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&first)),
+            [RecordOutcome::Stored]
+        );
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&first)),
+            [RecordOutcome::Duplicate]
+        );
+        assert_eq!(
+            ingest(&db, &kiosk, &[second.clone()]),
+            [RecordOutcome::Conflict]
+        );
+        let logged: (String, String) = db
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT first_content, second_content FROM conflicts",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .expect("the conflict");
+        let json = |r: &RatingRecord| serde_json::to_string(r).expect("json");
+        assert_eq!(logged, (json(&first), json(&second)));
+    }
+
     fn counted(db: &SqliteBackend) -> [i64; 4] {
         db.rollups(&DESK.parse().expect("desk"))
             .expect("rollups")
