@@ -170,10 +170,15 @@ impl Family {
         }
     }
 
-    /// What one part selects, `when` being its day or weekday column.
-    fn columns(self, when: &str) -> String {
+    /// What one part selects, `when` being its day or weekday column, with its desk's office
+    /// and department if `places`.
+    fn columns(self, when: &str, places: bool) -> String {
         const COUNTS: &str = "r.score_1, r.score_2, r.score_3, r.score_4, r.not_applicable";
-        let place = "r.desk_id, r.language, r.burst, d.office_id, d.department_id";
+        let place = if places {
+            "r.desk_id, r.language, r.burst, d.office_id, d.department_id"
+        } else {
+            "r.desk_id, r.language, r.burst"
+        };
         match self {
             Family::Days => {
                 format!("r.question, {when} AS day, r.larger_text, {COUNTS}, r.reasons, {place}")
@@ -185,13 +190,15 @@ impl Family {
 }
 
 /// The rows of `family` the filter and scope select, as a subquery aliased `c`: one part per
-/// span of days and one for the whole months (see [`spans`]), each narrowed by [`conditions`]
-/// and joined to its desk, so the outer query only groups and sums.
+/// span of days and one for the whole months (see [`spans`]), each narrowed by [`conditions`],
+/// so the outer query only groups and sums. A part is joined to its desk when it selects the
+/// desk's office and department (`places`) or is narrowed by them; otherwise it need not be, as
+/// every rollup's desk is in `desks` (desks are never deleted).
 fn source(
     filter: &Filter,
     scope: &Scope,
     dims: Dimensions,
-    family: Family,
+    (family, places): (Family, bool),
     reading: Reading,
 ) -> (String, Vec<Value>) {
     #[cfg(test)]
@@ -210,9 +217,19 @@ fn source(
     for (monthly, span) in spans {
         let (table, period, when) = family.part(monthly);
         let c = conditions(filter, scope, dims, period, span);
+        let joined = places
+            || scope.office().is_some()
+            || scope.department().is_some()
+            || filter.office.is_some()
+            || filter.department.is_some();
+        let join = if joined {
+            " JOIN desks d ON d.id = r.desk_id"
+        } else {
+            ""
+        };
         parts.push(format!(
-            "SELECT {} FROM {table} r JOIN desks d ON d.id = r.desk_id WHERE {}",
-            family.columns(when),
+            "SELECT {} FROM {table} r{join} WHERE {}",
+            family.columns(when, joined),
             c.sql
         ));
         values.extend(c.values);
@@ -249,7 +266,7 @@ fn breakdown_query(filter: &Filter, scope: &Scope, level: Level) -> (String, Vec
         question: level != Level::Question,
         every_question: level == Level::Question,
     };
-    let (source, values) = source(filter, scope, dims, Family::Days, Reading::Months);
+    let (source, values) = source(filter, scope, dims, (Family::Days, true), Reading::Months);
     let sql = format!("SELECT {columns}, {SUMS} FROM {source} GROUP BY {group} ORDER BY {group}");
     (sql, values)
 }
@@ -291,7 +308,7 @@ fn desk_counts_query(filter: &Filter, every_question: bool) -> (String, Vec<Valu
         &everywhere,
         &Scope::AllOffices,
         dims,
-        Family::Days,
+        (Family::Days, true),
         Reading::Months,
     );
     let sql = format!(
@@ -344,7 +361,7 @@ fn desk_language_counts_query(filter: &Filter, every_question: bool) -> (String,
         &every_language,
         &Scope::AllOffices,
         dims,
-        Family::Days,
+        (Family::Days, true),
         Reading::Months,
     );
     let sql = format!(
@@ -383,7 +400,13 @@ pub(super) fn desk_language_counts(
 
 /// The SQL and values of [`desk_days`]: day by day.
 fn desk_days_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let (source, values) = source(filter, scope, ROLLUP_DAYS, Family::Days, Reading::Days);
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Days, true),
+        Reading::Days,
+    );
     let sql = format!(
         "SELECT c.office_id, c.department_id, c.desk_id, c.day, {SUMS} FROM {source}
          GROUP BY c.desk_id, c.day ORDER BY c.office_id, c.department_id, c.desk_id, c.day"
@@ -419,7 +442,7 @@ fn trend_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
         Step::Week => ("date(c.day, '-6 days', 'weekday 1')", Reading::Days),
         Step::Month => ("substr(c.day, 1, 7) || '-01'", Reading::Months),
     };
-    let (source, values) = source(filter, scope, ROLLUP_DAYS, Family::Days, reading);
+    let (source, values) = source(filter, scope, ROLLUP_DAYS, (Family::Days, false), reading);
     let sql =
         format!("SELECT {bucket} AS start, {SUMS} FROM {source} GROUP BY start ORDER BY start");
     (sql, values)
@@ -472,7 +495,13 @@ fn reasons_query(filter: &Filter, scope: &Scope, limit: usize) -> (String, Vec<V
         question: filter.question != model::Question::Overall,
         every_question: false,
     };
-    let (source, mut values) = source(filter, scope, dims, Family::Reasons, Reading::Months);
+    let (source, mut values) = source(
+        filter,
+        scope,
+        dims,
+        (Family::Reasons, false),
+        Reading::Months,
+    );
     values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     let sql = format!(
         "SELECT c.question, c.reason, sum(c.chosen) AS chosen FROM {source}
@@ -484,7 +513,13 @@ fn reasons_query(filter: &Filter, scope: &Scope, limit: usize) -> (String, Vec<V
 
 /// The heatmap's SQL and values.
 fn heatmap_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let (source, values) = source(filter, scope, ROLLUP_DAYS, Family::Hours, Reading::Months);
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Hours, false),
+        Reading::Months,
+    );
     let sql = format!(
         "SELECT c.weekday, c.hour, {SUMS} FROM {source}
          GROUP BY c.weekday, c.hour ORDER BY c.weekday, c.hour"
@@ -514,7 +549,13 @@ pub(super) fn heatmap(
 
 /// The usage query's SQL and values.
 fn usage_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let (source, values) = source(filter, scope, ROLLUP_DAYS, Family::Days, Reading::Months);
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Days, false),
+        Reading::Months,
+    );
     let sql = format!(
         "SELECT c.language, c.larger_text, {SUMS} FROM {source}
          GROUP BY c.language, c.larger_text"
