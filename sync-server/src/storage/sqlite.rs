@@ -1005,7 +1005,7 @@ mod tests {
             [RecordOutcome::Duplicate]
         );
         assert_eq!(
-            ingest(&db, &kiosk, &[second.clone()]),
+            ingest(&db, &kiosk, std::slice::from_ref(&second)),
             [RecordOutcome::Conflict]
         );
         let logged: (String, String) = db
