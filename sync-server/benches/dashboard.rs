@@ -1,6 +1,7 @@
 //! The dashboard at scale: 10 million answers (5 offices, 100 desks, 2 years) generated through
 //! the storage layer's enrollment and ingest, cached under `target/tmp/`, then the server's time
-//! for the overview and a desk drill-down (p50/p95) and the memory growth while streaming one
+//! for the overview, a desk drill-down and the other views over 30 days, a year and two years
+//! (p50/p95), the file's bytes per answer, and the memory growth while streaming one
 //! office's month of answers as CSV. `cargo bench -p sync-server --bench dashboard`
 //! (`-- generate` only builds the database). Under `cargo test` it runs a small smoke pass.
 
@@ -313,7 +314,14 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("last day"))?;
     let from = last.checked_sub_days(Days::new(29)).unwrap_or(last);
     let period = format!("from={from}&to={last}");
-    println!("answers in the database: {answers}");
+    let first = last.checked_sub_days(Days::new(DAYS - 1)).unwrap_or(last);
+    let two_years = format!("from={first}&to={last}");
+    let bytes = std::fs::metadata(path)?.len();
+    println!(
+        "answers in the database: {answers}; file {:.2} GB, {:.0} bytes per answer",
+        bytes as f64 / 1e9,
+        bytes as f64 / answers.max(1) as f64
+    );
     for (what, url) in [
         ("overview, 30 days", format!("{base}/dashboard?{period}")),
         (
@@ -323,6 +331,30 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         (
             "overview, this year",
             format!("{base}/dashboard?from=2026-01-01&to={last}"),
+        ),
+        (
+            "overview, two years",
+            format!("{base}/dashboard?{two_years}"),
+        ),
+        (
+            "office, two years, standard IV",
+            format!("{base}/dashboard?{two_years}&office=plock&standard=IV"),
+        ),
+        (
+            "desk drill-down, two years",
+            format!("{base}/dashboard?{two_years}&office=plock&department=d2&desk=plock-d2-03"),
+        ),
+        (
+            "standards, two years",
+            format!("{base}/dashboard/standards?{two_years}"),
+        ),
+        (
+            "patterns (heatmap, languages), two years",
+            format!("{base}/dashboard/patterns?{two_years}"),
+        ),
+        (
+            "patterns, 30 days",
+            format!("{base}/dashboard/patterns?{period}"),
         ),
     ] {
         let mut times = Vec::with_capacity(samples);

@@ -466,6 +466,78 @@ DROP INDEX rollup_hours_by_question_day;
 CREATE INDEX rollup_hours_by_question_day ON rollup_hours(question, day, burst, desk_id, hour,
     language, score_1, score_2, score_3, score_4, not_applicable);
 "#,
+    // v12 on the perf branch, written after v11 (offices) of another branch: this entry's place in
+    // the list is its number, so a merge only orders the entries.
+    r#"
+-- v12: less per answer, and long periods read by month. An answer's JSON is no longer kept: every
+-- field of the record has its column, so the conflict log rebuilds it from them (its hash stays,
+-- for duplicates). Bursts are looked for among overall ratings only, so their index holds those
+-- only. Beside each daily rollup family a monthly one, kept at ingest by the same tally: a period
+-- reads its whole calendar months from these and only the days at its ends from the daily ones
+-- (storage/sqlite/analytics.rs). Their keys are in the order the dashboard reads them (question,
+-- month, …), so they need no second, covering index.
+ALTER TABLE answers DROP COLUMN content;
+DROP INDEX answers_kiosk_question_time;
+CREATE INDEX answers_overall_time ON answers(kiosk_id, event_utc_ms) WHERE question = 'overall';
+
+CREATE TABLE rollup_months (
+    question       TEXT NOT NULL,
+    month          TEXT NOT NULL, -- the month's first day, YYYY-MM-01
+    burst          INTEGER NOT NULL,
+    desk_id        TEXT NOT NULL,
+    language       TEXT NOT NULL,
+    larger_text    INTEGER NOT NULL,
+    score_1        INTEGER NOT NULL DEFAULT 0,
+    score_2        INTEGER NOT NULL DEFAULT 0,
+    score_3        INTEGER NOT NULL DEFAULT 0,
+    score_4        INTEGER NOT NULL DEFAULT 0,
+    not_applicable INTEGER NOT NULL DEFAULT 0,
+    reasons        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (question, month, burst, desk_id, language, larger_text)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollup_months (question, month, burst, desk_id, language, larger_text, score_1,
+        score_2, score_3, score_4, not_applicable, reasons)
+    SELECT question, substr(day, 1, 7) || '-01', burst, desk_id, language, larger_text,
+        sum(score_1), sum(score_2), sum(score_3), sum(score_4), sum(not_applicable), sum(reasons)
+    FROM rollups GROUP BY 1, 2, 3, 4, 5, 6;
+
+-- Per month, weekday (0 Monday … 6 Sunday) and hour: what the heatmap sums.
+CREATE TABLE rollup_month_hours (
+    question       TEXT NOT NULL,
+    month          TEXT NOT NULL,
+    burst          INTEGER NOT NULL,
+    desk_id        TEXT NOT NULL,
+    weekday        INTEGER NOT NULL,
+    hour           INTEGER NOT NULL,
+    language       TEXT NOT NULL,
+    score_1        INTEGER NOT NULL DEFAULT 0,
+    score_2        INTEGER NOT NULL DEFAULT 0,
+    score_3        INTEGER NOT NULL DEFAULT 0,
+    score_4        INTEGER NOT NULL DEFAULT 0,
+    not_applicable INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (question, month, burst, desk_id, weekday, hour, language)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollup_month_hours (question, month, burst, desk_id, weekday, hour, language,
+        score_1, score_2, score_3, score_4, not_applicable)
+    SELECT question, substr(day, 1, 7) || '-01', burst, desk_id,
+        (CAST(strftime('%w', day) AS INTEGER) + 6) % 7, hour, language, sum(score_1),
+        sum(score_2), sum(score_3), sum(score_4), sum(not_applicable)
+    FROM rollup_hours GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+CREATE TABLE rollup_month_reasons (
+    month    TEXT NOT NULL,
+    question TEXT NOT NULL,
+    burst    INTEGER NOT NULL,
+    desk_id  TEXT NOT NULL,
+    language TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    chosen   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, question, burst, desk_id, language, reason)
+) STRICT, WITHOUT ROWID;
+INSERT INTO rollup_month_reasons (month, question, burst, desk_id, language, reason, chosen)
+    SELECT substr(day, 1, 7) || '-01', question, burst, desk_id, language, reason, sum(chosen)
+    FROM rollup_reasons GROUP BY 1, 2, 3, 4, 5, 6;
+"#,
 ];
 
 /// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
@@ -628,6 +700,81 @@ mod tests {
             conn.execute("UPDATE answers SET score = NULL WHERE id = 'a'", [],)
                 .is_err(),
             "a score or not applicable, never neither"
+        );
+    }
+
+    #[test]
+    fn monthly_rollups_are_filled_from_the_daily_ones_and_answers_lose_only_their_json() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let before = MIGRATIONS.len() - 1;
+        let tx = conn.transaction().expect("tx");
+        for (i, sql) in (1i64..).zip(&MIGRATIONS[..before]) {
+            tx.execute_batch(sql).expect("older migration");
+            tx.pragma_update(None, "user_version", i).expect("version");
+        }
+        tx.execute_batch(
+            "INSERT INTO offices VALUES ('o', 'Office');
+             INSERT INTO departments VALUES ('o', 'd', 'Department');
+             INSERT INTO desks VALUES ('desk', 'o', 'd', 'Desk', 0, 'IV', 'pl', 'pl', 60, 20, 5,
+                 8, 1);
+             INSERT INTO kiosks (id, desk_id, token_sha256, enrolled_at_ms, version)
+                 VALUES ('k', 'desk', x'00', 0, '1');
+             INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+                 reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                 boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
+                 sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
+                 superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
+                 event_approximate, local_day, local_hour, burst)
+             VALUES ('a', 'k', 'desk', 'v', 1, 'IV', 2, 'iv-jargon', 'pl', 0, 'touch', NULL, 1,
+                 'b', 1, 1, '{}', x'01', 2, 2, 'b', 2, 1, NULL, 1, 1, 1, 1, 0, '2026-11-02', 9,
+                 0);
+             INSERT INTO rollups (desk_id, question, day, language, larger_text, burst, score_2,
+                 reasons) VALUES ('desk', 'IV', '2026-11-02', 'pl', 0, 0, 1, 1),
+                 ('desk', 'IV', '2026-11-09', 'pl', 0, 0, 2, 0),
+                 ('desk', 'IV', '2026-12-01', 'pl', 0, 0, 4, 0);
+             INSERT INTO rollup_hours (desk_id, question, day, hour, language, burst, score_2)
+                 VALUES ('desk', 'IV', '2026-11-02', 9, 'pl', 0, 1),
+                 ('desk', 'IV', '2026-11-09', 9, 'pl', 0, 2),
+                 ('desk', 'IV', '2026-11-10', 9, 'pl', 0, 8);
+             INSERT INTO rollup_reasons (desk_id, question, day, language, burst, reason, chosen)
+                 VALUES ('desk', 'IV', '2026-11-02', 'pl', 0, 'iv-jargon', 1),
+                 ('desk', 'IV', '2026-11-30', 'pl', 0, 'iv-jargon', 3);",
+        )
+        .expect("old rows");
+        tx.commit().expect("commit");
+
+        migrate(&mut conn).expect("migrated");
+        let rows = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .expect("prepare")
+                .query_map([], |r| r.get(0))
+                .expect("query")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows")
+        };
+        assert_eq!(
+            rows("SELECT month || ' ' || score_2 || ' ' || reasons FROM rollup_months"),
+            ["2026-11-01 3 1", "2026-12-01 4 0"]
+        );
+        // 2 and 9 November 2026 are Mondays (0), the 10th a Tuesday.
+        assert_eq!(
+            rows(
+                "SELECT month || ' ' || weekday || ' ' || hour || ' ' || score_2
+                 FROM rollup_month_hours"
+            ),
+            ["2026-11-01 0 9 3", "2026-11-01 1 9 8"]
+        );
+        assert_eq!(
+            rows("SELECT month || ' ' || reason || ' ' || chosen FROM rollup_month_reasons"),
+            ["2026-11-01 iv-jargon 4"]
+        );
+        assert_eq!(
+            rows("SELECT id || ' ' || reasons || ' ' || hex(content_sha256) FROM answers"),
+            ["a iv-jargon 01"]
+        );
+        assert!(
+            conn.prepare("SELECT content FROM answers").is_err(),
+            "the JSON is gone"
         );
     }
 }

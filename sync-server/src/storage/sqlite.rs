@@ -984,6 +984,46 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_conflict_logs_the_first_record_as_it_arrived_though_its_json_is_not_stored() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let first = RatingRecord {
+            reasons: vec!["v-slow-answer".parse().expect("reason")],
+            supersedes: Some(RecordId::new_random()),
+            sequence: 7,
+            ..standard_record(model::Answer::Score(Score::VERY_BAD))
+        };
+        let second = RatingRecord {
+            answer: Score::GOOD.into(),
+            reasons: vec![],
+            ..first.clone()
+        };
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&first)),
+            [RecordOutcome::Stored]
+        );
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&first)),
+            [RecordOutcome::Duplicate]
+        );
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&second)),
+            [RecordOutcome::Conflict]
+        );
+        let logged: (String, String) = db
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT first_content, second_content FROM conflicts",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .expect("the conflict");
+        let json = |r: &RatingRecord| serde_json::to_string(r).expect("json");
+        assert_eq!(logged, (json(&first), json(&second)));
+    }
+
     fn counted(db: &SqliteBackend) -> [i64; 4] {
         db.rollups(&DESK.parse().expect("desk"))
             .expect("rollups")
@@ -1339,8 +1379,9 @@ mod tests {
         assert_eq!(rollups.iter().map(|r| r.reasons).sum::<i64>(), 0);
     }
 
-    /// Every non-empty rollup cell (daily, hourly, per reason), and the same cells recounted
-    /// from the counted answers: they must be equal cell by cell, not only in sum.
+    /// Every non-empty rollup cell (daily, hourly, per reason; and the same by month), and the
+    /// same cells recounted from the counted answers: they must be equal cell by cell, not only
+    /// in sum.
     fn rollups_and_recount(db: &SqliteBackend) -> (Vec<String>, Vec<String>) {
         db.read(|conn| {
             let rows = |sql: &str| -> rusqlite::Result<Vec<String>> {
@@ -1362,6 +1403,19 @@ mod tests {
                 "SELECT 'r|' || desk_id || '|' || question || '|' || day || '|' || language || '|'
                         || burst || '|' || reason || '|' || chosen
                  FROM rollup_reasons WHERE chosen <> 0",
+                "SELECT 'm|' || desk_id || '|' || question || '|' || month || '|' || language || '|'
+                        || larger_text || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable || '|' || reasons
+                 FROM rollup_months WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     + reasons <> 0",
+                "SELECT 'mh|' || desk_id || '|' || question || '|' || month || '|' || weekday || '|'
+                        || hour || '|' || language || '|' || burst || '|' || score_1 || ','
+                        || score_2 || ',' || score_3 || ',' || score_4 || ',' || not_applicable
+                 FROM rollup_month_hours
+                 WHERE score_1 + score_2 + score_3 + score_4 + not_applicable <> 0",
+                "SELECT 'mr|' || desk_id || '|' || question || '|' || month || '|' || language
+                        || '|' || burst || '|' || reason || '|' || chosen
+                 FROM rollup_month_reasons WHERE chosen <> 0",
             ];
             let recounted = [
                 "SELECT 'd|' || desk_id || '|' || question || '|' || local_day || '|' || language
@@ -1381,6 +1435,27 @@ mod tests {
                         || '|' || burst || '|' || reasons || '|' || count(*)
                  FROM answers WHERE counted = 1 AND reasons <> ''
                  GROUP BY desk_id, question, local_day, language, burst, reasons",
+                "SELECT 'm|' || desk_id || '|' || question || '|' || substr(local_day, 1, 7)
+                        || '-01|' || language || '|' || larger_text || '|' || burst || '|'
+                        || total(score IS 1) || ',' || total(score IS 2) || ','
+                        || total(score IS 3) || ',' || total(score IS 4) || ','
+                        || total(not_applicable) || '|' || total(reasons <> '')
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, substr(local_day, 1, 7), language, larger_text,
+                     burst",
+                "SELECT 'mh|' || desk_id || '|' || question || '|' || substr(local_day, 1, 7)
+                        || '-01|' || ((CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7)
+                        || '|' || local_hour || '|' || language || '|' || burst || '|'
+                        || total(score IS 1) || ',' || total(score IS 2) || ','
+                        || total(score IS 3) || ',' || total(score IS 4) || ','
+                        || total(not_applicable)
+                 FROM answers WHERE counted = 1
+                 GROUP BY desk_id, question, substr(local_day, 1, 7),
+                     strftime('%w', local_day), local_hour, language, burst",
+                "SELECT 'mr|' || desk_id || '|' || question || '|' || substr(local_day, 1, 7)
+                        || '-01|' || language || '|' || burst || '|' || reasons || '|' || count(*)
+                 FROM answers WHERE counted = 1 AND reasons <> ''
+                 GROUP BY desk_id, question, substr(local_day, 1, 7), language, burst, reasons",
             ];
             let mut all = (Vec::new(), Vec::new());
             for sql in stored {

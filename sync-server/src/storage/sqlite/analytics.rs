@@ -1,8 +1,10 @@
 //! The dashboard's queries: every aggregate reads the rollups (`rollups`, `rollup_hours`,
-//! `rollup_reasons`) joined to `desks` for the office and department, filtered in SQL by the
+//! `rollup_reasons`, and for a period's whole calendar months their monthly twins) joined to
+//! `desks` for the office and department, filtered in SQL by the
 //! viewer's scope and the filter, whose values are only ever bound parameters. Only the export
 //! reads individual answers, desk by desk along an index, row by row.
 
+use chrono::{Datelike, Months, NaiveDate};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
@@ -27,24 +29,29 @@ impl Conditions {
     }
 }
 
-/// Which of the filter's dimensions a rollup table has.
+/// Which of the filter's dimensions a query narrows by.
 #[derive(Clone, Copy)]
 struct Dimensions {
-    /// The table's day column (`day` in rollups, `local_day` in answers).
-    day: &'static str,
     /// Whether to filter by the filter's question.
     question: bool,
     /// Otherwise, whether to list every question (for tables indexed by question first).
     every_question: bool,
 }
 
-/// The conditions for rows of table alias `r` joined to `desks d`.
-fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
+/// The conditions for rows of rollup table alias `r` joined to `desks d`, in the period from
+/// `first` to `last` of the table's `period` column (a day, or a month's first day).
+fn conditions(
+    filter: &Filter,
+    scope: &Scope,
+    dims: Dimensions,
+    period: &str,
+    (first, last): (NaiveDate, NaiveDate),
+) -> Conditions {
     let mut c = Conditions {
-        sql: format!("r.{0} >= ? AND r.{0} <= ?", dims.day),
+        sql: format!("r.{period} >= ? AND r.{period} <= ?"),
         values: vec![
-            Value::Text(filter.from.to_string()),
-            Value::Text(filter.to.to_string()),
+            Value::Text(first.to_string()),
+            Value::Text(last.to_string()),
         ],
     };
     if dims.question {
@@ -83,14 +90,156 @@ fn conditions(filter: &Filter, scope: &Scope, dims: Dimensions) -> Conditions {
 }
 
 const ROLLUP_DAYS: Dimensions = Dimensions {
-    day: "day",
     question: true,
     every_question: false,
 };
 
+/// How a period is read: whole calendar months from the monthly rollups and the days before
+/// the first and after the last of them from the daily ones (`Months`), or day by day (`Days`,
+/// for what is grouped by day or week).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Reading {
+    Months,
+    Days,
+}
+
+/// A span of days, or of months by their first days, first to last.
+type Span = (NaiveDate, NaiveDate);
+
+/// The parts of the period `from`..=`to`: spans of days, and the first days of its first and
+/// last whole calendar months, if it holds any (and `reading` is by months).
+fn spans(from: NaiveDate, to: NaiveDate, reading: Reading) -> (Vec<Span>, Option<Span>) {
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| first_of(d).checked_add_months(Months::new(1));
+    // The first whole month starts on `from` or the 1st after it; the last whole month ends
+    // on `to` or on the last day before `to`'s month.
+    let first_month = if from.day() == 1 {
+        Some(from)
+    } else {
+        next_month(from)
+    };
+    let after_last_month = if next_month(to).and_then(|n| n.pred_opt()) == Some(to) {
+        next_month(to)
+    } else {
+        Some(first_of(to))
+    };
+    match (reading, first_month, after_last_month) {
+        (Reading::Months, Some(first), Some(after)) if first < after => {
+            let last_month = after.checked_sub_months(Months::new(1)).unwrap_or(first);
+            let mut days = Vec::new();
+            if let Some(before) = first.pred_opt().filter(|b| from <= *b) {
+                days.push((from, before));
+            }
+            if after <= to {
+                days.push((after, to));
+            }
+            (days, Some((first, last_month)))
+        }
+        _ => (vec![(from, to)], None),
+    }
+}
+
+/// A rollup family, read from its daily table and its monthly one alike.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Family {
+    /// `rollups` and `rollup_months`: `question, day, desk_id, language, larger_text, burst`,
+    /// the counts and `reasons` (the answers that named one).
+    Days,
+    /// `rollup_hours` and `rollup_month_hours`: `question, weekday, hour, desk_id, language,
+    /// burst` and the counts.
+    Hours,
+    /// `rollup_reasons` and `rollup_month_reasons`: `question, reason, chosen, desk_id,
+    /// language, burst`.
+    Reasons,
+}
+
+impl Family {
+    /// The table, its period column and the columns one part of a period selects from it.
+    fn part(self, monthly: bool) -> (&'static str, &'static str, &'static str) {
+        match (self, monthly) {
+            (Family::Days, false) => ("rollups", "day", "r.day"),
+            (Family::Days, true) => ("rollup_months", "month", "r.month"),
+            (Family::Hours, false) => (
+                "rollup_hours",
+                "day",
+                "(CAST(strftime('%w', r.day) AS INTEGER) + 6) % 7",
+            ),
+            (Family::Hours, true) => ("rollup_month_hours", "month", "r.weekday"),
+            (Family::Reasons, false) => ("rollup_reasons", "day", ""),
+            (Family::Reasons, true) => ("rollup_month_reasons", "month", ""),
+        }
+    }
+
+    /// What one part selects, `when` being its day or weekday column, with its desk's office
+    /// and department if `places`.
+    fn columns(self, when: &str, places: bool) -> String {
+        const COUNTS: &str = "r.score_1, r.score_2, r.score_3, r.score_4, r.not_applicable";
+        let place = if places {
+            "r.desk_id, r.language, r.burst, d.office_id, d.department_id"
+        } else {
+            "r.desk_id, r.language, r.burst"
+        };
+        match self {
+            Family::Days => {
+                format!("r.question, {when} AS day, r.larger_text, {COUNTS}, r.reasons, {place}")
+            }
+            Family::Hours => format!("r.question, {when} AS weekday, r.hour, {COUNTS}, {place}"),
+            Family::Reasons => format!("r.question, r.reason, r.chosen, {place}"),
+        }
+    }
+}
+
+/// The rows of `family` the filter and scope select, as a subquery aliased `c`: one part per
+/// span of days and one for the whole months (see [`spans`]), each narrowed by [`conditions`],
+/// so the outer query only groups and sums. A part is joined to its desk when it selects the
+/// desk's office and department (`places`) or is narrowed by them; otherwise it need not be, as
+/// every rollup's desk is in `desks` (desks are never deleted).
+fn source(
+    filter: &Filter,
+    scope: &Scope,
+    dims: Dimensions,
+    (family, places): (Family, bool),
+    reading: Reading,
+) -> (String, Vec<Value>) {
+    #[cfg(test)]
+    let reading = if tests::DAYS_ONLY.with(std::cell::Cell::get) {
+        Reading::Days
+    } else {
+        reading
+    };
+    let (days, months) = spans(filter.from, filter.to, reading);
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    let spans = days
+        .into_iter()
+        .map(|span| (false, span))
+        .chain(months.map(|span| (true, span)));
+    for (monthly, span) in spans {
+        let (table, period, when) = family.part(monthly);
+        let c = conditions(filter, scope, dims, period, span);
+        let joined = places
+            || scope.office().is_some()
+            || scope.department().is_some()
+            || filter.office.is_some()
+            || filter.department.is_some();
+        let join = if joined {
+            " JOIN desks d ON d.id = r.desk_id"
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "SELECT {} FROM {table} r{join} WHERE {}",
+            family.columns(when, joined),
+            c.sql
+        ));
+        values.extend(c.values);
+    }
+    (format!("({}) c", parts.join(" UNION ALL ")), values)
+}
+
 /// A cell's counts, as [`counts_at`] reads them: scores 1-4, then "does not apply".
 const SUMS: &str =
-    "sum(r.score_1), sum(r.score_2), sum(r.score_3), sum(r.score_4), sum(r.not_applicable)";
+    "sum(c.score_1), sum(c.score_2), sum(c.score_3), sum(c.score_4), sum(c.not_applicable)";
 
 fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> {
     Ok(Counts::new([
@@ -105,26 +254,21 @@ fn counts_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Counts> 
 /// The breakdown's SQL and values.
 fn breakdown_query(filter: &Filter, scope: &Scope, level: Level) -> (String, Vec<Value>) {
     let (columns, group) = match level {
-        Level::Office => ("d.office_id, NULL", "d.office_id"),
+        Level::Office => ("c.office_id, NULL", "c.office_id"),
         Level::Department => (
-            "d.department_id, d.office_id",
-            "d.office_id, d.department_id",
+            "c.department_id, c.office_id",
+            "c.office_id, c.department_id",
         ),
-        Level::Desk => ("r.desk_id, d.office_id", "r.desk_id"),
-        Level::Question => ("r.question, NULL", "r.question"),
+        Level::Desk => ("c.desk_id, c.office_id", "c.desk_id"),
+        Level::Question => ("c.question, NULL", "c.question"),
     };
     let dims = Dimensions {
         question: level != Level::Question,
         every_question: level == Level::Question,
-        ..ROLLUP_DAYS
     };
-    let c = conditions(filter, scope, dims);
-    let sql = format!(
-        "SELECT {columns}, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY {group} ORDER BY {group}",
-        c.sql
-    );
-    (sql, c.values)
+    let (source, values) = source(filter, scope, dims, (Family::Days, true), Reading::Months);
+    let sql = format!("SELECT {columns}, {SUMS} FROM {source} GROUP BY {group} ORDER BY {group}");
+    (sql, values)
 }
 
 /// Counts per office, department, desk or question.
@@ -159,16 +303,19 @@ fn desk_counts_query(filter: &Filter, every_question: bool) -> (String, Vec<Valu
     let dims = Dimensions {
         question: !every_question,
         every_question,
-        ..ROLLUP_DAYS
     };
-    let c = conditions(&everywhere, &Scope::AllOffices, dims);
-    let sql = format!(
-        "SELECT r.question, d.office_id, d.department_id, r.desk_id, {SUMS}
-         FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY r.question, r.desk_id ORDER BY r.question, r.desk_id",
-        c.sql
+    let (source, values) = source(
+        &everywhere,
+        &Scope::AllOffices,
+        dims,
+        (Family::Days, true),
+        Reading::Months,
     );
-    (sql, c.values)
+    let sql = format!(
+        "SELECT c.question, c.office_id, c.department_id, c.desk_id, {SUMS} FROM {source}
+         GROUP BY c.question, c.desk_id ORDER BY c.question, c.desk_id"
+    );
+    (sql, values)
 }
 
 /// Counts per desk of every office, with its question, for disclosure control: the filter's
@@ -209,17 +356,20 @@ fn desk_language_counts_query(filter: &Filter, every_question: bool) -> (String,
     let dims = Dimensions {
         question: !every_question,
         every_question,
-        ..ROLLUP_DAYS
     };
-    let c = conditions(&every_language, &Scope::AllOffices, dims);
-    let sql = format!(
-        "SELECT r.question, r.language, d.office_id, d.department_id, r.desk_id, {SUMS}
-         FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY r.question, r.language, r.desk_id
-         ORDER BY r.question, r.language, r.desk_id",
-        c.sql
+    let (source, values) = source(
+        &every_language,
+        &Scope::AllOffices,
+        dims,
+        (Family::Days, true),
+        Reading::Months,
     );
-    (sql, c.values)
+    let sql = format!(
+        "SELECT c.question, c.language, c.office_id, c.department_id, c.desk_id, {SUMS}
+         FROM {source} GROUP BY c.question, c.language, c.desk_id
+         ORDER BY c.question, c.language, c.desk_id"
+    );
+    (sql, values)
 }
 
 /// As [`desk_counts`], per language too and whatever the filter's language: what a language
@@ -248,16 +398,20 @@ pub(super) fn desk_language_counts(
     Ok(rows)
 }
 
-/// The SQL and values of [`desk_days`].
+/// The SQL and values of [`desk_days`]: day by day.
 fn desk_days_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let c = conditions(filter, scope, ROLLUP_DAYS);
-    let sql = format!(
-        "SELECT d.office_id, d.department_id, r.desk_id, r.day, {SUMS}
-         FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY r.desk_id, r.day ORDER BY d.office_id, d.department_id, r.desk_id, r.day",
-        c.sql
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Days, true),
+        Reading::Days,
     );
-    (sql, c.values)
+    let sql = format!(
+        "SELECT c.office_id, c.department_id, c.desk_id, c.day, {SUMS} FROM {source}
+         GROUP BY c.desk_id, c.day ORDER BY c.office_id, c.department_id, c.desk_id, c.day"
+    );
+    (sql, values)
 }
 
 /// Counts per desk and day (the aggregate export), by office, department, desk and day.
@@ -282,19 +436,16 @@ pub(super) fn desk_days(
     Ok(rows)
 }
 
-/// The trend's SQL and values.
+/// The trend's SQL and values: weeks are read day by day, months month by month.
 fn trend_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let bucket = match filter.step {
-        Step::Week => "date(r.day, '-6 days', 'weekday 1')",
-        Step::Month => "substr(r.day, 1, 7) || '-01'",
+    let (bucket, reading) = match filter.step {
+        Step::Week => ("date(c.day, '-6 days', 'weekday 1')", Reading::Days),
+        Step::Month => ("substr(c.day, 1, 7) || '-01'", Reading::Months),
     };
-    let c = conditions(filter, scope, ROLLUP_DAYS);
-    let sql = format!(
-        "SELECT {bucket} AS start, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY start ORDER BY start",
-        c.sql
-    );
-    (sql, c.values)
+    let (source, values) = source(filter, scope, ROLLUP_DAYS, (Family::Days, false), reading);
+    let sql =
+        format!("SELECT {bucket} AS start, {SUMS} FROM {source} GROUP BY start ORDER BY start");
+    (sql, values)
 }
 
 /// Counts per week (from Monday) or month of the filter's period.
@@ -342,31 +493,38 @@ pub(super) fn reasons(
 fn reasons_query(filter: &Filter, scope: &Scope, limit: usize) -> (String, Vec<Value>) {
     let dims = Dimensions {
         question: filter.question != model::Question::Overall,
-        ..ROLLUP_DAYS
+        every_question: false,
     };
-    let mut c = conditions(filter, scope, dims);
-    c.values
-        .push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT r.question, r.reason, sum(r.chosen) AS chosen
-         FROM rollup_reasons r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY r.question, r.reason HAVING chosen > 0
-         ORDER BY chosen DESC, r.question, r.reason LIMIT ?",
-        c.sql
+    let (source, mut values) = source(
+        filter,
+        scope,
+        dims,
+        (Family::Reasons, false),
+        Reading::Months,
     );
-    (sql, c.values)
+    values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT c.question, c.reason, sum(c.chosen) AS chosen FROM {source}
+         GROUP BY c.question, c.reason HAVING chosen > 0
+         ORDER BY chosen DESC, c.question, c.reason LIMIT ?"
+    );
+    (sql, values)
 }
 
 /// The heatmap's SQL and values.
 fn heatmap_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let c = conditions(filter, scope, ROLLUP_DAYS);
-    let sql = format!(
-        "SELECT (CAST(strftime('%w', r.day) AS INTEGER) + 6) % 7 AS weekday, r.hour, {SUMS}
-         FROM rollup_hours r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY weekday, r.hour ORDER BY weekday, r.hour",
-        c.sql
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Hours, false),
+        Reading::Months,
     );
-    (sql, c.values)
+    let sql = format!(
+        "SELECT c.weekday, c.hour, {SUMS} FROM {source}
+         GROUP BY c.weekday, c.hour ORDER BY c.weekday, c.hour"
+    );
+    (sql, values)
 }
 
 /// Counts per weekday (Monday first) and hour, in Europe/Warsaw time.
@@ -391,13 +549,18 @@ pub(super) fn heatmap(
 
 /// The usage query's SQL and values.
 fn usage_query(filter: &Filter, scope: &Scope) -> (String, Vec<Value>) {
-    let c = conditions(filter, scope, ROLLUP_DAYS);
-    let sql = format!(
-        "SELECT r.language, r.larger_text, {SUMS} FROM rollups r JOIN desks d ON d.id = r.desk_id
-         WHERE {} GROUP BY r.language, r.larger_text",
-        c.sql
+    let (source, values) = source(
+        filter,
+        scope,
+        ROLLUP_DAYS,
+        (Family::Days, false),
+        Reading::Months,
     );
-    (sql, c.values)
+    let sql = format!(
+        "SELECT c.language, c.larger_text, {SUMS} FROM {source}
+         GROUP BY c.language, c.larger_text"
+    );
+    (sql, values)
 }
 
 /// Answers per language chosen and per text size.
@@ -561,6 +724,169 @@ pub(super) fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::sqlite::tally::{Counted, Tally};
+
+    thread_local! {
+        /// Makes every query read its period day by day, as before monthly rollups.
+        pub(super) static DAYS_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("date")
+    }
+
+    #[test]
+    fn a_period_is_read_by_whole_months_and_the_days_at_its_ends() {
+        let spans_of = |from: &str, to: &str| spans(day(from), day(to), Reading::Months);
+        let pair = |a: &str, b: &str| (day(a), day(b));
+        assert_eq!(
+            spans_of("2026-01-01", "2026-11-20"),
+            (
+                vec![pair("2026-11-01", "2026-11-20")],
+                Some(pair("2026-01-01", "2026-10-01"))
+            )
+        );
+        assert_eq!(
+            spans_of("2024-11-21", "2026-11-20"),
+            (
+                vec![
+                    pair("2024-11-21", "2024-11-30"),
+                    pair("2026-11-01", "2026-11-20")
+                ],
+                Some(pair("2024-12-01", "2026-10-01"))
+            )
+        );
+        assert_eq!(
+            spans_of("2026-02-01", "2026-02-28"),
+            (vec![], Some(pair("2026-02-01", "2026-02-01")))
+        );
+        assert_eq!(
+            spans_of("2025-12-31", "2026-03-01"),
+            (
+                vec![
+                    pair("2025-12-31", "2025-12-31"),
+                    pair("2026-03-01", "2026-03-01")
+                ],
+                Some(pair("2026-01-01", "2026-02-01"))
+            )
+        );
+        // No whole month, or read by day: the period as it is.
+        for (from, to, reading) in [
+            ("2026-10-28", "2026-11-26", Reading::Months),
+            ("2026-02-02", "2026-02-28", Reading::Months),
+            ("2026-01-01", "2026-11-20", Reading::Days),
+        ] {
+            assert_eq!(
+                spans(day(from), day(to), reading),
+                (vec![(day(from), day(to))], None)
+            );
+        }
+    }
+
+    /// Every aggregate the dashboard reads for `filter`, as text to compare.
+    fn every_figure(conn: &Connection, filter: &Filter, scope: &Scope) -> String {
+        let mut all = Vec::new();
+        for level in [
+            Level::Office,
+            Level::Department,
+            Level::Desk,
+            Level::Question,
+        ] {
+            all.push(format!(
+                "{:?}",
+                breakdown(conn, filter, scope, level).expect("q")
+            ));
+        }
+        all.push(format!("{:?}", trend(conn, filter, scope).expect("q")));
+        all.push(format!(
+            "{:?}",
+            reasons(conn, filter, scope, 100).expect("q")
+        ));
+        all.push(format!("{:?}", heatmap(conn, filter, scope).expect("q")));
+        all.push(format!("{:?}", usage(conn, filter, scope).expect("q")));
+        for every in [false, true] {
+            all.push(format!(
+                "{:?}",
+                desk_counts(conn, filter, every).expect("q")
+            ));
+            all.push(format!(
+                "{:?}",
+                desk_language_counts(conn, filter, every).expect("q")
+            ));
+        }
+        all.join("\n")
+    }
+
+    #[test]
+    fn figures_read_by_month_equal_figures_read_day_by_day() {
+        use rand::{Rng, SeedableRng};
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::storage::schema::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO offices VALUES ('plock', 'P'), ('gabin', 'G');
+             INSERT INTO departments VALUES ('plock', 'wso', 'W'), ('gabin', 'wso', 'W');
+             INSERT INTO desks VALUES ('plock-wso-01', 'plock', 'wso', 'D', 0, 'IV', 'pl', 'pl',
+                 60, 20, 5, 8, 1);
+             INSERT INTO desks VALUES ('gabin-wso-01', 'gabin', 'wso', 'D', 0, 'IV', 'pl', 'pl',
+                 60, 20, 5, 8, 1);",
+        )
+        .expect("desks");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+        let mut tally = Tally::default();
+        let first = day("2025-12-20");
+        for _ in 0..3000 {
+            let on = first + chrono::Days::new(rng.random_range(0..150));
+            let question = ["overall", "IV"][rng.random_range(0..2)];
+            let score = rng.random_range(1..=4);
+            let reasons = if question == "IV" && score <= 2 {
+                ["iv-jargon", "iv-interrupted", "iv-jargon,iv-interrupted"][rng.random_range(0..3)]
+            } else {
+                ""
+            };
+            let answer = Counted {
+                desk: ["plock-wso-01", "gabin-wso-01"][rng.random_range(0..2)].to_owned(),
+                question: question.to_owned(),
+                day: on.to_string(),
+                hour: rng.random_range(8..16),
+                language: ["pl", "uk"][rng.random_range(0..2)].to_owned(),
+                larger_text: rng.random_ratio(1, 5),
+                burst: question == "overall" && rng.random_ratio(1, 10),
+                answer: if question == "IV" && rng.random_ratio(1, 10) {
+                    model::Answer::NotApplicable
+                } else {
+                    model::Answer::Score(model::Score::try_from(score).expect("score"))
+                },
+                reasons: if rng.random_ratio(1, 10) { "" } else { reasons }.to_owned(),
+            };
+            tally.add(&answer, 1).expect("tally");
+        }
+        let tx = conn.transaction().expect("tx");
+        tally.write(&tx).expect("write");
+        tx.commit().expect("commit");
+
+        let today = day("2026-05-20");
+        let department = Scope::Department {
+            office: "plock".into(),
+            department: "wso".into(),
+        };
+        for query in [
+            "from=2025-12-20&to=2026-05-18",
+            "from=2026-01-01&to=2026-03-31",
+            "from=2025-12-31&to=2026-02-01&standard=IV",
+            "from=2026-01-15&to=2026-04-10&office=plock&language=uk&bursts=include",
+            "from=2026-01-01&to=2026-04-30&desk=gabin-wso-01&step=week",
+        ] {
+            let filter = Filter::parse(query, today, &[]).expect("filter").0;
+            for scope in [Scope::AllOffices, department.clone()] {
+                let by_month = every_figure(&conn, &filter, &scope);
+                DAYS_ONLY.with(|d| d.set(true));
+                let by_day = every_figure(&conn, &filter, &scope);
+                DAYS_ONLY.with(|d| d.set(false));
+                assert_eq!(by_month, by_day, "{query}");
+                assert!(by_month.contains("Counts"), "{query}: some figures");
+            }
+        }
+    }
 
     /// The query plan of `sql`, one line per step.
     fn plan(conn: &Connection, sql: &str, values: Vec<Value>) -> String {
@@ -592,6 +918,16 @@ mod tests {
             Filter::parse("desk=plock-wso-03&bursts=include", today, &[])
                 .expect("filter")
                 .0,
+            Filter::parse("from=2026-01-01&to=2026-11-20", today, &[])
+                .expect("filter")
+                .0,
+            Filter::parse(
+                "from=2024-11-21&to=2026-11-20&office=plock&standard=II&language=en",
+                today,
+                &[],
+            )
+            .expect("filter")
+            .0,
         ];
         let department = Scope::Department {
             office: "plock".into(),
@@ -632,8 +968,8 @@ mod tests {
                         !plan.contains("SCAN r"),
                         "a period is read along an index, not by scanning the rollups: {sql}: {plan}"
                     );
-                    let everywhere = sql.contains("GROUP BY r.question, r.desk_id")
-                        || sql.contains("GROUP BY r.question, r.language, r.desk_id");
+                    let everywhere = sql.contains("GROUP BY c.question, c.desk_id")
+                        || sql.contains("GROUP BY c.question, c.language, c.desk_id");
                     if scope != Scope::AllOffices && !everywhere {
                         assert!(
                             sql.contains("d.office_id = ?"),

@@ -16,9 +16,6 @@ pub const BURST_MIN_RATINGS: usize = 3;
 /// far longer than 10 s, so three visits inside 10 s are not three clients.
 pub const BURST_WINDOW_MS: i64 = 10_000;
 
-/// The question bursts are looked for in: only the overall rating is pressed without a visit.
-const OVERALL: &str = "overall";
-
 /// One overall rating near the one just stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nearby {
@@ -70,15 +67,14 @@ pub(super) fn flag_between(
 ) -> Result<(), StorageError> {
     let nearby = tx
         .prepare_cached(
-            "SELECT id, event_utc_ms, visit_id, burst FROM answers
-             INDEXED BY answers_kiosk_question_time
-             WHERE kiosk_id = ?1 AND question = ?2 AND event_utc_ms BETWEEN ?3 AND ?4
+            // The question is written out, not bound: the index holds overall ratings only.
+            "SELECT id, event_utc_ms, visit_id, burst FROM answers INDEXED BY answers_overall_time
+             WHERE kiosk_id = ?1 AND question = 'overall' AND event_utc_ms BETWEEN ?2 AND ?3
              ORDER BY event_utc_ms",
         )?
         .query_map(
             params![
                 kiosk_id,
-                OVERALL,
                 first_ms - BURST_WINDOW_MS,
                 last_ms + BURST_WINDOW_MS
             ],

@@ -5,7 +5,7 @@
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord, StandardId};
+use model::{Question, RatingRecord, RecordedTime, StandardId};
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
@@ -13,7 +13,7 @@ use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
 use super::offered;
-use super::tally::{Counted, Tally};
+use super::tally::{Counted, Tally, stored_answer};
 use crate::admission;
 use crate::storage::{Kiosk, StorageError};
 
@@ -137,12 +137,12 @@ fn one(
         .prepare_cached(
             "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
                  reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
-                 boottime_ns, clock_synchronized, content, content_sha256, received_at_ms,
+                 boottime_ns, clock_synchronized, content_sha256, received_at_ms,
                  sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
                  superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
                  event_approximate, local_day, local_hour, not_applicable)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32
+                    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31
              WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = ?1)
              ON CONFLICT (id) DO NOTHING",
         )?
@@ -163,7 +163,6 @@ fn one(
             record.recorded.boot_id,
             i64::try_from(record.recorded.boottime_ns).unwrap_or(i64::MAX),
             record.recorded.clock_synchronized,
-            content,
             hash.as_slice(),
             placer.received_ms(),
             sent.wall_clock_ms,
@@ -220,8 +219,13 @@ fn settle_existing(
     received_ms: i64,
 ) -> Result<RecordOutcome, StorageError> {
     let stored: Option<(Vec<u8>, String)> = tx
-        .prepare_cached("SELECT content_sha256, content FROM answers WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(
+            "SELECT content_sha256, id, visit_id, sequence, desk_id, question, score,
+                    not_applicable, reasons, language, larger_text, input, supersedes,
+                    wall_clock_ms, boot_id, boottime_ns, clock_synchronized
+             FROM answers WHERE id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, stored_content(r)?)))
         .optional()?;
     let (first_hash, first_content) = match stored {
         Some(stored) => stored,
@@ -239,6 +243,70 @@ fn settle_existing(
     )?;
     tracing::warn!(record = %id, kiosk = %kiosk.id, "same record id with different content: first kept");
     Ok(RecordOutcome::Conflict)
+}
+
+/// The JSON of the record a row of `answers` holds (columns from 1 on as `settle_existing`
+/// selects them), as ingest hashed it: the same fields give the same text.
+fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
+    fn parsed<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        r.get::<_, String>(i)?.parse().map_err(|e: T::Err| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+        })
+    }
+    let unsigned = |i: usize| -> rusqlite::Result<u64> {
+        u64::try_from(r.get::<_, i64>(i)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, e.into())
+        })
+    };
+    let reasons: String = r.get(8)?;
+    let record = RatingRecord {
+        id: parsed(r, 1)?,
+        visit_id: parsed(r, 2)?,
+        sequence: unsigned(3)?,
+        desk_id: parsed(r, 4)?,
+        question: parsed(r, 5)?,
+        answer: stored_answer(r.get(6)?, r.get(7)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Integer, e.into())
+        })?,
+        reasons: reasons
+            .split(',')
+            .filter(|code| !code.is_empty())
+            .map(|code| {
+                code.parse().map_err(|e: model::ParseError| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        8,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })
+            })
+            .collect::<rusqlite::Result<_>>()?,
+        language: parsed(r, 9)?,
+        larger_text: r.get(10)?,
+        input: parsed(r, 11)?,
+        supersedes: r
+            .get::<_, Option<String>>(12)?
+            .map(|id| {
+                id.parse().map_err(|e: model::ParseError| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        12,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })
+            })
+            .transpose()?,
+        recorded: RecordedTime {
+            wall_clock_ms: r.get(13)?,
+            boot_id: r.get(14)?,
+            boottime_ns: unsigned(15)?,
+            clock_synchronized: r.get(16)?,
+        },
+    };
+    serde_json::to_string(&record).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// A correction un-counts the answer it replaces (only the same kiosk's, only once).

@@ -1,8 +1,10 @@
 //! Rollup changes summed in memory during one transaction and written once per cell at its end:
 //! a batch of 200 answers touches a handful of cells, not 200. One counted answer changes three
 //! rollups: the daily one (`rollups`), the hourly one (`rollup_hours`) and, for each reason it
-//! names, `rollup_reasons`. A "does not apply" answer is counted in the cells' `not_applicable`
-//! column, never among the four scores.
+//! names, `rollup_reasons`; and the same three by calendar month (`rollup_months`,
+//! `rollup_month_hours` by weekday and hour, `rollup_month_reasons`), which long periods read.
+//! A "does not apply" answer is counted in the cells' `not_applicable` column, never among the
+//! four scores.
 
 use std::collections::HashMap;
 
@@ -134,52 +136,98 @@ struct ReasonCell {
     reason: String,
 }
 
+/// A cell of `rollup_month_hours`: `day` holds the month's first day, and the weekday is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MonthHourCell {
+    hour: HourCell,
+    /// 0 Monday … 6 Sunday.
+    weekday: u32,
+}
+
+/// The first day (`YYYY-MM-01`) of the month of `day` (`YYYY-MM-DD`): the key of the monthly
+/// rollups.
+pub(super) fn month_of(day: &str) -> Result<String, StorageError> {
+    Ok(format!("{}-01", &parse_day(day)?.format("%Y-%m")))
+}
+
+/// The weekday of `day`, 0 Monday … 6 Sunday.
+fn weekday_of(day: &str) -> Result<u32, StorageError> {
+    Ok(chrono::Datelike::weekday(&parse_day(day)?).num_days_from_monday())
+}
+
+fn parse_day(day: &str) -> Result<chrono::NaiveDate, StorageError> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|e| StorageError::Corrupt(format!("answer day {day:?}: {e}")))
+}
+
 /// Changes to every rollup this transaction touches.
 #[derive(Debug, Default)]
 pub(super) struct Tally {
     days: HashMap<DayCell, Change>,
     hours: HashMap<HourCell, Change>,
     reasons: HashMap<ReasonCell, i64>,
+    /// The monthly cells: as the daily ones, with `day` the month's first day.
+    months: HashMap<DayCell, Change>,
+    month_hours: HashMap<MonthHourCell, Change>,
+    month_reasons: HashMap<ReasonCell, i64>,
 }
 
 impl Tally {
-    /// Counts an answer (`delta` +1) or un-counts one (−1).
+    /// Counts an answer (`delta` +1) or un-counts one (−1), in its day's cells and its month's.
     pub fn add(&mut self, answer: &Counted, delta: i64) -> Result<(), StorageError> {
-        let day = DayCell {
-            desk: answer.desk.clone(),
-            question: answer.question.clone(),
-            day: answer.day.clone(),
-            language: answer.language.clone(),
-            larger_text: answer.larger_text,
-            burst: answer.burst,
-        };
-        let change = self.days.entry(day).or_default();
-        change.count(answer.answer, delta);
-        if !answer.reasons.is_empty() {
-            change.reasons += delta;
-        }
-        let hour = HourCell {
-            desk: answer.desk.clone(),
-            question: answer.question.clone(),
-            day: answer.day.clone(),
-            hour: answer.hour,
-            language: answer.language.clone(),
-            burst: answer.burst,
-        };
-        self.hours
-            .entry(hour)
-            .or_default()
-            .count(answer.answer, delta);
-        for reason in answer.reasons.split(',').filter(|r| !r.is_empty()) {
-            let cell = ReasonCell {
+        let month = month_of(&answer.day)?;
+        let weekday = weekday_of(&answer.day)?;
+        for (day, monthly) in [(answer.day.as_str(), false), (month.as_str(), true)] {
+            let day_cell = DayCell {
                 desk: answer.desk.clone(),
                 question: answer.question.clone(),
-                day: answer.day.clone(),
+                day: day.to_owned(),
+                language: answer.language.clone(),
+                larger_text: answer.larger_text,
+                burst: answer.burst,
+            };
+            let days = if monthly {
+                &mut self.months
+            } else {
+                &mut self.days
+            };
+            let change = days.entry(day_cell).or_default();
+            change.count(answer.answer, delta);
+            if !answer.reasons.is_empty() {
+                change.reasons += delta;
+            }
+            let hour = HourCell {
+                desk: answer.desk.clone(),
+                question: answer.question.clone(),
+                day: day.to_owned(),
+                hour: answer.hour,
                 language: answer.language.clone(),
                 burst: answer.burst,
-                reason: reason.to_owned(),
             };
-            *self.reasons.entry(cell).or_default() += delta;
+            let change = if monthly {
+                self.month_hours
+                    .entry(MonthHourCell { hour, weekday })
+                    .or_default()
+            } else {
+                self.hours.entry(hour).or_default()
+            };
+            change.count(answer.answer, delta);
+            let reasons = if monthly {
+                &mut self.month_reasons
+            } else {
+                &mut self.reasons
+            };
+            for reason in answer.reasons.split(',').filter(|r| !r.is_empty()) {
+                let cell = ReasonCell {
+                    desk: answer.desk.clone(),
+                    question: answer.question.clone(),
+                    day: day.to_owned(),
+                    language: answer.language.clone(),
+                    burst: answer.burst,
+                    reason: reason.to_owned(),
+                };
+                *reasons.entry(cell).or_default() += delta;
+            }
         }
         Ok(())
     }
@@ -269,6 +317,93 @@ impl Tally {
                 cell.day,
                 cell.language,
                 cell.burst,
+                cell.reason,
+                chosen
+            ])?;
+        }
+        let mut months = tx.prepare_cached(
+            "INSERT INTO rollup_months (question, month, burst, desk_id, language, larger_text,
+                 score_1, score_2, score_3, score_4, not_applicable, reasons)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (question, month, burst, desk_id, language, larger_text) DO UPDATE SET
+                 score_1 = score_1 + excluded.score_1, score_2 = score_2 + excluded.score_2,
+                 score_3 = score_3 + excluded.score_3, score_4 = score_4 + excluded.score_4,
+                 not_applicable = not_applicable + excluded.not_applicable,
+                 reasons = reasons + excluded.reasons",
+        )?;
+        for (cell, change) in self.months {
+            if change.is_none() {
+                continue;
+            }
+            let scores = change.scores;
+            months.execute(params![
+                cell.question,
+                cell.day,
+                cell.burst,
+                cell.desk,
+                cell.language,
+                cell.larger_text,
+                scores[0],
+                scores[1],
+                scores[2],
+                scores[3],
+                change.not_applicable,
+                change.reasons,
+            ])?;
+        }
+        let mut month_hours = tx.prepare_cached(
+            "INSERT INTO rollup_month_hours (question, month, burst, desk_id, weekday, hour,
+                 language, score_1, score_2, score_3, score_4, not_applicable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (question, month, burst, desk_id, weekday, hour, language) DO UPDATE SET
+                 score_1 = score_1 + excluded.score_1, score_2 = score_2 + excluded.score_2,
+                 score_3 = score_3 + excluded.score_3, score_4 = score_4 + excluded.score_4,
+                 not_applicable = not_applicable + excluded.not_applicable",
+        )?;
+        for (
+            MonthHourCell {
+                hour: cell,
+                weekday,
+            },
+            change,
+        ) in self.month_hours
+        {
+            if change.is_none() {
+                continue;
+            }
+            let scores = change.scores;
+            month_hours.execute(params![
+                cell.question,
+                cell.day,
+                cell.burst,
+                cell.desk,
+                weekday,
+                cell.hour,
+                cell.language,
+                scores[0],
+                scores[1],
+                scores[2],
+                scores[3],
+                change.not_applicable,
+            ])?;
+        }
+        let mut month_reasons = tx.prepare_cached(
+            "INSERT INTO rollup_month_reasons (month, question, burst, desk_id, language, reason,
+                 chosen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (month, question, burst, desk_id, language, reason) DO UPDATE SET
+                 chosen = chosen + excluded.chosen",
+        )?;
+        for (cell, chosen) in self.month_reasons {
+            if chosen == 0 {
+                continue;
+            }
+            month_reasons.execute(params![
+                cell.day,
+                cell.question,
+                cell.burst,
+                cell.desk,
+                cell.language,
                 cell.reason,
                 chosen
             ])?;
