@@ -13,6 +13,7 @@ pub mod busy;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod counting;
 pub mod credentials;
 pub mod dashboard;
 pub mod demo;

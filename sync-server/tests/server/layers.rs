@@ -14,6 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "access",
             "admission",
             "analytics",
+            "counting",
             "credentials",
             "event_time",
             "holidays",

@@ -724,7 +724,8 @@ pub(super) fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::sqlite::tally::{Counted, Tally};
+    use crate::counting::tally::{Counted, Tally};
+    use crate::storage::sqlite::tally::write_tally;
 
     thread_local! {
         /// Makes every query read its period day by day, as before monthly rollups.
@@ -861,7 +862,7 @@ mod tests {
             tally.add(&answer, 1).expect("tally");
         }
         let tx = conn.transaction().expect("tx");
-        tally.write(&tx).expect("write");
+        write_tally(tally, &tx).expect("write");
         tx.commit().expect("commit");
 
         let today = day("2026-05-20");

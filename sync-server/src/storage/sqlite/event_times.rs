@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use model::{RatingRecord, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::tally::{Counted, Tally};
+use super::tally::{load_counted, write_tally};
 use crate::admission;
+use crate::counting::tally::{Counted, Tally};
 use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
 use crate::storage::{Kiosk, StorageError};
 
@@ -281,7 +282,7 @@ fn replace_approximate_answers(
             answer.bounds,
         );
         let placed = Placed::from(placement, answer.bounds);
-        let before = Counted::load(tx, &answer.id)?;
+        let before = load_counted(tx, &answer.id)?;
         tx.execute(
             "UPDATE answers SET event_utc_ms = ?2, event_approximate = ?3, local_day = ?4,
                  local_hour = ?5 WHERE id = ?1",
@@ -299,8 +300,10 @@ fn replace_approximate_answers(
                 hour: i64::from(placed.local_hour),
                 ..before.clone()
             };
-            tally.change(&before, &after)?;
+            tally
+                .change(&before, &after)
+                .map_err(StorageError::Corrupt)?;
         }
     }
-    tally.write(tx)
+    write_tally(tally, tx)
 }

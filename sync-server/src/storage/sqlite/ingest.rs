@@ -5,16 +5,16 @@
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord, RecordedTime, StandardId};
+use model::{Question, RatingRecord, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
-use sha2::{Digest, Sha256};
 
 use super::bursts;
 use super::event_times::{self, Placer};
 use super::join;
 use super::offered;
-use super::tally::{Counted, Tally, stored_answer};
-use crate::admission;
+use super::tally::{load_counted, stored_answer, write_tally};
+use crate::counting::outcome;
+use crate::counting::tally::{Counted, Tally};
 use crate::storage::{Kiosk, StorageError};
 
 /// Stores `batch` from `kiosk`, received at `received_ms`, inside `tx`.
@@ -35,7 +35,7 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
-            let outcome = match refusal(kiosk, record, &offered) {
+            let outcome = match outcome::refusal(&kiosk.desk_id, record, &offered) {
                 Some(reason) => RecordOutcome::Rejected { reason },
                 None => one(
                     tx,
@@ -56,7 +56,7 @@ pub(super) fn batch(
     if let (Some(&first), Some(&last)) = (overall_times.iter().min(), overall_times.iter().max()) {
         bursts::flag_between(tx, &kiosk.id, first, last, &mut tally)?;
     }
-    tally.write(tx)?;
+    write_tally(tally, tx)?;
     tx.prepare_cached("UPDATE kiosks SET last_seen_ms = ?2, last_clock = ?3 WHERE id = ?1")?
         .execute(params![
             kiosk.id,
@@ -64,24 +64,6 @@ pub(super) fn batch(
             serde_json::to_string(&batch.sent).unwrap_or_default()
         ])?;
     Ok(BatchReceipt { results })
-}
-
-/// Why `record` from `kiosk` is not stored at all, if it is not: another desk's, not admitted
-/// (see [`admission::check_record`]), or superseding itself.
-fn refusal(kiosk: &Kiosk, record: &RatingRecord, offered: &[StandardId]) -> Option<String> {
-    if record.desk_id != kiosk.desk_id {
-        return Some(format!(
-            "record is for desk {}, but this kiosk is enrolled at desk {}",
-            record.desk_id, kiosk.desk_id
-        ));
-    }
-    if let Err(problem) = admission::check_record(record, &kiosk.desk_id, offered) {
-        return Some(problem.to_string());
-    }
-    if record.supersedes == Some(record.id) {
-        return Some("a record cannot supersede itself".to_owned());
-    }
-    None
 }
 
 /// Stores one admitted record of a batch and returns its outcome.
@@ -94,9 +76,7 @@ fn one(
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
 ) -> Result<RecordOutcome, StorageError> {
-    let content = serde_json::to_string(record)
-        .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", record.id)))?;
-    let hash: [u8; 32] = Sha256::digest(content.as_bytes()).into();
+    let (content, hash) = outcome::fingerprint(record).map_err(StorageError::Corrupt)?;
     let id = record.id.to_string();
     let placed = placer.place(tx, record)?;
 
@@ -130,7 +110,7 @@ fn one(
             .is_some(),
         None => false,
     };
-    let counted = superseded_by.is_none() && !corrects_purged;
+    let counted = outcome::counts_when_stored(superseded_by.is_some(), corrects_purged);
 
     let sent = &batch.sent;
     let inserted = tx
@@ -194,7 +174,7 @@ fn one(
             answer: record.answer,
             reasons: join(&record.reasons),
         };
-        tally.add(&answer, 1)?;
+        tally.add(&answer, 1).map_err(StorageError::Corrupt)?;
     }
     if record.question == Question::Overall {
         overall_times.push(placed.utc_ms);
@@ -233,16 +213,16 @@ fn settle_existing(
             .prepare_cached("SELECT content_sha256 FROM purged_answers WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, PURGED_CONTENT.to_owned())))?,
     };
-    if first_hash == hash {
-        return Ok(RecordOutcome::Duplicate);
+    let settled = outcome::settle_taken(&first_hash, hash);
+    if settled == RecordOutcome::Conflict {
+        tx.execute(
+            "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
+                 second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, kiosk.id, received_ms, first_content, content],
+        )?;
+        tracing::warn!(record = %id, kiosk = %kiosk.id, "same record id with different content: first kept");
     }
-    tx.execute(
-        "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
-             second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, kiosk.id, received_ms, first_content, content],
-    )?;
-    tracing::warn!(record = %id, kiosk = %kiosk.id, "same record id with different content: first kept");
-    Ok(RecordOutcome::Conflict)
+    Ok(settled)
 }
 
 /// The JSON of the record a row of `answers` holds (columns from 1 on as `settle_existing`
@@ -326,13 +306,13 @@ fn uncount_superseded(
     if previous_is_live.is_none() {
         return Ok(());
     }
-    let Some((previous, counted)) = Counted::load(tx, old)? else {
+    let Some((previous, counted)) = load_counted(tx, old)? else {
         return Ok(());
     };
     tx.prepare_cached("UPDATE answers SET superseded_by = ?2, counted = 0 WHERE id = ?1")?
         .execute(params![old, new])?;
     if counted {
-        tally.add(&previous, -1)?;
+        tally.add(&previous, -1).map_err(StorageError::Corrupt)?;
     }
     Ok(())
 }
