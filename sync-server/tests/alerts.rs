@@ -50,7 +50,9 @@ async fn desk_with_kiosk(dir: &tempfile::TempDir) -> (Storage, Kiosk) {
     let storage = Storage::open_sqlite(dir.path().join("server.db"), Connections::default())
         .await
         .expect("storage");
-    storage.seed_offices().await.expect("offices");
+    sync_server::offices::seed_partner_offices(&storage)
+        .await
+        .expect("offices");
     storage
         .add_department("gabin".into(), "ogolny".into(), "Referat Ogólny".into())
         .await

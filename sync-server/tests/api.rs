@@ -80,7 +80,9 @@ impl TestServer {
         let storage = app.storage().clone();
         let base = format!("http://{}/api/v1", app.address());
         tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
+        sync_server::offices::seed_partner_offices(&storage)
+            .await
+            .expect("offices");
         storage
             .add_department(
                 "plock".into(),

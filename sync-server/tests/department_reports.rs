@@ -41,7 +41,9 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
 
 /// Płock with departments wso and wgk, a desk and a kiosk in each, and October's answers.
 async fn offices_with_answers(storage: &Storage) {
-    storage.seed_offices().await.expect("offices");
+    sync_server::offices::seed_partner_offices(storage)
+        .await
+        .expect("offices");
     for (department, name, desk, scores) in [
         (
             "wso",

@@ -74,7 +74,9 @@ impl Server {
                 .await
                 .expect("demo data");
         } else {
-            storage.seed_offices().await.expect("offices");
+            sync_server::offices::seed_partner_offices(&storage)
+                .await
+                .expect("offices");
             storage
                 .add_department("plock".into(), "wso".into(), "Wydział".into())
                 .await

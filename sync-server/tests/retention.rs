@@ -74,7 +74,9 @@ impl Server {
         let storage = app.storage().clone();
         let base = format!("http://{}", app.address());
         tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
+        sync_server::offices::seed_partner_offices(&storage)
+            .await
+            .expect("offices");
         for (office, department) in [("plock", "wso"), ("gabin", "fin")] {
             storage
                 .add_department(office.into(), department.into(), department.into())

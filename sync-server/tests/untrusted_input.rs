@@ -107,7 +107,9 @@ impl Server {
         let storage = app.storage().clone();
         let origin = format!("http://{}", app.address());
         tokio::spawn(app.run_until_stopped());
-        storage.seed_offices().await.expect("offices");
+        sync_server::offices::seed_partner_offices(&storage)
+            .await
+            .expect("offices");
         storage
             .add_department("plock".into(), "wso".into(), "WSO".into())
             .await

@@ -115,7 +115,7 @@ impl InProcessServer {
         let url = format!("http://{}", app.address());
         let storage = app.storage().clone();
         runtime.block_on(async {
-            storage.seed_offices().await?;
+            sync_server::offices::seed_partner_offices(&storage).await?;
             storage
                 .add_department(
                     "plock".into(),

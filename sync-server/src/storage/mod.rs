@@ -136,6 +136,13 @@ pub struct NewKiosk {
     pub clock: RecordedTime,
 }
 
+/// An office: the id every department, desk, user and alert rule names, and its official name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Office {
+    pub id: String,
+    pub name: String,
+}
+
 /// A desk to add, with its survey settings.
 #[derive(Debug, Clone)]
 pub struct NewDesk {
@@ -286,8 +293,12 @@ pub struct PurgeSummary {
 
 /// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
 pub trait Backend: Send + Sync + 'static {
-    /// Adds the five offices of the pilot; adding them again changes nothing.
-    fn seed_offices(&self) -> Result<usize, StorageError>;
+    /// Every office, by id.
+    fn offices(&self) -> Result<Vec<Office>, StorageError>;
+    /// Adds an office; `false` (and nothing changed) when its id is already taken.
+    fn add_office(&self, office: &Office) -> Result<bool, StorageError>;
+    /// Gives an office a new name; `false` when there is no such office.
+    fn rename_office(&self, id: &str, name: &str) -> Result<bool, StorageError>;
     fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError>;
     /// Adds a desk; its survey is checked by [`crate::survey::check`].
     fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError>;
@@ -553,7 +564,10 @@ impl Storage {
         Ok(Storage::new(backend, connections))
     }
 
-    off_runtime!(fn seed_offices() -> usize = |b| b.seed_offices());
+    off_runtime!(fn offices() -> Vec<Office> = |b| b.offices());
+    off_runtime!(fn add_office(office: Office) -> bool = |b| b.add_office(&office));
+    off_runtime!(fn rename_office(id: String, name: String) -> bool
+        = |b| b.rename_office(&id, &name));
     off_runtime!(fn add_department(office: String, id: String, name: String) -> ()
         = |b| b.add_department(&office, &id, &name));
     off_runtime!(fn add_desk(desk: NewDesk) -> () = |b| b.add_desk(&desk));
