@@ -130,7 +130,7 @@ impl Aggregator {
 
 /// The five offices, one department and [`DESK`]; returns an enrollment code for it.
 async fn seed(storage: &sync_server::storage::Storage) -> String {
-    storage.seed_offices().await.expect("offices");
+    storage.seed_partner_offices().await.expect("offices");
     storage
         .add_department(
             "plock".into(),

@@ -19,8 +19,9 @@ use rand::{Rng, SeedableRng};
 use reqwest::header::COOKIE;
 use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
 use sync_server::dashboard::{Lang, Role};
+use sync_server::offices::partner_offices;
 use sync_server::proxies::TrustedProxies;
-use sync_server::storage::sqlite::{OFFICES, SqliteBackend};
+use sync_server::storage::sqlite::SqliteBackend;
 use sync_server::storage::{
     Backend, Connections, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, Storage, TokenLookup,
 };
@@ -55,7 +56,11 @@ fn warsaw_ms(date: NaiveDate, at: NaiveTime) -> i64 {
 
 fn desk_ids() -> Vec<(usize, String, String, String)> {
     let mut desks = Vec::new();
-    for (o, (office, _)) in OFFICES.iter().enumerate() {
+    for (o, office) in partner_offices()
+        .iter()
+        .map(|office| &office.id)
+        .enumerate()
+    {
         for d in 1..=DEPARTMENTS_PER_OFFICE {
             for k in 1..=DESKS_PER_DEPARTMENT {
                 desks.push((
@@ -111,7 +116,9 @@ fn generate(path: &Path, scale: &Scale) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{}{suffix}", partial.display()));
     }
     let db = SqliteBackend::open(&partial, &Connections::default())?;
-    db.seed_offices()?;
+    for office in partner_offices() {
+        db.add_office(&office)?;
+    }
     let catalogue = model::catalogue::Catalogue::ordinance_4216_2018();
     let last = NaiveDate::from_ymd_opt(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2)
         .ok_or_else(|| anyhow::anyhow!("last day"))?;

@@ -13,6 +13,7 @@ use crate::alerts::{CsatWindow, RuleKind};
 use crate::config::Settings;
 use crate::credentials;
 use crate::demo;
+use crate::offices;
 use crate::startup::Application;
 use crate::storage::{Connections, Desk, DeskEditOutcome, KioskStatus, NewDesk, Storage};
 use crate::survey::{DeskSurveyEdit, SurveyError};
@@ -33,7 +34,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server.
     Serve,
-    /// Add the five offices of the pilot (running it again changes nothing).
+    /// Manage offices: add, rename, list.
+    #[command(subcommand)]
+    Office(OfficeCommand),
+    /// Add the pilot's five partner offices that are not there yet (running it again changes
+    /// nothing, and keeps names changed with `office rename`).
     SeedOffices,
     /// Manage departments.
     #[command(subcommand)]
@@ -132,6 +137,28 @@ pub enum AlertsCommand {
     },
     /// Evaluate every rule and deliver due notifications once, with the configured channels.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfficeCommand {
+    /// Add an office; its id is what departments, desks and users name, e.g. kutno.
+    Add {
+        /// Lowercase letters, digits and '-', e.g. kutno.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The official name, e.g. "Urząd Miasta Kutno".
+        #[arg(long)]
+        name: String,
+    },
+    /// Give an office a new name (its id stays).
+    Rename {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List offices: id and name.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,17 +341,49 @@ pub fn parse_languages(list: &[String]) -> anyhow::Result<Vec<LanguageTag>> {
         .context("in --languages")
 }
 
+async fn manage_office(storage: &Storage, command: OfficeCommand) -> anyhow::Result<()> {
+    match command {
+        OfficeCommand::Add { id, name } => {
+            let office = offices::parse(&id, &name)?;
+            if !storage.add_office(office.clone()).await? {
+                bail!(
+                    "office {:?} already exists (see `sync-server office list`; `office rename` changes its name)",
+                    office.id
+                );
+            }
+            println!("office {} added: {}", office.id, office.name);
+        }
+        OfficeCommand::Rename { id, name } => {
+            let id = offices::parse_id(&id)?;
+            let name = offices::parse_name(&id, &name)?;
+            if !storage.rename_office(id.clone(), name.clone()).await? {
+                bail!("unknown office {id:?} (see `sync-server office list`)");
+            }
+            println!("office {id} renamed: {name}");
+        }
+        OfficeCommand::List => {
+            println!("office\tname");
+            for office in storage.offices().await? {
+                println!("{}\t{}", office.id, office.name);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
         Command::Serve | Command::Purge => bail!("not an administration command"),
         Command::Admin(command) => user_admin::admin(storage, command).await?,
         Command::User(command) => user_admin::user(storage, command).await?,
+        Command::Office(command) => manage_office(storage, command).await?,
         Command::SeedOffices => {
-            let added = storage.seed_offices().await?;
+            let added = storage.seed_partner_offices().await?;
             println!("{added} offices added");
         }
         Command::Department(DepartmentCommand::Add { office, id, name }) => {
+            let office = offices::parse_id(&office).context("in --office")?;
             let id = slug("department", &id)?;
             storage.add_department(office, id.clone(), name).await?;
             println!("department {id} added");
@@ -338,6 +397,7 @@ async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
             languages,
             internal_service,
         }) => {
+            let office = offices::parse_id(&office).context("in --office")?;
             let id: DeskId = id.parse().context("in --id")?;
             let languages = parse_languages(&languages)?;
             let default_language = languages.first().cloned().ok_or(SurveyError::NoLanguages)?;
@@ -544,7 +604,10 @@ async fn alert_rule(storage: &Storage, command: AlertRuleCommand, now: i64) -> a
                     "give either --csat-below with --last-responses or --last-days, or --silent-hours"
                 ),
             };
-            let office = add.office.map(|o| slug("office", &o)).transpose()?;
+            let office = add
+                .office
+                .map(|o| offices::parse_id(&o).context("in --office"))
+                .transpose()?;
             let rule = storage.add_alert_rule(kind, office, now).await?;
             println!(
                 "rule #{} added: {}",

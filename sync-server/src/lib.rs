@@ -22,6 +22,7 @@ pub mod event_time;
 pub mod holidays;
 pub mod http;
 pub mod lang;
+pub mod offices;
 pub mod passwords;
 pub mod presentation;
 pub mod proxies;

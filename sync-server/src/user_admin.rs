@@ -122,7 +122,9 @@ async fn add(
 ) -> anyhow::Result<()> {
     let username = parse_username(username)?;
     let role = parse_role(role)?;
-    let office = given(place.office);
+    let office = given(place.office)
+        .map(|office| crate::offices::parse_id(&office).context("in --office"))
+        .transpose()?;
     let department = given(place.department);
     let email = given(place.email);
     let Some(lang) = Lang::parse(place.lang.trim()) else {

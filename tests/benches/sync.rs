@@ -115,7 +115,7 @@ impl InProcessServer {
         let url = format!("http://{}", app.address());
         let storage = app.storage().clone();
         runtime.block_on(async {
-            storage.seed_offices().await?;
+            storage.seed_partner_offices().await?;
             storage
                 .add_department(
                     "plock".into(),

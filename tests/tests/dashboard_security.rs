@@ -242,7 +242,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
     let base = fleet.server.url();
     let session = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("sign in");
     let kiosk = fleet.plock.id.as_str();
-    let forms: [(&str, Vec<(&str, &str)>); 8] = [
+    let forms: [(&str, Vec<(&str, &str)>); 10] = [
         (
             "/dashboard/alerts/rules",
             vec![("silent_hours", "4"), ("office", "")],
@@ -269,6 +269,14 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
             ],
         ),
         ("/dashboard/users/disable", vec![("username", VIEWER.0)]),
+        (
+            "/dashboard/offices",
+            vec![("id", "kutno"), ("name", "Urząd Miasta Kutno")],
+        ),
+        (
+            "/dashboard/offices/rename",
+            vec![("id", "plock"), ("name", "Renamed by a forged form")],
+        ),
         (
             "/dashboard/users/password",
             vec![
@@ -338,6 +346,14 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_or_a_foreign_origin() 
         0,
         "no rule was added by a refused form"
     );
+    assert_eq!(
+        count(
+            &fleet.server,
+            "SELECT count(*) FROM offices WHERE id = 'kutno' OR name LIKE 'Renamed%'"
+        ),
+        0,
+        "no office was added or renamed by a refused form"
+    );
     sign_in(&base, VIEWER.0, VIEWER.1)
         .await
         .expect("old password still valid");
@@ -393,11 +409,13 @@ async fn an_office_viewer_reads_only_its_own_office_by_url_and_api() {
         "no other office"
     );
     assert!(!page.contains("/dashboard/users"), "no users menu");
+    assert!(!page.contains("/dashboard/offices"), "no offices menu");
     assert!(!page.contains("enrollment-code"), "no admin actions");
     for path in [
         "/dashboard/fleet?office=plock",
         "/api/v1/dashboard/kiosks?office=plock",
         "/dashboard/users",
+        "/dashboard/offices",
     ] {
         let refused = viewer.get(path).await.expect("refused");
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");

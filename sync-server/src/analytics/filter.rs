@@ -12,7 +12,7 @@ use model::{DeskId, LanguageTag, Question};
 pub const MAX_PERIOD_DAYS: u64 = 3 * 366;
 
 /// Longest office or department id accepted (ids are short slugs).
-const MAX_ID_CHARS: usize = 64;
+pub const MAX_ID_CHARS: usize = 64;
 
 /// How a problem's parameter name or value is quoted at most (it comes from the request).
 const MAX_QUOTED_CHARS: usize = 40;
@@ -144,15 +144,19 @@ fn problem(parameter: &str, problem: impl Into<String>) -> FilterError {
     }
 }
 
-/// An office or department id: a lowercase slug.
-fn slug(parameter: &str, value: &str) -> Result<String, FilterError> {
-    let ok = !value.is_empty()
+/// Whether `value` is an office or department id: a lowercase slug of at most [`MAX_ID_CHARS`].
+pub fn is_id(value: &str) -> bool {
+    !value.is_empty()
         && value.len() <= MAX_ID_CHARS
         && value
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-');
-    if ok {
+        && !value.starts_with('-')
+}
+
+/// An office or department id: a lowercase slug.
+fn slug(parameter: &str, value: &str) -> Result<String, FilterError> {
+    if is_id(value) {
         Ok(value.to_owned())
     } else {
         Err(problem(
@@ -165,7 +169,7 @@ fn slug(parameter: &str, value: &str) -> Result<String, FilterError> {
     }
 }
 
-/// The ids [`slug`] accepts, as a regular expression for the API's description.
+/// The ids [`is_id`] accepts, as a regular expression for the API's description.
 pub fn id_pattern() -> String {
     format!("^[a-z0-9][a-z0-9-]{{0,{}}}$", MAX_ID_CHARS - 1)
 }

@@ -205,10 +205,13 @@ pub async fn show(
             (None, Some(_)) => true,
         })
         .collect();
-    let offices: Vec<(String, String)> = crate::storage::sqlite::OFFICES
-        .iter()
-        .filter(|(id, _)| viewer.scope.allows_office(id))
-        .map(|(id, name)| ((*id).to_owned(), (*name).to_owned()))
+    let offices: Vec<(String, String)> = state
+        .storage
+        .offices()
+        .await?
+        .into_iter()
+        .filter(|office| viewer.scope.allows_office(&office.id))
+        .map(|office| (office.id, office.name))
         .collect();
     let report_mail = state
         .storage

@@ -17,7 +17,6 @@ use super::viewer::Viewer;
 use super::{Lang, Role, Scope};
 use crate::credentials;
 use crate::storage::FleetKiosk;
-use crate::storage::sqlite::OFFICES;
 use crate::web::AppState;
 
 /// How long an enrollment code issued here is valid.
@@ -49,14 +48,6 @@ pub(crate) fn office_filter(
 /// The department a viewer's scope limits the fleet to, if any.
 pub(crate) fn department_filter(viewer: &Viewer) -> Option<String> {
     viewer.scope.department().map(str::to_owned)
-}
-
-/// An office's official name, or its id for an office outside the pilot's five.
-fn office_name(id: &str) -> &str {
-    OFFICES
-        .iter()
-        .find(|(office, _)| *office == id)
-        .map_or(id, |(_, name)| name)
 }
 
 fn clock_text(lang: Lang, kiosk: &FleetKiosk) -> String {
@@ -163,7 +154,7 @@ async fn enrollment_section(state: &AppState, viewer: &Viewer) -> Result<Markup,
                 tbody {
                     @for desk in &desks {
                         tr {
-                            td { (office_name(&desk.office_id)) }
+                            td { (desk.survey.office) }
                             td { (desk.survey.desk_name) br; small { (desk.survey.desk_id) } }
                             td {
                                 form method="post" action="/dashboard/fleet/enrollment-code" {

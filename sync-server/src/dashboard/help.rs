@@ -17,8 +17,8 @@ use crate::web::AppState;
 pub fn role_sees(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Admin => lang.pick(
-            "Wszystkie urzędy, ich wydziały i stanowiska; zarządza kioskami, kodami rejestracyjnymi, regułami alertów i kontami użytkowników; pobiera odpowiedzi pojedynczo (bez godziny, języka i rozmiaru tekstu) i może ponownie wysłać raport wydziału.",
-            "Every office, its departments and desks; manages kiosks, enrollment codes, alert rules and user accounts; downloads answers one by one (without time, language or text size) and may send a department's report again.",
+            "Wszystkie urzędy, ich wydziały i stanowiska; zarządza urzędami, kioskami, kodami rejestracyjnymi, regułami alertów i kontami użytkowników; pobiera odpowiedzi pojedynczo (bez godziny, języka i rozmiaru tekstu) i może ponownie wysłać raport wydziału.",
+            "Every office, its departments and desks; manages offices, kiosks, enrollment codes, alert rules and user accounts; downloads answers one by one (without time, language or text size) and may send a department's report again.",
         ),
         Role::Analyst => lang.pick(
             "Wszystkie urzędy, ich wydziały i stanowiska, raporty i alerty; pobiera odpowiedzi pojedynczo (bez godziny, języka i rozmiaru tekstu). Niczym nie zarządza.",

@@ -15,11 +15,12 @@ pub enum Section {
     Alerts,
     Fleet,
     Users,
+    Offices,
     Help,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Overview,
         Section::Standards,
         Section::Patterns,
@@ -27,6 +28,7 @@ impl Section {
         Section::Alerts,
         Section::Fleet,
         Section::Users,
+        Section::Offices,
         Section::Help,
     ];
 
@@ -39,6 +41,7 @@ impl Section {
             Section::Alerts => "/dashboard/alerts",
             Section::Fleet => "/dashboard/fleet",
             Section::Users => "/dashboard/users",
+            Section::Offices => "/dashboard/offices",
             Section::Help => "/dashboard/help",
         }
     }
@@ -52,6 +55,7 @@ impl Section {
             Section::Alerts => lang.pick("Alerty", "Alerts"),
             Section::Fleet => lang.pick("Kioski", "Kiosks"),
             Section::Users => lang.pick("Użytkownicy", "Users"),
+            Section::Offices => lang.pick("Urzędy", "Offices"),
             Section::Help => lang.pick("Pomoc", "Help"),
         }
     }
@@ -59,7 +63,7 @@ impl Section {
     /// Whether the menu shows this section to `role` (the handlers check again themselves).
     pub fn visible_to(self, role: Role) -> bool {
         match self {
-            Section::Users => role == Role::Admin,
+            Section::Users | Section::Offices => role == Role::Admin,
             _ => true,
         }
     }

@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod help;
 pub mod layout;
 pub mod login;
+pub mod offices;
 pub mod pages;
 pub mod refusal;
 pub mod report_mail;
@@ -84,6 +85,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/dashboard/users/disable", post(users::disable))
         .route("/dashboard/users/password", post(users::set_password))
+        .route("/dashboard/offices", get(offices::show).post(offices::add))
+        .route("/dashboard/offices/rename", post(offices::rename))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(security_headers))
 }

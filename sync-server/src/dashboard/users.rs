@@ -15,8 +15,7 @@ use super::refusal::PageError;
 use super::viewer::Viewer;
 use super::{Lang, Role, Scope};
 use crate::passwords::{self, PasswordProblem};
-use crate::storage::sqlite::OFFICES;
-use crate::storage::{NewUser, StorageError, User};
+use crate::storage::{NewUser, Office, StorageError, User};
 use crate::web::AppState;
 
 /// Longest username accepted.
@@ -87,6 +86,7 @@ fn users_page(
     viewer: &Viewer,
     address: &str,
     users: &[User],
+    offices: &[Office],
     message: Option<&(bool, String)>,
 ) -> Markup {
     let lang = viewer.lang;
@@ -172,8 +172,8 @@ fn users_page(
                 label for="new-office" { (lang.pick("Urząd (tylko dla podglądu urzędu i kierownika wydziału)", "Office (office viewers and heads of department only)")) }
                 select #new-office name="office" {
                     option value="" { "—" }
-                    @for (id, name) in OFFICES {
-                        option value=(id) { (name) }
+                    @for office in offices {
+                        option value=(office.id) { (office.name) }
                     }
                 }
             }
@@ -231,6 +231,7 @@ pub async fn show(
 ) -> Result<Markup, PageError> {
     viewer.require_admin()?;
     let users = state.storage.users().await?;
+    let offices = state.storage.offices().await?;
     let message = query
         .done
         .as_deref()
@@ -240,7 +241,13 @@ pub async fn show(
     let address = uri
         .path_and_query()
         .map_or(Section::Users.path(), |p| p.as_str());
-    Ok(users_page(&viewer, address, &users, message.as_ref()))
+    Ok(users_page(
+        &viewer,
+        address,
+        &users,
+        &offices,
+        message.as_ref(),
+    ))
 }
 
 /// After a change: back to the list with what was done (POST, redirect, GET).
@@ -264,12 +271,14 @@ async fn refused(
     message: String,
 ) -> Result<Response, PageError> {
     let users = state.storage.users().await?;
+    let offices = state.storage.offices().await?;
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         users_page(
             viewer,
             Section::Users.path(),
             &users,
+            &offices,
             Some(&(true, message)),
         ),
     )
@@ -331,6 +340,16 @@ pub async fn add(
             "A department is given only for the head of department role, and it needs one.",
         );
         return refused(&state, &viewer, text.into()).await;
+    }
+    if let Some(office) = &office {
+        let offices = state.storage.offices().await?;
+        if !offices.iter().any(|known| &known.id == office) {
+            let text = match lang {
+                Lang::Pl => format!("Nie ma urzędu o identyfikatorze „{office}”."),
+                Lang::En => format!("There is no office with the id \"{office}\"."),
+            };
+            return refused(&state, &viewer, text).await;
+        }
     }
     if let (Some(office), Some(department)) = (&office, &department) {
         let places = state.storage.places(Scope::AllOffices).await?;

@@ -120,7 +120,7 @@ pub async fn run(storage: &Storage, options: Options) -> Result<Summary, DemoErr
 }
 
 async fn add_offices(storage: &Storage) -> Result<(), DemoError> {
-    storage.seed_offices().await?;
+    storage.seed_partner_offices().await?;
     for department in layout::DEPARTMENTS {
         storage
             .add_department(

@@ -39,6 +39,7 @@ pub type Open = fn() -> Fresh;
 macro_rules! backend_conformance_tests {
     ($open:expr) => {
         $crate::storage::conformance::backend_conformance_tests!(@checks $open;
+            offices_are_added_once_renamed_and_named_when_unknown,
             enrollment_spends_a_code_once_and_names_each_problem,
             a_batch_is_stored_once_however_often_it_is_sent,
             identical_batches_sent_at_once_are_stored_once,
@@ -79,7 +80,9 @@ const DESKS: [(&str, &str, &str); 3] = [
 fn set_up(open: Open) -> Fresh {
     let fresh = open();
     let db = &fresh.db;
-    db.seed_offices().expect("offices");
+    for office in crate::offices::partner_offices() {
+        db.add_office(&office).expect("office");
+    }
     for (office, department, desk) in DESKS {
         if db.add_department(office, department, department).is_err() {
             // Added already with the desk before it.
@@ -201,6 +204,51 @@ fn overall(db: &dyn Backend) -> [i64; 4] {
             acc.iter_mut().zip(c.scores).for_each(|(a, n)| *a += n);
             acc
         })
+}
+
+pub fn offices_are_added_once_renamed_and_named_when_unknown(open: Open) {
+    let fresh = set_up(open);
+    let db = &*fresh.db;
+    let kutno = crate::offices::Office {
+        id: "kutno".into(),
+        name: "Urząd Miasta Kutno".into(),
+    };
+    assert!(db.add_office(&kutno).expect("add"), "a new office");
+    assert!(
+        !db.add_office(&kutno).expect("add"),
+        "a taken id changes nothing"
+    );
+    assert!(
+        db.rename_office("kutno", "Urząd Miasta Kutna")
+            .expect("rename")
+    );
+    assert!(
+        !db.rename_office("lodz", "X").expect("rename"),
+        "no such office"
+    );
+    let listed = db.offices().expect("offices");
+    assert!(
+        listed
+            .iter()
+            .any(|o| o.id == "kutno" && o.name == "Urząd Miasta Kutna")
+    );
+    assert_eq!(listed.len(), crate::offices::partner_offices().len() + 1);
+    for refused in [
+        db.add_department("lodz", "wso", "X"),
+        db.add_desk(&NewDesk {
+            id: "lodz-wso-01".parse().expect("desk"),
+            office_id: "lodz".into(),
+            department_id: "wso".into(),
+            name: "X".into(),
+            internal_service: false,
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+            default_language: LanguageTag::polish(),
+        }),
+    ] {
+        let err = refused.expect_err("an unknown office");
+        assert!(err.to_string().contains("lodz"), "{err}");
+    }
 }
 
 pub fn enrollment_spends_a_code_once_and_names_each_problem(open: Open) {

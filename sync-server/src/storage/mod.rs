@@ -24,6 +24,7 @@ use crate::analytics::{
 };
 use crate::busy::Busy;
 use crate::lang::Lang;
+pub use crate::offices::Office;
 use crate::survey::{DeskSurveyEdit, SurveyError};
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
 
@@ -291,8 +292,12 @@ pub struct PurgeSummary {
 
 /// A database the aggregator can run on. Methods block; [`Storage`] calls them off the runtime.
 pub trait Backend: Send + Sync + 'static {
-    /// Adds the five offices of the pilot; adding them again changes nothing.
-    fn seed_offices(&self) -> Result<usize, StorageError>;
+    /// Every office, by id.
+    fn offices(&self) -> Result<Vec<Office>, StorageError>;
+    /// Adds an office; `false` (and nothing changed) when its id is already taken.
+    fn add_office(&self, office: &Office) -> Result<bool, StorageError>;
+    /// Gives an office a new name; `false` when there is no such office.
+    fn rename_office(&self, id: &str, name: &str) -> Result<bool, StorageError>;
     fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError>;
     /// Adds a desk; its survey is checked by [`crate::survey::check`].
     fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError>;
@@ -558,7 +563,22 @@ impl Storage {
         Ok(Storage::new(backend, connections))
     }
 
-    off_runtime!(fn seed_offices() -> usize = |b| b.seed_offices());
+    /// Adds the partner offices that are not there yet (an office already there keeps its
+    /// name) and says how many were added: what `seed-offices` and `demo` do.
+    pub async fn seed_partner_offices(&self) -> Result<usize, StorageError> {
+        let mut added = 0;
+        for office in crate::offices::partner_offices() {
+            if self.add_office(office).await? {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    off_runtime!(fn offices() -> Vec<Office> = |b| b.offices());
+    off_runtime!(fn add_office(office: Office) -> bool = |b| b.add_office(&office));
+    off_runtime!(fn rename_office(id: String, name: String) -> bool
+        = |b| b.rename_office(&id, &name));
     off_runtime!(fn add_department(office: String, id: String, name: String) -> ()
         = |b| b.add_department(&office, &id, &name));
     off_runtime!(fn add_desk(desk: NewDesk) -> () = |b| b.add_desk(&desk));

@@ -30,8 +30,8 @@ mod tally;
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
     DeskEditOutcome, FleetKiosk, Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser,
-    PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup, StorageError,
-    TokenLookup, User, UserCredentials, schema,
+    Office, PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup,
+    StorageError, TokenLookup, User, UserCredentials, schema,
 };
 use crate::access::Scope;
 use crate::alerts::delivery::Channel;
@@ -42,15 +42,6 @@ use crate::analytics::{
 };
 use crate::lang::Lang;
 use crate::survey::{self, DeskSurveyEdit};
-
-/// The offices of the pilot: id and official name.
-pub const OFFICES: [(&str, &str); 5] = [
-    ("plock", "Urząd Miasta Płocka"),
-    ("gabin", "Urząd Miasta i Gminy Gąbin"),
-    ("stara-biala", "Urząd Gminy Stara Biała"),
-    ("gostynin", "Urząd Miasta Gostynina"),
-    ("powiat-gostyninski", "Starostwo Powiatowe w Gostyninie"),
-];
 
 /// Survey timings a new desk starts with (the kiosk's own defaults).
 const IDLE_PROMPT_AFTER_S: u32 = 45;
@@ -239,6 +230,26 @@ fn exists(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqli
         .map(|r| r.is_some())
 }
 
+/// Refuses an office id that names no office, listing the ones there are.
+fn known_office(conn: &Connection, office: &str) -> Result<(), StorageError> {
+    if exists(conn, "SELECT 1 FROM offices WHERE id = ?1", [office])? {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare("SELECT id FROM offices ORDER BY id")?;
+    let known = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let known = if known.is_empty() {
+        "none yet: add one with `sync-server office add` or the partner offices with `seed-offices`"
+            .to_owned()
+    } else {
+        known.join(", ")
+    };
+    Err(StorageError::Invalid(format!(
+        "unknown office {office:?} (known offices: {known})"
+    )))
+}
+
 impl Backend for SqliteBackend {
     fn places(&self, scope: &Scope) -> Result<Places, StorageError> {
         self.read(|conn| analytics::places(conn, scope))
@@ -327,27 +338,41 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn seed_offices(&self) -> Result<usize, StorageError> {
+    fn offices(&self) -> Result<Vec<Office>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT id, name FROM offices ORDER BY id")?;
+            let offices = stmt
+                .query_map([], |r| {
+                    Ok(Office {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(offices)
+        })
+    }
+
+    fn add_office(&self, office: &Office) -> Result<bool, StorageError> {
         self.write(|tx| {
-            let mut added = 0;
-            for (id, name) in OFFICES {
-                added += tx.execute(
-                    "INSERT INTO offices (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
-                    [id, name],
-                )?;
-            }
-            Ok(added)
+            let added = tx.execute(
+                "INSERT INTO offices (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+                [&office.id, &office.name],
+            )?;
+            Ok(added == 1)
+        })
+    }
+
+    fn rename_office(&self, id: &str, name: &str) -> Result<bool, StorageError> {
+        self.write(|tx| {
+            let renamed = tx.execute("UPDATE offices SET name = ?2 WHERE id = ?1", [id, name])?;
+            Ok(renamed == 1)
         })
     }
 
     fn add_department(&self, office: &str, id: &str, name: &str) -> Result<(), StorageError> {
         self.write(|tx| {
-            if !exists(tx, "SELECT 1 FROM offices WHERE id = ?1", [office])? {
-                return Err(StorageError::Invalid(format!(
-                    "unknown office {office:?} (run `seed-offices` first; known: {})",
-                    OFFICES.map(|o| o.0).join(", ")
-                )));
-            }
+            known_office(tx, office)?;
             let added = tx.execute(
                 "INSERT INTO departments (office_id, id, name) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
@@ -364,6 +389,7 @@ impl Backend for SqliteBackend {
 
     fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError> {
         self.write(|tx| {
+            known_office(tx, &desk.office_id)?;
             if !exists(
                 tx,
                 "SELECT 1 FROM departments WHERE office_id = ?1 AND id = ?2",
@@ -902,8 +928,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let db =
             SqliteBackend::open(&dir.path().join("s.db"), &Connections::default()).expect("open");
-        assert_eq!(db.seed_offices().expect("seed"), 5);
-        assert_eq!(db.seed_offices().expect("seed again"), 0);
+        for office in crate::offices::partner_offices() {
+            assert!(db.add_office(&office).expect("add office"));
+        }
         db.add_department("plock", "wso", "Wydział Spraw Obywatelskich")
             .expect("department");
         db.add_desk(&NewDesk {
@@ -1212,12 +1239,72 @@ mod tests {
     }
 
     #[test]
+    fn offices_are_added_once_renamed_and_listed_by_id() {
+        let (_dir, db) = open();
+        let kutno = Office {
+            id: "kutno".into(),
+            name: "Urząd Miasta Kutno".into(),
+        };
+        assert!(db.add_office(&kutno).expect("add"));
+        let again = Office {
+            name: "Another name".into(),
+            ..kutno
+        };
+        assert!(
+            !db.add_office(&again).expect("add again"),
+            "an id is taken once"
+        );
+        assert!(
+            db.rename_office("kutno", "Urząd Miasta Kutna")
+                .expect("rename")
+        );
+        assert!(!db.rename_office("warszawa", "X").expect("rename unknown"));
+        let offices = db.offices().expect("offices");
+        let ids: Vec<&str> = offices.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "gabin",
+                "gostynin",
+                "kutno",
+                "plock",
+                "powiat-gostyninski",
+                "stara-biala"
+            ]
+        );
+        assert_eq!(offices[2].name, "Urząd Miasta Kutna");
+    }
+
+    #[test]
     fn unknown_offices_departments_and_desks_are_named() {
         let (_dir, db) = open();
         let err = db
             .add_department("warszawa", "x", "X")
             .expect_err("unknown");
-        assert!(err.to_string().contains("warszawa"), "{err}");
+        assert!(
+            err.to_string().contains("unknown office \"warszawa\""),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("plock"),
+            "the known offices: {err}"
+        );
+        let err = db
+            .add_desk(&NewDesk {
+                id: "warszawa-wso-01".parse().expect("desk"),
+                office_id: "warszawa".into(),
+                department_id: "wso".into(),
+                name: "Stanowisko 1".into(),
+                internal_service: false,
+                standards: vec![StandardId::II],
+                languages: vec![LanguageTag::polish()],
+                default_language: LanguageTag::polish(),
+            })
+            .expect_err("desk in an unknown office");
+        assert!(
+            err.to_string().contains("unknown office \"warszawa\""),
+            "{err}"
+        );
         let err = db
             .add_department("plock", "wso", "again")
             .expect_err("duplicate");

@@ -48,7 +48,7 @@ async fn desk_with_kiosk(dir: &tempfile::TempDir) -> (Storage, Kiosk) {
     let storage = Storage::open_sqlite(dir.path().join("server.db"), Connections::default())
         .await
         .expect("storage");
-    storage.seed_offices().await.expect("offices");
+    storage.seed_partner_offices().await.expect("offices");
     storage
         .add_department("gabin".into(), "ogolny".into(), "Referat Ogólny".into())
         .await

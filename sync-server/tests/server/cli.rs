@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use crate::support::app::App;
+
 struct Cli {
     dir: tempfile::TempDir,
 }
@@ -720,5 +722,359 @@ fn purge_deletes_by_the_configured_retention_and_a_lower_k_is_refused() {
     assert!(
         err.contains("privacy.toml") && err.contains("`privacy.min_responses`"),
         "{err}"
+    );
+}
+
+#[test]
+fn offices_are_added_renamed_and_listed_and_bad_ids_are_named() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.ok(&["office", "list"]),
+        "office\tname\n",
+        "no office yet"
+    );
+    let err = cli.fails(&[
+        "department",
+        "add",
+        "--office",
+        "kutno",
+        "--id",
+        "wso",
+        "--name",
+        "X",
+    ]);
+    assert!(err.contains("unknown office \"kutno\""), "{err}");
+    assert_eq!(
+        cli.ok(&["office", "add", "kutno", "--name", " Urząd Miasta Kutno "])
+            .trim(),
+        "office kutno added: Urząd Miasta Kutno"
+    );
+    for bad in ["Kutno", "kutno_2", "-kutno", "łódź"] {
+        let err = cli.fails(&["office", "add", bad, "--name", "X"]);
+        assert!(err.contains(&format!("invalid office id {bad:?}")), "{err}");
+    }
+    let err = cli.fails(&["office", "add", "kutno", "--name", "Again"]);
+    assert!(err.contains("office \"kutno\" already exists"), "{err}");
+    let err = cli.fails(&["office", "add", "lodz", "--name", "  "]);
+    assert!(err.contains("invalid name for office \"lodz\""), "{err}");
+    let err = cli.fails(&["office", "rename", "lodz", "--name", "Urząd Miasta Łodzi"]);
+    assert!(err.contains("unknown office \"lodz\""), "{err}");
+    assert_eq!(
+        cli.ok(&["office", "rename", "kutno", "--name", "Urząd Miasta Kutna"])
+            .trim(),
+        "office kutno renamed: Urząd Miasta Kutna"
+    );
+    // The partner offices come from `seed-offices`, which keeps what is there.
+    assert!(cli.ok(&["seed-offices"]).contains('5'));
+    assert!(cli.ok(&["seed-offices"]).contains('0'));
+    assert_eq!(
+        cli.ok(&["office", "list"]),
+        "office\tname\n\
+         gabin\tUrząd Miasta i Gminy Gąbin\n\
+         gostynin\tUrząd Miasta Gostynina\n\
+         kutno\tUrząd Miasta Kutna\n\
+         plock\tUrząd Miasta Płocka\n\
+         powiat-gostyninski\tStarostwo Powiatowe w Gostyninie\n\
+         stara-biala\tUrząd Gminy Stara Biała\n"
+    );
+    // A department, desk, user or alert rule names an existing office, by a valid id.
+    let desk = |office: &str| {
+        cli.fails(&[
+            "desk",
+            "add",
+            "--office",
+            office,
+            "--department",
+            "wso",
+            "--id",
+            "lodz-wso-01",
+            "--name",
+            "Stanowisko 1",
+            "--standards",
+            "IV",
+        ])
+    };
+    let err = desk("lodz");
+    assert!(err.contains("unknown office \"lodz\""), "{err}");
+    let err = desk("Łódź");
+    assert!(err.contains("invalid office id \"Łódź\""), "{err}");
+    let err = cli.fails(&[
+        "department",
+        "add",
+        "--office",
+        "Lodz",
+        "--id",
+        "wso",
+        "--name",
+        "X",
+    ]);
+    assert!(err.contains("invalid office id \"Lodz\""), "{err}");
+    let err = cli.fails_with_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ola",
+            "--role",
+            "office_viewer",
+            "--office",
+            "lodz",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(err.contains("unknown office \"lodz\""), "{err}");
+    let err = cli.fails(&[
+        "alert-rule",
+        "add",
+        "--silent-hours",
+        "2",
+        "--office",
+        "lodz",
+    ]);
+    assert!(err.contains("unknown office \"lodz\""), "{err}");
+}
+
+/// A synchronised kiosk clock reading at `wall_clock_ms`, in one boot that began 20 days ago.
+fn reading(wall_clock_ms: i64) -> model::RecordedTime {
+    let boot_start = chrono::Utc::now().timestamp_millis() - 20 * 24 * 3_600_000;
+    model::RecordedTime {
+        wall_clock_ms,
+        boot_id: "boot".into(),
+        boottime_ns: u64::try_from(wall_clock_ms - boot_start).expect("after boot") * 1_000_000,
+        clock_synchronized: true,
+    }
+}
+
+/// The `name=value` of every `Set-Cookie`, as one `Cookie` header.
+fn cookies(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Signs in through the dashboard's form: the session's `Cookie` header.
+async fn sign_in(base: &str, username: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let form = client
+        .get(format!("{base}/dashboard/login"))
+        .send()
+        .await
+        .expect("form");
+    let cookie = cookies(&form);
+    let page = form.text().await.expect("page");
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker).expect("a form token") + marker.len();
+    let token = page[start..].split('"').next().expect("token").to_owned();
+    let response = client
+        .post(format!("{base}/dashboard/login"))
+        .header(reqwest::header::COOKIE, cookie)
+        .header(reqwest::header::ORIGIN, base)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "{username} signed in"
+    );
+    cookies(&response)
+}
+
+/// Enrolls a kiosk with `code` over the API and sends `n` overall ratings of 4, each its own
+/// visit, five minutes apart, the last an hour ago.
+async fn kiosk_with_answers(base: &str, code: &str, desk: &str, n: i64) {
+    let client = reqwest::Client::new();
+    let now = chrono::Utc::now().timestamp_millis();
+    let enrolled = client
+        .post(format!("{base}/api/v1/enroll"))
+        .json(&model::wire::EnrollRequest {
+            code: code.trim().to_owned(),
+            kiosk_version: "0.1.0".into(),
+            clock: reading(now),
+        })
+        .send()
+        .await
+        .expect("enroll");
+    assert_eq!(
+        enrolled.status(),
+        reqwest::StatusCode::OK,
+        "kiosk at {desk} enrolled"
+    );
+    let enrolled: model::wire::EnrollResponse = enrolled.json().await.expect("enrolled");
+    assert_eq!(enrolled.survey.desk_id.as_str(), desk);
+    let records = (0..n)
+        .map(|i| model::RatingRecord {
+            id: model::RecordId::new_random(),
+            visit_id: model::VisitId::new_random(),
+            sequence: 1,
+            desk_id: desk.parse().expect("desk"),
+            question: model::Question::Overall,
+            answer: model::Score::GOOD.into(),
+            reasons: Vec::new(),
+            language: model::LanguageTag::polish(),
+            larger_text: false,
+            input: model::InputKind::Touch,
+            supersedes: None,
+            recorded: reading(now - (60 + 5 * i) * 60_000),
+        })
+        .collect();
+    let sent = client
+        .post(format!("{base}/api/v1/records"))
+        .bearer_auth(&enrolled.token)
+        .json(&model::wire::RecordBatch {
+            sent: reading(now),
+            records,
+        })
+        .send()
+        .await
+        .expect("records");
+    assert_eq!(
+        sent.status(),
+        reqwest::StatusCode::OK,
+        "answers from {desk} stored"
+    );
+}
+
+/// `path` on the server as the session in `cookie`: status and body.
+async fn page(base: &str, cookie: &str, path: &str) -> (reqwest::StatusCode, String) {
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn a_new_office_is_set_up_from_the_command_line_and_read_on_the_dashboard() {
+    let cli = Cli::new();
+    cli.ok(&["seed-offices"]);
+    cli.ok(&["office", "add", "kutno", "--name", "Urząd Miasta Kutno"]);
+    for (office, department) in [("kutno", "wso"), ("plock", "wso")] {
+        cli.ok(&[
+            "department",
+            "add",
+            "--office",
+            office,
+            "--id",
+            department,
+            "--name",
+            "Wydział Spraw Obywatelskich",
+        ]);
+        cli.ok(&[
+            "desk",
+            "add",
+            "--office",
+            office,
+            "--department",
+            department,
+            "--id",
+            &format!("{office}-wso-01"),
+            "--name",
+            "Stanowisko 1",
+            "--standards",
+            "IV,III",
+        ]);
+    }
+    let kutno_code = cli.ok(&["enroll-code", "--desk", "kutno-wso-01"]);
+    let plock_code = cli.ok(&["enroll-code", "--desk", "plock-wso-01"]);
+    let password = "correct horse battery";
+    cli.ok_with_input(
+        &[
+            "user",
+            "add",
+            "--username",
+            "kasia",
+            "--role",
+            "office_viewer",
+            "--office",
+            "kutno",
+        ],
+        &format!("{password}\n"),
+    );
+    cli.ok_with_input(
+        &["user", "add", "--username", "adam", "--role", "analyst"],
+        &format!("{password}\n"),
+    );
+
+    let database = cli.dir.path().join("server.db");
+    let app = App::spawn_empty(|settings| settings.database = database).await;
+    let base = app.origin();
+    kiosk_with_answers(&base, &kutno_code, "kutno-wso-01", 6).await;
+    kiosk_with_answers(&base, &plock_code, "plock-wso-01", 7).await;
+
+    // A kiosk enrolled just now has its answers placed no earlier than its enrollment, all within
+    // seconds: a burst, so the figures below include bursts.
+    // Every office's row for the analyst, Kutno's with its six answers.
+    let analyst = sign_in(&base, "adam", password).await;
+    let (status, overview) = page(&base, &analyst, "/dashboard?bursts=include").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(overview.contains("data-id=\"kutno\""), "{overview}");
+    assert!(overview.contains("data-id=\"plock\""), "{overview}");
+    assert!(overview.contains("Urząd Miasta Kutno"), "{overview}");
+    let (_, by_office) = page(
+        &base,
+        &analyst,
+        "/api/v1/stats/breakdown?by=office&bursts=include",
+    )
+    .await;
+    let by_office: serde_json::Value = serde_json::from_str(&by_office).expect("json");
+    let responses = |body: &serde_json::Value, office: &str| {
+        body["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == office)
+            .map(|g| g["responses"].clone())
+    };
+    assert_eq!(
+        responses(&by_office, "kutno"),
+        Some(6.into()),
+        "{by_office}"
+    );
+    assert_eq!(
+        responses(&by_office, "plock"),
+        Some(7.into()),
+        "{by_office}"
+    );
+
+    // Kutno's office viewer sees Kutno only, on the page and in the API.
+    let viewer = sign_in(&base, "kasia", password).await;
+    let (status, overview) = page(&base, &viewer, "/dashboard?bursts=include").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(overview.contains("Urząd Miasta Kutno"), "{overview}");
+    assert!(!overview.contains("Płock"), "{overview}");
+    let (_, by_office) = page(
+        &base,
+        &viewer,
+        "/api/v1/stats/breakdown?by=office&bursts=include",
+    )
+    .await;
+    let by_office: serde_json::Value = serde_json::from_str(&by_office).expect("json");
+    assert_eq!(
+        responses(&by_office, "kutno"),
+        Some(6.into()),
+        "{by_office}"
+    );
+    assert_eq!(responses(&by_office, "plock"), None, "{by_office}");
+    let (status, _) = page(&base, &viewer, "/dashboard?office=plock").await;
+    assert_ne!(
+        status,
+        reqwest::StatusCode::OK,
+        "another office is not Kutno's to read"
     );
 }

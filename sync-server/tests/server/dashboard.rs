@@ -2108,3 +2108,88 @@ async fn the_per_answer_export_refuses_a_language_filter() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.lines().count(), 11, "{body}");
 }
+
+#[tokio::test]
+async fn an_admin_adds_and_renames_offices_on_the_offices_page() {
+    let server = Server::spawn().await;
+    let adam = server.as_user(server.session("adam", Role::Admin, None).await);
+    let post = |path: &'static str, id: &str, name: &str| {
+        adam.client
+            .post(format!("{}{path}", adam.base))
+            .header(COOKIE, &adam.cookie)
+            .header(reqwest::header::ORIGIN, &adam.base)
+            .form(&[("csrf_token", "csrf"), ("id", id), ("name", name)])
+            .send()
+    };
+    let (status, page) = adam.get("/dashboard/offices").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("data-office=\"powiat-gostyninski\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"/dashboard/offices\" aria-current=\"page\""),
+        "{page}"
+    );
+
+    let added = post("/dashboard/offices", "kutno", " Urząd Miasta Kutno ")
+        .await
+        .expect("post");
+    assert_eq!(added.status(), StatusCode::OK, "redirected to the list");
+    let page = added.text().await.expect("page");
+    assert!(page.contains("Dodano urząd kutno."), "{page}");
+    assert!(page.contains("data-office=\"kutno\""), "{page}");
+    let (_, users) = adam.get("/dashboard/users").await;
+    assert!(
+        users.contains("<option value=\"kutno\">Urząd Miasta Kutno</option>"),
+        "the users form offers the new office: {users}"
+    );
+
+    for (id, name, expected) in [
+        ("Kutno 2", "X", "„Kutno 2” nie jest identyfikatorem urzędu"),
+        (
+            "kutno",
+            "Again",
+            "Urząd o identyfikatorze „kutno” już istnieje.",
+        ),
+        ("lodz", " ", "Nazwa urzędu lodz musi mieć"),
+    ] {
+        let refused = post("/dashboard/offices", id, name).await.expect("post");
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{id}");
+        let page = refused.text().await.expect("page");
+        assert!(page.contains(expected), "{id}: {page}");
+    }
+    let renamed = post("/dashboard/offices/rename", "kutno", "Urząd Miasta Kutna")
+        .await
+        .expect("post");
+    assert_eq!(renamed.status(), StatusCode::OK, "redirected to the list");
+    let unknown = post("/dashboard/offices/rename", "lodz", "Urząd Miasta Łodzi")
+        .await
+        .expect("post");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let offices = server.storage.offices().await.expect("offices");
+    let kutno = offices.iter().find(|o| o.id == "kutno").expect("kutno");
+    assert_eq!(kutno.name, "Urząd Miasta Kutna");
+    assert_eq!(offices.len(), 6, "nothing else added: {offices:?}");
+
+    // Only admins: no menu entry, page or form for anyone else.
+    let (_, page) = server.get("/dashboard").await;
+    assert!(
+        !page.contains("/dashboard/offices"),
+        "no offices menu for analysts"
+    );
+    assert_eq!(
+        server.get("/dashboard/offices").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let analyst_post = server
+        .client
+        .post(format!("{}/dashboard/offices", server.base))
+        .header(COOKIE, &server.cookie)
+        .header(reqwest::header::ORIGIN, &server.base)
+        .form(&[("csrf_token", "csrf"), ("id", "lodz"), ("name", "Łódź")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(analyst_post.status(), StatusCode::FORBIDDEN);
+}

@@ -39,7 +39,7 @@ fn clock(wall_clock_ms: i64) -> RecordedTime {
 
 /// Płock with departments wso and wgk, a desk and a kiosk in each, and October's answers.
 async fn offices_with_answers(storage: &Storage) {
-    storage.seed_offices().await.expect("offices");
+    storage.seed_partner_offices().await.expect("offices");
     for (department, name, desk, scores) in [
         (
             "wso",

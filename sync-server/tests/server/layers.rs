@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "event_time",
             "holidays",
             "lang",
+            "offices",
             "proxies",
             "survey",
             "telemetry",

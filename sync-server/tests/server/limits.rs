@@ -54,7 +54,7 @@ impl Server {
                 .await
                 .expect("demo data");
         } else {
-            app.storage.seed_offices().await.expect("offices");
+            app.storage.seed_partner_offices().await.expect("offices");
             app.add_department("plock", "wso", "Wydział").await;
             app.add_desk(
                 ("plock", "wso", DESK),

@@ -56,10 +56,8 @@ pub(super) fn add_user(
             "a department viewer needs a department, and only a department viewer has one".into(),
         ));
     }
-    if let Some(office) = &user.office_id
-        && !exists(tx, "SELECT 1 FROM offices WHERE id = ?1", [office])?
-    {
-        return Err(StorageError::Invalid(format!("unknown office {office:?}")));
+    if let Some(office) = &user.office_id {
+        super::known_office(tx, office)?;
     }
     if let (Some(office), Some(department)) = (&user.office_id, &user.department_id)
         && !exists(
@@ -287,7 +285,9 @@ mod tests {
             &crate::storage::Connections::default(),
         )
         .expect("open");
-        db.seed_offices().expect("offices");
+        for office in crate::offices::partner_offices() {
+            db.add_office(&office).expect("office");
+        }
         (dir, db)
     }
 

@@ -1,7 +1,7 @@
 //! SQL of alerts: rules, the readings their evaluation needs, raising and clearing with the
 //! delivery log, and the history pages show. Decisions are made in `crate::alerts`.
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, Row, Transaction, params};
 
 use crate::access::Scope;
 use crate::alerts::delivery::Channel;
@@ -84,13 +84,7 @@ pub fn add_rule(
 ) -> Result<AlertRule, StorageError> {
     kind.check(disclosure).map_err(StorageError::Invalid)?;
     if let Some(office) = office_id {
-        let known = tx
-            .query_row("SELECT 1 FROM offices WHERE id = ?1", [office], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !known {
-            return Err(StorageError::Invalid(format!("unknown office {office:?}")));
-        }
+        super::known_office(tx, office)?;
     }
     let (below, last_responses, last_days, silent_hours) = match kind {
         RuleKind::DeskCsat {

@@ -26,7 +26,7 @@ impl App {
     /// `adjust`, with the pilot's offices seeded.
     pub async fn spawn(adjust: impl FnOnce(&mut Settings)) -> App {
         let app = App::spawn_empty(adjust).await;
-        app.storage.seed_offices().await.expect("offices");
+        app.storage.seed_partner_offices().await.expect("offices");
         app
     }
 
