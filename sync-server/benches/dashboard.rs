@@ -302,7 +302,11 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         dashboard: DashboardSettings::default(),
         proxies: TrustedProxies::default(),
         limits: Limits::default(),
-        privacy: PrivacySettings::default(),
+        // Kept for ten years: the server's retention round must not purge the data measured.
+        privacy: PrivacySettings {
+            answer_retention_months: sync_server::config::MAX_ANSWER_RETENTION_MONTHS,
+            ..PrivacySettings::default()
+        },
     };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());
