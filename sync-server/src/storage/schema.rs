@@ -466,10 +466,8 @@ DROP INDEX rollup_hours_by_question_day;
 CREATE INDEX rollup_hours_by_question_day ON rollup_hours(question, day, burst, desk_id, hour,
     language, score_1, score_2, score_3, score_4, not_applicable);
 "#,
-    // v12 on the perf branch, written after v11 (offices) of another branch: this entry's place in
-    // the list is its number, so a merge only orders the entries.
     r#"
--- v12: less per answer, and long periods read by month. An answer's JSON is no longer kept: every
+-- v11: less per answer, and long periods read by month. An answer's JSON is no longer kept: every
 -- field of the record has its column, so the conflict log rebuilds it from them (its hash stays,
 -- for duplicates). Bursts are looked for among overall ratings only, so their index holds those
 -- only. Beside each daily rollup family a monthly one, kept at ingest by the same tally: a period
