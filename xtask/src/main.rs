@@ -370,15 +370,31 @@ fn install_missing(packages: &[(&str, &str)]) -> anyhow::Result<()> {
 
 /// Installs, with apt-get, the Debian packages (`name` or `name:arch`) dpkg does not have.
 fn install_missing_debs(packages: &[&str]) -> anyhow::Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|package| !deb_installed(package))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
+    let missing = |packages: &[&str]| -> Vec<String> {
+        packages
+            .iter()
+            .filter(|package| !deb_installed(package))
+            .map(|package| (*package).to_owned())
+            .collect()
+    };
+    // Installing one package can remove another that was there: a newer qemu-utils from
+    // backports gives way to qemu-system-arm's own version. So look again, and install what went.
+    for _ in 0..2 {
+        let needed = missing(packages);
+        if needed.is_empty() {
+            return Ok(());
+        }
+        apt_install(&needed.iter().map(String::as_str).collect::<Vec<_>>())?;
     }
-    apt_install(&missing)
+    let still = missing(packages);
+    if still.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "apt-get install left {} not installed (another package removes it?)",
+            still.join(" ")
+        )
+    }
 }
 
 fn deb_installed(package: &str) -> bool {
