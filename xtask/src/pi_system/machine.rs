@@ -114,7 +114,9 @@ impl Machine {
                 "user,id=net0,restrict=on,guestfwd=tcp:{AGGREGATOR_IN_GUEST}-cmd:nc 127.0.0.1 {}",
                 files.aggregator_port
             ))
-            .args(["-device", "virtio-net-pci,netdev=net0"])
+            // No option ROM: the guest boots from -kernel, never by PXE, and without this QEMU
+            // wants efi-virtio.rom, which only the optional ipxe-qemu package ships.
+            .args(["-device", "virtio-net-pci,netdev=net0,romfile="])
             .arg("-chardev")
             .arg(format!(
                 "file,id=console,append=on,path={}",
