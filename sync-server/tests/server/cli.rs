@@ -17,9 +17,14 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with_config(&self.dir.path().join("absent.toml"), args)
+    }
+
+    /// Runs `sync-server --config <config> <args>` on this directory's database.
+    fn run_with_config(&self, config: &std::path::Path, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_sync-server"))
             .arg("--config")
-            .arg(self.dir.path().join("absent.toml"))
+            .arg(config)
             .args(args)
             .env("OCENA_SERVER_DATABASE", self.dir.path().join("server.db"))
             .env_remove("OCENA_SERVER_LISTEN")
@@ -115,14 +120,7 @@ fn a_config_error_names_the_file_and_key() {
     let cli = Cli::new();
     let config = cli.dir.path().join("bad.toml");
     std::fs::write(&config, "listen = \"nowhere\"\n").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_sync-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("kiosks")
-        .env("OCENA_SERVER_DATABASE", cli.dir.path().join("server.db"))
-        .env_remove("OCENA_SERVER_LISTEN")
-        .output()
-        .expect("runs");
+    let out = cli.run_with_config(&config, &["kiosks"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -709,14 +707,7 @@ fn purge_deletes_by_the_configured_retention_and_a_lower_k_is_refused() {
     );
     let config = cli.dir.path().join("privacy.toml");
     std::fs::write(&config, "[privacy]\nmin_responses = 3\n").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_sync-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("purge")
-        .env("OCENA_SERVER_DATABASE", cli.dir.path().join("server.db"))
-        .env_remove("OCENA_SERVER_LISTEN")
-        .output()
-        .expect("runs");
+    let out = cli.run_with_config(&config, &["purge"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
