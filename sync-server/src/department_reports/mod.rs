@@ -173,6 +173,7 @@ impl DepartmentReport {
         include_bursts: bool,
         lang: Lang,
     ) -> Result<DepartmentReport, StorageError> {
+        let storage = &storage.for_one_page();
         let filter = |m: Month| month_filter(office, department, m, include_bursts);
         let months = [month, month.previous(), month.year_before()];
         let mut by_question = Vec::with_capacity(3);

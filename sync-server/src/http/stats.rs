@@ -176,6 +176,7 @@ async fn breakdown(
     })?;
     let groups = state
         .storage
+        .for_one_page()
         .breakdown(filter.clone(), viewer.scope.clone(), level)
         .await?;
     Ok(Json(Breakdown {
@@ -232,6 +233,7 @@ async fn trend(
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
     let points = state
         .storage
+        .for_one_page()
         .trend(filter.clone(), viewer.scope.clone())
         .await?;
     Ok(Json(Trend {
@@ -283,6 +285,7 @@ async fn reasons(
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
     let reasons = state
         .storage
+        .for_one_page()
         .top_reasons(filter.clone(), viewer.scope.clone(), 10)
         .await?;
     Ok(Json(Reasons {
@@ -334,6 +337,7 @@ async fn heatmap(
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
     let cells = state
         .storage
+        .for_one_page()
         .heatmap(filter.clone(), viewer.scope.clone())
         .await?;
     Ok(Json(Heatmap {
@@ -392,6 +396,7 @@ async fn usage(
     let (filter, _) = read(&state, &viewer, query.as_deref(), &[]).await?;
     let usage = state
         .storage
+        .for_one_page()
         .usage(filter.clone(), viewer.scope.clone())
         .await?;
     Ok(Json(UsageFigures {

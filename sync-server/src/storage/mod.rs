@@ -5,6 +5,7 @@
 pub mod accounts;
 #[cfg(test)]
 pub mod conformance;
+mod disclosed;
 pub mod schema;
 pub mod sqlite;
 
@@ -20,13 +21,15 @@ use crate::alerts::delivery::Channel;
 use crate::alerts::{AlertEvent, AlertRecord, AlertRule, Change, OpenAlert, Reading, RuleKind};
 use crate::analytics::{
     Counts, DeskCounts, DeskDay, Disclosure, ExportRow, Filter, Group, HeatCell, Level, Node,
-    Places, ReasonCount, TrendPoint, Usage, Withheld,
+    Places, ReasonCount, TrendPoint, Usage,
 };
 use crate::busy::Busy;
 use crate::lang::Lang;
 pub use crate::offices::Office;
 use crate::survey::{DeskSurveyEdit, SurveyError};
 pub use accounts::{ActiveSession, FleetKiosk, NewSession, NewUser, User, UserCredentials};
+pub use disclosed::DecisionMemo;
+use disclosed::{Reads, place, withheld_by_question};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -520,6 +523,9 @@ pub struct Storage {
     export_slots: Arc<tokio::sync::Semaphore>,
     max_wait: Duration,
     disclosure: Disclosure,
+    /// What disclosure control has read for the page this storage serves (see
+    /// [`Storage::for_one_page`]); remembers nothing in the server's shared storage.
+    memo: DecisionMemo,
 }
 
 macro_rules! off_runtime {
@@ -540,6 +546,18 @@ impl Storage {
             export_slots: Arc::new(tokio::sync::Semaphore::new(connections.exports.max(1))),
             max_wait: connections.max_wait,
             disclosure: Disclosure::default(),
+            memo: DecisionMemo::default(),
+        }
+    }
+
+    /// This storage for one page, report, API response or e-mail: disclosure control reads the
+    /// desk counts behind its decisions once per period, language and bursts, however many
+    /// figures the page shows (a page reads them once instead of about ten times). Drop it with
+    /// the page: it does not see answers stored after its first read.
+    pub fn for_one_page(&self) -> Storage {
+        Storage {
+            memo: DecisionMemo::remembering(),
+            ..self.clone()
         }
     }
 
@@ -606,11 +624,19 @@ impl Storage {
     /// Runs `read` off the runtime with the backend and this storage's disclosure control.
     async fn disclosed<T: Send + 'static>(
         &self,
-        read: impl FnOnce(&dyn Backend, Disclosure) -> Result<T, StorageError> + Send + 'static,
+        read: impl FnOnce(&Reads<'_>, Disclosure) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let backend = Arc::clone(&self.backend);
+        let memo = self.memo.clone();
         let disclosure = self.disclosure;
-        tokio::task::spawn_blocking(move || read(backend.as_ref(), disclosure)).await?
+        tokio::task::spawn_blocking(move || {
+            let reads = Reads {
+                backend: backend.as_ref(),
+                memo: &memo,
+            };
+            read(&reads, disclosure)
+        })
+        .await?
     }
 
     /// Counts per office, department, desk or question, each withheld as disclosure control
@@ -622,7 +648,7 @@ impl Storage {
         level: Level,
     ) -> Result<Vec<Group>, StorageError> {
         self.disclosed(move |b, disclosure| {
-            let mut groups = b.breakdown(&filter, &scope, level)?;
+            let mut groups = b.backend.breakdown(&filter, &scope, level)?;
             let every_question = level == Level::Question;
             let withheld = withheld_by_question(b, disclosure, &filter, every_question)?;
             let here = Node::of(&filter, &scope);
@@ -667,7 +693,7 @@ impl Storage {
         scope: Scope,
     ) -> Result<Vec<TrendPoint>, StorageError> {
         self.disclosed(move |b, disclosure| {
-            let mut points = b.trend(&filter, &scope)?;
+            let mut points = b.backend.trend(&filter, &scope)?;
             let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
             disclosure.protect_parts(place_withheld, &mut points, |p| &mut p.counts);
             Ok(points)
@@ -692,7 +718,7 @@ impl Storage {
             }
             let mut standard_shown: HashMap<String, bool> = HashMap::new();
             let mut shown = Vec::new();
-            for reason in b.top_reasons(&filter, &scope, usize::MAX)? {
+            for reason in b.backend.top_reasons(&filter, &scope, usize::MAX)? {
                 if shown.len() == limit {
                     break;
                 }
@@ -733,7 +759,7 @@ impl Storage {
         scope: Scope,
     ) -> Result<Vec<HeatCell>, StorageError> {
         self.disclosed(move |b, disclosure| {
-            let mut cells = b.heatmap(&filter, &scope)?;
+            let mut cells = b.backend.heatmap(&filter, &scope)?;
             let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
             disclosure.protect_parts(place_withheld, &mut cells, |c| &mut c.counts);
             Ok(cells)
@@ -744,7 +770,7 @@ impl Storage {
     /// Counts per language and per text size, each set as parts of their place's total.
     pub async fn usage(&self, filter: Filter, scope: Scope) -> Result<Usage, StorageError> {
         self.disclosed(move |b, disclosure| {
-            let mut usage = b.usage(&filter, &scope)?;
+            let mut usage = b.backend.usage(&filter, &scope)?;
             let place_withheld = place(b, disclosure, &filter, &scope)?.is_withheld();
             disclosure.protect_parts(place_withheld, &mut usage.languages, |(_, c)| c);
             let mut sizes = [usage.normal_text, usage.larger_text];
@@ -781,7 +807,7 @@ impl Storage {
         scope: Scope,
     ) -> Result<Vec<DeskDay>, StorageError> {
         self.disclosed(move |b, disclosure| {
-            let mut days = b.desk_days(&filter, &scope)?;
+            let mut days = b.backend.desk_days(&filter, &scope)?;
             let withheld = withheld_by_question(b, disclosure, &filter, false)?;
             let withheld = withheld.first().map(|(_, w)| w.clone()).unwrap_or_default();
             for desk_days in days.chunk_by_mut(|a, b| a.desk_id == b.desk_id) {
@@ -869,7 +895,8 @@ impl Storage {
         now_ms: i64,
     ) -> Result<AlertRule, StorageError> {
         self.disclosed(move |b, disclosure| {
-            b.add_alert_rule(disclosure, kind, office.as_deref(), now_ms)
+            b.backend
+                .add_alert_rule(disclosure, kind, office.as_deref(), now_ms)
         })
         .await
     }
@@ -881,7 +908,7 @@ impl Storage {
         rule: AlertRule,
         now_ms: i64,
     ) -> Result<Vec<Reading>, StorageError> {
-        self.disclosed(move |b, disclosure| b.alert_readings(&rule, now_ms, disclosure))
+        self.disclosed(move |b, disclosure| b.backend.alert_readings(&rule, now_ms, disclosure))
             .await
     }
     off_runtime!(fn open_alerts() -> Vec<OpenAlert> = |b| b.open_alerts());
@@ -919,156 +946,6 @@ impl Storage {
     off_runtime!(fn delete_session(id_sha256: [u8; 32]) -> () = |b| b.delete_session(id_sha256));
     off_runtime!(fn fleet(office: Option<String>, department: Option<String>) -> Vec<FleetKiosk>
         = |b| b.fleet(office.as_deref(), department.as_deref()));
-}
-
-/// Disclosure control's decision over every office for the filter's question (or, with
-/// `every_question`, for each question), with the question it is for. With a language filter,
-/// a place is withheld also when its language is withheld among its languages unfiltered (the
-/// patterns page's partition), or the filtered figure would give that cell back; and so is
-/// everything inside it.
-fn withheld_by_question(
-    backend: &dyn Backend,
-    disclosure: Disclosure,
-    filter: &Filter,
-    every_question: bool,
-) -> Result<Vec<(String, Withheld)>, StorageError> {
-    let decided = decide_by_question(backend, disclosure, filter, every_question)?;
-    let Some(language) = &filter.language else {
-        return Ok(decided);
-    };
-    let by_language = backend.desk_language_counts(filter, every_question)?;
-    let unfiltered = Filter {
-        language: None,
-        ..filter.clone()
-    };
-    let unfiltered = decide_by_question(backend, disclosure, &unfiltered, every_question)?;
-    Ok(decided
-        .into_iter()
-        .map(|(question, mut withheld)| {
-            let rows: Vec<(&str, &DeskCounts)> = by_language
-                .iter()
-                .filter(|(q, _, _)| *q == question)
-                .map(|(_, l, d)| (l.as_str(), d))
-                .collect();
-            let place_withheld = unfiltered
-                .iter()
-                .find(|(q, _)| *q == question)
-                .map(|(_, w)| w.clone())
-                .unwrap_or_default();
-            let places: std::collections::HashSet<Node> = rows
-                .iter()
-                .flat_map(|(_, d)| {
-                    [
-                        Node::All,
-                        Node::Office(d.office_id.clone()),
-                        Node::Department {
-                            office: d.office_id.clone(),
-                            department: d.department_id.clone(),
-                        },
-                        Node::Desk(d.desk_id.clone()),
-                    ]
-                })
-                .collect();
-            for node in places {
-                // The place's languages as the patterns page orders them.
-                let mut languages: Vec<(&str, Counts)> = Vec::new();
-                for (l, d) in rows.iter().filter(|(_, d)| node.covers(d)) {
-                    match languages.iter_mut().find(|(code, _)| code == l) {
-                        Some((_, counts)) => counts.add(d.counts),
-                        None => languages.push((l, d.counts)),
-                    }
-                }
-                languages.sort_by(|a, b| {
-                    b.1.responses()
-                        .cmp(&a.1.responses())
-                        .then_with(|| a.0.cmp(b.0))
-                });
-                let sizes: Vec<Counts> = languages.iter().map(|(_, c)| *c).collect();
-                let parts = disclosure.withheld_parts(place_withheld.contains(&node), &sizes);
-                let mine = languages
-                    .iter()
-                    .zip(parts)
-                    .any(|((code, _), w)| *code == language.as_str() && w);
-                if mine {
-                    withheld.insert(node);
-                }
-            }
-            // Everything inside a place withheld here is withheld too, as in `places`.
-            for (_, d) in &rows {
-                let office = Node::Office(d.office_id.clone());
-                let department = Node::Department {
-                    office: d.office_id.clone(),
-                    department: d.department_id.clone(),
-                };
-                if withheld.contains(&Node::All) || withheld.contains(&office) {
-                    withheld.insert(department.clone());
-                }
-                if withheld.contains(&Node::All)
-                    || withheld.contains(&office)
-                    || withheld.contains(&department)
-                {
-                    withheld.insert(Node::Desk(d.desk_id.clone()));
-                }
-                if withheld.contains(&Node::All) {
-                    withheld.insert(office);
-                }
-            }
-            (question, withheld)
-        })
-        .collect())
-}
-
-/// [`withheld_by_question`] for the filter as it is.
-fn decide_by_question(
-    backend: &dyn Backend,
-    disclosure: Disclosure,
-    filter: &Filter,
-    every_question: bool,
-) -> Result<Vec<(String, Withheld)>, StorageError> {
-    let counts = backend.desk_counts(filter, every_question)?;
-    let mut questions: Vec<String> = if every_question {
-        std::iter::once("overall".to_owned())
-            .chain(StandardId::ALL.iter().map(|s| s.roman().to_owned()))
-            .collect()
-    } else {
-        vec![filter.question.to_string()]
-    };
-    questions.dedup();
-    Ok(questions
-        .into_iter()
-        .map(|question| {
-            let desks: Vec<DeskCounts> = counts
-                .iter()
-                .filter(|(q, _)| *q == question)
-                .map(|(_, d)| d.clone())
-                .collect();
-            let withheld = disclosure.places(&desks);
-            (question, withheld)
-        })
-        .collect())
-}
-
-/// The counts of the place the filter's figures are about (for the filter's question), marked
-/// withheld as disclosure control decides.
-fn place(
-    backend: &dyn Backend,
-    disclosure: Disclosure,
-    filter: &Filter,
-    scope: &Scope,
-) -> Result<Counts, StorageError> {
-    let desks: Vec<DeskCounts> = backend
-        .desk_counts(filter, false)?
-        .into_iter()
-        .map(|(_, desk)| desk)
-        .collect();
-    let node = Node::of(filter, scope);
-    let mut total = Counts::default();
-    for desk in desks.iter().filter(|d| node.covers(d)) {
-        total.add(desk.counts);
-    }
-    let decided = withheld_by_question(backend, disclosure, filter, false)?;
-    total.withheld = decided.iter().any(|(_, w)| w.contains(&node)) || disclosure.too_few(&total);
-    Ok(total)
 }
 
 /// The size an export chunk grows to before it is sent.

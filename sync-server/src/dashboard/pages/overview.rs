@@ -36,7 +36,7 @@ pub async fn page(
     let lang = view.lang();
     let scope = view.viewer.scope.clone();
     let level = level(&view);
-    let storage = &state.storage;
+    let storage = state.storage.for_one_page();
     let groups = match level {
         Some(level) => {
             storage

@@ -20,11 +20,9 @@ pub async fn page(
         View::read(&state, viewer, query.as_deref(), "/dashboard/patterns", &[]).await?;
     let lang = view.lang();
     let scope = view.viewer.scope.clone();
-    let cells = state
-        .storage
-        .heatmap(view.filter.clone(), scope.clone())
-        .await?;
-    let usage = state.storage.usage(view.filter.clone(), scope).await?;
+    let storage = state.storage.for_one_page();
+    let cells = storage.heatmap(view.filter.clone(), scope.clone()).await?;
+    let usage = storage.usage(view.filter.clone(), scope).await?;
     let chart_cells: Vec<charts::HeatCell> = cells
         .iter()
         .map(|c| charts::HeatCell {

@@ -229,7 +229,7 @@ pub async fn report(
     if view.places.office_name(&office).is_none() || !view.viewer.scope.covers_office(&office) {
         return Err(PageError::NotFound);
     }
-    let report = build(&state.storage, &view, &office, first, last).await?;
+    let report = build(&state.storage.for_one_page(), &view, &office, first, last).await?;
     if as_csv {
         let dialect = Dialect::parse(&extras)?;
         let body = report_csv(&report, dialect);

@@ -32,8 +32,8 @@ pub async fn page(
     .await?;
     let lang = view.lang();
     let scope = view.viewer.scope.clone();
-    let groups = state
-        .storage
+    let storage = state.storage.for_one_page();
+    let groups = storage
         .breakdown(view.filter.clone(), scope.clone(), Level::Question)
         .await?;
     let counts = |q: Question| {
@@ -71,8 +71,7 @@ pub async fn page(
         }
         let mut filter = view.filter.clone();
         filter.question = Question::Standard(id);
-        let reasons = state
-            .storage
+        let reasons = storage
             .top_reasons(filter, scope.clone(), REASONS_PER_STANDARD)
             .await?;
         per_standard.push((id, reasons));
