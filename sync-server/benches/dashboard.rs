@@ -298,6 +298,12 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The month before `day`'s, as report addresses name it (`2026-10`).
+fn month_code(day: NaiveDate) -> String {
+    let previous = day.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(day);
+    format!("{:04}-{:02}", previous.year(), previous.month())
+}
+
 async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
@@ -366,6 +372,22 @@ async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
         (
             "patterns, 30 days",
             format!("{base}/dashboard/patterns?{period}"),
+        ),
+        (
+            "patterns, two years, Ukrainian answers only",
+            format!("{base}/dashboard/patterns?{two_years}&language=uk"),
+        ),
+        (
+            "standards, 30 days",
+            format!("{base}/dashboard/standards?{period}"),
+        ),
+        (
+            "monthly report of an office (two months, by standard and department)",
+            format!("{base}/dashboard/reports/plock/{}", month_code(last)),
+        ),
+        (
+            "department's monthly report (three months, by standard and desk)",
+            format!("{base}/dashboard/reports/plock/d2/{}", month_code(last)),
         ),
     ] {
         let mut times = Vec::with_capacity(samples);
