@@ -15,8 +15,8 @@ use kiosk::store::{Answer, Store};
 use kiosk::sync::{SyncClient, push_backlog};
 use model::wire::{EnrollRequest, RecordBatch};
 use model::{
-    DeskId, InputKind, LanguageTag, Question, RatingRecord, ReasonCode, RecordId, Score,
-    StandardId, VisitId,
+    DeskId, InputKind, LanguageTag, Question, RatingRecord, ReasonCode, RecordId, RecordedTime,
+    Score, StandardId, VisitId,
 };
 use sync_server::config::{Rate, Settings};
 use sync_server::startup::Application;
@@ -50,18 +50,20 @@ fn main() -> anyhow::Result<()> {
     let mut storage = Vec::new();
     for _ in 0..rounds {
         let (client, _) = server.enrolled_client()?;
-        let batch = make_records(records);
+        let boot = Boot::new();
+        let batch = make_records(records, &boot);
         let started = Instant::now();
         for chunk in batch.chunks(BATCH) {
             let receipt = client.send_batch(&RecordBatch {
-                sent: SystemClock::new().now(),
+                sent: boot.now(),
                 records: chunk.to_vec(),
             })?;
             anyhow::ensure!(receipt.results.len() == chunk.len(), "short receipt");
         }
         http.push(per_second(records, started.elapsed()));
         raw.push(raw_insert(&dir.path().join("raw.db"), &batch)?);
-        storage.push(server.storage_ingest(&make_records(records))?);
+        let boot = Boot::new();
+        storage.push(server.storage_ingest(&make_records(records, &boot), &boot)?);
     }
     let (http, raw, storage) = (median(&mut http), median(&mut raw), median(&mut storage));
     println!("| path | records/s |");
@@ -88,9 +90,18 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long before the benchmark its kiosks were enrolled: their backlogs are answers given
+/// since, as a kiosk that was offline for days brings them.
+const ENROLLED_DAYS_AGO: i64 = 30;
+/// A visit's answers (the overall rating and two standards) are this far apart …
+const BETWEEN_ANSWERS_MS: i64 = 5_000;
+/// … and a new client comes to the desk this often.
+const BETWEEN_VISITS_MS: i64 = 45_000;
+
 /// The aggregator on its own Tokio runtime in this process, listening on a loopback port.
 struct InProcessServer {
     url: String,
+    database: std::path::PathBuf,
     storage: sync_server::storage::Storage,
     runtime: tokio::runtime::Runtime,
 }
@@ -140,6 +151,7 @@ impl InProcessServer {
         runtime.spawn(app.run_until_stopped());
         Ok(InProcessServer {
             url,
+            database: dir.join("server.db"),
             storage,
             runtime,
         })
@@ -147,7 +159,7 @@ impl InProcessServer {
 
     /// Ingests `records` straight through the storage, as the HTTP handler does after parsing
     /// and authentication; returns records per second.
-    fn storage_ingest(&self, records: &[RatingRecord]) -> anyhow::Result<f64> {
+    fn storage_ingest(&self, records: &[RatingRecord], boot: &Boot) -> anyhow::Result<f64> {
         let (_, token) = self.enrolled_client()?;
         let lookup = self.runtime.block_on(
             self.storage
@@ -159,7 +171,7 @@ impl InProcessServer {
         let started = Instant::now();
         for chunk in records.chunks(BATCH) {
             let batch = RecordBatch {
-                sent: SystemClock::new().now(),
+                sent: boot.now(),
                 records: chunk.to_vec(),
             };
             let received_ms = chrono::Utc::now().timestamp_millis();
@@ -169,7 +181,9 @@ impl InProcessServer {
         Ok(per_second(records.len(), started.elapsed()))
     }
 
-    /// A new kiosk enrolled at the desk, as `kiosk enroll` does it; with its token.
+    /// A new kiosk enrolled at the desk, as `kiosk enroll` does it, then dated back
+    /// [`ENROLLED_DAYS_AGO`] (as if enrolled a month ago: answers are never placed before their
+    /// kiosk's enrollment); with its token.
     fn enrolled_client(&self) -> anyhow::Result<(SyncClient, String)> {
         let code = sync_server::credentials::new_enrollment_code();
         let now = chrono::Utc::now().timestamp_millis();
@@ -185,14 +199,53 @@ impl InProcessServer {
             kiosk_version: "bench".into(),
             clock: SystemClock::new().now(),
         })?;
+        rusqlite::Connection::open(&self.database)?.execute(
+            "UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - ?1 WHERE id = ?2",
+            rusqlite::params![ENROLLED_DAYS_AGO * 86_400_000, response.kiosk_id],
+        )?;
         Ok((client.with_token(&response.token), response.token))
     }
 }
 
+/// A kiosk's boot that began a week ago (after its enrollment, before its backlog), with a
+/// synchronised clock: the times its answers and batches carry.
+struct Boot {
+    id: String,
+    started_ms: i64,
+}
+
+impl Boot {
+    fn new() -> Boot {
+        Boot {
+            id: VisitId::new_random().to_string(),
+            started_ms: chrono::Utc::now().timestamp_millis() - 7 * 86_400_000,
+        }
+    }
+
+    /// The kiosk's clock at `wall_clock_ms`, in this boot.
+    fn at(&self, wall_clock_ms: i64) -> RecordedTime {
+        RecordedTime {
+            wall_clock_ms,
+            boot_id: self.id.clone(),
+            boottime_ns: u64::try_from(wall_clock_ms - self.started_ms).expect("after the boot")
+                * 1_000_000,
+            clock_synchronized: true,
+        }
+    }
+
+    fn now(&self) -> RecordedTime {
+        self.at(chrono::Utc::now().timestamp_millis())
+    }
+}
+
 /// Records as a kiosk produces them: a visit is an overall rating and two standards, some low
-/// with a reason.
-fn make_records(count: usize) -> Vec<RatingRecord> {
-    let clock = SystemClock::new();
+/// with a reason, [`BETWEEN_ANSWERS_MS`] apart; a visit every [`BETWEEN_VISITS_MS`], the last
+/// one a minute ago, all in one boot with a synchronised clock (20,000 answers span about three
+/// days). Earlier runs gave all answers the same instant: one kiosk's 20,000 answers in one
+/// burst, the burst detector's worst case, which no desk produces.
+fn make_records(count: usize, boot: &Boot) -> Vec<RatingRecord> {
+    let visits = i64::try_from(count / 3 + 1).expect("small");
+    let first_visit_ms = boot.now().wall_clock_ms - 60_000 - visits * BETWEEN_VISITS_MS;
     let desk: DeskId = DESK.parse().expect("desk");
     let mut visit = VisitId::new_random();
     (0..count)
@@ -223,7 +276,13 @@ fn make_records(count: usize) -> Vec<RatingRecord> {
                 larger_text: i % 7 == 0,
                 input: InputKind::Touch,
                 supersedes: None,
-                recorded: clock.now(),
+                recorded: {
+                    let visit_number = i64::try_from(i / 3).expect("small");
+                    let answer_number = i64::try_from(i % 3).expect("small");
+                    boot.at(first_visit_ms
+                        + visit_number * BETWEEN_VISITS_MS
+                        + answer_number * BETWEEN_ANSWERS_MS)
+                },
             }
         })
         .collect()

@@ -66,6 +66,12 @@ pub(super) fn batch(
     Ok(BatchReceipt { results })
 }
 
+/// The newest answer of the kiosk that supersedes `?1`. (Named index: otherwise SQLite may walk
+/// the kiosk's answers by sequence to satisfy ORDER BY.)
+pub(super) const SUPERSEDED_BY: &str = "SELECT id FROM answers INDEXED BY answers_supersedes
+     WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1
+     ORDER BY sequence DESC LIMIT 1";
+
 /// Stores one admitted record of a batch and returns its outcome.
 fn one(
     tx: &Transaction<'_>,
@@ -80,14 +86,9 @@ fn one(
     let id = record.id.to_string();
     let placed = placer.place(tx, record)?;
 
-    // A record that arrives after the record superseding it is kept but not counted. (Named
-    // index: otherwise SQLite may walk the kiosk's answers by sequence to satisfy ORDER BY.)
+    // A record that arrives after the record superseding it is kept but not counted.
     let superseded_by: Option<String> = tx
-        .prepare_cached(
-            "SELECT id FROM answers INDEXED BY answers_supersedes
-             WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1
-             ORDER BY sequence DESC LIMIT 1",
-        )?
+        .prepare_cached(SUPERSEDED_BY)?
         .query_row(params![id, kiosk.id], |r| r.get(0))
         .optional()?;
     // The same, and a correction of an answer already purged for retention: the purged one stays
