@@ -5,6 +5,7 @@
 pub mod accounts;
 #[cfg(test)]
 pub mod conformance;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
