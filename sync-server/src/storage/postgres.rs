@@ -11,6 +11,7 @@ use model::{DeskId, LanguageTag, RecordedTime, StandardId};
 use postgres::{GenericClient, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
+mod accounts;
 mod engine_error;
 mod event_times;
 mod ingest;
@@ -983,52 +984,82 @@ impl Backend for PostgresBackend {
         Err(not_yet("department reports"))
     }
 
-    fn add_user(&self, _user: &NewUser, _now_ms: i64) -> Result<i64, StorageError> {
-        Err(not_yet("dashboard users"))
+    fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError> {
+        self.write(|tx| accounts::add_user(tx, user, now_ms))
     }
 
     fn users(&self) -> Result<Vec<User>, StorageError> {
-        Err(not_yet("dashboard users"))
+        self.read(accounts::users)
     }
 
-    fn user_credentials(&self, _username: &str) -> Result<Option<UserCredentials>, StorageError> {
-        Err(not_yet("dashboard users"))
+    fn user_credentials(&self, username: &str) -> Result<Option<UserCredentials>, StorageError> {
+        self.read(|conn| accounts::user_credentials(conn, username))
     }
 
-    fn disable_user(&self, _username: &str, _now_ms: i64) -> Result<bool, StorageError> {
-        Err(not_yet("dashboard users"))
+    fn disable_user(&self, username: &str, now_ms: i64) -> Result<bool, StorageError> {
+        self.write(|tx| accounts::disable_user(tx, username, now_ms))
     }
 
-    fn set_password(&self, _username: &str, _password_hash: &str) -> Result<bool, StorageError> {
-        Err(not_yet("dashboard users"))
+    fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StorageError> {
+        self.write(|tx| accounts::set_password(tx, username, password_hash))
     }
 
-    fn create_session(&self, _session: &NewSession) -> Result<(), StorageError> {
-        Err(not_yet("dashboard sessions"))
+    fn create_session(&self, session: &NewSession) -> Result<(), StorageError> {
+        self.write(|tx| accounts::create_session(tx, session))
     }
 
     fn session(
         &self,
-        _id_sha256: [u8; 32],
-        _now_ms: i64,
-        _idle_ms: i64,
+        id_sha256: [u8; 32],
+        now_ms: i64,
+        idle_ms: i64,
     ) -> Result<Option<ActiveSession>, StorageError> {
-        Err(not_yet("dashboard sessions"))
+        let found = self.read(|conn| accounts::session(conn, id_sha256, now_ms, idle_ms))?;
+        let Some((session, last_seen_ms)) = found else {
+            return Ok(None);
+        };
+        if super::accounts::worth_marking_used(now_ms, last_seen_ms, idle_ms) {
+            self.write(|tx| accounts::touch_session(tx, id_sha256, now_ms))?;
+        }
+        Ok(Some(session))
     }
 
-    fn set_session_lang(&self, _id_sha256: [u8; 32], _lang: Lang) -> Result<(), StorageError> {
-        Err(not_yet("dashboard sessions"))
+    fn set_session_lang(&self, id_sha256: [u8; 32], lang: Lang) -> Result<(), StorageError> {
+        self.write(|tx| accounts::set_session_lang(tx, id_sha256, lang))
     }
 
-    fn delete_session(&self, _id_sha256: [u8; 32]) -> Result<(), StorageError> {
-        Err(not_yet("dashboard sessions"))
+    fn delete_session(&self, id_sha256: [u8; 32]) -> Result<(), StorageError> {
+        self.write(|tx| accounts::delete_session(tx, id_sha256))
     }
 
     fn fleet(
         &self,
-        _office: Option<&str>,
-        _department: Option<&str>,
+        office: Option<&str>,
+        department: Option<&str>,
     ) -> Result<Vec<FleetKiosk>, StorageError> {
-        Err(not_yet("the fleet view"))
+        self.read(|conn| {
+            conn.query(
+                &format!(
+                    "SELECT {KIOSK_STATUS_COLUMNS}, d.office_id, o.name, d.department_id, d.name
+                     FROM kiosks k JOIN desks d ON d.id = k.desk_id
+                     JOIN offices o ON o.id = d.office_id
+                     WHERE ($1::text IS NULL OR d.office_id = $1)
+                       AND ($2::text IS NULL OR d.department_id = $2)
+                     ORDER BY d.office_id, d.department_id, k.desk_id, k.id"
+                ),
+                &[&office, &department],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(FleetKiosk {
+                    status: kiosk_status(r)?,
+                    office_id: r.try_get(10)?,
+                    office_name: r.try_get(11)?,
+                    department_id: r.try_get(12)?,
+                    desk_name: r.try_get(13)?,
+                })
+            })
+            .collect()
+        })
     }
 }
