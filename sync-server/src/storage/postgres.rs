@@ -12,6 +12,7 @@ use postgres::{GenericClient, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 
 mod accounts;
+mod alerts;
 mod engine_error;
 mod event_times;
 mod ingest;
@@ -879,69 +880,69 @@ impl Backend for PostgresBackend {
 
     fn add_alert_rule(
         &self,
-        _disclosure: Disclosure,
-        _kind: RuleKind,
-        _office: Option<&str>,
-        _now_ms: i64,
+        disclosure: Disclosure,
+        kind: RuleKind,
+        office: Option<&str>,
+        now_ms: i64,
     ) -> Result<AlertRule, StorageError> {
-        Err(not_yet("alert rules"))
+        self.write(|tx| alerts::add_rule(tx, disclosure, kind, office, now_ms))
     }
 
     fn alert_rules(&self) -> Result<Vec<AlertRule>, StorageError> {
-        Err(not_yet("alert rules"))
+        self.read(alerts::rules)
     }
 
-    fn set_alert_rule_enabled(&self, _rule_id: i64, _enabled: bool) -> Result<bool, StorageError> {
-        Err(not_yet("alert rules"))
+    fn set_alert_rule_enabled(&self, rule_id: i64, enabled: bool) -> Result<bool, StorageError> {
+        self.write(|tx| alerts::set_rule_enabled(tx, rule_id, enabled))
     }
 
     fn alert_readings(
         &self,
-        _rule: &AlertRule,
-        _now_ms: i64,
-        _disclosure: Disclosure,
+        rule: &AlertRule,
+        now_ms: i64,
+        disclosure: Disclosure,
     ) -> Result<Vec<Reading>, StorageError> {
-        Err(not_yet("alert readings"))
+        self.read(|conn| alerts::readings(conn, rule, now_ms, disclosure))
     }
 
     fn open_alerts(&self) -> Result<Vec<OpenAlert>, StorageError> {
-        Err(not_yet("alerts"))
+        self.read(alerts::open_alerts)
     }
 
     fn apply_alert_changes(
         &self,
-        _changes: &[Change],
-        _channels: &[Channel],
-        _now_ms: i64,
+        changes: &[Change],
+        channels: &[Channel],
+        now_ms: i64,
     ) -> Result<usize, StorageError> {
-        Err(not_yet("alerts"))
+        self.write(|tx| alerts::apply_changes(tx, changes, channels, now_ms))
     }
 
     fn alert_listing(
         &self,
-        _scope: &Scope,
-        _limit: usize,
+        scope: &Scope,
+        limit: usize,
     ) -> Result<Vec<AlertListing>, StorageError> {
-        Err(not_yet("alerts"))
+        self.read(|conn| alerts::listing(conn, scope, limit))
     }
 
     fn pending_deliveries(
         &self,
-        _now_ms: i64,
-        _limit: usize,
+        now_ms: i64,
+        limit: usize,
     ) -> Result<Vec<PendingDelivery>, StorageError> {
-        Err(not_yet("alert deliveries"))
+        self.read(|conn| alerts::pending_deliveries(conn, now_ms, limit))
     }
 
     fn record_delivery(
         &self,
-        _alert_id: i64,
-        _event: AlertEvent,
-        _channel: Channel,
-        _outcome: &Result<(), String>,
-        _now_ms: i64,
+        alert_id: i64,
+        event: AlertEvent,
+        channel: Channel,
+        outcome: &Result<(), String>,
+        now_ms: i64,
     ) -> Result<(), StorageError> {
-        Err(not_yet("alert deliveries"))
+        self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
     }
 
     fn queue_department_reports(&self, _month: &str, _now_ms: i64) -> Result<usize, StorageError> {
