@@ -103,17 +103,32 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = server_config(&self.socket_dir).connect(postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        let drop_sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let config = server_config(&self.socket_dir);
+        off_async_runtime(move || {
+            if let Ok(mut admin) = config.connect(postgres::NoTls) {
+                let _ = admin.batch_execute(&drop_sql);
+            }
+        });
     }
 }
 
-/// A fresh, empty database; the first call in a process starts the server.
+/// Runs `work` on a thread of its own: the blocking `postgres` client runs a runtime of its
+/// own, which panics on a thread of an async runtime (an async test's).
+fn off_async_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// A fresh, empty database; the first call in a process starts the server. Callable from
+/// async tests too.
 pub fn fresh_database() -> Result<TestDatabase, Error> {
+    off_async_runtime(fresh_database_here)
+}
+
+fn fresh_database_here() -> Result<TestDatabase, Error> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let server = server()?;
     let name = format!("t_{}", NEXT.fetch_add(1, Ordering::Relaxed));

@@ -564,6 +564,26 @@ impl Storage {
         Ok(Storage::new(backend, connections))
     }
 
+    /// Opens (creating and migrating if needed) the database `database` names.
+    pub async fn open(
+        database: &crate::config::Database,
+        connections: Connections,
+    ) -> Result<Storage, StorageError> {
+        match database {
+            crate::config::Database::Sqlite(path) => {
+                Storage::open_sqlite(path.clone(), connections).await
+            }
+            crate::config::Database::Postgres { url, password } => {
+                let (url, password) = (url.clone(), password.clone());
+                let backend = tokio::task::spawn_blocking(move || {
+                    postgres::PostgresBackend::open_url(&url, password.as_deref(), &connections)
+                })
+                .await??;
+                Ok(Storage::new(backend, connections))
+            }
+        }
+    }
+
     /// Adds the partner offices that are not there yet (an office already there keeps its
     /// name) and says how many were added: what `seed-offices` and `demo` do.
     pub async fn seed_partner_offices(&self) -> Result<usize, StorageError> {

@@ -56,9 +56,28 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// PostgreSQL behind the [`Backend`] seam.
 pub struct PostgresBackend {
+    /// Always there until dropped (see `Drop`).
+    pools: Option<Pools>,
+}
+
+struct Pools {
     writers: Pool,
     readers: Pool,
     exports: Pool,
+}
+
+impl Drop for PostgresBackend {
+    /// A `postgres` client closes its connection by blocking on a runtime of its own, which
+    /// panics on a thread of an async runtime (where the last `Storage` is often dropped): the
+    /// pools are closed on a thread of their own.
+    fn drop(&mut self) {
+        if let Some(pools) = self.pools.take() {
+            let closing = std::thread::spawn(move || drop(pools));
+            if closing.join().is_err() {
+                tracing::warn!("closing the PostgreSQL connections failed");
+            }
+        }
+    }
 }
 
 impl PostgresBackend {
@@ -96,17 +115,37 @@ impl PostgresBackend {
                 })
         };
         Ok(PostgresBackend {
-            writers: pool(WRITERS as usize)?,
-            readers: pool(connections.readers)?,
-            exports: pool(connections.exports)?,
+            pools: Some(Pools {
+                writers: pool(WRITERS as usize)?,
+                readers: pool(connections.readers)?,
+                exports: pool(connections.exports)?,
+            }),
         })
+    }
+
+    /// Connects to the database a `postgres://` URL names, with `password` (from the
+    /// environment: never in the URL), as [`PostgresBackend::open`].
+    pub fn open_url(
+        url: &str,
+        password: Option<&str>,
+        connections: &Connections,
+    ) -> Result<PostgresBackend, StorageError> {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
+            StorageError::Invalid(format!(
+                "the database URL {url:?} is not a PostgreSQL connection URL: {e}"
+            ))
+        })?;
+        if let Some(password) = password {
+            config.password(password);
+        }
+        PostgresBackend::open(&config, connections)
     }
 
     fn write<T>(
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let mut conn = lend(&self.writers, "database writer")?;
+        let mut conn = lend(self.pools.as_ref().map(|p| &p.writers), "database writer")?;
         let mut tx = conn.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let value = f(&mut tx)?;
@@ -118,15 +157,19 @@ impl PostgresBackend {
         &self,
         f: impl FnOnce(&mut postgres::Client) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        f(&mut *lend(&self.readers, "database reader")?)
+        f(&mut *lend(
+            self.pools.as_ref().map(|p| &p.readers),
+            "database reader",
+        )?)
     }
 }
 
 /// A connection from `pool` within its wait, or [`Busy`] naming `what`.
 fn lend(
-    pool: &Pool,
+    pool: Option<&Pool>,
     what: &'static str,
 ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StorageError> {
+    let pool = pool.ok_or(StorageError::Busy(Busy { what }))?;
     pool.get().map_err(|e| {
         tracing::warn!(error = %e, "no {what} free");
         StorageError::Busy(Busy { what })
@@ -381,7 +424,7 @@ impl Backend for PostgresBackend {
         scope: &Scope,
         each: &mut dyn FnMut(&ExportRow) -> bool,
     ) -> Result<(), StorageError> {
-        let mut conn = lend(&self.exports, "export connection")?;
+        let mut conn = lend(self.pools.as_ref().map(|p| &p.exports), "export connection")?;
         let desks: Vec<Place> = places(&mut *conn, scope)?
             .desks
             .into_iter()
