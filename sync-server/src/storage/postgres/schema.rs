@@ -365,3 +365,40 @@ pub fn migrate(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
 pub fn latest_version() -> i64 {
     i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migrated(client: &mut postgres::Client) -> Result<(), StorageError> {
+        let mut tx = client.transaction()?;
+        migrate(&mut tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    #[test]
+    fn migrating_twice_is_harmless_and_a_newer_database_is_refused() {
+        let database = throwaway_postgres::fresh_database().expect("database");
+        let mut client = database.config().connect(postgres::NoTls).expect("connect");
+        migrated(&mut client).expect("first");
+        migrated(&mut client).expect("second");
+        let version: i64 = client
+            .query_one("SELECT max(version) FROM schema_migrations", &[])
+            .expect("version")
+            .get(0);
+        assert_eq!(version, latest_version());
+
+        client
+            .execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&(latest_version() + 1)],
+            )
+            .expect("a newer server's migration");
+        let refused = migrated(&mut client).expect_err("newer than the code");
+        assert!(
+            refused.to_string().contains("newer than this server's"),
+            "{refused}"
+        );
+    }
+}
