@@ -13,6 +13,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 mod accounts;
 mod alerts;
+mod analytics;
 mod engine_error;
 mod event_times;
 mod ingest;
@@ -388,32 +389,32 @@ impl Backend for PostgresBackend {
 
     fn breakdown(
         &self,
-        _filter: &Filter,
-        _scope: &Scope,
-        _level: Level,
+        filter: &Filter,
+        scope: &Scope,
+        level: Level,
     ) -> Result<Vec<Group>, StorageError> {
-        Err(not_yet("the breakdown"))
+        self.read(|conn| analytics::breakdown(conn, filter, scope, level))
     }
 
-    fn trend(&self, _filter: &Filter, _scope: &Scope) -> Result<Vec<TrendPoint>, StorageError> {
-        Err(not_yet("the trend"))
+    fn trend(&self, filter: &Filter, scope: &Scope) -> Result<Vec<TrendPoint>, StorageError> {
+        self.read(|conn| analytics::trend(conn, filter, scope))
     }
 
     fn top_reasons(
         &self,
-        _filter: &Filter,
-        _scope: &Scope,
-        _limit: usize,
+        filter: &Filter,
+        scope: &Scope,
+        limit: usize,
     ) -> Result<Vec<ReasonCount>, StorageError> {
-        Err(not_yet("the top reasons"))
+        self.read(|conn| analytics::reasons(conn, filter, scope, limit))
     }
 
-    fn heatmap(&self, _filter: &Filter, _scope: &Scope) -> Result<Vec<HeatCell>, StorageError> {
-        Err(not_yet("the heatmap"))
+    fn heatmap(&self, filter: &Filter, scope: &Scope) -> Result<Vec<HeatCell>, StorageError> {
+        self.read(|conn| analytics::heatmap(conn, filter, scope))
     }
 
-    fn usage(&self, _filter: &Filter, _scope: &Scope) -> Result<Usage, StorageError> {
-        Err(not_yet("the usage figures"))
+    fn usage(&self, filter: &Filter, scope: &Scope) -> Result<Usage, StorageError> {
+        self.read(|conn| analytics::usage(conn, filter, scope))
     }
 
     /// Desk by desk in id order, each desk's by day and then by content (never by time);
@@ -490,22 +491,22 @@ impl Backend for PostgresBackend {
 
     fn desk_counts(
         &self,
-        _filter: &Filter,
-        _every_question: bool,
+        filter: &Filter,
+        every_question: bool,
     ) -> Result<Vec<(String, DeskCounts)>, StorageError> {
-        Err(not_yet("counts per desk"))
+        self.read(|conn| analytics::desk_counts(conn, filter, every_question))
     }
 
-    fn desk_days(&self, _filter: &Filter, _scope: &Scope) -> Result<Vec<DeskDay>, StorageError> {
-        Err(not_yet("counts per desk and day"))
+    fn desk_days(&self, filter: &Filter, scope: &Scope) -> Result<Vec<DeskDay>, StorageError> {
+        self.read(|conn| analytics::desk_days(conn, filter, scope))
     }
 
     fn desk_language_counts(
         &self,
-        _filter: &Filter,
-        _every_question: bool,
+        filter: &Filter,
+        every_question: bool,
     ) -> Result<Vec<(String, String, DeskCounts)>, StorageError> {
-        Err(not_yet("counts per desk and language"))
+        self.read(|conn| analytics::desk_language_counts(conn, filter, every_question))
     }
 
     fn purge_answers(
