@@ -576,7 +576,11 @@ impl Storage {
             crate::config::Database::Postgres { url, password } => {
                 let (url, password) = (url.clone(), password.clone());
                 let backend = tokio::task::spawn_blocking(move || {
-                    postgres::PostgresBackend::open_url(&url, password.as_deref(), &connections)
+                    self::postgres::PostgresBackend::open_url(
+                        &url,
+                        password.as_deref(),
+                        &connections,
+                    )
                 })
                 .await??;
                 Ok(Storage::new(backend, connections))

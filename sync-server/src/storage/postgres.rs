@@ -14,14 +14,18 @@ use r2d2_postgres::PostgresConnectionManager;
 mod accounts;
 mod alerts;
 mod analytics;
+mod department_reports;
 mod engine_error;
 mod event_times;
 mod ingest;
+mod retention;
 pub mod schema;
 mod tally;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod tests;
 
 use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
@@ -192,13 +196,6 @@ fn describe(config: &postgres::Config) -> String {
         config.get_dbname().unwrap_or("(default)"),
         hosts.join(",")
     )
-}
-
-/// What a method not yet written for PostgreSQL answers: a clear error, never a wrong figure.
-fn not_yet(what: &str) -> StorageError {
-    StorageError::Invalid(format!(
-        "{what} is not yet available on the PostgreSQL backend (issue 16); use SQLite"
-    ))
 }
 
 fn survey(conn: &mut impl GenericClient, desk: &str) -> Result<DeskSurvey, StorageError> {
@@ -511,10 +508,26 @@ impl Backend for PostgresBackend {
 
     fn purge_answers(
         &self,
-        _before_day: &str,
-        _before_ms: i64,
+        before_day: &str,
+        before_ms: i64,
     ) -> Result<PurgeSummary, StorageError> {
-        Err(not_yet("the retention purge"))
+        let desks = self.read(|conn| retention::desks_with_old_answers(conn, before_day))?;
+        let mut answers = 0;
+        for desk in desks {
+            loop {
+                let deleted = self.write(|tx| retention::purge_chunk(tx, &desk, before_day))?;
+                answers += deleted;
+                if deleted < retention::PURGE_CHUNK {
+                    break;
+                }
+            }
+        }
+        let conflicts = self.write(|tx| retention::purge_conflicts(tx, before_ms))?;
+        Ok(PurgeSummary {
+            before_day: before_day.to_owned(),
+            answers,
+            conflicts,
+        })
     }
 
     fn offices(&self) -> Result<Vec<Office>, StorageError> {
@@ -989,44 +1002,44 @@ impl Backend for PostgresBackend {
         self.write(|tx| alerts::record_delivery(tx, alert_id, event, channel, outcome, now_ms))
     }
 
-    fn queue_department_reports(&self, _month: &str, _now_ms: i64) -> Result<usize, StorageError> {
-        Err(not_yet("department reports"))
+    fn queue_department_reports(&self, month: &str, now_ms: i64) -> Result<usize, StorageError> {
+        self.write(|tx| department_reports::queue(tx, month, now_ms))
     }
 
     fn claim_department_report(
         &self,
-        _now_ms: i64,
-        _lease_ms: i64,
+        now_ms: i64,
+        lease_ms: i64,
     ) -> Result<Option<ReportDelivery>, StorageError> {
-        Err(not_yet("department reports"))
+        self.write(|tx| department_reports::claim(tx, now_ms, lease_ms))
     }
 
     fn record_department_report(
         &self,
-        _user_id: i64,
-        _month: &str,
-        _outcome: &Result<(), String>,
-        _now_ms: i64,
+        user_id: i64,
+        month: &str,
+        outcome: &Result<(), String>,
+        now_ms: i64,
     ) -> Result<(), StorageError> {
-        Err(not_yet("department reports"))
+        self.write(|tx| department_reports::record(tx, user_id, month, outcome, now_ms))
     }
 
     fn department_report_deliveries(
         &self,
-        _scope: &Scope,
-        _limit: usize,
+        scope: &Scope,
+        limit: usize,
     ) -> Result<Vec<ReportDeliveryState>, StorageError> {
-        Err(not_yet("department reports"))
+        self.read(|conn| department_reports::listing(conn, scope, limit))
     }
 
     fn resend_department_report(
         &self,
-        _user_id: i64,
-        _month: &str,
-        _by: &str,
-        _now_ms: i64,
+        user_id: i64,
+        month: &str,
+        by: &str,
+        now_ms: i64,
     ) -> Result<bool, StorageError> {
-        Err(not_yet("department reports"))
+        self.write(|tx| department_reports::resend(tx, user_id, month, by, now_ms))
     }
 
     fn add_user(&self, user: &NewUser, now_ms: i64) -> Result<i64, StorageError> {

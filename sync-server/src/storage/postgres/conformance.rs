@@ -8,7 +8,7 @@ use crate::storage::Connections;
 use crate::storage::conformance::Fresh;
 
 /// A fresh PostgreSQL database with the server's connections.
-fn open() -> Fresh {
+pub(super) fn open() -> Fresh {
     let database = throwaway_postgres::fresh_database().expect("a throwaway PostgreSQL database");
     let connections = Connections {
         readers: 2,
