@@ -307,7 +307,7 @@ fn month_code(day: NaiveDate) -> String {
 async fn measure(path: &Path, samples: usize) -> anyhow::Result<()> {
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
-        database: path.to_path_buf(),
+        database: sync_server::config::Database::Sqlite(path.to_path_buf()),
         reader_connections: 2,
         admin_token_sha256: Some(credentials::sha256(ADMIN_TOKEN)),
         rate_limit: RateLimits::default(),

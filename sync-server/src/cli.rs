@@ -280,7 +280,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot start the server")?;
         return app.run_until_stopped().await.context("server failed");
     }
-    let storage = Storage::open_sqlite(settings.database.clone(), Connections::default())
+    let storage = Storage::open(&settings.database, Connections::default())
         .await
         .context("cannot open the database")?
         .with_disclosure(settings.privacy.disclosure);

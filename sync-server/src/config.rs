@@ -20,6 +20,10 @@ use crate::proxies::{ForwardedHeader, IpNet, TrustedProxies};
 pub const ENV_LISTEN: &str = "OCENA_SERVER_LISTEN";
 /// Environment variable overriding `database`.
 pub const ENV_DATABASE: &str = "OCENA_SERVER_DATABASE";
+/// Environment variable holding the PostgreSQL password (never in the settings file).
+pub const ENV_DATABASE_PASSWORD: &str = "OCENA_SERVER_DATABASE_PASSWORD";
+/// Environment variable naming a file that holds the PostgreSQL password (a systemd credential).
+pub const ENV_DATABASE_PASSWORD_FILE: &str = "OCENA_SERVER_DATABASE_PASSWORD_FILE";
 /// Environment variable holding the admin API token; the admin routes are disabled without it.
 pub const ENV_ADMIN_TOKEN: &str = "OCENA_ADMIN_TOKEN";
 /// Environment variable holding the SMTP password for alert e-mail.
@@ -29,13 +33,114 @@ pub const ENV_WEBHOOK_SECRET: &str = "OCENA_WEBHOOK_SECRET";
 /// Shortest admin token accepted (a token this long from a password generator has ≥ 128 bits).
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
+/// Where the aggregator keeps its data: `database = "PATH"` or `"sqlite:PATH"` for an SQLite
+/// file (created if missing), `"postgres://USER@HOST:PORT/NAME"` for PostgreSQL, whose password
+/// comes from the environment ([`ENV_DATABASE_PASSWORD`] or [`ENV_DATABASE_PASSWORD_FILE`]),
+/// never from the settings file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres {
+        /// The connection URL, with no password in it.
+        url: String,
+        password: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for Database {
+    /// The URL, never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Database::Postgres { url, password } => f
+                .debug_struct("Postgres")
+                .field("url", url)
+                .field("password", &password.as_ref().map(|_| "(set)"))
+                .finish(),
+        }
+    }
+}
+
+impl Database {
+    /// Reads the `database` setting; a bad one is told apart by what is wrong with it.
+    fn parse(text: &str) -> Result<Database, String> {
+        if text.is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        if let Some(rest) = text
+            .strip_prefix("postgres://")
+            .or_else(|| text.strip_prefix("postgresql://"))
+        {
+            let authority = rest.split(['/', '?']).next().unwrap_or_default();
+            let has_password = authority
+                .rsplit_once('@')
+                .is_some_and(|(user, _)| user.contains(':'));
+            if has_password {
+                return Err(format!(
+                    "the PostgreSQL URL carries a password: take it out and put it in                      {ENV_DATABASE_PASSWORD} or a file named by {ENV_DATABASE_PASSWORD_FILE}                      (secrets never go in the settings file)"
+                ));
+            }
+            if authority.is_empty() && !rest.contains("host=") {
+                return Err(format!("{text:?} names no PostgreSQL host"));
+            }
+            return Ok(Database::Postgres {
+                url: text.to_owned(),
+                password: None,
+            });
+        }
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err("`sqlite:` names no file".to_owned());
+            }
+            return Ok(Database::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = text.split_once("://") {
+            return Err(format!(
+                "unknown database kind {scheme:?}: use a file path, sqlite:PATH or                  postgres://USER@HOST:PORT/NAME"
+            ));
+        }
+        Ok(Database::Sqlite(PathBuf::from(text)))
+    }
+
+    /// Adds the PostgreSQL password from the environment, if any.
+    fn with_password_from_environment(self) -> Result<Database, ConfigError> {
+        let Database::Postgres { url, .. } = self else {
+            return Ok(self);
+        };
+        let password = match (
+            std::env::var(ENV_DATABASE_PASSWORD).ok(),
+            std::env::var_os(ENV_DATABASE_PASSWORD_FILE),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::InvalidEnvironment {
+                    variable: ENV_DATABASE_PASSWORD,
+                    message: format!("set it or {ENV_DATABASE_PASSWORD_FILE}, not both"),
+                });
+            }
+            (Some(password), None) => Some(password),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(&file)
+                    .map_err(|e| ConfigError::InvalidEnvironment {
+                        variable: ENV_DATABASE_PASSWORD_FILE,
+                        message: format!("cannot read {}: {e}", PathBuf::from(&file).display()),
+                    })?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        Ok(Database::Postgres { url, password })
+    }
+}
+
 /// Validated settings of the aggregator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (tests).
     pub listen: SocketAddr,
-    /// The SQLite database file; created if missing.
-    pub database: PathBuf,
+    /// Where the data is kept: an SQLite file (the default), or a PostgreSQL database.
+    pub database: Database,
     /// Reader connections besides the one writer.
     pub reader_connections: usize,
     /// SHA-256 of the admin API token (`OCENA_ADMIN_TOKEN`); `None` disables the admin routes.
@@ -254,7 +359,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawSettings {
     listen: Option<String>,
-    database: Option<PathBuf>,
+    database: Option<String>,
     reader_connections: Option<usize>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
@@ -406,6 +511,7 @@ impl Settings {
             std::env::var(ENV_LISTEN).ok(),
             std::env::var(ENV_DATABASE).ok(),
         )?;
+        settings.database = settings.database.with_password_from_environment()?;
         settings.admin_token_sha256 = admin_token_sha256(std::env::var(ENV_ADMIN_TOKEN).ok())?;
         if let Some(email) = &mut settings.alerts.email {
             email.password = std::env::var(ENV_SMTP_PASSWORD).ok();
@@ -455,18 +561,14 @@ impl Settings {
                 format!("{listen:?} is not an address such as 127.0.0.1:8080 ({e})"),
             )
         })?;
-        let database = env_database
-            .map(PathBuf::from)
-            .or(raw.database)
-            .ok_or_else(|| {
-                invalid(
-                    "database",
-                    format!("missing: set it in the file or in {ENV_DATABASE}"),
-                )
-            })?;
-        if database.as_os_str().is_empty() {
-            return Err(invalid("database", "must not be empty".to_owned()));
-        }
+        let database = env_database.or(raw.database).ok_or_else(|| {
+            invalid(
+                "database",
+                format!("missing: set it in the file or in {ENV_DATABASE}"),
+            )
+        })?;
+        let database =
+            Database::parse(&database).map_err(|message| invalid("database", message))?;
         let reader_connections = raw.reader_connections.unwrap_or(4);
         if !(1..=64).contains(&reader_connections) {
             return Err(invalid(
@@ -1164,6 +1266,52 @@ mod tests {
     }
 
     #[test]
+    fn a_database_is_an_sqlite_file_or_a_postgres_url_without_its_password() {
+        let db = |text: &str| Database::parse(text);
+        assert_eq!(db("x.db"), Ok(Database::Sqlite("x.db".into())));
+        assert_eq!(
+            db("sqlite:/var/lib/ocena/server.db"),
+            Ok(Database::Sqlite("/var/lib/ocena/server.db".into()))
+        );
+        assert_eq!(
+            db("postgres://ocena@db.example:5432/ocena"),
+            Ok(Database::Postgres {
+                url: "postgres://ocena@db.example:5432/ocena".into(),
+                password: None
+            })
+        );
+        let problems = [
+            (
+                "postgres://ocena:hunter2@db.example/ocena",
+                ENV_DATABASE_PASSWORD,
+            ),
+            (
+                "mysql://db.example/ocena",
+                "unknown database kind \"mysql\"",
+            ),
+            ("postgres:///ocena", "names no PostgreSQL host"),
+            ("sqlite:", "names no file"),
+            ("", "must not be empty"),
+        ];
+        for (text, why) in problems {
+            let message = db(text).expect_err(text);
+            assert!(message.contains(why), "{text}: {message}");
+            assert!(
+                !message.contains("hunter2"),
+                "the password is never repeated: {message}"
+            );
+        }
+        let debug = format!(
+            "{:?}",
+            Database::Postgres {
+                url: "postgres://ocena@h/o".into(),
+                password: Some("hunter2".into())
+            }
+        );
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
     fn the_environment_overrides_the_file() {
         let s = Settings::parse(
             "database = \"file.db\"",
@@ -1172,7 +1320,7 @@ mod tests {
             Some("env.db".into()),
         )
         .expect("valid");
-        assert_eq!(s.database, PathBuf::from("env.db"));
+        assert_eq!(s.database, Database::Sqlite(PathBuf::from("env.db")));
         assert_eq!(s.listen.port(), 0);
     }
 }

@@ -66,7 +66,7 @@ impl Application {
             exports: limits.concurrent_exports,
             max_wait: limits.max_wait,
         };
-        let storage = Storage::open_sqlite(settings.database.clone(), connections)
+        let storage = Storage::open(&settings.database, connections)
             .await?
             .with_disclosure(settings.privacy.disclosure);
         let channels = Channels::new(

@@ -140,8 +140,13 @@ const AXE_CORE: &str = "axe-core@4";
 /// (`tests::browser::AXE_CORE_ENV`).
 const AXE_CORE_ENV: &str = "OCENA_AXE_CORE";
 
+/// The Debian packages the tests need that put nothing on `PATH`: `postgresql` brings the
+/// server binaries the throwaway PostgreSQL of the storage tests runs (`throwaway-postgres`).
+const TEST_DEBS: &[&str] = &["postgresql"];
+
 fn test() -> anyhow::Result<()> {
     install_missing(TEST_PACKAGES)?;
+    install_missing_debs(TEST_DEBS)?;
     let axe = install_axe_core()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let args = ["test", "--workspace", "--all-targets", "--locked"];

@@ -477,6 +477,24 @@ async fn post_webhook(
     }
 }
 
+/// Delivery attempts before a notification is given up (the alert stays on the dashboard).
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 10;
+/// First retry delay; doubled per attempt up to [`MAX_RETRY_DELAY_MS`].
+const FIRST_RETRY_DELAY_MS: i64 = 60_000;
+const MAX_RETRY_DELAY_MS: i64 = 6 * 3_600_000;
+
+/// When a notification that has failed `attempts` times is tried again: after exponential
+/// back-off from `now_ms`, or never after [`MAX_DELIVERY_ATTEMPTS`]. Alerts' notifications and
+/// the department reports' e-mails are retried by this one rule.
+pub fn next_attempt_ms(attempts: i64, now_ms: i64) -> Option<i64> {
+    (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
+        let delay = FIRST_RETRY_DELAY_MS
+            .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
+            .min(MAX_RETRY_DELAY_MS);
+        now_ms.saturating_add(delay)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

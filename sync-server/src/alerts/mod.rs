@@ -353,6 +353,15 @@ impl fmt::Display for AlertEvent {
     }
 }
 
+/// The Europe/Warsaw day that starts a window of the last `days` days ending today.
+pub fn first_day_of_last(days: u32, now_ms: i64) -> String {
+    let (today, _) = crate::event_time::local_day_and_hour(now_ms);
+    chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
+        .ok()
+        .and_then(|today| today.checked_sub_days(chrono::Days::new(u64::from(days) - 1)))
+        .map_or(today, |day| day.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use crate::access::Role;
 use crate::lang::Lang;
 
-use super::KioskStatus;
+use super::{KioskStatus, StorageError};
 
 /// A user to add. `office_id` is set exactly for office and department viewers,
 /// `department_id` exactly for department viewers.
@@ -20,6 +20,41 @@ pub struct NewUser {
     pub email: Option<String>,
     /// The language of what is mailed to the user.
     pub lang: Lang,
+}
+
+impl NewUser {
+    /// The rules a new user keeps whatever the engine: an office exactly for office and
+    /// department viewers, a department exactly for department viewers, an e-mail address that
+    /// parses. (That the office and department exist, and the username is free, the backend
+    /// checks against its rows.)
+    pub fn check_shape(&self) -> Result<(), StorageError> {
+        if self.role.needs_office() != self.office_id.is_some() {
+            return Err(StorageError::Invalid(
+                "an office or department viewer needs an office, and only they have one".into(),
+            ));
+        }
+        if self.role.needs_department() != self.department_id.is_some() {
+            return Err(StorageError::Invalid(
+                "a department viewer needs a department, and only a department viewer has one"
+                    .into(),
+            ));
+        }
+        if let Some(email) = &self.email
+            && email.parse::<lettre::Address>().is_err()
+        {
+            return Err(StorageError::Invalid(format!(
+                "{email:?} is not an e-mail address"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a session last marked used at `last_seen_ms` is marked again at `now_ms`: marking
+/// every request would be a write each; a sixtieth of the idle timeout is precise enough (30 s
+/// of a 30-minute timeout).
+pub fn worth_marking_used(now_ms: i64, last_seen_ms: i64, idle_ms: i64) -> bool {
+    now_ms - last_seen_ms >= idle_ms / 60
 }
 
 /// A dashboard user as listed for admins.

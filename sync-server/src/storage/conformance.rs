@@ -65,7 +65,7 @@ macro_rules! backend_conformance_tests {
 pub(crate) use backend_conformance_tests;
 
 /// 2026-11-23 08:00 UTC, a Monday (09:00 in Warsaw).
-const MONDAY_8_UTC: i64 = 1_795_420_800_000;
+pub(crate) const MONDAY_8_UTC: i64 = 1_795_420_800_000;
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MINUTE;
 
@@ -77,7 +77,7 @@ const DESKS: [(&str, &str, &str); 3] = [
 ];
 
 /// Offices, departments and the three desks of [`DESKS`], in a fresh backend.
-fn set_up(open: Open) -> Fresh {
+pub(crate) fn set_up(open: Open) -> Fresh {
     let fresh = open();
     let db = &fresh.db;
     for office in crate::offices::partner_offices() {
@@ -113,7 +113,7 @@ fn synchronized(wall_clock_ms: i64) -> RecordedTime {
 }
 
 /// Enrolls a kiosk at `desk` with a token made from `n`.
-fn enroll(db: &dyn Backend, desk: &str, n: u8) -> Kiosk {
+pub(crate) fn enroll(db: &dyn Backend, desk: &str, n: u8) -> Kiosk {
     let code = [n; 32];
     let token = [n.wrapping_add(100); 32];
     db.add_enrollment_code(code, &desk.parse().expect("desk"), 0, i64::MAX)
@@ -133,7 +133,7 @@ fn enroll(db: &dyn Backend, desk: &str, n: u8) -> Kiosk {
     }
 }
 
-fn record(desk: &str, question: Question, answer: Answer, at_ms: i64) -> RatingRecord {
+pub(crate) fn record(desk: &str, question: Question, answer: Answer, at_ms: i64) -> RatingRecord {
     RatingRecord {
         id: RecordId::new_random(),
         visit_id: VisitId::new_random(),
@@ -150,7 +150,11 @@ fn record(desk: &str, question: Question, answer: Answer, at_ms: i64) -> RatingR
     }
 }
 
-fn send(db: &dyn Backend, kiosk: &Kiosk, records: &[RatingRecord]) -> Vec<RecordOutcome> {
+pub(crate) fn send(
+    db: &dyn Backend,
+    kiosk: &Kiosk,
+    records: &[RatingRecord],
+) -> Vec<RecordOutcome> {
     let batch = RecordBatch {
         sent: synchronized(MONDAY_8_UTC + 20 * DAY),
         records: records.to_vec(),

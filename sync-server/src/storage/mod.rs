@@ -1,11 +1,12 @@
 //! The storage seam: everything the HTTP layer and the CLI ask of the database, behind the
-//! blocking [`Backend`] trait, run off the async runtime by [`Storage`]. SQLite is the only
-//! backend today; a client/server database would be another `Backend`, with `http/` unchanged.
+//! blocking [`Backend`] trait, run off the async runtime by [`Storage`]. Two backends: SQLite
+//! (`sqlite/`, the default) and PostgreSQL (`postgres/`); `http/` and the dashboard know neither.
 
 pub mod accounts;
 #[cfg(test)]
 pub mod conformance;
 mod disclosed;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
@@ -579,6 +580,30 @@ impl Storage {
             tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, &connections))
                 .await??;
         Ok(Storage::new(backend, connections))
+    }
+
+    /// Opens (creating and migrating if needed) the database `database` names.
+    pub async fn open(
+        database: &crate::config::Database,
+        connections: Connections,
+    ) -> Result<Storage, StorageError> {
+        match database {
+            crate::config::Database::Sqlite(path) => {
+                Storage::open_sqlite(path.clone(), connections).await
+            }
+            crate::config::Database::Postgres { url, password } => {
+                let (url, password) = (url.clone(), password.clone());
+                let backend = tokio::task::spawn_blocking(move || {
+                    self::postgres::PostgresBackend::open_url(
+                        &url,
+                        password.as_deref(),
+                        &connections,
+                    )
+                })
+                .await??;
+                Ok(Storage::new(backend, connections))
+            }
+        }
     }
 
     /// Adds the partner offices that are not there yet (an office already there keeps its

@@ -878,9 +878,7 @@ impl Backend for SqliteBackend {
         let Some((session, last_seen_ms)) = found else {
             return Ok(None);
         };
-        // Marking every request would be a disk write each; a sixtieth of the idle timeout is
-        // precise enough (30 s of a 30-minute timeout).
-        if now_ms - last_seen_ms >= idle_ms / 60 {
+        if super::accounts::worth_marking_used(now_ms, last_seen_ms, idle_ms) {
             self.write(|tx| accounts::touch_session(tx, id_sha256, now_ms))?;
         }
         Ok(Some(session))

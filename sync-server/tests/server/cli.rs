@@ -885,7 +885,7 @@ async fn sign_in(base: &str, username: &str, password: &str) -> String {
 
 /// Enrolls a kiosk with `code` over the API and sends `n` overall ratings of 4, each its own
 /// visit, five minutes apart, the last an hour ago.
-async fn kiosk_with_answers(base: &str, code: &str, desk: &str, n: i64) {
+pub(crate) async fn kiosk_with_answers(base: &str, code: &str, desk: &str, n: i64) {
     let client = reqwest::Client::new();
     let now = chrono::Utc::now().timestamp_millis();
     let enrolled = client
@@ -1003,7 +1003,10 @@ async fn a_new_office_is_set_up_from_the_command_line_and_read_on_the_dashboard(
     );
 
     let database = cli.dir.path().join("server.db");
-    let app = App::spawn_empty(|settings| settings.database = database).await;
+    let app = App::spawn_empty(|settings| {
+        settings.database = sync_server::config::Database::Sqlite(database);
+    })
+    .await;
     let base = app.origin();
     kiosk_with_answers(&base, &kutno_code, "kutno-wso-01", 6).await;
     kiosk_with_answers(&base, &plock_code, "plock-wso-01", 7).await;

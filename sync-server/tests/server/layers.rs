@@ -160,37 +160,84 @@ fn no_circle_among_top_level_modules() {
     );
 }
 
-/// The storage seam is engine-neutral: only the SQLite backend (and its schema) names `rusqlite`,
-/// so no signature or error above it carries an SQLite type.
+/// The storage seam is engine-neutral: only each backend names its engine's client crates (the
+/// SQLite backend and its schema `rusqlite`; the PostgreSQL backend `postgres`, `r2d2` and their
+/// kin), so no signature or error above it carries an engine's type.
 #[test]
-fn only_the_sqlite_backend_names_rusqlite() {
-    let crate_root = source_root();
-    let backend = [
-        Path::new("storage/sqlite"),
-        Path::new("storage/sqlite.rs"),
-        Path::new("storage/schema.rs"),
+fn only_each_backend_names_its_engine_s_crates() {
+    struct Engine {
+        crates: &'static [&'static str],
+        backend: &'static [&'static str],
+    }
+    let engines = [
+        Engine {
+            crates: &["rusqlite"],
+            backend: &["storage/sqlite", "storage/sqlite.rs", "storage/schema.rs"],
+        },
+        Engine {
+            crates: &["postgres", "tokio_postgres", "r2d2", "r2d2_postgres"],
+            backend: &["storage/postgres", "storage/postgres.rs"],
+        },
     ];
+    let crate_root = source_root();
     let mut files = Vec::new();
     rust_files(&crate_root, &mut files);
     files.sort();
     let mut found = Vec::new();
     for file in files {
         let relative = file.strip_prefix(&crate_root).expect("under src");
-        if backend.iter().any(|b| relative.starts_with(b)) {
-            continue;
-        }
         let code = code_only(&std::fs::read_to_string(&file).expect("source text"));
-        for (n, line) in code.lines().enumerate() {
-            if line.contains("rusqlite") {
-                found.push(format!("{}:{}: {}", relative.display(), n + 1, line.trim()));
+        for engine in &engines {
+            if engine.backend.iter().any(|b| relative.starts_with(b)) {
+                continue;
+            }
+            for (n, line) in code.lines().enumerate() {
+                if let Some(name) = engine.crates.iter().find(|c| names_crate(line, c)) {
+                    found.push(format!(
+                        "{}:{}: {name}: {}",
+                        relative.display(),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
             }
         }
     }
     assert!(
         found.is_empty(),
-        "rusqlite named outside the SQLite backend (map its errors to storage::EngineError):\n{}",
+        "an engine's crate named outside its backend (map its errors to storage::EngineError):\n{}",
         found.join("\n")
     );
+}
+
+/// Whether `line` names the crate `name`: `name::…` not inside a longer path (so
+/// `crate::storage::postgres::PostgresBackend` names the module, not the crate), or
+/// `name` alone as a word for crates whose name is no module's (`rusqlite`, `r2d2`).
+fn names_crate(line: &str, name: &str) -> bool {
+    let is_path_char = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = &line[at + name.len()..];
+        let starts_a_word = before.is_none_or(|c| !is_path_char(c));
+        let as_path = after.starts_with("::");
+        let as_word = !after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        starts_a_word && (as_path || (name != "postgres" && as_word))
+    })
+}
+
+#[test]
+fn a_crate_is_told_from_a_module_of_the_same_name() {
+    assert!(names_crate("use postgres::Client;", "postgres"));
+    assert!(names_crate("fn f(e: postgres::Error) {}", "postgres"));
+    assert!(!names_crate(
+        "use crate::storage::postgres::PostgresBackend;",
+        "postgres"
+    ));
+    assert!(!names_crate("/// the postgres backend", "postgres"));
+    assert!(names_crate("use rusqlite::Connection;", "rusqlite"));
+    assert!(names_crate("let e: rusqlite::Error;", "rusqlite"));
+    assert!(names_crate("type P = r2d2::Pool<M>;", "r2d2"));
+    assert!(!names_crate("type P = r2d2_postgres::Manager;", "r2d2"));
 }
 
 /// The test reads itself too: a reference it cannot resolve is a failure, not a silent pass.

@@ -46,16 +46,7 @@ pub(super) fn add_user(
             user.username
         )));
     }
-    if user.role.needs_office() != user.office_id.is_some() {
-        return Err(StorageError::Invalid(
-            "an office or department viewer needs an office, and only they have one".into(),
-        ));
-    }
-    if user.role.needs_department() != user.department_id.is_some() {
-        return Err(StorageError::Invalid(
-            "a department viewer needs a department, and only a department viewer has one".into(),
-        ));
-    }
+    user.check_shape()?;
     if let Some(office) = &user.office_id {
         super::known_office(tx, office)?;
     }
@@ -68,13 +59,6 @@ pub(super) fn add_user(
     {
         return Err(StorageError::Invalid(format!(
             "unknown department {department:?} in office {office:?} (`sync-server desk list` shows each office's departments)"
-        )));
-    }
-    if let Some(email) = &user.email
-        && email.parse::<lettre::Address>().is_err()
-    {
-        return Err(StorageError::Invalid(format!(
-            "{email:?} is not an e-mail address"
         )));
     }
     tx.execute(

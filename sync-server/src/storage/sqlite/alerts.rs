@@ -11,23 +11,7 @@ use crate::alerts::{
 use crate::analytics::Disclosure;
 use crate::storage::{AlertListing, DeliveryState, PendingDelivery, StorageError};
 
-/// Delivery attempts before a notification is given up (the alert stays on the dashboard).
-pub const MAX_DELIVERY_ATTEMPTS: i64 = 10;
-/// First retry delay; doubled per attempt up to [`MAX_RETRY_DELAY_MS`].
-const FIRST_RETRY_DELAY_MS: i64 = 60_000;
-const MAX_RETRY_DELAY_MS: i64 = 6 * 3_600_000;
-
-/// When a notification that has failed `attempts` times is tried again: after exponential
-/// back-off from `now_ms`, or never after [`MAX_DELIVERY_ATTEMPTS`]. Alerts' notifications and
-/// the department reports' e-mails are retried by this one rule.
-pub fn next_attempt_ms(attempts: i64, now_ms: i64) -> Option<i64> {
-    (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
-        let delay = FIRST_RETRY_DELAY_MS
-            .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
-            .min(MAX_RETRY_DELAY_MS);
-        now_ms.saturating_add(delay)
-    })
-}
+pub use crate::alerts::delivery::next_attempt_ms;
 
 const RULE_COLUMNS: &str = "id, kind, office_id, csat_below_percent, last_responses, last_days, silent_hours, enabled, created_at_ms";
 
@@ -173,7 +157,7 @@ pub fn readings(
                         )?
                         .query_row(params![desk_id, n], |r| Ok((r.get(0)?, r.get(1)?)))?,
                     CsatWindow::LastDays(n) => {
-                        let first_day = first_day_of_last(n, now_ms);
+                        let first_day = crate::alerts::first_day_of_last(n, now_ms);
                         conn.prepare_cached(
                             "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4), 0),
                                     coalesce(sum(score_3 + score_4), 0)
@@ -213,15 +197,6 @@ pub fn readings(
             Ok(readings)
         }
     }
-}
-
-/// The Europe/Warsaw day that starts a window of the last `days` days ending today.
-fn first_day_of_last(days: u32, now_ms: i64) -> String {
-    let (today, _) = crate::event_time::local_day_and_hour(now_ms);
-    chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
-        .ok()
-        .and_then(|today| today.checked_sub_days(chrono::Days::new(u64::from(days) - 1)))
-        .map_or(today, |day| day.to_string())
 }
 
 pub fn open_alerts(conn: &Connection) -> Result<Vec<OpenAlert>, StorageError> {

@@ -1,11 +1,14 @@
-//! The aggregator in-process on port 0 with its own temporary database: the one way these tests
+//! The aggregator in-process on port 0 with its own temporary database, SQLite by default or a
+//! fresh database of the throwaway PostgreSQL (`App::spawn_on_postgres`): the one way these tests
 //! start a server (each suite adds its own offices, desks, users and client on top).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use model::{LanguageTag, StandardId};
-use sync_server::config::{AlertSettings, DashboardSettings, Limits, PrivacySettings, RateLimits};
+use sync_server::config::{
+    AlertSettings, DashboardSettings, Database, Limits, PrivacySettings, RateLimits,
+};
 use sync_server::proxies::TrustedProxies;
 use sync_server::storage::{NewDesk, Storage};
 use sync_server::{Application, Settings};
@@ -14,11 +17,14 @@ use sync_server::{Application, Settings};
 pub struct App {
     pub address: SocketAddr,
     pub storage: Storage,
+    /// The SQLite file; empty on PostgreSQL.
     pub database: PathBuf,
     /// Whether the settings make session cookies `Secure` (behind a TLS proxy).
     pub secure_cookies: bool,
     /// The database's directory, removed when the test ends.
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database the server runs on, dropped when the test ends.
+    pub postgres: Option<throwaway_postgres::TestDatabase>,
 }
 
 impl App {
@@ -35,7 +41,7 @@ impl App {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().expect("address"),
-            database: dir.path().join("server.db"),
+            database: Database::Sqlite(dir.path().join("server.db")),
             reader_connections: 2,
             admin_token_sha256: None,
             rate_limit: RateLimits::default(),
@@ -47,7 +53,10 @@ impl App {
         };
         adjust(&mut settings);
         let secure_cookies = settings.secure_cookies();
-        let database = settings.database.clone();
+        let database = match &settings.database {
+            Database::Sqlite(path) => path.clone(),
+            Database::Postgres { .. } => PathBuf::new(),
+        };
         let app = Application::build(settings).await.expect("server starts");
         let storage = app.storage().clone();
         let address = app.address();
@@ -58,6 +67,26 @@ impl App {
             database,
             secure_cookies,
             dir,
+            postgres: None,
+        }
+    }
+
+    /// As [`App::spawn`], on a fresh database of the test process's throwaway PostgreSQL.
+    pub async fn spawn_on_postgres(adjust: impl FnOnce(&mut Settings)) -> App {
+        let postgres = throwaway_postgres::fresh_database().expect("a throwaway PostgreSQL");
+        let url = postgres.url();
+        let app = App::spawn_empty(|settings| {
+            settings.database = Database::Postgres {
+                url,
+                password: None,
+            };
+            adjust(settings);
+        })
+        .await;
+        app.storage.seed_partner_offices().await.expect("offices");
+        App {
+            postgres: Some(postgres),
+            ..app
         }
     }
 
