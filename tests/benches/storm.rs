@@ -150,10 +150,12 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let storm = Storm::new(kiosks, aggregator.pids());
+    let load_before = load_average();
     let result = storm.run(&plan);
+    let load = format!("{load_before} before, {} after", load_average());
     let verified = aggregator.verify(&generated);
 
-    print_report(&plan, &storm, set_up, &result, &verified, &urls);
+    print_report(&plan, &storm, set_up, &result, &verified, &urls, &load);
     drop(aggregator);
     result?;
     let verified = verified?;
@@ -435,6 +437,7 @@ struct Storm {
     other_errors: AtomicU64,
     early_retries: AtomicU64,
     rejected: AtomicU64,
+    longest_retry_after_s: AtomicU64,
     first_errors: Mutex<Vec<String>>,
     server_pids: Vec<u32>,
     memory: Mutex<Vec<MemorySample>>,
@@ -446,6 +449,8 @@ struct MemorySample {
     at: Duration,
     rss_kib: u64,
     peak_kib: u64,
+    /// User and system CPU time so far, in clock ticks (`/proc/<pid>/stat`, 100 per second).
+    cpu_ticks: u64,
 }
 
 impl Storm {
@@ -464,6 +469,7 @@ impl Storm {
             other_errors: AtomicU64::new(0),
             early_retries: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            longest_retry_after_s: AtomicU64::new(0),
             first_errors: Mutex::new(Vec::new()),
             server_pids,
             memory: Mutex::new(Vec::new()),
@@ -623,8 +629,10 @@ impl Storm {
                     &self.busy
                 };
                 counter.fetch_add(1, Ordering::SeqCst);
-                if after.is_some() {
+                if let Some(after) = after {
                     self.with_retry_after.fetch_add(1, Ordering::SeqCst);
+                    self.longest_retry_after_s
+                        .fetch_max(after.as_secs(), Ordering::SeqCst);
                 }
             }
             other => {
@@ -638,16 +646,19 @@ impl Storm {
     }
 
     fn sample_memory(&self, at: Duration) {
-        let (mut rss_kib, mut peak_kib) = (0, 0);
+        let (mut rss_kib, mut peak_kib, mut cpu_ticks) = (0, 0, 0);
         for pid in &self.server_pids {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
             rss_kib += status_kib(&status, "VmRSS:");
             peak_kib += status_kib(&status, "VmHWM:");
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            cpu_ticks += cpu_ticks_of(&stat);
         }
         lock(&self.memory).push(MemorySample {
             at,
             rss_kib,
             peak_kib,
+            cpu_ticks,
         });
     }
 
@@ -687,6 +698,31 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// utime + stime of a `/proc/<pid>/stat` line: fields 14 and 15, counted after the command
+/// name's closing parenthesis (the name itself may hold spaces).
+fn cpu_ticks_of(stat: &str) -> u64 {
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // `rest` starts at field 3 (state), so field 14 is at index 11.
+    field(11) + field(12)
+}
+
+/// The machine's load average over the last minute.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 /// The KiB figure of one `/proc/<pid>/status` line, e.g. `VmRSS:    12345 kB`.
 fn status_kib(status: &str, key: &str) -> u64 {
     status
@@ -704,6 +740,7 @@ fn print_report(
     drain: &anyhow::Result<Duration>,
     verified: &anyhow::Result<Verified>,
     urls: &[String],
+    load: &str,
 ) {
     let counts = storm.counts();
     let records = plan.kiosks * plan.records_per_kiosk;
@@ -723,6 +760,7 @@ fn print_report(
     println!("| figure | value |");
     println!("|---|---|");
     println!("| kiosks | {} |", plan.kiosks);
+    println!("| machine load average (1 min) | {load} |");
     println!("| records | {records} |");
     match drain {
         Ok(took) => {
@@ -759,8 +797,10 @@ fn print_report(
         share(counts.busy)
     );
     println!(
-        "| 429/503 with Retry-After; retries before it | {}; {} |",
-        counts.with_retry_after, counts.early_retries
+        "| 429/503 with Retry-After (longest); retries before it | {} ({} s); {} |",
+        counts.with_retry_after,
+        storm.longest_retry_after_s.load(Ordering::SeqCst),
+        counts.early_retries
     );
     println!(
         "| any other error; records rejected | {}; {} |",
@@ -774,6 +814,12 @@ fn print_report(
             first.rss_kib / 1024,
             peak / 1024,
             last.rss_kib / 1024
+        );
+        let cpu_s = last.cpu_ticks.saturating_sub(first.cpu_ticks) as f64 / 100.0;
+        let wall_s = (last.at - first.at).as_secs_f64().max(0.001);
+        println!(
+            "| server CPU during the storm | {cpu_s:.1} s ({:.0}% of one core) |",
+            100.0 * cpu_s / wall_s
         );
         let step = memory.len().div_ceil(12).max(1);
         let series: Vec<String> = memory
