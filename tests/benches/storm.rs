@@ -5,9 +5,11 @@
 //! second, the share of 429 and 503 answers, the server's memory over time, and checks against
 //! the aggregator's database that every record is stored exactly once.
 //!
-//! `cargo bench -p tests --bench storm -- --kiosks 10000 --records 20` runs it in full (options
-//! below); under `cargo test` it runs a 50-kiosk smoke pass that fails on any loss, duplicate or
-//! unexpected error.
+//! `cargo bench -p tests --bench storm -- --kiosks 10000 --records 20 --workers 512
+//! --time-limit-s 600` runs it in full (BENCHMARKS.md, "Fleet storm", for the recorded command);
+//! under `cargo test` it runs a 50-kiosk smoke pass that fails on any loss, duplicate or
+//! unexpected error. With more `--workers` than the server's `[limits] max_connections`, the
+//! connection cap's early 503 reaches the kiosk as a broken connection and fails the run.
 
 #![forbid(unsafe_code)]
 
