@@ -9,7 +9,7 @@
 //! --time-limit-s 600` runs it in full (BENCHMARKS.md, "Fleet storm", for the recorded command);
 //! under `cargo test` it runs a 50-kiosk smoke pass that fails on any loss, duplicate or
 //! unexpected error. With more `--workers` than the server's `[limits] max_connections`, the
-//! connection cap's early 503 reaches the kiosk as a broken connection and fails the run.
+//! connection cap's early 503 can reach the kiosk as a broken connection and fail the run.
 
 #![forbid(unsafe_code)]
 
