@@ -1,5 +1,7 @@
 //! Retry delays: exponential backoff with "full jitter" (sleep a random time between zero and
-//! min(cap, base·2^attempt)), no limit on attempts, and the server's Retry-After honoured.
+//! min(cap, base·2^attempt)), no limit on attempts, and the server's Retry-After honoured: the
+//! jitter is added to it, so kiosks refused at the same moment do not all return at the same
+//! moment (a fleet coming back after an outage would otherwise retry in lockstep).
 
 use std::time::Duration;
 
@@ -27,7 +29,8 @@ impl Backoff {
         Backoff::new(Duration::from_secs(1), Duration::from_secs(300))
     }
 
-    /// The delay before the next try; `retry_after` (from the server) is a floor.
+    /// The delay before the next try; `retry_after` (from the server) is a floor, and the
+    /// jitter is spread above it.
     pub fn next_delay(&mut self, retry_after: Option<Duration>) -> Duration {
         let ceiling = self
             .base
@@ -35,7 +38,7 @@ impl Backoff {
             .min(self.cap);
         self.attempt = self.attempt.saturating_add(1);
         let jittered = rand::rng().random_range(Duration::ZERO..=ceiling);
-        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+        retry_after.map_or(jittered, |after| after.saturating_add(jittered))
     }
 
     /// A success: the next failure starts from the base again.
@@ -71,5 +74,19 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next_delay(None) <= Duration::from_millis(10));
+    }
+
+    #[test]
+    fn kiosks_refused_together_with_retry_after_do_not_retry_in_lockstep() {
+        // A storm: many kiosks get "503, Retry-After: 2" at the same moment on their first try.
+        let delays: std::collections::HashSet<Duration> = (0..50)
+            .map(|_| Backoff::for_sync().next_delay(Some(Duration::from_secs(2))))
+            .collect();
+        assert!(
+            delays.len() > 40,
+            "{} distinct delays for 50 kiosks: they come back together",
+            delays.len()
+        );
+        assert!(delays.iter().all(|d| *d >= Duration::from_secs(2)));
     }
 }

@@ -37,8 +37,12 @@ pub enum SyncError {
         "the aggregator refused this kiosk's token (revoked or never enrolled there); answers stay buffered"
     )]
     Unauthorized,
-    #[error("the aggregator asked to retry later")]
-    RetryLater { after: Option<Duration> },
+    #[error("the aggregator asked to retry later ({status})")]
+    RetryLater {
+        /// 429 (this kiosk calls too often) or 503 (the aggregator is busy).
+        status: u16,
+        after: Option<Duration>,
+    },
     #[error("the aggregator answered {status} {error}: {message}")]
     Refused {
         status: u16,
@@ -66,7 +70,7 @@ impl SyncError {
     /// The server's Retry-After, if it gave one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            SyncError::RetryLater { after } => *after,
+            SyncError::RetryLater { after, .. } => *after,
             _ => None,
         }
     }
@@ -230,7 +234,10 @@ fn read<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            Err(SyncError::RetryLater { after })
+            Err(SyncError::RetryLater {
+                status: status.as_u16(),
+                after,
+            })
         }
         _ => {
             let code = status.as_u16();
