@@ -1775,4 +1775,166 @@ mod tests {
         assert!(subjects(Scope::Office("gabin".into())).is_empty());
         assert_eq!(subjects(Scope::AllOffices).len(), 3);
     }
+
+    /// Every non-empty monthly rollup cell, and the same cells summed from the daily rollups:
+    /// they must be equal cell by cell, whatever happened to the answers (even a purge).
+    fn months_and_summed_days(db: &SqliteBackend) -> (Vec<String>, Vec<String>) {
+        db.read(|conn| {
+            let rows = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                let mut rows = conn
+                    .prepare(sql)?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                rows.sort();
+                Ok(rows)
+            };
+            let months = [
+                "SELECT 'm|' || desk_id || '|' || question || '|' || month || '|' || language || '|'
+                        || larger_text || '|' || burst || '|' || score_1 || ',' || score_2 || ','
+                        || score_3 || ',' || score_4 || ',' || not_applicable || '|' || reasons
+                 FROM rollup_months WHERE score_1 + score_2 + score_3 + score_4 + not_applicable
+                     + reasons <> 0",
+                "SELECT 'mh|' || desk_id || '|' || question || '|' || month || '|' || weekday || '|'
+                        || hour || '|' || language || '|' || burst || '|' || score_1 || ','
+                        || score_2 || ',' || score_3 || ',' || score_4 || ',' || not_applicable
+                 FROM rollup_month_hours
+                 WHERE score_1 + score_2 + score_3 + score_4 + not_applicable <> 0",
+                "SELECT 'mr|' || desk_id || '|' || question || '|' || month || '|' || language
+                        || '|' || burst || '|' || reason || '|' || chosen
+                 FROM rollup_month_reasons WHERE chosen <> 0",
+            ];
+            let days = [
+                "SELECT 'm|' || desk_id || '|' || question || '|' || substr(day, 1, 7) || '-01|'
+                        || language || '|' || larger_text || '|' || burst || '|' || sum(score_1)
+                        || ',' || sum(score_2) || ',' || sum(score_3) || ',' || sum(score_4) || ','
+                        || sum(not_applicable) || '|' || sum(reasons)
+                 FROM rollups GROUP BY desk_id, question, substr(day, 1, 7), language,
+                     larger_text, burst
+                 HAVING sum(score_1 + score_2 + score_3 + score_4 + not_applicable + reasons)
+                     <> 0",
+                "SELECT 'mh|' || desk_id || '|' || question || '|' || substr(day, 1, 7) || '-01|'
+                        || ((CAST(strftime('%w', day) AS INTEGER) + 6) % 7) || '|' || hour || '|'
+                        || language || '|' || burst || '|' || sum(score_1) || ',' || sum(score_2)
+                        || ',' || sum(score_3) || ',' || sum(score_4) || ',' || sum(not_applicable)
+                 FROM rollup_hours GROUP BY desk_id, question, substr(day, 1, 7),
+                     strftime('%w', day), hour, language, burst
+                 HAVING sum(score_1 + score_2 + score_3 + score_4 + not_applicable) <> 0",
+                "SELECT 'mr|' || desk_id || '|' || question || '|' || substr(day, 1, 7) || '-01|'
+                        || language || '|' || burst || '|' || reason || '|' || sum(chosen)
+                 FROM rollup_reasons GROUP BY desk_id, question, substr(day, 1, 7), language,
+                     burst, reason
+                 HAVING sum(chosen) <> 0",
+            ];
+            let mut all = (Vec::new(), Vec::new());
+            for sql in months {
+                all.0.extend(rows(sql)?);
+            }
+            for sql in days {
+                all.1.extend(rows(sql)?);
+            }
+            Ok(all)
+        })
+        .expect("months and days")
+    }
+
+    #[test]
+    fn monthly_rollups_stay_equal_to_the_daily_ones_across_a_month_boundary_and_a_purge() {
+        use model::Answer;
+        const MINUTE: i64 = 60_000;
+        const DAY: i64 = 24 * 60 * MINUTE;
+        // 2026-12-01 00:00 in Warsaw, 23:00 UTC the day before.
+        const DECEMBER: i64 = 1_796_079_600_000;
+        let (_dir, db) = open();
+        let reading = |boot: &str, started: i64, at: i64, wall: i64, synced: bool| RecordedTime {
+            wall_clock_ms: wall,
+            boot_id: boot.into(),
+            boottime_ns: u64::try_from(at - started).expect("after boot") * 1_000_000,
+            clock_synchronized: synced,
+        };
+        let send = |kiosk: &Kiosk, records: Vec<RatingRecord>, sent: RecordedTime, at: i64| {
+            db.ingest(kiosk, &RecordBatch { sent, records }, at)
+                .expect("ingest")
+        };
+        let all_equal = |when: &str| {
+            let (stored, recounted) = rollups_and_recount(&db);
+            assert_eq!(stored, recounted, "rollups and answers, {when}");
+            let (months, days) = months_and_summed_days(&db);
+            assert_eq!(months, days, "months and days, {when}");
+        };
+
+        // A low score with its reason at 23:59 on 30 November, corrected two minutes later, on
+        // 1 December: the correction moves the count (and the reason's) to another month.
+        let corrector = enroll(&db, 1);
+        let boot = DECEMBER - DAY;
+        let at = |ms: i64| reading("s", boot, ms, ms, true);
+        let low = RatingRecord {
+            reasons: vec!["v-slow-answer".parse().expect("reason")],
+            sequence: 1,
+            recorded: at(DECEMBER - MINUTE),
+            ..standard_record(Answer::Score(Score::VERY_BAD))
+        };
+        let corrected = RatingRecord {
+            sequence: 2,
+            supersedes: Some(low.id),
+            recorded: at(DECEMBER + MINUTE),
+            ..standard_record(Answer::Score(Score::GOOD))
+        };
+        let sent = DECEMBER + 10 * MINUTE;
+        send(&corrector, vec![low.clone()], at(sent), sent);
+        all_equal("the low score");
+        send(&corrector, vec![corrected.clone()], at(sent), sent);
+        assert_eq!(placed(&db, low.id).2, "2026-11-30");
+        assert_eq!(placed(&db, corrected.id).2, "2026-12-01");
+        all_equal("its correction in the next month");
+
+        // Boot a never synchronised at first and reads three days ahead: its answer of 30
+        // November, 23:30 is placed in December until boot a's synchronised reading arrives.
+        let replaced = enroll(&db, 2);
+        let boot_a = DECEMBER - 2 * 60 * MINUTE;
+        let truth = DECEMBER - 30 * MINUTE;
+        let early = RatingRecord {
+            sequence: 1,
+            recorded: reading("a", boot_a, truth, truth + 3 * DAY, false),
+            ..record(Score::BAD)
+        };
+        let late = RatingRecord {
+            sequence: 2,
+            recorded: reading("a", boot_a, truth + 10 * MINUTE, truth + 10 * MINUTE, true),
+            ..record(Score::VERY_GOOD)
+        };
+        let boot_b = DECEMBER + 2 * DAY;
+        let from_b = |ms: i64| reading("b", boot_b, ms, ms, false);
+        send(
+            &replaced,
+            vec![early.clone()],
+            from_b(boot_b + MINUTE),
+            boot_b + MINUTE,
+        );
+        let (_, approximate, day) = placed(&db, early.id);
+        assert!(approximate && day.starts_with("2026-12"), "placed {day}");
+        all_equal("an answer placed approximately in December");
+        send(
+            &replaced,
+            vec![late],
+            from_b(boot_b + 2 * MINUTE),
+            boot_b + 2 * MINUTE,
+        );
+        assert_eq!(
+            placed(&db, early.id),
+            (truth, false, "2026-11-30".to_owned())
+        );
+        all_equal("re-placed in November");
+
+        // Retention deletes November's answers; every rollup stays as it was.
+        let (before, _) = rollups_and_recount(&db);
+        let purged = db.purge_answers("2026-12-01", 0).expect("purge");
+        assert_eq!(purged.answers, 3, "the low score and boot a's two answers");
+        assert_eq!(rollups_and_recount(&db).0, before, "rollups kept");
+        let (months, days) = months_and_summed_days(&db);
+        assert_eq!(months, days, "months and days after the purge");
+        assert!(
+            months.iter().any(|m| m.contains("|2026-11-01|")),
+            "November still counted: {months:?}"
+        );
+    }
 }
