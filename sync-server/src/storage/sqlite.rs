@@ -2113,4 +2113,36 @@ mod tests {
             "placed on {day}, among the old database's answers, a month before it was given"
         );
     }
+
+    #[test]
+    #[ignore = "finding 9: the correction of a correction of a purged answer, arriving before the \
+                middle one, is counted beside the purged answer"]
+    fn a_chain_of_corrections_is_never_counted_beside_its_purged_original() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let a = RatingRecord {
+            sequence: 1,
+            ..record(Score::VERY_BAD)
+        };
+        let b = RatingRecord {
+            sequence: 2,
+            supersedes: Some(a.id),
+            ..record(Score::BAD)
+        };
+        let c = RatingRecord {
+            sequence: 3,
+            supersedes: Some(b.id),
+            ..record(Score::VERY_GOOD)
+        };
+        ingest(&db, &kiosk, std::slice::from_ref(&a));
+        // clock() places it on 23 November 2026.
+        assert_eq!(db.purge_answers("2026-11-24", 0).expect("purge").answers, 1);
+        ingest(&db, &kiosk, std::slice::from_ref(&c));
+        ingest(&db, &kiosk, std::slice::from_ref(&b));
+        assert_eq!(
+            counted(&db).iter().sum::<i64>(),
+            1,
+            "the purged answer stays counted, so no correction of it may count"
+        );
+    }
 }
