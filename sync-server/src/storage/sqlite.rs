@@ -88,7 +88,13 @@ impl SqliteBackend {
         writer
             .pragma_update(None, "cache_size", WRITER_CACHE_KIB)
             .map_err(open_err)?;
-        schema::migrate(&mut writer).map_err(open_err)?;
+        schema::migrate(&mut writer).map_err(|e| match e {
+            StorageError::Database(source) => StorageError::Open {
+                path: path.display().to_string(),
+                source,
+            },
+            other => other,
+        })?;
         let read_only = |count: usize| {
             (0..count.max(1))
                 .map(|_| {
@@ -117,6 +123,7 @@ impl SqliteBackend {
         // A panic while the writer was lent left it usable: SQLite rolled back.
         let mut conn = self.writer.lend()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        schema::refuse_newer(&tx)?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
@@ -1935,6 +1942,44 @@ mod tests {
         assert!(
             months.iter().any(|m| m.contains("|2026-11-01|")),
             "November still counted: {months:?}"
+        );
+    }
+
+    #[test]
+    fn a_newer_server_migrating_under_a_running_one_fails_its_writes_by_name() {
+        let (dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let newer = schema::known_version() + 1;
+        Connection::open(dir.path().join("s.db"))
+            .expect("a newer server's connection")
+            .pragma_update(None, "user_version", newer)
+            .expect("its migration");
+        let batch = RecordBatch {
+            sent: clock(),
+            records: vec![record(Score::GOOD)],
+        };
+        let err = db.ingest(&kiosk, &batch, 20).expect_err("refused");
+        let known = newer - 1;
+        assert!(
+            matches!(err, StorageError::NewerSchema { found, known: k, .. }
+                if found == newer && k == known),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(&format!(
+                "s.db is at schema v{newer}; this sync-server knows up to v{known}"
+            )),
+            "{err}"
+        );
+        assert_eq!(counted(&db), [0; 4], "nothing written");
+        drop(db);
+        let Err(err) = SqliteBackend::open(&dir.path().join("s.db"), &Connections::default())
+        else {
+            panic!("a database from a newer server opened");
+        };
+        assert!(
+            matches!(err, StorageError::NewerSchema { .. }),
+            "refused at open: {err:?}"
         );
     }
 
