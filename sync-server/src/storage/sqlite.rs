@@ -1984,7 +1984,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "finding 4: two records that supersede each other are both left uncounted"]
     fn a_cycle_of_corrections_leaves_one_answer_counted() {
         let (_dir, db) = open();
         let kiosk = enroll(&db, 1);
@@ -1992,12 +1991,27 @@ mod tests {
         let mut b = record(Score::VERY_GOOD);
         a.supersedes = Some(b.id);
         b.supersedes = Some(a.id);
-        ingest(&db, &kiosk, &[a, b]);
-        assert_eq!(
-            counted(&db).iter().sum::<i64>(),
-            1,
-            "one answer of the pair counts (or the second is rejected, naming the cycle)"
+        let outcomes = ingest(&db, &kiosk, &[a, b.clone()]);
+        assert_eq!(outcomes[0], RecordOutcome::Stored);
+        assert!(
+            matches!(&outcomes[1], RecordOutcome::Rejected { reason }
+                if reason.contains(&format!("record {} supersedes", b.id))
+                    && reason.contains("cycle")),
+            "{outcomes:?}"
         );
+        assert_eq!(counted(&db), [1, 0, 0, 0], "the first of the pair counts");
+        // Three, one batch each: C supersedes D, D supersedes E, E supersedes C.
+        let [mut c, mut d, mut e] = [Score::BAD, Score::GOOD, Score::VERY_GOOD].map(record);
+        c.supersedes = Some(d.id);
+        d.supersedes = Some(e.id);
+        e.supersedes = Some(c.id);
+        assert_eq!(ingest(&db, &kiosk, &[c]), [RecordOutcome::Stored]);
+        assert_eq!(ingest(&db, &kiosk, &[d]), [RecordOutcome::Stored]);
+        assert!(matches!(
+            ingest(&db, &kiosk, &[e])[..],
+            [RecordOutcome::Rejected { .. }]
+        ));
+        assert_eq!(counted(&db), [1, 1, 0, 0], "C counts; D is superseded by C");
     }
 
     #[test]

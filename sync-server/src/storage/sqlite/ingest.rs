@@ -1,11 +1,11 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
-//! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
-//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id purged for retention stays
-//! taken: the insert is conditional on its absence there);
+//! conflict, rejected: another desk's, not admitted by `crate::admission`, or closing a cycle of
+//! corrections) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id
+//! purged for retention stays taken: the insert is conditional on its absence there);
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord, RecordedTime};
+use model::{Question, RatingRecord, RecordId, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::bursts;
@@ -35,7 +35,11 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
-            let outcome = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+            let refused = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+                Some(reason) => Some(reason),
+                None => outcome::cycle_refusal(record, &corrected_chain(tx, kiosk, record)?),
+            };
+            let outcome = match refused {
                 Some(reason) => RecordOutcome::Rejected { reason },
                 None => one(
                     tx,
@@ -64,6 +68,40 @@ pub(super) fn batch(
             serde_json::to_string(&batch.sent).unwrap_or_default()
         ])?;
     Ok(BatchReceipt { results })
+}
+
+/// The answers `record`'s `supersedes` target corrects, those correct in turn and so on, among
+/// this kiosk's stored answers (empty for a record that corrects nothing, or whose target is
+/// not stored). `UNION` ends the walk even on a cycle stored before cycles were refused.
+fn corrected_chain(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    record: &RatingRecord,
+) -> Result<Vec<RecordId>, StorageError> {
+    let Some(target) = record.supersedes else {
+        return Ok(Vec::new());
+    };
+    let ids = tx
+        .prepare_cached(
+            "WITH RECURSIVE corrected (id) AS (
+                 SELECT supersedes FROM answers
+                 WHERE id = ?1 AND kiosk_id = ?2 AND supersedes IS NOT NULL
+                 UNION
+                 SELECT a.supersedes FROM corrected c JOIN answers a ON a.id = c.id
+                 WHERE a.kiosk_id = ?2 AND a.supersedes IS NOT NULL
+             )
+             SELECT id FROM corrected",
+        )?
+        .query_map(params![target.to_string(), kiosk.id], |r| {
+            r.get::<_, String>(0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|e| StorageError::Corrupt(format!("answer {target}, supersedes: {e}")))
+        })
+        .collect()
 }
 
 /// Stores one admitted record of a batch and returns its outcome.
