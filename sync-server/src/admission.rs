@@ -3,7 +3,8 @@
 //! the catalogue offers for that standard after a low score, or say "does not apply" (any
 //! standard clients are asked about), in a language the kiosk ships; every
 //! clock reading (records, a batch's send time, heartbeats, enrollment) must carry a bounded boot
-//! id and a wall clock inside the years a calendar can show. Pure rules, no IO: storage asks them
+//! id and a wall clock inside the years a calendar can show, and a record a sequence and boot
+//! time the server stores as they arrived (at most `i64::MAX`). Pure rules, no IO: storage asks them
 //! inside the batch's transaction, the HTTP layer for single readings.
 
 use model::wire::Heartbeat;
@@ -28,6 +29,10 @@ pub enum Inadmissible {
          milliseconds"
     )]
     WallClock { field: &'static str, value: i64 },
+    /// A number the server stores as a signed 64-bit integer: a larger one could only be kept
+    /// altered, and the record could not be told back as it arrived.
+    #[error("{field} {value} is above {max}, the largest the server stores", max = i64::MAX)]
+    TooLarge { field: &'static str, value: u64 },
     #[error("standard {standard} has never been in the survey of desk {desk}")]
     NotOffered { standard: StandardId, desk: DeskId },
     #[error("reason {reason:?} is not one the catalogue offers for standard {standard}")]
@@ -57,7 +62,8 @@ pub fn check_record(
     desk: &DeskId,
     offered: &[StandardId],
 ) -> Result<(), Inadmissible> {
-    check_clock("recorded", &record.recorded)?;
+    check_recorded(&record.recorded)?;
+    storable("sequence", record.sequence)?;
     if !i18n::LANGUAGES.contains(&record.language.as_str()) {
         return Err(Inadmissible::Language(record.language.to_string()));
     }
@@ -113,6 +119,22 @@ pub fn check_clock(field: &'static str, reading: &RecordedTime) -> Result<(), In
         return Err(Inadmissible::BootId { field });
     }
     check_wall_clock(wall_clock_field(field), reading.wall_clock_ms)
+}
+
+/// Checks a record's own clock reading: as [`check_clock`], and a boot time the server can
+/// store as it arrived.
+pub fn check_recorded(reading: &RecordedTime) -> Result<(), Inadmissible> {
+    check_clock("recorded", reading)?;
+    storable("recorded.boottime_ns", reading.boottime_ns)
+}
+
+/// Refuses a number above `i64::MAX`, which the server could store only altered.
+fn storable(field: &'static str, value: u64) -> Result<(), Inadmissible> {
+    if i64::try_from(value).is_ok() {
+        Ok(())
+    } else {
+        Err(Inadmissible::TooLarge { field, value })
+    }
 }
 
 /// Checks a heartbeat's clock and its oldest unsynced record's wall clock.
@@ -243,6 +265,33 @@ mod tests {
         let mut french = record(Question::Overall, Score::GOOD, &[]);
         french.language = "fr".parse().expect("tag");
         assert!(check_record(&french, &desk(), &OFFERED).is_err());
+    }
+
+    #[test]
+    fn a_sequence_or_boot_time_the_server_cannot_store_as_it_arrived_is_not_admitted() {
+        let largest = u64::try_from(i64::MAX).expect("fits");
+        let mut at_the_limit = record(Question::Overall, Score::GOOD, &[]);
+        at_the_limit.sequence = largest;
+        at_the_limit.recorded.boottime_ns = largest;
+        assert_eq!(check_record(&at_the_limit, &desk(), &OFFERED), Ok(()));
+        let sequence = RatingRecord {
+            sequence: largest + 1,
+            ..at_the_limit.clone()
+        };
+        let err = check_record(&sequence, &desk(), &OFFERED).expect_err("sequence");
+        assert_eq!(
+            err.to_string(),
+            "sequence 9223372036854775808 is above 9223372036854775807, the largest the server \
+             stores"
+        );
+        let mut boottime = at_the_limit;
+        boottime.recorded.boottime_ns = u64::MAX;
+        let err = check_record(&boottime, &desk(), &OFFERED).expect_err("boot time");
+        assert!(
+            err.to_string()
+                .starts_with("recorded.boottime_ns 18446744073709551615 is above"),
+            "{err}"
+        );
     }
 
     #[test]

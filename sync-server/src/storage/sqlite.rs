@@ -2015,15 +2015,39 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "finding 5: a sequence above i64::MAX is stored as i64::MAX, so the conflict log \
-                shows another first record than the one that arrived"]
     fn a_conflict_logs_the_first_record_as_it_arrived_whatever_its_sequence() {
         let (_dir, db) = open();
         let kiosk = enroll(&db, 1);
-        let first = RatingRecord {
-            sequence: u64::MAX,
+        let largest = u64::try_from(i64::MAX).expect("fits");
+        // Above what the server stores, a sequence or boot time would be kept altered (clamped)
+        // and the conflict log would show another first record: such a record is not admitted.
+        for (field, unstorable) in [
+            (
+                "sequence",
+                RatingRecord {
+                    sequence: u64::MAX,
+                    ..record(Score::GOOD)
+                },
+            ),
+            ("recorded.boottime_ns", {
+                let mut r = record(Score::GOOD);
+                r.recorded.boottime_ns = largest + 1;
+                r
+            }),
+        ] {
+            let outcomes = ingest(&db, &kiosk, &[unstorable]);
+            assert!(
+                matches!(&outcomes[..], [RecordOutcome::Rejected { reason }]
+                    if reason.starts_with(field) && reason.contains("the largest the server stores")),
+                "{outcomes:?}"
+            );
+        }
+        // Up to it, the log holds the first record exactly as it arrived.
+        let mut first = RatingRecord {
+            sequence: largest,
             ..record(Score::GOOD)
         };
+        first.recorded.boottime_ns = largest;
         let second = RatingRecord {
             answer: Score::BAD.into(),
             ..first.clone()
@@ -2039,6 +2063,34 @@ mod tests {
             })
             .expect("the conflict");
         assert_eq!(logged, serde_json::to_string(&first).expect("json"));
+    }
+
+    #[test]
+    fn a_purged_record_sent_again_is_a_duplicate_and_changed_a_conflict_logged_as_purged() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        let first = record(Score::GOOD);
+        ingest(&db, &kiosk, std::slice::from_ref(&first));
+        // clock() places every answer on 23 November 2026.
+        assert_eq!(db.purge_answers("2026-11-24", 0).expect("purge").answers, 1);
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&first)),
+            [RecordOutcome::Duplicate]
+        );
+        let changed = RatingRecord {
+            answer: Score::BAD.into(),
+            ..first
+        };
+        assert_eq!(
+            ingest(&db, &kiosk, std::slice::from_ref(&changed)),
+            [RecordOutcome::Conflict]
+        );
+        let logged: String = db
+            .read(|conn| {
+                Ok(conn.query_row("SELECT first_content FROM conflicts", [], |r| r.get(0))?)
+            })
+            .expect("the conflict");
+        assert_eq!(logged, "(purged: older than the answers' retention)");
     }
 
     #[test]

@@ -227,7 +227,8 @@ fn one(
 const PURGED_CONTENT: &str = "(purged: older than the answers' retention)";
 
 /// The id is already stored, or was and has been purged: a duplicate if the content is the
-/// same, else a conflict (the first is kept, the second logged).
+/// same, else a conflict (the first is kept, the second logged). Only a conflict rebuilds the
+/// first record's JSON for the log; a duplicate compares fingerprints alone.
 fn settle_existing(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -236,23 +237,28 @@ fn settle_existing(
     content: &str,
     received_ms: i64,
 ) -> Result<RecordOutcome, StorageError> {
-    let stored: Option<(Vec<u8>, String)> = tx
-        .prepare_cached(
-            "SELECT content_sha256, id, visit_id, sequence, desk_id, question, score,
-                    not_applicable, reasons, language, larger_text, input, supersedes,
-                    wall_clock_ms, boot_id, boottime_ns, clock_synchronized
-             FROM answers WHERE id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, stored_content(r)?)))
+    let stored: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT content_sha256 FROM answers WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
-    let (first_hash, first_content) = match stored {
+    let first_hash = match stored {
         Some(stored) => stored,
         None => tx
             .prepare_cached("SELECT content_sha256 FROM purged_answers WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, PURGED_CONTENT.to_owned())))?,
+            .query_row([id], |r| r.get(0))?,
     };
     let settled = outcome::settle_taken(&first_hash, hash);
     if settled == RecordOutcome::Conflict {
+        let first_content = tx
+            .prepare_cached(
+                "SELECT id, visit_id, sequence, desk_id, question, score, not_applicable, reasons,
+                        language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                        boottime_ns, clock_synchronized
+                 FROM answers WHERE id = ?1",
+            )?
+            .query_row([id], stored_content)
+            .optional()?
+            .unwrap_or_else(|| PURGED_CONTENT.to_owned());
         tx.execute(
             "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
                  second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -263,8 +269,8 @@ fn settle_existing(
     Ok(settled)
 }
 
-/// The JSON of the record a row of `answers` holds (columns from 1 on as `settle_existing`
-/// selects them), as ingest hashed it: the same fields give the same text.
+/// The JSON of the record a row of `answers` holds (columns as `settle_existing` selects
+/// them), as ingest hashed it: the same fields give the same text.
 fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     fn parsed<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
     where
@@ -279,15 +285,15 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, e.into())
         })
     };
-    let reasons: String = r.get(8)?;
+    let reasons: String = r.get(7)?;
     let record = RatingRecord {
-        id: parsed(r, 1)?,
-        visit_id: parsed(r, 2)?,
-        sequence: unsigned(3)?,
-        desk_id: parsed(r, 4)?,
-        question: parsed(r, 5)?,
-        answer: stored_answer(r.get(6)?, r.get(7)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Integer, e.into())
+        id: parsed(r, 0)?,
+        visit_id: parsed(r, 1)?,
+        sequence: unsigned(2)?,
+        desk_id: parsed(r, 3)?,
+        question: parsed(r, 4)?,
+        answer: stored_answer(r.get(5)?, r.get(6)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Integer, e.into())
         })?,
         reasons: reasons
             .split(',')
@@ -295,22 +301,22 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             .map(|code| {
                 code.parse().map_err(|e: model::ParseError| {
                     rusqlite::Error::FromSqlConversionFailure(
-                        8,
+                        7,
                         rusqlite::types::Type::Text,
                         e.into(),
                     )
                 })
             })
             .collect::<rusqlite::Result<_>>()?,
-        language: parsed(r, 9)?,
-        larger_text: r.get(10)?,
-        input: parsed(r, 11)?,
+        language: parsed(r, 8)?,
+        larger_text: r.get(9)?,
+        input: parsed(r, 10)?,
         supersedes: r
-            .get::<_, Option<String>>(12)?
+            .get::<_, Option<String>>(11)?
             .map(|id| {
                 id.parse().map_err(|e: model::ParseError| {
                     rusqlite::Error::FromSqlConversionFailure(
-                        12,
+                        11,
                         rusqlite::types::Type::Text,
                         e.into(),
                     )
@@ -318,10 +324,10 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             })
             .transpose()?,
         recorded: RecordedTime {
-            wall_clock_ms: r.get(13)?,
-            boot_id: r.get(14)?,
-            boottime_ns: unsigned(15)?,
-            clock_synchronized: r.get(16)?,
+            wall_clock_ms: r.get(12)?,
+            boot_id: r.get(13)?,
+            boottime_ns: unsigned(14)?,
+            clock_synchronized: r.get(15)?,
         },
     };
     serde_json::to_string(&record).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
