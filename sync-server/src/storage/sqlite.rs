@@ -1152,6 +1152,40 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_with_ratings_an_hour_apart_finds_the_burst_at_each_end() {
+        let (_dir, db) = open();
+        let kiosk = enroll(&db, 1);
+        const HOUR: i64 = 3_600_000;
+        let overall_at = |offset_ms: i64| RatingRecord {
+            recorded: RecordedTime {
+                wall_clock_ms: clock().wall_clock_ms + offset_ms,
+                boottime_ns: u64::try_from(offset_ms).expect("offset") * 1_000_000 + 1,
+                ..clock()
+            },
+            ..record(Score::VERY_GOOD)
+        };
+        let send = |records: Vec<RatingRecord>| {
+            let batch = RecordBatch {
+                sent: clock(),
+                records,
+            };
+            db.ingest(&kiosk, &batch, clock().wall_clock_ms + 2 * HOUR)
+                .expect("ingest");
+        };
+        // Two presses at the start of the hour, two at its end, one in the middle.
+        send(
+            [0, 2_000, HOUR / 2, HOUR, HOUR + 2_000]
+                .map(overall_at)
+                .to_vec(),
+        );
+        assert_eq!(burst_split(&db), [[5, 5, 5], [0, 0, 0]], "no burst yet");
+        // One batch, a third press at each end: two stretches looked at, both bursts found, the
+        // press in the middle (in neither stretch) left ordinary.
+        send(vec![overall_at(HOUR + 4_000), overall_at(4_000)]);
+        assert_eq!(burst_split(&db), [[1, 1, 1], [6, 6, 6]]);
+    }
+
+    #[test]
     fn an_approximate_answer_is_re_placed_and_re_counted_when_its_boot_gets_an_anchor() {
         const MINUTE: i64 = 60_000;
         const DAY: i64 = 24 * 60 * MINUTE;

@@ -13,6 +13,7 @@ use super::event_times::{self, Placer};
 use super::join;
 use super::offered;
 use super::tally::{load_counted, stored_answer, write_tally};
+use crate::counting::bursts::spans;
 use crate::counting::outcome;
 use crate::counting::tally::{Counted, Tally};
 use crate::storage::{Kiosk, StorageError};
@@ -28,8 +29,8 @@ pub(super) fn batch(
     let mut placer = Placer::new(kiosk, batch, received_ms);
     let offered = offered::list(tx, kiosk.desk_id.as_str())?;
     let mut tally = Tally::default();
-    // The event times of the overall ratings this batch stored: bursts are looked for once per
-    // batch, around them, rather than once per rating.
+    // The event times of the overall ratings this batch stored: bursts are looked for around
+    // them, once per stretch of nearby ones (`spans`) rather than once per rating.
     let mut overall_times = Vec::new();
     let results = batch
         .records
@@ -57,7 +58,7 @@ pub(super) fn batch(
             })
         })
         .collect::<Result<_, StorageError>>()?;
-    if let (Some(&first), Some(&last)) = (overall_times.iter().min(), overall_times.iter().max()) {
+    for (first, last) in spans(&overall_times) {
         bursts::flag_between(tx, &kiosk.id, first, last, &mut tally)?;
     }
     write_tally(tally, tx)?;
