@@ -4,18 +4,18 @@
 //! the decision in its transaction.
 
 use model::wire::RecordOutcome;
-use model::{DeskId, RatingRecord, RecordId, StandardId};
+use model::{DeskId, RatingRecord, RecordId};
 use sha2::{Digest, Sha256};
 
 use crate::admission;
 
 /// Why `record` from a kiosk enrolled at `kiosk_desk` is not stored at all, if it is not:
-/// another desk's, not admitted (see [`admission::check_record`]; `offered` are the standards
-/// the desk's survey has offered), or superseding itself.
+/// another desk's, not admitted (see [`admission::check_record`]; `offered` is what the desk's
+/// survey has offered), or superseding itself.
 pub fn refusal(
     kiosk_desk: &DeskId,
     record: &RatingRecord,
-    offered: &[StandardId],
+    offered: &admission::Offered,
 ) -> Option<String> {
     if record.desk_id != *kiosk_desk {
         return Some(format!(
@@ -76,7 +76,7 @@ pub fn counts_when_stored(corrected_already: bool, corrects_a_purged_answer: boo
 
 #[cfg(test)]
 mod tests {
-    use model::{InputKind, LanguageTag, Question, RecordedTime, Score, VisitId};
+    use model::{InputKind, LanguageTag, Question, RecordedTime, Score, StandardId, VisitId};
 
     use super::*;
 
@@ -108,12 +108,19 @@ mod tests {
 
     #[test]
     fn another_desks_record_a_standard_never_offered_and_a_self_correction_are_refused() {
-        let offered = [StandardId::IV];
+        let offered = admission::Offered {
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+        };
         let own = record("plock-wso-01");
         assert_eq!(refusal(&desk("plock-wso-01"), &own, &offered), None);
         let elsewhere = refusal(&desk("plock-wso-02"), &own, &offered).expect("refused");
         assert!(elsewhere.contains("plock-wso-01") && elsewhere.contains("plock-wso-02"));
-        assert!(refusal(&desk("plock-wso-01"), &own, &[StandardId::V]).is_some());
+        let other_standard = admission::Offered {
+            standards: vec![StandardId::V],
+            ..offered.clone()
+        };
+        assert!(refusal(&desk("plock-wso-01"), &own, &other_standard).is_some());
         let mut itself = record("plock-wso-01");
         itself.supersedes = Some(itself.id);
         assert_eq!(

@@ -27,7 +27,7 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
-    let offered = offered::list(tx, kiosk.desk_id.as_str())?;
+    let offered = offered::for_batch(tx, kiosk.desk_id.as_str(), batch)?;
     let mut tally = Tally::default();
     // The event times of the overall ratings this batch stored: bursts are looked for around
     // them, once per stretch of nearby ones (`spans`) rather than once per rating.
