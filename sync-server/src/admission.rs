@@ -1,19 +1,32 @@
 //! What the aggregator admits from a kiosk: a token proves which kiosk is talking, not that what
 //! it says makes sense. A record must rate a standard its desk's survey has offered, with reasons
 //! the catalogue offers for that standard after a low score, or say "does not apply" (any
-//! standard clients are asked about), in a language the kiosk ships; every
+//! standard clients are asked about), in a language the kiosk ships and its desk offers; every
 //! clock reading (records, a batch's send time, heartbeats, enrollment) must carry a bounded boot
-//! id and a wall clock inside the years a calendar can show. Pure rules, no IO: storage asks them
+//! id and a wall clock inside the years a calendar can show, and a record a sequence and boot
+//! time the server stores as they arrived (at most `i64::MAX`). Pure rules, no IO: storage asks them
 //! inside the batch's transaction, the HTTP layer for single readings.
 
 use model::wire::Heartbeat;
-use model::{Answer, Catalogue, DeskId, Question, RatingRecord, RecordedTime, StandardId};
+use model::{
+    Answer, Catalogue, DeskId, LanguageTag, Question, RatingRecord, RecordedTime, StandardId,
+};
 
 /// Longest boot id accepted. Linux's (`/proc/sys/kernel/random/boot_id`) is a 36-character UUID.
 pub const MAX_BOOT_ID_CHARS: usize = 64;
 /// The latest wall clock accepted: 9999-12-31T23:59:59.999Z, the last instant with a four-digit
 /// year. The earliest is 0 (1970-01-01), where a Raspberry Pi without a real-time clock starts.
 pub const LATEST_WALL_CLOCK_MS: i64 = 253_402_300_799_999;
+
+/// What a desk's survey offers a client, now or before: a kiosk may sync answers given under an
+/// earlier survey days later, so these are what storage knows the desk to have offered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offered {
+    /// Every standard the desk's survey has offered.
+    pub standards: Vec<StandardId>,
+    /// The languages the desk's survey offers now, and any since dropped that it has answers in.
+    pub languages: Vec<LanguageTag>,
+}
 
 /// Why a kiosk's record or clock reading is not admitted; the text goes back to the kiosk (as a
 /// record's `rejected` reason or a 422 message), so it names the field and the rule.
@@ -28,6 +41,10 @@ pub enum Inadmissible {
          milliseconds"
     )]
     WallClock { field: &'static str, value: i64 },
+    /// A number the server stores as a signed 64-bit integer: a larger one could only be kept
+    /// altered, and the record could not be told back as it arrived.
+    #[error("{field} {value} is above {max}, the largest the server stores", max = i64::MAX)]
+    TooLarge { field: &'static str, value: u64 },
     #[error("standard {standard} has never been in the survey of desk {desk}")]
     NotOffered { standard: StandardId, desk: DeskId },
     #[error("reason {reason:?} is not one the catalogue offers for standard {standard}")]
@@ -48,25 +65,33 @@ pub enum Inadmissible {
         shipped = i18n::LANGUAGES.join(", ")
     )]
     Language(String),
+    #[error("language {language} is not offered at desk {desk}")]
+    LanguageNotOffered { language: LanguageTag, desk: DeskId },
 }
 
-/// Checks one record from a kiosk of `desk`, whose survey has offered the standards `offered`
-/// (now or before: a kiosk may sync answers given under an earlier survey days later).
+/// Checks one record from a kiosk of `desk`, whose survey has offered what `offered` holds.
 pub fn check_record(
     record: &RatingRecord,
     desk: &DeskId,
-    offered: &[StandardId],
+    offered: &Offered,
 ) -> Result<(), Inadmissible> {
-    check_clock("recorded", &record.recorded)?;
+    check_recorded(&record.recorded)?;
+    storable("sequence", record.sequence)?;
     if !i18n::LANGUAGES.contains(&record.language.as_str()) {
         return Err(Inadmissible::Language(record.language.to_string()));
+    }
+    if !offered.languages.contains(&record.language) {
+        return Err(Inadmissible::LanguageNotOffered {
+            language: record.language.clone(),
+            desk: desk.clone(),
+        });
     }
     let standard = match record.question {
         Question::Overall if record.reasons.is_empty() => return Ok(()),
         Question::Overall => return Err(Inadmissible::ReasonsOnOverall),
         Question::Standard(standard) => standard,
     };
-    if !offered.contains(&standard) {
+    if !offered.standards.contains(&standard) {
         return Err(Inadmissible::NotOffered {
             standard,
             desk: desk.clone(),
@@ -115,6 +140,22 @@ pub fn check_clock(field: &'static str, reading: &RecordedTime) -> Result<(), In
     check_wall_clock(wall_clock_field(field), reading.wall_clock_ms)
 }
 
+/// Checks a record's own clock reading: as [`check_clock`], and a boot time the server can
+/// store as it arrived.
+pub fn check_recorded(reading: &RecordedTime) -> Result<(), Inadmissible> {
+    check_clock("recorded", reading)?;
+    storable("recorded.boottime_ns", reading.boottime_ns)
+}
+
+/// Refuses a number above `i64::MAX`, which the server could store only altered.
+fn storable(field: &'static str, value: u64) -> Result<(), Inadmissible> {
+    if i64::try_from(value).is_ok() {
+        Ok(())
+    } else {
+        Err(Inadmissible::TooLarge { field, value })
+    }
+}
+
 /// Checks a heartbeat's clock and its oldest unsynced record's wall clock.
 pub fn check_heartbeat(heartbeat: &Heartbeat) -> Result<(), Inadmissible> {
     check_clock("clock", &heartbeat.clock)?;
@@ -143,7 +184,7 @@ fn wall_clock_field(reading: &'static str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use model::{InputKind, LanguageTag, RecordId, Score, VisitId};
+    use model::{InputKind, RecordId, Score, VisitId};
 
     use super::*;
 
@@ -176,7 +217,13 @@ mod tests {
         }
     }
 
-    const OFFERED: [StandardId; 3] = [StandardId::IV, StandardId::III, StandardId::V];
+    /// What the desk offers: standards IV, III and V, in Polish and English.
+    fn offered() -> Offered {
+        Offered {
+            standards: vec![StandardId::IV, StandardId::III, StandardId::V],
+            languages: vec![LanguageTag::polish(), "en".parse().expect("tag")],
+        }
+    }
 
     #[test]
     fn records_the_kiosk_can_produce_are_admitted() {
@@ -191,7 +238,7 @@ mod tests {
                 &[],
             ),
         ] {
-            assert_eq!(check_record(&record, &desk(), &OFFERED), Ok(()));
+            assert_eq!(check_record(&record, &desk(), &offered()), Ok(()));
         }
     }
 
@@ -223,7 +270,7 @@ mod tests {
             ),
         ];
         for (record, expected) in cases {
-            let err = check_record(&record, &desk(), &OFFERED).expect_err(expected);
+            let err = check_record(&record, &desk(), &offered()).expect_err(expected);
             assert!(err.to_string().contains(expected), "{err}");
         }
         // Every standard clients are asked about offers "does not apply"; X is never asked,
@@ -233,8 +280,15 @@ mod tests {
             Answer::NotApplicable,
             &[],
         );
-        let err = check_record(&not_applicable_on_x, &desk(), &[StandardId::X])
-            .expect_err("X offers no answer");
+        let err = check_record(
+            &not_applicable_on_x,
+            &desk(),
+            &Offered {
+                standards: vec![StandardId::X],
+                ..offered()
+            },
+        )
+        .expect_err("X offers no answer");
         assert!(
             err.to_string()
                 .contains("standard X does not offer \"does not apply\""),
@@ -242,7 +296,43 @@ mod tests {
         );
         let mut french = record(Question::Overall, Score::GOOD, &[]);
         french.language = "fr".parse().expect("tag");
-        assert!(check_record(&french, &desk(), &OFFERED).is_err());
+        assert!(check_record(&french, &desk(), &offered()).is_err());
+        // Ukrainian is shipped, but this desk does not offer it.
+        let mut ukrainian = record(Question::Overall, Score::GOOD, &[]);
+        ukrainian.language = "uk".parse().expect("tag");
+        assert_eq!(
+            check_record(&ukrainian, &desk(), &offered())
+                .expect_err("not offered")
+                .to_string(),
+            "language uk is not offered at desk plock-wso-03"
+        );
+    }
+
+    #[test]
+    fn a_sequence_or_boot_time_the_server_cannot_store_as_it_arrived_is_not_admitted() {
+        let largest = u64::try_from(i64::MAX).expect("fits");
+        let mut at_the_limit = record(Question::Overall, Score::GOOD, &[]);
+        at_the_limit.sequence = largest;
+        at_the_limit.recorded.boottime_ns = largest;
+        assert_eq!(check_record(&at_the_limit, &desk(), &offered()), Ok(()));
+        let sequence = RatingRecord {
+            sequence: largest + 1,
+            ..at_the_limit.clone()
+        };
+        let err = check_record(&sequence, &desk(), &offered()).expect_err("sequence");
+        assert_eq!(
+            err.to_string(),
+            "sequence 9223372036854775808 is above 9223372036854775807, the largest the server \
+             stores"
+        );
+        let mut boottime = at_the_limit;
+        boottime.recorded.boottime_ns = u64::MAX;
+        let err = check_record(&boottime, &desk(), &offered()).expect_err("boot time");
+        assert!(
+            err.to_string()
+                .starts_with("recorded.boottime_ns 18446744073709551615 is above"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -135,7 +135,9 @@ impl Bounds {
         let latest_ms = if answer.boot_id == sent.boot_id {
             received_ms
         } else {
-            received_ms.min(delivering_boot_started)
+            // A delivering boot that claims to have begun before enrollment proves nothing
+            // earlier than enrollment.
+            received_ms.min(delivering_boot_started.max(enrolled_ms))
         };
         Bounds {
             earliest_ms: enrolled_ms.min(latest_ms),
@@ -357,6 +359,26 @@ mod tests {
         assert_eq!(local_day_and_hour(utc("2026-10-25T00:30:00Z")).1, 2);
         assert_eq!(local_day_and_hour(utc("2026-10-25T01:30:00Z")).1, 2);
         assert_eq!(local_day_and_hour(utc("2026-10-25T02:30:00Z")).1, 3);
+    }
+
+    #[test]
+    fn a_delivering_boot_claiming_to_predate_enrollment_places_nothing_before_it() {
+        // Boot a never reached the server; boot b delivers its answer and claims (a broken or
+        // hostile clock) to have been up for 584 years, since long before the kiosk was enrolled.
+        let event = reading("a", T0 - MINUTE, T0, 0, false);
+        let received = T0 + 10 * MINUTE;
+        let sent = RecordedTime {
+            wall_clock_ms: received,
+            boot_id: "b".into(),
+            boottime_ns: u64::MAX,
+            clock_synchronized: false,
+        };
+        let bounds = Bounds::for_batch(ENROLLED, received, &event, &sent);
+        let placed = place(&event, &[Anchor::from_receipt(&sent, received)], bounds);
+        assert!(
+            (ENROLLED..=received).contains(&placed.utc_ms()),
+            "{placed:?} is outside enrollment {ENROLLED} to receipt {received}"
+        );
     }
 
     #[test]

@@ -18,6 +18,24 @@ pub struct Nearby {
     pub visit_id: String,
 }
 
+/// The stretches of event time a batch's overall ratings (`times`, in any order) need looking
+/// at for bursts, as (first, last) pairs in order: the times sorted and split wherever two
+/// neighbours are more than [`BURST_WINDOW_MS`] apart. Any burst a rating at `t` joins lies
+/// within [`BURST_WINDOW_MS`] of `t`, so reading each stretch widened by the window finds every
+/// one, and two ratings a month apart read two minutes of a kiosk's history, not the month.
+pub fn spans(times: &[i64]) -> Vec<(i64, i64)> {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    for t in sorted {
+        match spans.last_mut() {
+            Some((_, last)) if t - *last <= BURST_WINDOW_MS => *last = t,
+            _ => spans.push((t, t)),
+        }
+    }
+    spans
+}
+
 /// Which of `ratings` (sorted by event time) belong to a burst: some window of
 /// [`BURST_WINDOW_MS`] holding them holds overall ratings from at least [`BURST_MIN_RATINGS`]
 /// different visits. Corrections within one visit ("Change my answer") are not a burst. One pass
@@ -79,6 +97,25 @@ mod tests {
     fn corrections_within_one_visit_are_not_a_burst() {
         let ratings = at(&[(0, "a"), (2_000, "a"), (3_000, "a"), (4_000, "b")]);
         assert_eq!(members(&ratings), [false; 4]);
+    }
+
+    #[test]
+    fn a_batch_is_looked_at_in_stretches_split_where_its_ratings_are_over_the_window_apart() {
+        assert_eq!(spans(&[]), []);
+        assert_eq!(spans(&[5]), [(5, 5)]);
+        // Two ratings a month apart: two stretches of one instant each, not the month between.
+        let month = 30 * 24 * 3_600_000;
+        assert_eq!(spans(&[month, 0]), [(0, 0), (month, month)]);
+        // Within the window of a neighbour, one stretch; just over it, a new one.
+        assert_eq!(
+            spans(&[0, 10_000, 20_000, 30_001, 35_000]),
+            [(0, 20_000), (30_001, 35_000)]
+        );
+        // However the batch is ordered.
+        assert_eq!(
+            spans(&[35_000, 0, 30_001, 20_000, 10_000]),
+            spans(&[0, 10_000, 20_000, 30_001, 35_000])
+        );
     }
 
     #[test]

@@ -4,18 +4,18 @@
 //! the decision in its transaction.
 
 use model::wire::RecordOutcome;
-use model::{DeskId, RatingRecord, StandardId};
+use model::{DeskId, RatingRecord, RecordId};
 use sha2::{Digest, Sha256};
 
 use crate::admission;
 
 /// Why `record` from a kiosk enrolled at `kiosk_desk` is not stored at all, if it is not:
-/// another desk's, not admitted (see [`admission::check_record`]; `offered` are the standards
-/// the desk's survey has offered), or superseding itself.
+/// another desk's, not admitted (see [`admission::check_record`]; `offered` is what the desk's
+/// survey has offered), or superseding itself.
 pub fn refusal(
     kiosk_desk: &DeskId,
     record: &RatingRecord,
-    offered: &[StandardId],
+    offered: &admission::Offered,
 ) -> Option<String> {
     if record.desk_id != *kiosk_desk {
         return Some(format!(
@@ -30,6 +30,22 @@ pub fn refusal(
         return Some("a record cannot supersede itself".to_owned());
     }
     None
+}
+
+/// Why `record` is refused if it corrects an answer that already corrects it, directly (A
+/// supersedes B, B supersedes A) or through the answers that one corrects in turn: in such a
+/// cycle each answer is superseded by another and none would count, so the record closing it is
+/// refused and the others stay as they were, one of them counted. `corrected` are the ids the
+/// record's `supersedes` target corrects, that one's target and so on, as stored.
+pub fn cycle_refusal(record: &RatingRecord, corrected: &[RecordId]) -> Option<String> {
+    let target = record.supersedes?;
+    corrected.contains(&record.id).then(|| {
+        format!(
+            "record {} supersedes {target}, which already supersedes it: a cycle of \
+             corrections, in which none would count",
+            record.id
+        )
+    })
 }
 
 /// A record's content as the server compares it: its JSON and that text's SHA-256.
@@ -60,7 +76,7 @@ pub fn counts_when_stored(corrected_already: bool, corrects_a_purged_answer: boo
 
 #[cfg(test)]
 mod tests {
-    use model::{InputKind, LanguageTag, Question, RecordId, RecordedTime, Score, VisitId};
+    use model::{InputKind, LanguageTag, Question, RecordedTime, Score, StandardId, VisitId};
 
     use super::*;
 
@@ -92,18 +108,53 @@ mod tests {
 
     #[test]
     fn another_desks_record_a_standard_never_offered_and_a_self_correction_are_refused() {
-        let offered = [StandardId::IV];
+        let offered = admission::Offered {
+            standards: vec![StandardId::IV],
+            languages: vec![LanguageTag::polish()],
+        };
         let own = record("plock-wso-01");
         assert_eq!(refusal(&desk("plock-wso-01"), &own, &offered), None);
         let elsewhere = refusal(&desk("plock-wso-02"), &own, &offered).expect("refused");
         assert!(elsewhere.contains("plock-wso-01") && elsewhere.contains("plock-wso-02"));
-        assert!(refusal(&desk("plock-wso-01"), &own, &[StandardId::V]).is_some());
+        let other_standard = admission::Offered {
+            standards: vec![StandardId::V],
+            ..offered.clone()
+        };
+        assert!(refusal(&desk("plock-wso-01"), &own, &other_standard).is_some());
         let mut itself = record("plock-wso-01");
         itself.supersedes = Some(itself.id);
         assert_eq!(
             refusal(&desk("plock-wso-01"), &itself, &offered).as_deref(),
             Some("a record cannot supersede itself")
         );
+    }
+
+    #[test]
+    fn a_record_correcting_an_answer_that_corrects_it_is_refused() {
+        let a = record("plock-wso-01");
+        let (b, c) = (RecordId::new_random(), RecordId::new_random());
+        let a_corrects_b = RatingRecord {
+            supersedes: Some(b),
+            ..a.clone()
+        };
+        // B supersedes A: A superseding B would close the cycle.
+        let reason = cycle_refusal(&a_corrects_b, &[a.id]).expect("a cycle of two");
+        assert!(
+            reason.contains(&format!("record {} supersedes {b}", a.id)) && reason.contains("cycle"),
+            "{reason}"
+        );
+        // B supersedes C, which supersedes A.
+        assert!(
+            cycle_refusal(&a_corrects_b, &[c, a.id]).is_some(),
+            "a cycle of three"
+        );
+        assert_eq!(
+            cycle_refusal(&a_corrects_b, &[c]),
+            None,
+            "a chain, no cycle"
+        );
+        assert_eq!(cycle_refusal(&a_corrects_b, &[]), None, "B not stored yet");
+        assert_eq!(cycle_refusal(&a, &[a.id]), None, "A corrects nothing");
     }
 
     #[test]

@@ -53,6 +53,17 @@ pub enum StorageError {
     TaskFailed(#[from] tokio::task::JoinError),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A newer server migrated the database past the schema this one knows: refused, not
+    /// misread (the kiosk's batch is retried; nothing is lost).
+    #[error(
+        "database {path} is at schema v{found}; this sync-server knows up to v{known}: run the \
+         newer sync-server"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     /// A caller's mistake (unknown office, duplicate id…): the message names it.
     #[error("{0}")]
     Invalid(String),

@@ -2,6 +2,8 @@
 
 use rusqlite::Connection;
 
+use crate::storage::StorageError;
+
 /// Each entry moves the schema one version up; never edit one that has shipped, append instead.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -538,16 +540,41 @@ INSERT INTO rollup_month_reasons (month, question, burst, desk_id, language, rea
 "#,
 ];
 
-/// Brings `conn`'s schema up to date in one IMMEDIATE transaction.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// The schema version this binary migrates to: one per migration it knows.
+pub fn known_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// Brings `conn`'s schema up to date in one IMMEDIATE transaction. A database a newer
+/// sync-server has migrated is refused, naming both versions, before anything is changed.
+pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = refuse_newer(&tx)?;
     let done = usize::try_from(version).unwrap_or(0);
     for (i, sql) in (1i64..).zip(MIGRATIONS).skip(done) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i)?;
     }
-    tx.commit()
+    Ok(tx.commit()?)
+}
+
+/// `conn`'s schema version, or [`StorageError::NewerSchema`] if a newer sync-server migrated it
+/// past [`known_version`]: this binary would misread its tables. Cheap (the file header), so
+/// the writer asks at the start of every write transaction, and a newer server migrating the
+/// database under a running one fails that write by name rather than with SQLite's words.
+pub fn refuse_newer(conn: &Connection) -> Result<i64, StorageError> {
+    let found: i64 = conn
+        .prepare_cached("PRAGMA user_version")?
+        .query_row([], |r| r.get(0))?;
+    let known = known_version();
+    if found > known {
+        return Err(StorageError::NewerSchema {
+            path: conn.path().unwrap_or_default().to_owned(),
+            found,
+            known,
+        });
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -774,5 +801,25 @@ mod tests {
             conn.prepare("SELECT content FROM answers").is_err(),
             "the JSON is gone"
         );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_server_is_refused_by_name() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("current");
+        let newer = i64::try_from(MIGRATIONS.len()).expect("few") + 1;
+        conn.pragma_update(None, "user_version", newer)
+            .expect("version");
+        let err = migrate(&mut conn).expect_err("a schema this binary does not know");
+        let known = newer - 1;
+        assert!(
+            err.to_string().contains(&format!("at schema v{newer}"))
+                && err.to_string().contains(&format!("knows up to v{known}")),
+            "the error names both versions: {err}"
+        );
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, newer, "left as it was");
     }
 }

@@ -1641,7 +1641,17 @@ async fn no_channel_shows_a_figure_from_fewer_than_five_answers_or_lets_one_be_s
 async fn a_language_filter_gives_back_no_language_its_patterns_withhold() {
     let server = Server::spawn().await;
     let kiosk = server.kiosk("gabin-fin-01").await;
-    // 40 in Polish, 8 in Ukrainian, 2 in German (languages the desk does not offer still count).
+    // 40 in Polish, 8 in Ukrainian, 2 in German (the desk offers German too: a language it does
+    // not offer is rejected at ingest).
+    let german_too = sync_server::survey::DeskSurveyEdit {
+        languages: Some(["pl", "uk", "de"].map(|l| l.parse().expect("tag")).to_vec()),
+        ..Default::default()
+    };
+    server
+        .storage
+        .edit_desk("gabin-fin-01".parse().expect("desk"), german_too)
+        .await
+        .expect("German offered");
     let (pl, uk, de) = (
         LanguageTag::polish(),
         "uk".parse::<LanguageTag>().expect("uk"),

@@ -1,7 +1,7 @@
 //! What a kiosk token holder can send and what the server's operator can misconfigure, against a
-//! real server on port 0: records outside the catalogue or the desk's survey (or "does not apply"
-//! where it is not offered) rejected one by one, malformed answers refused whole,
-//! with nothing stored, unbounded boot ids and overflowing clocks refused while every dashboard
+//! real server on port 0: records outside the catalogue or the desk's survey (a standard or a
+//! language it does not offer, or "does not apply" where it is not) rejected one by one,
+//! malformed answers refused whole, with nothing stored, unbounded boot ids and overflowing clocks refused while every dashboard
 //! page still answers, webhook URLs (and their secrets) kept off the alerts page, API answers
 //! never cached or sniffed, and forms behind the TLS proxy accepted only from `https://`.
 
@@ -325,6 +325,57 @@ async fn records_outside_the_catalogue_or_the_desks_survey_are_rejected_one_by_o
         .await;
     assert_eq!(outcomes[0], RecordOutcome::Stored);
     assert!(rejected_because(&outcomes[1], "standard II has never been"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_in_a_language_the_desk_does_not_offer_is_rejected_by_name() {
+    let server = Server::spawn().await;
+    let token = server.enroll().await;
+    let in_language = |language: &str, sequence: u64| RatingRecord {
+        language: language.parse().expect("tag"),
+        ..record(Question::Overall, Score::GOOD, &[], sequence)
+    };
+    // The desk offers Polish only; Ukrainian and English are shipped.
+    let outcomes = server
+        .send(&token, &[in_language("pl", 1), in_language("uk", 2)])
+        .await;
+    assert_eq!(outcomes[0], RecordOutcome::Stored);
+    assert!(
+        rejected_because(
+            &outcomes[1],
+            "language uk is not offered at desk plock-wso-03"
+        ),
+        "{:?}",
+        outcomes[1]
+    );
+    assert_eq!(server.answers_stored(), 1, "nothing of the rejected record");
+
+    // English offered, answered in, then dropped: an English answer given before still arrives
+    // (a kiosk may sync days later); Ukrainian, never offered, stays out.
+    let languages = |tags: &[&str]| DeskSurveyEdit {
+        languages: Some(tags.iter().map(|l| l.parse().expect("tag")).collect()),
+        ..DeskSurveyEdit::default()
+    };
+    let desk = || DESK.parse().expect("desk");
+    server
+        .storage
+        .edit_desk(desk(), languages(&["pl", "en"]))
+        .await
+        .expect("English added");
+    assert_eq!(
+        server.send(&token, &[in_language("en", 3)]).await,
+        [RecordOutcome::Stored]
+    );
+    server
+        .storage
+        .edit_desk(desk(), languages(&["pl"]))
+        .await
+        .expect("English dropped");
+    let outcomes = server
+        .send(&token, &[in_language("en", 4), in_language("uk", 5)])
+        .await;
+    assert_eq!(outcomes[0], RecordOutcome::Stored);
+    assert!(rejected_because(&outcomes[1], "language uk is not offered"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,13 +5,14 @@
 //! inserted. The queries are SQLite's (`sqlite/ingest.rs`) in PostgreSQL's dialect.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord, RecordedTime};
+use model::{LanguageTag, Question, RatingRecord, RecordId, RecordedTime};
 use postgres::{Row, Transaction};
 
 use super::event_times::{self, Placer};
 use super::tally::{load_counted, stored_answer, write_tally};
 use super::{join, split};
-use crate::counting::bursts::{BURST_WINDOW_MS, Nearby, members};
+use crate::admission::Offered;
+use crate::counting::bursts::{BURST_WINDOW_MS, Nearby, members, spans};
 use crate::counting::outcome;
 use crate::counting::tally::{Counted, Tally};
 use crate::storage::{Kiosk, StorageError};
@@ -25,14 +26,18 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
-    let offered = offered(tx, kiosk.desk_id.as_str())?;
+    let offered = offered(tx, kiosk.desk_id.as_str(), batch)?;
     let mut tally = Tally::default();
-    // The event times of the overall ratings this batch stored: bursts are looked for once per
-    // batch, around them, rather than once per rating.
+    // The event times of the overall ratings this batch stored: bursts are looked for around
+    // them, once per stretch of nearby ones (`spans`) rather than once per rating.
     let mut overall_times = Vec::new();
     let mut results = Vec::with_capacity(batch.records.len());
     for record in &batch.records {
-        let outcome = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+        let refused = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+            Some(reason) => Some(reason),
+            None => outcome::cycle_refusal(record, &corrected_chain(tx, kiosk, record)?),
+        };
+        let outcome = match refused {
             Some(reason) => RecordOutcome::Rejected { reason },
             None => one(
                 tx,
@@ -49,7 +54,7 @@ pub(super) fn batch(
             outcome,
         });
     }
-    if let (Some(&first), Some(&last)) = (overall_times.iter().min(), overall_times.iter().max()) {
+    for (first, last) in spans(&overall_times) {
         flag_bursts_between(tx, &kiosk.id, first, last, &mut tally)?;
     }
     write_tally(tally, tx)?;
@@ -64,8 +69,77 @@ pub(super) fn batch(
     Ok(BatchReceipt { results })
 }
 
+/// What `desk`'s survey has offered, as far as `batch`'s records need to know (as SQLite's
+/// `sqlite/offered.rs`): every standard offered now or before, the languages offered now, and any
+/// other language of `batch` that the desk has answers in (no table keeps past languages).
+fn offered(
+    tx: &mut Transaction<'_>,
+    desk: &str,
+    batch: &RecordBatch,
+) -> Result<Offered, StorageError> {
+    let corrupt = |e: model::ParseError| StorageError::Corrupt(format!("desk {desk:?}: {e}"));
+    let now: String = tx
+        .query_one("SELECT languages FROM desks WHERE id = $1", &[&desk])?
+        .try_get(0)?;
+    let mut languages = split(&now)
+        .map(str::parse::<LanguageTag>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(corrupt)?;
+    for record in &batch.records {
+        if languages.contains(&record.language) {
+            continue;
+        }
+        let answered_in: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM rollups WHERE desk_id = $1 AND language = $2)",
+                &[&desk, &record.language.as_str()],
+            )?
+            .try_get(0)?;
+        if answered_in {
+            languages.push(record.language.clone());
+        }
+    }
+    Ok(Offered {
+        standards: standards_offered(tx, desk)?,
+        languages,
+    })
+}
+
+/// The answers `record`'s `supersedes` target corrects, those correct in turn and so on, among
+/// this kiosk's stored answers (as SQLite's): `UNION` ends the walk even on a stored cycle.
+fn corrected_chain(
+    tx: &mut Transaction<'_>,
+    kiosk: &Kiosk,
+    record: &RatingRecord,
+) -> Result<Vec<RecordId>, StorageError> {
+    let Some(target) = record.supersedes else {
+        return Ok(Vec::new());
+    };
+    tx.query(
+        "WITH RECURSIVE corrected (id) AS (
+             SELECT supersedes FROM answers
+             WHERE id = $1 AND kiosk_id = $2 AND supersedes IS NOT NULL
+             UNION
+             SELECT a.supersedes FROM corrected c JOIN answers a ON a.id = c.id
+             WHERE a.kiosk_id = $2 AND a.supersedes IS NOT NULL
+         )
+         SELECT id FROM corrected",
+        &[&target.to_string(), &kiosk.id],
+    )?
+    .iter()
+    .map(|r| {
+        let id: String = r.try_get(0)?;
+        id.parse()
+            .map_err(|e| StorageError::Corrupt(format!("answer {target}, supersedes: {e}")))
+    })
+    .collect()
+}
+
 /// Every standard `desk`'s survey has offered, now or before.
-fn offered(tx: &mut Transaction<'_>, desk: &str) -> Result<Vec<model::StandardId>, StorageError> {
+fn standards_offered(
+    tx: &mut Transaction<'_>,
+    desk: &str,
+) -> Result<Vec<model::StandardId>, StorageError> {
     tx.query(
         "SELECT standard FROM desk_standards_offered WHERE desk_id = $1",
         &[&desk],

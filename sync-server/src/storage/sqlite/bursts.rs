@@ -9,10 +9,10 @@ use crate::counting::bursts::{BURST_WINDOW_MS, Nearby, members};
 use crate::counting::tally::{Counted, Tally};
 use crate::storage::StorageError;
 
-/// After a batch stored overall ratings of `kiosk_id` placed between `first_ms` and `last_ms`:
-/// flags every overall rating of that kiosk that is now part of a burst and moves the counted
-/// ones to the burst cells of the rollups. One query and one pass per batch. A flag is never
-/// cleared: answers are only ever added.
+/// After a batch stored overall ratings of `kiosk_id` placed between `first_ms` and `last_ms`
+/// (one of the batch's `spans`): flags every overall rating of that kiosk that is now part of a
+/// burst and moves the counted ones to the burst cells of the rollups. One query and one pass per
+/// span. A flag is never cleared: answers are only ever added.
 pub(super) fn flag_between(
     tx: &Transaction<'_>,
     kiosk_id: &str,

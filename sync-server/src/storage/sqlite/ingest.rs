@@ -1,11 +1,11 @@
 //! Storing a batch of answers in its one transaction: an outcome per record (stored, duplicate,
-//! conflict, rejected: another desk's, or not admitted by `crate::admission`) decided by
-//! `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id purged for retention stays
-//! taken: the insert is conditional on its absence there);
+//! conflict, rejected: another desk's, not admitted by `crate::admission`, or closing a cycle of
+//! corrections) decided by `INSERT … ON CONFLICT DO NOTHING`, never by check-then-insert (an id
+//! purged for retention stays taken: the insert is conditional on its absence there);
 //! event-time placement; corrections; and rollups changed only for rows actually inserted.
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
-use model::{Question, RatingRecord, RecordedTime};
+use model::{Question, RatingRecord, RecordId, RecordedTime};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::bursts;
@@ -13,6 +13,7 @@ use super::event_times::{self, Placer};
 use super::join;
 use super::offered;
 use super::tally::{load_counted, stored_answer, write_tally};
+use crate::counting::bursts::spans;
 use crate::counting::outcome;
 use crate::counting::tally::{Counted, Tally};
 use crate::storage::{Kiosk, StorageError};
@@ -26,16 +27,20 @@ pub(super) fn batch(
 ) -> Result<BatchReceipt, StorageError> {
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
-    let offered = offered::list(tx, kiosk.desk_id.as_str())?;
+    let offered = offered::for_batch(tx, kiosk.desk_id.as_str(), batch)?;
     let mut tally = Tally::default();
-    // The event times of the overall ratings this batch stored: bursts are looked for once per
-    // batch, around them, rather than once per rating.
+    // The event times of the overall ratings this batch stored: bursts are looked for around
+    // them, once per stretch of nearby ones (`spans`) rather than once per rating.
     let mut overall_times = Vec::new();
     let results = batch
         .records
         .iter()
         .map(|record| {
-            let outcome = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+            let refused = match outcome::refusal(&kiosk.desk_id, record, &offered) {
+                Some(reason) => Some(reason),
+                None => outcome::cycle_refusal(record, &corrected_chain(tx, kiosk, record)?),
+            };
+            let outcome = match refused {
                 Some(reason) => RecordOutcome::Rejected { reason },
                 None => one(
                     tx,
@@ -53,7 +58,7 @@ pub(super) fn batch(
             })
         })
         .collect::<Result<_, StorageError>>()?;
-    if let (Some(&first), Some(&last)) = (overall_times.iter().min(), overall_times.iter().max()) {
+    for (first, last) in spans(&overall_times) {
         bursts::flag_between(tx, &kiosk.id, first, last, &mut tally)?;
     }
     write_tally(tally, tx)?;
@@ -71,6 +76,40 @@ pub(super) fn batch(
 pub(super) const SUPERSEDED_BY: &str = "SELECT id FROM answers INDEXED BY answers_supersedes
      WHERE supersedes = ?1 AND kiosk_id = ?2 AND id <> ?1
      ORDER BY sequence DESC LIMIT 1";
+
+/// The answers `record`'s `supersedes` target corrects, those correct in turn and so on, among
+/// this kiosk's stored answers (empty for a record that corrects nothing, or whose target is
+/// not stored). `UNION` ends the walk even on a cycle stored before cycles were refused.
+fn corrected_chain(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    record: &RatingRecord,
+) -> Result<Vec<RecordId>, StorageError> {
+    let Some(target) = record.supersedes else {
+        return Ok(Vec::new());
+    };
+    let ids = tx
+        .prepare_cached(
+            "WITH RECURSIVE corrected (id) AS (
+                 SELECT supersedes FROM answers
+                 WHERE id = ?1 AND kiosk_id = ?2 AND supersedes IS NOT NULL
+                 UNION
+                 SELECT a.supersedes FROM corrected c JOIN answers a ON a.id = c.id
+                 WHERE a.kiosk_id = ?2 AND a.supersedes IS NOT NULL
+             )
+             SELECT id FROM corrected",
+        )?
+        .query_map(params![target.to_string(), kiosk.id], |r| {
+            r.get::<_, String>(0)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|e| StorageError::Corrupt(format!("answer {target}, supersedes: {e}")))
+        })
+        .collect()
+}
 
 /// Stores one admitted record of a batch and returns its outcome.
 fn one(
@@ -190,7 +229,8 @@ fn one(
 const PURGED_CONTENT: &str = "(purged: older than the answers' retention)";
 
 /// The id is already stored, or was and has been purged: a duplicate if the content is the
-/// same, else a conflict (the first is kept, the second logged).
+/// same, else a conflict (the first is kept, the second logged). Only a conflict rebuilds the
+/// first record's JSON for the log; a duplicate compares fingerprints alone.
 fn settle_existing(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
@@ -199,23 +239,28 @@ fn settle_existing(
     content: &str,
     received_ms: i64,
 ) -> Result<RecordOutcome, StorageError> {
-    let stored: Option<(Vec<u8>, String)> = tx
-        .prepare_cached(
-            "SELECT content_sha256, id, visit_id, sequence, desk_id, question, score,
-                    not_applicable, reasons, language, larger_text, input, supersedes,
-                    wall_clock_ms, boot_id, boottime_ns, clock_synchronized
-             FROM answers WHERE id = ?1",
-        )?
-        .query_row([id], |r| Ok((r.get(0)?, stored_content(r)?)))
+    let stored: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT content_sha256 FROM answers WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?;
-    let (first_hash, first_content) = match stored {
+    let first_hash = match stored {
         Some(stored) => stored,
         None => tx
             .prepare_cached("SELECT content_sha256 FROM purged_answers WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, PURGED_CONTENT.to_owned())))?,
+            .query_row([id], |r| r.get(0))?,
     };
     let settled = outcome::settle_taken(&first_hash, hash);
     if settled == RecordOutcome::Conflict {
+        let first_content = tx
+            .prepare_cached(
+                "SELECT id, visit_id, sequence, desk_id, question, score, not_applicable, reasons,
+                        language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                        boottime_ns, clock_synchronized
+                 FROM answers WHERE id = ?1",
+            )?
+            .query_row([id], stored_content)
+            .optional()?
+            .unwrap_or_else(|| PURGED_CONTENT.to_owned());
         tx.execute(
             "INSERT INTO conflicts (record_id, kiosk_id, received_at_ms, first_content,
                  second_content) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -226,8 +271,8 @@ fn settle_existing(
     Ok(settled)
 }
 
-/// The JSON of the record a row of `answers` holds (columns from 1 on as `settle_existing`
-/// selects them), as ingest hashed it: the same fields give the same text.
+/// The JSON of the record a row of `answers` holds (columns as `settle_existing` selects
+/// them), as ingest hashed it: the same fields give the same text.
 fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     fn parsed<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
     where
@@ -242,15 +287,15 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, e.into())
         })
     };
-    let reasons: String = r.get(8)?;
+    let reasons: String = r.get(7)?;
     let record = RatingRecord {
-        id: parsed(r, 1)?,
-        visit_id: parsed(r, 2)?,
-        sequence: unsigned(3)?,
-        desk_id: parsed(r, 4)?,
-        question: parsed(r, 5)?,
-        answer: stored_answer(r.get(6)?, r.get(7)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Integer, e.into())
+        id: parsed(r, 0)?,
+        visit_id: parsed(r, 1)?,
+        sequence: unsigned(2)?,
+        desk_id: parsed(r, 3)?,
+        question: parsed(r, 4)?,
+        answer: stored_answer(r.get(5)?, r.get(6)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Integer, e.into())
         })?,
         reasons: reasons
             .split(',')
@@ -258,22 +303,22 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             .map(|code| {
                 code.parse().map_err(|e: model::ParseError| {
                     rusqlite::Error::FromSqlConversionFailure(
-                        8,
+                        7,
                         rusqlite::types::Type::Text,
                         e.into(),
                     )
                 })
             })
             .collect::<rusqlite::Result<_>>()?,
-        language: parsed(r, 9)?,
-        larger_text: r.get(10)?,
-        input: parsed(r, 11)?,
+        language: parsed(r, 8)?,
+        larger_text: r.get(9)?,
+        input: parsed(r, 10)?,
         supersedes: r
-            .get::<_, Option<String>>(12)?
+            .get::<_, Option<String>>(11)?
             .map(|id| {
                 id.parse().map_err(|e: model::ParseError| {
                     rusqlite::Error::FromSqlConversionFailure(
-                        12,
+                        11,
                         rusqlite::types::Type::Text,
                         e.into(),
                     )
@@ -281,10 +326,10 @@ fn stored_content(r: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
             })
             .transpose()?,
         recorded: RecordedTime {
-            wall_clock_ms: r.get(13)?,
-            boot_id: r.get(14)?,
-            boottime_ns: unsigned(15)?,
-            clock_synchronized: r.get(16)?,
+            wall_clock_ms: r.get(12)?,
+            boot_id: r.get(13)?,
+            boottime_ns: unsigned(14)?,
+            clock_synchronized: r.get(15)?,
         },
     };
     serde_json::to_string(&record).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))

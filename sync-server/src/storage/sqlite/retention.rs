@@ -16,6 +16,10 @@ use rusqlite::{Connection, Transaction, params};
 
 use crate::storage::StorageError;
 
+/// The writer's `secure_delete` outside a purge (see `configure` in `sqlite.rs`), restored
+/// after each purge turns it fully on.
+const WRITER_SECURE_DELETE: &str = "FAST";
+
 /// Answers deleted per transaction at most.
 pub const PURGE_CHUNK: usize = 5_000;
 
@@ -73,7 +77,7 @@ pub(super) fn purge_chunk(
     let deleted = tx
         .prepare_cached("DELETE FROM answers WHERE id IN (SELECT id FROM temp.purging)")?
         .execute([])?;
-    tx.pragma_update(None, "secure_delete", false)?;
+    tx.pragma_update(None, "secure_delete", WRITER_SECURE_DELETE)?;
     Ok(deleted)
 }
 
@@ -83,6 +87,25 @@ pub(super) fn purge_conflicts(tx: &Transaction<'_>, before_ms: i64) -> Result<us
     let deleted = tx
         .prepare_cached("DELETE FROM conflicts WHERE received_at_ms < ?1")?
         .execute([before_ms])?;
-    tx.pragma_update(None, "secure_delete", false)?;
+    tx.pragma_update(None, "secure_delete", WRITER_SECURE_DELETE)?;
     Ok(deleted)
+}
+
+/// After a purge: copies every page into the database file and truncates the write-ahead log,
+/// which still holds the pages as they were before the purge (with the deleted answers) until
+/// it is overwritten. A reader still on an older snapshot (a long export) keeps the log from
+/// being truncated: then it is left for the next purge and the log is emptied later, as
+/// SQLite reuses it.
+pub(super) fn empty_write_ahead_log(writer: &Connection) -> Result<(), StorageError> {
+    let (busy, _, _): (bool, i64, i64) =
+        writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if busy {
+        tracing::warn!(
+            "after the purge, a reader kept the write-ahead log from being emptied: the deleted \
+             answers' old pages stay in it until SQLite overwrites them"
+        );
+    }
+    Ok(())
 }
