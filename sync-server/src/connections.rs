@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Sleep;
@@ -28,6 +28,17 @@ use crate::config::Limits;
 /// How long stopping waits for the requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// Connections over the cap being answered with care at once (see [`turn_away`]); beyond them a
+/// connection gets its 503 and is closed straight away.
+const TURNING_AWAY: usize = 256;
+/// How long a connection over the cap has to send its request head before its 503 (a kiosk
+/// sends it at once).
+const TURN_AWAY_HEAD_WAIT: Duration = Duration::from_secs(1);
+/// What a connection over the cap may still send after its 503 (a batch's body), read and
+/// dropped so closing does not reset the connection before the client has read the answer.
+const TURN_AWAY_LINGER: Duration = Duration::from_secs(2);
+const TURN_AWAY_LINGER_BYTES: usize = 2 * 1024 * 1024;
+
 /// Serves `router` on `listener` within `limits` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
@@ -36,6 +47,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let turning_away = Arc::new(Semaphore::new(TURNING_AWAY));
     let (closing, closing_seen) = watch::channel(());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -60,7 +72,8 @@ pub async fn serve(
             tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
         }
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            tokio::spawn(turn_away(tcp, limits.send_timeout));
+            let with_care = Arc::clone(&turning_away).try_acquire_owned().ok();
+            tokio::spawn(turn_away(tcp, limits.send_timeout, with_care));
             continue;
         };
         let router = router.clone();
@@ -102,9 +115,33 @@ pub async fn serve(
     }
 }
 
-/// Answers a connection over the cap with 503 and closes it, taking at most `send_timeout`.
-async fn turn_away(mut tcp: TcpStream, send_timeout: Duration) {
+/// Answers a connection over the cap with 503 and closes it. With care (one of [`TURNING_AWAY`]
+/// permits), it first lets the client send its request head and afterwards reads what else it
+/// sends: a 503 written before the request, or a close with the request's body unread (which
+/// resets the connection), reaches an HTTP client as a broken connection, not as a 503 with
+/// `Retry-After`, and a kiosk would back off without it. Takes at most
+/// [`TURN_AWAY_HEAD_WAIT`] + `send_timeout` + [`TURN_AWAY_LINGER`].
+async fn turn_away(
+    mut tcp: TcpStream,
+    send_timeout: Duration,
+    with_care: Option<tokio::sync::OwnedSemaphorePermit>,
+) {
     tracing::warn!("connection refused: max_connections reached");
+    let mut buffer = vec![0; 16 * 1024];
+    if with_care.is_some() {
+        let _ = tokio::time::timeout(TURN_AWAY_HEAD_WAIT, async {
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") && seen.len() < buffer.len() {
+                let read = tcp.read(&mut buffer).await?;
+                if read == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buffer[..read]);
+            }
+            io::Result::Ok(())
+        })
+        .await;
+    }
     let body = format!(
         r#"{{"error":"busy","message":"too many connections; try again in {} s"}}"#,
         BUSY_RETRY_AFTER.seconds()
@@ -115,9 +152,23 @@ async fn turn_away(mut tcp: TcpStream, send_timeout: Duration) {
         BUSY_RETRY_AFTER.seconds(),
         body.len()
     );
-    let _ = tokio::time::timeout(send_timeout, async {
+    let sent = tokio::time::timeout(send_timeout, async {
         tcp.write_all(response.as_bytes()).await?;
         tcp.shutdown().await
+    })
+    .await;
+    if with_care.is_none() || !matches!(sent, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(TURN_AWAY_LINGER, async {
+        let mut dropped = 0;
+        while dropped < TURN_AWAY_LINGER_BYTES {
+            match tcp.read(&mut buffer).await? {
+                0 => break,
+                read => dropped += read,
+            }
+        }
+        io::Result::Ok(())
     })
     .await;
 }

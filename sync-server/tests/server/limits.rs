@@ -578,6 +578,37 @@ async fn a_request_for_no_route_is_answered_without_reading_its_body() {
     }
 }
 
+/// A kiosk past the cap sends its batch at once: it must read the 503 and its `Retry-After`, not
+/// a connection reset because the server closed with the batch unread (the fleet storm saw
+/// 24,603 such "broken connections", each a kiosk backing off without the server's advice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_sent_past_the_cap_reads_its_503_not_a_reset() {
+    let server = Server::spawn(None, |s| {
+        s.limits.max_connections = 2;
+    })
+    .await;
+    let _open = [
+        TcpStream::connect(server.address).await.expect("connect"),
+        TcpStream::connect(server.address).await.expect("connect"),
+    ];
+    let body = vec![b'x'; 256 * 1024];
+    let mut third = TcpStream::connect(server.address).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/records HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    third.write_all(head.as_bytes()).await.expect("head sent");
+    third.write_all(&body).await.expect("body sent");
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), third.read_to_string(&mut answer))
+        .await
+        .expect("answered")
+        .expect("the answer is read, not reset");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 2"), "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_cap_get_503_and_are_closed() {
     let server = Server::spawn(None, |s| {
