@@ -10,8 +10,9 @@ use model::{Catalogue, DeskId, LanguageTag, StandardId};
 use crate::alert_monitor::Monitor;
 use crate::alerts::delivery::Channels;
 use crate::alerts::{CsatWindow, RuleKind};
-use crate::config::Settings;
+use crate::config::{Database, Settings};
 use crate::credentials;
+use crate::database_move;
 use crate::demo;
 use crate::offices;
 use crate::startup::Application;
@@ -82,6 +83,16 @@ pub enum Command {
     /// Delete the answers older than `[privacy] answer_retention_months` now (the server also
     /// does it hourly); the dashboard's rollups stay, and each id stays taken.
     Purge,
+    /// Copy this aggregator's SQLite database (the settings' `database`, only read) into an
+    /// empty PostgreSQL database in one transaction, then verify the copy: every table's rows,
+    /// the rollup totals and the dashboard's figures, equal on both. A target that holds
+    /// anything is refused. Stop the server first.
+    Migrate {
+        /// The PostgreSQL database, postgres://USER@HOST:PORT/NAME; its password from
+        /// OCENA_SERVER_DATABASE_PASSWORD or OCENA_SERVER_DATABASE_PASSWORD_FILE.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Fill an empty database with demo data: the five offices, their departments and desks, a
     /// kiosk per desk and months of answers, stored through the real ingest path.
     Demo {
@@ -280,6 +291,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .context("cannot start the server")?;
         return app.run_until_stopped().await.context("server failed");
     }
+    if let Command::Migrate { to } = &cli.command {
+        return migrate(&settings, to).await;
+    }
     let storage = Storage::open(&settings.database, Connections::default())
         .await
         .context("cannot open the database")?
@@ -307,6 +321,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     admin(&storage, cli.command).await
+}
+
+/// `migrate --to`: copies the SQLite database into `to`, prints the report, and fails on any
+/// difference found.
+async fn migrate(settings: &Settings, to: &str) -> anyhow::Result<()> {
+    let Database::Sqlite(source) = &settings.database else {
+        bail!(
+            "`migrate` copies an SQLite database, and the settings' `database` is already \
+             PostgreSQL ({:?})",
+            settings.database
+        );
+    };
+    if !source.exists() {
+        bail!("no SQLite database at {} to migrate", source.display());
+    }
+    let target =
+        Database::from_argument(to).map_err(|message| anyhow::anyhow!("--to: {message}"))?;
+    if !matches!(target, Database::Postgres { .. }) {
+        bail!("--to: {to:?} is not a PostgreSQL database (postgres://USER@HOST:PORT/NAME)");
+    }
+    let described = to.to_owned();
+    let report =
+        database_move::move_to_postgres(source.clone(), target, settings.privacy.disclosure)
+            .await
+            .with_context(|| format!("nothing was copied from {}", source.display()))?;
+    print!("{}", report.describe(&described));
+    if !report.problems.is_empty() {
+        bail!(
+            "the copy in {described} differs from {}: {}",
+            source.display(),
+            report.problems.join("; ")
+        );
+    }
+    Ok(())
 }
 
 fn slug(kind: &str, value: &str) -> anyhow::Result<String> {
@@ -374,7 +422,9 @@ async fn manage_office(storage: &Storage, command: OfficeCommand) -> anyhow::Res
 async fn admin(storage: &Storage, command: Command) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     match command {
-        Command::Serve | Command::Purge => bail!("not an administration command"),
+        Command::Serve | Command::Purge | Command::Migrate { .. } => {
+            bail!("not an administration command")
+        }
         Command::Admin(command) => user_admin::admin(storage, command).await?,
         Command::User(command) => user_admin::user(storage, command).await?,
         Command::Office(command) => manage_office(storage, command).await?,

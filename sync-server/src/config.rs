@@ -103,6 +103,14 @@ impl Database {
         Ok(Database::Sqlite(PathBuf::from(text)))
     }
 
+    /// A database named on the command line (`migrate --to`), read as the `database` setting
+    /// is, with a PostgreSQL password from the environment as the setting's.
+    pub fn from_argument(text: &str) -> Result<Database, String> {
+        Database::parse(text)?
+            .with_password_from_environment()
+            .map_err(|e| e.to_string())
+    }
+
     /// Adds the PostgreSQL password from the environment, if any.
     fn with_password_from_environment(self) -> Result<Database, ConfigError> {
         let Database::Postgres { url, .. } = self else {

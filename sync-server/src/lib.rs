@@ -16,6 +16,7 @@ pub mod connections;
 pub mod counting;
 pub mod credentials;
 pub mod dashboard;
+pub mod database_move;
 pub mod demo;
 pub mod department_reports;
 pub mod event_time;

@@ -9,6 +9,7 @@ mod disclosed;
 pub mod postgres;
 pub mod schema;
 pub mod sqlite;
+pub mod transfer;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -590,6 +591,19 @@ impl Storage {
         let backend =
             tokio::task::spawn_blocking(move || sqlite::SqliteBackend::open(&path, &connections))
                 .await??;
+        Ok(Storage::new(backend, connections))
+    }
+
+    /// Opens the existing SQLite database at `path` for reading only: nothing done through
+    /// this storage can change the file (see [`sqlite::SqliteBackend::open_read_only`]).
+    pub async fn open_sqlite_read_only(
+        path: std::path::PathBuf,
+        connections: Connections,
+    ) -> Result<Storage, StorageError> {
+        let backend = tokio::task::spawn_blocking(move || {
+            sqlite::SqliteBackend::open_read_only(&path, &connections)
+        })
+        .await??;
         Ok(Storage::new(backend, connections))
     }
 

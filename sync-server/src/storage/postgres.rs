@@ -21,6 +21,7 @@ mod ingest;
 mod retention;
 pub mod schema;
 mod tally;
+pub mod transfer;
 
 #[cfg(test)]
 mod conformance;
@@ -135,15 +136,7 @@ impl PostgresBackend {
         password: Option<&str>,
         connections: &Connections,
     ) -> Result<PostgresBackend, StorageError> {
-        let mut config: postgres::Config = url.parse().map_err(|e| {
-            StorageError::Invalid(format!(
-                "the database URL {url:?} is not a PostgreSQL connection URL: {e}"
-            ))
-        })?;
-        if let Some(password) = password {
-            config.password(password);
-        }
-        PostgresBackend::open(&config, connections)
+        PostgresBackend::open(&config_from_url(url, password)?, connections)
     }
 
     fn write<T>(
@@ -167,6 +160,19 @@ impl PostgresBackend {
             "database reader",
         )?)
     }
+}
+
+/// The client configuration a `postgres://` URL names, with `password` (never in the URL).
+fn config_from_url(url: &str, password: Option<&str>) -> Result<postgres::Config, StorageError> {
+    let mut config: postgres::Config = url.parse().map_err(|e| {
+        StorageError::Invalid(format!(
+            "the database URL {url:?} is not a PostgreSQL connection URL: {e}"
+        ))
+    })?;
+    if let Some(password) = password {
+        config.password(password);
+    }
+    Ok(config)
 }
 
 /// A connection from `pool` within its wait, or [`Busy`] naming `what`.

@@ -25,6 +25,7 @@ mod offered;
 mod pool;
 mod private_file;
 mod retention;
+pub mod snapshot;
 mod tally;
 
 use super::{
@@ -124,6 +125,26 @@ impl SqliteBackend {
             writer: pool::Pool::new(vec![writer], wait, "database writer"),
             readers: pool::Pool::new(read_only(connections.readers)?, wait, "database reader"),
             exports: pool::Pool::new(read_only(connections.exports)?, wait, "export connection"),
+        })
+    }
+
+    /// Opens the existing database at `path` with read-only connections only (its "writer"
+    /// too, so any write fails): for reading a database that must stay as it is, such as the
+    /// source of `sync-server migrate`. Its schema must be this sync-server's.
+    pub fn open_read_only(
+        path: &Path,
+        connections: &Connections,
+    ) -> Result<SqliteBackend, StorageError> {
+        let open = |count: usize| {
+            (0..count.max(1))
+                .map(|_| snapshot::open_read_only(path))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let wait = connections.max_wait;
+        Ok(SqliteBackend {
+            writer: pool::Pool::new(open(1)?, wait, "database writer"),
+            readers: pool::Pool::new(open(connections.readers)?, wait, "database reader"),
+            exports: pool::Pool::new(open(connections.exports)?, wait, "export connection"),
         })
     }
 

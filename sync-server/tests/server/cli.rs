@@ -848,7 +848,7 @@ fn cookies(response: &reqwest::Response) -> String {
 }
 
 /// Signs in through the dashboard's form: the session's `Cookie` header.
-async fn sign_in(base: &str, username: &str, password: &str) -> String {
+pub async fn sign_in(base: &str, username: &str, password: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -939,7 +939,7 @@ pub(crate) async fn kiosk_with_answers(base: &str, code: &str, desk: &str, n: i6
 }
 
 /// `path` on the server as the session in `cookie`: status and body.
-async fn page(base: &str, cookie: &str, path: &str) -> (reqwest::StatusCode, String) {
+pub async fn page(base: &str, cookie: &str, path: &str) -> (reqwest::StatusCode, String) {
     let response = reqwest::Client::new()
         .get(format!("{base}{path}"))
         .header(reqwest::header::COOKIE, cookie)

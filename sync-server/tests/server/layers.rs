@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "alert_monitor",
             "connections",
+            "database_move",
             "demo",
             "department_reports",
             "retention",

@@ -11,6 +11,7 @@ mod kiosk_api;
 mod languages;
 mod layers;
 mod limits;
+mod migrate;
 mod postgres;
 mod retention;
 mod support;
