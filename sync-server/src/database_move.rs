@@ -19,8 +19,10 @@ use sha2::{Digest, Sha256};
 use crate::access::Scope;
 use crate::analytics::{Disclosure, Filter, Level, Preset, Step};
 use crate::config::Database;
+use crate::storage::postgres::transfer::{Snapshot as PostgresSnapshot, import};
+use crate::storage::sqlite::snapshot::Snapshot as SqliteSnapshot;
 use crate::storage::transfer::{TABLES, TableSource, Value, check_tables};
-use crate::storage::{Connections, Storage, StorageError, postgres, sqlite};
+use crate::storage::{Connections, Storage, StorageError};
 
 /// The count columns summed per table: the rollups' scores, "does not apply" and reasons, the
 /// reason rollups' `chosen`, and the answers' `counted` flag.
@@ -143,9 +145,9 @@ pub async fn move_to_postgres(
     let copied = {
         let (source, url, password) = (source.clone(), url.clone(), password.clone());
         tokio::task::spawn_blocking(move || {
-            let mut snapshot = sqlite::snapshot::Snapshot::open(&source)?;
+            let mut snapshot = SqliteSnapshot::open(&source)?;
             check_tables("SQLite", &snapshot.table_names()?)?;
-            postgres::transfer::import(&url, password.as_deref(), &mut snapshot)
+            import(&url, password.as_deref(), &mut snapshot)
         })
         .await??
     };
@@ -173,8 +175,8 @@ pub async fn verify(
     let (before, after) = {
         let source = source.clone();
         tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
-            let mut before = sqlite::snapshot::Snapshot::open(&source)?;
-            let mut after = postgres::transfer::Snapshot::open(&url, password.as_deref())?;
+            let mut before = SqliteSnapshot::open(&source)?;
+            let mut after = PostgresSnapshot::open(&url, password.as_deref())?;
             let mut summaries = (BTreeMap::new(), BTreeMap::new());
             for &table in TABLES {
                 let columns = before.columns(table)?;
