@@ -115,7 +115,7 @@ impl Report {
         if self.problems.is_empty() {
             text.push_str(&format!(
                 "verified in {:.1} s: row counts and contents of every table, rollup totals and \
-                 the dashboard's figures are equal on both engines; the SQLite file is unchanged\n",
+                 the dashboard's figures are equal on both engines; the SQLite file was only read\n",
                 self.verify_time.as_secs_f64()
             ));
         } else {

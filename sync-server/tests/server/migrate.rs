@@ -156,6 +156,25 @@ async fn the_demo_database_moves_to_postgres_verified_and_a_second_run_refuses()
         shown_on_sqlite[0]
     );
 
+    // Ids go on after the copied ones (the sequences were moved past them).
+    let next_user = on_postgres
+        .storage
+        .add_user(
+            sync_server::storage::NewUser {
+                username: "ewa".to_owned(),
+                password_hash: "not a hash: never signs in".to_owned(),
+                role: sync_server::access::Role::Analyst,
+                office_id: None,
+                department_id: None,
+                email: None,
+                lang: sync_server::lang::Lang::Pl,
+            },
+            crate::support::app::now_ms(),
+        )
+        .await
+        .expect("a user added on the copy");
+    assert_eq!(next_user, 2, "after adam, the one user copied");
+
     let refused = source.fails(&["migrate", "--to", &target.url()]);
     assert!(
         refused.contains("is not empty") && refused.contains("5 offices"),
@@ -166,10 +185,13 @@ async fn the_demo_database_moves_to_postgres_verified_and_a_second_run_refuses()
         "and says it changed nothing: {refused}"
     );
     // Still the one copy: nothing was added twice.
-    let again = database_move::verify(source.database(), postgres(&target), Disclosure::default())
+    let on_file = Storage::open_sqlite_read_only(source.database(), Connections::default())
         .await
-        .expect("verify");
-    assert!(again.problems.is_empty(), "{:?}", again.problems);
+        .expect("the file, read-only");
+    assert_eq!(
+        on_postgres.storage.contents().await.expect("copy"),
+        on_file.contents().await.expect("file")
+    );
 }
 
 fn postgres(target: &throwaway_postgres::TestDatabase) -> Database {
@@ -209,6 +231,43 @@ async fn a_target_that_holds_anything_is_refused_and_left_as_it_was() {
         not_postgres.contains("not a PostgreSQL database"),
         "{not_postgres}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_that_cannot_be_copied_leaves_the_target_as_it_was() {
+    let source = Source::new();
+    source.ok(&["demo", "--days", "2"], "");
+    // SQLite keeps a NUL inside text; PostgreSQL's text cannot hold one. Kiosks come after
+    // offices, departments and desks, which are copied by then.
+    rusqlite::Connection::open(source.database())
+        .expect("open")
+        .execute(
+            "UPDATE kiosks SET last_error = 'a' || char(0) || 'b'
+             WHERE rowid = (SELECT max(rowid) FROM kiosks)",
+            [],
+        )
+        .expect("a NUL in a kiosk's last error");
+    let target = throwaway_postgres::fresh_database().expect("a throwaway PostgreSQL");
+
+    let failed = source.fails(&["migrate", "--to", &target.url()]);
+    assert!(
+        failed.contains("nothing was copied") && failed.contains("copying table kiosks"),
+        "{failed}"
+    );
+    let config = target.config();
+    let tables: i64 = std::thread::spawn(move || {
+        let mut client = config.connect(postgres::NoTls).expect("connect");
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                &[],
+            )
+            .expect("tables")
+            .get(0)
+    })
+    .join()
+    .expect("counted");
+    assert_eq!(tables, 0, "not even the schema is left behind");
 }
 
 #[tokio::test(flavor = "multi_thread")]

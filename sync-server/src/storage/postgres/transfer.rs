@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, NoTls};
+use postgres::{Client, GenericClient, NoTls, Transaction};
 
 use super::{WRITE_LOCK, config_from_url, describe, schema};
 use crate::storage::StorageError;
@@ -41,40 +41,56 @@ pub fn import(
     refuse_non_empty(&mut tx, &described)?;
     let mut copied = Vec::with_capacity(TABLES.len());
     for &table in TABLES {
-        let columns = source.columns(table)?;
-        let known = column_types(&mut tx, table)?;
-        let types = columns
-            .iter()
-            .map(|column| {
-                known.get(column).cloned().ok_or_else(|| {
-                    StorageError::Invalid(format!(
-                        "column {table}.{column} of the source has no place in the PostgreSQL \
-                         schema"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<Type>, _>>()?;
-        let sql = format!(
-            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
-            columns.join(", ")
-        );
-        let mut writer = BinaryCopyInWriter::new(tx.copy_in(&sql)?, &types);
-        let rows = source.rows(table, &columns, &mut |values| {
-            let cells = values
-                .iter()
-                .zip(&types)
-                .zip(&columns)
-                .map(|((value, ty), column)| cell(table, column, value, ty))
-                .collect::<Result<Vec<_>, _>>()?;
-            let cells: Vec<&(dyn ToSql + Sync)> = cells.iter().map(AsRef::as_ref).collect();
-            Ok(writer.write(&cells)?)
+        let rows = copy_table(&mut tx, source, table).map_err(|e| match e {
+            StorageError::Database(mut engine) => {
+                engine.message = format!("copying table {table}: {}", engine.message);
+                StorageError::Database(engine)
+            }
+            other => other,
         })?;
-        writer.finish()?;
-        continue_identities(&mut tx, table)?;
         copied.push((table, rows));
     }
     tx.commit()?;
     Ok(copied)
+}
+
+/// Copies every row of `table` from `source`; returns how many.
+fn copy_table(
+    tx: &mut Transaction<'_>,
+    source: &mut dyn TableSource,
+    table: &str,
+) -> Result<u64, StorageError> {
+    let columns = source.columns(table)?;
+    let known = column_types(tx, table)?;
+    let types = columns
+        .iter()
+        .map(|column| {
+            known.get(column).cloned().ok_or_else(|| {
+                StorageError::Invalid(format!(
+                    "column {table}.{column} of the source has no place in the PostgreSQL \
+                     schema"
+                ))
+            })
+        })
+        .collect::<Result<Vec<Type>, _>>()?;
+    let sql = format!(
+        "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+        columns.join(", ")
+    );
+    let mut writer = BinaryCopyInWriter::new(tx.copy_in(&sql)?, &types);
+    let rows = source.rows(table, &columns, &mut |values| {
+        let cells = values
+            .iter()
+            .zip(&types)
+            .zip(&columns)
+            .map(|((value, ty), column)| cell(table, column, value, ty))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cells: Vec<&(dyn ToSql + Sync)> = cells.iter().map(AsRef::as_ref).collect();
+        Ok(writer.write(&cells)?)
+    })?;
+    writer.finish()?;
+    continue_identities(tx, table)?;
+    Ok(rows)
 }
 
 /// `value` as PostgreSQL's `ty` wants it, or an error naming the column if it does not fit.
