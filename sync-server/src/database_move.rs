@@ -146,7 +146,7 @@ pub async fn move_to_postgres(
         let (source, url, password) = (source.clone(), url.clone(), password.clone());
         tokio::task::spawn_blocking(move || {
             let mut snapshot = SqliteSnapshot::open(&source)?;
-            check_tables("SQLite", &snapshot.table_names()?)?;
+            check_tables("SQLite", &snapshot.table_names()?, false)?;
             import(&url, password.as_deref(), &mut snapshot)
         })
         .await??

@@ -64,13 +64,18 @@ pub trait TableSource {
     ) -> Result<u64, StorageError>;
 }
 
-/// Refuses a source or target whose tables are not exactly [`TABLES`], naming the difference:
-/// a table this code does not know would otherwise be left behind.
-pub fn check_tables(engine: &str, found: &[String]) -> Result<(), StorageError> {
+/// Refuses a source whose tables are not exactly [`TABLES`] (a table this code does not know
+/// would be left behind), or a target without one of them (`others_allowed`: a PostgreSQL
+/// schema may hold other applications' tables), naming the difference.
+pub fn check_tables(
+    engine: &str,
+    found: &[String],
+    others_allowed: bool,
+) -> Result<(), StorageError> {
     let unknown: Vec<&str> = found
         .iter()
         .map(String::as_str)
-        .filter(|table| !TABLES.contains(table))
+        .filter(|table| !others_allowed && !TABLES.contains(table))
         .collect();
     let missing: Vec<&str> = TABLES
         .iter()
@@ -82,7 +87,7 @@ pub fn check_tables(engine: &str, found: &[String]) -> Result<(), StorageError> 
     }
     Err(StorageError::Invalid(format!(
         "the {engine} database's tables are not the ones this sync-server moves \
-         (unknown: {}; missing: {}): run the sync-server that made it",
+         (unknown: {}; missing: {}): use the sync-server release that made it",
         list(&unknown),
         list(&missing)
     )))
@@ -103,15 +108,20 @@ mod tests {
     #[test]
     fn a_table_not_listed_or_one_missing_is_named() {
         let mut found: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
-        check_tables("SQLite", &found).expect("exactly the tables");
+        check_tables("SQLite", &found, false).expect("exactly the tables");
         found.push("kiosk_photos".to_owned());
+        check_tables("PostgreSQL", &found, true).expect("another application's table");
         found.retain(|t| t != "sessions");
-        let err = check_tables("SQLite", &found)
+        let err = check_tables("SQLite", &found, false)
             .expect_err("differs")
             .to_string();
         assert!(
             err.contains("unknown: kiosk_photos") && err.contains("missing: sessions"),
             "{err}"
         );
+        let err = check_tables("PostgreSQL", &found, true)
+            .expect_err("a table missing")
+            .to_string();
+        assert!(err.contains("missing: sessions"), "{err}");
     }
 }

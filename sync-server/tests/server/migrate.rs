@@ -226,6 +226,11 @@ async fn a_target_that_holds_anything_is_refused_and_left_as_it_was() {
         "the target keeps only what it had"
     );
 
+    let with_password = source.fails(&["migrate", "--to", "postgres://ocena:secret@db/ocena"]);
+    assert!(
+        with_password.contains("carries a password"),
+        "{with_password}"
+    );
     let not_postgres = source.fails(&["migrate", "--to", "/tmp/elsewhere.db"]);
     assert!(
         not_postgres.contains("not a PostgreSQL database"),

@@ -37,7 +37,7 @@ pub fn import(
     let mut tx = client.transaction()?;
     schema::migrate(&mut tx)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-    check_tables("PostgreSQL", &table_names(&mut tx)?)?;
+    check_tables("PostgreSQL", &table_names(&mut tx)?, true)?;
     refuse_non_empty(&mut tx, &described)?;
     let mut copied = Vec::with_capacity(TABLES.len());
     for &table in TABLES {
