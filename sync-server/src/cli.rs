@@ -342,14 +342,22 @@ async fn migrate(settings: &Settings, to: &str) -> anyhow::Result<()> {
         bail!("--to: {to:?} is not a PostgreSQL database (postgres://USER@HOST:PORT/NAME)");
     }
     let described = to.to_owned();
-    let report =
-        database_move::move_to_postgres(source.clone(), target, settings.privacy.disclosure)
-            .await
-            .with_context(|| format!("nothing was copied from {}", source.display()))?;
+    let (copied, copy_time) = database_move::copy(source.clone(), target.clone())
+        .await
+        .with_context(|| format!("nothing was copied from {}", source.display()))?;
+    let report = database_move::verify(source.clone(), target, settings.privacy.disclosure)
+        .await
+        .with_context(|| format!("{described} was filled, but could not be verified"))?;
+    let report = database_move::Report {
+        copied,
+        copy_time,
+        ..report
+    };
     print!("{}", report.describe(&described));
     if !report.problems.is_empty() {
         bail!(
-            "the copy in {described} differs from {}: {}",
+            "the copy in {described} differs from {} (was the server still running? stop it, \
+             empty the target and migrate again): {}",
             source.display(),
             report.problems.join("; ")
         );

@@ -129,34 +129,40 @@ impl Report {
 }
 
 /// Copies the SQLite database at `source` into the empty PostgreSQL database `target` and
-/// verifies the copy; an error means nothing was copied, a report with problems means the copy
-/// was made but differs. `disclosure` is the dashboard's, for the figures compared.
+/// verifies the copy ([`copy`], then [`verify`]); a report with problems means the copy was
+/// made but differs. `disclosure` is the dashboard's, for the figures compared.
 pub async fn move_to_postgres(
     source: PathBuf,
     target: Database,
     disclosure: Disclosure,
 ) -> Result<Report, StorageError> {
-    let Database::Postgres { url, password } = target.clone() else {
-        return Err(StorageError::Invalid(
-            "--to must name a PostgreSQL database (postgres://USER@HOST:PORT/NAME)".to_owned(),
-        ));
-    };
-    let started = Instant::now();
-    let copied = {
-        let (source, url, password) = (source.clone(), url.clone(), password.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut snapshot = SqliteSnapshot::open(&source)?;
-            check_tables("SQLite", &snapshot.table_names()?, false)?;
-            import(&url, password.as_deref(), &mut snapshot)
-        })
-        .await??
-    };
-    let copy_time = started.elapsed();
+    let (copied, copy_time) = copy(source.clone(), target.clone()).await?;
     Ok(Report {
         copied,
         copy_time,
         ..verify(source, target, disclosure).await?
     })
+}
+
+/// Copies the SQLite database at `source` into the empty PostgreSQL database `target` in one
+/// transaction: the rows copied per table and the time it took, or an error and nothing copied.
+pub async fn copy(
+    source: PathBuf,
+    target: Database,
+) -> Result<(Vec<(&'static str, u64)>, Duration), StorageError> {
+    let Database::Postgres { url, password } = target else {
+        return Err(StorageError::Invalid(
+            "--to must name a PostgreSQL database (postgres://USER@HOST:PORT/NAME)".to_owned(),
+        ));
+    };
+    let started = Instant::now();
+    let copied = tokio::task::spawn_blocking(move || {
+        let mut snapshot = SqliteSnapshot::open(&source)?;
+        check_tables("SQLite", &snapshot.table_names()?, false)?;
+        import(&url, password.as_deref(), &mut snapshot)
+    })
+    .await??;
+    Ok((copied, started.elapsed()))
 }
 
 /// Compares the PostgreSQL database `target` with the SQLite database at `source` it was
