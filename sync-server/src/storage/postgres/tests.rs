@@ -303,3 +303,46 @@ fn a_write_is_refused_once_a_newer_server_migrated_the_database() {
         .expect_err("written by code that would misread the newer tables");
     assert!(refused.to_string().contains("newer"), "{refused}");
 }
+
+#[test]
+#[ignore = "finding 5: a connection the server ends mid-request (a restart) answers 500, not a 503 to retry"]
+fn a_connection_ended_by_the_server_mid_write_is_busy_and_the_next_write_reconnects() {
+    let fresh = set_up(super::conformance::open);
+    let database = fresh
+        .keep_alive
+        .downcast_ref::<throwaway_postgres::TestDatabase>()
+        .expect("the throwaway database");
+    let mut admin = database.config().connect(postgres::NoTls).expect("connect");
+    let mut holding = admin.transaction().expect("begin");
+    holding
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&super::WRITE_LOCK])
+        .expect("lock");
+    let db = std::sync::Arc::clone(&fresh.db);
+    let writing = std::thread::spawn(move || db.rename_office("plock", "Płock"));
+    // The server ends the waiting write's connection, as a restart or an administrator does.
+    let mut other = database.config().connect(postgres::NoTls).expect("connect");
+    loop {
+        let ended: i64 = other
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+                 WHERE locktype = 'advisory' AND NOT granted",
+                &[],
+            )
+            .expect("terminate")
+            .get(0);
+        if ended > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let ended = writing.join().expect("no panic");
+    holding.rollback().expect("release");
+    assert!(
+        fresh
+            .db
+            .rename_office("plock", "Płock")
+            .expect("the next write has a working connection")
+    );
+    let error = ended.expect_err("its connection was ended");
+    assert!(error.busy().is_some(), "{error:?}");
+}
