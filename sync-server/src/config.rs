@@ -72,9 +72,11 @@ impl Database {
             .or_else(|| text.strip_prefix("postgresql://"))
         {
             let authority = rest.split(['/', '?']).next().unwrap_or_default();
+            let query = rest.split_once('?').map_or("", |(_, query)| query);
             let has_password = authority
                 .rsplit_once('@')
-                .is_some_and(|(user, _)| user.contains(':'));
+                .is_some_and(|(user, _)| user.contains(':'))
+                || query.split('&').any(|pair| pair.starts_with("password="));
             if has_password {
                 return Err(format!(
                     "the PostgreSQL URL carries a password: take it out and put it in                      {ENV_DATABASE_PASSWORD} or a file named by {ENV_DATABASE_PASSWORD_FILE}                      (secrets never go in the settings file)"
@@ -1291,6 +1293,10 @@ mod tests {
         let problems = [
             (
                 "postgres://ocena:hunter2@db.example/ocena",
+                ENV_DATABASE_PASSWORD,
+            ),
+            (
+                "postgres://ocena@db.example/ocena?sslmode=require&password=hunter2",
                 ENV_DATABASE_PASSWORD,
             ),
             (

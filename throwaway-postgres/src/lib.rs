@@ -307,6 +307,8 @@ fn supervise(bin: &Path, dir: &Path, owner: Owner) -> Result<(Child, ChildStdin)
         .arg(dir)
         .arg(PORT.to_string())
         .current_dir(dir)
+        // Out of the terminal's process group: Ctrl-C stops the tests, not their clean-up.
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -386,6 +388,29 @@ mod tests {
             .expect("read")
             .get(0);
         assert_eq!(tables, 0, "a fresh database is empty");
+    }
+
+    /// The process group `/proc/<pid>/stat` names (the field after the state).
+    fn process_group(pid: &str) -> String {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+        let after_name = stat.rsplit_once(')').expect("a command name").1;
+        after_name
+            .split_whitespace()
+            .nth(2)
+            .expect("pgrp")
+            .to_owned()
+    }
+
+    #[test]
+    fn a_ctrl_c_to_the_tests_leaves_the_supervisor_to_clean_up() {
+        let _database = fresh_database().expect("database");
+        let server = server().expect("server");
+        let supervisor = server._supervisor.lock().expect("supervisor").id();
+        assert_ne!(
+            process_group(&supervisor.to_string()),
+            process_group("self"),
+            "the supervisor shares the test process's group, so a Ctrl-C kills it before it removes the directory"
+        );
     }
 
     #[test]

@@ -144,7 +144,12 @@ impl PostgresBackend {
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let mut conn = lend(self.pools.as_ref().map(|p| &p.writers), "database writer")?;
-        let mut tx = conn.transaction()?;
+        // Read committed whatever the database's default: each statement after the lock must
+        // see what the writer before committed (a repeatable-read snapshot predates the lock).
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::ReadCommitted)
+            .start()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let value = f(&mut tx)?;
         tx.commit()?;

@@ -153,11 +153,11 @@ pub(super) fn record_batch_anchors(
     let mut anchors = vec![Anchor::from_receipt(&batch.sent, received_ms)];
     anchors.extend(Anchor::from_synchronised(&batch.sent));
     // One synchronised reading per boot suffices (they agree to NTP's precision). A reading
-    // ingest will reject (a malformed boot id, an absurd wall clock) proves nothing.
+    // ingest will reject (a malformed boot id, an absurd wall clock or boot time) proves nothing.
     let readable = batch
         .records
         .iter()
-        .filter(|r| admission::check_clock("recorded", &r.recorded).is_ok());
+        .filter(|r| admission::check_recorded(&r.recorded).is_ok());
     for record in readable {
         if let Some(anchor) = Anchor::from_synchronised(&record.recorded)
             && !anchors
