@@ -18,6 +18,10 @@ pub const IDLE_COUNTDOWN_S: RangeInclusive<u32> = 20..=300;
 pub const CHANGE_ANSWER_WINDOW_S: RangeInclusive<u32> = 3..=60;
 pub const THANK_YOU_S: RangeInclusive<u32> = 2..=60;
 
+/// The timings a new desk starts with, in seconds (the kiosk's own defaults): idle prompt after,
+/// idle countdown, change-answer window, thank-you screen.
+pub const NEW_DESK_TIMINGS_S: [u32; 4] = [45, 25, 10, 6];
+
 /// Why a survey cannot be shown at a desk.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SurveyError {

@@ -45,11 +45,12 @@ use crate::busy::Busy;
 use crate::lang::Lang;
 use crate::survey::{self, DeskSurveyEdit};
 
-/// Survey timings a new desk starts with (the kiosk's own defaults, as SQLite's).
-const IDLE_PROMPT_AFTER_S: i64 = 45;
-const IDLE_COUNTDOWN_S: i64 = 25;
-const CHANGE_ANSWER_WINDOW_S: i64 = 10;
-const THANK_YOU_S: i64 = 6;
+/// How long a write transaction may sit idle before PostgreSQL ends it (a frozen holder of the
+/// write lock); a write never waits on its client inside a transaction.
+const IDLE_IN_TRANSACTION: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long connecting may take when the URL names no `connect_timeout`.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Writer connections per process: more than one, so concurrent writes really meet in the
 /// database (the advisory lock orders them), as they do from several processes.
@@ -64,6 +65,8 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub struct PostgresBackend {
     /// Always there until dropped (see `Drop`).
     pools: Option<Pools>,
+    /// The database, for messages (never its password).
+    described: String,
 }
 
 struct Pools {
@@ -106,7 +109,17 @@ impl PostgresBackend {
         schema::migrate(&mut tx).map_err(open_err)?;
         tx.commit().map_err(|e| open_err(e.into()))?;
         drop(client);
-        let pool = |size: usize| -> Result<Pool, StorageError> {
+        // A writer waits for the write lock no longer than for a connection (then 503 and the
+        // kiosk retries), and a transaction left idle by a frozen holder ends, freeing the lock.
+        let mut writer_config = config.clone();
+        let mut options = config.get_options().unwrap_or_default().to_owned();
+        options.push_str(&format!(
+            " -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            connections.max_wait.as_millis().max(1),
+            IDLE_IN_TRANSACTION.as_millis()
+        ));
+        writer_config.options(options.trim());
+        let pool = |size: usize, config: &postgres::Config| -> Result<Pool, StorageError> {
             r2d2::Pool::builder()
                 .max_size(u32::try_from(size.max(1)).unwrap_or(u32::MAX))
                 .min_idle(Some(0))
@@ -120,12 +133,14 @@ impl PostgresBackend {
                     },
                 })
         };
+        let pools = Pools {
+            writers: pool(WRITERS as usize, &writer_config)?,
+            readers: pool(connections.readers, config)?,
+            exports: pool(connections.exports, config)?,
+        };
         Ok(PostgresBackend {
-            pools: Some(Pools {
-                writers: pool(WRITERS as usize)?,
-                readers: pool(connections.readers)?,
-                exports: pool(connections.exports)?,
-            }),
+            described,
+            pools: Some(pools),
         })
     }
 
@@ -151,6 +166,22 @@ impl PostgresBackend {
             .isolation_level(postgres::IsolationLevel::ReadCommitted)
             .start()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        // A newer server may have migrated the database since this one opened it: this code
+        // would misread its tables, so it writes nothing (the kiosk retries; nothing is lost).
+        let found: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .try_get(0)?;
+        let known = schema::latest_version();
+        if found > known {
+            return Err(StorageError::NewerSchema {
+                path: self.described.clone(),
+                found,
+                known,
+            });
+        }
         let value = f(&mut tx)?;
         tx.commit()?;
         Ok(value)
@@ -176,6 +207,10 @@ fn config_from_url(url: &str, password: Option<&str>) -> Result<postgres::Config
     })?;
     if let Some(password) = password {
         config.password(password);
+    }
+    // An unreachable host whose packets are dropped would hold `serve` for minutes, silent.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
     }
     Ok(config)
 }
@@ -591,6 +626,7 @@ impl Backend for PostgresBackend {
     }
 
     fn add_desk(&self, desk: &NewDesk) -> Result<(), StorageError> {
+        let timings = survey::NEW_DESK_TIMINGS_S;
         self.write(|tx| {
             known_office(tx, &desk.office_id)?;
             if !exists(
@@ -618,10 +654,10 @@ impl Backend for PostgresBackend {
                     &join(&desk.standards),
                     &join(&desk.languages),
                     &desk.default_language.as_str(),
-                    &IDLE_PROMPT_AFTER_S,
-                    &IDLE_COUNTDOWN_S,
-                    &CHANGE_ANSWER_WINDOW_S,
-                    &THANK_YOU_S,
+                    &i64::from(timings[0]),
+                    &i64::from(timings[1]),
+                    &i64::from(timings[2]),
+                    &i64::from(timings[3]),
                 ],
             )?;
             if added == 0 {

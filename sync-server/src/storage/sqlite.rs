@@ -44,12 +44,6 @@ use crate::analytics::{
 use crate::lang::Lang;
 use crate::survey::{self, DeskSurveyEdit};
 
-/// Survey timings a new desk starts with (the kiosk's own defaults).
-const IDLE_PROMPT_AFTER_S: u32 = 45;
-const IDLE_COUNTDOWN_S: u32 = 25;
-const CHANGE_ANSWER_WINDOW_S: u32 = 10;
-const THANK_YOU_S: u32 = 6;
-
 /// The writer's page cache, in KiB (a negative `cache_size` counts KiB): 64 MiB.
 const WRITER_CACHE_KIB: i64 = -64 * 1024;
 
@@ -457,10 +451,10 @@ impl Backend for SqliteBackend {
                     join(&desk.standards),
                     join(&desk.languages),
                     desk.default_language.as_str(),
-                    IDLE_PROMPT_AFTER_S,
-                    IDLE_COUNTDOWN_S,
-                    CHANGE_ANSWER_WINDOW_S,
-                    THANK_YOU_S,
+                    survey::NEW_DESK_TIMINGS_S[0],
+                    survey::NEW_DESK_TIMINGS_S[1],
+                    survey::NEW_DESK_TIMINGS_S[2],
+                    survey::NEW_DESK_TIMINGS_S[3],
                 ],
             )?;
             if added == 0 {

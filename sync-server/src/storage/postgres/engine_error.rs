@@ -7,15 +7,24 @@ use crate::storage::{EngineError, StorageError};
 impl From<postgres::Error> for EngineError {
     fn from(error: postgres::Error) -> EngineError {
         use postgres::error::SqlState;
-        let busy = error.code().is_some_and(|code| {
-            [
-                SqlState::T_R_SERIALIZATION_FAILURE,
-                SqlState::T_R_DEADLOCK_DETECTED,
-                SqlState::LOCK_NOT_AVAILABLE,
-                SqlState::TOO_MANY_CONNECTIONS,
-            ]
-            .contains(code)
-        });
+        // Worth retrying: contention, and a connection the server ended or could not give yet
+        // (a restart, an administrator, a failover: class 08 and the shutdown codes); the pool
+        // drops a closed connection and the next request connects afresh.
+        let busy = error.is_closed()
+            || error.code().is_some_and(|code| {
+                [
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::TOO_MANY_CONNECTIONS,
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                    SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                ]
+                .contains(code)
+                    || code.code().starts_with("08")
+            });
         let mut message = match error.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
             None => error.to_string(),

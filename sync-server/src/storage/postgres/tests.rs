@@ -199,7 +199,6 @@ fn a_pending_alert_notification_is_handed_to_one_process_only() {
 }
 
 #[test]
-#[ignore = "finding 3: a write waits without end for the write lock another connection holds"]
 fn a_write_behind_a_stuck_lock_holder_is_busy_within_max_wait() {
     let fresh = set_up(super::conformance::open);
     let database = fresh
@@ -283,7 +282,6 @@ fn a_write_reads_what_the_write_before_it_committed_whatever_the_database_defaul
 }
 
 #[test]
-#[ignore = "finding 4: a running process keeps writing after a newer one migrated the database past it"]
 fn a_write_is_refused_once_a_newer_server_migrated_the_database() {
     let fresh = set_up(super::conformance::open);
     let database = fresh
@@ -305,7 +303,6 @@ fn a_write_is_refused_once_a_newer_server_migrated_the_database() {
 }
 
 #[test]
-#[ignore = "finding 5: a connection the server ends mid-request (a restart) answers 500, not a 503 to retry"]
 fn a_connection_ended_by_the_server_mid_write_is_busy_and_the_next_write_reconnects() {
     let fresh = set_up(super::conformance::open);
     let database = fresh
