@@ -286,7 +286,7 @@ impl WebhookReceiver {
             for stream in listener.incoming().flatten() {
                 let counts = Arc::clone(&shared);
                 std::thread::spawn(move || {
-                    if let Err(error) = answer(stream, &counts) {
+                    if let Err(error) = answer(&stream, &counts) {
                         eprintln!("webhook receiver: {error}");
                     }
                 });
@@ -301,7 +301,7 @@ impl WebhookReceiver {
 }
 
 /// Reads one request, counts it, waits, answers `200` and closes.
-fn answer(stream: TcpStream, counts: &Mutex<BTreeMap<(i64, String), u32>>) -> anyhow::Result<()> {
+fn answer(stream: &TcpStream, counts: &Mutex<BTreeMap<(i64, String), u32>>) -> anyhow::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut length = 0;
     loop {
@@ -328,6 +328,6 @@ fn answer(stream: TcpStream, counts: &Mutex<BTreeMap<(i64, String), u32>>) -> an
     );
     *counts.lock().expect("counts").entry(key).or_default() += 1;
     std::thread::sleep(RECEIVER_DELAY);
-    (&stream).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
+    (&*stream).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
     Ok(())
 }
