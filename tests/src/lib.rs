@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod kiosk;
+pub mod postgres;
 pub mod proxy;
 pub mod server;
 

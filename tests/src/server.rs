@@ -1,5 +1,6 @@
-//! The real `sync-server` binary for whole-system tests: its own SQLite file, set up through its
-//! CLI, started on port 0 (the port it picks is kept for restarts), killed with SIGKILL.
+//! The real `sync-server` binary for whole-system tests: its own SQLite file (or a PostgreSQL
+//! database, which several processes may share), set up through its CLI, started on port 0 (the
+//! port it picks is kept for restarts), killed with SIGKILL.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -12,7 +13,10 @@ use std::time::{Duration, Instant};
 pub struct Server {
     binary: PathBuf,
     config: PathBuf,
+    /// The SQLite file; empty on PostgreSQL.
     pub database: PathBuf,
+    /// The `database` setting as written in the config file (a TOML string).
+    database_setting: String,
     address: Option<SocketAddr>,
     child: Option<Child>,
     /// More settings appended to the config file, e.g. a `[dashboard]` section.
@@ -28,16 +32,60 @@ impl Server {
     /// Like [`Server::set_up`], with `extra_settings` (TOML) appended to the config file.
     pub fn set_up_with(dir: &Path, desks: &[&str], extra_settings: &str) -> anyhow::Result<Server> {
         let database = dir.join("server.db");
+        let setting = format!("{database:?}");
+        Server::seeded(
+            Server::configured(dir, database, setting, extra_settings)?,
+            desks,
+        )
+    }
+
+    /// Like [`Server::set_up_with`], on the PostgreSQL database at `url` (no password in it).
+    pub fn set_up_on_postgres(
+        dir: &Path,
+        url: &str,
+        desks: &[&str],
+        extra_settings: &str,
+    ) -> anyhow::Result<Server> {
+        let setting = format!("{url:?}");
+        Server::seeded(
+            Server::configured(dir, PathBuf::new(), setting, extra_settings)?,
+            desks,
+        )
+    }
+
+    /// A second process on this one's database (PostgreSQL), with its config in `dir` and its
+    /// own port: nothing is seeded again.
+    pub fn another_process(&self, dir: &Path) -> anyhow::Result<Server> {
+        Server::configured(
+            dir,
+            self.database.clone(),
+            self.database_setting.clone(),
+            &self.extra_settings,
+        )
+    }
+
+    /// Writes the config (listening on port 0) in `dir`; starts nothing and seeds nothing.
+    fn configured(
+        dir: &Path,
+        database: PathBuf,
+        database_setting: String,
+        extra_settings: &str,
+    ) -> anyhow::Result<Server> {
         let config = dir.join("sync-server.toml");
-        write_config(&config, "127.0.0.1:0", &database, extra_settings)?;
-        let server = Server {
+        write_config(&config, "127.0.0.1:0", &database_setting, extra_settings)?;
+        Ok(Server {
             binary: crate::binary("sync-server")?,
             config,
             database,
+            database_setting,
             address: None,
             child: None,
             extra_settings: extra_settings.to_owned(),
-        };
+        })
+    }
+
+    /// Seeds the offices, the department `plock/wso` and `desks`.
+    fn seeded(server: Server, desks: &[&str]) -> anyhow::Result<Server> {
         server.admin(&["seed-offices"])?;
         server.admin(&[
             "department",
@@ -159,7 +207,7 @@ impl Server {
             write_config(
                 &self.config,
                 &address.to_string(),
-                &self.database,
+                &self.database_setting,
                 &self.extra_settings,
             )?;
         }
@@ -189,7 +237,7 @@ impl Server {
         Ok(())
     }
 
-    /// Opens the server's database read-only, for checks.
+    /// Opens the server's SQLite database read-only, for checks.
     pub fn database(&self) -> anyhow::Result<rusqlite::Connection> {
         Ok(rusqlite::Connection::open_with_flags(
             &self.database,
@@ -229,10 +277,11 @@ impl Drop for Server {
     }
 }
 
-fn write_config(path: &Path, listen: &str, database: &Path, extra: &str) -> anyhow::Result<()> {
+/// `database` is the setting's TOML value, quotes included.
+fn write_config(path: &Path, listen: &str, database: &str, extra: &str) -> anyhow::Result<()> {
     std::fs::write(
         path,
-        format!("listen = \"{listen}\"\ndatabase = {database:?}\n{extra}\n"),
+        format!("listen = \"{listen}\"\ndatabase = {database}\n{extra}\n"),
     )?;
     Ok(())
 }

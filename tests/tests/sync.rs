@@ -4,12 +4,11 @@
 //! server must hold every kiosk record exactly once, and its rollups must count each once.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tests::kiosk::Kiosk;
 use tests::proxy::{FaultRates, FaultyProxy};
 use tests::server::Server;
 
@@ -136,121 +135,4 @@ fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
             .load(std::sync::atomic::Ordering::Relaxed),
     );
     Ok(())
-}
-
-struct Kiosk {
-    desk: String,
-    binary: PathBuf,
-    config: PathBuf,
-    data_dir: PathBuf,
-}
-
-impl Kiosk {
-    fn set_up(dir: &Path, desk: &str) -> anyhow::Result<Kiosk> {
-        let home = dir.join(desk);
-        std::fs::create_dir_all(&home)?;
-        let data_dir = home.join("data");
-        let config = tests::kiosk_config(&home, &data_dir)?;
-        let text = std::fs::read_to_string(&config)?.replace("plock-wso-03", desk);
-        std::fs::write(&config, text)?;
-        Ok(Kiosk {
-            desk: desk.to_owned(),
-            binary: tests::binary("kiosk")?,
-            config,
-            data_dir,
-        })
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(&self.binary);
-        command
-            .arg("--config")
-            .arg(&self.config)
-            .env("RUST_LOG", "warn");
-        command
-    }
-
-    fn simulate(&self, visits: u64, seed: u64) -> anyhow::Result<Vec<String>> {
-        let output = self
-            .command()
-            .args([
-                "simulate",
-                "--visits",
-                &visits.to_string(),
-                "--seed",
-                &seed.to_string(),
-            ])
-            .output()?;
-        anyhow::ensure!(
-            output.status.success(),
-            "simulate failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect())
-    }
-
-    fn enroll(&self, server: &str, code: &str) -> anyhow::Result<()> {
-        let output = self
-            .command()
-            .args(["enroll", "--server", server, "--code", code])
-            .output()?;
-        anyhow::ensure!(
-            output.status.success(),
-            "enroll failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(())
-    }
-
-    /// Points the kiosk at `server` (keeping its token) and pushes the backlog; true when empty.
-    fn sync_once(&self, server: &str, timeout_s: u64) -> anyhow::Result<bool> {
-        self.point_at(server)?;
-        Ok(self
-            .command()
-            .args(["sync", "--once", "--timeout-s", &timeout_s.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?
-            .success())
-    }
-
-    fn start_sync(&self, timeout_s: u64) -> anyhow::Result<Child> {
-        Ok(self
-            .command()
-            .args(["sync", "--once", "--timeout-s", &timeout_s.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?)
-    }
-
-    fn point_at(&self, server: &str) -> anyhow::Result<()> {
-        let path = self.data_dir.join("enrollment.json");
-        let mut enrollment: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-        enrollment["server"] = server.into();
-        std::fs::write(&path, serde_json::to_string(&enrollment)?)?;
-        Ok(())
-    }
-
-    fn record_ids(&self) -> anyhow::Result<HashSet<String>> {
-        let db = rusqlite::Connection::open(self.data_dir.join("kiosk.db"))?;
-        let unsynced: i64 = db.query_row(
-            "SELECT count(*) FROM answers WHERE synced_at_ms IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
-        anyhow::ensure!(
-            unsynced == 0,
-            "{}: {unsynced} records still unsynced",
-            self.desk
-        );
-        let mut select = db.prepare("SELECT id FROM answers")?;
-        let ids = select
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
-    }
 }

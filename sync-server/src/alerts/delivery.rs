@@ -19,6 +19,10 @@ use crate::lang::Lang;
 
 /// How long one delivery attempt may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a round holds the due notifications it was handed (on PostgreSQL, where several
+/// processes share the queue): longer than a round's deliveries may take (at most 100 of 15 s
+/// each), so a live round never loses its claim; a round that died releases them after this.
+pub const CLAIM_LEASE_MS: i64 = 30 * 60_000;
 /// The webhook header carrying `t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` when a
 /// secret is configured (Stripe's scheme): the signed time lets a receiver refuse a replay.
 pub const SIGNATURE_HEADER: &str = "Ocena-Signature";

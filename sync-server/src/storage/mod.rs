@@ -450,6 +450,9 @@ pub trait Backend: Send + Sync + 'static {
     /// scope only those about its desks and their kiosks.
     fn alert_listing(&self, scope: &Scope, limit: usize)
     -> Result<Vec<AlertListing>, StorageError>;
+    /// Notifications due at `now_ms`, oldest first. PostgreSQL claims them for the caller's
+    /// round until its attempt is recorded (or `alerts::delivery::CLAIM_LEASE_MS` passes), so
+    /// several processes on one database send each once; SQLite does not claim them yet.
     fn pending_deliveries(
         &self,
         now_ms: i64,

@@ -1035,7 +1035,7 @@ impl Backend for PostgresBackend {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<PendingDelivery>, StorageError> {
-        self.read(|conn| alerts::pending_deliveries(conn, now_ms, limit))
+        self.write(|tx| alerts::pending_deliveries(tx, now_ms, limit))
     }
 
     fn record_delivery(

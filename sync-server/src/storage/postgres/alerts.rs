@@ -7,7 +7,7 @@ use postgres::{GenericClient, Row, Transaction};
 
 use super::known_office;
 use crate::access::Scope;
-use crate::alerts::delivery::{Channel, next_attempt_ms};
+use crate::alerts::delivery::{CLAIM_LEASE_MS, Channel, next_attempt_ms};
 use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
@@ -330,34 +330,52 @@ pub(super) fn listing(
         .collect()
 }
 
-/// Notifications due at `now_ms`, oldest first.
+/// Notifications due at `now_ms`, oldest first, claimed for the caller until
+/// `now_ms + CLAIM_LEASE_MS`: a notification claimed by another round (of this process or
+/// another) is not handed out again until that round records its attempt or its lease ends.
+/// Runs under the write lock, so two rounds never claim the same notification.
 pub(super) fn pending_deliveries(
-    conn: &mut impl GenericClient,
+    tx: &mut Transaction<'_>,
     now_ms: i64,
     limit: usize,
 ) -> Result<Vec<PendingDelivery>, StorageError> {
-    conn.query(
-        &format!(
-            "SELECT {ALERT_COLUMNS}, d.event, d.channel, d.attempts
-             FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
-             JOIN alert_rules r ON r.id = a.rule_id
-             WHERE d.delivered_at_ms IS NULL AND d.next_attempt_ms IS NOT NULL
-               AND d.next_attempt_ms <= $1
-             ORDER BY d.next_attempt_ms, a.id LIMIT $2"
-        ),
-        &[&now_ms, &i64::try_from(limit).unwrap_or(i64::MAX)],
-    )?
-    .iter()
-    .map(|r| {
-        let (event, channel) = event_and_channel(r, 16)?;
-        Ok(PendingDelivery {
-            alert: alert_from_row(r)?,
-            event,
-            channel,
-            attempts: r.try_get(18)?,
+    let pending = tx
+        .query(
+            &format!(
+                "SELECT {ALERT_COLUMNS}, d.event, d.channel, d.attempts
+                 FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+                 JOIN alert_rules r ON r.id = a.rule_id
+                 WHERE d.delivered_at_ms IS NULL AND d.next_attempt_ms IS NOT NULL
+                   AND d.next_attempt_ms <= $1
+                   AND (d.claimed_until_ms IS NULL OR d.claimed_until_ms <= $1)
+                 ORDER BY d.next_attempt_ms, a.id LIMIT $2"
+            ),
+            &[&now_ms, &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )?
+        .iter()
+        .map(|r| {
+            let (event, channel) = event_and_channel(r, 16)?;
+            Ok(PendingDelivery {
+                alert: alert_from_row(r)?,
+                event,
+                channel,
+                attempts: r.try_get(18)?,
+            })
         })
-    })
-    .collect()
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    for delivery in &pending {
+        tx.execute(
+            "UPDATE alert_deliveries SET claimed_until_ms = $4
+             WHERE alert_id = $1 AND event = $2 AND channel = $3",
+            &[
+                &delivery.alert.id,
+                &delivery.event.as_str(),
+                &delivery.channel.as_str(),
+                &now_ms.saturating_add(CLAIM_LEASE_MS),
+            ],
+        )?;
+    }
+    Ok(pending)
 }
 
 fn event_and_channel(r: &Row, at: usize) -> Result<(AlertEvent, Channel), StorageError> {
@@ -372,7 +390,7 @@ fn event_and_channel(r: &Row, at: usize) -> Result<(AlertEvent, Channel), Storag
 }
 
 /// Records one delivery attempt: delivered, or failed with the next attempt scheduled by
-/// `next_attempt_ms`.
+/// `next_attempt_ms`. Either way the claim ends.
 pub(super) fn record_delivery(
     tx: &mut Transaction<'_>,
     alert_id: i64,
@@ -391,7 +409,8 @@ pub(super) fn record_delivery(
     let attempts = attempts + 1;
     match outcome {
         Ok(()) => tx.execute(
-            "UPDATE alert_deliveries SET attempts = $4, delivered_at_ms = $5, last_error = NULL
+            "UPDATE alert_deliveries SET attempts = $4, delivered_at_ms = $5, last_error = NULL,
+                                         claimed_until_ms = NULL
              WHERE alert_id = $1 AND event = $2 AND channel = $3",
             &[
                 &alert_id,
@@ -402,7 +421,8 @@ pub(super) fn record_delivery(
             ],
         )?,
         Err(error) => tx.execute(
-            "UPDATE alert_deliveries SET attempts = $4, next_attempt_ms = $5, last_error = $6
+            "UPDATE alert_deliveries SET attempts = $4, next_attempt_ms = $5, last_error = $6,
+                                         claimed_until_ms = NULL
              WHERE alert_id = $1 AND event = $2 AND channel = $3",
             &[
                 &alert_id,

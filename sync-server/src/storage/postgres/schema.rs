@@ -15,7 +15,8 @@ use postgres::Transaction;
 use crate::storage::StorageError;
 
 /// Each entry moves the schema one version up; never edit one that has shipped, append instead.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE offices (
     id    TEXT PRIMARY KEY,
     name  TEXT NOT NULL,
@@ -323,7 +324,13 @@ CREATE TABLE department_report_deliveries (
 );
 CREATE INDEX department_report_deliveries_due ON department_report_deliveries(next_attempt_ms)
     WHERE delivered_at_ms IS NULL;
-"#];
+"#,
+    r#"
+-- Version 2: a due alert notification is claimed by the round that sends it, until its attempt
+-- is recorded or the lease ends, so another process's round does not send it too.
+ALTER TABLE alert_deliveries ADD COLUMN claimed_until_ms BIGINT;
+"#,
+];
 
 /// Serialises migrations between processes opening the same database at once.
 const MIGRATION_LOCK: i64 = 0x6f63_656e_615f_6d69; // "ocena_mi"
