@@ -181,6 +181,39 @@ fn boottime_ms(reading: &RecordedTime) -> i64 {
     i64::try_from(reading.boottime_ns / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// Where an answer was placed, as every backend stores it with the answer.
+pub struct Placed {
+    pub utc_ms: i64,
+    pub earliest_ms: i64,
+    pub latest_ms: i64,
+    pub approximate: bool,
+    pub local_day: String,
+    pub local_hour: u32,
+}
+
+impl Placed {
+    /// The placement, with the bounds it was made within, and its Europe/Warsaw day and hour.
+    pub fn new(placement: Placement, bounds: Bounds) -> Placed {
+        let (earliest_ms, latest_ms) = match placement {
+            Placement::Exact { .. } => (bounds.earliest_ms, bounds.latest_ms),
+            Placement::Approximate {
+                earliest_ms,
+                latest_ms,
+                ..
+            } => (earliest_ms, latest_ms),
+        };
+        let (local_day, local_hour) = local_day_and_hour(placement.utc_ms());
+        Placed {
+            utc_ms: placement.utc_ms(),
+            earliest_ms,
+            latest_ms,
+            approximate: placement.is_approximate(),
+            local_day,
+            local_hour,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,41 +11,10 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::tally::{load_counted, write_tally};
 use crate::admission;
 use crate::counting::tally::{Counted, Tally};
-use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placement};
+use crate::event_time::{self, Anchor, AnchorSource, Bounds, Placed};
 use crate::storage::{Kiosk, StorageError};
 
 /// Where an answer was placed, as stored with it.
-pub(super) struct Placed {
-    pub utc_ms: i64,
-    pub earliest_ms: i64,
-    pub latest_ms: i64,
-    pub approximate: bool,
-    pub local_day: String,
-    pub local_hour: u32,
-}
-
-impl Placed {
-    fn from(placement: Placement, bounds: Bounds) -> Placed {
-        let (earliest_ms, latest_ms) = match placement {
-            Placement::Exact { .. } => (bounds.earliest_ms, bounds.latest_ms),
-            Placement::Approximate {
-                earliest_ms,
-                latest_ms,
-                ..
-            } => (earliest_ms, latest_ms),
-        };
-        let (local_day, local_hour) = event_time::local_day_and_hour(placement.utc_ms());
-        Placed {
-            utc_ms: placement.utc_ms(),
-            earliest_ms,
-            latest_ms,
-            approximate: placement.is_approximate(),
-            local_day,
-            local_hour,
-        }
-    }
-}
-
 /// Places the answers of one batch, with the anchors stored for its kiosk (record the batch's
 /// own anchors first, with [`record_batch_anchors`], so they count).
 pub(super) struct Placer<'a> {
@@ -96,7 +65,7 @@ impl<'a> Placer<'a> {
             None => tightened_by_neighbours(tx, self.kiosk, record.sequence, bounds)?,
         };
         let placement = event_time::place(recorded, anchor.as_slice(), bounds);
-        Ok(Placed::from(placement, bounds))
+        Ok(Placed::new(placement, bounds))
     }
 }
 
@@ -281,7 +250,7 @@ fn replace_approximate_answers(
             std::slice::from_ref(anchor),
             answer.bounds,
         );
-        let placed = Placed::from(placement, answer.bounds);
+        let placed = Placed::new(placement, answer.bounds);
         let before = load_counted(tx, &answer.id)?;
         tx.execute(
             "UPDATE answers SET event_utc_ms = ?2, event_approximate = ?3, local_day = ?4,
