@@ -2,7 +2,7 @@
 //! `schema_migrations` and applied in one transaction at open; a database migrated by newer code
 //! is refused rather than guessed at.
 //!
-//! The tables mirror SQLite's (`storage/schema.rs`) at its v11 with PostgreSQL's types: BIGINT
+//! The tables mirror SQLite's (`storage/sqlite/schema.rs`) at its v11 with PostgreSQL's types: BIGINT
 //! for every integer (`i64` in Rust), BOOLEAN for flags, BYTEA for hashes. Answers are indexed,
 //! not partitioned: a record id is unique forever through one primary key, which a table
 //! partitioned by time could only enforce with the time inside the key, and an answer's event
