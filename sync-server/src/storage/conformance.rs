@@ -55,6 +55,7 @@ macro_rules! backend_conformance_tests {
             sessions_live_until_idle_expiry_sign_out_or_their_user_changes,
             an_alert_is_raised_delivered_once_and_cleared,
             a_due_notification_is_handed_to_one_process_only,
+            text_sorts_by_its_bytes_whatever_the_database_collation,
         );
     };
     (@checks $open:expr; $($check:ident),* $(,)?) => {
@@ -1121,5 +1122,61 @@ pub fn a_due_notification_is_handed_to_one_process_only(open: Open) {
             .len(),
         1,
         "a dead round's claim lapses with its lease"
+    );
+}
+
+/// Text sorts by its bytes, as in SQLite, whatever the database's default collation (a Polish
+/// cluster's puts "wso_b" before "wso-a" and "ł" before "m"): listings, the dashboard and the
+/// pages `migrate` compares come out in one order on every engine.
+pub fn text_sorts_by_its_bytes_whatever_the_database_collation(open: Open) {
+    let fresh = set_up(open);
+    let db = &*fresh.db;
+    for id in ["wso_b", "wsoa", "wso9", "wso-a"] {
+        db.add_department("plock", id, &format!("Wydział {id}"))
+            .expect("department");
+    }
+    let places = db.places(&Scope::AllOffices).expect("places");
+    let listed: Vec<&str> = places
+        .departments
+        .iter()
+        .filter(|p| p.office_id == "plock")
+        .filter_map(|p| p.department_id.as_deref())
+        .collect();
+    assert_eq!(listed, ["fin", "wso", "wso-a", "wso9", "wso_b", "wsoa"]);
+    for name in [
+        "anna_b@plock",
+        "anna.b@plock",
+        "annab@plock",
+        "anna-b@plock",
+    ] {
+        db.add_user(
+            &NewUser {
+                username: name.into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                    .into(),
+                role: Role::Analyst,
+                office_id: None,
+                department_id: None,
+                email: None,
+                lang: Lang::Pl,
+            },
+            0,
+        )
+        .expect("user");
+    }
+    let users: Vec<String> = db
+        .users()
+        .expect("users")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(
+        users,
+        [
+            "anna-b@plock",
+            "anna.b@plock",
+            "anna_b@plock",
+            "annab@plock"
+        ]
     );
 }
