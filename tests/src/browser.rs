@@ -1,6 +1,6 @@
 //! Headless Chromium for whole-system dashboard tests, driven over WebDriver (fantoccini talking
 //! plain HTTP to a local `chromedriver`), with an axe-core accessibility check and screenshots
-//! saved under `target/screenshots/dashboard/`.
+//! saved under `target/screenshots/dashboard/` (a PostgreSQL run's in its `postgres/`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver`, and axe-core from npm: `cargo xtask test`
 //! installs them and sets [`AXE_CORE_ENV`].
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::server::Engine;
 
 /// The environment variable naming axe-core's directory (the npm package, holding
 /// `axe.min.js`) or the `axe.min.js` file itself.
@@ -29,11 +31,24 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    /// Where [`Browser::screenshot`] saves.
+    screenshots: PathBuf,
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and opens a browser session in a fresh profile.
+    /// Starts chromedriver on a free port and opens a browser session in a fresh profile;
+    /// screenshots go to `target/screenshots/dashboard/`.
     pub async fn start() -> anyhow::Result<Browser> {
+        Browser::start_for(Engine::Sqlite).await
+    }
+
+    /// Like [`Browser::start`], for a test of an aggregator on `engine`: a PostgreSQL run's
+    /// screenshots go to `target/screenshots/dashboard/postgres/`, beside (not over) SQLite's.
+    pub async fn start_for(engine: Engine) -> anyhow::Result<Browser> {
+        let mut screenshots = crate::target_dir()?.join("screenshots").join("dashboard");
+        if engine == Engine::Postgres {
+            screenshots.push("postgres");
+        }
         let chromedriver =
             std::env::var(CHROMEDRIVER_ENV).unwrap_or_else(|_| "chromedriver".to_owned());
         let chromium =
@@ -91,6 +106,7 @@ impl Browser {
                 .take()
                 .ok_or_else(|| anyhow::anyhow!("driver already taken"))?,
             _profile: profile,
+            screenshots,
         })
     }
 
@@ -102,12 +118,12 @@ impl Browser {
         Ok(())
     }
 
-    /// Saves a PNG of the current page as `target/screenshots/dashboard/<name>.png`.
+    /// Saves a PNG of the current page as `<name>.png` in the screenshots' directory
+    /// (`target/screenshots/dashboard/`, or its `postgres/` for a PostgreSQL run).
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self.client.screenshot().await?;
-        let dir = crate::target_dir()?.join("screenshots").join("dashboard");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{name}.png"));
+        std::fs::create_dir_all(&self.screenshots)?;
+        let path = self.screenshots.join(format!("{name}.png"));
         std::fs::write(&path, png)?;
         Ok(path)
     }

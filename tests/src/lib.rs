@@ -11,6 +11,39 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 
+/// Instantiates a whole-system test once per database engine: for `fn body(engine: Engine)`
+/// (or `async fn`), a module `body` with the tests `sqlite` and `postgres`, both running that one
+/// body (so `cargo test body` runs both, `cargo test postgres` every PostgreSQL run).
+#[macro_export]
+macro_rules! test_on_both_engines {
+    (fn $body:ident) => {
+        mod $body {
+            #[test]
+            fn sqlite() -> ::anyhow::Result<()> {
+                super::$body($crate::server::Engine::Sqlite)
+            }
+
+            #[test]
+            fn postgres() -> ::anyhow::Result<()> {
+                super::$body($crate::server::Engine::Postgres)
+            }
+        }
+    };
+    (async fn $body:ident) => {
+        mod $body {
+            #[::tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$body($crate::server::Engine::Sqlite).await
+            }
+
+            #[::tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$body($crate::server::Engine::Postgres).await
+            }
+        }
+    };
+}
+
 /// The path of a binary built from this workspace (`cargo test --workspace` builds them all).
 /// `OCENA_TEST_BIN_DIR`, when set, names another directory holding the binaries (e.g. a copy
 /// made right after building, when several worktrees share one target directory).

@@ -1,13 +1,27 @@
 //! The real `sync-server` binary for whole-system tests: its own SQLite file (or a PostgreSQL
 //! database, which several processes may share), set up through its CLI, started on port 0 (the
-//! port it picks is kept for restarts), killed with SIGKILL.
+//! port it picks is kept for restarts), killed with SIGKILL; and checks read or written straight
+//! in its database, the same on either engine.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use throwaway_postgres::{TestDatabase, off_async_runtime};
+
+/// The database engine an aggregator runs on; whole-system tests run once on each
+/// ([`crate::test_on_both_engines`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Its own SQLite file in the test's directory.
+    Sqlite,
+    /// A fresh database of its own on the test process's throwaway PostgreSQL.
+    Postgres,
+}
 
 /// A `sync-server` with the Płock offices seeded and one department, `plock/wso`.
 pub struct Server {
@@ -17,6 +31,11 @@ pub struct Server {
     pub database: PathBuf,
     /// The `database` setting as written in the config file (a TOML string).
     database_setting: String,
+    /// The PostgreSQL database's URL, for checks; `None` on SQLite.
+    postgres_url: Option<String>,
+    /// The throwaway PostgreSQL database set up for this server (and shared with its other
+    /// processes); dropped after the server is killed.
+    _own_postgres: Option<Arc<TestDatabase>>,
     address: Option<SocketAddr>,
     child: Option<Child>,
     /// More settings appended to the config file, e.g. a `[dashboard]` section.
@@ -24,6 +43,26 @@ pub struct Server {
 }
 
 impl Server {
+    /// Like [`Server::set_up_with`], on `engine`: SQLite in `dir`, or a fresh PostgreSQL
+    /// database that lives as long as this server.
+    pub fn set_up_on(
+        engine: Engine,
+        dir: &Path,
+        desks: &[&str],
+        extra_settings: &str,
+    ) -> anyhow::Result<Server> {
+        match engine {
+            Engine::Sqlite => Server::set_up_with(dir, desks, extra_settings),
+            Engine::Postgres => {
+                let database = Arc::new(throwaway_postgres::fresh_database()?);
+                let mut server =
+                    Server::set_up_on_postgres(dir, &database.url(), desks, extra_settings)?;
+                server._own_postgres = Some(database);
+                Ok(server)
+            }
+        }
+    }
+
     /// Writes the config (listening on port 0) and seeds offices, a department and `desks`.
     pub fn set_up(dir: &Path, desks: &[&str]) -> anyhow::Result<Server> {
         Server::set_up_with(dir, desks, "")
@@ -34,7 +73,7 @@ impl Server {
         let database = dir.join("server.db");
         let setting = format!("{database:?}");
         Server::seeded(
-            Server::configured(dir, database, setting, extra_settings)?,
+            Server::configured(dir, database, setting, None, extra_settings)?,
             desks,
         )
     }
@@ -48,7 +87,13 @@ impl Server {
     ) -> anyhow::Result<Server> {
         let setting = format!("{url:?}");
         Server::seeded(
-            Server::configured(dir, PathBuf::new(), setting, extra_settings)?,
+            Server::configured(
+                dir,
+                PathBuf::new(),
+                setting,
+                Some(url.to_owned()),
+                extra_settings,
+            )?,
             desks,
         )
     }
@@ -56,12 +101,15 @@ impl Server {
     /// A second process on this one's database (PostgreSQL), with its config in `dir` and its
     /// own port: nothing is seeded again.
     pub fn another_process(&self, dir: &Path) -> anyhow::Result<Server> {
-        Server::configured(
+        let mut process = Server::configured(
             dir,
             self.database.clone(),
             self.database_setting.clone(),
+            self.postgres_url.clone(),
             &self.extra_settings,
-        )
+        )?;
+        process._own_postgres = self._own_postgres.clone();
+        Ok(process)
     }
 
     /// Writes the config (listening on port 0) in `dir`; starts nothing and seeds nothing.
@@ -69,6 +117,7 @@ impl Server {
         dir: &Path,
         database: PathBuf,
         database_setting: String,
+        postgres_url: Option<String>,
         extra_settings: &str,
     ) -> anyhow::Result<Server> {
         let config = dir.join("sync-server.toml");
@@ -78,6 +127,8 @@ impl Server {
             config,
             database,
             database_setting,
+            postgres_url,
+            _own_postgres: None,
             address: None,
             child: None,
             extra_settings: extra_settings.to_owned(),
@@ -237,7 +288,8 @@ impl Server {
         Ok(())
     }
 
-    /// Opens the server's SQLite database read-only, for checks.
+    /// Opens the server's SQLite database read-only, for checks (SQLite only; [`Server::integers`]
+    /// and [`Server::execute`] work on either engine).
     pub fn database(&self) -> anyhow::Result<rusqlite::Connection> {
         Ok(rusqlite::Connection::open_with_flags(
             &self.database,
@@ -245,29 +297,99 @@ impl Server {
         )?)
     }
 
+    /// Every answer id stored.
     pub fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
-        let db = self.database()?;
-        let mut select = db.prepare("SELECT id FROM answers")?;
-        let ids = select
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        match &self.postgres_url {
+            Some(url) => self.on_postgres(url, crate::postgres::answer_ids),
+            None => {
+                let db = self.database()?;
+                let mut select = db.prepare("SELECT id FROM answers")?;
+                let ids = select
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<Result<_, _>>()?;
+                Ok(ids)
+            }
+        }
     }
 
     /// (answers the rollups should count, answers the rollups do count).
     pub fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
-        let db = self.database()?;
-        let counted: i64 =
-            db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
-                r.get(0)
-            })?;
-        let rolled: i64 = db.query_row(
-            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4 + not_applicable), 0) \
-             FROM rollups",
-            [],
-            |r| r.get(0),
+        match &self.postgres_url {
+            Some(url) => self.on_postgres(url, crate::postgres::counted_and_rolled_up),
+            None => {
+                let db = self.database()?;
+                let counted: i64 =
+                    db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
+                        r.get(0)
+                    })?;
+                let rolled: i64 = db.query_row(
+                    "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4 + not_applicable), 0) \
+                     FROM rollups",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((counted, rolled))
+            }
+        }
+    }
+
+    /// Runs `sql` (statements without parameters, in SQL both engines accept) on the server's
+    /// database, e.g. to backdate a row; the server may be running.
+    pub fn execute(&self, sql: &str) -> anyhow::Result<()> {
+        match &self.postgres_url {
+            Some(url) => self.on_postgres(url, |db| Ok(db.batch_execute(sql)?)),
+            None => Ok(self.writable_sqlite()?.execute_batch(sql)?),
+        }
+    }
+
+    /// The rows `sql` selects, every column an integer (a boolean as 0 or 1), with `parameters`
+    /// bound as text to `$1`, `$2`… (SQL both engines accept).
+    pub fn integers(&self, sql: &str, parameters: &[&str]) -> anyhow::Result<Vec<Vec<i64>>> {
+        match &self.postgres_url {
+            Some(url) => self.on_postgres(url, |db| crate::postgres::integers(db, sql, parameters)),
+            None => {
+                let db = self.writable_sqlite()?;
+                let mut select = db.prepare(sql)?;
+                let columns = select.column_count();
+                let rows = select
+                    .query_map(rusqlite::params_from_iter(parameters), |row| {
+                        (0..columns).map(|i| row.get::<_, i64>(i)).collect()
+                    })?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows)
+            }
+        }
+    }
+
+    /// The one integer `sql` selects, e.g. a `count(*)`.
+    pub fn integer(&self, sql: &str) -> anyhow::Result<i64> {
+        match self.integers(sql, &[])?.as_slice() {
+            [row] if row.len() == 1 => Ok(row[0]),
+            rows => anyhow::bail!("{sql} gave {rows:?}, not one integer"),
+        }
+    }
+
+    /// The SQLite file opened for writing, waiting up to 5 s for the server's transactions.
+    fn writable_sqlite(&self) -> anyhow::Result<rusqlite::Connection> {
+        let db = rusqlite::Connection::open_with_flags(
+            &self.database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
         )?;
-        Ok((counted, rolled))
+        db.busy_timeout(Duration::from_secs(5))?;
+        Ok(db)
+    }
+
+    /// Runs `check` with a connection of its own to the PostgreSQL database at `url`, off any
+    /// async runtime (the blocking client runs one of its own).
+    fn on_postgres<T: Send>(
+        &self,
+        url: &str,
+        check: impl FnOnce(&mut postgres::Client) -> anyhow::Result<T> + Send,
+    ) -> anyhow::Result<T> {
+        off_async_runtime(|| {
+            let mut db = url.parse::<postgres::Config>()?.connect(postgres::NoTls)?;
+            check(&mut db)
+        })
     }
 }
 

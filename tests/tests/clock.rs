@@ -3,7 +3,7 @@
 //! store, then sync with the real sync client to the real `sync-server` binary. Every answer from
 //! a boot the server can anchor (NTP synchronised at some point, or reached the server) must be
 //! placed within ±2 min of the truth; the others flagged approximate, with bounds that hold the
-//! truth; none in the future or before enrollment.
+//! truth; none in the future or before enrollment. On SQLite and on PostgreSQL.
 
 use std::path::Path;
 
@@ -14,19 +14,21 @@ use model::wire::EnrollRequest;
 use model::{
     DeskId, InputKind, LanguageTag, Question, RecordId, RecordedTime, Score, StandardId, VisitId,
 };
-use tests::server::Server;
+use tests::server::{Engine, Server};
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 const TOLERANCE: i64 = 2 * MINUTE;
 
-#[test]
-fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ahead()
--> anyhow::Result<()> {
+tests::test_on_both_engines!(fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ahead);
+
+fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ahead(
+    engine: Engine,
+) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let desks = ["plock-wso-01", "plock-wso-02"];
-    let mut server = Server::set_up(dir.path(), &desks)?;
+    let mut server = Server::set_up_on(engine, dir.path(), &desks, "")?;
     server.start()?;
     let now = real_now();
 
@@ -63,25 +65,28 @@ fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ah
     // Both were installed yesterday. The server's clock cannot be moved back, so the enrollment
     // is backdated in its database instead.
     server.kill()?;
-    let db = rusqlite::Connection::open(&server.database)?;
-    db.execute("UPDATE kiosks SET enrolled_at_ms = ?1", [now - DAY])?;
-    drop(db);
+    server.execute(&format!("UPDATE kiosks SET enrolled_at_ms = {}", now - DAY))?;
     server.start()?;
 
     a.sync(&server, &a3)?;
     b.sync(&server, &b2)?;
     let synced_at = real_now();
 
-    let db = server.database()?;
     let mut checked = 0;
     for kiosk in [&a, &b] {
         for answer in &kiosk.answers {
-            let (utc, approximate, earliest, latest): (i64, bool, i64, i64) = db.query_row(
+            let rows = server.integers(
                 "SELECT event_utc_ms, event_approximate, event_earliest_ms, event_latest_ms
-                 FROM answers WHERE id = ?1",
-                [answer.id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                 FROM answers WHERE id = $1",
+                &[&answer.id.to_string()],
             )?;
+            let [row] = rows.as_slice() else {
+                anyhow::bail!("{} answer {} stored {rows:?}", kiosk.desk, answer.id);
+            };
+            let &[utc, approximate, earliest, latest] = row.as_slice() else {
+                anyhow::bail!("{} answer {}: {row:?}", kiosk.desk, answer.id);
+            };
+            let approximate = approximate != 0;
             let what = format!(
                 "{} answer at {} (boot {})",
                 kiosk.desk,
@@ -130,7 +135,7 @@ fn event_times_are_corrected_across_reboots_for_clocks_at_1970_and_three_days_ah
             checked += 1;
         }
     }
-    println!("{checked} answers from 5 boots of 2 kiosks placed as expected");
+    println!("{engine:?}: {checked} answers from 5 boots of 2 kiosks placed as expected");
     Ok(())
 }
 

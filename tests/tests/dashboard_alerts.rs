@@ -1,29 +1,28 @@
 //! Alerts through the dashboard against the real server: an admin adds a CSAT rule on the alerts
 //! page, a kiosk's low ratings arrive over the API, the server's own monitor raises the alert
 //! within its round, the page lists it with the desk and the measured CSAT; an office viewer sees
-//! only its own office's alerts and cannot add rules; bad rule forms change nothing.
+//! only its own office's alerts and cannot add rules; bad rule forms change nothing. On SQLite and
+//! on PostgreSQL.
 
 mod dashboard_support;
 
 use std::time::{Duration, Instant};
 
-use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, VIEWER, fleet, rate, sign_in};
+use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, VIEWER, fleet_on, rate, sign_in};
 use reqwest::StatusCode;
+use tests::server::Engine;
 
 /// Alert rounds every second, so a raise shows within a test's patience.
 const FAST_ALERTS: &str = "[alerts]\ncheck_every_s = 1\n";
 
 fn count(server: &tests::server::Server, sql: &str) -> i64 {
-    server
-        .database()
-        .expect("database")
-        .query_row(sql, [], |r| r.get(0))
-        .expect("count")
+    server.integer(sql).expect("count")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope() {
-    let fleet = fleet(FAST_ALERTS).await.expect("set up");
+tests::test_on_both_engines!(async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope);
+
+async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope(engine: Engine) {
+    let fleet = fleet_on(engine, FAST_ALERTS).await.expect("set up");
     let base = fleet.server.url();
     let admin = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("admin");
 
@@ -58,15 +57,10 @@ async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope()
 
     // The kiosks were enrolled seconds ago and nothing is placed before its kiosk's enrollment:
     // enrolled two hours ago, as if they had been at their desks all morning.
-    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
-    db.busy_timeout(Duration::from_secs(5))
-        .expect("busy timeout");
-    db.execute(
-        "UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000",
-        [],
-    )
-    .expect("backdate enrollment");
-    drop(db);
+    fleet
+        .server
+        .execute("UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000")
+        .expect("backdate enrollment");
     // Płock's desk: two of six satisfied. Gąbin's desk: all satisfied.
     let status = rate(&base, &fleet.plock, PLOCK_DESK, &[1, 2, 1, 4, 3, 1])
         .await
@@ -125,9 +119,10 @@ async fn a_rule_added_on_the_page_raises_an_alert_the_page_then_lists_by_scope()
     assert_eq!(count(&fleet.server, "SELECT count(*) FROM alert_rules"), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn impossible_or_hostile_rule_forms_are_refused_and_store_nothing() {
-    let fleet = fleet("").await.expect("set up");
+tests::test_on_both_engines!(async fn impossible_or_hostile_rule_forms_are_refused_and_store_nothing);
+
+async fn impossible_or_hostile_rule_forms_are_refused_and_store_nothing(engine: Engine) {
+    let fleet = fleet_on(engine, "").await.expect("set up");
     let base = fleet.server.url();
     let admin = sign_in(&base, ADMIN.0, ADMIN.1).await.expect("admin");
     for fields in [

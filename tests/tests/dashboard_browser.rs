@@ -2,14 +2,16 @@
 //! first), the fleet page, issuing an enrollment code that a kiosk then uses, revoking a kiosk
 //! through the confirmation step (its next request is refused), adding a user, the English
 //! switch, sign-out, and an office viewer kept to its office. axe-core checks every page and a
-//! screenshot of each is saved under `target/screenshots/dashboard/`. One browser for the file.
+//! screenshot of each is saved under `target/screenshots/dashboard/`. One browser per run; a run
+//! on SQLite and one on PostgreSQL.
 
 mod dashboard_support;
 
-use dashboard_support::{ADMIN, GABIN_DESK, enroll, fleet, heartbeat};
+use dashboard_support::{ADMIN, GABIN_DESK, enroll, fleet_on, heartbeat};
 use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use tests::browser::Browser;
+use tests::server::Engine;
 
 async fn text(client: &Client, css: &str) -> String {
     client
@@ -66,11 +68,12 @@ async fn look_at(browser: &Browser, name: &str) {
         .unwrap_or_else(|e| panic!("{e:#}"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_dashboard_in_a_browser() {
-    let fleet = fleet("").await.expect("set up");
+tests::test_on_both_engines!(async fn the_dashboard_in_a_browser);
+
+async fn the_dashboard_in_a_browser(engine: Engine) {
+    let fleet = fleet_on(engine, "").await.expect("set up");
     let base = fleet.server.url();
-    let browser = Browser::start().await.expect("headless chromium");
+    let browser = Browser::start_for(engine).await.expect("headless chromium");
     let client = &browser.client;
 
     // Not signed in: the fleet page sends to the sign-in form, which comes back after.

@@ -2,16 +2,17 @@
 //! answers sent by enrolled kiosks: overview, drill-down to a desk, standards, patterns, the
 //! reports list, an office's and a department's monthly report, in Polish and English; then an
 //! alert rule added on the alerts page raises an alert the page shows. axe-core checks every page and a screenshot of
-//! each is saved under `target/screenshots/dashboard/`.
+//! each is saved under `target/screenshots/dashboard/`. On SQLite and on PostgreSQL.
 
 mod dashboard_support;
 
 use std::time::{Duration, Instant};
 
-use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, fleet, rate};
+use dashboard_support::{ADMIN, GABIN_DESK, PLOCK_DESK, fleet_on, rate};
 use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use tests::browser::Browser;
+use tests::server::Engine;
 
 async fn fill(client: &Client, css: &str, value: &str) {
     let field = client
@@ -23,23 +24,19 @@ async fn fill(client: &Client, css: &str, value: &str) {
     field.send_keys(value).await.expect("type");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_analytics_pages_in_a_browser_pass_axe() {
+tests::test_on_both_engines!(async fn the_analytics_pages_in_a_browser_pass_axe);
+
+async fn the_analytics_pages_in_a_browser_pass_axe(engine: Engine) {
     // Alert rounds every second, so the rule added at the end raises within the test.
-    let fleet = fleet("[alerts]\ncheck_every_s = 1\n")
+    let fleet = fleet_on(engine, "[alerts]\ncheck_every_s = 1\n")
         .await
         .expect("set up");
     let base = fleet.server.url();
     // Nothing is placed before its kiosk's enrollment: the kiosks were installed this morning.
-    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
-    db.busy_timeout(Duration::from_secs(5))
-        .expect("busy timeout");
-    db.execute(
-        "UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000",
-        [],
-    )
-    .expect("backdate enrollment");
-    drop(db);
+    fleet
+        .server
+        .execute("UPDATE kiosks SET enrolled_at_ms = enrolled_at_ms - 7200000")
+        .expect("backdate enrollment");
     // Twelve answers at Płock's desk (enough for scores), a minute apart: no bursts, so the pages
     // count them with or without `bursts=include`. Gąbin's three come after the export check.
     let scores = [4, 3, 4, 2, 1, 4, 3, 3, 4, 4, 2, 3];
@@ -50,7 +47,7 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
         StatusCode::OK
     );
 
-    let browser = Browser::start().await.expect("headless chromium");
+    let browser = Browser::start_for(engine).await.expect("headless chromium");
     let client = &browser.client;
     client
         .goto(&format!("{base}/dashboard/login?next=/dashboard"))
@@ -334,11 +331,10 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
     // The heads of departments' monthly e-mails on the same page: one sent, one refused by the
     // relay (rows written as the mailer writes them; `sync-server/tests/department_reports.rs`
     // sends them through SMTP).
-    let db = rusqlite::Connection::open(&fleet.server.database).expect("database");
-    db.busy_timeout(Duration::from_secs(5))
-        .expect("busy timeout");
     let now = chrono::Utc::now().timestamp_millis();
-    db.execute_batch(&format!(
+    fleet
+        .server
+        .execute(&format!(
         "INSERT INTO users (username, password_hash, role, office_id, department_id, email, lang,
                             created_at_ms)
          VALUES ('ewa', 'x', 'department_viewer', 'plock', 'wso', 'ewa@plock.test', 'pl', {now}),
@@ -351,8 +347,7 @@ async fn the_analytics_pages_in_a_browser_pass_axe() {
                 CASE username WHEN 'jan' THEN 'SMTP smtp.plock.test:587: 451 try again later' END
          FROM users WHERE username IN ('ewa', 'jan');"
     ))
-    .expect("report e-mails");
-    drop(db);
+        .expect("report e-mails");
     client
         .goto(&format!(
             "{base}/dashboard/alerts?lang=pl#department-reports"

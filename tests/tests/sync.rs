@@ -1,5 +1,5 @@
-//! Whole-system sync tests: the real `sync-server` binary on loopback with its own SQLite file,
-//! real `kiosk` binaries with their own buffers, and faults between them — the server killed at
+//! Whole-system sync tests, on SQLite and on PostgreSQL: the real `sync-server` binary on loopback
+//! with its own database, real `kiosk` binaries with their own buffers, and faults between them — the server killed at
 //! random moments mid-ingest, and a proxy that drops, delays and cuts connections. Afterwards the
 //! server must hold every kiosk record exactly once, and its rollups must count each once.
 
@@ -10,18 +10,21 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tests::kiosk::Kiosk;
 use tests::proxy::{FaultRates, FaultyProxy};
-use tests::server::Server;
+use tests::server::{Engine, Server};
 
 const DESKS: [&str; 3] = ["plock-wso-01", "plock-wso-02", "plock-wso-03"];
 
-#[test]
-fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
--> anyhow::Result<()> {
+tests::test_on_both_engines!(fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network);
+
+fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network(
+    engine: Engine,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let dir = tempfile::tempdir()?;
-    let mut server = Server::set_up(dir.path(), &DESKS)?;
+    let mut server = Server::set_up_on(engine, dir.path(), &DESKS, "")?;
     server.start()?;
     let seed: u64 = rand::random();
-    println!("sync test seed {seed}");
+    println!("sync test on {engine:?}, seed {seed}");
     let mut rng = StdRng::seed_from_u64(seed);
 
     // Three kiosks with a backlog each, built offline (≈ 2.2 records per visit).
@@ -123,8 +126,8 @@ fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
         "{counted} counted answers but {rolled_up} in rollups"
     );
     println!(
-        "{} records from 3 kiosks: lost 0, duplicated 0; {counted} counted in rollups; {kills} server kills; \
-         proxy dropped {}, cut {} requests and {} responses",
+        "{engine:?}: {} records from 3 kiosks: lost 0, duplicated 0; {counted} counted in rollups; {kills} server kills; \
+         proxy dropped {}, cut {} requests and {} responses; {:.1} s",
         expected.len(),
         faults.dropped.load(std::sync::atomic::Ordering::Relaxed),
         faults
@@ -133,6 +136,7 @@ fn three_kiosks_arrive_exactly_once_through_server_kills_and_a_hostile_network()
         faults
             .cut_responses
             .load(std::sync::atomic::Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

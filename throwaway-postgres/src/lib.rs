@@ -115,7 +115,7 @@ impl Drop for TestDatabase {
 
 /// Runs `work` on a thread of its own: the blocking `postgres` client runs a runtime of its
 /// own, which panics on a thread of an async runtime (an async test's).
-fn off_async_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+pub fn off_async_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| match scope.spawn(work).join() {
         Ok(value) => value,
         Err(panic) => std::panic::resume_unwind(panic),

@@ -12,7 +12,7 @@ use model::{
 };
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
-use tests::server::Server;
+use tests::server::{Engine, Server};
 
 pub const ADMIN: (&str, &str) = ("anna", "correct horse battery");
 pub const VIEWER: (&str, &str) = ("beata", "gabin viewer password");
@@ -141,8 +141,13 @@ pub async fn heartbeat(base: &str, kiosk: &EnrolledKiosk) -> anyhow::Result<Stat
 /// The server with `extra_settings`, Płock and Gąbin desks, an admin, a Gąbin office viewer,
 /// and a kiosk enrolled at each desk.
 pub async fn fleet(extra_settings: &str) -> anyhow::Result<Fleet> {
+    fleet_on(Engine::Sqlite, extra_settings).await
+}
+
+/// Like [`fleet`], with the server on `engine`.
+pub async fn fleet_on(engine: Engine, extra_settings: &str) -> anyhow::Result<Fleet> {
     let dir = tempfile::tempdir()?;
-    let mut server = Server::set_up_with(dir.path(), &[PLOCK_DESK], extra_settings)?;
+    let mut server = Server::set_up_on(engine, dir.path(), &[PLOCK_DESK], extra_settings)?;
     server.admin(&[
         "department",
         "add",
