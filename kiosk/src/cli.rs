@@ -206,6 +206,7 @@ fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
     let deadline = Instant::now() + timeout;
     let mut backoff = Backoff::for_sync();
     loop {
+        let waiting = store.status()?.unsynced;
         let outcome = crate::sync::push_backlog(&mut store, &client, &clock);
         let now_ms = clock.now().wall_clock_ms;
         match outcome {
@@ -227,7 +228,8 @@ fn sync_once(config: &Config, timeout: Duration) -> anyhow::Result<ExitCode> {
                 if fatal {
                     anyhow::bail!("{message}");
                 }
-                let delay = backoff.next_delay(retry_after);
+                let moved_records = store.status()?.unsynced < waiting;
+                let delay = backoff.after_failure(moved_records, retry_after);
                 if Instant::now() + delay > deadline {
                     anyhow::bail!("gave up after {}s: {message}", timeout.as_secs());
                 }

@@ -110,7 +110,8 @@ impl InProcessServer {
     fn start(dir: &Path) -> anyhow::Result<InProcessServer> {
         std::fs::create_dir_all(dir)?;
         let runtime = tokio::runtime::Runtime::new()?;
-        // The defaults, except that this one client may send as fast as it can.
+        // The defaults, except that this one client may send, and enroll its kiosks, as fast as
+        // it can (a run enrolls more than the enrollment limit's burst of ten).
         let mut settings = Settings::from_toml(
             &format!(
                 "listen = \"127.0.0.1:0\"\ndatabase = {:?}\n",
@@ -121,6 +122,10 @@ impl InProcessServer {
         settings.rate_limit.kiosk = Rate {
             burst: 1_000_000,
             per_minute: 60_000_000.0,
+        };
+        settings.rate_limit.enroll = Rate {
+            burst: 1_000,
+            per_minute: 60_000.0,
         };
         let app = runtime.block_on(Application::build(settings))?;
         let url = format!("http://{}", app.address());

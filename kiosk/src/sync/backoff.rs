@@ -45,11 +45,41 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.attempt = 0;
     }
+
+    /// The delay after a failed attempt. One that still moved records (batches acknowledged
+    /// before a later one failed) starts the schedule again: the link works, and a delay grown
+    /// on a flaky network would leave a large backlog waiting ever longer.
+    pub fn after_failure(
+        &mut self,
+        moved_records: bool,
+        retry_after: Option<Duration>,
+    ) -> Duration {
+        if moved_records {
+            self.reset();
+        }
+        self.next_delay(retry_after)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_that_still_moved_records_starts_the_schedule_again() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(60));
+        for _ in 0..10 {
+            backoff.after_failure(false, None);
+        }
+        for _ in 0..20 {
+            assert!(backoff.clone().after_failure(true, None) <= Duration::from_millis(100));
+        }
+        let stalled = (0..200)
+            .map(|_| backoff.clone().after_failure(false, None))
+            .max()
+            .expect("delays");
+        assert!(stalled > Duration::from_millis(100), "{stalled:?}");
+    }
 
     #[test]
     fn delays_stay_under_a_growing_ceiling_up_to_the_cap() {

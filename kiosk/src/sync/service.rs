@@ -79,6 +79,7 @@ fn run(
         on_status,
         last_heartbeat: None,
         survey_revision: survey::load(&local.data_dir).map(|s| s.revision),
+        moved_records: false,
     };
     loop {
         let wait = match round.step() {
@@ -87,7 +88,7 @@ fn run(
                 POLL_INTERVAL
             }
             Err(e) => {
-                let delay = backoff.next_delay(e.retry_after());
+                let delay = backoff.after_failure(round.moved_records, e.retry_after());
                 tracing::warn!(error = %error_chain(&e), retry_in_s = delay.as_secs(), "sync failed");
                 delay
             }
@@ -107,12 +108,15 @@ struct Round<'a> {
     on_status: &'a OnStatus,
     last_heartbeat: Option<Instant>,
     survey_revision: Option<u64>,
+    /// Whether the last round's push acknowledged records, even if a later batch then failed.
+    moved_records: bool,
 }
 
 impl Round<'_> {
     /// Push what waits, and a heartbeat when due (its answer carries the desk's survey); then
     /// report the kiosk's standing and its outbox.
     fn step(&mut self) -> Result<(), SyncError> {
+        self.moved_records = false;
         let data_dir = &self.local.data_dir;
         let enrollment = match Enrollment::load(data_dir) {
             Ok(Some(enrollment)) => enrollment,
@@ -159,7 +163,9 @@ impl Round<'_> {
     }
 
     fn push_and_beat(&mut self, store: &mut Store, client: &SyncClient) -> Result<(), SyncError> {
+        let waiting = store.status()?.unsynced;
         let result = push_backlog(store, client, self.clock);
+        self.moved_records = store.status()?.unsynced < waiting;
         let now_ms = self.clock.now().wall_clock_ms;
         let error = result.as_ref().err().map(|e| error_chain(e));
         store.note_sync_attempt(now_ms, error.as_deref())?;

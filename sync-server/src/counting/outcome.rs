@@ -68,8 +68,10 @@ pub fn settle_taken(first: &[u8], this: &[u8; 32]) -> RecordOutcome {
 }
 
 /// Whether a newly stored answer counts: not when a correction of it arrived first (it is kept,
-/// the correction counts), nor when it corrects an answer already purged for retention (the
-/// purged one stays counted in the rollups, so never both).
+/// the correction counts), nor when it corrects, directly or through the corrections in between,
+/// an answer already purged for retention (the purged one stays counted in the rollups, so no
+/// other answer of its chain may count; the backend also un-counts the chain's corrections
+/// stored before this answer).
 pub fn counts_when_stored(corrected_already: bool, corrects_a_purged_answer: bool) -> bool {
     !corrected_already && !corrects_a_purged_answer
 }

@@ -20,9 +20,9 @@ use model::{
 
 use super::{Backend, CodeProblem, Kiosk, NewDesk, NewKiosk, NewSession, NewUser, TokenLookup};
 use crate::access::{Role, Scope};
-use crate::alerts::delivery::Channel;
+use crate::alerts::delivery::{CLAIM_LEASE_MS, Channel};
 use crate::alerts::{Change, RuleKind};
-use crate::analytics::{Counts, Filter, Level, Preset, Step};
+use crate::analytics::{Counts, Disclosure, Filter, Level, Preset, Step};
 use crate::lang::Lang;
 
 /// A fresh, empty backend, and whatever must live as long as it (a temporary directory, a
@@ -30,6 +30,9 @@ use crate::lang::Lang;
 pub struct Fresh {
     pub keep_alive: Box<dyn Any>,
     pub db: Arc<dyn Backend>,
+    /// Opens the same database again, as a second aggregator process (or `alerts check` beside
+    /// `serve`) would.
+    pub open_again: Box<dyn Fn() -> Arc<dyn Backend>>,
 }
 
 /// Opens a fresh backend.
@@ -45,11 +48,14 @@ macro_rules! backend_conformance_tests {
             identical_batches_sent_at_once_are_stored_once,
             each_record_gets_its_own_outcome,
             a_chain_of_corrections_counts_only_the_last_in_every_order_of_arrival,
+            a_chain_of_corrections_is_never_counted_beside_its_purged_original,
             an_approximate_answer_moves_when_its_boot_gets_an_anchor,
             every_dashboard_read_equals_the_counted_answers,
             a_scope_sees_only_its_own_places_and_answers,
             sessions_live_until_idle_expiry_sign_out_or_their_user_changes,
             an_alert_is_raised_delivered_once_and_cleared,
+            a_due_notification_is_handed_to_one_process_only,
+            text_sorts_by_its_bytes_whatever_the_database_collation,
         );
     };
     (@checks $open:expr; $($check:ident),* $(,)?) => {
@@ -498,6 +504,61 @@ pub fn a_chain_of_corrections_counts_only_the_last_in_every_order_of_arrival(ope
             rolled,
             ([0, 0, 0, 1], 0),
             "rollups, arrival order {order:?}"
+        );
+    }
+}
+
+/// An answer purged for retention stays counted in the rollups, so no correction of it counts,
+/// directly or through corrections in between, whatever order they arrive in.
+pub fn a_chain_of_corrections_is_never_counted_beside_its_purged_original(open: Open) {
+    let desk = "plock-wso-01";
+    let question = Question::Standard(StandardId::V);
+    let a = record(desk, question, Score::VERY_BAD.into(), MONDAY_8_UTC);
+    let mut b = record(desk, question, Score::BAD.into(), MONDAY_8_UTC + 1000);
+    b.supersedes = Some(a.id);
+    let mut c = record(desk, question, Score::GOOD.into(), MONDAY_8_UTC + 2000);
+    c.supersedes = Some(b.id);
+    let mut d = record(desk, question, Score::VERY_GOOD.into(), MONDAY_8_UTC + 3000);
+    d.supersedes = Some(c.id);
+    let corrections = [b, c, d];
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for order in orders {
+        let fresh = set_up(open);
+        let db = &*fresh.db;
+        let kiosk = enroll(db, desk, 1);
+        send(db, &kiosk, std::slice::from_ref(&a));
+        // `a` is placed on Monday 23 November.
+        let purged = db.purge_answers("2026-11-24", 0).expect("purge");
+        assert_eq!(purged.answers, 1);
+        for i in order {
+            send(db, &kiosk, std::slice::from_ref(&corrections[i]));
+        }
+        let rolled = db
+            .rollups(&desk.parse().expect("desk"))
+            .expect("rollups")
+            .iter()
+            .filter(|r| r.question == "V")
+            .fold([0; 4], |mut scores, r| {
+                scores.iter_mut().zip(r.scores).for_each(|(s, n)| *s += n);
+                scores
+            });
+        assert_eq!(
+            rolled,
+            [1, 0, 0, 0],
+            "only the purged answer counts, arrival order {order:?}"
+        );
+        let exported = exported(db, &november(question), &Scope::AllOffices);
+        assert_eq!(
+            exported.get(desk),
+            None,
+            "no stored answer counts, {order:?}"
         );
     }
 }
@@ -1000,5 +1061,122 @@ pub fn an_alert_is_raised_delivered_once_and_cleared(open: Open) {
         db.pending_deliveries(60, 10).expect("pending").len(),
         2,
         "the clearing is told on each channel"
+    );
+}
+
+/// A notification being sent is claimed: another process on the database is not handed it
+/// until the attempt is recorded or the claim's lease lapses.
+pub fn a_due_notification_is_handed_to_one_process_only(open: Open) {
+    let fresh = set_up(open);
+    let first = &*fresh.db;
+    let second = (fresh.open_again)();
+    let rule = first
+        .add_alert_rule(
+            Disclosure::default(),
+            RuleKind::KioskSilent { hours: 4 },
+            None,
+            0,
+        )
+        .expect("rule");
+    let raise = Change::Raise {
+        rule_id: rule.id,
+        subject: "k1".into(),
+        office_id: "plock".into(),
+        value: 5.0,
+        responses: None,
+    };
+    first
+        .apply_alert_changes(&[raise], &[Channel::Webhook], 1)
+        .expect("raise");
+    let taken = first.pending_deliveries(2, 10).expect("due");
+    assert_eq!(taken.len(), 1, "the raise is due");
+    // While the first process sends it, the second runs its own round.
+    assert!(
+        second.pending_deliveries(3, 10).expect("due").is_empty(),
+        "the notification the first process is sending is handed out again"
+    );
+    // A failed attempt ends the claim; the retry is anyone's once due.
+    first
+        .record_delivery(
+            taken[0].alert.id,
+            taken[0].event,
+            taken[0].channel,
+            &Err("refused".into()),
+            4,
+        )
+        .expect("record");
+    let retry = second.pending_deliveries(i64::MAX / 2, 10).expect("due");
+    assert_eq!(retry.len(), 1, "the retry is handed out after its back-off");
+    // A round that died holds its claim until the lease ends, then the notification is due again.
+    let died_at = i64::MAX / 2;
+    assert!(
+        first
+            .pending_deliveries(died_at + CLAIM_LEASE_MS - 1, 10)
+            .expect("due")
+            .is_empty()
+    );
+    assert_eq!(
+        first
+            .pending_deliveries(died_at + CLAIM_LEASE_MS, 10)
+            .expect("due")
+            .len(),
+        1,
+        "a dead round's claim lapses with its lease"
+    );
+}
+
+/// Text sorts by its bytes, as in SQLite, whatever the database's default collation (a Polish
+/// cluster's puts "wso_b" before "wso-a" and "ł" before "m"): listings, the dashboard and the
+/// pages `migrate` compares come out in one order on every engine.
+pub fn text_sorts_by_its_bytes_whatever_the_database_collation(open: Open) {
+    let fresh = set_up(open);
+    let db = &*fresh.db;
+    for id in ["wso_b", "wsoa", "wso9", "wso-a"] {
+        db.add_department("plock", id, &format!("Wydział {id}"))
+            .expect("department");
+    }
+    let places = db.places(&Scope::AllOffices).expect("places");
+    let listed: Vec<&str> = places
+        .departments
+        .iter()
+        .filter(|p| p.office_id == "plock")
+        .filter_map(|p| p.department_id.as_deref())
+        .collect();
+    assert_eq!(listed, ["fin", "wso", "wso-a", "wso9", "wso_b", "wsoa"]);
+    for name in [
+        "anna_b@plock",
+        "anna.b@plock",
+        "annab@plock",
+        "anna-b@plock",
+    ] {
+        db.add_user(
+            &NewUser {
+                username: name.into(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                    .into(),
+                role: Role::Analyst,
+                office_id: None,
+                department_id: None,
+                email: None,
+                lang: Lang::Pl,
+            },
+            0,
+        )
+        .expect("user");
+    }
+    let users: Vec<String> = db
+        .users()
+        .expect("users")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(
+        users,
+        [
+            "anna-b@plock",
+            "anna.b@plock",
+            "anna_b@plock",
+            "annab@plock"
+        ]
     );
 }

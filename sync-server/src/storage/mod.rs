@@ -7,7 +7,6 @@ pub mod accounts;
 pub mod conformance;
 mod disclosed;
 pub mod postgres;
-pub mod schema;
 pub mod sqlite;
 pub mod transfer;
 
@@ -450,9 +449,9 @@ pub trait Backend: Send + Sync + 'static {
     /// scope only those about its desks and their kiosks.
     fn alert_listing(&self, scope: &Scope, limit: usize)
     -> Result<Vec<AlertListing>, StorageError>;
-    /// Notifications due at `now_ms`, oldest first. PostgreSQL claims them for the caller's
-    /// round until its attempt is recorded (or `alerts::delivery::CLAIM_LEASE_MS` passes), so
-    /// several processes on one database send each once; SQLite does not claim them yet.
+    /// Notifications due at `now_ms`, oldest first, claimed for the caller's round until its
+    /// attempt is recorded (or `alerts::delivery::CLAIM_LEASE_MS` passes), so several
+    /// processes on one database send each once.
     fn pending_deliveries(
         &self,
         now_ms: i64,

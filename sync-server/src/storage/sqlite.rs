@@ -25,6 +25,7 @@ mod offered;
 mod pool;
 mod private_file;
 mod retention;
+pub mod schema;
 pub mod snapshot;
 mod tally;
 
@@ -32,7 +33,7 @@ use super::{
     ActiveSession, AlertListing, Backend, CodeProblem, Connections, Contents, Desk,
     DeskEditOutcome, FleetKiosk, Kiosk, KioskStatus, NewDesk, NewKiosk, NewSession, NewUser,
     Office, PendingDelivery, PurgeSummary, ReportDelivery, ReportDeliveryState, Rollup,
-    StorageError, TokenLookup, User, UserCredentials, schema,
+    StorageError, TokenLookup, User, UserCredentials,
 };
 use crate::access::Scope;
 use crate::alerts::delivery::Channel;
@@ -819,7 +820,7 @@ impl Backend for SqliteBackend {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<PendingDelivery>, StorageError> {
-        self.read(|conn| alerts::pending_deliveries(conn, now_ms, limit))
+        self.write(|tx| alerts::pending_deliveries(tx, now_ms, limit))
     }
 
     fn record_delivery(
@@ -2223,41 +2224,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "finding 7: two processes on one database (two servers, or `alerts check` beside \
-                `serve`) are both handed the same due notification and both send it"]
-    fn a_due_notification_is_handed_to_one_process_only() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("s.db");
-        let first = SqliteBackend::open(&path, &Connections::default()).expect("open");
-        let second = SqliteBackend::open(&path, &Connections::default()).expect("open again");
-        let rule = first
-            .add_alert_rule(
-                Disclosure::default(),
-                RuleKind::KioskSilent { hours: 4 },
-                None,
-                0,
-            )
-            .expect("rule");
-        let raise = Change::Raise {
-            rule_id: rule.id,
-            subject: "k1".into(),
-            office_id: "plock".into(),
-            value: 5.0,
-            responses: None,
-        };
-        first
-            .apply_alert_changes(&[raise], &[Channel::Email], 1)
-            .expect("raise");
-        let taken = first.pending_deliveries(2, 10).expect("due");
-        assert_eq!(taken.len(), 1, "the raise is due");
-        // While the first process sends it, the second runs its own round.
-        assert!(
-            second.pending_deliveries(2, 10).expect("due").is_empty(),
-            "the notification the first process is sending is handed out again"
-        );
-    }
-
-    #[test]
     #[ignore = "finding 8: a kiosk whose corrupt database was moved aside numbers its answers \
                 from 1 again, and the neighbour rule bounds a new answer by old ones"]
     fn a_kiosk_that_starts_a_fresh_database_does_not_have_new_answers_bounded_by_old_ones() {
@@ -2311,38 +2277,6 @@ mod tests {
         assert!(
             utc >= DECEMBER,
             "placed on {day}, among the old database's answers, a month before it was given"
-        );
-    }
-
-    #[test]
-    #[ignore = "finding 9: the correction of a correction of a purged answer, arriving before the \
-                middle one, is counted beside the purged answer"]
-    fn a_chain_of_corrections_is_never_counted_beside_its_purged_original() {
-        let (_dir, db) = open();
-        let kiosk = enroll(&db, 1);
-        let a = RatingRecord {
-            sequence: 1,
-            ..record(Score::VERY_BAD)
-        };
-        let b = RatingRecord {
-            sequence: 2,
-            supersedes: Some(a.id),
-            ..record(Score::BAD)
-        };
-        let c = RatingRecord {
-            sequence: 3,
-            supersedes: Some(b.id),
-            ..record(Score::VERY_GOOD)
-        };
-        ingest(&db, &kiosk, std::slice::from_ref(&a));
-        // clock() places it on 23 November 2026.
-        assert_eq!(db.purge_answers("2026-11-24", 0).expect("purge").answers, 1);
-        ingest(&db, &kiosk, std::slice::from_ref(&c));
-        ingest(&db, &kiosk, std::slice::from_ref(&b));
-        assert_eq!(
-            counted(&db).iter().sum::<i64>(),
-            1,
-            "the purged answer stays counted, so no correction of it may count"
         );
     }
 }

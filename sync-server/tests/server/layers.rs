@@ -173,7 +173,7 @@ fn only_each_backend_names_its_engine_s_crates() {
     let engines = [
         Engine {
             crates: &["rusqlite"],
-            backend: &["storage/sqlite", "storage/sqlite.rs", "storage/schema.rs"],
+            backend: &["storage/sqlite", "storage/sqlite.rs"],
         },
         Engine {
             crates: &["postgres", "tokio_postgres", "r2d2", "r2d2_postgres"],

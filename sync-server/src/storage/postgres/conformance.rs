@@ -14,10 +14,14 @@ pub(super) fn open() -> Fresh {
         readers: 2,
         ..Connections::default()
     };
-    let db = PostgresBackend::open(&database.config(), &connections).expect("open");
+    let config = database.config();
+    let db = PostgresBackend::open(&config, &connections).expect("open");
     Fresh {
         keep_alive: Box::new(database),
         db: Arc::new(db),
+        open_again: Box::new(move || {
+            Arc::new(PostgresBackend::open(&config, &connections).expect("open again"))
+        }),
     }
 }
 

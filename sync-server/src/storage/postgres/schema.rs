@@ -2,8 +2,9 @@
 //! `schema_migrations` and applied in one transaction at open; a database migrated by newer code
 //! is refused rather than guessed at.
 //!
-//! The tables mirror SQLite's (`storage/schema.rs`) at its v11 with PostgreSQL's types: BIGINT
-//! for every integer (`i64` in Rust), BOOLEAN for flags, BYTEA for hashes. Answers are indexed,
+//! The tables mirror SQLite's (`storage/sqlite/schema.rs`) at its v11 with PostgreSQL's types: BIGINT
+//! for every integer (`i64` in Rust), BOOLEAN for flags, BYTEA for hashes, TEXT in the byte-order
+//! collation "C" (SQLite's BINARY). Answers are indexed,
 //! not partitioned: a record id is unique forever through one primary key, which a table
 //! partitioned by time could only enforce with the time inside the key, and an answer's event
 //! time moves when its boot gets an anchor. The dashboard never scans answers: it reads the
@@ -330,6 +331,29 @@ CREATE INDEX department_report_deliveries_due ON department_report_deliveries(ne
 -- is recorded or the lease ends, so another process's round does not send it too.
 ALTER TABLE alert_deliveries ADD COLUMN claimed_until_ms BIGINT;
 "#,
+    r#"
+-- Version 3: text sorts and compares by its bytes, as in SQLite, whatever collation the database
+-- was created with (a Polish cluster's puts "wso_b" before "wso-a" and "ł" before "m"), so
+-- listings, the dashboard and `migrate`'s comparison come out in one order on both engines. Every
+-- TEXT column becomes "C"; a later migration's TEXT column says COLLATE "C" itself (a test checks).
+DO $$
+DECLARE
+    col record;
+BEGIN
+    FOR col IN
+        SELECT c.table_name, c.column_name
+        FROM information_schema.columns c
+        JOIN information_schema.tables t
+          ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+          AND c.data_type = 'text'
+    LOOP
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE "C"',
+                       col.table_name, col.column_name);
+    END LOOP;
+END
+$$;
+"#,
 ];
 
 /// Serialises migrations between processes opening the same database at once.
@@ -406,6 +430,32 @@ mod tests {
         assert!(
             refused.to_string().contains("newer than this server's"),
             "{refused}"
+        );
+    }
+
+    #[test]
+    fn every_text_column_sorts_by_its_bytes() {
+        let database = throwaway_postgres::fresh_database().expect("database");
+        let mut client = database.config().connect(postgres::NoTls).expect("connect");
+        migrated(&mut client).expect("migrated");
+        let other: Vec<String> = client
+            .query(
+                "SELECT c.table_name || '.' || c.column_name
+                 FROM information_schema.columns c
+                 JOIN information_schema.tables t
+                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+                 WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+                   AND c.data_type = 'text' AND c.collation_name IS DISTINCT FROM 'C'
+                 ORDER BY 1",
+                &[],
+            )
+            .expect("columns")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(
+            other.is_empty(),
+            "TEXT columns without COLLATE \"C\" (sorted unlike SQLite): {other:?}"
         );
     }
 }

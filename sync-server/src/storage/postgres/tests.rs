@@ -1,19 +1,13 @@
 //! What the PostgreSQL backend does beyond the conformance suite: the retention purge keeps ids
-//! taken and rollups as they were; a department report is queued and claimed once; a due alert
-//! notification is handed to one of two processes only.
+//! taken and rollups as they were; a department report is queued and claimed once.
 
 use model::wire::RecordOutcome;
 use model::{Answer, Question, Score};
 
 use crate::access::{Role, Scope};
-use crate::alerts::delivery::{CLAIM_LEASE_MS, Channel};
-use crate::alerts::{Change, RuleKind};
-use crate::analytics::Disclosure;
 use crate::lang::Lang;
-use crate::storage::Connections;
+use crate::storage::NewUser;
 use crate::storage::conformance::{MONDAY_8_UTC, enroll, record, send, set_up};
-use crate::storage::postgres::PostgresBackend;
-use crate::storage::{Backend, NewUser};
 
 #[test]
 fn a_purge_leaves_ids_taken_and_rollups_as_they_were() {
@@ -96,19 +90,6 @@ fn a_department_report_is_queued_once_and_claimed_once() {
     assert_eq!(listed[0].delivered_at_ms, Some(50));
 }
 
-/// A fresh set-up database, and a second backend on it: what a second aggregator process is.
-fn with_second_process() -> (crate::storage::conformance::Fresh, super::PostgresBackend) {
-    let fresh = set_up(super::conformance::open);
-    let database = fresh
-        .keep_alive
-        .downcast_ref::<throwaway_postgres::TestDatabase>()
-        .expect("the throwaway database");
-    let second =
-        super::PostgresBackend::open(&database.config(), &crate::storage::Connections::default())
-            .expect("a second process");
-    (fresh, second)
-}
-
 #[test]
 fn a_rejected_record_plants_no_anchor_for_its_boot() {
     use crate::storage::conformance::MONDAY_8_UTC;
@@ -165,41 +146,6 @@ fn a_rejected_record_plants_no_anchor_for_its_boot() {
         days,
         ["2026-11-25"],
         "placed by its own wall clock, not by the rejected record's anchor"
-    );
-}
-
-#[test]
-fn a_pending_alert_notification_is_handed_to_one_process_only() {
-    use crate::alerts::delivery::Channel;
-    use crate::alerts::{Change, RuleKind};
-    let (fresh, second) = with_second_process();
-    let first = &*fresh.db;
-    let rule = first
-        .add_alert_rule(
-            crate::analytics::Disclosure::default(),
-            RuleKind::KioskSilent { hours: 4 },
-            Some("plock"),
-            0,
-        )
-        .expect("rule");
-    let raise = Change::Raise {
-        rule_id: rule.id,
-        subject: "kiosk-1".into(),
-        office_id: "plock".into(),
-        value: 5.0,
-        responses: None,
-    };
-    first
-        .apply_alert_changes(&[raise], &[Channel::Webhook], 10)
-        .expect("raise");
-    // Both monitors' rounds run at once: each asks for what is due before either records.
-    let by_first = first.pending_deliveries(20, 100).expect("first's round");
-    let by_second =
-        crate::storage::Backend::pending_deliveries(&second, 20, 100).expect("second's round");
-    assert_eq!(
-        by_first.len() + by_second.len(),
-        1,
-        "the one webhook notification is sent by one process, not by both"
     );
 }
 
@@ -347,66 +293,4 @@ fn a_connection_ended_by_the_server_mid_write_is_busy_and_the_next_write_reconne
     );
     let error = ended.expect_err("its connection was ended");
     assert!(error.busy().is_some(), "{error:?}");
-}
-
-#[test]
-fn a_due_notification_is_handed_to_one_process_only() {
-    // Two backends on one database, as two aggregator processes.
-    let database = throwaway_postgres::fresh_database().expect("a throwaway PostgreSQL database");
-    let first = PostgresBackend::open(&database.config(), &Connections::default()).expect("open");
-    let second =
-        PostgresBackend::open(&database.config(), &Connections::default()).expect("open again");
-    let rule = first
-        .add_alert_rule(
-            Disclosure::default(),
-            RuleKind::KioskSilent { hours: 4 },
-            None,
-            0,
-        )
-        .expect("rule");
-    let raise = Change::Raise {
-        rule_id: rule.id,
-        subject: "k1".into(),
-        office_id: "plock".into(),
-        value: 5.0,
-        responses: None,
-    };
-    first
-        .apply_alert_changes(&[raise], &[Channel::Webhook], 1)
-        .expect("raise");
-    let taken = first.pending_deliveries(2, 10).expect("due");
-    assert_eq!(taken.len(), 1, "the raise is due");
-    // While the first process sends it, the second runs its own round.
-    assert!(
-        second.pending_deliveries(3, 10).expect("due").is_empty(),
-        "the notification the first process is sending is handed out again"
-    );
-    // A failed attempt ends the claim; the retry is anyone's once due.
-    first
-        .record_delivery(
-            taken[0].alert.id,
-            taken[0].event,
-            taken[0].channel,
-            &Err("refused".into()),
-            4,
-        )
-        .expect("record");
-    let retry = second.pending_deliveries(i64::MAX / 2, 10).expect("due");
-    assert_eq!(retry.len(), 1, "the retry is handed out after its back-off");
-    // A round that died holds its claim until the lease ends, then the notification is due again.
-    let died_at = i64::MAX / 2;
-    assert!(
-        first
-            .pending_deliveries(died_at + CLAIM_LEASE_MS - 1, 10)
-            .expect("due")
-            .is_empty()
-    );
-    assert_eq!(
-        first
-            .pending_deliveries(died_at + CLAIM_LEASE_MS, 10)
-            .expect("due")
-            .len(),
-        1,
-        "a dead round's claim lapses with its lease"
-    );
 }

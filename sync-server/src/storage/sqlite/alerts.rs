@@ -4,7 +4,7 @@
 use rusqlite::{Connection, Row, Transaction, params};
 
 use crate::access::Scope;
-use crate::alerts::delivery::Channel;
+use crate::alerts::delivery::{CLAIM_LEASE_MS, Channel};
 use crate::alerts::{
     AlertEvent, AlertRecord, AlertRule, Change, CsatWindow, OpenAlert, Reading, RuleKind,
 };
@@ -340,19 +340,22 @@ fn delivery_state_from_row(r: &Row<'_>) -> rusqlite::Result<DeliveryState> {
     })
 }
 
-/// Notifications due at `now_ms`, oldest first.
+/// Notifications due at `now_ms`, oldest first, each claimed until `now_ms + CLAIM_LEASE_MS`:
+/// one claimed by another round (of this process or another on the file) is not handed out
+/// again until its attempt is recorded or the claim lapses.
 pub fn pending_deliveries(
-    conn: &Connection,
+    tx: &Transaction<'_>,
     now_ms: i64,
     limit: usize,
 ) -> Result<Vec<PendingDelivery>, StorageError> {
-    let mut stmt = conn.prepare_cached(&format!(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT {ALERT_COLUMNS}, d.event, d.channel, d.attempts
          FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id JOIN alert_rules r ON r.id = a.rule_id
          WHERE d.delivered_at_ms IS NULL AND d.next_attempt_ms IS NOT NULL AND d.next_attempt_ms <= ?1
+           AND (d.claimed_until_ms IS NULL OR d.claimed_until_ms <= ?1)
          ORDER BY d.next_attempt_ms, a.id LIMIT ?2"
     ))?;
-    let pending = stmt
+    let pending: Vec<PendingDelivery> = stmt
         .query_map(
             params![now_ms, i64::try_from(limit).unwrap_or(i64::MAX)],
             |r| {
@@ -367,6 +370,18 @@ pub fn pending_deliveries(
             },
         )?
         .collect::<rusqlite::Result<_>>()?;
+    let mut claim = tx.prepare_cached(
+        "UPDATE alert_deliveries SET claimed_until_ms = ?4
+         WHERE alert_id = ?1 AND event = ?2 AND channel = ?3",
+    )?;
+    for delivery in &pending {
+        claim.execute(params![
+            delivery.alert.id,
+            delivery.event.as_str(),
+            delivery.channel.as_str(),
+            now_ms.saturating_add(CLAIM_LEASE_MS)
+        ])?;
+    }
     Ok(pending)
 }
 
@@ -405,14 +420,16 @@ pub fn record_delivery(
     let attempts = attempts + 1;
     match outcome {
         Ok(()) => tx.execute(
-            "UPDATE alert_deliveries SET attempts = ?4, delivered_at_ms = ?5, last_error = NULL
+            "UPDATE alert_deliveries SET attempts = ?4, delivered_at_ms = ?5, last_error = NULL,
+                                         claimed_until_ms = NULL
              WHERE alert_id = ?1 AND event = ?2 AND channel = ?3",
             params![alert_id, event.as_str(), channel.as_str(), attempts, now_ms],
         )?,
         Err(error) => {
             let next = next_attempt_ms(attempts, now_ms);
             tx.execute(
-                "UPDATE alert_deliveries SET attempts = ?4, next_attempt_ms = ?5, last_error = ?6
+                "UPDATE alert_deliveries SET attempts = ?4, next_attempt_ms = ?5, last_error = ?6,
+                                             claimed_until_ms = NULL
                  WHERE alert_id = ?1 AND event = ?2 AND channel = ?3",
                 params![
                     alert_id,

@@ -822,7 +822,7 @@ mod tests {
     fn figures_read_by_month_equal_figures_read_day_by_day() {
         use rand::{Rng, SeedableRng};
         let mut conn = Connection::open_in_memory().expect("open");
-        crate::storage::schema::migrate(&mut conn).expect("migrate");
+        crate::storage::sqlite::schema::migrate(&mut conn).expect("migrate");
         conn.execute_batch(
             "INSERT INTO offices VALUES ('plock', 'P'), ('gabin', 'G');
              INSERT INTO departments VALUES ('plock', 'wso', 'W'), ('gabin', 'wso', 'W');
@@ -905,7 +905,7 @@ mod tests {
     #[test]
     fn every_dashboard_query_reads_rollups_by_index_never_answers() {
         let mut conn = Connection::open_in_memory().expect("open");
-        crate::storage::schema::migrate(&mut conn).expect("migrate");
+        crate::storage::sqlite::schema::migrate(&mut conn).expect("migrate");
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
         let filters = [
             Filter::default_for(today),

@@ -13,10 +13,14 @@ fn open() -> Fresh {
         readers: 2,
         ..Connections::default()
     };
-    let db = SqliteBackend::open(&dir.path().join("conformance.db"), &connections).expect("open");
+    let path = dir.path().join("conformance.db");
+    let db = SqliteBackend::open(&path, &connections).expect("open");
     Fresh {
         keep_alive: Box::new(dir),
         db: Arc::new(db),
+        open_again: Box::new(move || {
+            Arc::new(SqliteBackend::open(&path, &connections).expect("open again"))
+        }),
     }
 }
 

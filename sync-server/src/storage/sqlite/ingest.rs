@@ -36,9 +36,10 @@ pub(super) fn batch(
         .records
         .iter()
         .map(|record| {
+            let chain = corrected_chain(tx, kiosk, record)?;
             let refused = match outcome::refusal(&kiosk.desk_id, record, &offered) {
                 Some(reason) => Some(reason),
-                None => outcome::cycle_refusal(record, &corrected_chain(tx, kiosk, record)?),
+                None => outcome::cycle_refusal(record, &chain),
             };
             let outcome = match refused {
                 Some(reason) => RecordOutcome::Rejected { reason },
@@ -46,7 +47,7 @@ pub(super) fn batch(
                     tx,
                     kiosk,
                     batch,
-                    record,
+                    (record, &chain),
                     &mut placer,
                     &mut tally,
                     &mut overall_times,
@@ -111,12 +112,13 @@ fn corrected_chain(
         .collect()
 }
 
-/// Stores one admitted record of a batch and returns its outcome.
+/// Stores one admitted record of a batch, with the answers it corrects in turn
+/// ([`corrected_chain`]), and returns its outcome.
 fn one(
     tx: &Transaction<'_>,
     kiosk: &Kiosk,
     batch: &RecordBatch,
-    record: &RatingRecord,
+    (record, chain): (&RatingRecord, &[RecordId]),
     placer: &mut Placer<'_>,
     tally: &mut Tally,
     overall_times: &mut Vec<i64>,
@@ -142,14 +144,14 @@ fn one(
             .query_row(params![id, kiosk.id], |r| r.get(0))
             .optional()?,
     };
-    let corrects_purged = match record.supersedes {
-        Some(old) => tx
+    let mut corrects_purged = false;
+    for old in record.supersedes.iter().chain(chain) {
+        corrects_purged |= tx
             .prepare_cached("SELECT 1 FROM purged_answers WHERE id = ?1 AND kiosk_id = ?2")?
             .query_row(params![old.to_string(), kiosk.id], |_| Ok(()))
             .optional()?
-            .is_some(),
-        None => false,
-    };
+            .is_some();
+    }
     let counted = outcome::counts_when_stored(superseded_by.is_some(), corrects_purged);
 
     let sent = &batch.sent;
@@ -222,7 +224,41 @@ fn one(
     if let Some(old) = record.supersedes {
         uncount_superseded(tx, kiosk, &old.to_string(), &id, tally)?;
     }
+    if corrects_purged {
+        uncount_corrections_of(tx, kiosk, &id, tally)?;
+    }
     Ok(RecordOutcome::Stored)
+}
+
+/// Un-counts every stored answer that corrects `id`, directly or in turn: `id`'s chain reaches
+/// an answer purged for retention, which stays counted. `UNION` ends the walk on a stored cycle.
+fn uncount_corrections_of(
+    tx: &Transaction<'_>,
+    kiosk: &Kiosk,
+    id: &str,
+    tally: &mut Tally,
+) -> Result<(), StorageError> {
+    let corrections = tx
+        .prepare_cached(
+            "WITH RECURSIVE correcting (id) AS (
+                 SELECT id FROM answers INDEXED BY answers_supersedes
+                 WHERE supersedes = ?1 AND kiosk_id = ?2
+                 UNION
+                 SELECT a.id FROM correcting c JOIN answers a ON a.supersedes = c.id
+                 WHERE a.kiosk_id = ?2
+             )
+             SELECT id FROM correcting",
+        )?
+        .query_map(params![id, kiosk.id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for correction in corrections {
+        if let Some((answer, true)) = load_counted(tx, &correction)? {
+            tx.prepare_cached("UPDATE answers SET counted = 0 WHERE id = ?1")?
+                .execute([&correction])?;
+            tally.add(&answer, -1).map_err(StorageError::Corrupt)?;
+        }
+    }
+    Ok(())
 }
 
 /// What a conflict log keeps as the first content of an answer purged for retention.

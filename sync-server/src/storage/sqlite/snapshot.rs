@@ -7,8 +7,9 @@ use std::path::Path;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
+use super::schema;
+use crate::storage::StorageError;
 use crate::storage::transfer::{TableSource, Value};
-use crate::storage::{StorageError, schema};
 
 /// A read transaction on a read-only connection: every table as it was when it began.
 pub struct Snapshot {
