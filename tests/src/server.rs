@@ -246,28 +246,12 @@ impl Server {
     }
 
     pub fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
-        let db = self.database()?;
-        let mut select = db.prepare("SELECT id FROM answers")?;
-        let ids = select
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        crate::sqlite::answer_ids(&self.database()?)
     }
 
     /// (answers the rollups should count, answers the rollups do count).
     pub fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
-        let db = self.database()?;
-        let counted: i64 =
-            db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
-                r.get(0)
-            })?;
-        let rolled: i64 = db.query_row(
-            "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4 + not_applicable), 0) \
-             FROM rollups",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok((counted, rolled))
+        crate::sqlite::counted_and_rolled_up(&self.database()?)
     }
 }
 
