@@ -184,16 +184,7 @@ fn storm(engine: Engine, plan: &Plan) -> anyhow::Result<()> {
     let load = format!("{load_before} before, {} after", load_average());
     let verified = aggregator.verify(&generated);
 
-    print_report(
-        plan,
-        &storm,
-        set_up,
-        &result,
-        &verified,
-        &aggregator.described(),
-        &urls,
-        &load,
-    );
+    print_report(plan, &storm, set_up, &result, &verified, &aggregator, &load);
     drop(aggregator);
     result?;
     let verified = verified?;
@@ -828,17 +819,17 @@ fn print_report(
     set_up: Duration,
     drain: &anyhow::Result<Duration>,
     verified: &anyhow::Result<Verified>,
-    aggregator: &str,
-    urls: &[String],
+    aggregator: &Aggregator,
     load: &str,
 ) {
+    let (described, urls) = (aggregator.described(), aggregator.urls());
     let counts = storm.counts();
     let records = plan.kiosks * plan.records_per_kiosk;
     let share = |n: u64| 100.0 * n as f64 / counts.requests().max(1) as f64;
-    println!("## Fleet storm: {aggregator}");
+    println!("## Fleet storm: {described}");
     println!();
     println!(
-        "{} kiosks × {} records, {} worker threads, aggregator(s) {} ({aggregator}); set-up \
+        "{} kiosks × {} records, {} worker threads, aggregator(s) {} ({described}); set-up \
          (enrollment and backlogs) {:.1} s",
         plan.kiosks,
         plan.records_per_kiosk,
