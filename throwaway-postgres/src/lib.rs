@@ -454,12 +454,28 @@ mod tests {
     #[test]
     fn a_ctrl_c_to_the_tests_leaves_the_supervisor_to_clean_up() {
         let _database = fresh_database().expect("database");
-        let server = server().expect("server");
+        let server = server(Durability::Fast).expect("server");
         let supervisor = server._supervisor.lock().expect("supervisor").id();
         assert_ne!(
             process_group(&supervisor.to_string()),
             process_group("self"),
             "the supervisor shares the test process's group, so a Ctrl-C kills it before it removes the directory"
+        );
+    }
+
+    #[test]
+    fn a_process_gets_one_kind_of_cluster() {
+        let _database = fresh_database().expect("database");
+        let refused = fresh_durable_database().expect_err("a fast cluster runs already");
+        assert!(
+            matches!(
+                refused,
+                Error::OtherDurability {
+                    running: Durability::Fast,
+                    asked: Durability::Durable
+                }
+            ),
+            "{refused}"
         );
     }
 
