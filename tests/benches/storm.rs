@@ -11,8 +11,9 @@
 //! (BENCHMARKS.md, "Fleet storm", for the recorded commands; without `--engine` it storms each
 //! engine in turn; PostgreSQL is a throwaway cluster that flushes every commit, as SQLite's
 //! `synchronous=FULL`); under `cargo test` it runs a 50-kiosk smoke pass on SQLite and on two
-//! processes on PostgreSQL that fails on any loss, duplicate or unexpected error. With more `--workers` than the server's `[limits] max_connections`, the
-//! connection cap's early 503 can reach the kiosk as a broken connection and fail the run.
+//! processes on PostgreSQL that fails on any loss, duplicate or unexpected error. With more
+//! `--workers` than the server's `[limits] max_connections`, the connection cap's early 503 can
+//! reach the kiosk as a broken connection and fail the run.
 
 #![forbid(unsafe_code)]
 
