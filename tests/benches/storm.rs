@@ -1,15 +1,19 @@
 //! Fleet storm for BENCHMARKS.md: N kiosks, each holding a backlog written while the aggregator
 //! was down, all come back at the same instant and drain through the real sync client
 //! (`push_backlog`, `Backoff::for_sync`, Retry-After, a heartbeat as the sync thread sends it)
-//! into the real `sync-server` process on loopback. It measures the time to drain, answers per
-//! second, the share of 429 and 503 answers, the server's memory over time, and checks against
-//! the aggregator's database that every record is stored exactly once.
+//! into the real `sync-server` process on loopback, on SQLite or on PostgreSQL (one or several
+//! processes on one database, the kiosks spread across them). It measures the time to drain,
+//! answers per second, the share of 429 and 503 answers, the server's memory over time, and
+//! checks against the aggregator's database that every record is stored exactly once.
 //!
 //! `cargo bench -p tests --bench storm -- --kiosks 10000 --records 20 --workers 512
-//! --time-limit-s 600` runs it in full (BENCHMARKS.md, "Fleet storm", for the recorded command);
-//! under `cargo test` it runs a 50-kiosk smoke pass that fails on any loss, duplicate or
-//! unexpected error. With more `--workers` than the server's `[limits] max_connections`, the
-//! connection cap's early 503 can reach the kiosk as a broken connection and fail the run.
+//! --time-limit-s 600 [--engine sqlite|postgres] [--processes N]` runs it in full
+//! (BENCHMARKS.md, "Fleet storm", for the recorded commands; without `--engine` it storms each
+//! engine in turn; PostgreSQL is a throwaway cluster that flushes every commit, as SQLite's
+//! `synchronous=FULL`); under `cargo test` it runs a 50-kiosk smoke pass on SQLite and on two
+//! processes on PostgreSQL that fails on any loss, duplicate or unexpected error. With more
+//! `--workers` than the server's `[limits] max_connections`, the connection cap's early 503 can
+//! reach the kiosk as a broken connection and fail the run.
 
 #![forbid(unsafe_code)]
 
@@ -27,6 +31,7 @@ use kiosk::sync::{BATCH_SIZE, Backoff, SyncClient, SyncError, heartbeat, push_ba
 use model::{DeskId, InputKind, LanguageTag, Question, ReasonCode, Score, StandardId, VisitId};
 use sync_server::credentials;
 use sync_server::storage::{Connections, NewDesk, NewKiosk, Storage};
+use tests::engine::Engine;
 use tests::server::Server;
 
 /// How often an idle kiosk looks for new answers (`kiosk::sync::service`'s poll interval).
@@ -41,15 +46,18 @@ struct Plan {
     workers: usize,
     /// The storm is abandoned with an error after this long.
     time_limit: Duration,
+    /// Aggregator processes on one PostgreSQL database (SQLite takes one).
+    postgres_processes: usize,
 }
 
 impl Plan {
     const MAX_KIOSKS: usize = 100_000;
     const MAX_RECORDS: usize = 10_000;
     const MAX_WORKERS: usize = 4_096;
+    const MAX_PROCESSES: usize = 8;
 
     /// The smoke pass under `cargo test`, or `--bench` with `--kiosks N --records R --workers W
-    /// --time-limit-s S`.
+    /// --time-limit-s S --processes P` (P: processes on PostgreSQL).
     fn from_args(args: &[String]) -> anyhow::Result<Plan> {
         let full = args.iter().any(|a| a == "--bench");
         let mut plan = if full {
@@ -58,6 +66,7 @@ impl Plan {
                 records_per_kiosk: 20,
                 workers: 512,
                 time_limit: Duration::from_secs(600),
+                postgres_processes: 1,
             }
         } else {
             Plan {
@@ -65,6 +74,7 @@ impl Plan {
                 records_per_kiosk: 20,
                 workers: 16,
                 time_limit: Duration::from_secs(120),
+                postgres_processes: 2,
             }
         };
         let number = |name: &str, max: usize| -> anyhow::Result<Option<usize>> {
@@ -89,6 +99,9 @@ impl Plan {
         if let Some(n) = number("--workers", Plan::MAX_WORKERS)? {
             plan.workers = n;
         }
+        if let Some(n) = number("--processes", Plan::MAX_PROCESSES)? {
+            plan.postgres_processes = n;
+        }
         if let Some(n) = number("--time-limit-s", 3_600)? {
             plan.time_limit = Duration::from_secs(n as u64);
         }
@@ -99,6 +112,21 @@ impl Plan {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let plan = Plan::from_args(&args)?;
+    let engines = Engine::from_args(&args)?;
+    if args.iter().any(|a| a == "--processes") {
+        anyhow::ensure!(
+            engines == [Engine::Postgres],
+            "--processes is for PostgreSQL: add --engine postgres (SQLite runs in one process)"
+        );
+    }
+    for engine in engines {
+        storm(engine, &plan)?;
+    }
+    Ok(())
+}
+
+/// One storm against the aggregator on `engine`: set up, drain, verify, report.
+fn storm(engine: Engine, plan: &Plan) -> anyhow::Result<()> {
     let started = Instant::now();
     let server_dir = tempfile::Builder::new().prefix("ocena-storm-").tempdir()?;
     // Kiosk stores on tmpfs: thousands of small SQLite files whose fsyncs would otherwise
@@ -112,7 +140,7 @@ fn main() -> anyhow::Result<()> {
             .prefix("ocena-storm-kiosks-")
             .tempdir()?
     };
-    let mut aggregator = Aggregator::set_up(server_dir.path())?;
+    let mut aggregator = Aggregator::set_up(engine, plan, server_dir.path())?;
 
     // The outage: the aggregator is down while kiosks are enrolled (straight into its
     // database) and their answers pile up in their own stores.
@@ -120,7 +148,7 @@ fn main() -> anyhow::Result<()> {
         .map(|i| format!("storm-{i:06}").parse())
         .collect::<Result<_, _>>()?;
     let (tokens, generated) = std::thread::scope(|scope| {
-        let filling = scope.spawn(|| fill_backlogs(kiosk_root.path(), &desks, &plan));
+        let filling = scope.spawn(|| fill_backlogs(kiosk_root.path(), &desks, plan));
         let tokens = aggregator.enroll(&desks);
         let generated = filling
             .join()
@@ -148,16 +176,17 @@ fn main() -> anyhow::Result<()> {
                 backoff: Backoff::for_sync(),
                 heartbeat_at: None,
                 not_before: None,
+                moved_records: false,
             })
         })
         .collect();
     let storm = Storm::new(kiosks, aggregator.pids());
     let load_before = load_average();
-    let result = storm.run(&plan);
+    let result = storm.run(plan);
     let load = format!("{load_before} before, {} after", load_average());
     let verified = aggregator.verify(&generated);
 
-    print_report(&plan, &storm, set_up, &result, &verified, &urls, &load);
+    print_report(plan, &storm, set_up, &result, &verified, &aggregator, &load);
     drop(aggregator);
     result?;
     let verified = verified?;
@@ -187,31 +216,67 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// The aggregator under test: `sync-server` processes started here on one database, set up
-/// through its CLI and its storage API. SQLite takes one process; a PostgreSQL variant (one
-/// database, several processes, kiosks alternating among them) belongs here.
+/// through its CLI and its storage API. SQLite takes one process; PostgreSQL one or more on one
+/// database, the kiosks alternating among them.
 struct Aggregator {
     servers: Vec<Server>,
-    database: PathBuf,
+    /// The `database` setting, as the CLI reads it.
+    setting: String,
+    engine: Engine,
+    /// Last: the PostgreSQL database is dropped after its servers have stopped.
+    postgres: Option<throwaway_postgres::TestDatabase>,
 }
 
 impl Aggregator {
-    /// One SQLite aggregator with the partner offices and the department `plock/wso`, not
-    /// started yet.
-    fn set_up(dir: &Path) -> anyhow::Result<Aggregator> {
-        let server = Server::set_up(dir, &[])?;
-        let database = server.database.clone();
-        Ok(Aggregator {
-            servers: vec![server],
-            database,
-        })
+    /// The aggregator on `engine` (with as many processes as `plan` gives PostgreSQL), the
+    /// partner offices and the department `plock/wso` seeded, not started yet.
+    fn set_up(engine: Engine, plan: &Plan, dir: &Path) -> anyhow::Result<Aggregator> {
+        match engine {
+            Engine::Sqlite => {
+                let server = Server::set_up(dir, &[])?;
+                Ok(Aggregator {
+                    setting: server.database.display().to_string(),
+                    servers: vec![server],
+                    engine,
+                    postgres: None,
+                })
+            }
+            Engine::Postgres => {
+                let database = throwaway_postgres::fresh_durable_database()?;
+                let process_dir = |n: usize| -> anyhow::Result<PathBuf> {
+                    let path = dir.join(format!("process-{n}"));
+                    std::fs::create_dir_all(&path)?;
+                    Ok(path)
+                };
+                let first = Server::set_up_on_postgres(&process_dir(0)?, &database.url(), &[], "")?;
+                let mut servers = Vec::with_capacity(plan.postgres_processes);
+                for n in 1..plan.postgres_processes {
+                    servers.push(first.another_process(&process_dir(n)?)?);
+                }
+                servers.insert(0, first);
+                Ok(Aggregator {
+                    servers,
+                    setting: database.url(),
+                    engine,
+                    postgres: Some(database),
+                })
+            }
+        }
+    }
+
+    /// The engine and the number of processes, in words.
+    fn described(&self) -> String {
+        match self.servers.len() {
+            1 => format!("{}, one process", self.engine),
+            n => format!("{}, {n} processes on one database", self.engine),
+        }
     }
 
     /// The storage API on the aggregator's database, as the CLI opens it.
     fn storage(&self, runtime: &tokio::runtime::Runtime) -> anyhow::Result<Storage> {
-        Ok(runtime.block_on(Storage::open_sqlite(
-            self.database.clone(),
-            Connections::default(),
-        ))?)
+        let database = sync_server::config::Database::from_argument(&self.setting)
+            .map_err(|message| anyhow::anyhow!("{message}"))?;
+        Ok(runtime.block_on(Storage::open(&database, Connections::default()))?)
     }
 
     /// Adds one desk per kiosk and enrolls a kiosk at each, with the calls `enroll-code` and
@@ -283,12 +348,27 @@ impl Aggregator {
 
     /// Compares the aggregator's answers with the records the kiosks generated.
     fn verify(&self, generated: &HashSet<String>) -> anyhow::Result<Verified> {
-        let server = &self.servers[0];
-        let stored = server.answer_ids()?;
-        let rows: i64 = server
-            .database()?
-            .query_row("SELECT count(*) FROM answers", [], |r| r.get(0))?;
-        let (counted, rolled_up) = server.counted_and_rolled_up()?;
+        let (stored, rows, (counted, rolled_up)) = match &self.postgres {
+            None => {
+                let server = &self.servers[0];
+                let rows: i64 =
+                    server
+                        .database()?
+                        .query_row("SELECT count(*) FROM answers", [], |r| r.get(0))?;
+                (server.answer_ids()?, rows, server.counted_and_rolled_up()?)
+            }
+            Some(database) => {
+                let mut db = database.config().connect(postgres::NoTls)?;
+                let rows: i64 = db
+                    .query_one("SELECT count(*) FROM answers", &[])?
+                    .try_get(0)?;
+                (
+                    tests::postgres::answer_ids(&mut db)?,
+                    rows,
+                    tests::postgres::counted_and_rolled_up(&mut db)?,
+                )
+            }
+        };
         Ok(Verified {
             generated: generated.len(),
             stored: stored.len(),
@@ -393,6 +473,8 @@ struct KioskSync {
     heartbeat_at: Option<Instant>,
     /// The earliest instant the server's last Retry-After allows the next try.
     not_before: Option<Instant>,
+    /// Whether the last round's push acknowledged records, even if a later batch then failed.
+    moved_records: bool,
 }
 
 /// How a kiosk's round ended.
@@ -574,17 +656,19 @@ impl Storm {
             Err(e) => {
                 let after = e.retry_after();
                 kiosk.not_before = after.map(|a| Instant::now() + a);
-                Round::Again(kiosk.backoff.next_delay(after))
+                Round::Again(kiosk.backoff.after_failure(kiosk.moved_records, after))
             }
         }
     }
 
     /// Whether the store is now empty, or the error the round ends with.
     fn push_and_beat(&self, kiosk: &mut KioskSync, clock: &dyn Clock) -> Result<bool, SyncError> {
+        kiosk.moved_records = false;
         let mut store = Store::open(&kiosk.dir)?.store;
         let waiting_before = store.outbox()?.waiting;
         let pushed = push_backlog(&mut store, &kiosk.client, clock);
         let waiting_after = store.outbox()?.waiting;
+        kiosk.moved_records = waiting_after < waiting_before;
         let settled = usize::try_from(waiting_before - waiting_after).unwrap_or(usize::MAX);
         self.record_batches
             .fetch_add(settled.div_ceil(BATCH_SIZE) as u64, Ordering::SeqCst);
@@ -741,17 +825,18 @@ fn print_report(
     set_up: Duration,
     drain: &anyhow::Result<Duration>,
     verified: &anyhow::Result<Verified>,
-    urls: &[String],
+    aggregator: &Aggregator,
     load: &str,
 ) {
+    let (described, urls) = (aggregator.described(), aggregator.urls());
     let counts = storm.counts();
     let records = plan.kiosks * plan.records_per_kiosk;
     let share = |n: u64| 100.0 * n as f64 / counts.requests().max(1) as f64;
-    println!("## Fleet storm");
+    println!("## Fleet storm: {described}");
     println!();
     println!(
-        "{} kiosks × {} records, {} worker threads, aggregator(s) {}; set-up (enrollment and \
-         backlogs) {:.1} s",
+        "{} kiosks × {} records, {} worker threads, aggregator(s) {} ({described}); set-up \
+         (enrollment and backlogs) {:.1} s",
         plan.kiosks,
         plan.records_per_kiosk,
         plan.workers,

@@ -4,10 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod engine;
 pub mod kiosk;
 pub mod postgres;
 pub mod proxy;
 pub mod server;
+pub mod sqlite;
 
 use std::path::{Path, PathBuf};
 

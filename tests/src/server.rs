@@ -13,15 +13,7 @@ use std::time::{Duration, Instant};
 
 use throwaway_postgres::{TestDatabase, off_async_runtime};
 
-/// The database engine an aggregator runs on; whole-system tests run once on each
-/// ([`crate::test_on_both_engines`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    /// Its own SQLite file in the test's directory.
-    Sqlite,
-    /// A fresh database of its own on the test process's throwaway PostgreSQL.
-    Postgres,
-}
+pub use crate::engine::Engine;
 
 /// A `sync-server` with the Płock offices seeded and one department, `plock/wso`.
 pub struct Server {
@@ -301,14 +293,7 @@ impl Server {
     pub fn answer_ids(&self) -> anyhow::Result<HashSet<String>> {
         match &self.postgres_url {
             Some(url) => self.on_postgres(url, crate::postgres::answer_ids),
-            None => {
-                let db = self.database()?;
-                let mut select = db.prepare("SELECT id FROM answers")?;
-                let ids = select
-                    .query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<Result<_, _>>()?;
-                Ok(ids)
-            }
+            None => crate::sqlite::answer_ids(&self.database()?),
         }
     }
 
@@ -316,20 +301,7 @@ impl Server {
     pub fn counted_and_rolled_up(&self) -> anyhow::Result<(i64, i64)> {
         match &self.postgres_url {
             Some(url) => self.on_postgres(url, crate::postgres::counted_and_rolled_up),
-            None => {
-                let db = self.database()?;
-                let counted: i64 =
-                    db.query_row("SELECT count(*) FROM answers WHERE counted = 1", [], |r| {
-                        r.get(0)
-                    })?;
-                let rolled: i64 = db.query_row(
-                    "SELECT coalesce(sum(score_1 + score_2 + score_3 + score_4 + not_applicable), 0) \
-                     FROM rollups",
-                    [],
-                    |r| r.get(0),
-                )?;
-                Ok((counted, rolled))
-            }
+            None => crate::sqlite::counted_and_rolled_up(&self.database()?),
         }
     }
 

@@ -1,6 +1,7 @@
 //! A real PostgreSQL server for tests, no mocks: one cluster per test process (`initdb` into a
 //! temporary directory, `postgres` on a unix socket there, fsync off), and a fresh database per
-//! test from [`fresh_database`].
+//! test from [`fresh_database`]. A benchmark that compares engines asks for
+//! [`fresh_durable_database`] instead: the process's cluster then commits as a production one does.
 //!
 //! The server is run by a small `sh` supervisor that holds a pipe from the test process: when the
 //! test process ends in any way (pass, fail, panic, abort, SIGKILL) the pipe closes, and the
@@ -58,6 +59,14 @@ pub enum Error {
     NotReady { seconds: u64, log: String },
     #[error("the throwaway PostgreSQL failed to start earlier in this process: {0}")]
     StartedBefore(String),
+    #[error(
+        "this process's throwaway PostgreSQL already runs {running:?}, not {asked:?}: one process \
+         asks for one kind of cluster"
+    )]
+    OtherDurability {
+        running: Durability,
+        asked: Durability,
+    },
     #[error("cannot create database {name}")]
     CreateDatabase {
         name: String,
@@ -122,16 +131,34 @@ pub fn off_async_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
+/// How the process's cluster commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync`, `synchronous_commit` and `full_page_writes` off: tests never survive a crash of
+    /// the machine, and their commits cost no disk flush.
+    Fast,
+    /// The server's defaults (each commit flushed to disk, as SQLite's `synchronous=FULL`;
+    /// `shared_buffers` at its default 128 MB, not 32 MB): for benchmarks that put PostgreSQL
+    /// beside SQLite.
+    Durable,
+}
+
 /// A fresh, empty database; the first call in a process starts the server. Callable from
 /// async tests too. Its default collation is Polish (ICU `pl-PL`), as on a Polish office's
 /// cluster, where text sorts unlike SQLite's byte order ("ł" before "m", "Z" after "a").
 pub fn fresh_database() -> Result<TestDatabase, Error> {
-    off_async_runtime(fresh_database_here)
+    off_async_runtime(|| fresh_database_here(Durability::Fast))
 }
 
-fn fresh_database_here() -> Result<TestDatabase, Error> {
+/// Like [`fresh_database`], on a cluster that flushes every commit to disk; a process asks
+/// for one kind of cluster only (the other is an error).
+pub fn fresh_durable_database() -> Result<TestDatabase, Error> {
+    off_async_runtime(|| fresh_database_here(Durability::Durable))
+}
+
+fn fresh_database_here(durability: Durability) -> Result<TestDatabase, Error> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let server = server()?;
+    let server = server(durability)?;
     let name = format!("t_{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let mut admin = server_config(&server.socket_dir)
         .connect(postgres::NoTls)
@@ -154,10 +181,23 @@ fn fresh_database_here() -> Result<TestDatabase, Error> {
     })
 }
 
-/// The process's one server, started on first use; an error is kept and repeated.
-fn server() -> Result<&'static Server, Error> {
-    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
-    match SERVER.get_or_init(|| Server::start().map_err(|e| error_chain(&e))) {
+/// The process's one server, started on first use with `durability`; an error is kept and
+/// repeated.
+fn server(durability: Durability) -> Result<&'static Server, Error> {
+    static SERVER: OnceLock<(Durability, Result<Server, String>)> = OnceLock::new();
+    let (running, started) = SERVER.get_or_init(|| {
+        (
+            durability,
+            Server::start(durability).map_err(|e| error_chain(&e)),
+        )
+    });
+    if *running != durability {
+        return Err(Error::OtherDurability {
+            running: *running,
+            asked: durability,
+        });
+    }
+    match started {
         Ok(server) => Ok(server),
         Err(message) => Err(Error::StartedBefore(message.clone())),
     }
@@ -172,7 +212,7 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Result<Server, Error> {
+    fn start(durability: Durability) -> Result<Server, Error> {
         let bin =
             PathBuf::from(std::env::var(BIN_DIR_ENV).unwrap_or_else(|_| DEFAULT_BIN_DIR.into()));
         if !bin.join("initdb").is_file() || !bin.join("postgres").is_file() {
@@ -196,7 +236,8 @@ impl Server {
         if let Owner::User { uid, gid } = owner {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(directory_error)?;
         }
-        let started = initdb(&bin, &dir, owner).and_then(|()| supervise(&bin, &dir, owner));
+        let started =
+            initdb(&bin, &dir, owner).and_then(|()| supervise(&bin, &dir, owner, durability));
         let (supervisor, lifeline) = match started {
             Ok(running) => running,
             Err(e) => {
@@ -291,11 +332,16 @@ fn initdb(bin: &Path, dir: &Path, owner: Owner) -> Result<(), Error> {
 
 /// Starts `sh`, which starts `postgres` and, when its standard input closes (this process
 /// ended), stops it with a fast shutdown and removes the directory.
-fn supervise(bin: &Path, dir: &Path, owner: Owner) -> Result<(Child, ChildStdin), Error> {
+fn supervise(
+    bin: &Path,
+    dir: &Path,
+    owner: Owner,
+    durability: Durability,
+) -> Result<(Child, ChildStdin), Error> {
     const SCRIPT: &str = r#"
         "$1/postgres" -D "$2/data" -k "$2" -p "$3" -c listen_addresses='' \
-            -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-            -c max_connections=300 -c shared_buffers=32MB >"$2/server.log" 2>&1 &
+            -c fsync=$4 -c synchronous_commit=$4 -c full_page_writes=$4 \
+            -c max_connections=300 -c shared_buffers=$5 >"$2/server.log" 2>&1 &
         server=$!
         cat >/dev/null
         kill -INT "$server" 2>/dev/null
@@ -310,6 +356,10 @@ fn supervise(bin: &Path, dir: &Path, owner: Owner) -> Result<(Child, ChildStdin)
         .arg(bin)
         .arg(dir)
         .arg(PORT.to_string())
+        .args(match durability {
+            Durability::Fast => ["off", "32MB"],
+            Durability::Durable => ["on", "128MB"],
+        })
         .current_dir(dir)
         // Out of the terminal's process group: Ctrl-C stops the tests, not their clean-up.
         .process_group(0)
@@ -408,12 +458,28 @@ mod tests {
     #[test]
     fn a_ctrl_c_to_the_tests_leaves_the_supervisor_to_clean_up() {
         let _database = fresh_database().expect("database");
-        let server = server().expect("server");
+        let server = server(Durability::Fast).expect("server");
         let supervisor = server._supervisor.lock().expect("supervisor").id();
         assert_ne!(
             process_group(&supervisor.to_string()),
             process_group("self"),
             "the supervisor shares the test process's group, so a Ctrl-C kills it before it removes the directory"
+        );
+    }
+
+    #[test]
+    fn a_process_gets_one_kind_of_cluster() {
+        let _database = fresh_database().expect("database");
+        let refused = fresh_durable_database().expect_err("a fast cluster runs already");
+        assert!(
+            matches!(
+                refused,
+                Error::OtherDurability {
+                    running: Durability::Fast,
+                    asked: Durability::Durable
+                }
+            ),
+            "{refused}"
         );
     }
 

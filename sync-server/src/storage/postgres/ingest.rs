@@ -6,7 +6,7 @@
 
 use model::wire::{BatchReceipt, RecordBatch, RecordOutcome, RecordReceipt};
 use model::{LanguageTag, Question, RatingRecord, RecordId, RecordedTime};
-use postgres::{Row, Transaction};
+use postgres::{Row, Statement, Transaction};
 
 use super::event_times::{self, Placer};
 use super::tally::{load_counted, stored_answer, write_tally};
@@ -27,6 +27,7 @@ pub(super) fn batch(
     event_times::record_batch_anchors(tx, kiosk, batch, received_ms)?;
     let mut placer = Placer::new(kiosk, batch, received_ms);
     let offered = offered(tx, kiosk.desk_id.as_str(), batch)?;
+    let per_record = PerRecord::prepare(tx)?;
     let mut tally = Tally::default();
     // The event times of the overall ratings this batch stored: bursts are looked for around
     // them, once per stretch of nearby ones (`spans`) rather than once per rating.
@@ -42,6 +43,7 @@ pub(super) fn batch(
             Some(reason) => RecordOutcome::Rejected { reason },
             None => one(
                 tx,
+                &per_record,
                 kiosk,
                 batch,
                 (record, &chain),
@@ -154,10 +156,49 @@ fn standards_offered(
     .collect()
 }
 
+/// The statements `one` runs for every record, prepared once per batch: run from their text,
+/// each would be parsed and planned again for every record, at a round trip to the server more
+/// each time (which on a busy machine cost more than the statements themselves).
+struct PerRecord {
+    superseded_by: Statement,
+    superseded_by_purged: Statement,
+    insert: Statement,
+}
+
+impl PerRecord {
+    fn prepare(tx: &mut Transaction<'_>) -> Result<PerRecord, StorageError> {
+        Ok(PerRecord {
+            superseded_by: tx.prepare(
+                "SELECT id FROM answers
+                 WHERE supersedes = $1 AND kiosk_id = $2 AND id <> $1
+                 ORDER BY sequence DESC LIMIT 1",
+            )?,
+            superseded_by_purged: tx.prepare(
+                "SELECT id FROM purged_answers
+                 WHERE supersedes = $1 AND kiosk_id = $2 AND id <> $1 LIMIT 1",
+            )?,
+            insert: tx.prepare(
+                "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
+                     reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
+                     boottime_ns, clock_synchronized, content_sha256, received_at_ms,
+                     sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
+                     superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
+                     event_approximate, local_day, local_hour, not_applicable)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                        $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+                 WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = $1)
+                 ON CONFLICT (id) DO NOTHING",
+            )?,
+        })
+    }
+}
+
 /// Stores one admitted record of a batch, with the answers it corrects in turn
 /// ([`corrected_chain`]), and returns its outcome.
+#[allow(clippy::too_many_arguments)]
 fn one(
     tx: &mut Transaction<'_>,
+    statements: &PerRecord,
     kiosk: &Kiosk,
     batch: &RecordBatch,
     (record, chain): (&RatingRecord, &[RecordId]),
@@ -172,21 +213,12 @@ fn one(
     // A record that arrives after the record superseding it is kept but not counted; so is the
     // correction of an answer already purged for retention (that one stays counted).
     let mut superseded_by: Option<String> = tx
-        .query_opt(
-            "SELECT id FROM answers
-             WHERE supersedes = $1 AND kiosk_id = $2 AND id <> $1
-             ORDER BY sequence DESC LIMIT 1",
-            &[&id, &kiosk.id],
-        )?
+        .query_opt(&statements.superseded_by, &[&id, &kiosk.id])?
         .map(|r| r.try_get(0))
         .transpose()?;
     if superseded_by.is_none() {
         superseded_by = tx
-            .query_opt(
-                "SELECT id FROM purged_answers
-                 WHERE supersedes = $1 AND kiosk_id = $2 AND id <> $1 LIMIT 1",
-                &[&id, &kiosk.id],
-            )?
+            .query_opt(&statements.superseded_by_purged, &[&id, &kiosk.id])?
             .map(|r| r.try_get(0))
             .transpose()?;
     }
@@ -203,16 +235,7 @@ fn one(
 
     let sent = &batch.sent;
     let inserted = tx.execute(
-        "INSERT INTO answers (id, kiosk_id, desk_id, visit_id, sequence, question, score,
-             reasons, language, larger_text, input, supersedes, wall_clock_ms, boot_id,
-             boottime_ns, clock_synchronized, content_sha256, received_at_ms,
-             sent_wall_clock_ms, sent_boot_id, sent_boottime_ns, sent_clock_synchronized,
-             superseded_by, counted, event_utc_ms, event_earliest_ms, event_latest_ms,
-             event_approximate, local_day, local_hour, not_applicable)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
-         WHERE NOT EXISTS (SELECT 1 FROM purged_answers WHERE id = $1)
-         ON CONFLICT (id) DO NOTHING",
+        &statements.insert,
         &[
             &id,
             &kiosk.id,
