@@ -18,8 +18,13 @@ pub struct Opened {
 
 enum Failure {
     Corrupt(String),
+    /// Another connection holds the lock (see [`try_open_waiting`]).
+    Busy(rusqlite::Error),
     Store(StoreError),
 }
+
+/// How long an open waits for another connection setting up the same new database.
+const SETUP_WAIT: Duration = Duration::from_secs(5);
 
 pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
     std::fs::create_dir_all(data_dir).map_err(|e| StoreError::NotWritable {
@@ -27,12 +32,13 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
         reason: e.to_string(),
     })?;
     let path = data_dir.join(DATABASE_FILE);
-    match try_open(&path) {
+    match try_open_waiting(&path) {
         Ok(store) => Ok(Opened {
             store,
             moved_aside: None,
         }),
         Err(Failure::Store(e)) => Err(e),
+        Err(Failure::Busy(e)) => Err(StoreError::from_sqlite(&path, e)),
         Err(Failure::Corrupt(reason)) => {
             let moved = move_aside(&path).map_err(|source| StoreError::CorruptAndStuck {
                 path: path.clone(),
@@ -45,12 +51,13 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
                 %reason,
                 "the kiosk database was corrupt; it was moved aside and a new one started"
             );
-            match try_open(&path) {
+            match try_open_waiting(&path) {
                 Ok(store) => Ok(Opened {
                     store,
                     moved_aside: Some(moved),
                 }),
                 Err(Failure::Store(e)) => Err(e),
+                Err(Failure::Busy(e)) => Err(StoreError::from_sqlite(&path, e)),
                 Err(Failure::Corrupt(reason)) => Err(StoreError::NotWritable {
                     path,
                     reason: format!("a fresh database is corrupt at once: {reason}"),
@@ -60,11 +67,28 @@ pub(super) fn open(data_dir: &Path) -> Result<Opened, StoreError> {
     }
 }
 
+/// [`try_open`], again while another connection holds the lock a new database's set-up needs
+/// (two opening it at once, e.g. the kiosk's window and its sync thread at first start): SQLite
+/// answers "locked" at once there rather than wait, as waiting could deadlock.
+fn try_open_waiting(path: &Path) -> Result<Store, Failure> {
+    let started = std::time::Instant::now();
+    loop {
+        match try_open(path) {
+            Err(Failure::Busy(e)) if started.elapsed() < SETUP_WAIT => {
+                tracing::debug!(error = %e, "the kiosk database is being set up by another connection");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn try_open(path: &Path) -> Result<Store, Failure> {
     let classify = |e: rusqlite::Error| match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
             Failure::Corrupt(e.to_string())
         }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Failure::Busy(e),
         _ => Failure::Store(StoreError::from_sqlite(path, e)),
     };
     let mut conn = Connection::open(path).map_err(classify)?;

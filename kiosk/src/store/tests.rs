@@ -358,3 +358,30 @@ fn a_not_applicable_answer_that_breaks_the_records_rules_is_refused_by_the_schem
     assert!(store.record(with_reasons, at()).is_err());
     assert_eq!(store.outbox().expect("outbox").waiting, 0, "nothing stored");
 }
+
+#[test]
+fn connections_opening_a_new_database_at_once_all_get_it() {
+    // The kiosk's window and its sync thread open the store at first start: one sets the new
+    // database up (WAL, migrations) while the other is told "locked" at once by SQLite.
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        Store::open(dir.path()).map(|opened| opened.moved_aside)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                let opened = opener.join().expect("no panic");
+                assert!(
+                    matches!(opened, Ok(None)),
+                    "an open beside another failed: {opened:?}"
+                );
+            }
+        });
+    }
+}
