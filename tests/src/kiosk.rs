@@ -128,3 +128,23 @@ impl Kiosk {
         Ok(ids)
     }
 }
+
+/// Checks that the aggregator, holding `on_server`, has every record of `kiosks` once and
+/// nothing else, and returns how many that is. Its answers are keyed by id, so a duplicate
+/// cannot hide there; an extra id would be one the kiosks never recorded.
+pub fn held_exactly_once(kiosks: &[Kiosk], on_server: &HashSet<String>) -> anyhow::Result<usize> {
+    let mut expected = HashSet::new();
+    for kiosk in kiosks {
+        let ids = kiosk.record_ids()?;
+        let missing: Vec<_> = ids.difference(on_server).take(5).collect();
+        anyhow::ensure!(missing.is_empty(), "{}: lost {missing:?}", kiosk.desk);
+        expected.extend(ids);
+    }
+    anyhow::ensure!(
+        *on_server == expected,
+        "the aggregator holds {} ids, the kiosks {}",
+        on_server.len(),
+        expected.len()
+    );
+    Ok(expected.len())
+}

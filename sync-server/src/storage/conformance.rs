@@ -207,6 +207,28 @@ fn exported(db: &dyn Backend, filter: &Filter, scope: &Scope) -> BTreeMap<String
     out
 }
 
+/// Every order three records can arrive in, by their indexes.
+const EVERY_ORDER_OF_THREE: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];
+
+/// The rollups' totals for `desk` and `question`: scores 1-4 and "does not apply".
+fn rolled_up(db: &dyn Backend, desk: &str, question: &str) -> ([i64; 4], i64) {
+    db.rollups(&desk.parse().expect("desk"))
+        .expect("rollups")
+        .iter()
+        .filter(|r| r.question == question)
+        .fold(([0; 4], 0), |(mut scores, na), r| {
+            scores.iter_mut().zip(r.scores).for_each(|(s, n)| *s += n);
+            (scores, na + r.not_applicable)
+        })
+}
+
 fn overall(db: &dyn Backend) -> [i64; 4] {
     exported(db, &november(Question::Overall), &Scope::AllOffices)
         .values()
@@ -469,16 +491,8 @@ pub fn a_chain_of_corrections_counts_only_the_last_in_every_order_of_arrival(ope
     b.supersedes = Some(a.id);
     let mut c = record(desk, question, Score::VERY_GOOD.into(), MONDAY_8_UTC + 2000);
     c.supersedes = Some(b.id);
-    let orders = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
     let chain = [a, b, c];
-    for order in orders {
+    for order in EVERY_ORDER_OF_THREE {
         let fresh = set_up(open);
         let db = &*fresh.db;
         let kiosk = enroll(db, desk, 1);
@@ -492,16 +506,8 @@ pub fn a_chain_of_corrections_counts_only_the_last_in_every_order_of_arrival(ope
             Some(&expected),
             "arrival order {order:?}"
         );
-        let rollups = db.rollups(&desk.parse().expect("desk")).expect("rollups");
-        let rolled = rollups.iter().filter(|r| r.question == "V").fold(
-            ([0; 4], 0),
-            |(mut scores, na), r| {
-                scores.iter_mut().zip(r.scores).for_each(|(a, n)| *a += n);
-                (scores, na + r.not_applicable)
-            },
-        );
         assert_eq!(
-            rolled,
+            rolled_up(db, desk, "V"),
             ([0, 0, 0, 1], 0),
             "rollups, arrival order {order:?}"
         );
@@ -521,15 +527,7 @@ pub fn a_chain_of_corrections_is_never_counted_beside_its_purged_original(open: 
     let mut d = record(desk, question, Score::VERY_GOOD.into(), MONDAY_8_UTC + 3000);
     d.supersedes = Some(c.id);
     let corrections = [b, c, d];
-    let orders = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    for order in orders {
+    for order in EVERY_ORDER_OF_THREE {
         let fresh = set_up(open);
         let db = &*fresh.db;
         let kiosk = enroll(db, desk, 1);
@@ -540,18 +538,9 @@ pub fn a_chain_of_corrections_is_never_counted_beside_its_purged_original(open: 
         for i in order {
             send(db, &kiosk, std::slice::from_ref(&corrections[i]));
         }
-        let rolled = db
-            .rollups(&desk.parse().expect("desk"))
-            .expect("rollups")
-            .iter()
-            .filter(|r| r.question == "V")
-            .fold([0; 4], |mut scores, r| {
-                scores.iter_mut().zip(r.scores).for_each(|(s, n)| *s += n);
-                scores
-            });
         assert_eq!(
-            rolled,
-            [1, 0, 0, 0],
+            rolled_up(db, desk, "V"),
+            ([1, 0, 0, 0], 0),
             "only the purged answer counts, arrival order {order:?}"
         );
         let exported = exported(db, &november(question), &Scope::AllOffices);
